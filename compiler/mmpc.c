@@ -1,0 +1,141 @@
+/* mmpc.c - the policy compiler's command line. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend.h"
+
+enum mode { MODE_SUMMARY, MODE_CHECK, MODE_DUMP_AST };
+
+static void usage(FILE *out)
+{
+	fputs("Usage: mmpc [OPTION]... FILE.mmp\n"
+	      "Check and compile an mmp memory policy ('-' reads standard input).\n"
+	      "\n"
+	      "  -c, --check          check the policy and print only diagnostics\n"
+	      "      --dump-ast       print the syntax tree, then check\n"
+	      "  -o, --output=FILE    write the compiled BPF object to FILE\n"
+	      "  -W, --Werror         treat warnings as errors (also -Werror)\n"
+	      "      --color=WHEN     colour diagnostics: auto, always or never\n"
+	      "  -h, --help           show this help and exit\n"
+	      "  -V, --version        show the version and exit\n"
+	      "\n"
+	      "With neither --check nor -o, mmpc checks the policy and says what it contains.\n"
+	      "Exit status: 0 success, 1 the policy has errors, 2 bad usage or unreadable file.\n",
+	      out);
+}
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* One line a policy: what it governs and which rules it has. */
+static void print_summary(const struct mmp_compilation *u)
+{
+	size_t npolicies = 0;
+	for (const struct mmp_node *p = u->ast.policies; p; p = p->next, npolicies++) {
+		size_t regions = 0, pagesize = 0, prefetch = 0, evict = 0, oom = 0;
+		for (const struct mmp_node *it = p->u.stmt.body; it; it = it->next) {
+			regions += it->kind == N_REGION;
+			pagesize += it->kind == N_PAGESIZE;
+			prefetch += it->kind == N_PREFETCH;
+			evict += it->kind == N_EVICT;
+			oom += it->kind == N_OOM;
+		}
+		printf("policy %s: %zu %s", p->u.stmt.name->u.name.id, regions, plural(regions, "region", "regions"));
+		if (pagesize)
+			printf(", %zu page-size %s", pagesize, plural(pagesize, "profile", "profiles"));
+		if (prefetch)
+			printf(", %zu prefetch %s", prefetch, plural(prefetch, "rule", "rules"));
+		if (evict)
+			printf(", %zu evict %s", evict, plural(evict, "block", "blocks"));
+		if (oom)
+			printf(", oom rules");
+		putchar('\n');
+	}
+	printf("%s: ok, %zu %s checked, %u %s\n", u->src->name, npolicies, plural(npolicies, "policy", "policies"),
+	       u->diag.warnings, plural(u->diag.warnings, "warning", "warnings"));
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_DUMP_AST = 256, OPT_COLOR };
+	static const struct option longopts[] = {
+		{ "check", no_argument, NULL, 'c' },
+		{ "dump-ast", no_argument, NULL, OPT_DUMP_AST },
+		{ "output", required_argument, NULL, 'o' },
+		{ "Werror", no_argument, NULL, 'W' },
+		{ "color", required_argument, NULL, OPT_COLOR },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mmp_frontend_opts opts = { .color = DIAG_COLOR_AUTO };
+	enum mode mode = MODE_SUMMARY;
+	const char *output = NULL;
+	int c;
+
+	/* -Werror, as compilers spell it, is -W with the argument "error". */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-Werror") == 0)
+			argv[i] = "--Werror";
+	while ((c = getopt_long(argc, argv, "co:WhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': mode = MODE_CHECK; break;
+		case OPT_DUMP_AST: mode = MODE_DUMP_AST; break;
+		case 'o': output = optarg; break;
+		case 'W': opts.werror = true; break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") == 0)
+				opts.color = DIAG_COLOR_AUTO;
+			else if (strcmp(optarg, "always") == 0)
+				opts.color = DIAG_COLOR_ALWAYS;
+			else if (strcmp(optarg, "never") == 0)
+				opts.color = DIAG_COLOR_NEVER;
+			else {
+				fprintf(stderr, "mmpc: --color takes auto, always or never, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("mmpc %s\n", PACKAGE_VERSION); return 0;
+		default:
+			fputs("Try 'mmpc --help' for more information.\n", stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "mmpc: %s\nTry 'mmpc --help' for more information.\n",
+			optind == argc ? "no policy file given" : "give one policy file");
+		return 2;
+	}
+	const char *path = argv[optind];
+	if (output) {
+		/* Code generation lands with the runtime; until then say so rather than write nothing. */
+		fprintf(stderr, "mmpc: -o %s: BPF code generation is not part of this build yet; "
+				"use --check or --dump-ast\n", output);
+		return 2;
+	}
+
+	struct mmp_compilation u;
+	opts.parse_only = mode == MODE_DUMP_AST;
+	int err = frontend_run(&u, path, &opts);
+	if (err && !u.arena) {
+		fprintf(stderr, "mmpc: cannot read %s: %s\n", path, strerror(-err));
+		frontend_free(&u);
+		return 2;
+	}
+	if (mode == MODE_DUMP_AST && !err) {
+		ast_dump(stdout, u.src, &u.ast);
+		err = frontend_check(&u);
+	}
+	if (!err && mode == MODE_SUMMARY)
+		print_summary(&u);
+	frontend_free(&u);
+	return err ? 1 : 0;
+}

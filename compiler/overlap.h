@@ -1,0 +1,32 @@
+/* overlap.h - can a selector match anything, can two match the same thing?
+ *
+ * Region selectors and process matchers are boolean formulas over atoms
+ * (anon, file "glob", range A .. B, size >= X; comm "x", pid N, ...). These
+ * functions decide, conservatively, whether a formula is satisfiable: they
+ * answer "no" only when it is proven (two different literal names, disjoint
+ * ranges, an empty size interval), so every warning built on them is real.
+ */
+#ifndef MMP_OVERLAP_H
+#define MMP_OVERLAP_H
+
+#include <stdbool.h>
+
+#include "ast.h"
+
+/* False only if no memory region (or process) can satisfy E. */
+bool formula_satisfiable(const struct mmp_node *e);
+/* False only if nothing can satisfy both A and B. */
+bool formulas_may_overlap(const struct mmp_node *a, const struct mmp_node *b);
+
+/* The atom kinds a formula tests, as a bit mask of 1 << N_x. */
+unsigned formula_kinds(const struct mmp_node *e);
+
+/* A cheap summary of a selector for pairing many regions without comparing
+ * every pair: its one literal path/name, or its one address range. */
+struct formula_anchor {
+	const char *name;        /* interned literal file path or mapping name, or NULL */
+	int64_t start, end;      /* an address range when end > start */
+};
+void formula_anchor(const struct mmp_node *e, struct formula_anchor *out);
+
+#endif
