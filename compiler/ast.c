@@ -246,11 +246,14 @@ static void dump_node(struct dumper *d, const struct mmp_node *n, int depth, con
 		if (n->u.stmt.name)
 			dump_node(d, n->u.stmt.name, depth, "name");
 		dump_list(d, n->u.stmt.targets, depth, "region");
-		if (n->u.stmt.expr)
-			dump_node(d, n->u.stmt.expr, depth, n->kind == N_PAGESIZE || n->kind == N_PREFETCH ||
-								  n->kind == N_KILL || n->kind == N_EVICT
-								  ? "when" : NULL);
+		/* In source order: 'evict when T { ... }' but 'pagesize R { ... } when C'. */
+		bool when_last = n->kind == N_PAGESIZE || n->kind == N_PREFETCH;
+		const char *role = when_last || n->kind == N_KILL || n->kind == N_EVICT ? "when" : NULL;
+		if (!when_last && n->u.stmt.expr)
+			dump_node(d, n->u.stmt.expr, depth, role);
 		dump_list(d, n->u.stmt.body, depth, NULL);
+		if (when_last && n->u.stmt.expr)
+			dump_node(d, n->u.stmt.expr, depth, role);
 		break;
 	default:
 		break;

@@ -38,6 +38,25 @@ static bool is_special_mapping(const char *s)
 	return s[0] == '[';   /* [heap], [stack], [anon:...]: not file-backed */
 }
 
+/* Two globs whose fixed beginnings (or, without brackets, fixed endings)
+ * disagree cannot match one name: "/data/x.col" and "/data/x.blob" with
+ * any wildcard in place of the x. */
+static bool globs_may_meet(const char *a, const char *b)
+{
+	if (strchr(a, '\\') || strchr(b, '\\'))
+		return true;
+	size_t pa = strcspn(a, "*?["), pb = strcspn(b, "*?[");
+	if (strncmp(a, b, pa < pb ? pa : pb) != 0)
+		return false;
+	if (strchr(a, '[') || strchr(b, '['))
+		return true;
+	const char *sa = strrchr(a, '*'), *sb = strrchr(b, '*'), *qa = strrchr(a, '?'), *qb = strrchr(b, '?');
+	sa = qa > sa ? qa : sa;
+	sb = qb > sb ? qb : sb;
+	size_t la = strlen(sa + 1), lb = strlen(sb + 1), n = la < lb ? la : lb;
+	return strcmp(sa + 1 + la - n, sb + 1 + lb - n) == 0;
+}
+
 /* Can one name satisfy both patterns? */
 static bool names_may_meet(const char *a, const char *b)
 {
@@ -50,7 +69,7 @@ static bool names_may_meet(const char *a, const char *b)
 		return fnmatch(b, a, 0) == 0;
 	if (lb)
 		return fnmatch(a, b, 0) == 0;
-	return true;
+	return globs_may_meet(a, b);
 }
 
 /* cgroup "/a" holds the processes of /a and of every cgroup below it. */

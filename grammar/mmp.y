@@ -322,6 +322,12 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, str
 		return 0;
 	}
 	token_text(got, tok, sizeof(tok));
+	if (got == YYSYMBOL_NUMBER || got == YYSYMBOL_IDENT || got == YYSYMBOL_STRING) {
+		/* "number '100'" says more than "a number". */
+		unsigned len = loc.end - loc.start < 40 ? loc.end - loc.start : 40;
+		snprintf(tok, sizeof(tok), "%s %s%.*s%s", got == YYSYMBOL_NUMBER ? "number" : got == YYSYMBOL_IDENT ? "name" : "string",
+			 got == YYSYMBOL_STRING ? "" : "'", (int)len, ctx->src->text + loc.start, got == YYSYMBOL_STRING ? "" : "'");
+	}
 	if (wants_semi && starts_statement(got) && ctx->prev_end < loc.start) {
 		struct mmp_loc after = { ctx->prev_end, ctx->prev_end };
 		diag_error(ctx->diag, after, "expected ';' before %s", tok);

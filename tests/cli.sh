@@ -1,0 +1,59 @@
+#!/bin/sh
+# cli.sh - mmpc's command line: options, exit status, standard input.
+set -u
+srcdir=${srcdir:-.}
+MMPC=${MMPC:-$PWD/mmpc}
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+# expect NAME STATUS PATTERN -- COMMAND...: COMMAND exits STATUS and its
+# output (stdout and stderr) matches the extended regex PATTERN.
+expect() {
+	name=$1 want=$2 pattern=$3
+	shift 4
+	"$@" >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		echo "FAIL: $name: exit $rc, expected $want"; cat "$tmp/out"; fail=$((fail + 1)); return
+	fi
+	if [ "$pattern" = '^$' ]; then
+		if [ -s "$tmp/out" ]; then
+			echo "FAIL: $name: expected no output"; cat "$tmp/out"; fail=$((fail + 1)); return
+		fi
+	elif ! grep -Eq -- "$pattern" "$tmp/out"; then
+		echo "FAIL: $name: output does not match /$pattern/"; cat "$tmp/out"; fail=$((fail + 1)); return
+	fi
+	pass=$((pass + 1))
+}
+
+good='policy p { match comm "x"; region a = anon; pagesize a { 2M: 100; } }'
+warn='policy p { match comm "x"; region a = anon; }'
+bad='policy p { match comm "x"; region a = anon; pagesize b { 2M: 100; } }'
+printf '%s\n' "$good" >"$tmp/good.mmp"
+printf '%s\n' "$warn" >"$tmp/warn.mmp"
+printf '%s\n' "$bad" >"$tmp/bad.mmp"
+
+expect version 0 '^mmpc [0-9]+\.[0-9]+' -- "$MMPC" --version
+expect help 0 'Usage: mmpc' -- "$MMPC" --help
+expect no-file 2 'no policy file given' -- "$MMPC"
+expect two-files 2 'give one policy file' -- "$MMPC" "$tmp/good.mmp" "$tmp/good.mmp"
+expect bad-option 2 'Try .mmpc --help' -- "$MMPC" --frobnicate "$tmp/good.mmp"
+expect missing-file 2 'cannot read .*/nope.mmp: No such file or directory' -- "$MMPC" "$tmp/nope.mmp"
+expect directory 2 'cannot read' -- "$MMPC" "$tmp"
+expect summary 0 'policy p: 1 region, 1 page-size profile' -- "$MMPC" "$tmp/good.mmp"
+expect check-quiet 0 '^$' -- "$MMPC" --check "$tmp/good.mmp"
+expect stdin 0 '<stdin>: ok' -- sh -c "printf '%s' '$good' | '$MMPC' -"
+expect stdin-name 1 '^<stdin>:1:54: error: unknown region' -- sh -c "printf '%s' '$bad' | '$MMPC' --check -"
+expect errors 1 'bad.mmp:1:54: error: unknown region .b.' -- "$MMPC" --check "$tmp/bad.mmp"
+expect warning-ok 0 'warning: region .a. is declared but no rule uses it' -- "$MMPC" --check "$tmp/warn.mmp"
+expect werror 1 'error: region .a. is declared but no rule uses it \[-Werror\]' -- "$MMPC" -Werror --check "$tmp/warn.mmp"
+expect color-never 1 '^[^\x1b]*$' -- "$MMPC" --color=never --check "$tmp/bad.mmp"
+expect color-always 1 "$(printf '\033')\\[1;31merror:" -- "$MMPC" --color=always --check "$tmp/bad.mmp"
+expect color-bad 2 '--color takes auto, always or never' -- "$MMPC" --color=pink "$tmp/good.mmp"
+expect output-refused 2 'BPF code generation is not part of this build yet' -- "$MMPC" -o "$tmp/x.o" "$tmp/good.mmp"
+expect dump-ast 0 '^policy <1:1>' -- "$MMPC" --dump-ast "$tmp/good.mmp"
+[ -e "$tmp/x.o" ] && { echo "FAIL: -o left a file behind"; fail=$((fail + 1)); }
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
