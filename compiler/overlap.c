@@ -3,10 +3,10 @@
  * satisfiable: the analysis may miss a warning, never invent one. */
 #include "overlap.h"
 
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pattern.h"
 #include "stats.h"
 
 #define MAX_TERMS 32
@@ -28,48 +28,23 @@ struct dnf {
 	struct term terms[MAX_TERMS];
 };
 
-static bool is_literal_name(const char *s)
-{
-	return s && !strpbrk(s, "*?[");
-}
-
 static bool is_special_mapping(const char *s)
 {
 	return s[0] == '[';   /* [heap], [stack], [anon:...]: not file-backed */
 }
 
-/* Two globs whose fixed beginnings (or, without brackets, fixed endings)
- * disagree cannot match one name: "/data/x.col" and "/data/x.blob" with
- * any wildcard in place of the x. */
-static bool globs_may_meet(const char *a, const char *b)
+static enum pattern_kind pattern_of(const struct mmp_node *n)
 {
-	if (strchr(a, '\\') || strchr(b, '\\'))
-		return true;
-	size_t pa = strcspn(a, "*?["), pb = strcspn(b, "*?[");
-	if (strncmp(a, b, pa < pb ? pa : pb) != 0)
-		return false;
-	if (strchr(a, '[') || strchr(b, '['))
-		return true;
-	const char *sa = strrchr(a, '*'), *sb = strrchr(b, '*'), *qa = strrchr(a, '?'), *qb = strrchr(b, '?');
-	sa = qa > sa ? qa : sa;
-	sb = qb > sb ? qb : sb;
-	size_t la = strlen(sa + 1), lb = strlen(sb + 1), n = la < lb ? la : lb;
-	return strcmp(sa + 1 + la - n, sb + 1 + lb - n) == 0;
+	return n->kind == N_MAPPING ? PATTERN_MAPPING : PATTERN_GLOB;
 }
 
-/* Can one name satisfy both patterns? */
-static bool names_may_meet(const char *a, const char *b)
+/* Can one name satisfy both patterns? A file glob against a mapping name
+ * compares as globs: a file's mapping is named by its path. */
+static bool names_may_meet(const struct mmp_node *a, const struct mmp_node *b)
 {
-	if (a == b)
-		return true;
-	bool la = is_literal_name(a), lb = is_literal_name(b);
-	if (la && lb)
-		return false;   /* interned: different pointers, different names */
-	if (la)
-		return fnmatch(b, a, 0) == 0;
-	if (lb)
-		return fnmatch(a, b, 0) == 0;
-	return globs_may_meet(a, b);
+	enum pattern_kind k = pattern_of(a) == PATTERN_MAPPING && pattern_of(b) == PATTERN_MAPPING ? PATTERN_MAPPING
+												   : PATTERN_GLOB;
+	return patterns_may_meet(a->u.str.s, b->u.str.s, k);
 }
 
 /* cgroup "/a" holds the processes of /a and of every cgroup below it. */
@@ -134,18 +109,17 @@ static bool atoms_exclusive(const struct mmp_node *a, const struct mmp_node *b)
 		return false;
 	case N_FILE:
 		if (b->kind == N_FILE)
-			return a->u.str.s && b->u.str.s && !names_may_meet(a->u.str.s, b->u.str.s);
+			return a->u.str.s && b->u.str.s && !names_may_meet(a, b);
 		if (b->kind == N_MAPPING)
-			return is_special_mapping(b->u.str.s) ||
-			       (a->u.str.s && !names_may_meet(a->u.str.s, b->u.str.s));
+			return is_special_mapping(b->u.str.s) || (a->u.str.s && !names_may_meet(a, b));
 		return false;
 	case N_MAPPING:
-		return b->kind == N_MAPPING && !names_may_meet(a->u.str.s, b->u.str.s);
+		return b->kind == N_MAPPING && !names_may_meet(a, b);
 	case N_RANGE:
 		return b->kind == N_RANGE &&
 		       (a->u.range.end <= b->u.range.start || b->u.range.end <= a->u.range.start);
 	case N_COMM: case N_EXE:
-		return b->kind == a->kind && !names_may_meet(a->u.str.s, b->u.str.s);
+		return b->kind == a->kind && !names_may_meet(a, b);
 	case N_PID:
 		return b->kind == N_PID && operand(a)->u.num.value != operand(b)->u.num.value;
 	case N_UID:
@@ -175,7 +149,8 @@ static bool negation_covers(const struct mmp_node *pos, const struct mmp_node *n
 			return true;  /* not file (any) */
 		/* fall through */
 	case N_MAPPING: case N_COMM: case N_EXE:
-		return pos->u.str.s && is_literal_name(pos->u.str.s) && fnmatch(neg->u.str.s, pos->u.str.s, 0) == 0;
+		return pos->u.str.s && pattern_is_literal(pos->u.str.s, pattern_of(pos)) &&
+		       pattern_match(neg->u.str.s, pos->u.str.s, pattern_of(neg));
 	case N_RANGE:
 		return neg->u.range.start <= pos->u.range.start && pos->u.range.end <= neg->u.range.end;
 	case N_CGROUP:
@@ -238,6 +213,33 @@ static bool term_satisfiable(const struct term *t)
 	return lo <= hi;
 }
 
+/* DNF buffers are large; one analysis reuses them instead of asking malloc
+ * for each subformula. */
+struct formula_pool {
+	struct dnf *free[16];
+	unsigned n;
+};
+#define pool formula_pool
+
+static struct dnf *pool_get(struct pool *p)
+{
+	return p->n ? p->free[--p->n] : malloc(sizeof(struct dnf));
+}
+
+static void pool_put(struct pool *p, struct dnf *d)
+{
+	if (d && p->n < sizeof(p->free) / sizeof(p->free[0]))
+		p->free[p->n++] = d;
+	else
+		free(d);
+}
+
+static void pool_drain(struct pool *p)
+{
+	while (p->n)
+		free(p->free[--p->n]);
+}
+
 static void dnf_true(struct dnf *d)
 {
 	d->n = 1;
@@ -245,17 +247,18 @@ static void dnf_true(struct dnf *d)
 	d->terms[0].n = 0;
 }
 
-static void dnf_of(const struct mmp_node *e, bool neg, struct dnf *out);
+static void dnf_of(struct pool *pool, const struct mmp_node *e, bool neg, struct dnf *out);
 
-static void dnf_or(const struct mmp_node *l, const struct mmp_node *r, bool neg, struct dnf *out)
+static void dnf_or(struct pool *pool, const struct mmp_node *l, const struct mmp_node *r, bool neg,
+		   struct dnf *out)
 {
-	struct dnf *rhs = malloc(sizeof(*rhs));
+	struct dnf *rhs = pool_get(pool);
 	if (!rhs) {
 		out->overflow = true;
 		return;
 	}
-	dnf_of(l, neg, out);
-	dnf_of(r, neg, rhs);
+	dnf_of(pool, l, neg, out);
+	dnf_of(pool, r, neg, rhs);
 	out->overflow |= rhs->overflow;
 	for (unsigned i = 0; i < rhs->n && !out->overflow; i++) {
 		if (out->n == MAX_TERMS)
@@ -263,17 +266,18 @@ static void dnf_or(const struct mmp_node *l, const struct mmp_node *r, bool neg,
 		else
 			out->terms[out->n++] = rhs->terms[i];
 	}
-	free(rhs);
+	pool_put(pool, rhs);
 }
 
-static void dnf_and(const struct mmp_node *l, const struct mmp_node *r, bool neg, struct dnf *out)
+static void dnf_and(struct pool *pool, const struct mmp_node *l, const struct mmp_node *r, bool neg,
+		    struct dnf *out)
 {
-	struct dnf *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct dnf *a = pool_get(pool), *b = pool_get(pool);
 	out->n = 0;
 	out->overflow = !a || !b;
 	if (!out->overflow) {
-		dnf_of(l, neg, a);
-		dnf_of(r, neg, b);
+		dnf_of(pool, l, neg, a);
+		dnf_of(pool, r, neg, b);
 		out->overflow = a->overflow || b->overflow;
 	}
 	for (unsigned i = 0; !out->overflow && i < a->n; i++) {
@@ -292,24 +296,24 @@ static void dnf_and(const struct mmp_node *l, const struct mmp_node *r, bool neg
 				out->n--;   /* drop empty terms early */
 		}
 	}
-	free(a);
-	free(b);
+	pool_put(pool, a);
+	pool_put(pool, b);
 }
 
-static void dnf_of(const struct mmp_node *e, bool neg, struct dnf *out)
+static void dnf_of(struct pool *pool, const struct mmp_node *e, bool neg, struct dnf *out)
 {
 	out->n = 0;
 	out->overflow = false;
 	if (e->kind == N_UNARY && e->u.un.op == OP_NOT) {
-		dnf_of(e->u.un.operand, !neg, out);
+		dnf_of(pool, e->u.un.operand, !neg, out);
 		return;
 	}
 	if (e->kind == N_BINARY && (e->u.bin.op == OP_AND || e->u.bin.op == OP_OR)) {
 		/* De Morgan: under a negation, and and or trade places. */
 		if ((e->u.bin.op == OP_OR) != neg)
-			dnf_or(e->u.bin.lhs, e->u.bin.rhs, neg, out);
+			dnf_or(pool, e->u.bin.lhs, e->u.bin.rhs, neg, out);
 		else
-			dnf_and(e->u.bin.lhs, e->u.bin.rhs, neg, out);
+			dnf_and(pool, e->u.bin.lhs, e->u.bin.rhs, neg, out);
 		return;
 	}
 	if (e->kind == N_ALL) {
@@ -332,45 +336,78 @@ static bool dnf_satisfiable(const struct dnf *d)
 	return false;
 }
 
-bool formula_satisfiable(const struct mmp_node *e)
+static bool is_atom(const struct mmp_node *e)
 {
-	struct dnf *d = malloc(sizeof(*d));
-	if (!d)
+	return !(e->kind == N_UNARY && e->u.un.op == OP_NOT) &&
+	       !(e->kind == N_BINARY && (e->u.bin.op == OP_AND || e->u.bin.op == OP_OR)) && e->kind != N_ALL;
+}
+
+struct formula_pool *formula_pool_new(void)
+{
+	return calloc(1, sizeof(struct formula_pool));
+}
+
+void formula_pool_free(struct formula_pool *p)
+{
+	if (p) {
+		pool_drain(p);
+		free(p);
+	}
+}
+
+bool formula_satisfiable(struct formula_pool *p, const struct mmp_node *e)
+{
+	if (is_atom(e) && e->kind != N_BINARY)
 		return true;
-	dnf_of(e, false, d);
-	bool sat = dnf_satisfiable(d);
-	free(d);
+	struct dnf *d = pool_get(p);
+	bool sat = true;
+	if (d) {
+		dnf_of(p, e, false, d);
+		sat = dnf_satisfiable(d);
+	}
+	pool_put(p, d);
 	return sat;
 }
 
-bool formulas_may_overlap(const struct mmp_node *a, const struct mmp_node *b)
+bool formulas_may_overlap(struct formula_pool *p, const struct mmp_node *a, const struct mmp_node *b)
 {
-	struct dnf *d = malloc(sizeof(*d));
-	if (!d)
-		return true;
-	dnf_and(a, b, false, d);
-	bool sat = dnf_satisfiable(d);
-	free(d);
+	if (is_atom(a) && is_atom(b) && a->kind != N_BINARY && b->kind != N_BINARY)  /* without a DNF */
+		return atoms_equal(a, b) || !atoms_exclusive(a, b);
+	struct dnf *d = pool_get(p);
+	bool sat = true;
+	if (d) {
+		dnf_and(p, a, b, false, d);
+		sat = dnf_satisfiable(d);
+	}
+	pool_put(p, d);
 	return sat;
 }
 
 void formula_anchor(const struct mmp_node *e, struct formula_anchor *out)
 {
-	out->name = NULL;
+	out->prefix = NULL;
+	out->len = 0;
 	out->start = out->end = 0;
 	/* Look through a chain of 'and' for one positive literal name or range. */
 	while (e->kind == N_BINARY && e->u.bin.op == OP_AND) {
 		struct formula_anchor l;
 		formula_anchor(e->u.bin.lhs, &l);
-		if (l.name || l.end > l.start) {
+		if (l.prefix || l.end > l.start) {
 			*out = l;
 			return;
 		}
 		e = e->u.bin.rhs;
 	}
-	if ((e->kind == N_FILE || e->kind == N_MAPPING) && is_literal_name(e->u.str.s))
-		out->name = e->u.str.s;
-	else if (e->kind == N_RANGE) {
+	if ((e->kind == N_FILE || e->kind == N_MAPPING) && e->u.str.s) {
+		/* A file's mapping is named by its path, so both compare as globs. */
+		size_t n = pattern_prefix_len(e->u.str.s, PATTERN_GLOB);
+		if (e->kind == N_MAPPING)
+			n = pattern_prefix_len(e->u.str.s, PATTERN_MAPPING);
+		if (n > 0) {
+			out->prefix = e->u.str.s;
+			out->len = n;
+		}
+	} else if (e->kind == N_RANGE) {
 		out->start = e->u.range.start;
 		out->end = e->u.range.end;
 	}

@@ -41,6 +41,7 @@ struct sema {
 	size_t nregions, cap;
 	size_t *index;              /* open addressing over interned names: region index + 1 */
 	size_t index_cap;
+	struct formula_pool *pool;
 };
 
 /* --- the region table -------------------------------------------------- */
@@ -192,7 +193,7 @@ static void check_region(struct sema *s, struct region *r)
 	if (!expr_check_cond(s->d, s->a, sel, PLACE_SELECTOR, "a region selector"))
 		return;
 	r->ok = true;
-	if (!formula_satisfiable(sel)) {
+	if (!formula_satisfiable(s->pool, sel)) {
 		diag_warning(s->d, sel->loc, "region '%s' can never match any memory", r->name);
 		return;
 	}
@@ -550,7 +551,7 @@ static void check_oom(struct sema *s, struct mmp_node *rule)
 				     (p->kind == N_PREFER && (q->kind == N_PROTECT || q->kind == N_AVOID));
 			unsigned kp = formula_kinds(p->u.stmt.expr), kq = formula_kinds(q->u.stmt.expr);
 			if (!clash || kp != kq || (kp & (kp - 1)) ||
-			    !formulas_may_overlap(p->u.stmt.expr, q->u.stmt.expr))
+			    !formulas_may_overlap(s->pool, p->u.stmt.expr, q->u.stmt.expr))
 				continue;
 			bool protect = p->kind == N_PROTECT || q->kind == N_PROTECT;
 			diag_warning(s->d, q->u.stmt.expr->loc, "a process can match both '%s' and '%s'%s",
@@ -570,7 +571,11 @@ static void warn_overlap(struct sema *s, struct region *a, struct region *b, enu
 		a = b;
 		b = t;
 	}
-	if (!formulas_may_overlap(a->decl->u.stmt.expr, b->decl->u.stmt.expr))
+	/* Anonymous memory and file memory never meet; the classes over-approximate,
+	 * so this only skips pairs the full analysis would also clear. */
+	if (!(a->may_anon && b->may_anon) && !(a->may_file && b->may_file))
+		return;
+	if (!formulas_may_overlap(s->pool, a->decl->u.stmt.expr, b->decl->u.stmt.expr))
 		return;
 	diag_warning(s->d, b->decl->u.stmt.name->loc,
 		     "regions '%s' and '%s' may overlap, and both have a %s rule; where they do, '%s' applies",
@@ -578,13 +583,22 @@ static void warn_overlap(struct sema *s, struct region *a, struct region *b, enu
 	diag_note(s->d, a->decl->u.stmt.name->loc, "'%s' is declared here", a->name);
 }
 
-static int by_anchor_name(const void *x, const void *y)
+static int by_anchor_prefix(const void *x, const void *y)
 {
 	const struct region *a = *(struct region *const *)x, *b = *(struct region *const *)y;
-	uintptr_t pa = (uintptr_t)a->anchor.name, pb = (uintptr_t)b->anchor.name;
-	if (pa != pb)
-		return pa < pb ? -1 : 1;
+	size_t n = a->anchor.len < b->anchor.len ? a->anchor.len : b->anchor.len;
+	int c = memcmp(a->anchor.prefix, b->anchor.prefix, n);
+	if (c)
+		return c;
+	if (a->anchor.len != b->anchor.len)
+		return a->anchor.len < b->anchor.len ? -1 : 1;
 	return a < b ? -1 : a > b;
+}
+
+/* Does B's fixed beginning start with A's? */
+static bool prefix_covers(const struct region *a, const struct region *b)
+{
+	return a->anchor.len <= b->anchor.len && memcmp(a->anchor.prefix, b->anchor.prefix, a->anchor.len) == 0;
 }
 
 static int by_anchor_start(const void *x, const void *y)
@@ -595,10 +609,11 @@ static int by_anchor_start(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-/* Pairs of regions that share a rule kind: those with different literal
- * names never overlap, ranges are swept in order, and only selectors
- * without an anchor are compared with everything. Near-linear for the
- * policies people write, exact for the rest. */
+/* Pairs of regions that share a rule kind. Two path patterns can meet only
+ * if one's fixed beginning starts the other's: sorted, those pairs sit next
+ * to each other. Ranges are swept in order; only selectors without an anchor
+ * are compared with everything. Near-linear for the policies people write,
+ * and no pair that can overlap is skipped. */
 static void check_overlaps(struct sema *s, enum rule_kind k, struct region **with, size_t n)
 {
 	struct region **named = malloc(n * sizeof(*named)), **ranged = malloc(n * sizeof(*ranged)),
@@ -607,16 +622,16 @@ static void check_overlaps(struct sema *s, enum rule_kind k, struct region **wit
 	if (!named || !ranged || !broad)
 		abort();
 	for (size_t i = 0; i < n; i++) {
-		if (with[i]->anchor.name)
+		if (with[i]->anchor.prefix)
 			named[nn++] = with[i];
 		else if (with[i]->anchor.end > with[i]->anchor.start)
 			ranged[nr++] = with[i];
 		else
 			broad[nb++] = with[i];
 	}
-	qsort(named, nn, sizeof(*named), by_anchor_name);
+	qsort(named, nn, sizeof(*named), by_anchor_prefix);
 	for (size_t i = 0; i < nn; i++)
-		for (size_t j = i + 1; j < nn && named[j]->anchor.name == named[i]->anchor.name; j++)
+		for (size_t j = i + 1; j < nn && prefix_covers(named[i], named[j]); j++)
 			warn_overlap(s, named[i], named[j], k);
 	qsort(ranged, nr, sizeof(*ranged), by_anchor_start);
 	for (size_t i = 0; i < nr; i++)
@@ -628,7 +643,7 @@ static void check_overlaps(struct sema *s, enum rule_kind k, struct region **wit
 			warn_overlap(s, ranged[i], named[j], k);
 	for (size_t i = 0; i < nb; i++)
 		for (size_t j = 0; j < n; j++)
-			if (with[j] != broad[i] && (with[j]->anchor.name || with[j]->anchor.end > with[j]->anchor.start ||
+			if (with[j] != broad[i] && (with[j]->anchor.prefix || with[j]->anchor.end > with[j]->anchor.start ||
 						    with[j] > broad[i]))
 				warn_overlap(s, broad[i], with[j], k);
 	free(named);
@@ -716,7 +731,7 @@ static void check_policy(struct sema *s, struct mmp_node *policy)
 		diag_hint(s->d, "say which processes it governs, as in 'match comm \"redis-server\";' or 'match all;'");
 	} else {
 		expr_check_cond(s->d, s->a, match->u.stmt.expr, PLACE_MATCHER, "the 'match'");
-		if (match->u.stmt.expr->kind != N_ALL && !formula_satisfiable(match->u.stmt.expr))
+		if (match->u.stmt.expr->kind != N_ALL && !formula_satisfiable(s->pool, match->u.stmt.expr))
 			diag_warning(s->d, match->u.stmt.expr->loc, "no process can satisfy this 'match'");
 	}
 
@@ -741,7 +756,7 @@ static void check_policy(struct sema *s, struct mmp_node *policy)
 
 int sema_check(struct mmp_diag *d, struct mmp_arena *a, struct mmp_ast *ast)
 {
-	struct sema s = { .d = d, .a = a };
+	struct sema s = { .d = d, .a = a, .pool = formula_pool_new() };
 	unsigned before = d->errors;
 	/* Policy names are unique in a file: they name pins and statistics. */
 	for (struct mmp_node *p = ast->policies; p; p = p->next) {
@@ -756,5 +771,6 @@ int sema_check(struct mmp_diag *d, struct mmp_arena *a, struct mmp_ast *ast)
 	}
 	free(s.regions);
 	free(s.index);
+	formula_pool_free(s.pool);
 	return d->errors == before ? 0 : -EINVAL;
 }

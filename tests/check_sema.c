@@ -176,6 +176,12 @@ START_TEST(test_overlaps)
 	expect_clean(POLICY("region a = file \"/a/*\"; region b = file \"/b/*\"; prefetch a, b { pattern leap; }"));
 	expect(POLICY("region a = file \"/d/*.db\"; region b = file \"/d/x*\"; prefetch a, b { pattern leap; }"),
 	       "warning: regions 'a' and 'b' may overlap");
+	/* Mapping names take brackets literally: [heap] is not a character class. */
+	expect_clean(POLICY("region a = mapping \"[heap]\"; region b = mapping \"[stack]\"; pagesize a, b { 2M: 1; }"));
+	expect(POLICY("region a = mapping \"[anon:*]\"; region b = mapping \"[anon:jemalloc]\"; pagesize a, b { 2M: 1; }"),
+	       "warning: regions 'a' and 'b' may overlap");
+	expect(POLICY("region a = mapping \"[heap]\" and not mapping \"[he*\"; pagesize a { 2M: 1; }"),
+	       "warning: region 'a' can never match any memory");
 	/* Different rule kinds never conflict. */
 	expect_clean(POLICY("region a = anon; region b = all; pagesize a { 2M: 1; } prefetch b { pattern leap; }"));
 }

@@ -26,7 +26,7 @@ done
 [ -n "$parser" ] || { echo "FAIL: grammar/mmp.c not built"; exit 1; }
 
 sources=""
-for f in arena source diag ast stats types overlap sema frontend; do
+for f in arena source diag ast stats types pattern overlap sema frontend; do
 	sources="$sources $srcdir/compiler/$f.c"
 done
 # shellcheck disable=SC2086
