@@ -42,6 +42,7 @@ struct sema {
 	size_t *index;              /* open addressing over interned names: region index + 1 */
 	size_t index_cap;
 	struct formula_pool *pool;
+	unsigned unresolved;        /* region names in this policy that named nothing */
 };
 
 /* --- the region table -------------------------------------------------- */
@@ -116,6 +117,7 @@ static struct region *resolve_region(struct sema *s, struct mmp_node *name)
 		r->used = true;
 		return r;
 	}
+	s->unresolved++;
 	const char *best = NULL;
 	unsigned best_d = 3;
 	for (size_t i = 0; i < s->nregions; i++) {
@@ -688,6 +690,7 @@ static void check_region_overlaps(struct sema *s)
 static void check_policy(struct sema *s, struct mmp_node *policy)
 {
 	s->policy = policy;
+	s->unresolved = 0;
 	region_table_reset(s);
 	struct mmp_node *match = NULL, *oom = NULL;
 	bool has_rule = false;
@@ -747,7 +750,8 @@ static void check_policy(struct sema *s, struct mmp_node *policy)
 	if (!has_rule)
 		diag_warning(s->d, policy->u.stmt.name->loc, "policy '%s' has no rules, so it changes nothing",
 			     policy->u.stmt.name->u.name.id);
-	for (size_t i = 0; i < s->nregions; i++)
+	/* After a misspelt region name, "unused" would only repeat that error. */
+	for (size_t i = 0; i < s->nregions && !s->unresolved; i++)
 		if (!s->regions[i].used)
 			diag_warning(s->d, s->regions[i].decl->u.stmt.name->loc, "region '%s' is declared but no rule uses it",
 				     s->regions[i].name);
