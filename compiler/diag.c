@@ -35,20 +35,24 @@ static void print_snippet(struct mmp_diag *d, struct mmp_loc loc)
 	source_position(d->src, loc.start, &line, &col);
 	size_t len;
 	const char *text = source_line(d->src, line, &len);
-	fprintf(d->out, "%.*s\n", (int)len, text);
+	fwrite(text, 1, len, d->out);   /* fwrite: a NUL byte does not end the line */
+	fputc('\n', d->out);
 	size_t caret = col - 1;
 	size_t width = loc.end > loc.start ? loc.end - loc.start : 1;
 	if (caret > len)
 		caret = len;
 	if (caret + width > len)
 		width = len > caret ? len - caret : 1;
+	/* One column a character: UTF-8 continuation bytes take no column. */
 	for (size_t i = 0; i < caret; i++)
-		fputc(text[i] == '\t' ? '\t' : ' ', d->out);
+		if (((unsigned char)text[i] & 0xc0) != 0x80)
+			fputc(text[i] == '\t' ? '\t' : ' ', d->out);
 	if (d->color)
 		fputs(GREEN, d->out);
 	fputc('^', d->out);
-	for (size_t i = 1; i < width; i++)
-		fputc('~', d->out);
+	for (size_t i = caret + 1; i < caret + width; i++)
+		if (((unsigned char)text[i] & 0xc0) != 0x80)
+			fputc('~', d->out);
 	if (d->color)
 		fputs(RESET, d->out);
 	fputc('\n', d->out);
@@ -117,5 +121,13 @@ void diag_hint(struct mmp_diag *d, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	report(d, SEV_NOTE, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void diag_file_warning(struct mmp_diag *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(d, SEV_WARNING, NULL, fmt, ap);
 	va_end(ap);
 }

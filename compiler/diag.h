@@ -36,6 +36,8 @@ void diag_error(struct mmp_diag *d, struct mmp_loc loc, const char *fmt, ...) DI
 void diag_warning(struct mmp_diag *d, struct mmp_loc loc, const char *fmt, ...) DIAG_PRINTF;
 /* A note belongs to the diagnostic before it and points at a second place. */
 void diag_note(struct mmp_diag *d, struct mmp_loc loc, const char *fmt, ...) DIAG_PRINTF;
+/* A warning about the whole file, with no place in it. */
+void diag_file_warning(struct mmp_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A note with no place (a hint, a list of names). */
 void diag_hint(struct mmp_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -12,7 +12,12 @@ struct mmp_parse_ctx {
 	const struct mmp_source *src;
 	struct mmp_ast ast;
 	size_t offset;   /* the scanner's position, for token locations */
-	uint32_t tok_end, prev_end;   /* ends of the last two tokens, for "expected ';'" */
+	/* What the parser's error messages need to know of the token stream. */
+	int tok, prev_tok;            /* the last two tokens */
+	uint32_t tok_end, prev_end;   /* and where they ended */
+	uint32_t open_brace[64];      /* offsets of the '{' not yet closed */
+	unsigned brace_depth;
+	uint32_t bad_string_end;      /* end of an unterminated string, or 0 */
 };
 
 /* Parses ctx->src into ctx->ast, reporting every syntax error to ctx->diag.

@@ -440,7 +440,10 @@ static void check_evict(struct sema *s, struct mmp_node *rule)
 						  strcmp(v->u.name.id, "drop") == 0)) {
 				action_name = v->u.name.id;
 			} else {
-				diag_error(s->d, v->loc, "unknown action; expected cold, pageout or drop");
+				if (v->kind == N_NAME)
+					diag_error(s->d, v->loc, "unknown action '%s'; expected cold, pageout or drop", v->u.name.id);
+				else
+					diag_error(s->d, v->loc, "unknown action; expected cold, pageout or drop");
 				diag_hint(s->d, "cold: reclaim first under pressure; pageout: reclaim now; drop: discard "
 						"clean file pages from the page cache");
 				action = NULL;
@@ -549,7 +552,8 @@ static void check_oom(struct sema *s, struct mmp_node *rule)
 		if (p->kind != N_PROTECT && p->kind != N_PREFER)
 			continue;
 		for (struct mmp_node *q = p->next; q; q = q->next) {
-			bool clash = (p->kind == N_PROTECT && (q->kind == N_PREFER || q->kind == N_AVOID)) ||
+			/* protect and avoid agree (both keep a process); the others pull apart. */
+			bool clash = (p->kind == N_PROTECT && q->kind == N_PREFER) ||
 				     (p->kind == N_PREFER && (q->kind == N_PROTECT || q->kind == N_AVOID));
 			unsigned kp = formula_kinds(p->u.stmt.expr), kq = formula_kinds(q->u.stmt.expr);
 			if (!clash || kp != kq || (kp & (kp - 1)) ||
@@ -573,15 +577,23 @@ static void warn_overlap(struct sema *s, struct region *a, struct region *b, enu
 		a = b;
 		b = t;
 	}
+	/* One rule naming both regions gives both the same treatment. */
+	if (k != RULE_EVICT && a->rule[k] == b->rule[k])
+		return;
 	/* Anonymous memory and file memory never meet; the classes over-approximate,
 	 * so this only skips pairs the full analysis would also clear. */
 	if (!(a->may_anon && b->may_anon) && !(a->may_file && b->may_file))
 		return;
 	if (!formulas_may_overlap(s->pool, a->decl->u.stmt.expr, b->decl->u.stmt.expr))
 		return;
-	diag_warning(s->d, b->decl->u.stmt.name->loc,
-		     "regions '%s' and '%s' may overlap, and both have a %s rule; where they do, '%s' applies",
-		     a->name, b->name, rule_names[k], a->name);
+	if (k == RULE_EVICT)
+		diag_warning(s->d, b->decl->u.stmt.name->loc,
+			     "regions '%s' and '%s' may overlap, and both are scored in one evict block; where they "
+			     "do, the score of '%s' applies", a->name, b->name, a->name);
+	else
+		diag_warning(s->d, b->decl->u.stmt.name->loc,
+			     "regions '%s' and '%s' may overlap, and both have a %s rule; where they do, '%s' applies",
+			     a->name, b->name, rule_names[k], a->name);
 	diag_note(s->d, a->decl->u.stmt.name->loc, "'%s' is declared here", a->name);
 }
 
@@ -762,6 +774,8 @@ int sema_check(struct mmp_diag *d, struct mmp_arena *a, struct mmp_ast *ast)
 {
 	struct sema s = { .d = d, .a = a, .pool = formula_pool_new() };
 	unsigned before = d->errors;
+	if (!ast->policies)
+		diag_file_warning(d, "this file has no policy");
 	/* Policy names are unique in a file: they name pins and statistics. */
 	for (struct mmp_node *p = ast->policies; p; p = p->next) {
 		for (struct mmp_node *q = ast->policies; q != p; q = q->next) {

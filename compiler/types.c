@@ -139,7 +139,10 @@ static struct mmp_type check_name(struct tc *c, struct mmp_node *e, enum expr_pl
 	switch (place) {
 	case PLACE_VALUE:
 		diag_error(c->d, e->loc, "'%s' is not a constant", id);
-		diag_hint(c->d, "write a number with its unit, such as 16, 64K or 5s");
+		if (strcmp(id, "sec") == 0 || strcmp(id, "second") == 0)
+			diag_hint(c->d, "a rate per second is written with '/s', as in 64M/s");
+		else
+			diag_hint(c->d, "write a number with its unit, such as 16, 64K or 5s");
 		break;
 	case PLACE_MATCHER:
 		diag_error(c->d, e->loc, "'%s' is not a process matcher", id);
@@ -270,6 +273,7 @@ static struct mmp_type check_trigger_source(struct tc *c, struct mmp_node *e)
 	}
 	if (e->u.psi.cgroup && e->u.psi.cgroup->u.str.s[0] != '/') {
 		diag_error(c->d, e->u.psi.cgroup->loc, "a cgroup path must be absolute: \"%s\"", e->u.psi.cgroup->u.str.s);
+		diag_hint(c->d, "write it as mounted, /sys/fs/cgroup/..., or from the hierarchy's root, /name");
 		return T_ERR;
 	}
 	struct mmp_type t = num(UNIT_PERCENT);
@@ -414,7 +418,11 @@ static struct mmp_type check_compare(struct tc *c, struct mmp_node *e, struct mm
 			diag_error(c->d, e->u.bin.rhs->loc, "a trigger's threshold must be a constant percentage, such as 10%%");
 			return T_ERR;
 		}
-		if (r.value < 0 || r.value >= 100) {
+		if (r.value < 0) {
+			diag_error(c->d, e->u.bin.rhs->loc, "a threshold is from 0%% to 99%%, not %lld%%", (long long)r.value);
+			return T_ERR;
+		}
+		if (r.value >= 100) {
 			diag_error(c->d, e->u.bin.rhs->loc, "a threshold of %lld%% can never be exceeded",
 				   (long long)r.value);
 			diag_hint(c->d, "thresholds are from 0%% to 99%%");
@@ -437,7 +445,10 @@ static struct mmp_type check_compare(struct tc *c, struct mmp_node *e, struct mm
 			to_rate(c, &e->u.bin.rhs);
 		} else {
 			diag_error(c->d, e->loc, "cannot compare %s with %s", type_text(l), type_text(r));
-			diag_hint(c->d, "only counters (faults, major_faults) have a rate per second");
+			if ((l.rate && r.is_const) || (r.rate && l.is_const))
+				diag_hint(c->d, "write the threshold as a rate too, as in 64/s");
+			else
+				diag_hint(c->d, "only counters (faults, major_faults) have a rate per second");
 			return T_ERR;
 		}
 	}
@@ -592,7 +603,8 @@ static bool check_const(struct tc *c, struct mmp_node *e, unsigned units, bool r
 		diag_error(c->d, e->loc, "%s must be a constant number", what);
 		return false;
 	}
-	bool unit_ok = (units >> t.unit) & 1;
+	/* Zero is zero in every unit: let the caller say it must be above 0. */
+	bool unit_ok = ((units >> t.unit) & 1) || t.value == 0;
 	if (!unit_ok || t.rate != rate) {
 		char want[128] = "";
 		size_t used = 0;
@@ -618,7 +630,9 @@ struct bound {
 	const struct mmp_stat *stat;
 	bool rate;
 	int64_t lo, hi;
-	struct mmp_node *lo_by, *hi_by;
+	struct mmp_node *lo_by, *hi_by;   /* the comparisons that set them */
+	enum mmp_op lo_op, hi_op;         /* as written, with the statistic on the left */
+	int64_t lo_v, hi_v;
 };
 
 #define MAX_BOUNDS 16
@@ -658,7 +672,7 @@ static void collect_bounds(struct mmp_node *e, struct bound *b, size_t *nb)
 	if (i == *nb) {
 		if (*nb == MAX_BOUNDS)
 			return;
-		b[i] = (struct bound){ s->u.name.stat, rate, 0, INT64_MAX, NULL, NULL };
+		b[i] = (struct bound){ .stat = s->u.name.stat, .rate = rate, .lo = 0, .hi = INT64_MAX };
 		(*nb)++;
 	}
 	int64_t lo = INT64_MIN, hi = INT64_MAX;
@@ -673,10 +687,14 @@ static void collect_bounds(struct mmp_node *e, struct bound *b, size_t *nb)
 	if (lo > b[i].lo) {
 		b[i].lo = lo;
 		b[i].lo_by = e;
+		b[i].lo_op = op;
+		b[i].lo_v = v;
 	}
 	if (hi < b[i].hi) {
 		b[i].hi = hi;
 		b[i].hi_by = e;
+		b[i].hi_op = op;
+		b[i].hi_v = v;
 	}
 }
 
@@ -712,8 +730,14 @@ static bool check_cond(struct tc *c, struct mmp_node *e, enum expr_place place, 
 		} else {
 			diag_warning(c->d, e->loc, "%s never holds: no value of '%s' satisfies both comparisons", what,
 				     b[i].stat->name);
-			diag_note(c->d, b[i].lo_by->loc, "this requires it to be at least %lld", (long long)b[i].lo);
-			diag_note(c->d, b[i].hi_by->loc, "and this at most %lld", (long long)b[i].hi);
+			char lo[32], hi[32];
+			unit_format(lo, sizeof(lo), b[i].lo_v, b[i].stat->unit);
+			unit_format(hi, sizeof(hi), b[i].hi_v, b[i].stat->unit);
+			const char *per = b[i].rate ? "/s" : "";
+			diag_note(c->d, b[i].lo_by->loc, "this requires it to be %s %s%s",
+				  b[i].lo_op == OP_GT ? "above" : b[i].lo_op == OP_EQ ? "exactly" : "at least", lo, per);
+			diag_note(c->d, b[i].hi_by->loc, "and this %s %s%s",
+				  b[i].hi_op == OP_LT ? "below" : b[i].hi_op == OP_EQ ? "exactly" : "at most", hi, per);
 		}
 		break;
 	}

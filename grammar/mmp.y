@@ -124,6 +124,8 @@ item:
 	                                { $$ = stmt(ctx, N_EVICT, @$, NULL, NULL, $5.head, $3); }
 	| EVICT WHEN expr '{' evict_items error '}'
 	                                { $$ = stmt(ctx, N_EVICT, @$, NULL, NULL, $5.head, $3); }
+	| EVICT error '{' evict_items '}'
+	                                { $$ = NULL; }
 	| OOM '{' oom_items '}'         { $$ = stmt(ctx, N_OOM, @$, NULL, NULL, $3.head, NULL); }
 	| OOM '{' oom_items error '}'   { $$ = stmt(ctx, N_OOM, @$, NULL, NULL, $3.head, NULL); }
 	| ';'                           { $$ = NULL; }
@@ -295,9 +297,36 @@ static bool starts_statement(yysymbol_kind_t sym)
 	}
 }
 
+static bool is_unit_name(const char *s, size_t n)
+{
+	static const char *const units[] = { "K", "M", "G", "T", "B", "ms", "s", "min", "h", "KB", "MB", "GB" };
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strlen(units[i]) == n && memcmp(units[i], s, n) == 0)
+			return true;
+	return false;
+}
+
+static void report_invalid(struct mmp_parse_ctx *ctx, struct mmp_loc loc)
+{
+	const unsigned char *t = (const unsigned char *)ctx->src->text + loc.start;
+	unsigned n = loc.end - loc.start;
+	if (t[0] >= 0x20 && t[0] < 0x7f)
+		diag_error(ctx->diag, loc, "unexpected character '%c'", t[0]);
+	else if (t[0] >= 0xc0 && n > 1)
+		diag_error(ctx->diag, loc, "unexpected character '%.*s'", (int)n, (const char *)t);
+	else
+		diag_error(ctx->diag, loc, "unexpected byte 0x%02x", t[0]);
+	if (n == 3 && t[0] == 0xe2 && t[1] == 0x80 && (t[2] == 0x9c || t[2] == 0x9d || t[2] == 0x98 || t[2] == 0x99))
+		diag_hint(ctx->diag, "strings are quoted with a plain '\"'");
+	else if (t[0] == '.' && ctx->prev_tok == NUMBER && ctx->prev_end == loc.start)
+		diag_hint(ctx->diag, "numbers are whole: write 1536M rather than 1.5G");
+	else if ((t[0] == '&' || t[0] == '|' || t[0] == '!') && n == 1)
+		diag_hint(ctx->diag, "conditions are joined with 'and', 'or' and 'not'");
+}
+
 /* "unexpected X, expected A, B or C" with the unexpected token underlined;
- * "expected ';'" just after the statement it ends; hints for the mistakes
- * people really make. */
+ * "expected ';'" just after the statement it ends; "expected '}'" with the
+ * '{' it would close; hints for the mistakes people really make. */
 static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, struct mmp_parse_ctx *ctx)
 {
 	(void)scanner;
@@ -307,30 +336,63 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, str
 	yysymbol_kind_t got = yypcontext_token(pctx);
 	struct mmp_loc loc = *yypcontext_location(pctx);
 	char msg[512], tok[64];
-	bool wants_semi = false, wants_policy = false;
+	bool wants_semi = false, wants_close = false, wants_colon = false, wants_policy = false;
 
+	/* An unterminated string ate the rest of its line: that was reported. */
+	if (ctx->bad_string_end && ctx->prev_end == ctx->bad_string_end)
+		return 0;
 	for (int i = 0; i < n; i++) {
 		wants_semi |= is_char_token(expected[i], ';');
+		wants_close |= is_char_token(expected[i], '}');
+		wants_colon |= is_char_token(expected[i], ':');
 		wants_policy |= expected[i] == YYSYMBOL_POLICY;
 	}
 	if (got == YYSYMBOL_INVALID) {
-		unsigned char c = (unsigned char)ctx->src->text[loc.start];
-		if (c >= 0x20 && c < 0x7f)
-			diag_error(ctx->diag, loc, "unexpected character '%c'", c);
-		else
-			diag_error(ctx->diag, loc, "unexpected byte 0x%02x", c);
+		report_invalid(ctx, loc);
 		return 0;
 	}
+	bool after_end = ctx->prev_tok == ';' || ctx->prev_tok == '{' || ctx->prev_tok == '}';
+	struct mmp_loc open = { 0, 0 };
+	unsigned cap = sizeof(ctx->open_brace) / sizeof(ctx->open_brace[0]);
+	if (ctx->brace_depth) {
+		uint32_t at = ctx->open_brace[(ctx->brace_depth <= cap ? ctx->brace_depth : cap) - 1];
+		open = (struct mmp_loc){ at, at + 1 };
+	}
+
 	token_text(got, tok, sizeof(tok));
+	if (got == YYSYMBOL_YYEOF && ctx->brace_depth) {
+		struct mmp_loc after = { ctx->prev_end, ctx->prev_end };   /* after the last token, not on an empty line */
+		diag_error(ctx->diag, after, "expected '}' at end of file");
+		diag_note(ctx->diag, open, "to match this '{'");
+		return 0;
+	}
+	if (wants_close && after_end && starts_statement(got) && got != YYSYMBOL_IDENT && got != YYSYMBOL_NUMBER &&
+	    ctx->brace_depth) {
+		diag_error(ctx->diag, loc, "expected '}' before %s", tok);
+		diag_note(ctx->diag, open, "to match this '{'");
+		return 0;
+	}
 	if (got == YYSYMBOL_NUMBER || got == YYSYMBOL_IDENT || got == YYSYMBOL_STRING) {
 		/* "number '100'" says more than "a number". */
 		unsigned len = loc.end - loc.start < 40 ? loc.end - loc.start : 40;
-		snprintf(tok, sizeof(tok), "%s %s%.*s%s", got == YYSYMBOL_NUMBER ? "number" : got == YYSYMBOL_IDENT ? "name" : "string",
-			 got == YYSYMBOL_STRING ? "" : "'", (int)len, ctx->src->text + loc.start, got == YYSYMBOL_STRING ? "" : "'");
+		bool quote = got != YYSYMBOL_STRING;
+		snprintf(tok, sizeof(tok), "%s %s%.*s%s",
+			 got == YYSYMBOL_NUMBER ? "number" : got == YYSYMBOL_IDENT ? "name" : "string", quote ? "'" : "",
+			 (int)len, ctx->src->text + loc.start, quote ? "'" : "");
 	}
-	if (wants_semi && starts_statement(got) && ctx->prev_end < loc.start) {
+	if (got == YYSYMBOL_IDENT && ctx->prev_tok == NUMBER && is_unit_name(ctx->src->text + loc.start, loc.end - loc.start)) {
+		diag_error(ctx->diag, loc, "unexpected %s after a number", tok);
+		diag_hint(ctx->diag, "a unit follows its number without a space, as in 4G or 100ms");
+		return 0;
+	}
+	if (wants_semi && !after_end && starts_statement(got) && ctx->prev_end < loc.start) {
 		struct mmp_loc after = { ctx->prev_end, ctx->prev_end };
 		diag_error(ctx->diag, after, "expected ';' before %s", tok);
+		return 0;
+	}
+	if (wants_colon && is_char_token(got, '=')) {
+		diag_error(ctx->diag, loc, "unexpected '=', expected ':'");
+		diag_hint(ctx->diag, "a page-size profile lists SIZE: BENEFIT; as in { 4K: 0; 2M: 100; }");
 		return 0;
 	}
 	size_t used = (size_t)snprintf(msg, sizeof(msg), "unexpected %s", tok);
@@ -342,7 +404,7 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, str
 		}
 	}
 	diag_error(ctx->diag, loc, "%s", msg);
-	if (wants_policy && got != YYSYMBOL_IDENT)
+	if (wants_policy && got != YYSYMBOL_IDENT && !is_char_token(got, '}'))
 		diag_hint(ctx->diag, "statements go inside a block: policy NAME { ... }");
 	return 0;
 }
@@ -352,7 +414,16 @@ static int lex_token(MMP_YYSTYPE *val, struct mmp_loc *loc, yyscan_t scanner)
 {
 	struct mmp_parse_ctx *ctx = mmp_yyget_extra(scanner);
 	ctx->prev_end = ctx->tok_end;
+	ctx->prev_tok = ctx->tok;
 	int tok = mmp_yylex(val, loc, scanner);
 	ctx->tok_end = loc->end;
+	ctx->tok = tok;
+	/* Braces as written, whatever the parser made of them: for "to match this '{'". */
+	if (tok == '{') {
+		if (ctx->brace_depth < sizeof(ctx->open_brace) / sizeof(ctx->open_brace[0]))
+			ctx->open_brace[ctx->brace_depth] = loc->start;
+		ctx->brace_depth++;
+	} else if (tok == '}' && ctx->brace_depth)
+		ctx->brace_depth--;
 	return tok;
 }

@@ -152,7 +152,8 @@ START_TEST(test_unclosed_policy)
 {
 	struct run r;
 	run_text(&r, "policy p { match all;", true);
-	ck_assert(run_says(&r, "error: unexpected end of file"));
+	ck_assert_msg(run_says(&r, "t.mmp:1:22: error: expected '}' at end of file"), "%s", r.out);
+	ck_assert(run_says(&r, "t.mmp:1:10: note: to match this '{'"));
 	run_free(&r);
 }
 END_TEST
@@ -162,6 +163,7 @@ START_TEST(test_empty_file)
 	struct run r;
 	run_text(&r, "", false);
 	ck_assert_int_eq(r.rc, 0);
+	ck_assert(run_says(&r, "t.mmp: warning: this file has no policy"));
 	ck_assert_ptr_null(first_policy(&r));
 	run_free(&r);
 }

@@ -167,21 +167,27 @@ START_TEST(test_overlaps)
 {
 	expect_clean(POLICY("region a = file \"/a\"; region b = file \"/b\"; pagesize a, b { 2M: 1; }"));
 	expect_clean(POLICY("region a = range 0x1000 .. 0x2000; region b = range 0x2000 .. 0x3000; pagesize a, b { 2M: 1; }"));
-	expect(POLICY("region a = range 0x1000 .. 0x3000; region b = range 0x2000 .. 0x4000; pagesize a, b { 2M: 1; }"),
+	expect(POLICY("region a = range 0x1000 .. 0x3000; region b = range 0x2000 .. 0x4000; pagesize a { 2M: 1; } "
+		      "pagesize b { 64K: 1; }"),
 	       "warning: regions 'a' and 'b' may overlap, and both have a pagesize rule; where they do, 'a' applies");
-	expect(POLICY("region a = file \"/lib/*\"; region b = file \"/lib/x.so\"; prefetch a, b { pattern leap; }"),
+	expect(POLICY("region a = file \"/lib/*\"; region b = file \"/lib/x.so\"; prefetch a { pattern leap; } "
+		      "prefetch b { pattern stride; }"),
 	       "warning: regions 'a' and 'b' may overlap, and both have a prefetch rule");
 	/* Globs with different fixed endings or beginnings never meet. */
 	expect_clean(POLICY("region a = file \"/d/*.col\"; region b = file \"/d/*.blob\"; prefetch a, b { pattern leap; }"));
 	expect_clean(POLICY("region a = file \"/a/*\"; region b = file \"/b/*\"; prefetch a, b { pattern leap; }"));
-	expect(POLICY("region a = file \"/d/*.db\"; region b = file \"/d/x*\"; prefetch a, b { pattern leap; }"),
+	expect(POLICY("region a = file \"/d/*.db\"; region b = file \"/d/x*\"; prefetch a { pattern leap; } "
+		      "prefetch b { pattern stride; }"),
 	       "warning: regions 'a' and 'b' may overlap");
 	/* Mapping names take brackets literally: [heap] is not a character class. */
 	expect_clean(POLICY("region a = mapping \"[heap]\"; region b = mapping \"[stack]\"; pagesize a, b { 2M: 1; }"));
-	expect(POLICY("region a = mapping \"[anon:*]\"; region b = mapping \"[anon:jemalloc]\"; pagesize a, b { 2M: 1; }"),
+	expect(POLICY("region a = mapping \"[anon:*]\"; region b = mapping \"[anon:jemalloc]\"; pagesize a { 2M: 1; } "
+		      "pagesize b { 64K: 1; }"),
 	       "warning: regions 'a' and 'b' may overlap");
 	expect(POLICY("region a = mapping \"[heap]\" and not mapping \"[he*\"; pagesize a { 2M: 1; }"),
 	       "warning: region 'a' can never match any memory");
+	/* One rule naming two regions treats them alike: no conflict. */
+	expect_clean(POLICY("region a = anon; region b = all; pagesize a, b { 2M: 1; }"));
 	/* Different rule kinds never conflict. */
 	expect_clean(POLICY("region a = anon; region b = all; pagesize a { 2M: 1; } prefetch b { pattern leap; }"));
 }
@@ -199,6 +205,7 @@ START_TEST(test_many_regions_stay_exact)
 	for (size_t i = 1; i < n; i++)
 		used += (size_t)snprintf(text + used, cap - used, ", r%zu", i);
 	snprintf(text + used, cap - used, " { 2M: 1; }\nregion late = file \"/d/7\"; pagesize late { 64K: 1; } }\n");
+	/* r0..r2999 share one rule; 'late' has its own and meets r7 only. */
 	struct run r;
 	run_text(&r, text, false);
 	ck_assert_msg(r.rc == 0, "%.500s", r.out);
