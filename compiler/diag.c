@@ -21,7 +21,8 @@ void diag_init(struct mmp_diag *d, FILE *out, const struct mmp_source *src, enum
 	d->src = src;
 	if (color == DIAG_COLOR_AUTO) {
 		const char *term = getenv("TERM");
-		d->color = isatty(fileno(out)) && !getenv("NO_COLOR") && term && strcmp(term, "dumb") != 0;
+		const char *no_color = getenv("NO_COLOR");   /* no-color.org: set and not empty */
+		d->color = isatty(fileno(out)) && !(no_color && *no_color) && term && strcmp(term, "dumb") != 0;
 	} else {
 		d->color = color == DIAG_COLOR_ALWAYS;
 	}

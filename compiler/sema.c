@@ -205,9 +205,23 @@ static void check_region(struct sema *s, struct region *r)
 
 /* --- pagesize ---------------------------------------------------------- */
 
+/* 'pagesize a, a' names a region twice. */
+static bool named_before(struct sema *s, struct mmp_node *rule, struct mmp_node *t)
+{
+	for (struct mmp_node *u = rule->u.stmt.targets; u != t; u = u->next) {
+		if (u->u.name.id == t->u.name.id) {
+			diag_error(s->d, t->loc, "region '%s' is named twice in this rule", t->u.name.id);
+			return true;
+		}
+	}
+	return false;
+}
+
 static void check_pagesize(struct sema *s, struct mmp_node *rule)
 {
 	for (struct mmp_node *t = rule->u.stmt.targets; t; t = t->next) {
+		if (named_before(s, rule, t))
+			continue;
 		struct region *r = resolve_region(s, t);
 		if (!r)
 			continue;
@@ -272,7 +286,7 @@ static const struct setting_spec {
 } settings[SET_COUNT] = {
 	[SET_PATTERN] = { "pattern", 0, 0 },
 	[SET_DEGREE] = { "degree", 1, 1024 },
-	[SET_DISTANCE] = { "distance", 0, 4096 },
+	[SET_DISTANCE] = { "distance", 0, 64 },
 	[SET_WINDOW] = { "window", 2, 64 },
 	[SET_LIMIT] = { "limit", 1, INT64_MAX },
 };
@@ -282,6 +296,8 @@ static const char *const patterns[] = { "sequential", "stride", "leap" };
 static void check_prefetch(struct sema *s, struct mmp_node *rule)
 {
 	for (struct mmp_node *t = rule->u.stmt.targets; t; t = t->next) {
+		if (named_before(s, rule, t))
+			continue;
 		struct region *r = resolve_region(s, t);
 		if (!r)
 			continue;
@@ -344,7 +360,7 @@ static void check_prefetch(struct sema *s, struct mmp_node *rule)
 			break;
 		default: {
 			unsigned units = 1u << UNIT_NONE;
-			if (k != SET_WINDOW)
+			if (k == SET_DEGREE)
 				units |= 1u << UNIT_BYTES;   /* degree 64K means 16 pages */
 			char what[48];
 			snprintf(what, sizeof(what), "'%s'", name);
@@ -360,7 +376,8 @@ static void check_prefetch(struct sema *s, struct mmp_node *rule)
 			}
 			if (val < settings[k].min || val > settings[k].max)
 				diag_error(s->d, v->loc, "%s must be from %lld to %lld%s", what, (long long)settings[k].min,
-					   (long long)settings[k].max, k == SET_WINDOW ? "" : " pages");
+					   (long long)settings[k].max,
+					   k == SET_DEGREE ? " pages" : k == SET_DISTANCE ? " predictions ahead" : " faults");
 			break;
 		}
 		}
@@ -461,6 +478,10 @@ static void check_evict(struct sema *s, struct mmp_node *rule)
 				       "'protect top'", &v) && (v <= 0 || (st->u.stmt.expr->u.num.unit == UNIT_PERCENT && v > 100)))
 				diag_error(s->d, st->u.stmt.expr->loc, "'protect top' takes a size above 0 or a percentage "
 								      "from 1%% to 100%%");
+			else if (st->u.stmt.expr->kind == N_NUMBER && st->u.stmt.expr->u.num.unit == UNIT_PERCENT &&
+				 st->u.stmt.expr->u.num.value == 100)
+				diag_warning(s->d, st->u.stmt.expr->loc, "'protect top 100%%' protects everything, so this "
+									 "block evicts nothing");
 			break;
 		default:
 			break;
@@ -549,12 +570,13 @@ static void check_oom(struct sema *s, struct mmp_node *rule)
 	 * two test the same attribute (comm against comm); across attributes
 	 * (a comm and a cgroup) an overlap is possible but says nothing. */
 	for (struct mmp_node *p = rule->u.stmt.body; p; p = p->next) {
-		if (p->kind != N_PROTECT && p->kind != N_PREFER)
+		if (p->kind != N_PROTECT && p->kind != N_PREFER && p->kind != N_AVOID)
 			continue;
 		for (struct mmp_node *q = p->next; q; q = q->next) {
-			/* protect and avoid agree (both keep a process); the others pull apart. */
-			bool clash = (p->kind == N_PROTECT && q->kind == N_PREFER) ||
-				     (p->kind == N_PREFER && (q->kind == N_PROTECT || q->kind == N_AVOID));
+			if (q->kind != N_PROTECT && q->kind != N_PREFER && q->kind != N_AVOID)
+				continue;
+			/* protect and avoid agree (both keep a process); prefer pulls the other way. */
+			bool clash = (p->kind == N_PREFER) != (q->kind == N_PREFER);
 			unsigned kp = formula_kinds(p->u.stmt.expr), kq = formula_kinds(q->u.stmt.expr);
 			if (!clash || kp != kq || (kp & (kp - 1)) ||
 			    !formulas_may_overlap(s->pool, p->u.stmt.expr, q->u.stmt.expr))
@@ -562,7 +584,7 @@ static void check_oom(struct sema *s, struct mmp_node *rule)
 			bool protect = p->kind == N_PROTECT || q->kind == N_PROTECT;
 			diag_warning(s->d, q->u.stmt.expr->loc, "a process can match both '%s' and '%s'%s",
 				     ast_kind_name(p->kind), ast_kind_name(q->kind),
-				     protect ? "; 'protect' wins" : "; they cancel out");
+				     protect ? "; 'protect' wins" : "; 'prefer' and 'avoid' cancel out");
 			diag_note(s->d, p->u.stmt.expr->loc, "the '%s' is here", ast_kind_name(p->kind));
 		}
 	}
@@ -755,7 +777,7 @@ static void check_policy(struct sema *s, struct mmp_node *policy)
 		case N_PAGESIZE: check_pagesize(s, it); has_rule = true; break;
 		case N_PREFETCH: check_prefetch(s, it); has_rule = true; break;
 		case N_EVICT: check_evict(s, it); has_rule = true; break;
-		case N_OOM: if (it == oom) check_oom(s, it); has_rule = true; break;
+		case N_OOM: check_oom(s, it); has_rule = true; break;
 		default: break;
 		}
 	}

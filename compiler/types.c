@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pattern.h"
 #include "stats.h"
 
 struct tc {
@@ -60,9 +61,10 @@ static const char *type_text(struct mmp_type t)
 	return unit_name(t.unit);
 }
 
+/* A plain 0 fits every unit (swap > 0); 0% or 0s keep theirs. */
 static bool is_zero(struct mmp_type t)
 {
-	return t.is_const && t.value == 0 && !t.rate;
+	return t.is_const && t.value == 0 && !t.rate && t.unit == UNIT_NONE;
 }
 
 /* --- places where only some forms belong ------------------------------- */
@@ -213,7 +215,7 @@ static struct mmp_type check_matcher_atom(struct tc *c, struct mmp_node *e)
 	switch (e->kind) {
 	case N_COMM:
 		/* The kernel keeps 15 bytes of a process name (TASK_COMM_LEN). */
-		if (!has_glob(e->u.str.s) && e->u.str.len > 15) {
+		if (pattern_prefix_len(e->u.str.s, PATTERN_GLOB) > 15) {
 			diag_warning(c->d, e->loc, "process names are at most 15 characters; 'comm \"%s\"' can never match",
 				     e->u.str.s);
 			diag_hint(c->d, "the kernel shows it as \"%.15s\"; match on that or use exe \"/path/*\"", e->u.str.s);
@@ -405,6 +407,15 @@ static struct mmp_type check_compare(struct tc *c, struct mmp_node *e, struct mm
 		diag_error(c->d, e->loc, "'%s' compares numbers, not conditions", ast_op_name(op));
 		return T_ERR;
 	}
+	if (place == PLACE_MATCHER) {
+		diag_error(c->d, e->loc, "a process matcher does not compare values");
+		diag_hint(c->d, "match processes with comm \"name\", exe \"/path\", pid N, uid N, cgroup \"/path\" or all");
+		return T_ERR;
+	}
+	if (place == PLACE_SELECTOR && l.is_const && r.is_const) {
+		diag_error(c->d, e->loc, "a region selector compares 'size' with a value, not two constants");
+		return T_ERR;
+	}
 	if (place == PLACE_TRIGGER || l.source || r.source) {
 		if (!l.source) {
 			diag_error(c->d, e->loc, "a trigger compares 'pressure' or 'usage' with a threshold, in that order");
@@ -419,14 +430,17 @@ static struct mmp_type check_compare(struct tc *c, struct mmp_node *e, struct mm
 			return T_ERR;
 		}
 		if (r.value < 0) {
-			diag_error(c->d, e->u.bin.rhs->loc, "a threshold is from 0%% to 99%%, not %lld%%", (long long)r.value);
+			diag_error(c->d, e->u.bin.rhs->loc, "a threshold is from 0%% to 100%%, not %lld%%", (long long)r.value);
 			return T_ERR;
 		}
-		if (r.value >= 100) {
-			diag_error(c->d, e->u.bin.rhs->loc, "a threshold of %lld%% can never be exceeded",
-				   (long long)r.value);
-			diag_hint(c->d, "thresholds are from 0%% to 99%%");
+		if (r.value > 100 || (r.value == 100 && op == OP_GT)) {
+			diag_error(c->d, e->u.bin.rhs->loc, "a threshold of %s%lld%% can never be reached",
+				   op == OP_GT ? "more than " : "", (long long)r.value);
+			diag_hint(c->d, "use '> P%%' with P from 0%% to 99%%, or '>= 100%%'");
 			return T_ERR;
+		}
+		if (r.value == 0 && op == OP_GE) {
+			diag_warning(c->d, e->loc, "'>= 0%%' always holds; '> 0%%' fires on any pressure");
 		}
 		return boolean();
 	}
@@ -519,6 +533,10 @@ static struct mmp_type check(struct tc *c, struct mmp_node *e, enum expr_place p
 		if (t.kind == T_ERROR)
 			return T_ERR;
 		if (e->u.un.op == OP_NOT) {
+			if (place == PLACE_TRIGGER) {
+				diag_error(c->d, e->loc, "a trigger cannot be negated: it fires above a threshold");
+				return T_ERR;
+			}
 			if (t.kind != T_BOOL) {
 				diag_error(c->d, e->loc, "'not' applies to a condition; this is %s", type_text(t));
 				return T_ERR;
@@ -565,7 +583,8 @@ static struct mmp_type check(struct tc *c, struct mmp_node *e, enum expr_place p
 		bool ok = check_const(c, e->u.bin.rhs, 1u << UNIT_MS, false, "the time after 'for'", &dur);
 		if (t.kind == T_ERROR || !ok)
 			return T_ERR;
-		if (t.kind != T_BOOL || (e->u.bin.lhs->kind != N_BINARY)) {
+		struct mmp_node *th = e->u.bin.lhs;
+		if (t.kind != T_BOOL || th->kind != N_BINARY || th->u.bin.op < OP_LT || th->u.bin.op > OP_NE) {
 			diag_error(c->d, e->u.bin.lhs->loc, "'for' follows a single threshold, as in 'pressure some > 10%% for 5s'");
 			return T_ERR;
 		}
@@ -603,8 +622,8 @@ static bool check_const(struct tc *c, struct mmp_node *e, unsigned units, bool r
 		diag_error(c->d, e->loc, "%s must be a constant number", what);
 		return false;
 	}
-	/* Zero is zero in every unit: let the caller say it must be above 0. */
-	bool unit_ok = ((units >> t.unit) & 1) || t.value == 0;
+	/* A plain zero is zero in every unit: let the caller say it must be above 0. */
+	bool unit_ok = ((units >> t.unit) & 1) || (t.value == 0 && t.unit == UNIT_NONE);
 	if (!unit_ok || t.rate != rate) {
 		char want[128] = "";
 		size_t used = 0;
@@ -719,6 +738,8 @@ static bool check_cond(struct tc *c, struct mmp_node *e, enum expr_place place, 
 			diag_warning(c->d, e->loc, "%s never holds", what);
 		return true;
 	}
+	if (place == PLACE_SELECTOR)
+		return true;   /* the region's own "can never match" says it once */
 	struct bound b[MAX_BOUNDS];
 	size_t nb = 0;
 	collect_bounds(e, b, &nb);

@@ -126,6 +126,8 @@ item:
 	                                { $$ = stmt(ctx, N_EVICT, @$, NULL, NULL, $5.head, $3); }
 	| EVICT error '{' evict_items '}'
 	                                { $$ = NULL; }
+	| EVICT WHEN error '{' evict_items '}'
+	                                { $$ = NULL; }
 	| OOM '{' oom_items '}'         { $$ = stmt(ctx, N_OOM, @$, NULL, NULL, $3.head, NULL); }
 	| OOM '{' oom_items error '}'   { $$ = stmt(ctx, N_OOM, @$, NULL, NULL, $3.head, NULL); }
 	| ';'                           { $$ = NULL; }
@@ -137,9 +139,11 @@ names:
 	| names ',' IDENT               { $$ = list_push($1, $3); }
 	;
 
+/* A broken condition recovers at its own ';', not at the block before it. */
 opt_when:
 	%empty                          { $$ = NULL; }
 	| WHEN expr ';'                 { $$ = $2; }
+	| WHEN error ';'                { $$ = NULL; yyerrok; }
 	;
 
 /* pagesize REGION { SIZE: BENEFIT; ... } */
@@ -194,6 +198,7 @@ oom_item:
 	| SCORE '=' expr ';'            { $$ = stmt(ctx, N_SCORE, @$, NULL, NULL, NULL, $3); }
 	| KILL IDENT ';'                { $$ = stmt(ctx, N_KILL, @$, $2, NULL, NULL, NULL); }
 	| KILL IDENT WHEN expr ';'      { $$ = stmt(ctx, N_KILL, @$, $2, NULL, NULL, $4); }
+	| KILL IDENT WHEN error ';'     { $$ = NULL; yyerrok; }
 	| ';'                           { $$ = NULL; }
 	| error ';'                     { $$ = NULL; yyerrok; }
 	;
@@ -404,6 +409,11 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, str
 		}
 	}
 	diag_error(ctx->diag, loc, "%s", msg);
+	bool after_operand = ctx->prev_tok == NUMBER || ctx->prev_tok == IDENT || ctx->prev_tok == ')' ||
+			     ctx->prev_tok == PERSEC;
+	if (after_operand && (got == YYSYMBOL_LE || got == YYSYMBOL_GE || got == YYSYMBOL_EQ || got == YYSYMBOL_NE ||
+			      is_char_token(got, '<') || is_char_token(got, '>')))
+		diag_hint(ctx->diag, "comparisons do not chain: write 'a < x and x < b'");
 	if (wants_policy && got != YYSYMBOL_IDENT && !is_char_token(got, '}'))
 		diag_hint(ctx->diag, "statements go inside a block: policy NAME { ... }");
 	return 0;

@@ -1,0 +1,137 @@
+/* mmp_progs.bpf.h - the programs every policy object carries. Included by
+ * generated code after it defines
+ *   static __u32 mmp_region_flags(__u32 region, const struct mmp_region_stats *s, __u64 now);
+ */
+#ifndef MMP_PROGS_BPF_H
+#define MMP_PROGS_BPF_H
+
+static __always_inline void mmp_count_window(struct mmp_region_stats *s, __u64 now)
+{
+	if (now - s->win_start_ns >= MMP_RATE_WINDOW_NS) {
+		__u64 elapsed = now - s->win_start_ns;
+		s->rate = elapsed > 2 * MMP_RATE_WINDOW_NS ? 0 : s->win_faults * MMP_RATE_WINDOW_NS / elapsed;
+		s->major_rate = elapsed > 2 * MMP_RATE_WINDOW_NS ? 0 : s->win_major * MMP_RATE_WINDOW_NS / elapsed;
+		s->win_start_ns = now;
+		s->win_faults = 0;
+		s->win_major = 0;
+	}
+}
+
+static __always_inline void mmp_on_fault(__u64 addr, int major)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct mmp_proc *p = bpf_map_lookup_elem(&mmp_procs, &tgid);
+	if (!p)
+		return;
+	const struct mmp_range *r = mmp_lookup(p, addr);
+	if (!r)
+		return;
+	__u64 now = bpf_ktime_get_ns();
+	struct mmp_region_key rk = { .tgid = tgid, .region = r->region };
+	struct mmp_region_stats *s = bpf_map_lookup_elem(&mmp_regions, &rk);
+	if (!s) {
+		struct mmp_region_stats init = { .first_ns = now, .win_start_ns = now };
+		bpf_map_update_elem(&mmp_regions, &rk, &init, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&mmp_regions, &rk);
+		if (!s)
+			return;
+	}
+	mmp_count_window(s, now);
+	if (major) {
+		__sync_fetch_and_add(&s->major_faults, 1);
+		__sync_fetch_and_add(&s->win_major, 1);
+		return;   /* the same fault also reaches the user-fault hook */
+	}
+	__sync_fetch_and_add(&s->faults, 1);
+	__sync_fetch_and_add(&s->win_faults, 1);
+	s->last_ns = now;
+	__u32 flags = mmp_region_flags(r->region, s, now);
+	s->rule_flags = flags;
+	/* Hot 2M chunks, counted only while the region's page-size rule holds. */
+	if (flags & MMP_RULE_PAGESIZE) {
+		struct mmp_chunk_key ck = { .tgid = tgid, .region = r->region, .chunk = addr >> MMP_CHUNK_SHIFT };
+		struct mmp_chunk *c = bpf_map_lookup_elem(&mmp_chunks, &ck);
+		if (c) {
+			__sync_fetch_and_add(&c->faults, 1);
+			c->last_ns = now;
+		} else {
+			struct mmp_chunk init = { .faults = 1, .last_ns = now };
+			bpf_map_update_elem(&mmp_chunks, &ck, &init, BPF_NOEXIST);
+		}
+	}
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(mmp_page_fault_user, unsigned long address, void *regs, unsigned long error_code)
+{
+	mmp_on_fault(address, 0);
+	return 0;
+}
+
+#ifdef MMP_WANT_MAJOR_FAULTS
+/* Major faults: a perf software event per CPU, sampled at every fault. */
+SEC("perf_event")
+int mmp_major_fault(struct bpf_perf_event_data *ctx)
+{
+	mmp_on_fault(ctx->addr, 1);
+	return 0;
+}
+#endif
+
+static __always_inline void mmp_emit(__u32 kind, __u32 pid, __u32 parent)
+{
+	struct mmp_event *e = bpf_ringbuf_reserve(&mmp_events, sizeof(*e), 0);
+	if (!e)
+		return;
+	e->kind = kind;
+	e->pid = pid;
+	e->parent = parent;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp/sched/sched_process_exec")
+int mmp_exec(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (tgid == mmp_config.runtime_tgid)
+		return 0;
+	mmp_emit(MMP_EV_EXEC, tgid, 0);
+	return 0;
+}
+
+SEC("tp/sched/sched_process_exit")
+int mmp_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	if ((__u32)id != tgid)
+		return 0;   /* a thread, not the process */
+	if (!bpf_map_lookup_elem(&mmp_procs, &tgid))
+		return 0;
+	mmp_emit(MMP_EV_EXIT, tgid, 0);
+	return 0;
+}
+
+/* Mapping changes: one event per burst, until the runtime re-reads the maps. */
+static __always_inline int mmp_maps_changed(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!bpf_map_lookup_elem(&mmp_procs, &tgid))
+		return 0;
+	__u8 one = 1;
+	if (bpf_map_update_elem(&mmp_maps_dirty, &tgid, &one, BPF_NOEXIST) == 0)
+		mmp_emit(MMP_EV_MAPS, tgid, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_mmap")
+int mmp_mmap(void *ctx) { return mmp_maps_changed(); }
+SEC("tp/syscalls/sys_exit_munmap")
+int mmp_munmap(void *ctx) { return mmp_maps_changed(); }
+SEC("tp/syscalls/sys_exit_mremap")
+int mmp_mremap(void *ctx) { return mmp_maps_changed(); }
+SEC("tp/syscalls/sys_exit_brk")
+int mmp_brk(void *ctx) { return mmp_maps_changed(); }
+
+#endif

@@ -1,0 +1,89 @@
+/* mmp_shared.h - the whole contract between the BPF side and the runtime:
+ * map layouts and event records, in plain structs both sides compile. */
+#ifndef MMP_SHARED_H
+#define MMP_SHARED_H
+
+#ifdef __bpf__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#endif
+
+/* Bump when any struct below changes: the runtime refuses other versions. */
+#define MMP_ABI_VERSION 1
+
+#define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
+#define MMP_MAX_PROCS 4096         /* processes governed at once */
+#define MMP_MAX_CHUNKS 262144      /* 2M chunks tracked (512 GiB of memory) */
+#define MMP_CHUNK_SHIFT 21
+#define MMP_RATE_WINDOW_NS 1000000000ULL
+
+/* Bits of mmp_region_stats.rule_flags: which rule's 'when' held at the last
+ * fault in the region (a rule without 'when' always holds). */
+enum mmp_rule_bit {
+	MMP_RULE_PAGESIZE = 1u << 0,
+	MMP_RULE_PREFETCH = 1u << 1,
+};
+
+struct mmp_range {
+	__u64 start, end;          /* [start, end) */
+	__u32 region;              /* global region id */
+	__u32 pad;
+};
+
+/* Value of the 'procs' map, keyed by tgid: the process's regions, sorted. */
+struct mmp_proc {
+	__u32 policy;
+	__u32 nranges;
+	struct mmp_range ranges[MMP_MAX_RANGES];
+};
+
+struct mmp_region_key {
+	__u32 tgid;
+	__u32 region;
+};
+
+struct mmp_region_stats {
+	__u64 faults;              /* since the region was first seen */
+	__u64 major_faults;
+	__u64 first_ns, last_ns;   /* first and last fault (bpf_ktime_get_ns) */
+	__u64 win_start_ns;        /* the current one-second window */
+	__u64 win_faults, win_major;
+	__u64 rate, major_rate;    /* per second, over the last full window */
+	__u64 size, resident, swap;/* bytes, written by the runtime from /proc */
+	__u32 rule_flags;          /* enum mmp_rule_bit */
+	__u32 pad;
+};
+
+struct mmp_chunk_key {
+	__u32 tgid;
+	__u32 region;
+	__u64 chunk;               /* address >> MMP_CHUNK_SHIFT */
+};
+
+struct mmp_chunk {
+	__u64 faults;
+	__u64 last_ns;
+};
+
+enum mmp_event_kind {
+	MMP_EV_EXEC = 1,           /* a process exec'd: match it against the policies */
+	MMP_EV_FORK,               /* a governed process forked */
+	MMP_EV_EXIT,               /* a governed process exited */
+	MMP_EV_MAPS,               /* a governed process changed its mappings */
+};
+
+struct mmp_event {
+	__u32 kind;
+	__u32 pid;                 /* tgid of the process concerned */
+	__u32 parent;              /* for forks and execs: the parent's tgid */
+	__u32 pad;
+};
+
+/* Settings the runtime writes into .rodata before load. */
+struct mmp_config {
+	__u32 runtime_tgid;        /* never govern the runtime itself */
+	__u32 watch_all_execs;     /* attach mode: report every exec; run mode: only children */
+};
+
+#endif
