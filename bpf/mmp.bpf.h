@@ -11,6 +11,7 @@
 
 #include <linux/types.h>
 #include <linux/bpf.h>
+#include <linux/bpf_perf_event.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -65,9 +66,9 @@ static __always_inline const struct mmp_range *mmp_lookup(const struct mmp_proc 
 	if (hi > MMP_MAX_RANGES)
 		return 0;
 	for (int i = 0; i < 13 && lo < hi; i++) {
-		__u32 mid = (lo + hi) / 2;
-		if (mid >= MMP_MAX_RANGES)
-			return 0;
+		/* mid < nranges <= MMP_MAX_RANGES already; the mask (a power of
+		 * two) is what lets the verifier see it. */
+		__u32 mid = ((lo + hi) / 2) & (MMP_MAX_RANGES - 1);
 		const struct mmp_range *r = &p->ranges[mid];
 		if (addr < r->start)
 			hi = mid;

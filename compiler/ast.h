@@ -118,6 +118,7 @@ struct mmp_node {
 			struct mmp_node *targets;
 			struct mmp_node *body;
 			struct mmp_node *expr;
+			unsigned id;     /* regions: the plan's id for it */
 		} stmt;
 	} u;
 };

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen.h"
 #include "frontend.h"
+#include "plan.h"
 
-enum mode { MODE_SUMMARY, MODE_CHECK, MODE_DUMP_AST };
+enum mode { MODE_SUMMARY, MODE_CHECK, MODE_DUMP_AST, MODE_EMIT_C };
 
 static void usage(FILE *out)
 {
@@ -18,7 +20,10 @@ static void usage(FILE *out)
 	      "\n"
 	      "  -c, --check          check the policy and print only diagnostics\n"
 	      "      --dump-ast       print the syntax tree, then check\n"
-	      "  -o, --output=FILE    write the compiled BPF object to FILE\n"
+	      "  -o, --output=FILE    compile to the BPF object FILE (runs clang)\n"
+	      "      --emit-c         print the generated BPF C instead of compiling it\n"
+	      "      --clang=PATH     the clang to run (default: $MMP_CLANG, else " MMP_DEFAULT_CLANG ")\n"
+	      "  -v, --verbose        print the clang command\n"
 	      "  -W, --Werror         treat warnings as errors (also -Werror)\n"
 	      "      --color=WHEN     colour diagnostics: auto, always or never\n"
 	      "  -h, --help           show this help and exit\n"
@@ -64,11 +69,14 @@ static void print_summary(const struct mmp_compilation *u)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_DUMP_AST = 256, OPT_COLOR };
+	enum { OPT_DUMP_AST = 256, OPT_COLOR, OPT_EMIT_C, OPT_CLANG };
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, 'c' },
 		{ "dump-ast", no_argument, NULL, OPT_DUMP_AST },
 		{ "output", required_argument, NULL, 'o' },
+		{ "emit-c", no_argument, NULL, OPT_EMIT_C },
+		{ "clang", required_argument, NULL, OPT_CLANG },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "Werror", no_argument, NULL, 'W' },
 		{ "color", required_argument, NULL, OPT_COLOR },
 		{ "help", no_argument, NULL, 'h' },
@@ -78,16 +86,20 @@ int main(int argc, char **argv)
 	struct mmp_frontend_opts opts = { .color = DIAG_COLOR_AUTO };
 	enum mode mode = MODE_SUMMARY;
 	const char *output = NULL;
+	struct codegen_opts cg = { .clang = getenv("MMP_CLANG") ? getenv("MMP_CLANG") : MMP_DEFAULT_CLANG };
 	int c;
 
 	/* -Werror, as compilers spell it, is -W with the argument "error". */
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "-Werror") == 0)
 			argv[i] = "--Werror";
-	while ((c = getopt_long(argc, argv, "co:WhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "co:WvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': mode = MODE_CHECK; break;
 		case OPT_DUMP_AST: mode = MODE_DUMP_AST; break;
+		case OPT_EMIT_C: mode = MODE_EMIT_C; break;
+		case OPT_CLANG: cg.clang = optarg; break;
+		case 'v': cg.verbose = true; break;
 		case 'o': output = optarg; break;
 		case 'W': opts.werror = true; break;
 		case OPT_COLOR:
@@ -115,10 +127,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *path = argv[optind];
-	if (output) {
-		/* Code generation lands with the runtime; until then say so rather than write nothing. */
-		fprintf(stderr, "mmpc: -o %s: BPF code generation is not part of this build yet; "
-				"use --check or --dump-ast\n", output);
+	if (output && (mode == MODE_CHECK || mode == MODE_DUMP_AST || mode == MODE_EMIT_C)) {
+		fputs("mmpc: -o compiles; it does not go with --check, --dump-ast or --emit-c\n", stderr);
 		return 2;
 	}
 
@@ -134,8 +144,22 @@ int main(int argc, char **argv)
 		ast_dump(stdout, u.src, &u.ast);
 		err = frontend_check(&u);
 	}
-	if (!err && mode == MODE_SUMMARY)
+	int rc = err ? 1 : 0;
+	if (!err && (output || mode == MODE_EMIT_C)) {
+		struct mmp_plan plan;
+		if (plan_build(&plan, &u.ast) < 0) {
+			fputs("mmpc: out of memory\n", stderr);
+			rc = 1;
+		} else {
+			if (mode == MODE_EMIT_C)
+				codegen_emit(stdout, u.src, &plan);
+			else if (codegen_compile(u.src, &plan, output, &cg) < 0)
+				rc = 1;
+			plan_free(&plan);
+		}
+	} else if (!err && mode == MODE_SUMMARY) {
 		print_summary(&u);
+	}
 	frontend_free(&u);
-	return err ? 1 : 0;
+	return rc;
 }

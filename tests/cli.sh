@@ -27,7 +27,7 @@ expect() {
 	pass=$((pass + 1))
 }
 
-good='policy p { match comm "x"; region a = anon; pagesize a { 2M: 100; } }'
+good='policy p { match comm "x"; region a = anon; pagesize a { 2M: 100; } when faults > 1/s; }'
 warn='policy p { match comm "x"; region a = anon; }'
 bad='policy p { match comm "x"; region a = anon; pagesize b { 2M: 100; } }'
 printf '%s\n' "$good" >"$tmp/good.mmp"
@@ -51,7 +51,11 @@ expect werror 1 'error: region .a. is declared but no rule uses it \[-Werror\]' 
 expect color-never 1 '^[^\x1b]*$' -- "$MMPC" --color=never --check "$tmp/bad.mmp"
 expect color-always 1 "$(printf '\033')\\[1;31merror:" -- "$MMPC" --color=always --check "$tmp/bad.mmp"
 expect color-bad 2 '--color takes auto, always or never' -- "$MMPC" --color=pink "$tmp/good.mmp"
-expect output-refused 2 'BPF code generation is not part of this build yet' -- "$MMPC" -o "$tmp/x.o" "$tmp/good.mmp"
+expect output-and-check 2 '-o compiles; it does not go with' -- "$MMPC" --check -o "$tmp/x.o" "$tmp/good.mmp"
+expect emit-c 0 '#include "mmp.bpf.h"' -- "$MMPC" --emit-c "$tmp/good.mmp"
+expect emit-c-line 0 "#line 1 \".*good.mmp\"" -- "$MMPC" --emit-c "$tmp/good.mmp"
+expect compile-errors 1 'unknown region' -- "$MMPC" "$tmp/bad.mmp" -o "$tmp/bad.o"
+[ -e "$tmp/bad.o" ] && { echo "FAIL: a policy with errors left an object"; fail=$((fail + 1)); }
 expect dump-ast 0 '^policy <1:1>' -- "$MMPC" --dump-ast "$tmp/good.mmp"
 [ -e "$tmp/x.o" ] && { echo "FAIL: -o left a file behind"; fail=$((fail + 1)); }
 

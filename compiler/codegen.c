@@ -1,0 +1,285 @@
+/* codegen.c - emits the BPF C of a policy file and compiles it.
+ *
+ * The generated file is small: the policy's 'when' conditions as C over a
+ * region's statistics, one switch that evaluates them by region id, and the
+ * policy source with a versioned header, in sections the runtime reads.
+ * Everything else is the hand-written code in bpf/, which it includes.
+ */
+#include "codegen.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "stats.h"
+
+/* The headers of bpf/, built into mmpc (compiler/bpf-headers.c) so that a
+ * compiled mmpc needs only clang and the libbpf headers. */
+struct embedded_file {
+	const char *name;
+	const char *text;
+};
+extern const struct embedded_file mmp_bpf_headers[];
+
+struct emitter {
+	FILE *out;
+	const struct mmp_source *src;
+	bool major;      /* the policy reads major faults */
+};
+
+static void emit_line(struct emitter *em, const struct mmp_node *n)
+{
+	unsigned line, col;
+	source_position(em->src, n->loc.start, &line, &col);
+	fprintf(em->out, "#line %u \"%s\"\n", line, em->src->name);
+}
+
+/* A region statistic as C over 'const struct mmp_region_stats *s'. */
+static void emit_stat(struct emitter *em, const struct mmp_stat *st, bool rate)
+{
+	switch (st->id) {
+	case STAT_R_FAULTS:
+		fputs(rate ? "mmp_rate(s, now)" : "(__s64)s->faults", em->out);
+		break;
+	case STAT_R_MAJOR_FAULTS:
+		em->major = true;
+		fputs(rate ? "mmp_major_rate(s, now)" : "(__s64)s->major_faults", em->out);
+		break;
+	case STAT_R_SIZE: fputs("(__s64)s->size", em->out); break;
+	case STAT_R_RESIDENT: fputs("(__s64)s->resident", em->out); break;
+	case STAT_R_SWAP: fputs("(__s64)s->swap", em->out); break;
+	case STAT_R_IDLE: fputs("mmp_ms_since(s->last_ns, now)", em->out); break;
+	case STAT_R_AGE: fputs("mmp_ms_since(s->first_ns, now)", em->out); break;
+	default:
+		/* The checker lets only region statistics into region rules. */
+		fprintf(em->out, "0 /* %s */", st->name);
+		break;
+	}
+}
+
+static void emit_expr(struct emitter *em, const struct mmp_node *e)
+{
+	switch (e->kind) {
+	case N_NUMBER:
+		fprintf(em->out, "((__s64)%" PRId64 "LL)", (int64_t)e->u.num.value);
+		break;
+	case N_NAME:
+		emit_stat(em, e->u.name.stat, false);
+		break;
+	case N_RATE:
+		if (e->u.un.operand->kind == N_NAME)
+			emit_stat(em, e->u.un.operand->u.name.stat, true);
+		else
+			emit_expr(em, e->u.un.operand);   /* 64/s is 64 a second */
+		break;
+	case N_UNARY:
+		fputs(e->u.un.op == OP_NOT ? "(!" : "(-", em->out);
+		emit_expr(em, e->u.un.operand);
+		fputc(')', em->out);
+		break;
+	case N_BINARY:
+		if (e->u.bin.op == OP_DIV) {
+			fputs("mmp_div(", em->out);
+			emit_expr(em, e->u.bin.lhs);
+			fputs(", ", em->out);
+			emit_expr(em, e->u.bin.rhs);
+			fputc(')', em->out);
+			break;
+		}
+		fputc('(', em->out);
+		emit_expr(em, e->u.bin.lhs);
+		switch (e->u.bin.op) {
+		case OP_AND: fputs(" && ", em->out); break;
+		case OP_OR: fputs(" || ", em->out); break;
+		default: fprintf(em->out, " %s ", ast_op_name(e->u.bin.op)); break;
+		}
+		emit_expr(em, e->u.bin.rhs);
+		fputc(')', em->out);
+		break;
+	default:
+		fprintf(em->out, "0 /* %s */", ast_kind_name(e->kind));
+		break;
+	}
+}
+
+/* A C string literal of arbitrary bytes. */
+static void emit_cstring(FILE *out, const char *s, size_t n)
+{
+	fputc('"', out);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\n')
+			fputs("\\n\"\n\t\"", out);
+		else if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\%03o", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan *plan)
+{
+	struct emitter em = { out, src, false };
+	char *body = NULL;
+	size_t body_len = 0;
+	FILE *b = open_memstream(&body, &body_len);
+	if (!b)
+		abort();
+	em.out = b;
+
+	/* One function a region rule with a 'when'. */
+	for (unsigned i = 0; i < plan->nregions; i++) {
+		const struct mmp_plan_region *r = &plan->regions[i];
+		const struct mmp_node *rules[2] = { r->pagesize, r->prefetch };
+		for (int k = 0; k < 2; k++) {
+			if (!rules[k] || !rules[k]->u.stmt.expr)
+				continue;
+			fprintf(b, "\n/* %s.%s: the %s rule's 'when' */\n", plan->policies[r->policy].name, r->name,
+				k == 0 ? "pagesize" : "prefetch");
+			fprintf(b, "static __always_inline int mmp_when_%u_%s(const struct mmp_region_stats *s, __u64 now)\n{\n",
+				r->id, k == 0 ? "pagesize" : "prefetch");
+			emit_line(&em, rules[k]->u.stmt.expr);
+			fputs("\treturn ", b);
+			emit_expr(&em, rules[k]->u.stmt.expr);
+			fputs(";\n}\n", b);
+		}
+	}
+	fputs("\n#line 1 \"<mmpc>\"\n", b);
+	fputs("static __u32 mmp_region_flags(__u32 region, const struct mmp_region_stats *s, __u64 now)\n{\n"
+	      "\t__u32 flags = 0;\n\tswitch (region) {\n", b);
+	for (unsigned i = 0; i < plan->nregions; i++) {
+		const struct mmp_plan_region *r = &plan->regions[i];
+		if (!r->pagesize && !r->prefetch)
+			continue;
+		fprintf(b, "\tcase %u: /* %s.%s */\n", r->id, plan->policies[r->policy].name, r->name);
+		const struct mmp_node *rules[2] = { r->pagesize, r->prefetch };
+		const char *bits[2] = { "MMP_RULE_PAGESIZE", "MMP_RULE_PREFETCH" };
+		for (int k = 0; k < 2; k++) {
+			if (!rules[k])
+				continue;
+			if (rules[k]->u.stmt.expr)
+				fprintf(b, "\t\tif (mmp_when_%u_%s(s, now))\n\t\t\tflags |= %s;\n", r->id,
+					k == 0 ? "pagesize" : "prefetch", bits[k]);
+			else
+				fprintf(b, "\t\tflags |= %s;\n", bits[k]);
+		}
+		fputs("\t\tbreak;\n", b);
+	}
+	fputs("\t}\n\treturn flags;\n}\n", b);
+	fclose(b);
+
+	fprintf(out, "/* Generated by mmpc %s from %s: do not edit. */\n", PACKAGE_VERSION, src->name);
+	if (em.major)
+		fputs("#define MMP_WANT_MAJOR_FAULTS 1\n", out);
+	fputs("#include \"mmp.bpf.h\"\n", out);
+	fwrite(body, 1, body_len, out);
+	free(body);
+	fputs("\n#include \"mmp_progs.bpf.h\"\n\n", out);
+	/* What the runtime needs, versioned: it re-checks the source with the
+	 * same front end and compares the layout. */
+	fprintf(out, "const char mmp_object_header[] __attribute__((section(\".mmp.header\"), used)) =\n\t"
+		     "\"mmp-object %d\\nabi %d\\nmmpc %s\\nlayout %016" PRIx64 "\\nname %s\\n\";\n",
+		MMP_OBJECT_FORMAT, 1, PACKAGE_VERSION, plan->layout_hash, src->name);
+	fputs("const char mmp_object_source[] __attribute__((section(\".mmp.source\"), used)) =\n\t", out);
+	emit_cstring(out, src->text, src->len);
+	fputs(";\n", out);
+}
+
+/* --- compiling --------------------------------------------------------- */
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) ? -errno : 0;
+}
+
+static void remove_dir(const char *dir)
+{
+	char path[4096];
+	for (const struct embedded_file *h = mmp_bpf_headers; h->name; h++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, h->name);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/policy.bpf.c", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, const char *output,
+		    const struct codegen_opts *opts)
+{
+	const char *tmpbase = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/mmpc.XXXXXX", tmpbase);
+	if (!mkdtemp(dir)) {
+		int err = -errno;
+		fprintf(stderr, "mmpc: cannot make a temporary directory in %s: %s\n", tmpbase, strerror(-err));
+		return err;
+	}
+	int err = 0;
+	for (const struct embedded_file *h = mmp_bpf_headers; h->name && !err; h++)
+		err = write_file(dir, h->name, h->text);
+	char cfile[4300];
+	snprintf(cfile, sizeof(cfile), "%s/policy.bpf.c", dir);
+	FILE *c = err ? NULL : fopen(cfile, "w");
+	if (!c) {
+		err = err ? err : -errno;
+		fprintf(stderr, "mmpc: cannot write in %s: %s\n", dir, strerror(-err));
+		remove_dir(dir);
+		return err;
+	}
+	codegen_emit(c, src, plan);
+	if (fclose(c)) {
+		err = -errno;
+		fprintf(stderr, "mmpc: cannot write %s: %s\n", cfile, strerror(-err));
+		remove_dir(dir);
+		return err;
+	}
+
+	char inc[4400];
+	snprintf(inc, sizeof(inc), "-I%s", dir);
+	const char *argv[] = {
+		opts->clang, "-target", "bpf", "-O2", "-g", "-Wall", "-Wno-unused-function",
+		"-Wno-unused-variable", inc, "-I" MMP_BPF_SYSINCLUDE, "-c", cfile, "-o", output, NULL,
+	};
+	if (opts->verbose) {
+		for (const char **a = argv; *a; a++)
+			fprintf(stderr, "%s%s", a == argv ? "" : " ", *a);
+		fputc('\n', stderr);
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		fprintf(stderr, "mmpc: cannot start %s: %s\n", opts->clang, strerror(-err));
+	} else if (pid == 0) {
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "mmpc: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	} else {
+		int status;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 127)
+				fprintf(stderr, "mmpc: %s could not compile the generated BPF for %s\n", opts->clang,
+					src->name);
+			unlink(output);
+			err = -EINVAL;
+		}
+	}
+	remove_dir(dir);
+	return err;
+}

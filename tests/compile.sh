@@ -1,0 +1,36 @@
+#!/bin/sh
+# compile.sh - every example and every golden policy compiles to a BPF
+# object that carries the versioned header and the policy source.
+set -u
+srcdir=${srcdir:-.}
+MMPC=${MMPC:-$PWD/mmpc}
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+for f in "$srcdir"/examples/*.mmp "$srcdir"/tests/parse/*.mmp; do
+	o="$tmp/$(basename "$f" .mmp).bpf.o"
+	if ! "$MMPC" --color=never "$f" -o "$o" >"$tmp/log" 2>&1; then
+		echo "FAIL: $f does not compile"; cat "$tmp/log"; fail=$((fail + 1)); continue
+	fi
+	# The header names the format, and the source is there byte for byte.
+	if ! llvm-objcopy -O binary --only-section=.mmp.header "$o" "$tmp/header" 2>/dev/null ||
+	   ! grep -q '^mmp-object 1$' "$tmp/header"; then
+		echo "FAIL: $f: no .mmp.header in the object"; fail=$((fail + 1)); continue
+	fi
+	llvm-objcopy -O binary --only-section=.mmp.source "$o" "$tmp/source"
+	tr -d '\000' <"$tmp/source" >"$tmp/source.txt"
+	if ! cmp -s "$tmp/source.txt" "$f"; then
+		echo "FAIL: $f: the embedded source differs from the file"; fail=$((fail + 1)); continue
+	fi
+	pass=$((pass + 1))
+done
+# clang's errors come back as mmpc's, with its status.
+if "$MMPC" --clang=/nonexistent/clang "$srcdir/examples/kvstore.mmp" -o "$tmp/x.o" >"$tmp/log" 2>&1; then
+	echo "FAIL: a missing clang went unnoticed"; fail=$((fail + 1))
+elif ! grep -q 'cannot run /nonexistent/clang' "$tmp/log" || [ -e "$tmp/x.o" ]; then
+	echo "FAIL: a missing clang is not named, or left a file:"; cat "$tmp/log"; fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+echo "compile: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
