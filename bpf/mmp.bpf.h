@@ -49,6 +49,35 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } mmp_events SEC(".maps");
 
+/* Published by the runtime for 'mmp stats'; sized by it before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mmp_meta);
+} mmp_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mmp_region_name);
+} mmp_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mmp_region_report);
+} mmp_reports SEC(".maps");
+
+/* The two fields of the kernel's task_struct that the fork hook reads,
+ * relocated by libbpf against the running kernel's BTF (CO-RE). */
+struct task_struct {
+	int pid;
+	int tgid;
+} __attribute__((preserve_access_index));
+
 /* Processes whose mapping change was reported and not yet re-read: one
  * event per burst of mmap calls. */
 struct {

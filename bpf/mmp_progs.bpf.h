@@ -1,6 +1,8 @@
 /* mmp_progs.bpf.h - the programs every policy object carries. Included by
  * generated code after it defines
  *   static __u32 mmp_region_flags(__u32 region, const struct mmp_region_stats *s, __u64 now);
+ *     (the rules whose 'when' holds now)
+ *   static __u32 mmp_region_rules(__u32 region);  (the rules the region has)
  */
 #ifndef MMP_PROGS_BPF_H
 #define MMP_PROGS_BPF_H
@@ -47,8 +49,9 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	s->last_ns = now;
 	__u32 flags = mmp_region_flags(r->region, s, now);
 	s->rule_flags = flags;
-	/* Hot 2M chunks, counted only while the region's page-size rule holds. */
-	if (flags & MMP_RULE_PAGESIZE) {
+	/* 2M chunks of every region with a page-size rule; the runtime acts on
+	 * them while the rule holds (rule_flags), hottest first. */
+	if (mmp_region_rules(r->region) & MMP_RULE_PAGESIZE) {
 		struct mmp_chunk_key ck = { .tgid = tgid, .region = r->region, .chunk = addr >> MMP_CHUNK_SHIFT };
 		struct mmp_chunk *c = bpf_map_lookup_elem(&mmp_chunks, &ck);
 		if (c) {
@@ -90,8 +93,9 @@ static __always_inline void mmp_emit(__u32 kind, __u32 pid, __u32 parent)
 	bpf_ringbuf_submit(e, 0);
 }
 
-SEC("tp/sched/sched_process_exec")
-int mmp_exec(void *ctx)
+/* Process events through BTF tracepoints: they need no tracefs. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(mmp_exec, struct task_struct *p, int old_pid, void *bprm)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (tgid == mmp_config.runtime_tgid)
@@ -100,8 +104,21 @@ int mmp_exec(void *ctx)
 	return 0;
 }
 
-SEC("tp/sched/sched_process_exit")
-int mmp_exit(void *ctx)
+/* A governed process's new child is governed from its first fault. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(mmp_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	if (ptgid == ctgid)
+		return 0;   /* a new thread */
+	if (!bpf_map_lookup_elem(&mmp_procs, &ptgid))
+		return 0;
+	mmp_emit(MMP_EV_FORK, ctgid, ptgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(mmp_exit, struct task_struct *p)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;

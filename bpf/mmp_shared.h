@@ -3,11 +3,7 @@
 #ifndef MMP_SHARED_H
 #define MMP_SHARED_H
 
-#ifdef __bpf__
 #include <linux/types.h>
-#else
-#include <linux/types.h>
-#endif
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
 #define MMP_ABI_VERSION 1
@@ -61,9 +57,19 @@ struct mmp_chunk_key {
 	__u64 chunk;               /* address >> MMP_CHUNK_SHIFT */
 };
 
+enum mmp_chunk_state {
+	MMP_CHUNK_NEW = 0,         /* counted by BPF, not yet acted on */
+	MMP_CHUNK_DONE,            /* collapsed (or, in a dry run, would have been) */
+	MMP_CHUNK_RETRY,           /* failed; try again after retry_ns */
+	MMP_CHUNK_FAILED,          /* failed too often: left alone */
+};
+
 struct mmp_chunk {
 	__u64 faults;
 	__u64 last_ns;
+	__u32 state;               /* enum mmp_chunk_state, written by the runtime */
+	__u32 tries;
+	__u64 retry_ns;
 };
 
 enum mmp_event_kind {
@@ -80,10 +86,36 @@ struct mmp_event {
 	__u32 pad;
 };
 
+/* What a running runtime publishes for 'mmp stats', in pinned maps. */
+struct mmp_meta {
+	__u32 abi;                 /* MMP_ABI_VERSION */
+	__u32 runtime_pid;
+	__u64 started_ns;          /* CLOCK_BOOTTIME */
+	__u32 nregions;
+	__u32 dry_run;
+	char name[64];             /* the runtime's name: its pin directory */
+};
+
+struct mmp_region_name {
+	char policy[64];
+	char region[64];
+};
+
+/* Per region, over every governed process, kept by the runtime. */
+struct mmp_region_report {
+	__u64 faults, major_faults;
+	__u64 processes;           /* governed processes with this region */
+	__u64 bytes;               /* mapped size */
+	__u64 hot_chunks;          /* 2M chunks counted while the rule held */
+	__u64 collapses, collapse_failures;
+	__u64 huge_bytes;          /* AnonHugePages in the region, from smaps */
+	__u64 page_size;           /* the size the runtime applies (4K: none) */
+};
+
 /* Settings the runtime writes into .rodata before load. */
 struct mmp_config {
-	__u32 runtime_tgid;        /* never govern the runtime itself */
-	__u32 watch_all_execs;     /* attach mode: report every exec; run mode: only children */
+	__u32 runtime_tgid;        /* never report the runtime itself */
+	__u32 pad;
 };
 
 #endif

@@ -1,0 +1,24 @@
+/* enforce.h - load a policy object, attach it, and enforce it. */
+#ifndef MMP_ENFORCE_H
+#define MMP_ENFORCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "object.h"
+
+struct enforce_opts {
+	bool dry_run;              /* decide and log, change nothing */
+	double duration;           /* seconds; 0: until a signal (attach) or the command ends (run) */
+	int64_t collapse_rate;     /* bytes per second collapsed at most */
+	char **cmd;                /* run: the command to start; NULL: attach to every match */
+	const char *name;          /* overrides the pin directory name */
+};
+
+/* Returns the exit status for mmp (for 'run', the command's). */
+int enforce(struct mmp_object *obj, const struct enforce_opts *opts);
+/* Loads every program of OBJ into the kernel (the verifier runs) and
+ * unloads it: 0, or 1 after printing the verifier's complaint. */
+int verify(struct mmp_object *obj);
+
+#endif

@@ -1,0 +1,154 @@
+/* mmp.c - the runtime's command line. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enforce.h"
+#include "log.h"
+#include "object.h"
+#include "stats.h"
+
+static void usage(FILE *out)
+{
+	fputs("Usage: mmp run [OPTION]... POLICY -- COMMAND [ARG]...\n"
+	      "       mmp attach [OPTION]... POLICY\n"
+	      "       mmp stats [--json] [NAME]\n"
+	      "       mmp verify POLICY\n"
+	      "Enforce an mmp memory policy on a live system.\n"
+	      "\n"
+	      "POLICY is a BPF object made by 'mmpc -o', or a .mmp source, which is compiled\n"
+	      "with mmpc and cached by content (a second start runs no clang).\n"
+	      "\n"
+	      "  run      start COMMAND and enforce the policy on it and its matching\n"
+	      "           descendants until it exits; exit with its status\n"
+	      "  attach   enforce the policy on every matching process, running or started\n"
+	      "           later, until SIGINT or SIGTERM (or --duration)\n"
+	      "  stats    what running runtimes report, per policy and region\n"
+	      "  verify   load the policy's programs into the kernel (the verifier runs) and\n"
+	      "           unload them\n"
+	      "\n"
+	      "  -n, --dry-run        decide and log every decision, change nothing\n"
+	      "  -d, --duration=SECS  attach: stop after SECS seconds\n"
+	      "  -r, --collapse-rate=BYTES  most memory collapsed into huge pages per second\n"
+	      "                       (default 1G; suffixes K, M, G)\n"
+	      "      --name=NAME      the runtime's name (default: the policy file's base name)\n"
+	      "  -v, --verbose        log each decision as it is applied\n"
+	      "      --json           stats: print JSON\n"
+	      "  -h, --help           show this help\n"
+	      "  -V, --version        show the version\n",
+	      out);
+}
+
+static int parse_size(const char *s, long long *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	long long scale = 1;
+	if (*end == 'K' || *end == 'k')
+		scale = 1LL << 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		scale = 1LL << 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		scale = 1LL << 30, end++;
+	if (*end || v <= 0)
+		return -1;
+	*out = (long long)(v * (double)scale);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("mmp %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	enum { OPT_NAME = 256, OPT_JSON };
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "collapse-rate", required_argument, NULL, 'r' },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct enforce_opts opts = { .collapse_rate = 1LL << 30 };
+	bool json = false;
+	int c;
+	optind = 2;
+	/* '+': options end at the first operand, so COMMAND keeps its own. */
+	while ((c = getopt_long(argc, argv, "+nd:r:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': opts.dry_run = true; break;
+		case 'd':
+			opts.duration = strtod(optarg, NULL);
+			if (opts.duration <= 0) {
+				mmp_error("--duration takes a number of seconds above 0, not '%s'", optarg);
+				return 2;
+			}
+			break;
+		case 'r': {
+			long long v;
+			if (parse_size(optarg, &v) < 0 || v < (2LL << 20)) {
+				mmp_error("--collapse-rate takes a size of at least 2M (per second), not '%s'", optarg);
+				return 2;
+			}
+			opts.collapse_rate = v;
+			break;
+		}
+		case OPT_NAME: opts.name = optarg; break;
+		case 'v': mmp_verbose = 1; break;
+		case OPT_JSON: json = true; break;
+		case 'h': usage(stdout); return 0;
+		default: fputs("Try 'mmp --help' for more information.\n", stderr); return 2;
+		}
+	}
+	if (strcmp(cmd, "stats") == 0)
+		return stats_show(optind < argc ? argv[optind] : NULL, json);
+	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "attach") != 0 && strcmp(cmd, "verify") != 0) {
+		mmp_error("unknown command '%s'; expected run, attach, stats or verify", cmd);
+		return 2;
+	}
+	if (optind >= argc) {
+		mmp_error("%s: no policy given", cmd);
+		return 2;
+	}
+	const char *policy = argv[optind++];
+	if (strcmp(cmd, "run") == 0) {
+		if (optind < argc && strcmp(argv[optind], "--") == 0)
+			optind++;
+		if (optind >= argc) {
+			mmp_error("run: no command given: mmp run POLICY -- COMMAND [ARG]...");
+			return 2;
+		}
+		opts.cmd = &argv[optind];
+		if (opts.duration > 0) {
+			mmp_error("run: --duration is for attach; run stops when the command ends");
+			return 2;
+		}
+	} else if (optind < argc) {
+		mmp_error("%s: unexpected '%s' after the policy", cmd, argv[optind]);
+		return 2;
+	}
+	struct mmp_object obj;
+	if (object_open(&obj, policy) < 0) {
+		object_close(&obj);
+		return 1;
+	}
+	int rc = strcmp(cmd, "verify") == 0 ? verify(&obj) : enforce(&obj, &opts);
+	object_close(&obj);
+	return rc;
+}

@@ -1,0 +1,255 @@
+/* object.c - reading what mmpc put in an object, and compiling sources. */
+#include "object.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "bpf/mmp_shared.h"
+#include "compiler/codegen.h"
+#include "config.h"
+#include "log.h"
+
+/* The bytes of section NAME, NUL-terminated, or NULL. */
+static char *read_section(Elf *e, const char *name, size_t *len)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(e, &shstrndx) != 0)
+		return NULL;
+	for (Elf_Scn *scn = elf_nextscn(e, NULL); scn; scn = elf_nextscn(e, scn)) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		const char *n = elf_strptr(e, shstrndx, sh.sh_name);
+		if (!n || strcmp(n, name) != 0)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			return NULL;
+		char *buf = malloc(d->d_size + 1);
+		if (!buf)
+			return NULL;
+		memcpy(buf, d->d_buf, d->d_size);
+		buf[d->d_size] = '\0';
+		*len = strnlen(buf, d->d_size);   /* the string's own NUL ends it */
+		return buf;
+	}
+	return NULL;
+}
+
+static int parse_header(struct mmp_object *obj, char *h)
+{
+	obj->format = -1;
+	obj->abi = -1;
+	for (char *line = strtok(h, "\n"); line; line = strtok(NULL, "\n")) {
+		if (sscanf(line, "mmp-object %d", &obj->format) == 1)
+			continue;
+		if (sscanf(line, "abi %d", &obj->abi) == 1)
+			continue;
+		if (sscanf(line, "mmpc %31s", obj->mmpc_version) == 1)
+			continue;
+		if (sscanf(line, "layout %" SCNx64, &obj->layout) == 1)
+			continue;
+		if (strncmp(line, "name ", 5) == 0) {
+			free(obj->source_name);
+			obj->source_name = strdup(line + 5);
+		}
+	}
+	return obj->format >= 0 && obj->source_name ? 0 : -EINVAL;
+}
+
+static char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	char *n = strdup(b);
+	if (!n)
+		return NULL;
+	char *dot = strchr(n, '.');
+	if (dot && dot != n)
+		*dot = '\0';
+	for (char *p = n; *p; p++)   /* a pin directory name */
+		if (!(*p == '-' || *p == '_' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z')))
+			*p = '_';
+	return n;
+}
+
+static int open_compiled(struct mmp_object *obj, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = -errno;
+		mmp_error("cannot open %s: %s", path, strerror(errno));
+		return err;
+	}
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	size_t hlen = 0, slen = 0;
+	char *header = e ? read_section(e, ".mmp.header", &hlen) : NULL;
+	char *source = e ? read_section(e, ".mmp.source", &slen) : NULL;
+	if (e)
+		elf_end(e);
+	close(fd);
+	int err = 0;
+	if (!header || !source || parse_header(obj, header) < 0) {
+		mmp_error("%s is not a policy object made by mmpc (no valid .mmp.header/.mmp.source)", path);
+		err = -EINVAL;
+	} else if (obj->format != MMP_OBJECT_FORMAT || obj->abi != MMP_ABI_VERSION) {
+		mmp_error("%s was made by mmpc %s (object format %d, abi %d); this mmp reads format %d, abi %d: "
+			  "compile the policy again with this version's mmpc", path, obj->mmpc_version, obj->format,
+			  obj->abi, MMP_OBJECT_FORMAT, MMP_ABI_VERSION);
+		err = -EINVAL;
+	}
+	if (!err) {
+		/* The same front end checks the embedded policy again, so that the
+		 * runtime works from the very tree the code was generated from. */
+		struct mmp_frontend_opts fo = { .color = DIAG_COLOR_AUTO };
+		if (frontend_run_text(&obj->unit, obj->source_name, source, slen, &fo) != 0) {
+			mmp_error("the policy inside %s does not check with this mmp", path);
+			err = -EINVAL;
+		} else if (plan_build(&obj->plan, &obj->unit.ast) < 0) {
+			err = -ENOMEM;
+		} else if (obj->plan.layout_hash != obj->layout) {
+			mmp_error("%s: the compiled layout (%016" PRIx64 ") differs from this mmp's (%016" PRIx64
+				  "): compile the policy again with this version's mmpc", path, obj->layout,
+				  obj->plan.layout_hash);
+			err = -EINVAL;
+		}
+	}
+	free(header);
+	free(source);
+	if (err)
+		return err;
+	obj->path = strdup(path);
+	obj->name = base_name(obj->source_name);
+	return obj->path && obj->name ? 0 : -ENOMEM;
+}
+
+static uint64_t fnv_file(uint64_t h, const char *data, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)data[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* mmpc next to this mmp (a build tree or an installed bindir), else PATH. */
+static void find_mmpc(char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, len, "%s/mmpc", self);
+			if (access(buf, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(buf, len, "mmpc");
+}
+
+/* Compiles SRC to a cached object, named by a hash of the source text and
+ * of mmpc's version: the second start of the same policy runs no clang. */
+static int compile_source(const char *src, char *out, size_t outlen)
+{
+	struct mmp_source *s = source_load(src);
+	if (!s) {
+		int err = -errno;
+		mmp_error("cannot read %s: %s", src, strerror(errno));
+		return err;
+	}
+	char mmpc[PATH_MAX];
+	find_mmpc(mmpc, sizeof(mmpc));
+	uint64_t h = fnv_file(1469598103934665603ULL, s->text, s->len);
+	h = fnv_file(h, src, strlen(src));   /* the name appears in diagnostics and pins */
+	source_free(s);
+	/* The compiler itself is part of the key: a rebuilt mmpc (new BPF code)
+	 * must not be answered with an object from the old one. */
+	struct mmp_source *bin = strchr(mmpc, '/') ? source_load(mmpc) : NULL;
+	if (bin) {
+		h = fnv_file(h, bin->text, bin->len);
+		source_free(bin);
+	} else {
+		h = fnv_file(h, PACKAGE_VERSION, strlen(PACKAGE_VERSION));
+	}
+
+	const char *cache = getenv("MMP_CACHE_DIR");
+	char dir[PATH_MAX];
+	if (cache)
+		snprintf(dir, sizeof(dir), "%s", cache);
+	else if (geteuid() == 0)
+		snprintf(dir, sizeof(dir), "/var/cache/mmp");
+	else
+		snprintf(dir, sizeof(dir), "%s/.cache/mmp", getenv("HOME") ? getenv("HOME") : "/tmp");
+	mkdir(dir, 0755);
+	snprintf(out, outlen, "%s/%016" PRIx64 ".bpf.o", dir, h);
+	if (access(out, R_OK) == 0) {
+		mmp_debug("using the compiled policy cached in %s", out);
+		return 0;
+	}
+	char tmp[PATH_MAX + 16];
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", out, (int)getpid());
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execlp(mmpc, mmpc, src, "-o", tmp, (char *)NULL);
+		fprintf(stderr, "mmp: cannot run %s: %s\n", mmpc, strerror(errno));
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		unlink(tmp);
+		if (WIFEXITED(status) && WEXITSTATUS(status) != 127)
+			mmp_error("%s does not compile (see above)", src);
+		return -EINVAL;
+	}
+	if (rename(tmp, out) < 0) {
+		int err = -errno;
+		unlink(tmp);
+		mmp_error("cannot store the compiled policy in %s: %s", out, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int object_open(struct mmp_object *obj, const char *path)
+{
+	memset(obj, 0, sizeof(*obj));
+	size_t n = strlen(path);
+	if (n > 4 && strcmp(path + n - 4, ".mmp") == 0) {
+		char compiled[PATH_MAX + 64];
+		int err = compile_source(path, compiled, sizeof(compiled));
+		return err ? err : open_compiled(obj, compiled);
+	}
+	return open_compiled(obj, path);
+}
+
+void object_close(struct mmp_object *obj)
+{
+	if (obj->bpf)
+		bpf_object__close(obj->bpf);
+	plan_free(&obj->plan);
+	frontend_free(&obj->unit);
+	free(obj->path);
+	free(obj->name);
+	free(obj->source_name);
+	memset(obj, 0, sizeof(*obj));
+}

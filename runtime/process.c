@@ -1,0 +1,202 @@
+/* process.c - /proc, and the process matchers of the language. */
+#include "process.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compiler/pattern.h"
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	size_t n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return (int)n;
+}
+
+/* Fields of /proc/PID/stat after the parenthesised comm (which may hold spaces). */
+static int read_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -EINVAL;
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+	 * cutime cstime priority nice threads itrealvalue starttime */
+	int pp;
+	unsigned long long st;
+	if (sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &pp, &st) != 2)
+		return -EINVAL;
+	*ppid = pp;
+	*start = st;
+	return 0;
+}
+
+unsigned long long proc_start_time(pid_t pid)
+{
+	pid_t pp;
+	unsigned long long st;
+	return read_stat(pid, &pp, &st) == 0 ? st : 0;
+}
+
+int proc_read(pid_t pid, struct proc_info *p)
+{
+	char path[64], buf[4096];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	int err = read_stat(pid, &p->ppid, &p->start);
+	if (err < 0)
+		return err;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (read_small(path, p->comm, sizeof(p->comm)) < 0)
+		return -ENOENT;
+	p->comm[strcspn(p->comm, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(path, p->exe, sizeof(p->exe) - 1);
+	p->exe[n > 0 ? n : 0] = '\0';   /* kernel threads have none */
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) > 0) {
+		char *u = strstr(buf, "\nUid:");
+		if (u)
+			p->uid = (uid_t)strtoul(u + 5, NULL, 10);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	read_small(path, p->cgroups, sizeof(p->cgroups));
+	return 0;
+}
+
+bool proc_descends_from(pid_t pid, pid_t root)
+{
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		if (pid == root)
+			return true;
+		pid_t pp;
+		unsigned long long st;
+		if (read_stat(pid, &pp, &st) < 0)
+			return false;
+		pid = pp;
+	}
+	return pid == root;
+}
+
+/* Is CG (a cgroup path inside a hierarchy) PATH or below it? */
+static bool cgroup_under(const char *cg, size_t cglen, const char *path)
+{
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n == 1 && path[0] == '/')
+		return true;
+	return cglen >= n && strncmp(cg, path, n) == 0 && (cglen == n || cg[n] == '/');
+}
+
+/* cgroup "/sys/fs/cgroup/memory/batch" means /batch in the hierarchy that
+ * has the memory controller; "/sys/fs/cgroup/unified/x" and, on a pure
+ * cgroup2 host, "/sys/fs/cgroup/x" mean /x in cgroup2; "/x" means /x in any
+ * hierarchy. /proc/PID/cgroup lines read ID:CONTROLLERS:PATH. */
+static bool cgroup_matches(const char *want, const char *cgroups)
+{
+	static const char mount[] = "/sys/fs/cgroup/";
+	char ctrl[64] = "";
+	const char *rel = want;
+	bool v2_root = false;
+	if (strncmp(want, mount, sizeof(mount) - 1) == 0) {
+		const char *rest = want + sizeof(mount) - 1;
+		size_t clen = strcspn(rest, "/");
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s%.*s/cgroup.procs", mount, (int)clen, rest);
+		char top[PATH_MAX];
+		snprintf(top, sizeof(top), "%scgroup.controllers", mount);
+		if (access(top, F_OK) == 0) {
+			v2_root = true;     /* /sys/fs/cgroup is cgroup2 itself */
+			rel = rest - 1;
+		} else if (clen < sizeof(ctrl)) {
+			snprintf(ctrl, sizeof(ctrl), "%.*s", (int)clen, rest);
+			rel = rest + clen;
+			if (!*rel)
+				rel = "/";
+		}
+	}
+	for (const char *line = cgroups; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *c1 = memchr(line, ':', len);
+		const char *c2 = c1 ? memchr(c1 + 1, ':', len - (c1 + 1 - line)) : NULL;
+		if (c2) {
+			const char *ctrls = c1 + 1;
+			size_t ctrls_len = (size_t)(c2 - ctrls);
+			const char *path = c2 + 1;
+			size_t plen = len - (size_t)(path - line);
+			bool hierarchy_ok;
+			if (v2_root || strcmp(ctrl, "unified") == 0)
+				hierarchy_ok = ctrls_len == 0;
+			else if (ctrl[0]) {
+				/* "cpu,cpuacct" is mounted as that name; match any of its controllers too */
+				hierarchy_ok = false;
+				for (const char *c = ctrls; c < ctrls + ctrls_len;) {
+					size_t n = strcspn(c, ",:");
+					if (n > (size_t)(ctrls + ctrls_len - c))
+						n = (size_t)(ctrls + ctrls_len - c);
+					if ((strlen(ctrl) == n && strncmp(c, ctrl, n) == 0) ||
+					    (ctrls_len == strlen(ctrl) && strncmp(ctrls, ctrl, ctrls_len) == 0) ||
+					    (strncmp(ctrl, "name=", 5) == 0 && strncmp(c, ctrl, n) == 0))
+						hierarchy_ok = true;
+					c += n + 1;
+				}
+				if (strcmp(ctrl, "systemd") == 0 && ctrls_len == 12 && strncmp(ctrls, "name=systemd", 12) == 0)
+					hierarchy_ok = true;
+			} else {
+				hierarchy_ok = true;
+			}
+			if (hierarchy_ok && cgroup_under(path, plen, rel))
+				return true;
+		}
+		if (!end)
+			break;
+		line = end + 1;
+	}
+	return false;
+}
+
+bool proc_matches(const struct mmp_node *m, const struct proc_info *p)
+{
+	switch (m->kind) {
+	case N_ALL:
+		return true;
+	case N_COMM:
+		return pattern_match(m->u.str.s, p->comm, PATTERN_GLOB);
+	case N_EXE:
+		return p->exe[0] && pattern_match(m->u.str.s, p->exe, PATTERN_GLOB);
+	case N_PID:
+		return (uint64_t)p->pid == m->u.un.operand->u.num.value;
+	case N_UID: {
+		const struct mmp_node *o = m->u.un.operand;
+		if (o->kind == N_NUMBER)
+			return (uint64_t)p->uid == o->u.num.value;
+		struct passwd *pw = getpwnam(o->u.str.s);
+		return pw && pw->pw_uid == p->uid;
+	}
+	case N_CGROUP:
+		return cgroup_matches(m->u.str.s, p->cgroups);
+	case N_UNARY:
+		return !proc_matches(m->u.un.operand, p);
+	case N_BINARY:
+		if (m->u.bin.op == OP_AND)
+			return proc_matches(m->u.bin.lhs, p) && proc_matches(m->u.bin.rhs, p);
+		return proc_matches(m->u.bin.lhs, p) || proc_matches(m->u.bin.rhs, p);
+	default:
+		return false;
+	}
+}

@@ -1,0 +1,30 @@
+/* process.h - what the runtime knows of a process, and whether a policy's
+ * matcher selects it. */
+#ifndef MMP_PROCESS_H
+#define MMP_PROCESS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "compiler/ast.h"
+
+struct proc_info {
+	pid_t pid, ppid;
+	uid_t uid;
+	char comm[32];
+	char exe[PATH_MAX];
+	char cgroups[4096];        /* /proc/PID/cgroup as read */
+	unsigned long long start;  /* start time in ticks: tells a reused pid */
+};
+
+/* Reads /proc/PID. Returns 0, or -errno (the process is gone: -ENOENT/-ESRCH). */
+int proc_read(pid_t pid, struct proc_info *p);
+/* Start time of PID, or 0 if it is gone. */
+unsigned long long proc_start_time(pid_t pid);
+/* Does the matcher expression M select P? */
+bool proc_matches(const struct mmp_node *m, const struct proc_info *p);
+/* Is PID a descendant of (or equal to) ROOT? */
+bool proc_descends_from(pid_t pid, pid_t root);
+
+#endif

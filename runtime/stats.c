@@ -1,0 +1,176 @@
+/* stats.c - reading the maps a running mmp pinned under /sys/fs/bpf/mmp. */
+#include "stats.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "bpf/mmp_shared.h"
+#include "compiler/ast.h"
+#include "log.h"
+
+#define PIN_ROOT "/sys/fs/bpf/mmp"
+
+static int open_pin(const char *dir, const char *map)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, map);
+	return bpf_obj_get(path);
+}
+
+static void size_text(char *buf, size_t len, unsigned long long bytes)
+{
+	if (bytes == 0) {
+		snprintf(buf, len, "0");
+		return;
+	}
+	static const char *const units[] = { "B", "K", "M", "G", "T" };
+	double v = (double)bytes;
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, v < 10 && u ? "%.1f%s" : "%.0f%s", v, units[u]);
+}
+
+static bool runtime_alive(const struct mmp_meta *m)
+{
+	if (m->runtime_pid == 0 || kill((pid_t)m->runtime_pid, 0) != 0)
+		return false;
+	char path[64], comm[32] = "";
+	snprintf(path, sizeof(path), "/proc/%u/comm", m->runtime_pid);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	return strcmp(comm, "mmp") == 0;
+}
+
+static void remove_pins(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	char path[512];
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* One runtime's figures; returns 0 shown, 1 stale (and cleaned), -errno. */
+static int show_one(const char *name, bool json, bool first)
+{
+	char dir[300];
+	snprintf(dir, sizeof(dir), "%s/%s", PIN_ROOT, name);
+	int meta_fd = open_pin(dir, "mmp_meta");
+	if (meta_fd < 0)
+		return -ENOENT;
+	struct mmp_meta meta;
+	__u32 zero = 0;
+	int err = bpf_map_lookup_elem(meta_fd, &zero, &meta);
+	close(meta_fd);
+	if (err < 0 || meta.abi != MMP_ABI_VERSION) {
+		mmp_error("%s: pins of another mmp version (abi %u, this mmp reads %d)", dir, err < 0 ? 0 : meta.abi,
+			  MMP_ABI_VERSION);
+		return -EINVAL;
+	}
+	if (!runtime_alive(&meta)) {
+		mmp_info("runtime '%s' (pid %u) is gone; removed its pins", name, meta.runtime_pid);
+		remove_pins(dir);
+		return 1;
+	}
+	int names_fd = open_pin(dir, "mmp_names"), rep_fd = open_pin(dir, "mmp_reports");
+	if (names_fd < 0 || rep_fd < 0) {
+		if (names_fd >= 0)
+			close(names_fd);
+		if (rep_fd >= 0)
+			close(rep_fd);
+		return -ENOENT;
+	}
+	struct timespec bt;
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	double up = ((double)bt.tv_sec * 1e9 + (double)bt.tv_nsec - (double)meta.started_ns) / 1e9;
+	if (json)
+		printf("%s{\"name\":\"%s\",\"pid\":%u,\"uptime_s\":%.1f,\"dry_run\":%s,\"regions\":[", first ? "" : ",",
+		       meta.name, meta.runtime_pid, up, meta.dry_run ? "true" : "false");
+	else
+		printf("%sruntime %s (pid %u, up %.0fs%s)\n%-16s %-16s %5s %8s %10s %10s %9s %7s %8s %6s\n", first ? "" : "\n",
+		       meta.name, meta.runtime_pid, up, meta.dry_run ? ", dry run" : "", "policy", "region", "procs", "mapped",
+		       "faults", "hot chunks", "collapsed", "failed", "huge", "pages");
+	for (__u32 r = 0; r < meta.nregions; r++) {
+		struct mmp_region_name rn;
+		struct mmp_region_report rep;
+		if (bpf_map_lookup_elem(names_fd, &r, &rn) < 0 || bpf_map_lookup_elem(rep_fd, &r, &rep) < 0)
+			continue;
+		if (json) {
+			printf("%s{\"policy\":\"%s\",\"region\":\"%s\",\"processes\":%llu,\"mapped_bytes\":%llu,"
+			       "\"faults\":%llu,\"major_faults\":%llu,\"hot_chunks\":%llu,\"collapses\":%llu,"
+			       "\"collapse_failures\":%llu,\"huge_bytes\":%llu,\"page_size\":%llu}",
+			       r ? "," : "", rn.policy, rn.region, (unsigned long long)rep.processes,
+			       (unsigned long long)rep.bytes, (unsigned long long)rep.faults,
+			       (unsigned long long)rep.major_faults, (unsigned long long)rep.hot_chunks,
+			       (unsigned long long)rep.collapses, (unsigned long long)rep.collapse_failures,
+			       (unsigned long long)rep.huge_bytes, (unsigned long long)rep.page_size);
+		} else {
+			char mapped[16], huge[16], page[16];
+			size_text(mapped, sizeof(mapped), rep.bytes);
+			size_text(huge, sizeof(huge), rep.huge_bytes);
+			unit_format(page, sizeof(page), (int64_t)rep.page_size, UNIT_BYTES);
+			printf("%-16s %-16s %5llu %8s %10llu %10llu %9llu %7llu %8s %6s\n", rn.policy, rn.region,
+			       (unsigned long long)rep.processes, mapped, (unsigned long long)rep.faults,
+			       (unsigned long long)rep.hot_chunks, (unsigned long long)rep.collapses,
+			       (unsigned long long)rep.collapse_failures, huge, rep.page_size ? page : "-");
+		}
+	}
+	if (json)
+		printf("]}");
+	close(names_fd);
+	close(rep_fd);
+	return 0;
+}
+
+int stats_show(const char *name, bool json)
+{
+	if (json)
+		printf("{\"runtimes\":[");
+	int shown = 0, rc = 0;
+	if (name) {
+		int r = show_one(name, json, true);
+		if (r < 0 && !json)
+			mmp_error("no runtime named '%s' is running (nothing pinned in %s/%s)", name, PIN_ROOT, name);
+		rc = r == 0 ? 0 : 1;
+		shown = r == 0;
+	} else {
+		DIR *d = opendir(PIN_ROOT);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			if (show_one(e->d_name, json, shown == 0) == 0)
+				shown++;
+		}
+		if (d)
+			closedir(d);
+		if (!shown && !json)
+			printf("no mmp runtime is running\n");
+	}
+	if (json)
+		printf("]}\n");
+	return rc;
+}

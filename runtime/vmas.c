@@ -1,0 +1,220 @@
+/* vmas.c - /proc/PID/maps and the region selectors of the language. */
+#include "vmas.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/pattern.h"
+
+int vmas_read(pid_t pid, struct vma_list *out)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	out->n = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		struct vma v = { 0 };
+		int name_at = 0;
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %*s %*s %*s %n", &v.start, &v.end, v.perms, &name_at) < 3)
+			continue;
+		char *name = line + name_at;
+		name[strcspn(name, "\n")] = '\0';
+		if (out->n == out->cap) {
+			size_t ncap = out->cap ? out->cap * 2 : 64;
+			struct vma *nv = realloc(out->v, ncap * sizeof(*nv));
+			if (!nv) {
+				free(line);
+				fclose(f);
+				return -ENOMEM;
+			}
+			out->v = nv;
+			out->cap = ncap;
+		}
+		v.name = strdup(name);
+		if (!v.name)
+			break;
+		out->v[out->n++] = v;
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+void vmas_free(struct vma_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Kernel mappings that are neither anonymous memory nor files. */
+static bool is_kernel_mapping(const char *name)
+{
+	return strcmp(name, "[vdso]") == 0 || strcmp(name, "[vvar]") == 0 || strcmp(name, "[vsyscall]") == 0 ||
+	       strcmp(name, "[uprobes]") == 0 || strncmp(name, "[vvar_", 6) == 0;
+}
+
+static bool is_anon(const struct vma *v)
+{
+	return v->name[0] == '\0' || (v->name[0] == '[' && !is_kernel_mapping(v->name));
+}
+
+/* A file mapping's path, without the " (deleted)" the kernel may append. */
+static bool file_path(const struct vma *v, char *buf, size_t len)
+{
+	if (v->name[0] != '/')
+		return false;
+	snprintf(buf, len, "%s", v->name);
+	size_t n = strlen(buf);
+	static const char deleted[] = " (deleted)";
+	if (n > sizeof(deleted) - 1 && strcmp(buf + n - (sizeof(deleted) - 1), deleted) == 0)
+		buf[n - (sizeof(deleted) - 1)] = '\0';
+	return true;
+}
+
+static bool compare(int64_t a, enum mmp_op op, int64_t b)
+{
+	switch (op) {
+	case OP_LT: return a < b;
+	case OP_LE: return a <= b;
+	case OP_GT: return a > b;
+	case OP_GE: return a >= b;
+	case OP_EQ: return a == b;
+	default: return a != b;
+	}
+}
+
+/* Does SEL select (part of) V? [*lo, *hi) narrows to the part: a range
+ * selects the part of each mapping inside it. */
+static bool select_vma(const struct mmp_node *sel, const struct vma *v, uint64_t *lo, uint64_t *hi)
+{
+	char path[4096];
+	switch (sel->kind) {
+	case N_ALL:
+		return true;
+	case N_ANON:
+		return is_anon(v);
+	case N_FILE:
+		if (!file_path(v, path, sizeof(path)))
+			return false;
+		return !sel->u.str.s || pattern_match(sel->u.str.s, path, PATTERN_GLOB);
+	case N_MAPPING:
+		return pattern_match(sel->u.str.s, v->name, PATTERN_MAPPING);
+	case N_RANGE: {
+		uint64_t a = (uint64_t)sel->u.range.start, b = (uint64_t)sel->u.range.end;
+		if (v->end <= a || v->start >= b)
+			return false;
+		*lo = *lo > a ? *lo : a;
+		*hi = *hi < b ? *hi : b;
+		return *lo < *hi;
+	}
+	case N_BINARY:
+		if (sel->u.bin.op == OP_AND) {
+			return select_vma(sel->u.bin.lhs, v, lo, hi) && select_vma(sel->u.bin.rhs, v, lo, hi);
+		} else if (sel->u.bin.op == OP_OR) {
+			uint64_t l1 = *lo, h1 = *hi, l2 = *lo, h2 = *hi;
+			bool a = select_vma(sel->u.bin.lhs, v, &l1, &h1), b = select_vma(sel->u.bin.rhs, v, &l2, &h2);
+			if (a && b) {   /* the hull of both parts */
+				*lo = l1 < l2 ? l1 : l2;
+				*hi = h1 > h2 ? h1 : h2;
+			} else if (a) {
+				*lo = l1, *hi = h1;
+			} else if (b) {
+				*lo = l2, *hi = h2;
+			}
+			return a || b;
+		} else {
+			/* size OP constant, with the statistic on either side */
+			const struct mmp_node *l = sel->u.bin.lhs, *r = sel->u.bin.rhs;
+			int64_t size = (int64_t)(v->end - v->start);
+			if (l->kind == N_NAME && r->kind == N_NUMBER)
+				return compare(size, sel->u.bin.op, (int64_t)r->u.num.value);
+			if (r->kind == N_NAME && l->kind == N_NUMBER)
+				return compare((int64_t)l->u.num.value, sel->u.bin.op, size);
+			return false;
+		}
+	case N_UNARY: {
+		uint64_t l = v->start, h = v->end;
+		return !select_vma(sel->u.un.operand, v, &l, &h);
+	}
+	default:
+		return false;
+	}
+}
+
+size_t regions_resolve(const struct mmp_plan *plan, unsigned policy, const struct vma_list *vmas,
+		       struct mmp_range *out, bool *truncated)
+{
+	const struct mmp_plan_policy *pp = &plan->policies[policy];
+	size_t n = 0;
+	*truncated = false;
+	for (size_t i = 0; i < vmas->n; i++) {
+		const struct vma *v = &vmas->v[i];
+		/* Parts already taken by regions declared earlier: at most one a region. */
+		struct { uint64_t lo, hi; } taken[64];
+		unsigned ntaken = 0;
+		for (unsigned k = 0; k < pp->nregions && ntaken < 64; k++) {
+			const struct mmp_plan_region *r = &plan->regions[pp->first_region + k];
+			uint64_t lo = v->start, hi = v->end;
+			if (!select_vma(r->decl->u.stmt.expr, v, &lo, &hi) || lo >= hi)
+				continue;
+			/* Subtract what earlier regions took; what is left may be in pieces. */
+			uint64_t pieces[65][2];
+			unsigned np = 1;
+			pieces[0][0] = lo;
+			pieces[0][1] = hi;
+			for (unsigned t = 0; t < ntaken; t++) {
+				unsigned m = 0;
+				uint64_t next[65][2];
+				for (unsigned q = 0; q < np; q++) {
+					uint64_t a = pieces[q][0], b = pieces[q][1];
+					if (taken[t].hi <= a || taken[t].lo >= b) {
+						next[m][0] = a, next[m++][1] = b;
+						continue;
+					}
+					if (a < taken[t].lo && m < 65)
+						next[m][0] = a, next[m++][1] = taken[t].lo;
+					if (taken[t].hi < b && m < 65)
+						next[m][0] = taken[t].hi, next[m++][1] = b;
+				}
+				memcpy(pieces, next, sizeof(next[0]) * m);
+				np = m;
+			}
+			taken[ntaken].lo = lo;
+			taken[ntaken++].hi = hi;
+			for (unsigned q = 0; q < np; q++) {
+				if (n == MMP_MAX_RANGES) {
+					*truncated = true;
+					continue;
+				}
+				out[n++] = (struct mmp_range){ pieces[q][0], pieces[q][1], r->id, 0 };
+			}
+		}
+	}
+	/* Sort by start, then merge neighbours of one region. */
+	for (size_t i = 1; i < n; i++) {
+		struct mmp_range x = out[i];
+		size_t j = i;
+		while (j > 0 && out[j - 1].start > x.start) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = x;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m && out[m - 1].region == out[i].region && out[m - 1].end == out[i].start)
+			out[m - 1].end = out[i].end;
+		else
+			out[m++] = out[i];
+	}
+	return m;
+}

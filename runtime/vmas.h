@@ -1,0 +1,33 @@
+/* vmas.h - a process's mappings, and the policy's regions resolved on them. */
+#ifndef MMP_VMAS_H
+#define MMP_VMAS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bpf/mmp_shared.h"
+#include "compiler/plan.h"
+
+struct vma {
+	uint64_t start, end;
+	char perms[5];
+	char *name;                /* path, [heap], ..., or "" */
+};
+
+struct vma_list {
+	struct vma *v;
+	size_t n, cap;
+};
+
+int vmas_read(pid_t pid, struct vma_list *out);
+void vmas_free(struct vma_list *l);
+
+/* The sorted, disjoint ranges of PID's memory that POLICY's regions cover
+ * (where two regions overlap, the one declared first). Returns the number
+ * of ranges (at most MMP_MAX_RANGES; *truncated says if more were found). */
+size_t regions_resolve(const struct mmp_plan *plan, unsigned policy, const struct vma_list *vmas,
+		       struct mmp_range *out, bool *truncated);
+
+#endif

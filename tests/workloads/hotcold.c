@@ -1,0 +1,92 @@
+/* hotcold.c - a test workload with a hot and a cold anonymous region at
+ * fixed addresses, so that a policy can select each with 'range'.
+ *
+ *   hotcold [--hot SIZE] [--cold SIZE] [--seconds S] [--hot-addr A] [--cold-addr A]
+ *
+ * The cold region is written once at start. The hot region is then written
+ * page by page over the first half of the run (a steady fault rate), and
+ * read over and over until the end. On exit it prints, from its own smaps,
+ *   hot_huge_kb=N cold_huge_kb=N
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (*end == 'K') v *= 1 << 10;
+	else if (*end == 'M') v *= 1 << 20;
+	else if (*end == 'G') v *= 1 << 30;
+	return (size_t)v;
+}
+
+static unsigned long huge_kb(uintptr_t lo, uintptr_t hi)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	unsigned long total = 0;
+	uintptr_t s = 0, e = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long kb;
+		uintptr_t a, b;   /* sscanf writes 'A' of "Anonymous:" as hex before failing */
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &a, &b) == 2) {
+			s = a, e = b;
+			continue;
+		}
+		if (sscanf(line, "AnonHugePages: %lu kB", &kb) == 1 && s >= lo && e <= hi)
+			total += kb;
+	}
+	if (f)
+		fclose(f);
+	return total;
+}
+
+int main(int argc, char **argv)
+{
+	size_t hot = 64 << 20, cold = 64 << 20;
+	double seconds = 3;
+	uintptr_t hot_addr = 0x600000000000, cold_addr = 0x700000000000;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--hot")) hot = parse_size(argv[i + 1]);
+		else if (!strcmp(argv[i], "--cold")) cold = parse_size(argv[i + 1]);
+		else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--hot-addr")) hot_addr = strtoull(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--cold-addr")) cold_addr = strtoull(argv[i + 1], NULL, 0);
+		else { fprintf(stderr, "hotcold: unknown option %s\n", argv[i]); return 2; }
+	}
+	char *c = mmap((void *)cold_addr, cold, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	char *h = mmap((void *)hot_addr, hot, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (c == MAP_FAILED || h == MAP_FAILED) {
+		perror("hotcold: mmap");
+		return 1;
+	}
+	memset(c, 1, cold);
+	double t0 = now(), fill = seconds / 2;
+	size_t pages = hot / 4096, done = 0;
+	volatile unsigned long sum = 0;
+	while (now() - t0 < seconds) {
+		double frac = (now() - t0) / fill;
+		size_t want = frac >= 1 ? pages : (size_t)(frac * (double)pages);
+		for (; done < want; done++)
+			h[done * 4096] = 1;
+		for (size_t i = 0; i < done; i += 64)
+			sum += (unsigned char)h[i * 4096 % hot];
+		usleep(1000);
+	}
+	printf("hot_huge_kb=%lu cold_huge_kb=%lu\n", huge_kb(hot_addr, hot_addr + hot), huge_kb(cold_addr, cold_addr + cold));
+	return (int)(sum & 0);
+}
