@@ -1,0 +1,49 @@
+#!/bin/sh
+# errors.sh - bad input to mmp: one clear line, a non-zero exit, and
+# nothing left behind.
+. "${srcdir:-.}/tests/kernel/lib.sh"
+skip_unless_kernel
+K=$srcdir/tests/kernel
+
+expect() { # NAME STATUS PATTERN -- COMMAND...
+	name=$1 want=$2 pattern=$3
+	shift 4
+	"$@" >"$TMP/out" 2>&1
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then bad "$name: exit $rc, expected $want: $(cat "$TMP/out")"; return; fi
+	grep -Eq -- "$pattern" "$TMP/out" || { bad "$name: output does not match /$pattern/: $(cat "$TMP/out")"; return; }
+	no_programs_left hotcold || { bad "$name: left programs or pins"; return; }
+	ok
+}
+
+expect missing-object 1 'cannot open .*nope.bpf.o' -- "$MMP" attach "$TMP/nope.bpf.o"
+echo "not an object" >"$TMP/text.bpf.o"
+expect not-an-object 1 'is not a policy object made by mmpc' -- "$MMP" attach "$TMP/text.bpf.o"
+"$MMPC" "$K/hotcold.mmp" -o "$TMP/hc.bpf.o"
+sed 's/mmp-object 1/mmp-object 9/' "$TMP/hc.bpf.o" >"$TMP/future.bpf.o"
+expect other-format 1 'object format 9.*this mmp reads format 1' -- "$MMP" attach "$TMP/future.bpf.o"
+printf 'policy p {\n  match comm "x";\n  region r = anon;\n  pagesize q { 2M: 1; }\n}\n' >"$TMP/broken.mmp"
+expect broken-source 1 'broken.mmp:4:12: error: unknown region' -- "$MMP" attach "$TMP/broken.mmp"
+expect unsupported 1 "kvstore.mmp:[0-9]+:[0-9]+: policy 'kvstore': prefetch rules are not enforced" -- \
+	"$MMP" attach "$srcdir/examples/kvstore.mmp"
+expect no-command 2 'no command given' -- "$MMP" run "$K/hotcold.mmp" --
+expect bad-command 127 'cannot run /nonexistent/cmd' -- "$MMP" run "$K/hotcold.mmp" -- /nonexistent/cmd
+expect unknown-verb 2 "unknown command 'frob'" -- "$MMP" frob
+expect no-runtime 1 "no runtime named 'nothing' is running" -- "$MMP" stats nothing
+if command -v setpriv >/dev/null; then
+	chmod a+rx "$TMP"; chmod a+r "$TMP/hc.bpf.o"
+	expect not-root 1 'mmp must run as root' -- setpriv --reuid=65534 --regid=65534 --clear-groups "$MMP" attach "$TMP/hc.bpf.o"
+fi
+# A second runtime of the same name is refused while the first runs.
+"$MMP" attach "$TMP/hc.bpf.o" 2>/dev/null &
+FIRST=$!
+PIDS="$PIDS $FIRST"
+for _ in $(seq 50); do [ -e /sys/fs/bpf/mmp/hc/mmp_meta ] && break; sleep 0.1; done
+"$MMP" attach "$TMP/hc.bpf.o" >"$TMP/out" 2>&1
+rc=$?
+check "a second runtime of one name is refused" [ "$rc" -eq 1 ]
+grep -q "already running (pid $FIRST)" "$TMP/out" || bad "the refusal names the running runtime: $(cat "$TMP/out")"
+kill -INT $FIRST; wait $FIRST
+check "SIGINT stops attach cleanly" [ $? -eq 0 ]
+check "nothing left after SIGINT" no_programs_left hc
+finish

@@ -1,0 +1,49 @@
+# lib.sh - shared by the kernel tests: they need root and BPF, start only
+# processes of their own, and leave nothing behind (pins, programs, files).
+srcdir=${srcdir:-.}
+top_builddir=${top_builddir:-.}
+MMP=${MMP:-$top_builddir/mmp}
+MMPC=${MMPC:-$top_builddir/mmpc}
+WORKLOAD=${WORKLOAD:-$top_builddir/tests/workloads/hotcold}
+pass=0 fail=0
+
+skip_unless_kernel() {
+	if [ "$(id -u)" -ne 0 ]; then echo "SKIP: kernel tests need root"; exit 77; fi
+	if [ ! -r /sys/kernel/btf/vmlinux ]; then echo "SKIP: this kernel has no BTF"; exit 77; fi
+	if [ "${1:-}" = thp ] && [ "$(cat /sys/kernel/mm/transparent_hugepage/hpage_pmd_size 2>/dev/null)" != 2097152 ]; then
+		echo "SKIP: this kernel has no 2M transparent huge pages"; exit 77
+	fi
+}
+
+# One kernel test at a time: they share pin names, and "no mmp program is
+# left" can only be checked when no other runtime is up.
+exec 9>/tmp/mmp-kernel-tests.lock
+flock 9
+
+TMP=$(mktemp -d) || exit 99
+export MMP_CACHE_DIR="$TMP/cache"
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+# check NAME CONDITION-COMMAND...: a test that passes when the command does.
+check() { name=$1; shift; if "$@"; then ok; else bad "$name"; fi; }
+
+finish() {
+	echo "$(basename "$0" .sh): $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+}
+
+# The value of KEY=N in the workload's last output line.
+field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$2" | tail -n 1; }
+
+# No mmp program may outlive its runtime.
+no_programs_left() {
+	! bpftool prog show 2>/dev/null | grep -q 'name mmp_' && ! ls /sys/fs/bpf/mmp/"$1" >/dev/null 2>&1
+}
