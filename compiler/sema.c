@@ -217,7 +217,8 @@ static bool named_before(struct sema *s, struct mmp_node *rule, struct mmp_node 
 	return false;
 }
 
-static void check_pagesize(struct sema *s, struct mmp_node *rule)
+/* Resolves the regions a rule names; a region takes one rule of a kind. */
+static void bind_targets(struct sema *s, struct mmp_node *rule, enum rule_kind kind, const char *what)
 {
 	for (struct mmp_node *t = rule->u.stmt.targets; t; t = t->next) {
 		if (named_before(s, rule, t))
@@ -225,13 +226,18 @@ static void check_pagesize(struct sema *s, struct mmp_node *rule)
 		struct region *r = resolve_region(s, t);
 		if (!r)
 			continue;
-		if (r->rule[RULE_PAGESIZE]) {
-			diag_error(s->d, t->loc, "region '%s' already has a page-size profile", r->name);
-			diag_note(s->d, r->rule[RULE_PAGESIZE]->loc, "the first one is here");
+		if (r->rule[kind]) {
+			diag_error(s->d, t->loc, "region '%s' already has %s", r->name, what);
+			diag_note(s->d, r->rule[kind]->loc, "the first one is here");
 		} else {
-			r->rule[RULE_PAGESIZE] = rule;
+			r->rule[kind] = rule;
 		}
 	}
+}
+
+static void check_pagesize(struct sema *s, struct mmp_node *rule)
+{
+	bind_targets(s, rule, RULE_PAGESIZE, "a page-size profile");
 	struct mmp_node *seen[16] = { 0 };
 	bool any_benefit = false, all_ok = true;
 	if (!rule->u.stmt.body) {
@@ -295,19 +301,7 @@ static const char *const patterns[] = { "sequential", "stride", "leap" };
 
 static void check_prefetch(struct sema *s, struct mmp_node *rule)
 {
-	for (struct mmp_node *t = rule->u.stmt.targets; t; t = t->next) {
-		if (named_before(s, rule, t))
-			continue;
-		struct region *r = resolve_region(s, t);
-		if (!r)
-			continue;
-		if (r->rule[RULE_PREFETCH]) {
-			diag_error(s->d, t->loc, "region '%s' already has a prefetch rule", r->name);
-			diag_note(s->d, r->rule[RULE_PREFETCH]->loc, "the first one is here");
-		} else {
-			r->rule[RULE_PREFETCH] = rule;
-		}
-	}
+	bind_targets(s, rule, RULE_PREFETCH, "a prefetch rule");
 	struct mmp_node *seen[SET_COUNT] = { 0 };
 	const char *pattern = NULL;
 	for (struct mmp_node *st = rule->u.stmt.body; st; st = st->next) {

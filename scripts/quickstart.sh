@@ -1,6 +1,6 @@
 #!/bin/sh
-# quickstart.sh - installs what mmp needs, builds it, and runs mmpc over the
-# bundled example policies, saying what each one does.
+# quickstart.sh - installs what mmp needs, builds it, runs mmpc over the
+# bundled example policies, then demonstrates mmp on a real workload.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -15,3 +15,5 @@ printf 'policy demo {\n    match comm "redis-server";\n    region index = anon a
 cat -n /tmp/mmp-quickstart.mmp
 ./mmpc --check /tmp/mmp-quickstart.mmp || true
 rm -f /tmp/mmp-quickstart.mmp
+echo
+scripts/demo.sh

@@ -3,6 +3,10 @@
 # kernel: AnonHugePages of each region, from the workload's own smaps.
 . "${srcdir:-.}/tests/kernel/lib.sh"
 skip_unless_kernel thp
+if grep -q '\[always\]' /sys/kernel/mm/transparent_hugepage/enabled; then
+	echo "SKIP: THP is 'always' on this machine: every region gets huge pages without mmp, so no test can tell"
+	exit 77
+fi
 K=$srcdir/tests/kernel
 HOT_KB=65536
 
@@ -18,13 +22,9 @@ done
 grep -q "hotcold.cold: 4K pages are best by the profile" "$TMP/err" || bad "the chosen size is reported at start"
 check "nothing left after run" no_programs_left hotcold
 
-# 2. Without mmp the workload gets no huge pages (THP is not 'always' here).
-if grep -q '\[always\]' /sys/kernel/mm/transparent_hugepage/enabled; then
-	echo "note: THP is 'always' on this machine; the baseline check is skipped"
-else
-	"$WORKLOAD" --seconds 1 >"$TMP/out"
-	check "baseline: no huge pages without the policy" [ "$(field hot_huge_kb "$TMP/out")" -eq 0 ]
-fi
+# 2. Without mmp the workload gets no huge pages.
+"$WORKLOAD" --seconds 1 >"$TMP/out"
+check "baseline: no huge pages without the policy" [ "$(field hot_huge_kb "$TMP/out")" -eq 0 ]
 
 # 3. A 'when' that never holds collapses nothing.
 "$MMP" run "$K/never.mmp" -- "$WORKLOAD" --seconds 2 >"$TMP/out" 2>"$TMP/err"
