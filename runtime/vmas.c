@@ -150,65 +150,107 @@ static bool select_vma(const struct mmp_node *sel, const struct vma *v, uint64_t
 	}
 }
 
+/* The parts of a mapping already given to regions declared earlier: sorted,
+ * disjoint intervals. A new region gets what is not taken yet, and takes it. */
+struct taken {
+	struct { uint64_t lo, hi; } *iv;
+	size_t n, cap;
+};
+
+/* Emits the parts of [lo, hi) not in T through EMIT, then adds [lo, hi) to T. */
+static int take(struct taken *t, uint64_t lo, uint64_t hi, void (*emit)(void *, uint64_t, uint64_t), void *arg)
+{
+	size_t a = 0, b = t->n;   /* the first interval that ends after lo */
+	while (a < b) {
+		size_t mid = (a + b) / 2;
+		if (t->iv[mid].hi <= lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	size_t first = a;
+	uint64_t at = lo, nlo = lo, nhi = hi;
+	for (; a < t->n && t->iv[a].lo < hi; a++) {
+		if (t->iv[a].lo > at)
+			emit(arg, at, t->iv[a].lo);
+		if (t->iv[a].hi > at)
+			at = t->iv[a].hi;
+		if (t->iv[a].lo < nlo)
+			nlo = t->iv[a].lo;
+		if (t->iv[a].hi > nhi)
+			nhi = t->iv[a].hi;
+	}
+	if (at < hi)
+		emit(arg, at, hi);
+	/* Replace the intervals [first, a) by their union with [lo, hi). */
+	size_t removed = a - first;
+	if (removed == 0) {
+		if (t->n == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 16;
+			void *iv = realloc(t->iv, cap * sizeof(*t->iv));
+			if (!iv)
+				return -1;
+			t->iv = iv;
+			t->cap = cap;
+		}
+		memmove(&t->iv[first + 1], &t->iv[first], (t->n - first) * sizeof(*t->iv));
+		t->n++;
+	} else if (removed > 1) {
+		memmove(&t->iv[first + 1], &t->iv[a], (t->n - a) * sizeof(*t->iv));
+		t->n -= removed - 1;
+	}
+	t->iv[first].lo = nlo;
+	t->iv[first].hi = nhi;
+	return 0;
+}
+
+struct emitter {
+	struct mmp_range *out;
+	size_t n;
+	unsigned region;
+	bool truncated;
+};
+
+static void emit_range(void *arg, uint64_t lo, uint64_t hi)
+{
+	struct emitter *e = arg;
+	if (e->n == MMP_MAX_RANGES) {
+		e->truncated = true;
+		return;
+	}
+	e->out[e->n++] = (struct mmp_range){ lo, hi, e->region, 0 };
+}
+
+static int by_start(const void *x, const void *y)
+{
+	const struct mmp_range *a = x, *b = y;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
 size_t regions_resolve(const struct mmp_plan *plan, unsigned policy, const struct vma_list *vmas,
 		       struct mmp_range *out, bool *truncated)
 {
 	const struct mmp_plan_policy *pp = &plan->policies[policy];
-	size_t n = 0;
-	*truncated = false;
+	struct emitter em = { out, 0, 0, false };
+	struct taken t = { 0 };
 	for (size_t i = 0; i < vmas->n; i++) {
 		const struct vma *v = &vmas->v[i];
-		/* Parts already taken by regions declared earlier: at most one a region. */
-		struct { uint64_t lo, hi; } taken[64];
-		unsigned ntaken = 0;
-		for (unsigned k = 0; k < pp->nregions && ntaken < 64; k++) {
+		t.n = 0;
+		for (unsigned k = 0; k < pp->nregions; k++) {
 			const struct mmp_plan_region *r = &plan->regions[pp->first_region + k];
 			uint64_t lo = v->start, hi = v->end;
 			if (!select_vma(r->decl->u.stmt.expr, v, &lo, &hi) || lo >= hi)
 				continue;
-			/* Subtract what earlier regions took; what is left may be in pieces. */
-			uint64_t pieces[65][2];
-			unsigned np = 1;
-			pieces[0][0] = lo;
-			pieces[0][1] = hi;
-			for (unsigned t = 0; t < ntaken; t++) {
-				unsigned m = 0;
-				uint64_t next[65][2];
-				for (unsigned q = 0; q < np; q++) {
-					uint64_t a = pieces[q][0], b = pieces[q][1];
-					if (taken[t].hi <= a || taken[t].lo >= b) {
-						next[m][0] = a, next[m++][1] = b;
-						continue;
-					}
-					if (a < taken[t].lo && m < 65)
-						next[m][0] = a, next[m++][1] = taken[t].lo;
-					if (taken[t].hi < b && m < 65)
-						next[m][0] = taken[t].hi, next[m++][1] = b;
-				}
-				memcpy(pieces, next, sizeof(next[0]) * m);
-				np = m;
-			}
-			taken[ntaken].lo = lo;
-			taken[ntaken++].hi = hi;
-			for (unsigned q = 0; q < np; q++) {
-				if (n == MMP_MAX_RANGES) {
-					*truncated = true;
-					continue;
-				}
-				out[n++] = (struct mmp_range){ pieces[q][0], pieces[q][1], r->id, 0 };
-			}
+			em.region = r->id;
+			if (take(&t, lo, hi, emit_range, &em) < 0)
+				em.truncated = true;
 		}
 	}
+	free(t.iv);
+	*truncated = em.truncated;
+	size_t n = em.n;
 	/* Sort by start, then merge neighbours of one region. */
-	for (size_t i = 1; i < n; i++) {
-		struct mmp_range x = out[i];
-		size_t j = i;
-		while (j > 0 && out[j - 1].start > x.start) {
-			out[j] = out[j - 1];
-			j--;
-		}
-		out[j] = x;
-	}
+	qsort(out, n, sizeof(*out), by_start);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (m && out[m - 1].region == out[i].region && out[m - 1].end == out[i].start)

@@ -58,7 +58,22 @@ wait $MMPPID
 check "attach ends after --duration with status 0" [ $? -eq 0 ]
 check "nothing left after attach" no_programs_left hotcold
 
-# 6. A runtime killed with SIGKILL leaves pins; they are found and removed.
+# 6. Many regions on one mapping: 128 regions of 2M tile a 256M hot table,
+#    and every one of them is resolved and collapsed.
+{
+	echo 'policy tiles { match comm "hotcold";'
+	i=0
+	while [ $i -lt 128 ]; do printf 'region t%d = range 0x%x .. +2M;\n' $i $((0x600000000000 + i * 2097152)); i=$((i + 1)); done
+	printf 'pagesize t0'
+	i=1
+	while [ $i -lt 128 ]; do printf ', t%d' $i; i=$((i + 1)); done
+	echo ' { 4K: 0; 2M: 100; } }'
+} >"$TMP/tiles.mmp"
+"$MMP" run "$TMP/tiles.mmp" -- "$WORKLOAD" --hot 256M --seconds 3 >"$TMP/out" 2>"$TMP/err"
+check "128 regions on one mapping: all in huge pages ($(field hot_huge_kb "$TMP/out") of 262144 kB)" \
+	[ "$(field hot_huge_kb "$TMP/out")" -ge $((262144 * 9 / 10)) ]
+
+# 7. A runtime killed with SIGKILL leaves pins; they are found and removed.
 "$MMP" attach "$K/hotcold.mmp" 2>/dev/null &
 MMPPID=$!
 for _ in $(seq 50); do [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ] && break; sleep 0.1; done
