@@ -92,22 +92,27 @@ struct {
 
 /* The range holding ADDR, by binary search over the sorted ranges:
  * 13 steps cover MMP_MAX_RANGES. */
-static __always_inline const struct mmp_range *mmp_lookup(const struct mmp_proc *p, __u64 addr)
+static __always_inline const struct mmp_range *mmp_lookup(struct mmp_proc *p, __u64 addr)
 {
 	__u32 lo = 0, hi = p->nranges;
 	if (hi > MMP_MAX_RANGES)
 		return 0;
+	__u32 last = p->last & (MMP_MAX_RANGES - 1);
+	if (last < hi && addr >= p->ranges[last].start && addr < p->ranges[last].end)
+		return &p->ranges[last];
 	for (int i = 0; i < 13 && lo < hi; i++) {
 		/* mid < nranges <= MMP_MAX_RANGES already; the mask (a power of
 		 * two) is what lets the verifier see it. */
 		__u32 mid = ((lo + hi) / 2) & (MMP_MAX_RANGES - 1);
 		const struct mmp_range *r = &p->ranges[mid];
-		if (addr < r->start)
+		if (addr < r->start) {
 			hi = mid;
-		else if (addr >= r->end)
+		} else if (addr >= r->end) {
 			lo = mid + 1;
-		else
+		} else {
+			p->last = mid;
 			return r;
+		}
 	}
 	return 0;
 }

@@ -19,6 +19,19 @@ static __always_inline void mmp_count_window(struct mmp_region_stats *s, __u64 n
 	}
 }
 
+static __always_inline void mmp_add_chunk(__u32 tgid, __u32 region, __u64 chunk, __u64 faults, __u64 last)
+{
+	struct mmp_chunk_key ck = { .tgid = tgid, .region = region, .chunk = chunk };
+	struct mmp_chunk *c = bpf_map_lookup_elem(&mmp_chunks, &ck);
+	if (c) {
+		c->faults += faults;   /* an ordering of chunks: approximate is enough */
+		c->last_ns = last;
+	} else {
+		struct mmp_chunk init = { .faults = faults, .last_ns = last };
+		bpf_map_update_elem(&mmp_chunks, &ck, &init, BPF_NOEXIST);
+	}
+}
+
 static __always_inline void mmp_on_fault(__u64 addr, int major)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -53,16 +66,20 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	__u32 flags = mmp_region_flags(r->region, s, now);
 	s->rule_flags = flags;
 	/* 2M chunks of every region with a page-size rule; the runtime acts on
-	 * them while the rule holds (rule_flags), hottest first. */
+	 * them while the rule holds (rule_flags), hottest first. Faults in the
+	 * current chunk are counted in the region's stats; the chunk map is
+	 * updated when faults move to another chunk. */
 	if (mmp_region_rules(r->region) & MMP_RULE_PAGESIZE) {
-		struct mmp_chunk_key ck = { .tgid = tgid, .region = r->region, .chunk = addr >> MMP_CHUNK_SHIFT };
-		struct mmp_chunk *c = bpf_map_lookup_elem(&mmp_chunks, &ck);
-		if (c) {
-			c->faults++;   /* an ordering of chunks: approximate is enough */
-			c->last_ns = now;
+		__u64 chunk = addr >> MMP_CHUNK_SHIFT;
+		if (chunk == s->cur_chunk && s->cur_faults) {
+			s->cur_faults++;
+			s->cur_last_ns = now;
 		} else {
-			struct mmp_chunk init = { .faults = 1, .last_ns = now };
-			bpf_map_update_elem(&mmp_chunks, &ck, &init, BPF_NOEXIST);
+			if (s->cur_faults)
+				mmp_add_chunk(tgid, r->region, s->cur_chunk, s->cur_faults, s->cur_last_ns);
+			s->cur_chunk = chunk;
+			s->cur_faults = 1;
+			s->cur_last_ns = now;
 		}
 	}
 }

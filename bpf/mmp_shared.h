@@ -6,7 +6,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 1
+#define MMP_ABI_VERSION 2
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -31,6 +31,8 @@ struct mmp_range {
 struct mmp_proc {
 	__u32 policy;
 	__u32 nranges;
+	__u32 last;                /* the range of the last fault: neighbours skip the search */
+	__u32 pad;
 	struct mmp_range ranges[MMP_MAX_RANGES];
 };
 
@@ -49,6 +51,9 @@ struct mmp_region_stats {
 	__u64 size, resident, swap;/* bytes, written by the runtime from /proc */
 	__u32 rule_flags;          /* enum mmp_rule_bit */
 	__u32 pad;
+	/* The 2M chunk faults are landing in now, counted here and added to
+	 * the chunk map when they move on: one hash update a chunk, not a fault. */
+	__u64 cur_chunk, cur_faults, cur_last_ns;
 };
 
 struct mmp_chunk_key {

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bpf/mmp_shared.h"
 #include "config.h"
 #include "stats.h"
 
@@ -196,7 +197,7 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 	 * same front end and compares the layout. */
 	fprintf(out, "const char mmp_object_header[] __attribute__((section(\".mmp.header\"), used)) =\n\t"
 		     "\"mmp-object %d\\nabi %d\\nmmpc %s\\nlayout %016" PRIx64 "\\nname %s\\n\";\n",
-		MMP_OBJECT_FORMAT, 1, PACKAGE_VERSION, plan->layout_hash, src->name);
+		MMP_OBJECT_FORMAT, MMP_ABI_VERSION, PACKAGE_VERSION, plan->layout_hash, src->name);
 	fputs("const char mmp_object_source[] __attribute__((section(\".mmp.source\"), used)) =\n\t", out);
 	emit_cstring(out, src->text, src->len);
 	fputs(";\n", out);

@@ -637,6 +637,22 @@ static void collapse_tick(struct runtime *rt, double dt)
 	for (unsigned i = 0; i < rt->obj->plan.nregions; i++)
 		rt->reports[i].hot_chunks = 0;
 
+	/* BPF moves a region's current chunk into the chunk map only when faults
+	 * go on elsewhere: the last chunk a region filled waits in its stats. */
+	for (size_t i = 0; i < rt->ngov; i++) {
+		const struct mmp_plan_policy *pp = &rt->obj->plan.policies[rt->gov[i].policy];
+		for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++) {
+			struct mmp_region_key rk = { (__u32)rt->gov[i].pid, r };
+			struct mmp_region_stats rs;
+			if (rt->choice[r].size != (2LL << 20) || bpf_map_lookup_elem(rt->regions_fd, &rk, &rs) < 0 ||
+			    !rs.cur_faults)
+				continue;
+			struct mmp_chunk_key ck = { rk.tgid, r, rs.cur_chunk };
+			struct mmp_chunk c = { .faults = rs.cur_faults, .last_ns = rs.cur_last_ns };
+			bpf_map_update_elem(rt->chunks_fd, &ck, &c, BPF_NOEXIST);
+		}
+	}
+
 	size_t cap_c = 1024, n = 0;
 	struct candidate *cand = malloc(cap_c * sizeof(*cand));
 	if (!cand)
