@@ -90,6 +90,34 @@ struct {
 	__type(value, __u8);
 } mmp_maps_dirty SEC(".maps");
 
+/* The clock, read once a jiffy on each CPU: bpf_ktime_get_ns() costs 28 ns
+ * a fault in a VM, bpf_jiffies64() a memory read. A jiffy (1 to 4 ms) of
+ * precision is plenty for one-second rates and idle times. */
+struct mmp_clock {
+	__u64 jiffies, ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mmp_clock);
+} mmp_clock SEC(".maps");
+
+static __always_inline __u64 mmp_now(void)
+{
+	__u32 zero = 0;
+	struct mmp_clock *c = bpf_map_lookup_elem(&mmp_clock, &zero);
+	if (!c)
+		return bpf_ktime_get_ns();
+	__u64 j = bpf_jiffies64();
+	if (j != c->jiffies) {
+		c->jiffies = j;
+		c->ns = bpf_ktime_get_ns();
+	}
+	return c->ns;
+}
+
 /* The range holding ADDR, by binary search over the sorted ranges:
  * 13 steps cover MMP_MAX_RANGES. */
 static __always_inline const struct mmp_range *mmp_lookup(struct mmp_proc *p, __u64 addr)

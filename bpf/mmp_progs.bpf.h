@@ -41,7 +41,7 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	const struct mmp_range *r = mmp_lookup(p, addr);
 	if (!r)
 		return;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = mmp_now();
 	struct mmp_region_key rk = { .tgid = tgid, .region = r->region };
 	struct mmp_region_stats *s = bpf_map_lookup_elem(&mmp_regions, &rk);
 	if (!s) {

@@ -44,7 +44,7 @@ struct mmp_region_key {
 struct mmp_region_stats {
 	__u64 faults;              /* since the region was first seen */
 	__u64 major_faults;
-	__u64 first_ns, last_ns;   /* first and last fault (bpf_ktime_get_ns) */
+	__u64 first_ns, last_ns;   /* first and last fault (CLOCK_MONOTONIC, to a jiffy) */
 	__u64 win_start_ns;        /* the current one-second window */
 	__u64 win_faults, win_major;
 	__u64 rate, major_rate;    /* per second, over the last full window */

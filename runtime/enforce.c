@@ -86,7 +86,7 @@ struct runtime {
 	int ncpus;
 };
 
-/* bpf_ktime_get_ns() is CLOCK_MONOTONIC: the clock BPF stamps faults with. */
+/* BPF stamps faults with CLOCK_MONOTONIC (read once a jiffy, see mmp_now). */
 static long long ktime_ns(void)
 {
 	struct timespec ts;
