@@ -29,13 +29,14 @@ struct {
 	__type(value, struct mmp_proc);
 } mmp_procs SEC(".maps");
 
+/* A region's statistics in a process, at the slot its ranges carry: an
+ * array lookup, not a hash, on every fault. The runtime hands out slots. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, MMP_MAX_PROCS * 16);
-	__type(key, struct mmp_region_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MMP_MAX_SLOTS);
+	__type(key, __u32);
 	__type(value, struct mmp_region_stats);
-} mmp_regions SEC(".maps");
+} mmp_stats SEC(".maps");
 
 /* Allocated as chunks take faults: a preallocated (or LRU) map of this size
  * costs 9 ms at every start. The runtime drops an exited process's chunks. */

@@ -42,14 +42,13 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	if (!r)
 		return;
 	__u64 now = mmp_now();
-	struct mmp_region_key rk = { .tgid = tgid, .region = r->region };
-	struct mmp_region_stats *s = bpf_map_lookup_elem(&mmp_regions, &rk);
-	if (!s) {
-		struct mmp_region_stats init = { .first_ns = now, .win_start_ns = now };
-		bpf_map_update_elem(&mmp_regions, &rk, &init, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&mmp_regions, &rk);
-		if (!s)
-			return;
+	__u32 slot = r->slot;
+	struct mmp_region_stats *s = bpf_map_lookup_elem(&mmp_stats, &slot);
+	if (!s)
+		return;
+	if (!s->first_ns) {
+		s->first_ns = now;
+		s->win_start_ns = now;
 	}
 	mmp_count_window(s, now);
 	if (major) {

@@ -6,10 +6,11 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 2
+#define MMP_ABI_VERSION 3
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
+#define MMP_MAX_SLOTS 16384        /* (process, region) statistics at once */
 #define MMP_MAX_CHUNKS 262144      /* 2M chunks tracked (512 GiB of memory) */
 #define MMP_CHUNK_SHIFT 21
 #define MMP_RATE_WINDOW_NS 1000000000ULL
@@ -24,7 +25,7 @@ enum mmp_rule_bit {
 struct mmp_range {
 	__u64 start, end;          /* [start, end) */
 	__u32 region;              /* global region id */
-	__u32 pad;
+	__u32 slot;                /* this process's statistics of the region in mmp_stats */
 };
 
 /* Value of the 'procs' map, keyed by tgid: the process's regions, sorted. */
@@ -34,11 +35,6 @@ struct mmp_proc {
 	__u32 last;                /* the range of the last fault: neighbours skip the search */
 	__u32 pad;
 	struct mmp_range ranges[MMP_MAX_RANGES];
-};
-
-struct mmp_region_key {
-	__u32 tgid;
-	__u32 region;
 };
 
 struct mmp_region_stats {

@@ -60,6 +60,7 @@ struct governed {
 	int pidfd;
 	struct mmp_range *ranges;
 	size_t nranges;
+	__u32 *slots;                    /* a statistics slot for each region of its policy */
 	bool maps_dirty;
 	bool warned_truncated;
 };
@@ -68,7 +69,9 @@ struct runtime {
 	struct mmp_object *obj;
 	const struct enforce_opts *opts;
 	struct bpf_object *bpf;
-	int procs_fd, regions_fd, chunks_fd, dirty_fd, meta_fd, names_fd, reports_fd;
+	int procs_fd, stats_fd, chunks_fd, dirty_fd, meta_fd, names_fd, reports_fd;
+	__u32 *free_slots;               /* the slots of mmp_stats not handed out */
+	size_t nfree;
 	struct pagesize_choice *choice;
 	struct mmp_region_report *reports;
 	struct governed *gov;
@@ -148,7 +151,7 @@ static int ensure_mount(const char *fstype, const char *path, long magic, bool *
 	return 0;
 }
 
-static const char *const pinned_maps[] = { "mmp_meta", "mmp_names", "mmp_reports", "mmp_regions", "mmp_chunks",
+static const char *const pinned_maps[] = { "mmp_meta", "mmp_names", "mmp_reports", "mmp_stats", "mmp_chunks",
 					   "mmp_procs" };
 
 static void unpin(struct runtime *rt)
@@ -367,6 +370,45 @@ static int attach_all(struct runtime *rt)
 
 /* --- governed processes ------------------------------------------------ */
 
+/* The statistics slot of region R in G's process. */
+static __u32 slot_of(const struct runtime *rt, const struct governed *g, unsigned r)
+{
+	return g->slots[r - rt->obj->plan.policies[g->policy].first_region];
+}
+
+/* Hands G a zeroed slot for each region of its policy, or fails. */
+static int take_slots(struct runtime *rt, struct governed *g)
+{
+	unsigned n = rt->obj->plan.policies[g->policy].nregions;
+	if (rt->nfree < n) {
+		mmp_warn("pid %d: more than %d (process, region) pairs are governed; it is not", g->pid, MMP_MAX_SLOTS);
+		return -ENOSPC;
+	}
+	g->slots = malloc((n ? n : 1) * sizeof(*g->slots));
+	if (!g->slots)
+		return -ENOMEM;
+	struct mmp_region_stats zero = { 0 };
+	for (unsigned i = 0; i < n; i++) {
+		g->slots[i] = rt->free_slots[--rt->nfree];
+		bpf_map_update_elem(rt->stats_fd, &g->slots[i], &zero, BPF_ANY);
+	}
+	return 0;
+}
+
+static void give_slots(struct runtime *rt, struct governed *g)
+{
+	if (!g->slots)
+		return;
+	unsigned n = rt->obj->plan.policies[g->policy].nregions;
+	struct mmp_region_stats zero = { 0 };
+	for (unsigned i = 0; i < n; i++) {
+		bpf_map_update_elem(rt->stats_fd, &g->slots[i], &zero, BPF_ANY);
+		rt->free_slots[rt->nfree++] = g->slots[i];
+	}
+	free(g->slots);
+	g->slots = NULL;
+}
+
 static struct governed *find_gov(struct runtime *rt, pid_t pid)
 {
 	for (size_t i = 0; i < rt->ngov; i++)
@@ -380,10 +422,6 @@ static void forget_process_maps(struct runtime *rt, pid_t pid)
 	__u32 key = (__u32)pid;
 	bpf_map_delete_elem(rt->procs_fd, &key);
 	bpf_map_delete_elem(rt->dirty_fd, &key);
-	for (unsigned r = 0; r < rt->obj->plan.nregions; r++) {
-		struct mmp_region_key rk = { (__u32)pid, r };
-		bpf_map_delete_elem(rt->regions_fd, &rk);
-	}
 	/* Its chunks: the LRU map would drop them in time; do it now. */
 	struct mmp_chunk_key k, next, *prev = NULL;
 	struct mmp_chunk_key del[256];
@@ -401,7 +439,8 @@ static void forget_process_maps(struct runtime *rt, pid_t pid)
 static void ungovern(struct runtime *rt, struct governed *g, const char *why)
 {
 	mmp_debug("pid %d: %s; no longer governed", g->pid, why);
-	forget_process_maps(rt, g->pid);
+	forget_process_maps(rt, g->pid);   /* first: no fault may reach a slot handed on */
+	give_slots(rt, g);
 	if (g->pidfd >= 0)
 		close(g->pidfd);
 	free(g->ranges);
@@ -427,8 +466,11 @@ static int resolve(struct runtime *rt, struct governed *g)
 			 MMP_MAX_RANGES);
 		g->warned_truncated = true;
 	}
+	for (size_t i = 0; i < n; i++)
+		rt->procbuf->ranges[i].slot = slot_of(rt, g, rt->procbuf->ranges[i].region);
 	rt->procbuf->policy = g->policy;
 	rt->procbuf->nranges = (__u32)n;
+	rt->procbuf->last = 0;
 	if (bpf_map_update_elem(rt->procs_fd, &key, rt->procbuf, BPF_ANY) < 0)
 		return -errno;
 	struct mmp_range *copy = realloc(g->ranges, (n ? n : 1) * sizeof(*copy));
@@ -445,11 +487,11 @@ static int resolve(struct runtime *rt, struct governed *g)
 			sizes[copy[i].region] += copy[i].end - copy[i].start;
 		const struct mmp_plan_policy *pp = &rt->obj->plan.policies[g->policy];
 		for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++) {
-			struct mmp_region_key rk = { key, r };
+			__u32 slot = slot_of(rt, g, r);
 			struct mmp_region_stats s;
-			if (bpf_map_lookup_elem(rt->regions_fd, &rk, &s) == 0) {
+			if (bpf_map_lookup_elem(rt->stats_fd, &slot, &s) == 0) {
 				s.size = sizes[r];
-				bpf_map_update_elem(rt->regions_fd, &rk, &s, BPF_EXIST);
+				bpf_map_update_elem(rt->stats_fd, &slot, &s, BPF_ANY);
 			}
 		}
 		free(sizes);
@@ -497,6 +539,10 @@ static void consider(struct runtime *rt, pid_t pid)
 	g->policy = (unsigned)policy;
 	g->start = info.start;
 	g->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (take_slots(rt, g) < 0) {
+		ungovern(rt, g, "no statistics slot is free");
+		return;
+	}
 	/* Twice: mappings made after the first read and before the process was
 	 * in the map raised no event; from then on every change does. */
 	if (g->pidfd < 0 || resolve(rt, g) < 0 || resolve(rt, g) < 0) {
@@ -642,12 +688,12 @@ static void collapse_tick(struct runtime *rt, double dt)
 	for (size_t i = 0; i < rt->ngov; i++) {
 		const struct mmp_plan_policy *pp = &rt->obj->plan.policies[rt->gov[i].policy];
 		for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++) {
-			struct mmp_region_key rk = { (__u32)rt->gov[i].pid, r };
+			__u32 slot = slot_of(rt, &rt->gov[i], r);
 			struct mmp_region_stats rs;
-			if (rt->choice[r].size != (2LL << 20) || bpf_map_lookup_elem(rt->regions_fd, &rk, &rs) < 0 ||
+			if (rt->choice[r].size != (2LL << 20) || bpf_map_lookup_elem(rt->stats_fd, &slot, &rs) < 0 ||
 			    !rs.cur_faults)
 				continue;
-			struct mmp_chunk_key ck = { rk.tgid, r, rs.cur_chunk };
+			struct mmp_chunk_key ck = { (__u32)rt->gov[i].pid, r, rs.cur_chunk };
 			struct mmp_chunk c = { .faults = rs.cur_faults, .last_ns = rs.cur_last_ns };
 			bpf_map_update_elem(rt->chunks_fd, &ck, &c, BPF_NOEXIST);
 		}
@@ -679,9 +725,9 @@ static void collapse_tick(struct runtime *rt, double dt)
 		if (boot - (long long)v.last_ns < CHUNK_SETTLE_NS)
 			continue;
 		/* Only while the region's rule holds (its 'when', at its last fault). */
-		struct mmp_region_key rk = { k.tgid, k.region };
+		__u32 slot = slot_of(rt, g, k.region);
 		struct mmp_region_stats rs;
-		if (bpf_map_lookup_elem(rt->regions_fd, &rk, &rs) < 0 || !(rs.rule_flags & MMP_RULE_PAGESIZE))
+		if (bpf_map_lookup_elem(rt->stats_fd, &slot, &rs) < 0 || !(rs.rule_flags & MMP_RULE_PAGESIZE))
 			continue;
 		if (n == cap_c) {
 			struct candidate *nc = realloc(cand, cap_c * 2 * sizeof(*cand));
@@ -758,12 +804,12 @@ static void account(struct runtime *rt, struct governed *g)
 	fclose(f);
 	const struct mmp_plan_policy *pp = &rt->obj->plan.policies[g->policy];
 	for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++) {
-		struct mmp_region_key rk = { (__u32)g->pid, r };
+		__u32 slot = slot_of(rt, g, r);
 		struct mmp_region_stats s;
-		if (bpf_map_lookup_elem(rt->regions_fd, &rk, &s) == 0) {
+		if (bpf_map_lookup_elem(rt->stats_fd, &slot, &s) == 0) {
 			s.resident = res[r];
 			s.swap = swap[r];
-			bpf_map_update_elem(rt->regions_fd, &rk, &s, BPF_EXIST);
+			bpf_map_update_elem(rt->stats_fd, &slot, &s, BPF_ANY);
 			rt->reports[r].faults += s.faults;
 			rt->reports[r].major_faults += s.major_faults;
 		}
@@ -865,7 +911,9 @@ static void cleanup(struct runtime *rt)
 		if (rt->gov[i].pidfd >= 0)
 			close(rt->gov[i].pidfd);
 		free(rt->gov[i].ranges);
+		free(rt->gov[i].slots);
 	}
+	free(rt->free_slots);
 	free(rt->gov);
 	for (int cpu = 0; rt->perf_links && cpu < rt->ncpus; cpu++) {
 		if (rt->perf_links[cpu])
@@ -934,7 +982,12 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	if (open_bpf(obj, &rt.bpf, nr) < 0)
 		goto out;
 	rt.procs_fd = fd_of(rt.bpf, "mmp_procs");
-	rt.regions_fd = fd_of(rt.bpf, "mmp_regions");
+	rt.stats_fd = fd_of(rt.bpf, "mmp_stats");
+	rt.free_slots = malloc(MMP_MAX_SLOTS * sizeof(*rt.free_slots));
+	if (!rt.free_slots)
+		goto out;
+	for (__u32 i = 0; i < MMP_MAX_SLOTS; i++)
+		rt.free_slots[rt.nfree++] = MMP_MAX_SLOTS - 1 - i;
 	rt.chunks_fd = fd_of(rt.bpf, "mmp_chunks");
 	rt.dirty_fd = fd_of(rt.bpf, "mmp_maps_dirty");
 	rt.meta_fd = fd_of(rt.bpf, "mmp_meta");
