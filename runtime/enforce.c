@@ -162,6 +162,7 @@ static void unpin(struct runtime *rt)
 		unlink(path);
 	}
 	rmdir(rt->pindir);
+	rmdir(PIN_ROOT);   /* only if no other runtime is pinned there */
 }
 
 /* A pin directory left by a runtime that was killed is removed; one of a

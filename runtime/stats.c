@@ -71,6 +71,7 @@ static void remove_pins(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+	rmdir(PIN_ROOT);   /* only if it is empty now */
 }
 
 /* One runtime's figures; returns 0 shown, 1 stale (and cleaned), -errno. */

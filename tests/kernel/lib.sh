@@ -46,5 +46,6 @@ field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$2" | tail -n 1; }
 # No mmp program may outlive its runtime.
 no_programs_left() {
 	progs=$(bpftool prog show) || { echo "bpftool prog show failed: is bpftool installed?"; return 1; }
-	! echo "$progs" | grep -q 'name mmp_' && ! ls /sys/fs/bpf/mmp/"$1" >/dev/null 2>&1
+	! echo "$progs" | grep -q 'name mmp_' && ! ls /sys/fs/bpf/mmp/"$1" >/dev/null 2>&1 &&
+		! [ -d /sys/fs/bpf/mmp ]   # the last runtime out removes the directory too
 }
