@@ -423,18 +423,28 @@ static void forget_process_maps(struct runtime *rt, pid_t pid)
 	__u32 key = (__u32)pid;
 	bpf_map_delete_elem(rt->procs_fd, &key);
 	bpf_map_delete_elem(rt->dirty_fd, &key);
-	/* Its chunks: the LRU map would drop them in time; do it now. */
-	struct mmp_chunk_key k, next, *prev = NULL;
-	struct mmp_chunk_key del[256];
-	int ndel = 0;
+	/* Every chunk it left: nothing else ever removes them from the map.
+	 * Collected first, since deleting while walking restarts the walk. */
+	struct mmp_chunk_key k, next, *prev = NULL, *del = NULL;
+	size_t ndel = 0, cap = 0;
 	while (bpf_map_get_next_key(rt->chunks_fd, prev, &next) == 0) {
-		if (next.tgid == (__u32)pid && ndel < 256)
+		if (next.tgid == (__u32)pid) {
+			if (ndel == cap) {
+				size_t ncap = cap ? cap * 2 : 256;
+				struct mmp_chunk_key *nd = realloc(del, ncap * sizeof(*nd));
+				if (!nd)
+					break;
+				del = nd;
+				cap = ncap;
+			}
 			del[ndel++] = next;
+		}
 		k = next;
 		prev = &k;
 	}
-	for (int i = 0; i < ndel; i++)
+	for (size_t i = 0; i < ndel; i++)
 		bpf_map_delete_elem(rt->chunks_fd, &del[i]);
+	free(del);
 }
 
 static void ungovern(struct runtime *rt, struct governed *g, const char *why)

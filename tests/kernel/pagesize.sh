@@ -73,7 +73,25 @@ check "nothing left after attach" no_programs_left hotcold
 check "128 regions on one mapping: all in huge pages ($(field hot_huge_kb "$TMP/out") of 262144 kB)" \
 	[ "$(field hot_huge_kb "$TMP/out")" -ge $((262144 * 9 / 10)) ]
 
-# 7. A runtime killed with SIGKILL leaves pins; they are found and removed.
+# 7. A process that exits leaves none of its chunks behind, however many.
+printf 'policy big { match comm "hotcold"; region hot = range 0x600000000000 .. +1G;\n pagesize hot { 4K: 0; 2M: 100; } when faults > 1000000000/s; }\n' >"$TMP/big.mmp"
+"$MMP" attach --name mmp-test-chunks --duration 8 "$TMP/big.mmp" 2>/dev/null &
+MMPPID=$!
+PIDS="$PIDS $MMPPID"
+for _ in $(seq 50); do [ -e /sys/fs/bpf/mmp/mmp-test-chunks/mmp_meta ] && break; sleep 0.1; done
+"$WORKLOAD" --hot 600M --seconds 3 >/dev/null &
+W=$!
+PIDS="$PIDS $W"
+sleep 2
+chunks_during=$(bpftool map dump pinned /sys/fs/bpf/mmp/mmp-test-chunks/mmp_chunks 2>/dev/null | grep -c '"key"')
+wait $W
+sleep 1
+chunks_after=$(bpftool map dump pinned /sys/fs/bpf/mmp/mmp-test-chunks/mmp_chunks 2>/dev/null | grep -c '"key"')
+kill -INT $MMPPID; wait $MMPPID
+check "more than 256 chunks were counted while it ran ($chunks_during)" [ "$chunks_during" -gt 256 ]
+check "an exited process's chunks are all removed ($chunks_after left of $chunks_during)" [ "$chunks_after" -eq 0 ]
+
+# 8. A runtime killed with SIGKILL leaves pins; they are found and removed.
 "$MMP" attach "$K/hotcold.mmp" 2>/dev/null &
 MMPPID=$!
 for _ in $(seq 50); do [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ] && break; sleep 0.1; done
