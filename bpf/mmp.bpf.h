@@ -30,9 +30,12 @@ struct {
 } mmp_procs SEC(".maps");
 
 /* A region's statistics in a process, at the slot its ranges carry: an
- * array lookup, not a hash, on every fault. The runtime hands out slots. */
+ * array lookup, not a hash, on every fault. The runtime hands out slots and
+ * maps the array, writing the fields it owns (size, resident, swap) in
+ * place, so that BPF's counters are never overwritten by a stale copy. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, MMP_MAX_SLOTS);
 	__type(key, __u32);
 	__type(value, struct mmp_region_stats);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -70,6 +71,8 @@ struct runtime {
 	const struct enforce_opts *opts;
 	struct bpf_object *bpf;
 	int procs_fd, stats_fd, chunks_fd, dirty_fd, meta_fd, names_fd, reports_fd;
+	struct mmp_region_stats *stats;  /* mmp_stats, mapped: shared with BPF */
+	size_t stats_len;
 	__u32 *free_slots;               /* the slots of mmp_stats not handed out */
 	size_t nfree;
 	struct pagesize_choice *choice;
@@ -388,10 +391,9 @@ static int take_slots(struct runtime *rt, struct governed *g)
 	g->slots = malloc((n ? n : 1) * sizeof(*g->slots));
 	if (!g->slots)
 		return -ENOMEM;
-	struct mmp_region_stats zero = { 0 };
 	for (unsigned i = 0; i < n; i++) {
 		g->slots[i] = rt->free_slots[--rt->nfree];
-		bpf_map_update_elem(rt->stats_fd, &g->slots[i], &zero, BPF_ANY);
+		memset(&rt->stats[g->slots[i]], 0, sizeof(rt->stats[0]));
 	}
 	return 0;
 }
@@ -401,9 +403,8 @@ static void give_slots(struct runtime *rt, struct governed *g)
 	if (!g->slots)
 		return;
 	unsigned n = rt->obj->plan.policies[g->policy].nregions;
-	struct mmp_region_stats zero = { 0 };
 	for (unsigned i = 0; i < n; i++) {
-		bpf_map_update_elem(rt->stats_fd, &g->slots[i], &zero, BPF_ANY);
+		memset(&rt->stats[g->slots[i]], 0, sizeof(rt->stats[0]));
 		rt->free_slots[rt->nfree++] = g->slots[i];
 	}
 	free(g->slots);
@@ -492,21 +493,11 @@ static int resolve(struct runtime *rt, struct governed *g)
 	g->nranges = n;
 	g->maps_dirty = false;
 	/* The size statistic of each region, for 'when' conditions. */
-	uint64_t *sizes = calloc(rt->obj->plan.nregions ? rt->obj->plan.nregions : 1, sizeof(*sizes));
-	if (sizes) {
-		for (size_t i = 0; i < n; i++)
-			sizes[copy[i].region] += copy[i].end - copy[i].start;
-		const struct mmp_plan_policy *pp = &rt->obj->plan.policies[g->policy];
-		for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++) {
-			__u32 slot = slot_of(rt, g, r);
-			struct mmp_region_stats s;
-			if (bpf_map_lookup_elem(rt->stats_fd, &slot, &s) == 0) {
-				s.size = sizes[r];
-				bpf_map_update_elem(rt->stats_fd, &slot, &s, BPF_ANY);
-			}
-		}
-		free(sizes);
-	}
+	const struct mmp_plan_policy *pp = &rt->obj->plan.policies[g->policy];
+	for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++)
+		rt->stats[slot_of(rt, g, r)].size = 0;
+	for (size_t i = 0; i < n; i++)
+		rt->stats[copy[i].slot].size += copy[i].end - copy[i].start;
 	mmp_debug("pid %d: %zu ranges in policy '%s'", g->pid, n, rt->obj->plan.policies[g->policy].name);
 	return 0;
 }
@@ -699,13 +690,11 @@ static void collapse_tick(struct runtime *rt, double dt)
 	for (size_t i = 0; i < rt->ngov; i++) {
 		const struct mmp_plan_policy *pp = &rt->obj->plan.policies[rt->gov[i].policy];
 		for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++) {
-			__u32 slot = slot_of(rt, &rt->gov[i], r);
-			struct mmp_region_stats rs;
-			if (rt->choice[r].size != (2LL << 20) || bpf_map_lookup_elem(rt->stats_fd, &slot, &rs) < 0 ||
-			    !rs.cur_faults)
+			const struct mmp_region_stats *rs = &rt->stats[slot_of(rt, &rt->gov[i], r)];
+			if (rt->choice[r].size != (2LL << 20) || !rs->cur_faults)
 				continue;
-			struct mmp_chunk_key ck = { (__u32)rt->gov[i].pid, r, rs.cur_chunk };
-			struct mmp_chunk c = { .faults = rs.cur_faults, .last_ns = rs.cur_last_ns };
+			struct mmp_chunk_key ck = { (__u32)rt->gov[i].pid, r, rs->cur_chunk };
+			struct mmp_chunk c = { .faults = rs->cur_faults, .last_ns = rs->cur_last_ns };
 			bpf_map_update_elem(rt->chunks_fd, &ck, &c, BPF_NOEXIST);
 		}
 	}
@@ -736,9 +725,7 @@ static void collapse_tick(struct runtime *rt, double dt)
 		if (boot - (long long)v.last_ns < CHUNK_SETTLE_NS)
 			continue;
 		/* Only while the region's rule holds (its 'when', at its last fault). */
-		__u32 slot = slot_of(rt, g, k.region);
-		struct mmp_region_stats rs;
-		if (bpf_map_lookup_elem(rt->stats_fd, &slot, &rs) < 0 || !(rs.rule_flags & MMP_RULE_PAGESIZE))
+		if (!(rt->stats[slot_of(rt, g, k.region)].rule_flags & MMP_RULE_PAGESIZE))
 			continue;
 		if (n == cap_c) {
 			struct candidate *nc = realloc(cand, cap_c * 2 * sizeof(*cand));
@@ -815,15 +802,11 @@ static void account(struct runtime *rt, struct governed *g)
 	fclose(f);
 	const struct mmp_plan_policy *pp = &rt->obj->plan.policies[g->policy];
 	for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++) {
-		__u32 slot = slot_of(rt, g, r);
-		struct mmp_region_stats s;
-		if (bpf_map_lookup_elem(rt->stats_fd, &slot, &s) == 0) {
-			s.resident = res[r];
-			s.swap = swap[r];
-			bpf_map_update_elem(rt->stats_fd, &slot, &s, BPF_ANY);
-			rt->reports[r].faults += s.faults;
-			rt->reports[r].major_faults += s.major_faults;
-		}
+		struct mmp_region_stats *s = &rt->stats[slot_of(rt, g, r)];
+		s->resident = res[r];
+		s->swap = swap[r];
+		rt->reports[r].faults += s->faults;
+		rt->reports[r].major_faults += s->major_faults;
 		rt->reports[r].huge_bytes += huge[r];
 		rt->reports[r].processes++;
 	}
@@ -925,6 +908,8 @@ static void cleanup(struct runtime *rt)
 		free(rt->gov[i].slots);
 	}
 	free(rt->free_slots);
+	if (rt->stats)
+		munmap(rt->stats, rt->stats_len);
 	free(rt->gov);
 	for (int cpu = 0; rt->perf_links && cpu < rt->ncpus; cpu++) {
 		if (rt->perf_links[cpu])
@@ -994,6 +979,15 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 		goto out;
 	rt.procs_fd = fd_of(rt.bpf, "mmp_procs");
 	rt.stats_fd = fd_of(rt.bpf, "mmp_stats");
+	/* An mmapable array's elements are 8-byte aligned (mmp_shared.h keeps it so). */
+	_Static_assert(sizeof(struct mmp_region_stats) % 8 == 0, "mmp_region_stats must be a multiple of 8 bytes");
+	rt.stats_len = sizeof(struct mmp_region_stats) * MMP_MAX_SLOTS;
+	rt.stats = mmap(NULL, rt.stats_len, PROT_READ | PROT_WRITE, MAP_SHARED, rt.stats_fd, 0);
+	if (rt.stats == MAP_FAILED) {
+		rt.stats = NULL;
+		mmp_error("cannot map the statistics map: %s", strerror(errno));
+		goto out;
+	}
 	rt.free_slots = malloc(MMP_MAX_SLOTS * sizeof(*rt.free_slots));
 	if (!rt.free_slots)
 		goto out;
