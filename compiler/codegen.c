@@ -1,7 +1,8 @@
 /* codegen.c - emits the BPF C of a policy file and compiles it.
  *
  * The generated file is small: the policy's 'when' conditions as C over a
- * region's statistics, one switch that evaluates them by region id, and the
+ * region's statistics, a table from region to rule group, a switch that
+ * evaluates a group's conditions, and the
  * policy source with a versioned header, in sections the runtime reads.
  * Everything else is the hand-written code in bpf/, which it includes.
  */
@@ -126,6 +127,22 @@ static void emit_cstring(FILE *out, const char *s, size_t n)
 	fputc('"', out);
 }
 
+/* Orders regions by their rules, then by id: qsort has no context pointer. */
+static const struct mmp_plan *sort_plan;
+
+static int by_rules(const void *a, const void *b)
+{
+	const struct mmp_plan_region *x = &sort_plan->regions[*(const unsigned *)a];
+	const struct mmp_plan_region *y = &sort_plan->regions[*(const unsigned *)b];
+	uintptr_t xp = (uintptr_t)x->pagesize, yp = (uintptr_t)y->pagesize;
+	uintptr_t xf = (uintptr_t)x->prefetch, yf = (uintptr_t)y->prefetch;
+	if (xp != yp)
+		return xp < yp ? -1 : 1;
+	if (xf != yf)
+		return xf < yf ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan *plan)
 {
 	struct emitter em = { out, src, false };
@@ -136,17 +153,42 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 		abort();
 	em.out = b;
 
-	/* One function a region rule with a 'when'. */
-	for (unsigned i = 0; i < plan->nregions; i++) {
-		const struct mmp_plan_region *r = &plan->regions[i];
+	/* Regions that share their rules (one statement naming many regions)
+	 * share a group: per-fault work grows with the statements, not with
+	 * the regions. Group 0 has no rules. */
+	unsigned ngroups = 0;
+	unsigned *group = calloc(plan->nregions ? plan->nregions : 1, sizeof(*group));
+	unsigned *order = calloc(plan->nregions ? plan->nregions : 1, sizeof(*order));
+	if (!group || !order)
+		abort();
+	for (unsigned i = 0; i < plan->nregions; i++)
+		order[i] = i;
+	sort_plan = plan;
+	qsort(order, plan->nregions, sizeof(*order), by_rules);
+	const struct mmp_plan_region **first = calloc(plan->nregions + 1, sizeof(*first));
+	if (!first)
+		abort();
+	for (unsigned k = 0; k < plan->nregions; k++) {
+		const struct mmp_plan_region *r = &plan->regions[order[k]];
+		if (!r->pagesize && !r->prefetch)
+			continue;
+		if (!ngroups || first[ngroups]->pagesize != r->pagesize || first[ngroups]->prefetch != r->prefetch)
+			first[++ngroups] = r;
+		group[r->id] = ngroups;
+	}
+
+	static const char *const kinds[2] = { "pagesize", "prefetch" };
+	static const char *const bits[2] = { "MMP_RULE_PAGESIZE", "MMP_RULE_PREFETCH" };
+	for (unsigned g = 1; g <= ngroups; g++) {
+		const struct mmp_plan_region *r = first[g];
 		const struct mmp_node *rules[2] = { r->pagesize, r->prefetch };
 		for (int k = 0; k < 2; k++) {
 			if (!rules[k] || !rules[k]->u.stmt.expr)
 				continue;
-			fprintf(b, "\n/* %s.%s: the %s rule's 'when' */\n", plan->policies[r->policy].name, r->name,
-				k == 0 ? "pagesize" : "prefetch");
+			fprintf(b, "\n/* %s.%s and the regions it shares its rules with: the %s rule's 'when' */\n",
+				plan->policies[r->policy].name, r->name, kinds[k]);
 			fprintf(b, "static __always_inline int mmp_when_%u_%s(const struct mmp_region_stats *s, __u64 now)\n{\n",
-				r->id, k == 0 ? "pagesize" : "prefetch");
+				g, kinds[k]);
 			emit_line(&em, rules[k]->u.stmt.expr);
 			fputs("\treturn ", b);
 			emit_expr(&em, rules[k]->u.stmt.expr);
@@ -154,36 +196,41 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 		}
 	}
 	fputs("\n#line 1 \"<mmpc>\"\n", b);
-	fputs("static __u32 mmp_region_flags(__u32 region, const struct mmp_region_stats *s, __u64 now)\n{\n"
-	      "\t__u32 flags = 0;\n\tswitch (region) {\n", b);
-	for (unsigned i = 0; i < plan->nregions; i++) {
-		const struct mmp_plan_region *r = &plan->regions[i];
-		if (!r->pagesize && !r->prefetch)
-			continue;
-		fprintf(b, "\tcase %u: /* %s.%s */\n", r->id, plan->policies[r->policy].name, r->name);
+	fprintf(b, "/* Each region's rule group, by global region id. */\n"
+		   "static const __u16 mmp_region_group[%u] = {", plan->nregions ? plan->nregions : 1);
+	for (unsigned i = 0; i < plan->nregions; i++)
+		fprintf(b, "%s%u", !i ? "\n\t" : i % 16 ? ", " : ",\n\t", group[i]);
+	fputs(plan->nregions ? "\n};\n" : "0 };\n", b);
+	fprintf(b, "\nstatic __always_inline __u32 mmp_group_of(__u32 region)\n{\n"
+		   "\treturn region < %u ? mmp_region_group[region] : 0;\n}\n", plan->nregions);
+
+	fputs("\nstatic __u32 mmp_region_flags(__u32 region, const struct mmp_region_stats *s, __u64 now)\n{\n"
+	      "\t__u32 flags = 0;\n\tswitch (mmp_group_of(region)) {\n", b);
+	for (unsigned g = 1; g <= ngroups; g++) {
+		const struct mmp_plan_region *r = first[g];
+		fprintf(b, "\tcase %u: /* %s.%s */\n", g, plan->policies[r->policy].name, r->name);
 		const struct mmp_node *rules[2] = { r->pagesize, r->prefetch };
-		const char *bits[2] = { "MMP_RULE_PAGESIZE", "MMP_RULE_PREFETCH" };
 		for (int k = 0; k < 2; k++) {
 			if (!rules[k])
 				continue;
 			if (rules[k]->u.stmt.expr)
-				fprintf(b, "\t\tif (mmp_when_%u_%s(s, now))\n\t\t\tflags |= %s;\n", r->id,
-					k == 0 ? "pagesize" : "prefetch", bits[k]);
+				fprintf(b, "\t\tif (mmp_when_%u_%s(s, now))\n\t\t\tflags |= %s;\n", g, kinds[k], bits[k]);
 			else
 				fprintf(b, "\t\tflags |= %s;\n", bits[k]);
 		}
 		fputs("\t\tbreak;\n", b);
 	}
 	fputs("\t}\n\treturn flags;\n}\n", b);
-	fputs("\nstatic __u32 mmp_region_rules(__u32 region)\n{\n\tswitch (region) {\n", b);
-	for (unsigned i = 0; i < plan->nregions; i++) {
-		const struct mmp_plan_region *r = &plan->regions[i];
-		if (!r->pagesize && !r->prefetch)
-			continue;
-		fprintf(b, "\tcase %u: return %s%s%s;\n", r->id, r->pagesize ? "MMP_RULE_PAGESIZE" : "",
+	fputs("\nstatic __u32 mmp_region_rules(__u32 region)\n{\n\tswitch (mmp_group_of(region)) {\n", b);
+	for (unsigned g = 1; g <= ngroups; g++) {
+		const struct mmp_plan_region *r = first[g];
+		fprintf(b, "\tcase %u: return %s%s%s;\n", g, r->pagesize ? "MMP_RULE_PAGESIZE" : "",
 			r->pagesize && r->prefetch ? " | " : "", r->prefetch ? "MMP_RULE_PREFETCH" : "");
 	}
 	fputs("\t}\n\treturn 0;\n}\n", b);
+	free(first);
+	free(order);
+	free(group);
 	fclose(b);
 
 	fprintf(out, "/* Generated by mmpc %s from %s: do not edit. */\n", PACKAGE_VERSION, src->name);
