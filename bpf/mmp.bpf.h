@@ -85,6 +85,33 @@ struct task_struct {
 	int tgid;
 } __attribute__((preserve_access_index));
 
+/* Each CPU's last range: a fault next to the last one on the same CPU, of
+ * the same process, costs an array read instead of a hash lookup of the
+ * process and a search of its ranges. Valid while mmp_epoch holds the value
+ * it was filled under; the runtime bumps the epoch after every change to
+ * mmp_procs, and the exec hook when a governed process exec's. */
+struct mmp_last_range {
+	__u64 start, end;
+	__u64 epoch;
+	__u32 tgid, region, slot, pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mmp_last_range);
+} mmp_last SEC(".maps");
+
+/* Bumped atomically by both sides: the runtime maps it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} mmp_epoch SEC(".maps");
+
 /* Processes whose mapping change was reported and not yet re-read: one
  * event per burst of mmap calls. */
 struct {

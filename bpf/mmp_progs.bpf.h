@@ -32,15 +32,43 @@ static __always_inline void mmp_add_chunk(__u32 tgid, __u32 region, __u64 chunk,
 	}
 }
 
-static __always_inline void mmp_on_fault(__u64 addr, int major)
+/* Which region of the current process ADDR is in: from this CPU's last
+ * range when the fault is in it and nothing changed since, else from the
+ * process's ranges (remembering the result). */
+static __always_inline const struct mmp_last_range *mmp_locate(__u64 addr)
 {
+	__u32 zero = 0;
+	__u64 *epoch = bpf_map_lookup_elem(&mmp_epoch, &zero);
+	struct mmp_last_range *c = bpf_map_lookup_elem(&mmp_last, &zero);
+	if (!epoch || !c)
+		return 0;
+	/* The epoch is read before the process's ranges: a change made after
+	 * this read bumps it again, so a stale entry never outlives a fault. */
+	__u64 e = *epoch;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (c->tgid == tgid && c->epoch == e && addr >= c->start && addr < c->end)
+		return c;
 	struct mmp_proc *p = bpf_map_lookup_elem(&mmp_procs, &tgid);
 	if (!p)
-		return;
+		return 0;
 	const struct mmp_range *r = mmp_lookup(p, addr);
 	if (!r)
+		return 0;
+	c->start = r->start;
+	c->end = r->end;
+	c->epoch = e;
+	c->tgid = tgid;
+	c->region = r->region;
+	c->slot = r->slot;
+	return c;
+}
+
+static __always_inline void mmp_on_fault(__u64 addr, int major)
+{
+	const struct mmp_last_range *r = mmp_locate(addr);
+	if (!r)
 		return;
+	__u32 tgid = r->tgid;
 	__u64 now = mmp_now();
 	__u32 slot = r->slot;
 	struct mmp_region_stats *s = bpf_map_lookup_elem(&mmp_stats, &slot);
@@ -119,6 +147,11 @@ int BPF_PROG(mmp_exec, struct task_struct *p, int old_pid, void *bprm)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (tgid == mmp_config.runtime_tgid)
 		return 0;
+	/* The new image's mappings are not the old one's ranges. */
+	__u32 zero = 0;
+	__u64 *epoch = bpf_map_lookup_elem(&mmp_epoch, &zero);
+	if (epoch && bpf_map_lookup_elem(&mmp_procs, &tgid))
+		__sync_fetch_and_add(epoch, 1);
 	mmp_emit(MMP_EV_EXEC, tgid, 0);
 	return 0;
 }

@@ -6,7 +6,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 3
+#define MMP_ABI_VERSION 4
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */

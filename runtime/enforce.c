@@ -70,7 +70,8 @@ struct runtime {
 	struct mmp_object *obj;
 	const struct enforce_opts *opts;
 	struct bpf_object *bpf;
-	int procs_fd, stats_fd, chunks_fd, dirty_fd, meta_fd, names_fd, reports_fd;
+	int procs_fd, stats_fd, chunks_fd, dirty_fd, meta_fd, names_fd, reports_fd, epoch_fd;
+	__u64 *epoch;              /* mmp_epoch, mapped: bumped after every change to mmp_procs */
 	struct mmp_region_stats *stats;  /* mmp_stats, mapped: shared with BPF */
 	size_t stats_len;
 	__u32 *free_slots;               /* the slots of mmp_stats not handed out */
@@ -411,6 +412,15 @@ static void give_slots(struct runtime *rt, struct governed *g)
 	g->slots = NULL;
 }
 
+/* Each CPU caches the last range a fault hit (mmp_last); a new epoch makes
+ * the next fault look its process up again. Called after every change to
+ * mmp_procs, and before a slot the change freed is handed on. Atomic: the
+ * exec hook bumps it too. */
+static void new_epoch(struct runtime *rt)
+{
+	__atomic_fetch_add(rt->epoch, 1, __ATOMIC_SEQ_CST);
+}
+
 static struct governed *find_gov(struct runtime *rt, pid_t pid)
 {
 	for (size_t i = 0; i < rt->ngov; i++)
@@ -423,6 +433,7 @@ static void forget_process_maps(struct runtime *rt, pid_t pid)
 {
 	__u32 key = (__u32)pid;
 	bpf_map_delete_elem(rt->procs_fd, &key);
+	new_epoch(rt);
 	bpf_map_delete_elem(rt->dirty_fd, &key);
 	/* Every chunk it left: nothing else ever removes them from the map.
 	 * Collected first, since deleting while walking restarts the walk. */
@@ -485,6 +496,7 @@ static int resolve(struct runtime *rt, struct governed *g)
 	rt->procbuf->last = 0;
 	if (bpf_map_update_elem(rt->procs_fd, &key, rt->procbuf, BPF_ANY) < 0)
 		return -errno;
+	new_epoch(rt);
 	struct mmp_range *copy = realloc(g->ranges, (n ? n : 1) * sizeof(*copy));
 	if (!copy)
 		return -ENOMEM;
@@ -910,6 +922,8 @@ static void cleanup(struct runtime *rt)
 	free(rt->free_slots);
 	if (rt->stats)
 		munmap(rt->stats, rt->stats_len);
+	if (rt->epoch)
+		munmap(rt->epoch, (size_t)sysconf(_SC_PAGESIZE));
 	free(rt->gov);
 	for (int cpu = 0; rt->perf_links && cpu < rt->ncpus; cpu++) {
 		if (rt->perf_links[cpu])
@@ -995,6 +1009,13 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 		rt.free_slots[rt.nfree++] = MMP_MAX_SLOTS - 1 - i;
 	rt.chunks_fd = fd_of(rt.bpf, "mmp_chunks");
 	rt.dirty_fd = fd_of(rt.bpf, "mmp_maps_dirty");
+	rt.epoch_fd = fd_of(rt.bpf, "mmp_epoch");
+	rt.epoch = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, rt.epoch_fd, 0);
+	if (rt.epoch == MAP_FAILED) {
+		rt.epoch = NULL;
+		mmp_error("cannot map the epoch map: %s", strerror(errno));
+		goto out;
+	}
 	rt.meta_fd = fd_of(rt.bpf, "mmp_meta");
 	rt.names_fd = fd_of(rt.bpf, "mmp_names");
 	rt.reports_fd = fd_of(rt.bpf, "mmp_reports");
