@@ -32,22 +32,21 @@ static __always_inline void mmp_add_chunk(__u32 tgid, __u32 region, __u64 chunk,
 	}
 }
 
-/* Which region of the current process ADDR is in: from this CPU's last
- * range when the fault is in it and nothing changed since, else from the
- * process's ranges (remembering the result). */
-static __always_inline const struct mmp_last_range *mmp_locate(__u64 addr)
+/* Fills C with the range of the current process that ADDR is in: keeps
+ * this CPU's last range when the fault is in it and nothing changed since,
+ * else searches the process's ranges. */
+static __always_inline int mmp_locate(struct mmp_cpu *c, __u64 addr)
 {
 	__u32 zero = 0;
 	__u64 *epoch = bpf_map_lookup_elem(&mmp_epoch, &zero);
-	struct mmp_last_range *c = bpf_map_lookup_elem(&mmp_last, &zero);
-	if (!epoch || !c)
+	if (!epoch)
 		return 0;
 	/* The epoch is read before the process's ranges: a change made after
 	 * this read bumps it again, so a stale entry never outlives a fault. */
 	__u64 e = *epoch;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (c->tgid == tgid && c->epoch == e && addr >= c->start && addr < c->end)
-		return c;
+		return 1;
 	struct mmp_proc *p = bpf_map_lookup_elem(&mmp_procs, &tgid);
 	if (!p)
 		return 0;
@@ -60,17 +59,17 @@ static __always_inline const struct mmp_last_range *mmp_locate(__u64 addr)
 	c->tgid = tgid;
 	c->region = r->region;
 	c->slot = r->slot;
-	return c;
+	c->rules = mmp_region_rules(r->region);
+	return 1;
 }
 
 static __always_inline void mmp_on_fault(__u64 addr, int major)
 {
-	const struct mmp_last_range *r = mmp_locate(addr);
-	if (!r)
+	struct mmp_cpu *c = mmp_this_cpu();
+	if (!c || !mmp_locate(c, addr))
 		return;
-	__u32 tgid = r->tgid;
-	__u64 now = mmp_now();
-	__u32 slot = r->slot;
+	__u64 now = mmp_now(c);
+	__u32 slot = c->slot, region = c->region, rules = c->rules, tgid = c->tgid;
 	struct mmp_region_stats *s = bpf_map_lookup_elem(&mmp_stats, &slot);
 	if (!s)
 		return;
@@ -90,20 +89,20 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	__sync_fetch_and_add(&s->faults, 1);
 	s->win_faults++;
 	s->last_ns = now;
-	__u32 flags = mmp_region_flags(r->region, s, now);
+	__u32 flags = mmp_region_flags(region, s, now);
 	s->rule_flags = flags;
 	/* 2M chunks of every region with a page-size rule; the runtime acts on
 	 * them while the rule holds (rule_flags), hottest first. Faults in the
 	 * current chunk are counted in the region's stats; the chunk map is
 	 * updated when faults move to another chunk. */
-	if (mmp_region_rules(r->region) & MMP_RULE_PAGESIZE) {
+	if (rules & MMP_RULE_PAGESIZE) {
 		__u64 chunk = addr >> MMP_CHUNK_SHIFT;
 		if (chunk == s->cur_chunk && s->cur_faults) {
 			s->cur_faults++;
 			s->cur_last_ns = now;
 		} else {
 			if (s->cur_faults)
-				mmp_add_chunk(tgid, r->region, s->cur_chunk, s->cur_faults, s->cur_last_ns);
+				mmp_add_chunk(tgid, region, s->cur_chunk, s->cur_faults, s->cur_last_ns);
 			s->cur_chunk = chunk;
 			s->cur_faults = 1;
 			s->cur_last_ns = now;
