@@ -19,7 +19,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-const volatile struct mmp_config mmp_config = {};
+/* In a section of its own, so that the runtime finds it at offset 0. */
+const volatile struct mmp_config mmp_config SEC(".rodata.config") = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

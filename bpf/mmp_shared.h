@@ -6,7 +6,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 4
+#define MMP_ABI_VERSION 5
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -78,6 +78,8 @@ enum mmp_event_kind {
 	MMP_EV_FORK,               /* a governed process forked */
 	MMP_EV_EXIT,               /* a governed process exited */
 	MMP_EV_MAPS,               /* a governed process changed its mappings */
+	MMP_EV_RSS,                /* an oom-governed process's memory moved by a step */
+	MMP_EV_OOM_VICTIM,         /* the kernel's OOM killer chose this process */
 };
 
 struct mmp_event {
@@ -111,6 +113,51 @@ struct mmp_region_report {
 	__u64 collapses, collapse_failures;
 	__u64 huge_bytes;          /* AnonHugePages in the region, from smaps */
 	__u64 page_size;           /* the size the runtime applies (4K: none) */
+};
+
+/* Memory of a process with an oom rule, in pages, kept current by BPF from
+ * the kernel's rss_stat tracepoint; the runtime creates the entry. Indexed
+ * by the kernel's counters: MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS,
+ * MM_SHMEMPAGES. */
+enum { MMP_MEM_FILE, MMP_MEM_ANON, MMP_MEM_SWAP, MMP_MEM_SHMEM, MMP_MEM_COUNT };
+
+struct mmp_task_mem {
+	__s64 pages[MMP_MEM_COUNT];
+	__s64 reported;            /* the total at the last MMP_EV_RSS */
+};
+
+/* How a policy's 'oom' rules rank a process (victims first). */
+enum mmp_oom_class {
+	MMP_OOM_PROTECT = 0,       /* never chosen */
+	MMP_OOM_AVOID,
+	MMP_OOM_NORMAL,
+	MMP_OOM_PREFER,
+};
+
+/* Per oom-governed process, written by the runtime for 'mmp stats'. */
+struct mmp_oom_task {
+	__u32 policy;
+	__u32 class;               /* enum mmp_oom_class */
+	__u32 rank;                /* 1: the first victim in its OOM domain */
+	__s32 adj, orig_adj;       /* oom_score_adj now, and before mmp */
+	__u32 pad;
+	__s64 score;               /* the policy's score, or the kernel's badness in pages */
+	char comm[16];
+};
+
+/* Per policy, kept by the runtime. */
+struct mmp_oom_report {
+	char policy[64];
+	__u64 tasks;               /* processes under the oom rules now */
+	__u64 adjustments;         /* oom_score_adj writes */
+	__u64 kernel_victims;      /* governed processes the kernel's OOM killer chose */
+	__u64 kernel_as_chosen;    /* ... that were the policy's first choice */
+	__u64 kills, group_kills;  /* pre-OOM kills by the policy's trigger */
+	__u64 trigger_fired;       /* times the trigger held */
+	__u32 protect_by_adj;      /* 1: oom_score_adj -1000; 0: by ordering */
+	__u32 last_victim;         /* pid */
+	char last_comm[16];
+	char last_reason[96];
 };
 
 /* Settings the runtime writes into .rodata before load. */

@@ -197,7 +197,7 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 	}
 	fputs("\n#line 1 \"<mmpc>\"\n", b);
 	fprintf(b, "/* Each region's rule group, by global region id. */\n"
-		   "static const __u16 mmp_region_group[%u] = {", plan->nregions ? plan->nregions : 1);
+		   "static const volatile __u16 mmp_region_group[%u] = {", plan->nregions ? plan->nregions : 1);
 	for (unsigned i = 0; i < plan->nregions; i++)
 		fprintf(b, "%s%u", !i ? "\n\t" : i % 16 ? ", " : ",\n\t", group[i]);
 	fputs(plan->nregions ? "\n};\n" : "0 };\n", b);
@@ -239,7 +239,14 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 	fputs("#include \"mmp.bpf.h\"\n", out);
 	fwrite(body, 1, body_len, out);
 	free(body);
-	fputs("\n#include \"mmp_progs.bpf.h\"\n\n", out);
+	fputs("\n#include \"mmp_progs.bpf.h\"\n", out);
+	for (unsigned i = 0; i < plan->npolicies; i++) {
+		if (plan->policies[i].oom) {
+			fputs("#include \"mmp_oom.bpf.h\"\n", out);
+			break;
+		}
+	}
+	fputc('\n', out);
 	/* What the runtime needs, versioned: it re-checks the source with the
 	 * same front end and compares the layout. */
 	fprintf(out, "const char mmp_object_header[] __attribute__((section(\".mmp.header\"), used)) =\n\t"

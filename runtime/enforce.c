@@ -39,6 +39,7 @@
 
 #include "bpf/mmp_shared.h"
 #include "log.h"
+#include "oom.h"
 #include "pagesize.h"
 #include "process.h"
 #include "vmas.h"
@@ -88,6 +89,7 @@ struct runtime {
 	bool pinned, mounted_tracefs, mounted_bpffs;
 	double budget;                   /* bytes that may be collapsed now */
 	long long last_tick_ns, last_smaps_ns;
+	struct oom *oom;                 /* the oom rules, or NULL */
 	struct bpf_link **perf_links;
 	int *perf_fds;
 	int ncpus;
@@ -111,15 +113,14 @@ static long long now_ns(void)
 /* --- what this runtime can enforce ------------------------------------ */
 
 /* Every construct takes effect or is refused by name: this runtime enforces
- * page sizes; the other rule kinds come in later versions. */
+ * page sizes and oom rules; the other rule kinds come in later versions. */
 static int refuse_unsupported(const struct mmp_object *obj)
 {
 	int refused = 0;
 	for (unsigned p = 0; p < obj->plan.npolicies; p++) {
 		const struct mmp_plan_policy *pp = &obj->plan.policies[p];
 		for (const struct mmp_node *it = pp->node->u.stmt.body; it; it = it->next) {
-			const char *what = it->kind == N_PREFETCH ? "prefetch rules" : it->kind == N_EVICT ? "evict blocks" :
-					   it->kind == N_OOM ? "oom blocks" : NULL;
+			const char *what = it->kind == N_PREFETCH ? "prefetch rules" : it->kind == N_EVICT ? "evict blocks" : NULL;
 			if (!what)
 				continue;
 			unsigned line, col;
@@ -156,7 +157,7 @@ static int ensure_mount(const char *fstype, const char *path, long magic, bool *
 }
 
 static const char *const pinned_maps[] = { "mmp_meta", "mmp_names", "mmp_reports", "mmp_stats", "mmp_chunks",
-					   "mmp_procs" };
+					   "mmp_procs", "mmp_oom_tasks", "mmp_oom_reports" };
 
 static void unpin(struct runtime *rt)
 {
@@ -219,6 +220,8 @@ static int pin_maps(struct runtime *rt)
 	char path[512];
 	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(rt->bpf, pinned_maps[i]);
+		if (!m && strncmp(pinned_maps[i], "mmp_oom", 7) == 0)
+			continue;   /* only objects with oom rules have them */
 		snprintf(path, sizeof(path), "%s/%s", rt->pindir, pinned_maps[i]);
 		int err = m ? bpf_map__pin(m, path) : -ENOENT;
 		if (err) {
@@ -262,16 +265,19 @@ static int open_bpf(struct mmp_object *obj, struct bpf_object **out, unsigned nr
 		mmp_error("cannot open %s: %s", obj->path, msg);
 		return err;
 	}
-	/* The report maps have a slot a region. */
+	/* The report maps have a slot a region, or a policy. */
 	const char *per_region[] = { "mmp_names", "mmp_reports" };
 	for (int i = 0; i < 2; i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(bpf, per_region[i]);
 		if (m)
 			bpf_map__set_max_entries(m, nregions ? nregions : 1);
 	}
-	struct bpf_map *rodata = bpf_object__find_map_by_name(bpf, ".rodata");
+	struct bpf_map *per_policy = bpf_object__find_map_by_name(bpf, "mmp_oom_reports");
+	if (per_policy)
+		bpf_map__set_max_entries(per_policy, obj->plan.npolicies ? obj->plan.npolicies : 1);
+	struct bpf_map *rodata = bpf_object__find_map_by_name(bpf, ".rodata.config");
 	if (rodata) {
-		/* .rodata holds mmp_config alone (bpf/mmp.bpf.h): set it before load. */
+		/* .rodata.config holds mmp_config alone (bpf/mmp.bpf.h): set it before load. */
 		size_t sz;
 		const void *init = bpf_map__initial_value(rodata, &sz);
 		void *copy = init && sz >= sizeof(struct mmp_config) ? malloc(sz) : NULL;
@@ -462,6 +468,7 @@ static void forget_process_maps(struct runtime *rt, pid_t pid)
 static void ungovern(struct runtime *rt, struct governed *g, const char *why)
 {
 	mmp_debug("pid %d: %s; no longer governed", g->pid, why);
+	oom_forget(rt->oom, g->pid);
 	forget_process_maps(rt, g->pid);   /* first: no fault may reach a slot handed on */
 	give_slots(rt, g);
 	if (g->pidfd >= 0)
@@ -564,6 +571,7 @@ static void consider(struct runtime *rt, pid_t pid)
 		return;
 	}
 	mmp_info("governing pid %d (%s) with policy '%s'", pid, info.comm, rt->obj->plan.policies[policy].name);
+	oom_govern(rt->oom, &info, (unsigned)policy);
 }
 
 static void scan_all(struct runtime *rt)
@@ -596,6 +604,12 @@ static int on_event(void *ctx, void *data, size_t len)
 	case MMP_EV_EXIT:
 		if (g)
 			ungovern(rt, g, "it exited");
+		break;
+	case MMP_EV_RSS:
+		oom_on_rss(rt->oom, (pid_t)e->pid);
+		break;
+	case MMP_EV_OOM_VICTIM:
+		oom_on_victim(rt->oom, (pid_t)e->pid);
 		break;
 	case MMP_EV_MAPS:
 		/* At once: faults in a new mapping count only once it is resolved. */
@@ -866,6 +880,7 @@ static void tick(struct runtime *rt)
 		i++;
 	}
 	collapse_tick(rt, dt);
+	oom_tick(rt->oom);
 	if (now - rt->last_smaps_ns >= SMAPS_EVERY_NS) {
 		rt->last_smaps_ns = now;
 		account_all(rt);
@@ -913,6 +928,8 @@ static void reap(struct runtime *rt)
 
 static void cleanup(struct runtime *rt)
 {
+	oom_free(rt->oom);   /* first: it restores oom_score_adj */
+	rt->oom = NULL;
 	for (size_t i = 0; i < rt->ngov; i++) {
 		if (rt->gov[i].pidfd >= 0)
 			close(rt->gov[i].pidfd);
@@ -1034,6 +1051,11 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 		bpf_map_update_elem(rt.names_fd, &r, &rn, BPF_ANY);
 	}
 	publish(&rt);
+	int oom_err;
+	rt.oom = oom_new(obj, opts->dry_run, fd_of(rt.bpf, "mmp_task_mem"), fd_of(rt.bpf, "mmp_oom_tasks"),
+			 fd_of(rt.bpf, "mmp_oom_reports"), &oom_err);
+	if (oom_err)
+		goto out;
 	if (pin_maps(&rt) < 0)
 		goto out;
 	rb = ring_buffer__new(fd_of(rt.bpf, "mmp_events"), on_event, &rt, NULL);
@@ -1067,6 +1089,11 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
+	if (rt.oom && oom_watch(rt.oom, epfd) < 0) {
+		mmp_error("cannot watch the oom triggers: %s", strerror(errno));
+		status = 1;
+		goto out;
+	}
 	long long deadline = opts->duration > 0 ? now_ns() + (long long)(opts->duration * 1e9) : 0;
 	status = 0;
 	while (!rt.stop) {
@@ -1089,6 +1116,8 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 				uint64_t exp;
 				if (read(tfd, &exp, sizeof(exp)) == sizeof(exp))
 					tick(&rt);
+			} else if (oom_on_fd(rt.oom, evs[i].data.fd)) {
+				continue;
 			} else {
 				ring_buffer__consume(rb);
 			}

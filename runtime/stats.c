@@ -74,6 +74,91 @@ static void remove_pins(const char *dir)
 	rmdir(PIN_ROOT);   /* only if it is empty now */
 }
 
+static const char *class_name(__u32 c)
+{
+	static const char *const names[] = { "protect", "avoid", "normal", "prefer" };
+	return c < 4 ? names[c] : "?";
+}
+
+/* The oom rules' decisions, if the runtime has any. */
+static void show_oom(const char *dir, bool json)
+{
+	int rep_fd = open_pin(dir, "mmp_oom_reports"), tasks_fd = open_pin(dir, "mmp_oom_tasks");
+	if (rep_fd < 0 || tasks_fd < 0) {
+		if (rep_fd >= 0)
+			close(rep_fd);
+		if (tasks_fd >= 0)
+			close(tasks_fd);
+		return;
+	}
+	struct mmp_oom_report rep;
+	if (json)
+		printf(",\"oom\":[");
+	for (__u32 i = 0; bpf_map_lookup_elem(rep_fd, &i, &rep) == 0; i++) {
+		if (!rep.policy[0])
+			continue;   /* a policy without oom rules */
+		if (json) {
+			printf("%s{\"policy\":\"%s\",\"processes\":%llu,\"protect_by\":\"%s\",\"adjustments\":%llu,"
+			       "\"kernel_victims\":%llu,\"kernel_victims_as_chosen\":%llu,\"trigger_fired\":%llu,"
+			       "\"kills\":%llu,\"group_kills\":%llu,\"last_victim\":",
+			       i ? "," : "", rep.policy, (unsigned long long)rep.tasks,
+			       rep.protect_by_adj ? "oom_score_adj" : "ordering", (unsigned long long)rep.adjustments,
+			       (unsigned long long)rep.kernel_victims, (unsigned long long)rep.kernel_as_chosen,
+			       (unsigned long long)rep.trigger_fired, (unsigned long long)rep.kills,
+			       (unsigned long long)rep.group_kills);
+			if (rep.last_victim)
+				printf("{\"pid\":%u,\"comm\":\"%s\",\"reason\":\"%s\"}}", rep.last_victim, rep.last_comm,
+				       rep.last_reason);
+			else
+				printf("null}");
+		} else {
+			printf("\noom rules of policy %s (protect by %s): %llu processes, %llu adjustments; kernel OOM "
+			       "victims %llu (%llu as the policy chose); trigger held %llu times: %llu kills, %llu groups\n",
+			       rep.policy, rep.protect_by_adj ? "oom_score_adj -1000" : "ordering",
+			       (unsigned long long)rep.tasks, (unsigned long long)rep.adjustments,
+			       (unsigned long long)rep.kernel_victims, (unsigned long long)rep.kernel_as_chosen,
+			       (unsigned long long)rep.trigger_fired, (unsigned long long)rep.kills,
+			       (unsigned long long)rep.group_kills);
+			if (rep.last_victim)
+				printf("last victim: pid %u (%s): %s\n", rep.last_victim, rep.last_comm, rep.last_reason);
+		}
+	}
+	if (json)
+		printf("],\"oom_processes\":[");
+	else
+		printf("%-8s %-16s %-16s %-8s %5s %14s %20s\n", "pid", "comm", "policy", "class", "rank", "oom_score_adj",
+		       "score");
+	__u32 key, next, *prev = NULL;
+	bool first = true;
+	while (bpf_map_get_next_key(tasks_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		struct mmp_oom_task t;
+		if (bpf_map_lookup_elem(tasks_fd, &key, &t) < 0)
+			continue;
+		struct mmp_oom_report pr = { 0 };
+		bpf_map_lookup_elem(rep_fd, &t.policy, &pr);
+		if (json) {
+			printf("%s{\"pid\":%u,\"comm\":\"%s\",\"policy\":\"%s\",\"class\":\"%s\",\"rank\":%u,"
+			       "\"oom_score_adj\":%d,\"original_oom_score_adj\":%d,\"score\":%lld}",
+			       first ? "" : ",", key, t.comm, pr.policy, class_name(t.class), t.rank, t.adj, t.orig_adj,
+			       (long long)t.score);
+		} else {
+			char adj[32], rank[16] = "-";
+			snprintf(adj, sizeof(adj), "%d (was %d)", t.adj, t.orig_adj);
+			if (t.rank)
+				snprintf(rank, sizeof(rank), "%u", t.rank);
+			printf("%-8u %-16s %-16s %-8s %5s %14s %20lld\n", key, t.comm, pr.policy, class_name(t.class), rank,
+			       adj, (long long)t.score);
+		}
+		first = false;
+	}
+	if (json)
+		printf("]");
+	close(rep_fd);
+	close(tasks_fd);
+}
+
 /* One runtime's figures; returns 0 shown, 1 stale (and cleaned), -errno. */
 static int show_one(const char *name, bool json, bool first)
 {
@@ -140,7 +225,10 @@ static int show_one(const char *name, bool json, bool first)
 		}
 	}
 	if (json)
-		printf("]}");
+		printf("]");
+	show_oom(dir, json);
+	if (json)
+		printf("}");
 	close(names_fd);
 	close(rep_fd);
 	return 0;

@@ -1,0 +1,181 @@
+/* cgroups.c - cgroup directories and memory-cgroup figures. */
+#define _GNU_SOURCE
+#include "cgroups.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CG_MOUNT "/sys/fs/cgroup"
+#define V1_MEMORY CG_MOUNT "/memory"
+#define HYBRID_V2 CG_MOUNT "/unified"
+
+static bool exists(const char *dir, const char *file)
+{
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	return access(p, F_OK) == 0;
+}
+
+/* Is /sys/fs/cgroup itself cgroup2 (a pure cgroup2 host)? */
+static bool pure_v2(void)
+{
+	return exists(CG_MOUNT, "cgroup.controllers");
+}
+
+static bool has_want(const char *dir, enum cg_want want)
+{
+	if (want == CG_PRESSURE)
+		return exists(dir, "memory.pressure");
+	return exists(dir, "memory.usage_in_bytes") || exists(dir, "memory.current") ||
+	       (exists(dir, "memory.pressure") && exists(dir, "memory.stat"));
+}
+
+int cgroup_dir(const char *path, enum cg_want want, char *out, size_t len)
+{
+	if (strncmp(path, CG_MOUNT "/", sizeof(CG_MOUNT)) == 0) {
+		snprintf(out, len, "%s", path);
+		size_t n = strlen(out);
+		while (n > 1 && out[n - 1] == '/')
+			out[--n] = '\0';
+		return has_want(out, want) ? 0 : -ENOENT;
+	}
+	const char *bases[] = { want == CG_MEMORY ? V1_MEMORY : HYBRID_V2, CG_MOUNT, HYBRID_V2 };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(out, len, "%s%s", bases[i], strcmp(path, "/") == 0 ? "" : path);
+		if (has_want(out, want))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* The path of PID's cgroup in the hierarchy whose /proc/PID/cgroup line
+ * satisfies WANT_V2 (the "0::" line) or names the memory controller. */
+static int proc_cgroup_path(pid_t pid, bool want_v2, char *path, size_t len)
+{
+	char file[64];
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	FILE *f = fopen(file, "re");
+	if (!f)
+		return -errno;
+	char line[4200];
+	int err = -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c1 = *c2 = '\0';
+		const char *ctrls = c1 + 1;
+		bool match = want_v2 ? strcmp(line, "0") == 0 && !*ctrls : false;
+		if (!want_v2) {
+			for (const char *p = ctrls; p && *p;) {
+				size_t n = strcspn(p, ",");
+				if (n == 6 && strncmp(p, "memory", 6) == 0)
+					match = true;
+				p = p[n] ? p + n + 1 : NULL;
+			}
+		}
+		if (match) {
+			snprintf(path, len, "%s", c2 + 1);
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+int proc_unified_dir(pid_t pid, char *out, size_t len)
+{
+	char path[4096];
+	int err = proc_cgroup_path(pid, true, path, sizeof(path));
+	if (err)
+		return err;
+	snprintf(out, len, "%s%s", pure_v2() ? CG_MOUNT : HYBRID_V2, strcmp(path, "/") == 0 ? "" : path);
+	return 0;
+}
+
+int proc_memcg_dir(pid_t pid, char *out, size_t len)
+{
+	char path[4096];
+	if (proc_cgroup_path(pid, false, path, sizeof(path)) == 0) {
+		snprintf(out, len, "%s%s", V1_MEMORY, strcmp(path, "/") == 0 ? "" : path);
+		return 0;
+	}
+	if (pure_v2() && proc_cgroup_path(pid, true, path, sizeof(path)) == 0) {
+		snprintf(out, len, "%s%s", CG_MOUNT, strcmp(path, "/") == 0 ? "" : path);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int read_ll(const char *dir, const char *file, long long *v)
+{
+	char p[4200], buf[64];
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	char *ok = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!ok)
+		return -EIO;
+	if (strncmp(buf, "max", 3) == 0) {
+		*v = 0;   /* cgroup2: no limit */
+		return 0;
+	}
+	*v = strtoll(buf, NULL, 10);
+	return 0;
+}
+
+/* A v1 limit this large is "no limit" (PAGE_COUNTER_MAX pages). */
+#define V1_UNLIMITED (1LL << 60)
+
+int memcg_usage(const char *dir, long long *usage, long long *limit)
+{
+	if (read_ll(dir, "memory.usage_in_bytes", usage) == 0) {
+		if (read_ll(dir, "memory.limit_in_bytes", limit) < 0)
+			return -EIO;
+		if (*limit >= V1_UNLIMITED)
+			*limit = 0;
+		return 0;
+	}
+	if (read_ll(dir, "memory.current", usage) < 0 || read_ll(dir, "memory.max", limit) < 0)
+		return -ENOENT;
+	return 0;
+}
+
+void memcg_domain(const char *dir, char *out, size_t len, long long *limit)
+{
+	char d[4096];
+	snprintf(d, sizeof(d), "%s", dir);
+	*limit = 0;
+	out[0] = '\0';
+	for (;;) {
+		long long usage, lim;
+		if (memcg_usage(d, &usage, &lim) == 0 && lim > 0) {
+			snprintf(out, len, "%s", d);
+			*limit = lim;
+			return;
+		}
+		char *slash = strrchr(d, '/');
+		if (!slash || cgroup_dir_is_root(d))
+			return;
+		*slash = '\0';
+	}
+}
+
+bool cgroup_dir_under(const char *dir, const char *ancestor)
+{
+	size_t n = strlen(ancestor);
+	return strncmp(dir, ancestor, n) == 0 && (dir[n] == '\0' || dir[n] == '/');
+}
+
+bool cgroup_dir_is_root(const char *dir)
+{
+	return strcmp(dir, V1_MEMORY) == 0 || strcmp(dir, HYBRID_V2) == 0 || strcmp(dir, CG_MOUNT) == 0 ||
+	       strncmp(dir, CG_MOUNT, sizeof(CG_MOUNT) - 1) != 0;
+}

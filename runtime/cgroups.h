@@ -1,0 +1,33 @@
+/* cgroups.h - where a process's cgroups are, and what memory they hold, on
+ * cgroup v1 (memory controller at /sys/fs/cgroup/memory), hybrid (cgroup2
+ * at /sys/fs/cgroup/unified) and pure cgroup2 hosts alike. */
+#ifndef MMP_CGROUPS_H
+#define MMP_CGROUPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum cg_want {
+	CG_PRESSURE,   /* a directory with memory.pressure (cgroup2) */
+	CG_MEMORY,     /* a directory of the memory controller (v1 or v2) */
+};
+
+/* The directory a policy's cgroup PATH means for WANT: a full path under
+ * /sys/fs/cgroup as it is, or a path inside a hierarchy ("/kv"). 0 or -ENOENT. */
+int cgroup_dir(const char *path, enum cg_want want, char *out, size_t len);
+/* PID's memory cgroup directory, or its cgroup2 directory. 0 or -errno. */
+int proc_memcg_dir(pid_t pid, char *out, size_t len);
+int proc_unified_dir(pid_t pid, char *out, size_t len);
+/* Usage and limit of a memory cgroup, in bytes; *limit is 0 if unlimited. */
+int memcg_usage(const char *dir, long long *usage, long long *limit);
+/* The nearest of DIR and its ancestors with a memory limit: where an OOM
+ * of DIR's processes happens. *limit is that limit in bytes, plus the swap
+ * it may use; 0 and out "" when no ancestor has one (a system OOM). */
+void memcg_domain(const char *dir, char *out, size_t len, long long *limit);
+/* Is DIR the directory ANCESTOR or below it? */
+bool cgroup_dir_under(const char *dir, const char *ancestor);
+/* Is DIR the root of its hierarchy? */
+bool cgroup_dir_is_root(const char *dir);
+
+#endif

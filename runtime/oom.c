@@ -1,0 +1,946 @@
+/* oom.c - the 'oom' rules enforced: oom_score_adj kept in step with the
+ * policy's order, the kernel's victims reported, and pre-OOM kills when a
+ * trigger holds. See oom.h. */
+#define _GNU_SOURCE
+#include "oom.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "bpf/mmp_shared.h"
+#include "cgroups.h"
+#include "compiler/stats.h"
+#include "log.h"
+#include "trigger.h"
+
+#define REFRESH_NS 1000000000LL    /* /proc figures once a second */
+#define KILL_GAP_NS 1000000000LL   /* at most one pre-OOM kill a second */
+#define OOM_ADJ_MIN -1000
+#define OOM_ADJ_MAX 1000
+
+struct oom_task {
+	pid_t pid;
+	unsigned policy;
+	int pidfd;
+	unsigned long long start;
+	char comm[16];
+	enum mmp_oom_class cls;
+	int orig_adj, adj;             /* before mmp; now (or, in a dry run, what would be) */
+	int lowest;                    /* the lowest value this runtime may write */
+	bool touched;                  /* we wrote oom_score_adj */
+	/* figures */
+	long long pages[MMP_MEM_COUNT], pte_pages, vsize, age_ms, cgroup_usage;
+	long long faults0, major0, faults, major, fault_rate, major_rate;
+	long long last_refresh;
+	char memcg[512], unified[512], domain[512];
+	long long domain_bytes;        /* the domain's limit (0: the system) */
+	int64_t score;
+	unsigned rank;
+};
+
+struct oom_policy {
+	const struct mmp_node *node;   /* N_OOM, or NULL */
+	const struct mmp_node *score;
+	bool kill_group;
+	struct trigger *trigger;       /* kill ... when */
+	long long next_kill;
+	struct mmp_oom_report rep;
+	bool warned_nothing;
+};
+
+struct oom {
+	const struct mmp_object *obj;
+	bool dry_run, can_negative;
+	int mem_fd, tasks_fd, reports_fd;
+	struct oom_policy *pol;
+	unsigned npol;
+	struct oom_task *tasks;
+	size_t ntasks, cap;
+	bool dirty;                    /* re-rank at the next tick */
+	long long page, hz, system_pages;
+	long long last_refresh;
+	char **warned_domains;
+	size_t nwarned;
+};
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* --- reading and writing /proc ----------------------------------------- */
+
+static int read_adj(pid_t pid, int *adj)
+{
+	char p[64], buf[32];
+	snprintf(p, sizeof(p), "/proc/%d/oom_score_adj", (int)pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	*adj = atoi(buf);
+	return 0;
+}
+
+static int write_adj(pid_t pid, int adj)
+{
+	char p[64], buf[32];
+	snprintf(p, sizeof(p), "/proc/%d/oom_score_adj", (int)pid);
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int n = snprintf(buf, sizeof(buf), "%d", adj);
+	int err = write(fd, buf, (size_t)n) == n ? 0 : -errno;
+	close(fd);
+	return err;
+}
+
+/* Is the task still the process we started governing? */
+static bool alive(const struct oom_task *t)
+{
+	return proc_start_time(t->pid) == t->start;
+}
+
+/* CAP_SYS_RESOURCE in our effective set: may we write negative values? */
+static bool have_sys_resource(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		return false;
+	char line[256];
+	unsigned long long eff = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return eff & (1ULL << 24);   /* CAP_SYS_RESOURCE */
+}
+
+static long long meminfo_kb(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return 0;
+	char line[256];
+	long long v = 0;
+	size_t n = strlen(key);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, n) == 0 && line[n] == ':') {
+			v = atoll(line + n + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* Memory figures from /proc/PID/status and stat, and the fault counters. */
+static void refresh(struct oom *o, struct oom_task *t, long long now)
+{
+	char p[64], line[512];
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)t->pid);
+	FILE *f = fopen(p, "re");
+	if (f) {
+		long long kb;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "VmPTE: %lld", &kb) == 1)
+				t->pte_pages = kb * 1024 / o->page;
+			else if (sscanf(line, "VmSize: %lld", &kb) == 1)
+				t->vsize = kb * 1024;
+		}
+		fclose(f);
+	}
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)t->pid);
+	f = fopen(p, "re");
+	if (f) {
+		if (fgets(line, sizeof(line), f)) {
+			/* After the command name: state ppid ... minflt(10) cminflt majflt(12). */
+			const char *s = strrchr(line, ')');
+			unsigned long long minflt = 0, majflt = 0;
+			if (s && sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %llu %*u %llu", &minflt, &majflt) == 2) {
+				long long faults = (long long)(minflt + majflt) - t->faults0;
+				long long major = (long long)majflt - t->major0;
+				if (t->last_refresh && now > t->last_refresh) {
+					long long dt = now - t->last_refresh;
+					t->fault_rate = (faults - t->faults) * 1000000000LL / dt;
+					t->major_rate = (major - t->major) * 1000000000LL / dt;
+				}
+				t->faults = faults;
+				t->major = major;
+			}
+		}
+		fclose(f);
+	}
+	struct timespec up;
+	clock_gettime(CLOCK_BOOTTIME, &up);
+	long long up_ms = up.tv_sec * 1000LL + up.tv_nsec / 1000000;
+	t->age_ms = up_ms - (long long)(t->start * 1000ULL / (unsigned long long)o->hz);
+	long long usage, limit;
+	if (t->memcg[0] && memcg_usage(t->memcg, &usage, &limit) == 0)
+		t->cgroup_usage = usage;
+	struct mmp_task_mem m;
+	__u32 key = (__u32)t->pid;
+	if (bpf_map_lookup_elem(o->mem_fd, &key, &m) == 0)
+		for (int i = 0; i < MMP_MEM_COUNT; i++)
+			t->pages[i] = m.pages[i];
+	t->last_refresh = now;
+}
+
+/* The first reading of a process's memory, from /proc; BPF keeps it from then on. */
+static void seed_memory(struct oom *o, struct oom_task *t)
+{
+	char p[64], line[256];
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)t->pid);
+	FILE *f = fopen(p, "re");
+	struct mmp_task_mem m = { 0 };
+	if (f) {
+		long long kb;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "RssAnon: %lld", &kb) == 1)
+				m.pages[MMP_MEM_ANON] = kb * 1024 / o->page;
+			else if (sscanf(line, "RssFile: %lld", &kb) == 1)
+				m.pages[MMP_MEM_FILE] = kb * 1024 / o->page;
+			else if (sscanf(line, "RssShmem: %lld", &kb) == 1)
+				m.pages[MMP_MEM_SHMEM] = kb * 1024 / o->page;
+			else if (sscanf(line, "VmSwap: %lld", &kb) == 1)
+				m.pages[MMP_MEM_SWAP] = kb * 1024 / o->page;
+		}
+		fclose(f);
+	}
+	for (int i = 0; i < MMP_MEM_COUNT; i++)
+		m.reported += m.pages[i];
+	__u32 key = (__u32)t->pid;
+	bpf_map_update_elem(o->mem_fd, &key, &m, BPF_ANY);
+	/* The fault counters start from zero here: "since mmp first saw it". */
+	t->faults0 = t->major0 = 0;
+	t->last_refresh = 0;
+	refresh(o, t, now_ns());
+	t->faults0 = t->faults;
+	t->major0 = t->major;
+	t->faults = t->major = 0;
+}
+
+/* --- the score ------------------------------------------------------------ */
+
+static long long stat_value(const struct oom_task *t, enum stat_id id, long long page, bool rate)
+{
+	switch (id) {
+	case STAT_T_RSS: return (t->pages[MMP_MEM_FILE] + t->pages[MMP_MEM_ANON] + t->pages[MMP_MEM_SHMEM]) * page;
+	case STAT_T_ANON: return t->pages[MMP_MEM_ANON] * page;
+	case STAT_T_FILE: return t->pages[MMP_MEM_FILE] * page;
+	case STAT_T_SHMEM: return t->pages[MMP_MEM_SHMEM] * page;
+	case STAT_T_SWAP: return t->pages[MMP_MEM_SWAP] * page;
+	case STAT_T_VSIZE: return t->vsize;
+	case STAT_T_AGE: return t->age_ms;
+	case STAT_T_FAULTS: return rate ? t->fault_rate : t->faults;
+	case STAT_T_MAJOR_FAULTS: return rate ? t->major_rate : t->major;
+	case STAT_T_CGROUP_USAGE: return t->cgroup_usage;
+	default: return 0;
+	}
+}
+
+/* Evaluates a checked oom score: arithmetic over process statistics, in
+ * the language's integer semantics (division truncates; by zero gives 0). */
+static int64_t eval(const struct mmp_node *e, const struct oom_task *t, long long page)
+{
+	switch (e->kind) {
+	case N_NUMBER:
+		return (int64_t)e->u.num.value;
+	case N_NAME:
+		return e->u.name.stat ? stat_value(t, e->u.name.stat->id, page, false) : 0;
+	case N_ANON:
+		return stat_value(t, STAT_T_ANON, page, false);
+	case N_FILE:
+		return stat_value(t, STAT_T_FILE, page, false);
+	case N_RATE:
+		if (e->u.un.operand->kind == N_NAME && e->u.un.operand->u.name.stat)
+			return stat_value(t, e->u.un.operand->u.name.stat->id, page, true);
+		return eval(e->u.un.operand, t, page);
+	case N_UNARY:
+		return e->u.un.op == OP_NEG ? -eval(e->u.un.operand, t, page) : !eval(e->u.un.operand, t, page);
+	case N_BINARY: {
+		int64_t a = eval(e->u.bin.lhs, t, page), b = eval(e->u.bin.rhs, t, page);
+		switch (e->u.bin.op) {
+		case OP_ADD: return (int64_t)((uint64_t)a + (uint64_t)b);
+		case OP_SUB: return (int64_t)((uint64_t)a - (uint64_t)b);
+		case OP_MUL: return (int64_t)((uint64_t)a * (uint64_t)b);
+		case OP_DIV: return b == 0 || (a == INT64_MIN && b == -1) ? 0 : a / b;
+		default: return 0;   /* the checker lets no comparison into a score */
+		}
+	}
+	default:
+		return 0;
+	}
+}
+
+/* The kernel's badness before oom_score_adj, in pages (oom_badness()). */
+static long long badness(const struct oom_task *t)
+{
+	return t->pages[MMP_MEM_FILE] + t->pages[MMP_MEM_ANON] + t->pages[MMP_MEM_SHMEM] + t->pages[MMP_MEM_SWAP] +
+	       t->pte_pages;
+}
+
+/* --- building ------------------------------------------------------------- */
+
+struct oom *oom_new(const struct mmp_object *obj, bool dry_run, int mem_fd, int tasks_fd, int reports_fd, int *err)
+{
+	*err = 0;
+	bool any = false;
+	for (unsigned i = 0; i < obj->plan.npolicies; i++)
+		any |= obj->plan.policies[i].oom != NULL;
+	if (!any)
+		return NULL;
+	struct oom *o = calloc(1, sizeof(*o));
+	if (!o || !(o->pol = calloc(obj->plan.npolicies, sizeof(*o->pol)))) {
+		free(o);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	o->obj = obj;
+	o->npol = obj->plan.npolicies;
+	o->dry_run = dry_run;
+	o->mem_fd = mem_fd;
+	o->tasks_fd = tasks_fd;
+	o->reports_fd = reports_fd;
+	o->page = sysconf(_SC_PAGESIZE);
+	o->hz = sysconf(_SC_CLK_TCK);
+	o->system_pages = (meminfo_kb("MemTotal") + meminfo_kb("SwapTotal")) * 1024 / o->page;
+	o->can_negative = have_sys_resource();
+	for (unsigned i = 0; i < o->npol; i++) {
+		struct oom_policy *p = &o->pol[i];
+		p->node = obj->plan.policies[i].oom;
+		p->rep.protect_by_adj = o->can_negative;
+		snprintf(p->rep.policy, sizeof(p->rep.policy), "%.63s", obj->plan.policies[i].name);
+		if (!p->node)
+			continue;
+		for (const struct mmp_node *it = p->node->u.stmt.body; it; it = it->next) {
+			if (it->kind == N_SCORE)
+				p->score = it->u.stmt.expr;
+			if (it->kind != N_KILL)
+				continue;
+			p->kill_group = it->u.stmt.name && strcmp(it->u.stmt.name->u.name.id, "group") == 0;
+			if (!it->u.stmt.expr) {
+				/* 'kill task;' without a trigger is what the kernel's OOM
+				 * killer does. A group needs the kernel to kill the whole
+				 * cgroup on OOM (memory.oom.group), which this runtime does
+				 * not drive. */
+				if (p->kill_group) {
+					unsigned line, col;
+					source_position(obj->unit.src, it->loc.start, &line, &col);
+					mmp_error("%s:%u:%u: policy '%s': 'kill group' without 'when' needs memory.oom.group, "
+						  "which this version of mmp does not set; give it a trigger ('kill group when "
+						  "pressure full > 20%% for 5s') to kill the group ahead of the OOM killer",
+						  obj->source_name, line, col, obj->plan.policies[i].name);
+					*err = -EOPNOTSUPP;
+					oom_free(o);
+					return NULL;
+				}
+				continue;
+			}
+			char what[160];
+			snprintf(what, sizeof(what), "policy '%s': kill", obj->plan.policies[i].name);
+			p->trigger = trigger_new(it->u.stmt.expr, obj->unit.src, what);
+			if (!p->trigger) {
+				*err = -EINVAL;
+				oom_free(o);
+				return NULL;
+			}
+		}
+	}
+	if (o->can_negative)
+		mmp_info("oom: protected processes get oom_score_adj -1000: the kernel never chooses them");
+	else
+		mmp_info("oom: this runtime cannot write a negative oom_score_adj (no CAP_SYS_RESOURCE): protected "
+			 "processes keep theirs and the other governed processes are raised above them");
+	return o;
+}
+
+int oom_watch(struct oom *o, int epfd)
+{
+	for (unsigned i = 0; i < o->npol; i++)
+		if (o->pol[i].trigger && trigger_watch(o->pol[i].trigger, epfd) < 0)
+			return -1;
+	return 0;
+}
+
+bool oom_on_fd(struct oom *o, int fd)
+{
+	if (!o)
+		return false;
+	long long now = now_ns();
+	for (unsigned i = 0; i < o->npol; i++)
+		if (o->pol[i].trigger && trigger_on_fd(o->pol[i].trigger, fd, now))
+			return true;
+	return false;
+}
+
+/* --- governing ------------------------------------------------------------ */
+
+static struct oom_task *find(struct oom *o, pid_t pid)
+{
+	for (size_t i = 0; i < o->ntasks; i++)
+		if (o->tasks[i].pid == pid)
+			return &o->tasks[i];
+	return NULL;
+}
+
+static enum mmp_oom_class classify(const struct mmp_node *oomnode, const struct proc_info *info)
+{
+	bool prefer = false, avoid = false;
+	for (const struct mmp_node *it = oomnode->u.stmt.body; it; it = it->next) {
+		if (it->kind == N_PROTECT && proc_matches(it->u.stmt.expr, info))
+			return MMP_OOM_PROTECT;   /* protect wins over everything */
+		if (it->kind == N_PREFER && proc_matches(it->u.stmt.expr, info))
+			prefer = true;
+		if (it->kind == N_AVOID && proc_matches(it->u.stmt.expr, info))
+			avoid = true;
+	}
+	if (prefer && avoid)
+		return MMP_OOM_NORMAL;   /* they cancel out (mmpc warns) */
+	return prefer ? MMP_OOM_PREFER : avoid ? MMP_OOM_AVOID : MMP_OOM_NORMAL;
+}
+
+static const char *class_name(enum mmp_oom_class c)
+{
+	static const char *const names[] = { "protect", "avoid", "normal", "prefer" };
+	return names[c];
+}
+
+void oom_govern(struct oom *o, const struct proc_info *info, unsigned policy)
+{
+	if (!o || policy >= o->npol || !o->pol[policy].node || find(o, info->pid))
+		return;
+	if (o->ntasks == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 16;
+		struct oom_task *n = realloc(o->tasks, cap * sizeof(*n));
+		if (!n)
+			return;
+		o->tasks = n;
+		o->cap = cap;
+	}
+	struct oom_task *t = &o->tasks[o->ntasks];
+	memset(t, 0, sizeof(*t));
+	t->pid = info->pid;
+	t->policy = policy;
+	t->start = info->start;
+	snprintf(t->comm, sizeof(t->comm), "%.15s", info->comm);
+	if (read_adj(t->pid, &t->orig_adj) < 0)
+		return;   /* gone */
+	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
+	if (t->pidfd < 0)
+		return;
+	t->adj = t->orig_adj;
+	/* Without CAP_SYS_RESOURCE the kernel refuses values under the
+	 * process's minimum, which is at most its current value and, for
+	 * processes no privileged writer set, 0. */
+	t->lowest = o->can_negative ? OOM_ADJ_MIN + 1 : (t->orig_adj < 0 ? t->orig_adj : 0);
+	t->cls = classify(o->pol[policy].node, info);
+	if (proc_memcg_dir(t->pid, t->memcg, sizeof(t->memcg)) < 0)
+		t->memcg[0] = '\0';
+	if (proc_unified_dir(t->pid, t->unified, sizeof(t->unified)) < 0)
+		t->unified[0] = '\0';
+	memcg_domain(t->memcg, t->domain, sizeof(t->domain), &t->domain_bytes);
+	o->ntasks++;
+	seed_memory(o, t);
+	o->pol[policy].rep.tasks++;
+	o->dirty = true;
+	mmp_debug("oom: pid %d (%s): %s, oom_score_adj %d, OOM domain %s", t->pid, t->comm, class_name(t->cls),
+		  t->orig_adj, t->domain[0] ? t->domain : "the system");
+}
+
+static void drop(struct oom *o, struct oom_task *t)
+{
+	__u32 key = (__u32)t->pid;
+	bpf_map_delete_elem(o->mem_fd, &key);
+	bpf_map_delete_elem(o->tasks_fd, &key);
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	if (o->pol[t->policy].rep.tasks)
+		o->pol[t->policy].rep.tasks--;
+	*t = o->tasks[--o->ntasks];
+	o->dirty = true;
+}
+
+void oom_forget(struct oom *o, pid_t pid)
+{
+	struct oom_task *t = o ? find(o, pid) : NULL;
+	if (t)
+		drop(o, t);
+}
+
+void oom_on_rss(struct oom *o, pid_t pid)
+{
+	if (o && find(o, pid))
+		o->dirty = true;
+}
+
+/* --- the order, mapped onto oom_score_adj ------------------------------------ */
+
+/* Victims first: prefer, normal, avoid; within a class the higher score
+ * (or, without one, the kernel's own badness) first. */
+static int victim_order(const void *a, const void *b)
+{
+	const struct oom_task *x = *(struct oom_task *const *)a, *y = *(struct oom_task *const *)b;
+	if (x->cls != y->cls)
+		return x->cls > y->cls ? -1 : 1;
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	long long bx = badness(x), by = badness(y);
+	if (bx != by)
+		return bx > by ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* Small moves are not written: the margins between processes absorb them,
+ * and rewriting at every step of a growing process is noise. */
+#define ADJ_HYSTERESIS 10
+
+static void set_adj(struct oom *o, struct oom_task *t, int adj, unsigned rank, const char *why)
+{
+	bool moved = rank != t->rank;
+	t->rank = rank;
+	if (adj == t->adj || (!moved && abs(adj - t->adj) < ADJ_HYSTERESIS && t->touched && adj != OOM_ADJ_MIN))
+		return;
+	if (o->dry_run) {
+		mmp_info("oom: dry run: would set oom_score_adj of pid %d (%s) from %d to %d (%s)", t->pid, t->comm,
+			 t->adj, adj, why);
+		t->adj = adj;
+		return;
+	}
+	int err = write_adj(t->pid, adj);
+	if (err == -EACCES && adj < t->adj) {
+		t->lowest = t->adj;   /* under the process's minimum: never again */
+		o->dirty = true;
+		return;
+	}
+	if (err) {
+		mmp_debug("oom: pid %d (%s): cannot write oom_score_adj %d: %s", t->pid, t->comm, adj, strerror(-err));
+		return;
+	}
+	(t->touched ? mmp_debug : mmp_info)("oom: pid %d (%s): oom_score_adj %d -> %d (%s)", t->pid, t->comm, t->adj,
+					    adj, why);
+	t->touched = true;
+	t->adj = adj;
+	o->pol[t->policy].rep.adjustments++;
+}
+
+static void warn_domain(struct oom *o, const char *domain)
+{
+	for (size_t i = 0; i < o->nwarned; i++)
+		if (strcmp(o->warned_domains[i], domain) == 0)
+			return;
+	char **n = realloc(o->warned_domains, (o->nwarned + 1) * sizeof(*n));
+	if (!n)
+		return;
+	o->warned_domains = n;
+	o->warned_domains[o->nwarned++] = strdup(domain);
+	mmp_warn("oom: in %s the governed processes differ in size too much for oom_score_adj to keep the whole "
+		 "order; the first victims are kept first",
+		 domain[0] ? domain : "the system");
+}
+
+/* Chooses the values of one domain's tasks (victims first in V, N of them;
+ * protected ones in P), bottom-up: each above the next by MARGIN pages.
+ * Returns false if the range runs out. */
+static bool fit(struct oom_task **v, size_t n, struct oom_task **p, size_t np, long long total, long long margin,
+		int *out)
+{
+	double unit = (double)total / 1000.0;
+	double floor = -1e300;
+	for (size_t i = 0; i < np; i++) {
+		double pts = (double)badness(p[i]) + p[i]->adj * unit;
+		if (pts + margin > floor)
+			floor = pts + (double)margin;
+	}
+	bool ok = true;
+	for (size_t k = n; k-- > 0;) {
+		struct oom_task *t = v[k];
+		long long need = floor <= -1e299 ? t->lowest : (long long)((floor - (double)badness(t)) / unit + 0.999999);
+		int adj = need < t->lowest ? t->lowest : need > OOM_ADJ_MAX ? OOM_ADJ_MAX : (int)need;
+		if (need > OOM_ADJ_MAX)
+			ok = false;
+		out[k] = adj;
+		floor = (double)badness(t) + adj * unit + (double)margin;
+	}
+	return ok;
+}
+
+static void rank_domain(struct oom *o, struct oom_task **v, size_t n)
+{
+	/* v: this domain's tasks; protected ones first moved aside. */
+	struct oom_task **prot = malloc((n + 1) * sizeof(*prot));
+	struct oom_task **cand = malloc((n + 1) * sizeof(*cand));
+	int *adj = malloc((n + 1) * sizeof(*adj));
+	if (!prot || !cand || !adj)
+		goto out;
+	size_t np = 0, nc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i]->cls == MMP_OOM_PROTECT)
+			prot[np++] = v[i];
+		else
+			cand[nc++] = v[i];
+	}
+	for (size_t i = 0; i < np; i++) {
+		if (o->can_negative)
+			set_adj(o, prot[i], OOM_ADJ_MIN, 0, "protect");
+		prot[i]->rank = 0;
+	}
+	qsort(cand, nc, sizeof(*cand), victim_order);
+	long long total = v[0]->domain_bytes ? v[0]->domain_bytes / o->page : o->system_pages;
+	if (total <= 0)
+		total = 1;
+	/* The widest margin that fits: room for the processes to grow between
+	 * two updates without the order turning over. */
+	static const int per_mille[] = { 100, 50, 20, 10, 5, 2, 1 };
+	bool ok = false;
+	for (size_t i = 0; i < sizeof(per_mille) / sizeof(per_mille[0]) && !ok; i++)
+		ok = fit(cand, nc, o->can_negative ? NULL : prot, o->can_negative ? 0 : np, total,
+			 total * per_mille[i] / 1000, adj);
+	if (!ok && nc > 1)
+		warn_domain(o, v[0]->domain);
+	for (size_t k = 0; k < nc; k++) {
+		char why[64];
+		snprintf(why, sizeof(why), "%s, victim %zu of %zu", class_name(cand[k]->cls), k + 1, nc);
+		set_adj(o, cand[k], adj[k], (unsigned)k + 1, why);
+	}
+out:
+	free(prot);
+	free(cand);
+	free(adj);
+}
+
+static int by_domain(const void *a, const void *b)
+{
+	return strcmp((*(struct oom_task *const *)a)->domain, (*(struct oom_task *const *)b)->domain);
+}
+
+static void rank_all(struct oom *o)
+{
+	if (!o->ntasks)
+		return;
+	struct oom_task **v = malloc(o->ntasks * sizeof(*v));
+	if (!v)
+		return;
+	for (size_t i = 0; i < o->ntasks; i++) {
+		struct oom_task *t = &o->tasks[i];
+		const struct mmp_node *score = o->pol[t->policy].score;
+		t->score = score ? eval(score, t, o->page) : badness(t);
+		v[i] = t;
+	}
+	qsort(v, o->ntasks, sizeof(*v), by_domain);
+	for (size_t i = 0; i < o->ntasks;) {
+		size_t j = i + 1;
+		while (j < o->ntasks && strcmp(v[j]->domain, v[i]->domain) == 0)
+			j++;
+		rank_domain(o, v + i, j - i);
+		i = j;
+	}
+	free(v);
+}
+
+/* --- the kernel's victims ---------------------------------------------------- */
+
+static void note_victim(struct oom_policy *p, pid_t pid, const char *comm, const char *reason)
+{
+	p->rep.last_victim = (__u32)pid;
+	snprintf(p->rep.last_comm, sizeof(p->rep.last_comm), "%s", comm);
+	snprintf(p->rep.last_reason, sizeof(p->rep.last_reason), "%.95s", reason);
+}
+
+void oom_on_victim(struct oom *o, pid_t pid)
+{
+	if (!o)
+		return;
+	struct oom_task *t = find(o, pid);
+	if (!t) {
+		char p[64], comm[32] = "?";
+		snprintf(p, sizeof(p), "/proc/%d/comm", (int)pid);
+		FILE *f = fopen(p, "re");
+		if (f) {
+			if (fgets(comm, sizeof(comm), f))
+				comm[strcspn(comm, "\n")] = '\0';
+			fclose(f);
+		}
+		mmp_info("oom: the kernel's OOM killer chose pid %d (%s), which no oom rule governs", pid, comm);
+		return;
+	}
+	struct oom_policy *p = &o->pol[t->policy];
+	p->rep.kernel_victims++;
+	if (t->rank == 1) {
+		p->rep.kernel_as_chosen++;
+		mmp_info("oom: the kernel's OOM killer chose pid %d (%s): the policy's first choice", pid, t->comm);
+	} else {
+		const struct oom_task *first = NULL;
+		for (size_t i = 0; i < o->ntasks; i++)
+			if (o->tasks[i].rank == 1 && strcmp(o->tasks[i].domain, t->domain) == 0)
+				first = &o->tasks[i];
+		mmp_warn("oom: the kernel's OOM killer chose pid %d (%s), %s of the policy's order; its first choice "
+			 "was %s%d%s%s%s",
+			 pid, t->comm, t->cls == MMP_OOM_PROTECT ? "a protected process" : "not first", first ? "pid " : "",
+			 first ? first->pid : 0, first ? " (" : "none", first ? first->comm : "", first ? ")" : "");
+	}
+	note_victim(p, pid, t->comm, "the kernel's OOM killer");
+}
+
+/* --- pre-OOM kills ---------------------------------------------------------- */
+
+static bool in_scope(const struct oom_task *t, const char *const *scope)
+{
+	if (!scope || !scope[0])
+		return true;
+	for (size_t i = 0; scope[i]; i++)
+		if ((t->memcg[0] && cgroup_dir_under(t->memcg, scope[i])) ||
+		    (t->unified[0] && cgroup_dir_under(t->unified, scope[i])))
+			return true;
+	return false;
+}
+
+/* Every process in DIR and below, into *PIDS. */
+static void cgroup_members(const char *dir, pid_t **pids, size_t *n, size_t *cap, int depth)
+{
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+	FILE *f = fopen(p, "re");
+	if (f) {
+		long pid;
+		while (fscanf(f, "%ld", &pid) == 1) {
+			if (*n == *cap) {
+				size_t nc = *cap ? *cap * 2 : 16;
+				pid_t *np = realloc(*pids, nc * sizeof(*np));
+				if (!np)
+					break;
+				*pids = np;
+				*cap = nc;
+			}
+			(*pids)[(*n)++] = (pid_t)pid;
+		}
+		fclose(f);
+	}
+	if (depth > 16)
+		return;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		cgroup_members(p, pids, n, cap, depth + 1);
+	}
+	closedir(d);
+}
+
+static int kill_task(struct oom *o, struct oom_task *t)
+{
+	if (o->dry_run)
+		return 0;
+	if (syscall(SYS_pidfd_send_signal, t->pidfd, SIGKILL, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Kills VICTIM's cgroup: every process in it, if each is one this policy
+ * may kill; otherwise those that are, sparing the rest. */
+static void kill_group(struct oom *o, struct oom_policy *p, struct oom_task *victim, const char *why)
+{
+	const char *dir = victim->unified[0] && !cgroup_dir_is_root(victim->unified) ? victim->unified :
+			  victim->memcg[0] && !cgroup_dir_is_root(victim->memcg) ? victim->memcg : NULL;
+	if (!dir) {
+		mmp_info("oom: pid %d (%s) is in a root cgroup: killing the process alone%s (%s)", victim->pid,
+			 victim->comm, o->dry_run ? " (dry run)" : "", why);
+		if (kill_task(o, victim) == 0)
+			p->rep.kills++;
+		return;
+	}
+	pid_t *pids = NULL;
+	size_t n = 0, cap = 0, spared = 0;
+	cgroup_members(dir, &pids, &n, &cap, 0);
+	bool all = true;
+	for (size_t i = 0; i < n; i++) {
+		struct oom_task *t = find(o, pids[i]);
+		if (!t || t->policy != victim->policy || t->cls == MMP_OOM_PROTECT)
+			all = false;
+	}
+	char kill_file[4200];
+	snprintf(kill_file, sizeof(kill_file), "%s/cgroup.kill", dir);
+	if (all && access(kill_file, W_OK) == 0) {
+		int fd = o->dry_run ? -2 : open(kill_file, O_WRONLY | O_CLOEXEC);
+		if (fd == -2 || (fd >= 0 && write(fd, "1", 1) == 1)) {
+			mmp_info("oom: %skilled cgroup %s (%zu processes, pid %d (%s) chosen): %s",
+				 o->dry_run ? "dry run: would have " : "", dir, n, victim->pid, victim->comm, why);
+			if (fd >= 0)
+				close(fd);
+			p->rep.group_kills++;
+			p->rep.kills += n;
+			free(pids);
+			return;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	size_t killed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct oom_task *t = find(o, pids[i]);
+		if (!t || t->policy != victim->policy || t->cls == MMP_OOM_PROTECT) {
+			spared++;
+			continue;
+		}
+		if (kill_task(o, t) == 0)
+			killed++;
+	}
+	mmp_info("oom: %skilled %zu processes of cgroup %s (pid %d (%s) chosen)%s%s: %s",
+		 o->dry_run ? "dry run: would have " : "", killed, dir, victim->pid, victim->comm,
+		 spared ? "; spared the protected or ungoverned ones: " : "", spared ? "yes" : "", why);
+	p->rep.group_kills++;
+	p->rep.kills += killed;
+	free(pids);
+}
+
+static void act_on_trigger(struct oom *o, unsigned pi, long long now)
+{
+	struct oom_policy *p = &o->pol[pi];
+	const char **cgs = malloc((o->ntasks + 1) * sizeof(*cgs));
+	if (!cgs)
+		return;
+	size_t ncg = 0;
+	for (size_t i = 0; i < o->ntasks; i++)
+		if (o->tasks[i].policy == pi && o->tasks[i].memcg[0])
+			cgs[ncg++] = o->tasks[i].memcg;
+	trigger_tick(p->trigger, now, cgs, ncg);
+	free(cgs);
+	const char *const *scope;
+	if (now < p->next_kill || !trigger_holds(p->trigger, now, &scope))
+		return;
+	p->rep.trigger_fired++;
+	/* The victim by the same order as the kernel's, among those in scope. */
+	struct oom_task *victim = NULL;
+	for (size_t i = 0; i < o->ntasks; i++) {
+		struct oom_task *t = &o->tasks[i];
+		if (t->policy != pi || t->cls == MMP_OOM_PROTECT || !alive(t) || !in_scope(t, scope))
+			continue;
+		struct oom_task *a = t, *b = victim;
+		if (!victim || victim_order(&a, &b) < 0)
+			victim = t;
+	}
+	char why[300];
+	snprintf(why, sizeof(why), "%s held", trigger_text(p->trigger));
+	if (!victim) {
+		if (!p->warned_nothing)
+			mmp_warn("oom: policy '%s': %s, but no governed process may be killed", o->obj->plan.policies[pi].name,
+				 why);
+		p->warned_nothing = true;
+		trigger_reset(p->trigger);
+		return;
+	}
+	p->warned_nothing = false;
+	if (p->kill_group) {
+		kill_group(o, p, victim, why);
+	} else {
+		int err = kill_task(o, victim);
+		if (err)
+			mmp_warn("oom: cannot kill pid %d (%s): %s", victim->pid, victim->comm, strerror(-err));
+		else {
+			mmp_info("oom: %skilled pid %d (%s), %s, victim 1 of its policy: %s",
+				 o->dry_run ? "dry run: would have " : "", victim->pid, victim->comm, class_name(victim->cls),
+				 why);
+			p->rep.kills++;
+		}
+	}
+	note_victim(p, victim->pid, victim->comm, why);
+	/* Only new pressure counts from here: the kill's effect shows first. */
+	trigger_reset(p->trigger);
+	p->next_kill = now + KILL_GAP_NS;
+}
+
+/* --- the tick --------------------------------------------------------------- */
+
+static void publish(struct oom *o)
+{
+	for (size_t i = 0; i < o->ntasks; i++) {
+		const struct oom_task *t = &o->tasks[i];
+		struct mmp_oom_task v = { .policy = t->policy, .class = t->cls, .rank = t->rank, .adj = t->adj,
+					  .orig_adj = t->orig_adj, .score = t->score };
+		snprintf(v.comm, sizeof(v.comm), "%s", t->comm);
+		__u32 key = (__u32)t->pid;
+		bpf_map_update_elem(o->tasks_fd, &key, &v, BPF_ANY);
+	}
+	for (__u32 i = 0; i < o->npol; i++)
+		bpf_map_update_elem(o->reports_fd, &i, &o->pol[i].rep, BPF_ANY);
+}
+
+void oom_tick(struct oom *o)
+{
+	if (!o)
+		return;
+	long long now = now_ns();
+	for (size_t i = 0; i < o->ntasks;) {
+		if (!alive(&o->tasks[i])) {
+			drop(o, &o->tasks[i]);
+			continue;
+		}
+		i++;
+	}
+	if (now - o->last_refresh >= REFRESH_NS) {
+		o->last_refresh = now;
+		for (size_t i = 0; i < o->ntasks; i++)
+			refresh(o, &o->tasks[i], now);
+		o->dirty = true;
+	} else if (o->dirty) {
+		/* A memory event: BPF's counters are current, the rest can wait. */
+		for (size_t i = 0; i < o->ntasks; i++) {
+			struct mmp_task_mem m;
+			__u32 key = (__u32)o->tasks[i].pid;
+			if (bpf_map_lookup_elem(o->mem_fd, &key, &m) == 0)
+				memcpy(o->tasks[i].pages, m.pages, sizeof(m.pages));
+		}
+	}
+	if (o->dirty) {
+		o->dirty = false;
+		rank_all(o);
+	}
+	for (unsigned i = 0; i < o->npol; i++)
+		if (o->pol[i].trigger)
+			act_on_trigger(o, i, now);
+	publish(o);
+}
+
+void oom_free(struct oom *o)
+{
+	if (!o)
+		return;
+	size_t restored = 0;
+	for (size_t i = 0; i < o->ntasks; i++) {
+		struct oom_task *t = &o->tasks[i];
+		if (t->touched && alive(t) && write_adj(t->pid, t->orig_adj) == 0)
+			restored++;
+		if (t->pidfd >= 0)
+			close(t->pidfd);
+	}
+	if (restored)
+		mmp_info("oom: restored the oom_score_adj of %zu process%s", restored, restored == 1 ? "" : "es");
+	for (unsigned i = 0; i < o->npol; i++)
+		trigger_free(o->pol[i].trigger);
+	for (size_t i = 0; i < o->nwarned; i++)
+		free(o->warned_domains[i]);
+	free(o->warned_domains);
+	free(o->pol);
+	free(o->tasks);
+	free(o);
+}

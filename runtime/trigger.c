@@ -1,0 +1,470 @@
+/* trigger.c - when a trigger holds: PSI triggers to wake up, the pressure
+ * files sampled while pressure lasts, memory-cgroup usage sampled each
+ * tick. See trigger.h for the model. */
+#define _GNU_SOURCE
+#include "trigger.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "cgroups.h"
+#include "log.h"
+
+#define SAMPLE_NS 1000000000LL   /* "pressure now" is the stall share over the last second */
+#define HISTORY 64               /* ticks of samples kept (100 ms each) */
+#define MAX_SCOPE 64
+
+enum cmp_kind { CMP_PRESSURE, CMP_USAGE };
+
+struct sample {
+	long long t;
+	unsigned long long total;    /* stall time, microseconds */
+};
+
+/* One usage-watched cgroup: when its usage went over and stayed. */
+struct usage_state {
+	char *dir;
+	long long since;             /* 0: not over */
+	bool seen;                   /* sampled this tick */
+};
+
+struct cmp {
+	enum cmp_kind kind;
+	bool full;                   /* pressure full, not some */
+	bool ge;                     /* >= rather than > */
+	unsigned pct;
+	long long hold_ns;           /* 'for' duration, 0 if none */
+	char *dir;                   /* cgroup directory, NULL: the system / each process's */
+	/* pressure */
+	char *file;                  /* the pressure file */
+	int fd;                      /* its PSI trigger */
+	bool active;                 /* woken: sampling */
+	long long since;             /* the share has been over since; 0: not over */
+	long long quiet_since;       /* active, but under the threshold since */
+	struct sample hist[HISTORY];
+	unsigned nhist;
+	/* usage */
+	struct usage_state *cgs;
+	size_t ncgs;
+};
+
+enum node_kind { T_CMP, T_AND, T_OR };
+
+struct tnode {
+	enum node_kind kind;
+	struct cmp *cmp;
+	struct tnode *l, *r;
+};
+
+struct trigger {
+	struct tnode *root;
+	struct cmp **cmps;
+	size_t ncmps;
+	char *text;
+	char *what;
+	const char *scope[MAX_SCOPE + 1];
+	size_t nscope;
+};
+
+/* --- building ---------------------------------------------------------- */
+
+static int psi_open(struct cmp *c, const char *what)
+{
+	c->fd = open(c->file, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (c->fd < 0) {
+		mmp_error("%s: cannot open %s: %s%s", what, c->file, strerror(errno),
+			  errno == ENOENT ? " (this kernel or cgroup has no pressure accounting)" : "");
+		return -1;
+	}
+	/* The shortest window the kernel takes: 500 ms with CAP_SYS_RESOURCE,
+	 * else multiples of 2 s. It only wakes the runtime up; sampling
+	 * decides whether the pressure is sustained. */
+	static const long windows_us[] = { 500000, 2000000 };
+	for (size_t i = 0; i < 2; i++) {
+		long win = windows_us[i], stall = win * (long)c->pct / 100;
+		if (stall <= 0)
+			stall = 1000;
+		char spec[64];
+		int n = snprintf(spec, sizeof(spec), "%s %ld %ld", c->full ? "full" : "some", stall, win);
+		if (write(c->fd, spec, (size_t)n + 1) >= 0) {
+			mmp_debug("%s: PSI trigger '%s' on %s", what, spec, c->file);
+			return 0;
+		}
+		if (errno != EINVAL)
+			break;
+	}
+	mmp_error("%s: the kernel refused a PSI trigger on %s: %s", what, c->file, strerror(errno));
+	close(c->fd);
+	c->fd = -1;
+	return -1;
+}
+
+static struct cmp *build_cmp(const struct mmp_node *e, long long hold, const char *what)
+{
+	const struct mmp_node *src = e->u.bin.lhs, *num = e->u.bin.rhs;
+	struct cmp *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->fd = -1;
+	c->ge = e->u.bin.op == OP_GE;
+	c->pct = (unsigned)num->u.num.value;
+	c->hold_ns = hold;
+	c->kind = src->kind == N_PRESSURE ? CMP_PRESSURE : CMP_USAGE;
+	if (src->u.psi.cgroup) {
+		char dir[4096];
+		if (cgroup_dir(src->u.psi.cgroup->u.str.s, c->kind == CMP_PRESSURE ? CG_PRESSURE : CG_MEMORY, dir,
+			       sizeof(dir)) < 0) {
+			mmp_error("%s: cgroup \"%s\" has no %s here", what, src->u.psi.cgroup->u.str.s,
+				  c->kind == CMP_PRESSURE ? "memory.pressure (PSI of a cgroup needs cgroup v2)" :
+							    "memory controller");
+			free(c);
+			return NULL;
+		}
+		c->dir = strdup(dir);
+	}
+	if (c->kind == CMP_PRESSURE) {
+		c->full = src->u.psi.kind && strcmp(src->u.psi.kind->u.name.id, "full") == 0;
+		if (c->dir) {
+			size_t n = strlen(c->dir) + 32;
+			c->file = malloc(n);
+			if (c->file)
+				snprintf(c->file, n, "%s/memory.pressure", c->dir);
+		} else {
+			c->file = strdup("/proc/pressure/memory");
+		}
+		if (!c->file || psi_open(c, what) < 0) {
+			free(c->file);
+			free(c->dir);
+			free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+static struct tnode *build(struct trigger *t, const struct mmp_node *e, long long hold, const char *what)
+{
+	struct tnode *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	if (e->kind == N_FOR) {
+		free(n);
+		return build(t, e->u.bin.lhs, (long long)e->u.bin.rhs->u.num.value * 1000000LL, what);
+	}
+	if (e->kind == N_BINARY && (e->u.bin.op == OP_AND || e->u.bin.op == OP_OR)) {
+		n->kind = e->u.bin.op == OP_AND ? T_AND : T_OR;
+		n->l = build(t, e->u.bin.lhs, hold, what);
+		n->r = build(t, e->u.bin.rhs, hold, what);
+		if (!n->l || !n->r)
+			return NULL;   /* freed with the trigger */
+		return n;
+	}
+	n->kind = T_CMP;
+	n->cmp = build_cmp(e, hold, what);
+	if (!n->cmp)
+		return NULL;
+	struct cmp **nc = realloc(t->cmps, (t->ncmps + 1) * sizeof(*nc));
+	if (!nc)
+		return NULL;
+	t->cmps = nc;
+	t->cmps[t->ncmps++] = n->cmp;
+	return n;
+}
+
+static void free_tree(struct tnode *n)
+{
+	if (!n)
+		return;
+	free_tree(n->l);
+	free_tree(n->r);
+	free(n);
+}
+
+struct trigger *trigger_new(const struct mmp_node *expr, const struct mmp_source *src, const char *what)
+{
+	struct trigger *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->text = strndup(src->text + expr->loc.start, expr->loc.end - expr->loc.start);
+	t->what = strdup(what);
+	t->root = build(t, expr, 0, what);
+	if (!t->root || !t->text || !t->what) {
+		trigger_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void trigger_free(struct trigger *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->ncmps; i++) {
+		struct cmp *c = t->cmps[i];
+		if (c->fd >= 0)
+			close(c->fd);
+		for (size_t k = 0; k < c->ncgs; k++)
+			free(c->cgs[k].dir);
+		free(c->cgs);
+		free(c->file);
+		free(c->dir);
+		free(c);
+	}
+	free(t->cmps);
+	/* The tree's nodes are freed here; a half-built tree may lack some. */
+	free_tree(t->root);
+	free(t->text);
+	free(t->what);
+	free(t);
+}
+
+int trigger_watch(struct trigger *t, int epfd)
+{
+	for (size_t i = 0; i < t->ncmps; i++) {
+		if (t->cmps[i]->fd < 0)
+			continue;
+		struct epoll_event ev = { .events = EPOLLPRI, .data.fd = t->cmps[i]->fd };
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+const char *trigger_text(const struct trigger *t)
+{
+	return t->text;
+}
+
+/* --- pressure ---------------------------------------------------------- */
+
+/* The 'total=' stall time of the some or full line of a pressure file. */
+static int read_total(const struct cmp *c, unsigned long long *total)
+{
+	char buf[512];
+	int fd = open(c->file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	const char *line = strstr(buf, c->full ? "full " : "some ");
+	const char *tot = line ? strstr(line, "total=") : NULL;
+	if (!tot)
+		return -EINVAL;
+	*total = strtoull(tot + 6, NULL, 10);
+	return 0;
+}
+
+static void add_sample(struct cmp *c, long long now)
+{
+	unsigned long long total;
+	if (read_total(c, &total) < 0)
+		return;
+	if (c->nhist == HISTORY) {
+		memmove(c->hist, c->hist + 1, (HISTORY - 1) * sizeof(c->hist[0]));
+		c->nhist--;
+	}
+	c->hist[c->nhist++] = (struct sample){ now, total };
+}
+
+/* The stall share, in hundredths of a percent, over the last second (or
+ * since the first sample, if that is later but at least 200 ms back). */
+static long share_now(const struct cmp *c, long long now)
+{
+	if (c->nhist < 2)
+		return -1;
+	const struct sample *last = &c->hist[c->nhist - 1], *from = NULL;
+	for (unsigned i = 0; i < c->nhist; i++) {
+		if (now - c->hist[i].t <= SAMPLE_NS) {
+			from = &c->hist[i];
+			break;
+		}
+	}
+	if (!from || from == last || last->t - from->t < 200000000LL)
+		return -1;
+	unsigned long long stall = last->total - from->total;
+	long long span_us = (last->t - from->t) / 1000;
+	return (long)(stall * 10000ULL / (unsigned long long)span_us);
+}
+
+bool trigger_on_fd(struct trigger *t, int fd, long long now)
+{
+	for (size_t i = 0; i < t->ncmps; i++) {
+		struct cmp *c = t->cmps[i];
+		if (c->fd != fd)
+			continue;
+		/* The PSI window's share went over: pressure began. Sample from
+		 * now on; the share over the window is over the threshold now. */
+		if (!c->active) {
+			c->active = true;
+			c->nhist = 0;
+			c->since = now;
+			c->quiet_since = 0;
+			mmp_debug("%s: %s pressure%s%s rose over %u%%", t->what, c->full ? "full" : "some",
+				  c->dir ? " of " : "", c->dir ? c->dir : "", c->pct);
+		}
+		add_sample(c, now);
+		return true;
+	}
+	return false;
+}
+
+static void tick_pressure(struct trigger *t, struct cmp *c, long long now)
+{
+	if (!c->active)
+		return;
+	add_sample(c, now);
+	long share = share_now(c, now);
+	if (share < 0)
+		return;   /* too early to tell: the PSI event stands */
+	bool over = c->ge ? share >= (long)c->pct * 100 : share > (long)c->pct * 100;
+	if (over) {
+		if (!c->since)
+			c->since = now;
+		c->quiet_since = 0;
+		return;
+	}
+	if (c->since)
+		mmp_debug("%s: pressure fell to %ld.%02ld%% after %.1f s", t->what, share / 100, share % 100,
+			  (double)(now - c->since) / 1e9);
+	c->since = 0;
+	if (!c->quiet_since)
+		c->quiet_since = now;
+	else if (now - c->quiet_since > 2 * SAMPLE_NS)
+		c->active = false;   /* back to waiting for the PSI trigger */
+}
+
+/* --- usage ------------------------------------------------------------- */
+
+static struct usage_state *usage_of(struct cmp *c, const char *dir)
+{
+	for (size_t i = 0; i < c->ncgs; i++)
+		if (strcmp(c->cgs[i].dir, dir) == 0)
+			return &c->cgs[i];
+	struct usage_state *n = realloc(c->cgs, (c->ncgs + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	c->cgs = n;
+	c->cgs[c->ncgs] = (struct usage_state){ strdup(dir), 0, false };
+	return c->cgs[c->ncgs].dir ? &c->cgs[c->ncgs++] : NULL;
+}
+
+static void sample_usage(struct cmp *c, const char *dir, long long now)
+{
+	struct usage_state *u = usage_of(c, dir);
+	if (!u)
+		return;
+	u->seen = true;
+	long long usage, limit;
+	if (memcg_usage(dir, &usage, &limit) < 0 || limit <= 0) {
+		u->since = 0;
+		return;
+	}
+	long long pct100 = usage * 10000 / limit;
+	bool over = c->ge ? pct100 >= (long long)c->pct * 100 : pct100 > (long long)c->pct * 100;
+	if (!over)
+		u->since = 0;
+	else if (!u->since)
+		u->since = now;
+}
+
+static void tick_usage(struct cmp *c, long long now, const char *const *cgroups, size_t n)
+{
+	for (size_t i = 0; i < c->ncgs; i++)
+		c->cgs[i].seen = false;
+	if (c->dir) {
+		sample_usage(c, c->dir, now);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (cgroups[i])
+				sample_usage(c, cgroups[i], now);
+	}
+	for (size_t i = 0; i < c->ncgs; i++)
+		if (!c->cgs[i].seen)
+			c->cgs[i].since = 0;   /* no governed process is in it now */
+}
+
+void trigger_tick(struct trigger *t, long long now, const char *const *cgroups, size_t ncgroups)
+{
+	for (size_t i = 0; i < t->ncmps; i++) {
+		if (t->cmps[i]->kind == CMP_PRESSURE)
+			tick_pressure(t, t->cmps[i], now);
+		else
+			tick_usage(t->cmps[i], now, cgroups, ncgroups);
+	}
+}
+
+/* --- evaluation -------------------------------------------------------- */
+
+static void add_scope(struct trigger *t, const char *dir)
+{
+	for (size_t i = 0; i < t->nscope; i++)
+		if (strcmp(t->scope[i], dir) == 0)
+			return;
+	if (t->nscope < MAX_SCOPE)
+		t->scope[t->nscope++] = dir;
+}
+
+static bool cmp_holds(struct trigger *t, struct cmp *c, long long now)
+{
+	if (c->kind == CMP_PRESSURE) {
+		if (!c->active || !c->since || now - c->since < c->hold_ns)
+			return false;
+		if (c->dir)
+			add_scope(t, c->dir);
+		return true;
+	}
+	bool any = false;
+	for (size_t i = 0; i < c->ncgs; i++) {
+		if (c->cgs[i].since && now - c->cgs[i].since >= c->hold_ns) {
+			add_scope(t, c->cgs[i].dir);
+			any = true;
+		}
+	}
+	return any;
+}
+
+static bool eval(struct trigger *t, const struct tnode *n, long long now)
+{
+	switch (n->kind) {
+	case T_CMP:
+		return cmp_holds(t, n->cmp, now);
+	case T_AND:
+		return eval(t, n->l, now) && eval(t, n->r, now);
+	case T_OR: {
+		bool l = eval(t, n->l, now), r = eval(t, n->r, now);   /* both: the scope is the union */
+		return l || r;
+	}
+	}
+	return false;
+}
+
+bool trigger_holds(struct trigger *t, long long now, const char *const **scope)
+{
+	t->nscope = 0;
+	bool holds = eval(t, t->root, now);
+	t->scope[holds ? t->nscope : 0] = NULL;
+	if (scope)
+		*scope = t->scope;
+	return holds;
+}
+
+void trigger_reset(struct trigger *t)
+{
+	for (size_t i = 0; i < t->ncmps; i++) {
+		struct cmp *c = t->cmps[i];
+		c->since = 0;
+		c->active = false;
+		c->nhist = 0;
+		for (size_t k = 0; k < c->ncgs; k++)
+			c->cgs[k].since = 0;
+	}
+}

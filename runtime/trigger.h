@@ -1,0 +1,44 @@
+/* trigger.h - when a trigger ('kill ... when', 'evict when') holds.
+ *
+ * A trigger is comparisons of memory pressure (PSI) or memory-cgroup usage
+ * against a percentage, each optionally held 'for' a duration, combined
+ * with and/or. Pressure is watched with PSI triggers (an fd that polls
+ * with EPOLLPRI), so an idle system costs nothing; once one fires, the
+ * pressure file is sampled each tick until the pressure is gone, so that a
+ * short spike does not count as sustained pressure. Usage is sampled each
+ * tick.
+ */
+#ifndef MMP_TRIGGER_H
+#define MMP_TRIGGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "compiler/ast.h"
+
+struct trigger;
+
+/* Builds the watchers of EXPR (a checked trigger). WHAT names it in
+ * messages ("policy 'p': kill"). NULL after an error message. */
+struct trigger *trigger_new(const struct mmp_node *expr, const struct mmp_source *src, const char *what);
+void trigger_free(struct trigger *t);
+
+/* Adds the trigger's PSI descriptors to EPFD (data.fd is the descriptor). */
+int trigger_watch(struct trigger *t, int epfd);
+/* Consumes an event on FD if it is the trigger's; says whether it was. */
+bool trigger_on_fd(struct trigger *t, int fd, long long now_ns);
+
+/* Each tick: sample what is active. CGROUPS are the memory cgroup
+ * directories of the governed processes, for 'usage' without 'of cgroup'. */
+void trigger_tick(struct trigger *t, long long now_ns, const char *const *cgroups, size_t ncgroups);
+
+/* Does the trigger hold now? If so and SCOPE is not NULL, *SCOPE gets the
+ * cgroup directories the holding comparisons name (NULL-terminated, owned
+ * by the trigger; empty when the whole system is meant). */
+bool trigger_holds(struct trigger *t, long long now_ns, const char *const **scope);
+/* After acting: forget what was seen, so that only new pressure counts. */
+void trigger_reset(struct trigger *t);
+/* A description of the trigger for log lines, e.g. "pressure some > 10% for 2s". */
+const char *trigger_text(const struct trigger *t);
+
+#endif
