@@ -124,7 +124,7 @@ static int read_ll(const char *dir, const char *file, long long *v)
 	if (!ok)
 		return -EIO;
 	if (strncmp(buf, "max", 3) == 0) {
-		*v = 0;   /* cgroup2: no limit */
+		*v = -1;   /* cgroup2: no limit */
 		return 0;
 	}
 	*v = strtoll(buf, NULL, 10);
@@ -145,7 +145,42 @@ int memcg_usage(const char *dir, long long *usage, long long *limit)
 	}
 	if (read_ll(dir, "memory.current", usage) < 0 || read_ll(dir, "memory.max", limit) < 0)
 		return -ENOENT;
+	if (*limit < 0)
+		*limit = 0;
 	return 0;
+}
+
+static long long swap_total(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return 0;
+	char line[128];
+	long long kb = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SwapTotal: %lld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/* The swap the kernel counts into a memory cgroup's size when it picks an
+ * OOM victim (mem_cgroup_get_max()): none if the cgroup may not swap,
+ * else what its swap limit allows, at most the system's swap. */
+static long long swap_room(const char *dir, long long limit)
+{
+	long long total = swap_total(), swappiness = 60, room;
+	if (total <= 0)
+		return 0;
+	if (read_ll(dir, "memory.swappiness", &swappiness) == 0 && swappiness == 0)
+		return 0;
+	if (read_ll(dir, "memory.memsw.limit_in_bytes", &room) == 0)
+		room = room >= V1_UNLIMITED ? total : room - limit;
+	else if (read_ll(dir, "memory.swap.max", &room) == 0)
+		room = room < 0 ? total : room;   /* "max" reads as -1 */
+	else
+		room = total;
+	return room < 0 ? 0 : room < total ? room : total;
 }
 
 void memcg_domain(const char *dir, char *out, size_t len, long long *limit)
@@ -158,7 +193,7 @@ void memcg_domain(const char *dir, char *out, size_t len, long long *limit)
 		long long usage, lim;
 		if (memcg_usage(d, &usage, &lim) == 0 && lim > 0) {
 			snprintf(out, len, "%s", d);
-			*limit = lim;
+			*limit = lim + swap_room(d, lim);
 			return;
 		}
 		char *slash = strrchr(d, '/');

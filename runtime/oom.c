@@ -38,7 +38,8 @@ struct oom_task {
 	enum mmp_oom_class cls;
 	int orig_adj, adj;             /* before mmp; now (or, in a dry run, what would be) */
 	int lowest;                    /* the lowest value this runtime may write */
-	bool touched;                  /* we wrote oom_score_adj */
+	bool touched;                  /* we changed it (or, in a dry run, would have) */
+	bool written;                  /* we wrote oom_score_adj: restore it */
 	/* figures */
 	long long pages[MMP_MEM_COUNT], pte_pages, vsize, age_ms, cgroup_usage;
 	long long faults0, major0, faults, major, fault_rate, major_rate;
@@ -464,8 +465,16 @@ void oom_govern(struct oom *o, const struct proc_info *info, unsigned policy)
 		  t->orig_adj, t->domain[0] ? t->domain : "the system");
 }
 
+/* Puts T's oom_score_adj back if we changed it and it is still running. */
+static bool restore(struct oom_task *t)
+{
+	return t->written && alive(t) && write_adj(t->pid, t->orig_adj) == 0;
+}
+
 static void drop(struct oom *o, struct oom_task *t)
 {
+	if (restore(t))
+		mmp_debug("oom: pid %d (%s): no longer governed; oom_score_adj back to %d", t->pid, t->comm, t->orig_adj);
 	__u32 key = (__u32)t->pid;
 	bpf_map_delete_elem(o->mem_fd, &key);
 	bpf_map_delete_elem(o->tasks_fd, &key);
@@ -521,6 +530,7 @@ static void set_adj(struct oom *o, struct oom_task *t, int adj, unsigned rank, c
 		mmp_info("oom: dry run: would set oom_score_adj of pid %d (%s) from %d to %d (%s)", t->pid, t->comm,
 			 t->adj, adj, why);
 		t->adj = adj;
+		t->touched = true;
 		return;
 	}
 	int err = write_adj(t->pid, adj);
@@ -535,7 +545,7 @@ static void set_adj(struct oom *o, struct oom_task *t, int adj, unsigned rank, c
 	}
 	(t->touched ? mmp_debug : mmp_info)("oom: pid %d (%s): oom_score_adj %d -> %d (%s)", t->pid, t->comm, t->adj,
 					    adj, why);
-	t->touched = true;
+	t->touched = t->written = true;
 	t->adj = adj;
 	o->pol[t->policy].rep.adjustments++;
 }
@@ -928,7 +938,7 @@ void oom_free(struct oom *o)
 	size_t restored = 0;
 	for (size_t i = 0; i < o->ntasks; i++) {
 		struct oom_task *t = &o->tasks[i];
-		if (t->touched && alive(t) && write_adj(t->pid, t->orig_adj) == 0)
+		if (restore(t))
 			restored++;
 		if (t->pidfd >= 0)
 			close(t->pidfd);
