@@ -19,6 +19,14 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* A region's prefetch settings, as generated code returns them from
+ * mmp_region_prefetch() (see mmp_prefetch.bpf.h). */
+struct mmp_pf_config {
+	__u32 pattern;             /* enum mmp_pf_pattern */
+	__u32 degree, distance, window;
+	__u64 limit;               /* bytes a second, 0: the default */
+};
+
 /* In a section of its own, so that the runtime finds it at offset 0. */
 const volatile struct mmp_config mmp_config SEC(".rodata.config") = {};
 

@@ -7,6 +7,10 @@
 #ifndef MMP_PROGS_BPF_H
 #define MMP_PROGS_BPF_H
 
+#ifdef MMP_WANT_PREFETCH
+#include "mmp_prefetch.bpf.h"
+#endif
+
 static __always_inline void mmp_count_window(struct mmp_region_stats *s, __u64 now)
 {
 	if (now - s->win_start_ns >= MMP_RATE_WINDOW_NS) {
@@ -81,6 +85,10 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	if (major) {
 		__sync_fetch_and_add(&s->major_faults, 1);
 		s->win_major++;
+#ifdef MMP_WANT_PREFETCH
+		if (rules & MMP_RULE_PREFETCH)
+			mmp_prefetch_major(slot, s, addr);
+#endif
 		return;   /* the same fault also reaches the user-fault hook */
 	}
 	/* The fault count is exact; the window counts feed a rate, where a
@@ -91,6 +99,10 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	s->last_ns = now;
 	__u32 flags = mmp_region_flags(region, s, now);
 	s->rule_flags = flags;
+#ifdef MMP_WANT_PREFETCH
+	if (rules & MMP_RULE_PREFETCH)
+		mmp_prefetch_fault(tgid, region, slot, s, addr, c->start, c->end, flags & MMP_RULE_PREFETCH, now);
+#endif
 	/* 2M chunks of every region with a page-size rule; the runtime acts on
 	 * them while the rule holds (rule_flags), hottest first. Faults in the
 	 * current chunk are counted in the region's stats; the chunk map is

@@ -6,7 +6,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 5
+#define MMP_ABI_VERSION 6
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -50,6 +50,14 @@ struct mmp_region_stats {
 	/* The 2M chunk faults are landing in now, counted here and added to
 	 * the chunk map when they move on: one hash update a chunk, not a fault. */
 	__u64 cur_chunk, cur_faults, cur_last_ns;
+	/* Prefetching, counted by BPF (see mmp_prefetch.bpf.h). */
+	__u64 pf_predictions;      /* predictions sent to the runtime */
+	__u64 pf_pages;            /* pages in them: what was asked for */
+	__u64 pf_used;             /* faults on a page that had been prefetched */
+	__u64 pf_late;             /* ... that still had to wait for I/O (a major fault) */
+	__u64 pf_limited;          /* predictions held back by the rate limit */
+	__u64 pf_tokens;           /* the rate limit's bucket, in bytes */
+	__u64 pf_tokens_ns;
 };
 
 struct mmp_chunk_key {
@@ -80,6 +88,7 @@ enum mmp_event_kind {
 	MMP_EV_MAPS,               /* a governed process changed its mappings */
 	MMP_EV_RSS,                /* an oom-governed process's memory moved by a step */
 	MMP_EV_OOM_VICTIM,         /* the kernel's OOM killer chose this process */
+	MMP_EV_PREFETCH,           /* struct mmp_pf_event: pages to fetch */
 };
 
 struct mmp_event {
@@ -88,6 +97,19 @@ struct mmp_event {
 	__u32 parent;              /* for forks and execs: the parent's tgid */
 	__u32 pad;
 };
+
+/* A prediction: COUNT pages at START, START + STRIDE, ... (bytes; STRIDE
+ * may be negative), to be fetched with MADV_WILLNEED. */
+struct mmp_pf_event {
+	__u32 kind;                /* MMP_EV_PREFETCH */
+	__u32 pid;                 /* tgid */
+	__u32 region;
+	__u32 count;
+	__u64 start;
+	__s64 stride;
+};
+
+enum mmp_pf_pattern { MMP_PF_SEQUENTIAL = 1, MMP_PF_STRIDE, MMP_PF_LEAP };
 
 /* What a running runtime publishes for 'mmp stats', in pinned maps. */
 struct mmp_meta {
@@ -113,6 +135,10 @@ struct mmp_region_report {
 	__u64 collapses, collapse_failures;
 	__u64 huge_bytes;          /* AnonHugePages in the region, from smaps */
 	__u64 page_size;           /* the size the runtime applies (4K: none) */
+	__u64 pf_predictions, pf_pages, pf_used, pf_late, pf_limited;
+	__u64 rules;               /* enum mmp_rule_bit: the rules the region has */
+	__u64 pf_requests;         /* process_madvise calls the runtime made */
+	__u64 pf_request_errors;   /* ... that failed */
 };
 
 /* Memory of a process with an oom rule, in pages, kept current by BPF from

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "oom.h"
 #include "pagesize.h"
+#include "prefetch.h"
 #include "process.h"
 #include "vmas.h"
 
@@ -79,6 +80,7 @@ struct runtime {
 	size_t nfree;
 	struct pagesize_choice *choice;
 	struct mmp_region_report *reports;
+	struct mmp_region_report *retired;   /* counts of processes no longer governed */
 	struct governed *gov;
 	size_t ngov, capgov;
 	struct mmp_proc *procbuf;        /* 96 KiB: one value of the procs map */
@@ -90,6 +92,7 @@ struct runtime {
 	double budget;                   /* bytes that may be collapsed now */
 	long long last_tick_ns, last_smaps_ns;
 	struct oom *oom;                 /* the oom rules, or NULL */
+	struct prefetcher *pf;
 	struct bpf_link **perf_links;
 	int *perf_fds;
 	int ncpus;
@@ -113,14 +116,14 @@ static long long now_ns(void)
 /* --- what this runtime can enforce ------------------------------------ */
 
 /* Every construct takes effect or is refused by name: this runtime enforces
- * page sizes and oom rules; the other rule kinds come in later versions. */
+ * page sizes, prefetching and oom rules; evict blocks come later. */
 static int refuse_unsupported(const struct mmp_object *obj)
 {
 	int refused = 0;
 	for (unsigned p = 0; p < obj->plan.npolicies; p++) {
 		const struct mmp_plan_policy *pp = &obj->plan.policies[p];
 		for (const struct mmp_node *it = pp->node->u.stmt.body; it; it = it->next) {
-			const char *what = it->kind == N_PREFETCH ? "prefetch rules" : it->kind == N_EVICT ? "evict blocks" : NULL;
+			const char *what = it->kind == N_EVICT ? "evict blocks" : NULL;
 			if (!what)
 				continue;
 			unsigned line, col;
@@ -409,8 +412,18 @@ static void give_slots(struct runtime *rt, struct governed *g)
 {
 	if (!g->slots)
 		return;
-	unsigned n = rt->obj->plan.policies[g->policy].nregions;
-	for (unsigned i = 0; i < n; i++) {
+	const struct mmp_plan_policy *pp = &rt->obj->plan.policies[g->policy];
+	for (unsigned i = 0; i < pp->nregions; i++) {
+		/* The counts of a process that is gone stay in the region's totals. */
+		const struct mmp_region_stats *s = &rt->stats[g->slots[i]];
+		struct mmp_region_report *ret = &rt->retired[pp->first_region + i];
+		ret->faults += s->faults;
+		ret->major_faults += s->major_faults;
+		ret->pf_predictions += s->pf_predictions;
+		ret->pf_pages += s->pf_pages;
+		ret->pf_used += s->pf_used;
+		ret->pf_late += s->pf_late;
+		ret->pf_limited += s->pf_limited;
 		memset(&rt->stats[g->slots[i]], 0, sizeof(rt->stats[0]));
 		rt->free_slots[rt->nfree++] = g->slots[i];
 	}
@@ -469,6 +482,7 @@ static void ungovern(struct runtime *rt, struct governed *g, const char *why)
 {
 	mmp_debug("pid %d: %s; no longer governed", g->pid, why);
 	oom_forget(rt->oom, g->pid);
+	prefetch_forget(rt->pf, g->pid);
 	forget_process_maps(rt, g->pid);   /* first: no fault may reach a slot handed on */
 	give_slots(rt, g);
 	if (g->pidfd >= 0)
@@ -596,6 +610,11 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e))
 		return 0;
 	struct governed *g = find_gov(rt, (pid_t)e->pid);
+	if (e->kind == MMP_EV_PREFETCH) {
+		if (g && len >= sizeof(struct mmp_pf_event))
+			prefetch_add(rt->pf, data, g->pidfd);
+		return 0;
+	}
 	switch (e->kind) {
 	case MMP_EV_EXEC:
 	case MMP_EV_FORK:
@@ -833,6 +852,11 @@ static void account(struct runtime *rt, struct governed *g)
 		s->swap = swap[r];
 		rt->reports[r].faults += s->faults;
 		rt->reports[r].major_faults += s->major_faults;
+		rt->reports[r].pf_predictions += s->pf_predictions;
+		rt->reports[r].pf_pages += s->pf_pages;
+		rt->reports[r].pf_used += s->pf_used;
+		rt->reports[r].pf_late += s->pf_late;
+		rt->reports[r].pf_limited += s->pf_limited;
 		rt->reports[r].huge_bytes += huge[r];
 		rt->reports[r].processes++;
 	}
@@ -845,6 +869,8 @@ static void publish(struct runtime *rt)
 {
 	for (unsigned r = 0; r < rt->obj->plan.nregions; r++) {
 		rt->reports[r].page_size = (__u64)rt->choice[r].size;
+		rt->reports[r].rules = (rt->obj->plan.regions[r].pagesize ? MMP_RULE_PAGESIZE : 0) |
+				       (rt->obj->plan.regions[r].prefetch ? MMP_RULE_PREFETCH : 0);
 		bpf_map_update_elem(rt->reports_fd, &r, &rt->reports[r], BPF_ANY);
 	}
 }
@@ -852,8 +878,15 @@ static void publish(struct runtime *rt)
 static void account_all(struct runtime *rt)
 {
 	for (unsigned r = 0; r < rt->obj->plan.nregions; r++) {
-		struct mmp_region_report *rep = &rt->reports[r];
-		rep->faults = rep->major_faults = rep->processes = rep->bytes = rep->huge_bytes = 0;
+		struct mmp_region_report *rep = &rt->reports[r], *ret = &rt->retired[r];
+		rep->processes = rep->bytes = rep->huge_bytes = 0;
+		rep->faults = ret->faults;
+		rep->major_faults = ret->major_faults;
+		rep->pf_predictions = ret->pf_predictions;
+		rep->pf_pages = ret->pf_pages;
+		rep->pf_used = ret->pf_used;
+		rep->pf_late = ret->pf_late;
+		rep->pf_limited = ret->pf_limited;
 	}
 	for (size_t i = 0; i < rt->ngov; i++)
 		account(rt, &rt->gov[i]);
@@ -930,6 +963,7 @@ static void cleanup(struct runtime *rt)
 {
 	oom_free(rt->oom);   /* first: it restores oom_score_adj */
 	rt->oom = NULL;
+	prefetch_free(rt->pf);
 	for (size_t i = 0; i < rt->ngov; i++) {
 		if (rt->gov[i].pidfd >= 0)
 			close(rt->gov[i].pidfd);
@@ -960,6 +994,7 @@ static void cleanup(struct runtime *rt)
 		umount2("/sys/fs/bpf", MNT_DETACH);
 	free(rt->choice);
 	free(rt->reports);
+	free(rt->retired);
 	free(rt->procbuf);
 }
 
@@ -985,8 +1020,9 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	unsigned nr = obj->plan.nregions;
 	rt.choice = calloc(nr ? nr : 1, sizeof(*rt.choice));
 	rt.reports = calloc(nr ? nr : 1, sizeof(*rt.reports));
+	rt.retired = calloc(nr ? nr : 1, sizeof(*rt.retired));
 	rt.procbuf = calloc(1, sizeof(*rt.procbuf));
-	if (!rt.choice || !rt.reports || !rt.procbuf)
+	if (!rt.choice || !rt.reports || !rt.retired || !rt.procbuf)
 		goto out;
 	pagesize_choose(&obj->plan, rt.choice, true);
 
@@ -1056,6 +1092,9 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 			 fd_of(rt.bpf, "mmp_oom_reports"), &oom_err);
 	if (oom_err)
 		goto out;
+	rt.pf = prefetch_new(obj, opts->dry_run, rt.reports);
+	if (!rt.pf)
+		goto out;
 	if (pin_maps(&rt) < 0)
 		goto out;
 	rb = ring_buffer__new(fd_of(rt.bpf, "mmp_events"), on_event, &rt, NULL);
@@ -1120,6 +1159,7 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 				continue;
 			} else {
 				ring_buffer__consume(rb);
+				prefetch_flush(rt.pf);   /* what the events asked for, merged */
 			}
 		}
 		if (rt.child > 0 && rt.child_done) {
@@ -1132,6 +1172,14 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	account_all(&rt);
 	for (unsigned r = 0; r < nr; r++) {
 		const struct mmp_plan_region *reg = &obj->plan.regions[r];
+		const struct mmp_region_report *pr = &rt.reports[r];
+		if (reg->prefetch)
+			mmp_info("%s.%s: %llu predictions, %llu pages asked for in %llu calls, %llu used (%llu late), %llu "
+				 "major faults",
+				 obj->plan.policies[reg->policy].name, reg->name, (unsigned long long)pr->pf_predictions,
+				 (unsigned long long)pr->pf_pages, (unsigned long long)pr->pf_requests,
+				 (unsigned long long)pr->pf_used, (unsigned long long)pr->pf_late,
+				 (unsigned long long)pr->major_faults);
 		if (!reg->pagesize)
 			continue;
 		const struct mmp_region_report *rep = &rt.reports[r];

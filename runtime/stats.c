@@ -74,6 +74,65 @@ static void remove_pins(const char *dir)
 	rmdir(PIN_ROOT);   /* only if it is empty now */
 }
 
+/* Accuracy (pages used of pages asked for) and coverage (faults avoided
+ * of faults avoided and misses), in FetchBPF's sense, as percentages; -1
+ * when there is nothing to divide. */
+static double accuracy(const struct mmp_region_report *r)
+{
+	return r->pf_pages ? 100.0 * (double)r->pf_used / (double)r->pf_pages : -1;
+}
+
+static double coverage(const struct mmp_region_report *r)
+{
+	double avoided = (double)r->pf_used - (double)r->pf_late;
+	if (avoided < 0)
+		avoided = 0;
+	return avoided + (double)r->major_faults > 0 ? 100.0 * avoided / (avoided + (double)r->major_faults) : -1;
+}
+
+static void show_prefetch(int names_fd, int rep_fd, __u32 nregions, bool json)
+{
+	bool any = false;
+	for (__u32 r = 0; r < nregions; r++) {
+		struct mmp_region_name rn;
+		struct mmp_region_report rep;
+		if (bpf_map_lookup_elem(names_fd, &r, &rn) < 0 || bpf_map_lookup_elem(rep_fd, &r, &rep) < 0 ||
+		    !(rep.rules & MMP_RULE_PREFETCH))
+			continue;
+		double acc = accuracy(&rep), cov = coverage(&rep);
+		if (json) {
+			printf("%s{\"policy\":\"%s\",\"region\":\"%s\",\"predictions\":%llu,\"pages\":%llu,"
+			       "\"used\":%llu,\"late\":%llu,\"held_back\":%llu,\"requests\":%llu,\"request_errors\":%llu,"
+			       "\"major_faults\":%llu,\"accuracy\":",
+			       any ? "," : ",\"prefetch\":[", rn.policy, rn.region, (unsigned long long)rep.pf_predictions,
+			       (unsigned long long)rep.pf_pages, (unsigned long long)rep.pf_used,
+			       (unsigned long long)rep.pf_late, (unsigned long long)rep.pf_limited,
+			       (unsigned long long)rep.pf_requests, (unsigned long long)rep.pf_request_errors,
+			       (unsigned long long)rep.major_faults);
+			acc < 0 ? printf("null") : printf("%.1f", acc);
+			printf(",\"coverage\":");
+			cov < 0 ? printf("null") : printf("%.1f", cov);
+			printf("}");
+		} else {
+			if (!any)
+				printf("\n%-16s %-16s %11s %10s %10s %8s %8s %8s %9s\n", "policy", "prefetch", "predictions",
+				       "pages", "used", "late", "majors", "accuracy", "coverage");
+			char a[16] = "-", c[16] = "-";
+			if (acc >= 0)
+				snprintf(a, sizeof(a), "%.1f%%", acc);
+			if (cov >= 0)
+				snprintf(c, sizeof(c), "%.1f%%", cov);
+			printf("%-16s %-16s %11llu %10llu %10llu %8llu %8llu %8s %9s\n", rn.policy, rn.region,
+			       (unsigned long long)rep.pf_predictions, (unsigned long long)rep.pf_pages,
+			       (unsigned long long)rep.pf_used, (unsigned long long)rep.pf_late,
+			       (unsigned long long)rep.major_faults, a, c);
+		}
+		any = true;
+	}
+	if (json && any)
+		printf("]");
+}
+
 static const char *class_name(__u32 c)
 {
 	static const char *const names[] = { "protect", "avoid", "normal", "prefer" };
@@ -226,6 +285,7 @@ static int show_one(const char *name, bool json, bool first)
 	}
 	if (json)
 		printf("]");
+	show_prefetch(names_fd, rep_fd, meta.nregions, json);
 	show_oom(dir, json);
 	if (json)
 		printf("}");

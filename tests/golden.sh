@@ -2,6 +2,7 @@
 # golden.sh - the front end's golden files, one feature each.
 #   tests/parse/NAME.mmp   -> NAME.ast: the tree printed by 'mmpc --dump-ast'
 #   tests/errors/NAME.mmp  -> NAME.err: the exact diagnostics of 'mmpc --check'
+#   tests/codegen/NAME.mmp -> NAME.c: the BPF C of 'mmpc --emit-c'
 # An errors case must exit 1 if its .err holds an error, else 0.
 # Run with --update to rewrite the expected files from the current mmpc
 # (then read the diff before committing it).
@@ -51,6 +52,13 @@ for f in "$srcdir"/tests/errors/*.mmp; do
 		continue
 	fi
 	compare "$srcdir/tests/errors/$name.err" "$tmp/out" "errors/$name"
+done
+
+for f in "$srcdir"/tests/codegen/*.mmp; do
+	[ -f "$f" ] || continue
+	name=$(basename "$f" .mmp)
+	(cd "$srcdir/tests/codegen" && "$MMPC" --emit-c --color=never "$name.mmp") >"$tmp/out" 2>&1
+	compare "$srcdir/tests/codegen/$name.c" "$tmp/out" "codegen/$name"
 done
 
 [ "$pass" -gt 0 ] || [ "$fail" -gt 0 ] || { echo "FAIL: no golden files found"; exit 1; }

@@ -24,7 +24,7 @@ sed 's/mmp-object 1/mmp-object 9/' "$TMP/hc.bpf.o" >"$TMP/future.bpf.o"
 expect other-format 1 'object format 9.*this mmp reads format 1' -- "$MMP" attach "$TMP/future.bpf.o"
 printf 'policy p {\n  match comm "x";\n  region r = anon;\n  pagesize q { 2M: 1; }\n}\n' >"$TMP/broken.mmp"
 expect broken-source 1 'broken.mmp:4:12: error: unknown region' -- "$MMP" attach "$TMP/broken.mmp"
-expect unsupported 1 "kvstore.mmp:[0-9]+:[0-9]+: policy 'kvstore': prefetch rules are not enforced" -- \
+expect unsupported 1 "kvstore.mmp:[0-9]+:[0-9]+: policy 'kvstore': evict blocks are not enforced" -- \
 	"$MMP" attach "$srcdir/examples/kvstore.mmp"
 expect no-command 2 'no command given' -- "$MMP" run "$K/hotcold.mmp" --
 expect bad-command 127 'cannot run /nonexistent/cmd' -- "$MMP" run "$K/hotcold.mmp" -- /nonexistent/cmd

@@ -5,6 +5,7 @@ top_builddir=${top_builddir:-.}
 MMP=${MMP:-$top_builddir/mmp}
 MMPC=${MMPC:-$top_builddir/mmpc}
 WORKLOAD=${WORKLOAD:-$top_builddir/tests/workloads/hotcold}
+STRIDER=${STRIDER:-$top_builddir/tests/workloads/strider}
 pass=0 fail=0
 
 skip_unless_kernel() {

@@ -1,9 +1,10 @@
 #!/bin/sh
-# verify.sh - every example and every golden policy passes the kernel's
+# verify.sh - every example and every golden policy (parse and codegen) passes the kernel's
 # verifier (BPF_PROG_LOAD of each program, nothing attached).
 . "${srcdir:-.}/tests/kernel/lib.sh"
 skip_unless_kernel
-for f in "$srcdir"/examples/*.mmp "$srcdir"/tests/parse/*.mmp "$srcdir"/tests/kernel/*.mmp; do
+for f in "$srcdir"/examples/*.mmp "$srcdir"/tests/parse/*.mmp "$srcdir"/tests/codegen/*.mmp \
+	"$srcdir"/tests/kernel/*.mmp; do
 	if "$MMP" verify "$f" >"$TMP/out" 2>&1; then
 		ok
 	else

@@ -1,0 +1,91 @@
+#!/bin/sh
+# prefetch.sh - prefetch rules on a real file: a stride-16 reader over an
+# mmap of a cold file (its pages dropped from the page cache, this file
+# only) takes a major fault per page without the policy, and far fewer
+# with it; mmp's accuracy and coverage match what the reader counts
+# itself; a stride policy on a random reader asks for little and says so.
+. "${srcdir:-.}/tests/kernel/lib.sh"
+skip_unless_kernel
+
+# The file must be on a disk: tmpfs pages cannot be dropped.
+dir=$TMP
+if [ "$(stat -f -c %T "$dir")" = tmpfs ]; then
+	dir=$(mktemp -d "$PWD/prefetch-test.XXXXXX") || exit 99
+	trap 'rm -rf "$dir"; cleanup' EXIT INT TERM
+fi
+data="$dir/cold.dat"
+dd if=/dev/urandom of="$data" bs=1M count=128 status=none || { echo "cannot write $data"; exit 99; }
+cp "$STRIDER" "$TMP/strider"   # comm is "strider" wherever the build is
+
+policy() { # NAME PATTERN-SETTINGS
+	cat >"$TMP/$1.mmp" <<EOP
+policy $1 {
+    match comm "strider";
+    region data = file "$data";
+    prefetch data { $2 }
+}
+EOP
+}
+policy stride 'pattern stride; degree 16; distance 1;'
+
+# run POLICY PATTERN: the reader's line, then mmp's summary of the region.
+run() {
+	"$TMP/strider" "$data" drop || return 1
+	if [ "$1" = none ]; then
+		"$TMP/strider" "$data" "$2" 16 >"$TMP/out" 2>"$TMP/err"
+	else
+		"$MMP" run "$TMP/$1.mmp" -- "$TMP/strider" "$data" "$2" 16 >"$TMP/out" 2>"$TMP/err"
+	fi
+}
+summary() { sed -n "s/.*: \([0-9]*\) predictions, \([0-9]*\) pages asked for in [0-9]* calls, \([0-9]*\) used (\([0-9]*\) late), \([0-9]*\) major faults/\1 \2 \3 \4 \5/p" "$TMP/err"; }
+
+run none forward || exit 99
+base_major=$(field major "$TMP/out") touched=$(field touched "$TMP/out")
+check "without a policy, every page of the cold file is a major fault (got $base_major of $touched)" \
+	[ "$base_major" -ge $((touched * 9 / 10)) ]
+
+for trial in 1 2; do
+	run stride forward
+	major=$(field major "$TMP/out")
+	set -- $(summary)
+	preds=${1:-0} asked=${2:-0} used=${3:-0} late=${4:-0} rmajor=${5:--1}
+	check "trial $trial: major faults fall by 10x or more ($base_major -> $major)" [ "$((major * 10))" -le "$base_major" ]
+	check "trial $trial: mmp counts the reader's major faults (mmp $rmajor, reader $major)" [ "$rmajor" -eq "$major" ]
+	# Every page asked for is on the reader's path: accuracy is the share of
+	# them it reached, all but the last prediction past its end.
+	check "trial $trial: accuracy $used/$asked is what the reader did (all but one prediction)" \
+		[ "$asked" -gt 0 ] && [ "$used" -le "$asked" ] && [ "$used" -ge $((asked - 16)) ]
+	# Coverage: faults avoided over faults avoided plus misses. The reader
+	# touched $touched pages of which $major had to wait.
+	want=$(( (touched - major) * 1000 / touched ))
+	got=$(( (used - late) * 1000 / (used - late + rmajor) ))
+	check "trial $trial: coverage $got/1000 matches the reader's $want/1000" \
+		[ "$((got - want))" -le 20 ] && [ "$((want - got))" -le 20 ]
+	grep -q "predictions" "$TMP/err" || { echo "mmp said:"; cat "$TMP/err"; }
+done
+
+# A pattern that does not fit: bounded requests, low accuracy.
+run stride random
+set -- $(summary)
+preds=${1:-0} asked=${2:-0} used=${3:-0}
+check "random reader: few predictions ($preds for $touched reads)" [ "$preds" -le $((touched / 20)) ]
+check "random reader: at most degree pages each ($asked for $preds)" [ "$asked" -le $((preds * 16)) ]
+check "random reader: accuracy low or nothing asked ($used of $asked used)" \
+	[ "$asked" -eq 0 ] || [ "$((used * 2))" -le "$asked" ]
+
+# Backward and sequential detectors take effect too.
+run stride backward
+check "backward stride: major faults fall by 10x or more ($(field major "$TMP/out") of $base_major)" \
+	[ "$(( $(field major "$TMP/out") * 10 ))" -le "$base_major" ]
+policy seq 'pattern sequential; degree 64; distance 2;'
+policy leap 'pattern leap; degree 16; window 8;'
+for p in seq leap; do
+	"$TMP/strider" "$data" drop
+	"$TMP/strider" "$data" forward 1 >"$TMP/base" 2>&1
+	"$TMP/strider" "$data" drop
+	"$MMP" run "$TMP/$p.mmp" -- "$TMP/strider" "$data" forward 1 >"$TMP/out" 2>"$TMP/err"
+	b=$(field major "$TMP/base") m=$(field major "$TMP/out")
+	check "$p on a forward scan: major faults fall by 3x or more ($b -> $m)" [ "$((m * 3))" -le "$b" ]
+done
+check "no mmp program or pin is left" no_programs_left stride
+finish
