@@ -88,14 +88,9 @@ static int read_adj(pid_t pid, int *adj)
 {
 	char p[64], buf[32];
 	snprintf(p, sizeof(p), "/proc/%d/oom_score_adj", (int)pid);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	int n = proc_read_file(p, buf, sizeof(buf));
 	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+		return n < 0 ? n : -EIO;
 	*adj = atoi(buf);
 	return 0;
 }

@@ -10,7 +10,7 @@
 
 #include "compiler/pattern.h"
 
-static int read_small(const char *path, char *buf, size_t len)
+int proc_read_file(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
@@ -26,7 +26,7 @@ static int read_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int n = read_small(path, buf, sizeof(buf));
+	int n = proc_read_file(path, buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	char *p = strrchr(buf, ')');
@@ -60,20 +60,20 @@ int proc_read(pid_t pid, struct proc_info *p)
 	if (err < 0)
 		return err;
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	if (read_small(path, p->comm, sizeof(p->comm)) < 0)
+	if (proc_read_file(path, p->comm, sizeof(p->comm)) < 0)
 		return -ENOENT;
 	p->comm[strcspn(p->comm, "\n")] = '\0';
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	ssize_t n = readlink(path, p->exe, sizeof(p->exe) - 1);
 	p->exe[n > 0 ? n : 0] = '\0';   /* kernel threads have none */
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (read_small(path, buf, sizeof(buf)) > 0) {
+	if (proc_read_file(path, buf, sizeof(buf)) > 0) {
 		char *u = strstr(buf, "\nUid:");
 		if (u)
 			p->uid = (uid_t)strtoul(u + 5, NULL, 10);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	read_small(path, p->cgroups, sizeof(p->cgroups));
+	proc_read_file(path, p->cgroups, sizeof(p->cgroups));
 	return 0;
 }
 

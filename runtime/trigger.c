@@ -15,6 +15,7 @@
 
 #include "cgroups.h"
 #include "log.h"
+#include "process.h"
 
 #define SAMPLE_NS 1000000000LL   /* "pressure now" is the stall share over the last second */
 #define HISTORY 64               /* ticks of samples kept (100 ms each) */
@@ -247,14 +248,9 @@ const char *trigger_text(const struct trigger *t)
 static int read_total(const struct cmp *c, unsigned long long *total)
 {
 	char buf[512];
-	int fd = open(c->file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	int n = proc_read_file(c->file, buf, sizeof(buf));
 	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+		return n < 0 ? n : -EIO;
 	const char *line = strstr(buf, c->full ? "full " : "some ");
 	const char *tot = line ? strstr(line, "total=") : NULL;
 	if (!tot)
