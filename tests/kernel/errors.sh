@@ -26,6 +26,11 @@ printf 'policy p {\n  match comm "x";\n  region r = anon;\n  pagesize q { 2M: 1;
 expect broken-source 1 'broken.mmp:4:12: error: unknown region' -- "$MMP" attach "$TMP/broken.mmp"
 expect unsupported 1 "kvstore.mmp:[0-9]+:[0-9]+: policy 'kvstore': evict blocks are not enforced" -- \
 	"$MMP" attach "$srcdir/examples/kvstore.mmp"
+printf 'policy nocg { match comm "x"; oom { kill task when pressure some of cgroup "/sys/fs/cgroup/unified/no-such-cg" > 10%%; } }\n' >"$TMP/nocg.mmp"
+expect oom-missing-cgroup 1 'no-such-cg.*has no memory.pressure' -- "$MMP" attach "$TMP/nocg.mmp"
+printf 'policy grp { match comm "x"; oom { kill group; } }\n' >"$TMP/grp.mmp"
+expect oom-group-without-trigger 1 "grp.mmp:1:36: policy 'grp': 'kill group' without 'when' needs memory.oom.group" -- \
+	"$MMP" attach "$TMP/grp.mmp"
 expect no-command 2 'no command given' -- "$MMP" run "$K/hotcold.mmp" --
 expect bad-command 127 'cannot run /nonexistent/cmd' -- "$MMP" run "$K/hotcold.mmp" -- /nonexistent/cmd
 expect unknown-verb 2 "unknown command 'frob'" -- "$MMP" frob
