@@ -6,12 +6,13 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 6
+#define MMP_ABI_VERSION 7
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
 #define MMP_MAX_SLOTS 16384        /* (process, region) statistics at once */
 #define MMP_MAX_CHUNKS 262144      /* 2M chunks tracked (512 GiB of memory) */
+#define MMP_MAX_FILES 65536        /* files watched by evict rules */
 #define MMP_CHUNK_SHIFT 21
 #define MMP_RATE_WINDOW_NS 1000000000ULL
 
@@ -98,6 +99,23 @@ struct mmp_event {
 	__u32 pad;
 };
 
+/* A file watched by evict rules, as the kernel's filemap tracepoints name
+ * it: s_dev is MAJOR << 20 | MINOR (not stat's st_dev encoding). */
+struct mmp_file_key {
+	__u32 dev;
+	__u32 pad;
+	__u64 ino;
+};
+
+/* Counted by BPF, in pages (see mmp_evict.bpf.h). */
+struct mmp_file_stats {
+	__u64 accesses;            /* pages read (read(2)) or faulted on */
+	__u64 misses;              /* pages added to the page cache */
+	__u64 evicted;             /* pages deleted from it */
+	__s64 resident;            /* pages in it now (seeded by the runtime) */
+	__u64 first_ns, last_ns;   /* first and last access seen */
+};
+
 /* A prediction: COUNT pages at START, START + STRIDE, ... (bytes; STRIDE
  * may be negative), to be fetched with MADV_WILLNEED. */
 struct mmp_pf_event {
@@ -139,6 +157,10 @@ struct mmp_region_report {
 	__u64 rules;               /* enum mmp_rule_bit: the rules the region has */
 	__u64 pf_requests;         /* process_madvise calls the runtime made */
 	__u64 pf_request_errors;   /* ... that failed */
+	__u64 ev_units;            /* files or processes scored in the region */
+	__u64 ev_bytes;            /* bytes acted on by evict rules */
+	__u64 ev_calls, ev_errors; /* actions taken, and failed */
+	__u64 ev_protected;        /* units kept by 'protect top' */
 };
 
 /* Memory of a process with an oom rule, in pages, kept current by BPF from

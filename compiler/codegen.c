@@ -293,12 +293,16 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 	fwrite(body, 1, body_len, out);
 	free(body);
 	fputs("\n#include \"mmp_progs.bpf.h\"\n", out);
+	bool oom = false, evict = false;
 	for (unsigned i = 0; i < plan->npolicies; i++) {
-		if (plan->policies[i].oom) {
-			fputs("#include \"mmp_oom.bpf.h\"\n", out);
-			break;
-		}
+		oom |= plan->policies[i].oom != NULL;
+		for (const struct mmp_node *it = plan->policies[i].node->u.stmt.body; it; it = it->next)
+			evict |= it->kind == N_EVICT;
 	}
+	if (oom)
+		fputs("#include \"mmp_oom.bpf.h\"\n", out);
+	if (evict)
+		fputs("#include \"mmp_evict.bpf.h\"\n", out);
 	fputc('\n', out);
 	/* What the runtime needs, versioned: it re-checks the source with the
 	 * same front end and compares the layout. */

@@ -38,6 +38,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/mmp_shared.h"
+#include "evict.h"
 #include "log.h"
 #include "oom.h"
 #include "pagesize.h"
@@ -93,6 +94,7 @@ struct runtime {
 	long long last_tick_ns, last_smaps_ns;
 	struct oom *oom;                 /* the oom rules, or NULL */
 	struct prefetcher *pf;
+	struct evictor *ev;              /* the evict blocks, or NULL */
 	struct bpf_link **perf_links;
 	int *perf_fds;
 	int ncpus;
@@ -111,29 +113,6 @@ static long long now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* --- what this runtime can enforce ------------------------------------ */
-
-/* Every construct takes effect or is refused by name: this runtime enforces
- * page sizes, prefetching and oom rules; evict blocks come later. */
-static int refuse_unsupported(const struct mmp_object *obj)
-{
-	int refused = 0;
-	for (unsigned p = 0; p < obj->plan.npolicies; p++) {
-		const struct mmp_plan_policy *pp = &obj->plan.policies[p];
-		for (const struct mmp_node *it = pp->node->u.stmt.body; it; it = it->next) {
-			const char *what = it->kind == N_EVICT ? "evict blocks" : NULL;
-			if (!what)
-				continue;
-			unsigned line, col;
-			source_position(obj->unit.src, it->loc.start, &line, &col);
-			mmp_error("%s:%u:%u: policy '%s': %s are not enforced by this version of mmp yet", obj->source_name,
-				  line, col, pp->name, what);
-			refused++;
-		}
-	}
-	return refused ? -EOPNOTSUPP : 0;
 }
 
 /* --- mounts and pins --------------------------------------------------- */
@@ -893,6 +872,33 @@ static void account_all(struct runtime *rt)
 	publish(rt);
 }
 
+/* --- eviction ------------------------------------------------------------ */
+
+static void evict_step(struct runtime *rt)
+{
+	struct evict_proc *procs = calloc(rt->ngov + 1, sizeof(*procs));
+	const struct mmp_region_stats **stats = NULL;
+	size_t total = 0;
+	for (size_t i = 0; i < rt->ngov; i++)
+		total += rt->obj->plan.policies[rt->gov[i].policy].nregions;
+	stats = calloc(total + 1, sizeof(*stats));
+	if (!procs || !stats)
+		goto out;
+	size_t at = 0;
+	for (size_t i = 0; i < rt->ngov; i++) {
+		struct governed *g = &rt->gov[i];
+		const struct mmp_plan_policy *pp = &rt->obj->plan.policies[g->policy];
+		for (unsigned r = 0; r < pp->nregions; r++)
+			stats[at + r] = &rt->stats[g->slots[r]];
+		procs[i] = (struct evict_proc){ g->pid, g->pidfd, g->policy, g->ranges, g->nranges, stats + at };
+		at += pp->nregions;
+	}
+	evict_tick(rt->ev, procs, rt->ngov);
+out:
+	free(procs);
+	free(stats);
+}
+
 /* --- the loop ---------------------------------------------------------- */
 
 static void tick(struct runtime *rt)
@@ -914,6 +920,8 @@ static void tick(struct runtime *rt)
 	}
 	collapse_tick(rt, dt);
 	oom_tick(rt->oom);
+	if (rt->ev)
+		evict_step(rt);
 	if (now - rt->last_smaps_ns >= SMAPS_EVERY_NS) {
 		rt->last_smaps_ns = now;
 		account_all(rt);
@@ -964,6 +972,7 @@ static void cleanup(struct runtime *rt)
 	oom_free(rt->oom);   /* first: it restores oom_score_adj */
 	rt->oom = NULL;
 	prefetch_free(rt->pf);
+	evict_free(rt->ev);
 	for (size_t i = 0; i < rt->ngov; i++) {
 		if (rt->gov[i].pidfd >= 0)
 			close(rt->gov[i].pidfd);
@@ -1010,7 +1019,7 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	int status = 1, go_fd = -1, epfd = -1, sfd = -1, tfd = -1;
 	struct ring_buffer *rb = NULL;
 
-	if (refuse_unsupported(obj) < 0 || check_kernel() < 0)
+	if (check_kernel() < 0)
 		return 1;
 	if (geteuid() != 0) {
 		mmp_error("mmp must run as root: it loads BPF programs and acts on other processes");
@@ -1095,6 +1104,10 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	rt.pf = prefetch_new(obj, opts->dry_run, rt.reports);
 	if (!rt.pf)
 		goto out;
+	int ev_err;
+	rt.ev = evict_new(obj, opts->dry_run, fd_of(rt.bpf, "mmp_files"), rt.reports, &ev_err);
+	if (ev_err)
+		goto out;
 	if (pin_maps(&rt) < 0)
 		goto out;
 	rb = ring_buffer__new(fd_of(rt.bpf, "mmp_events"), on_event, &rt, NULL);
@@ -1128,8 +1141,8 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
-	if (rt.oom && oom_watch(rt.oom, epfd) < 0) {
-		mmp_error("cannot watch the oom triggers: %s", strerror(errno));
+	if ((rt.oom && oom_watch(rt.oom, epfd) < 0) || (rt.ev && evict_watch(rt.ev, epfd) < 0)) {
+		mmp_error("cannot watch the triggers: %s", strerror(errno));
 		status = 1;
 		goto out;
 	}
@@ -1155,7 +1168,7 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 				uint64_t exp;
 				if (read(tfd, &exp, sizeof(exp)) == sizeof(exp))
 					tick(&rt);
-			} else if (oom_on_fd(rt.oom, evs[i].data.fd)) {
+			} else if (oom_on_fd(rt.oom, evs[i].data.fd) || evict_on_fd(rt.ev, evs[i].data.fd)) {
 				continue;
 			} else {
 				ring_buffer__consume(rb);

@@ -21,6 +21,7 @@
 #include "bpf/mmp_shared.h"
 #include "cgroups.h"
 #include "compiler/stats.h"
+#include "expr.h"
 #include "log.h"
 #include "trigger.h"
 
@@ -44,6 +45,7 @@ struct oom_task {
 	long long pages[MMP_MEM_COUNT], pte_pages, vsize, age_ms, cgroup_usage;
 	long long faults0, major0, faults, major, fault_rate, major_rate;
 	long long last_refresh;
+	long long page;                /* the page size, for the score's statistics */
 	char memcg[512], unified[512], domain[512];
 	long long domain_bytes;        /* the domain's limit (0: the system) */
 	int64_t score;
@@ -251,38 +253,10 @@ static long long stat_value(const struct oom_task *t, enum stat_id id, long long
 	}
 }
 
-/* Evaluates a checked oom score: arithmetic over process statistics, in
- * the language's integer semantics (division truncates; by zero gives 0). */
-static int64_t eval(const struct mmp_node *e, const struct oom_task *t, long long page)
+static int64_t task_stat(void *ctx, enum stat_id id, bool rate)
 {
-	switch (e->kind) {
-	case N_NUMBER:
-		return (int64_t)e->u.num.value;
-	case N_NAME:
-		return e->u.name.stat ? stat_value(t, e->u.name.stat->id, page, false) : 0;
-	case N_ANON:
-		return stat_value(t, STAT_T_ANON, page, false);
-	case N_FILE:
-		return stat_value(t, STAT_T_FILE, page, false);
-	case N_RATE:
-		if (e->u.un.operand->kind == N_NAME && e->u.un.operand->u.name.stat)
-			return stat_value(t, e->u.un.operand->u.name.stat->id, page, true);
-		return eval(e->u.un.operand, t, page);
-	case N_UNARY:
-		return e->u.un.op == OP_NEG ? -eval(e->u.un.operand, t, page) : !eval(e->u.un.operand, t, page);
-	case N_BINARY: {
-		int64_t a = eval(e->u.bin.lhs, t, page), b = eval(e->u.bin.rhs, t, page);
-		switch (e->u.bin.op) {
-		case OP_ADD: return (int64_t)((uint64_t)a + (uint64_t)b);
-		case OP_SUB: return (int64_t)((uint64_t)a - (uint64_t)b);
-		case OP_MUL: return (int64_t)((uint64_t)a * (uint64_t)b);
-		case OP_DIV: return b == 0 || (a == INT64_MIN && b == -1) ? 0 : a / b;
-		default: return 0;   /* the checker lets no comparison into a score */
-		}
-	}
-	default:
-		return 0;
-	}
+	const struct oom_task *t = ctx;
+	return stat_value(t, id, t->page, rate);
 }
 
 /* The kernel's badness before oom_score_adj, in pages (oom_badness()). */
@@ -435,6 +409,7 @@ void oom_govern(struct oom *o, const struct proc_info *info, unsigned policy)
 	t->pid = info->pid;
 	t->policy = policy;
 	t->start = info->start;
+	t->page = o->page;
 	snprintf(t->comm, sizeof(t->comm), "%.15s", info->comm);
 	if (read_adj(t->pid, &t->orig_adj) < 0)
 		return;   /* gone */
@@ -645,7 +620,7 @@ static void rank_all(struct oom *o)
 	for (size_t i = 0; i < o->ntasks; i++) {
 		struct oom_task *t = &o->tasks[i];
 		const struct mmp_node *score = o->pol[t->policy].score;
-		t->score = score ? eval(score, t, o->page) : badness(t);
+		t->score = score ? expr_eval(score, task_stat, t) : badness(t);
 		v[i] = t;
 	}
 	qsort(v, o->ntasks, sizeof(*v), by_domain);

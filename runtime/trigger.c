@@ -32,6 +32,7 @@ struct sample {
 struct usage_state {
 	char *dir;
 	long long since;             /* 0: not over */
+	long long excess;            /* bytes over the threshold at the last sample */
 	bool seen;                   /* sampled this tick */
 };
 
@@ -349,7 +350,7 @@ static struct usage_state *usage_of(struct cmp *c, const char *dir)
 	if (!n)
 		return NULL;
 	c->cgs = n;
-	c->cgs[c->ncgs] = (struct usage_state){ strdup(dir), 0, false };
+	c->cgs[c->ncgs] = (struct usage_state){ .dir = strdup(dir) };
 	return c->cgs[c->ncgs].dir ? &c->cgs[c->ncgs++] : NULL;
 }
 
@@ -365,6 +366,7 @@ static void sample_usage(struct cmp *c, const char *dir, long long now)
 		return;
 	}
 	long long pct100 = usage * 10000 / limit;
+	u->excess = usage - limit / 100 * (long long)c->pct;
 	bool over = c->ge ? pct100 >= (long long)c->pct * 100 : pct100 > (long long)c->pct * 100;
 	if (!over)
 		u->since = 0;
@@ -451,6 +453,22 @@ bool trigger_holds(struct trigger *t, long long now, const char *const **scope)
 	if (scope)
 		*scope = t->scope;
 	return holds;
+}
+
+long long trigger_excess(const struct trigger *t)
+{
+	long long most = -1;
+	for (size_t i = 0; i < t->ncmps; i++) {
+		const struct cmp *c = t->cmps[i];
+		if (c->kind != CMP_USAGE)
+			continue;
+		if (most < 0)
+			most = 0;
+		for (size_t k = 0; k < c->ncgs; k++)
+			if (c->cgs[k].since && c->cgs[k].excess > most)
+				most = c->cgs[k].excess;
+	}
+	return most;
 }
 
 void trigger_reset(struct trigger *t)

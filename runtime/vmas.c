@@ -62,13 +62,13 @@ static bool is_kernel_mapping(const char *name)
 	       strcmp(name, "[uprobes]") == 0 || strncmp(name, "[vvar_", 6) == 0;
 }
 
-static bool is_anon(const struct vma *v)
+bool vma_is_anon(const struct vma *v)
 {
 	return v->name[0] == '\0' || (v->name[0] == '[' && !is_kernel_mapping(v->name));
 }
 
 /* A file mapping's path, without the " (deleted)" the kernel may append. */
-static bool file_path(const struct vma *v, char *buf, size_t len)
+bool vma_file_path(const struct vma *v, char *buf, size_t len)
 {
 	if (v->name[0] != '/')
 		return false;
@@ -101,9 +101,9 @@ static bool select_vma(const struct mmp_node *sel, const struct vma *v, uint64_t
 	case N_ALL:
 		return true;
 	case N_ANON:
-		return is_anon(v);
+		return vma_is_anon(v);
 	case N_FILE:
-		if (!file_path(v, path, sizeof(path)))
+		if (!vma_file_path(v, path, sizeof(path)))
 			return false;
 		return !sel->u.str.s || pattern_match(sel->u.str.s, path, PATTERN_GLOB);
 	case N_MAPPING:
@@ -147,6 +147,30 @@ static bool select_vma(const struct mmp_node *sel, const struct vma *v, uint64_t
 	}
 	default:
 		return false;
+	}
+}
+
+bool file_selected(const struct mmp_node *sel, const char *path, uint64_t size)
+{
+	switch (sel->kind) {
+	case N_ALL:
+		return true;
+	case N_FILE:
+		return !sel->u.str.s || pattern_match(sel->u.str.s, path, PATTERN_GLOB);
+	case N_BINARY:
+		if (sel->u.bin.op == OP_AND)
+			return file_selected(sel->u.bin.lhs, path, size) && file_selected(sel->u.bin.rhs, path, size);
+		if (sel->u.bin.op == OP_OR)
+			return file_selected(sel->u.bin.lhs, path, size) || file_selected(sel->u.bin.rhs, path, size);
+		if (sel->u.bin.lhs->kind == N_NAME && sel->u.bin.rhs->kind == N_NUMBER)
+			return compare((int64_t)size, sel->u.bin.op, (int64_t)sel->u.bin.rhs->u.num.value);
+		if (sel->u.bin.rhs->kind == N_NAME && sel->u.bin.lhs->kind == N_NUMBER)
+			return compare((int64_t)sel->u.bin.lhs->u.num.value, sel->u.bin.op, (int64_t)size);
+		return false;
+	case N_UNARY:
+		return !file_selected(sel->u.un.operand, path, size);
+	default:
+		return false;   /* anon, mapping and range select memory, not files */
 	}
 }
 

@@ -22,6 +22,12 @@ struct vma_list {
 };
 
 int vmas_read(pid_t pid, struct vma_list *out);
+bool vma_is_anon(const struct vma *v);
+/* A file mapping's path, without the " (deleted)" the kernel may append. */
+bool vma_file_path(const struct vma *v, char *buf, size_t len);
+/* Does a region selector select the file PATH of SIZE bytes (open, not
+ * necessarily mapped)? Only file and size tests can. */
+bool file_selected(const struct mmp_node *sel, const char *path, uint64_t size);
 void vmas_free(struct vma_list *l);
 
 /* The sorted, disjoint ranges of PID's memory that POLICY's regions cover

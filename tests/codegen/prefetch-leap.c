@@ -50,7 +50,7 @@ static __always_inline int mmp_region_prefetch(__u32 region, struct mmp_pf_confi
 #include "mmp_progs.bpf.h"
 
 const char mmp_object_header[] __attribute__((section(".mmp.header"), used)) =
-	"mmp-object 1\nabi 6\nmmpc 0.1.0\nlayout 903c9615f77016d9\nname prefetch-leap.mmp\n";
+	"mmp-object 1\nabi 7\nmmpc 0.1.0\nlayout 903c9615f77016d9\nname prefetch-leap.mmp\n";
 const char mmp_object_source[] __attribute__((section(".mmp.source"), used)) =
 	"# Golden C: a leap prefetch rule, its settings as constants.\n"
 	"policy leap {\n"

@@ -50,7 +50,7 @@ static __always_inline int mmp_region_prefetch(__u32 region, struct mmp_pf_confi
 #include "mmp_progs.bpf.h"
 
 const char mmp_object_header[] __attribute__((section(".mmp.header"), used)) =
-	"mmp-object 1\nabi 6\nmmpc 0.1.0\nlayout f325a5fabaa8b91a\nname prefetch-sequential.mmp\n";
+	"mmp-object 1\nabi 7\nmmpc 0.1.0\nlayout f325a5fabaa8b91a\nname prefetch-sequential.mmp\n";
 const char mmp_object_source[] __attribute__((section(".mmp.source"), used)) =
 	"# Golden C: a sequential prefetch rule, its settings as constants.\n"
 	"policy sequential {\n"

@@ -1,0 +1,781 @@
+/* evict.c - the evict blocks enforced. See evict.h. */
+#define _GNU_SOURCE
+#include "evict.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "cgroups.h"
+#include "compiler/plan.h"
+#include "expr.h"
+#include "log.h"
+#include "trigger.h"
+#include "vmas.h"
+
+#define PAGE 4096ULL
+#define REFRESH_NS 1000000000LL            /* units and scores once a second */
+#define DEFAULT_LIMIT (64LL << 20)         /* bytes a second without 'limit' */
+#define MAX_IOV 1024
+
+enum action { ACT_COLD, ACT_PAGEOUT, ACT_DROP };
+
+struct score_rule {
+	unsigned region;                       /* plan region id */
+	const struct mmp_node *expr;
+	bool files;                            /* the region can select files */
+};
+
+struct block {
+	unsigned policy;
+	const struct mmp_node *node;
+	struct trigger *trigger;
+	struct score_rule *scores;
+	size_t nscores;
+	enum action action;
+	long long limit;                       /* bytes a second */
+	long long keep;                        /* protect top: bytes, or */
+	int keep_pct;                          /* ... a percentage; 0: none */
+	double budget;
+	bool holding;
+	long long last_tick;
+};
+
+/* A mapped range of a unit, in one process. */
+struct piece {
+	pid_t pid;
+	int pidfd;
+	uint64_t start, end;
+};
+
+struct unit {
+	unsigned block, region;
+	bool file;
+	struct mmp_file_key key;               /* file units */
+	char path[PATH_MAX];
+	uint64_t size, cursor;
+	pid_t pid;                             /* process units */
+	struct piece *pieces;
+	size_t npieces, cap;
+	/* figures */
+	struct mmp_file_stats fs;
+	const struct mmp_region_stats *rs;
+	uint64_t prev_accesses, prev_misses;
+	long long prev_ns, first_seen;
+	int64_t rate_accesses, rate_misses;
+	uint64_t resident;                     /* bytes */
+	int64_t score;
+	bool protected, seen;
+	uint64_t resident_at_start;            /* when the trigger began to hold */
+};
+
+struct evictor {
+	const struct mmp_object *obj;
+	bool dry_run;
+	int files_fd;
+	struct mmp_region_report *reports;
+	struct block *blocks;
+	size_t nblocks;
+	struct unit *units;
+	size_t nunits, cap;
+	long long last_refresh;
+};
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* --- building ---------------------------------------------------------- */
+
+static bool may_select_files(const struct mmp_node *sel)
+{
+	switch (sel->kind) {
+	case N_ALL:
+	case N_FILE:
+		return true;
+	case N_BINARY:
+		return may_select_files(sel->u.bin.lhs) || may_select_files(sel->u.bin.rhs);
+	case N_UNARY:
+		return true;   /* not anon: may be a file */
+	default:
+		return false;
+	}
+}
+
+static int build_block(struct evictor *e, struct block *b, unsigned policy, const struct mmp_node *node)
+{
+	const struct mmp_plan *plan = &e->obj->plan;
+	b->policy = policy;
+	b->node = node;
+	b->limit = DEFAULT_LIMIT;
+	char what[160];
+	snprintf(what, sizeof(what), "policy '%s': evict", plan->policies[policy].name);
+	for (const struct mmp_node *it = node->u.stmt.body; it; it = it->next) {
+		switch (it->kind) {
+		case N_SCORE: {
+			const struct mmp_plan_region *r = plan_region_of(plan, it->u.stmt.name->u.name.decl);
+			if (!r)
+				break;
+			struct score_rule *ns = realloc(b->scores, (b->nscores + 1) * sizeof(*ns));
+			if (!ns)
+				return -ENOMEM;
+			b->scores = ns;
+			b->scores[b->nscores++] = (struct score_rule){ r->id, it->u.stmt.expr,
+								       may_select_files(r->decl->u.stmt.expr) };
+			break;
+		}
+		case N_ACTION: {
+			const char *a = it->u.stmt.expr->u.name.id;
+			b->action = strcmp(a, "drop") == 0 ? ACT_DROP : strcmp(a, "pageout") == 0 ? ACT_PAGEOUT : ACT_COLD;
+			break;
+		}
+		case N_LIMIT: {
+			const struct mmp_node *v = it->u.stmt.expr;
+			if (v->kind == N_RATE)
+				v = v->u.un.operand;
+			if (v->kind == N_NUMBER)
+				b->limit = (long long)v->u.num.value;
+			break;
+		}
+		case N_KEEP: {
+			const struct mmp_node *v = it->u.stmt.expr;
+			if (v->kind == N_NUMBER && v->u.num.unit == UNIT_PERCENT)
+				b->keep_pct = (int)v->u.num.value;
+			else if (v->kind == N_NUMBER)
+				b->keep = (long long)v->u.num.value;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	b->trigger = trigger_new(node->u.stmt.expr, e->obj->unit.src, what);
+	if (!b->trigger)
+		return -EINVAL;
+	if (b->keep || b->keep_pct)
+		mmp_info("%s: 'protect top' keeps the highest scores out of mmp's evictions; this version sets no "
+			 "memory.low (cgroup v1 has none), so what the kernel reclaims of them is read back in "
+			 "(WILLNEED) when the trigger stops holding",
+			 what);
+	return 0;
+}
+
+struct evictor *evict_new(const struct mmp_object *obj, bool dry_run, int files_fd, struct mmp_region_report *reports,
+			  int *err)
+{
+	*err = 0;
+	size_t n = 0;
+	for (unsigned p = 0; p < obj->plan.npolicies; p++)
+		for (const struct mmp_node *it = obj->plan.policies[p].node->u.stmt.body; it; it = it->next)
+			n += it->kind == N_EVICT;
+	if (!n)
+		return NULL;
+	struct evictor *e = calloc(1, sizeof(*e));
+	if (!e || !(e->blocks = calloc(n, sizeof(*e->blocks)))) {
+		free(e);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	e->obj = obj;
+	e->dry_run = dry_run;
+	e->files_fd = files_fd;
+	e->reports = reports;
+	for (unsigned p = 0; p < obj->plan.npolicies; p++) {
+		for (const struct mmp_node *it = obj->plan.policies[p].node->u.stmt.body; it; it = it->next) {
+			if (it->kind != N_EVICT)
+				continue;
+			int r = build_block(e, &e->blocks[e->nblocks++], p, it);
+			if (r < 0) {
+				*err = r;
+				evict_free(e);
+				return NULL;
+			}
+		}
+	}
+	return e;
+}
+
+int evict_watch(struct evictor *e, int epfd)
+{
+	for (size_t i = 0; e && i < e->nblocks; i++)
+		if (trigger_watch(e->blocks[i].trigger, epfd) < 0)
+			return -1;
+	return 0;
+}
+
+bool evict_on_fd(struct evictor *e, int fd)
+{
+	long long now = now_ns();
+	for (size_t i = 0; e && i < e->nblocks; i++)
+		if (trigger_on_fd(e->blocks[i].trigger, fd, now))
+			return true;
+	return false;
+}
+
+/* --- units ------------------------------------------------------------- */
+
+static struct unit *find_file(struct evictor *e, unsigned block, unsigned region, const struct mmp_file_key *k)
+{
+	for (size_t i = 0; i < e->nunits; i++) {
+		struct unit *u = &e->units[i];
+		if (u->file && u->block == block && u->region == region && u->key.dev == k->dev && u->key.ino == k->ino)
+			return u;
+	}
+	return NULL;
+}
+
+static struct unit *find_proc(struct evictor *e, unsigned block, unsigned region, pid_t pid)
+{
+	for (size_t i = 0; i < e->nunits; i++) {
+		struct unit *u = &e->units[i];
+		if (!u->file && u->block == block && u->region == region && u->pid == pid)
+			return u;
+	}
+	return NULL;
+}
+
+static struct unit *new_unit(struct evictor *e)
+{
+	if (e->nunits == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 32;
+		struct unit *n = realloc(e->units, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		e->units = n;
+		e->cap = cap;
+	}
+	struct unit *u = &e->units[e->nunits++];
+	memset(u, 0, sizeof(*u));
+	u->first_seen = now_ns();
+	return u;
+}
+
+/* The page-cache pages of PATH now: the seed of BPF's count. */
+static int64_t resident_pages(const char *path, uint64_t size)
+{
+	if (!size)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return 0;
+	size_t pages = (size + PAGE - 1) / PAGE;
+	unsigned char *vec = malloc(pages);
+	int64_t n = 0;
+	if (vec && mincore(m, size, vec) == 0)
+		for (size_t i = 0; i < pages; i++)
+			n += vec[i] & 1;
+	free(vec);
+	munmap(m, size);
+	return n;
+}
+
+/* The file unit of PATH in BLOCK's REGION, watched from now on. */
+static struct unit *file_unit(struct evictor *e, unsigned block, unsigned region, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	/* The filemap tracepoints name a file by the kernel's dev_t. */
+	struct mmp_file_key k = { .dev = (major(st.st_dev) << 20) | minor(st.st_dev), .ino = st.st_ino };
+	struct unit *u = find_file(e, block, region, &k);
+	if (u)
+		return u;
+	u = new_unit(e);
+	if (!u)
+		return NULL;
+	u->block = block;
+	u->region = region;
+	u->file = true;
+	u->key = k;
+	u->size = (uint64_t)st.st_size;
+	snprintf(u->path, sizeof(u->path), "%s", path);
+	struct mmp_file_stats fs = { .resident = resident_pages(path, u->size) };
+	if (bpf_map_update_elem(e->files_fd, &k, &fs, BPF_NOEXIST) < 0 && errno != EEXIST)
+		mmp_debug("evict: cannot watch %s: %s", path, strerror(errno));
+	mmp_debug("evict: watching %s (%" PRIu64 " bytes, %" PRId64 " pages cached)", path, u->size, (int64_t)fs.resident);
+	return u;
+}
+
+static void add_piece(struct unit *u, const struct evict_proc *p, uint64_t start, uint64_t end)
+{
+	if (u->npieces == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 8;
+		struct piece *n = realloc(u->pieces, cap * sizeof(*n));
+		if (!n)
+			return;
+		u->pieces = n;
+		u->cap = cap;
+	}
+	u->pieces[u->npieces++] = (struct piece){ p->pid, p->pidfd, start, end };
+}
+
+/* Files a process has open that REGION selects: read(2) users map nothing. */
+static void open_files(struct evictor *e, unsigned b, const struct score_rule *sr, const struct evict_proc *p)
+{
+	char dir[64], link[384], path[PATH_MAX];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)p->pid);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	const struct mmp_node *sel = e->obj->plan.regions[sr->region].decl->u.stmt.expr;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		ssize_t n = readlink(link, path, sizeof(path) - 1);
+		if (n <= 0 || path[0] != '/')
+			continue;
+		path[n] = '\0';
+		struct stat st;
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !file_selected(sel, path, (uint64_t)st.st_size))
+			continue;
+		struct unit *u = file_unit(e, b, sr->region, path);
+		if (u)
+			u->seen = true;
+	}
+	closedir(d);
+}
+
+static void refresh_units(struct evictor *e, const struct evict_proc *procs, size_t nprocs)
+{
+	for (size_t i = 0; i < e->nunits; i++) {
+		e->units[i].seen = false;
+		e->units[i].npieces = 0;
+	}
+	for (size_t b = 0; b < e->nblocks; b++) {
+		const struct block *blk = &e->blocks[b];
+		for (size_t pi = 0; pi < nprocs; pi++) {
+			const struct evict_proc *p = &procs[pi];
+			if (p->policy != blk->policy)
+				continue;
+			struct vma_list vmas = { 0 };
+			bool have_vmas = vmas_read(p->pid, &vmas) == 0;
+			for (size_t s = 0; s < blk->nscores; s++) {
+				const struct score_rule *sr = &blk->scores[s];
+				if (sr->files)
+					open_files(e, (unsigned)b, sr, p);
+				for (size_t r = 0; r < p->nranges; r++) {
+					const struct mmp_range *rg = &p->ranges[r];
+					if (rg->region != sr->region)
+						continue;
+					/* The mapping the range is in: a file, or memory. */
+					const struct vma *v = NULL;
+					for (size_t k = 0; have_vmas && k < vmas.n && !v; k++)
+						if (vmas.v[k].start <= rg->start && rg->start < vmas.v[k].end)
+							v = &vmas.v[k];
+					char path[PATH_MAX];
+					struct unit *u;
+					if (v && vma_file_path(v, path, sizeof(path)))
+						u = file_unit(e, (unsigned)b, sr->region, path);
+					else if (!(u = find_proc(e, (unsigned)b, sr->region, p->pid)) && (u = new_unit(e))) {
+						u->block = (unsigned)b;
+						u->region = sr->region;
+						u->pid = p->pid;
+					}
+					if (!u)
+						continue;
+					u->seen = true;
+					add_piece(u, p, rg->start, rg->end);
+					if (!u->file)
+						u->rs = p->stats[sr->region - e->obj->plan.policies[p->policy].first_region];
+				}
+			}
+			vmas_free(&vmas);
+		}
+	}
+	/* Units no governed process uses any more are forgotten. */
+	for (size_t i = 0; i < e->nunits;) {
+		struct unit *u = &e->units[i];
+		if (u->seen) {
+			i++;
+			continue;
+		}
+		bool shared = false;   /* another block or region may still watch the file */
+		for (size_t j = 0; u->file && j < e->nunits && !shared; j++)
+			shared = j != i && e->units[j].seen && e->units[j].file && e->units[j].key.dev == u->key.dev &&
+				 e->units[j].key.ino == u->key.ino;
+		if (u->file && !shared)
+			bpf_map_delete_elem(e->files_fd, &u->key);
+		free(u->pieces);
+		*u = e->units[--e->nunits];
+	}
+}
+
+/* --- scores ------------------------------------------------------------- */
+
+struct stat_ctx {
+	const struct unit *u;
+	long long now;
+};
+
+/* A unit's statistics, in the units of the language. For a file: faults
+ * are its pages read or faulted on (every access mmp sees), major_faults
+ * the pages read into the page cache, resident its page-cache bytes. */
+static int64_t unit_stat(void *ctx, enum stat_id id, bool rate)
+{
+	const struct stat_ctx *c = ctx;
+	const struct unit *u = c->u;
+	if (u->file) {
+		switch (id) {
+		case STAT_R_FAULTS: return rate ? u->rate_accesses : (int64_t)u->fs.accesses;
+		case STAT_R_MAJOR_FAULTS: return rate ? u->rate_misses : (int64_t)u->fs.misses;
+		case STAT_R_SIZE: return (int64_t)u->size;
+		case STAT_R_RESIDENT: return (int64_t)u->resident;
+		case STAT_R_SWAP: return 0;
+		case STAT_R_IDLE: return (c->now - (u->fs.last_ns ? (long long)u->fs.last_ns : u->first_seen)) / 1000000;
+		case STAT_R_AGE: return (c->now - (u->fs.first_ns ? (long long)u->fs.first_ns : u->first_seen)) / 1000000;
+		default: return 0;
+		}
+	}
+	const struct mmp_region_stats *s = u->rs;
+	if (!s)
+		return 0;
+	switch (id) {
+	case STAT_R_FAULTS: return rate ? (int64_t)s->rate : (int64_t)s->faults;
+	case STAT_R_MAJOR_FAULTS: return rate ? (int64_t)s->major_rate : (int64_t)s->major_faults;
+	case STAT_R_SIZE: return (int64_t)s->size;
+	case STAT_R_RESIDENT: return (int64_t)s->resident;
+	case STAT_R_SWAP: return (int64_t)s->swap;
+	case STAT_R_IDLE: return s->last_ns ? (c->now - (long long)s->last_ns) / 1000000 : (c->now - u->first_seen) / 1000000;
+	case STAT_R_AGE: return s->first_ns ? (c->now - (long long)s->first_ns) / 1000000 : (c->now - u->first_seen) / 1000000;
+	default: return 0;
+	}
+}
+
+static const struct mmp_node *score_of(const struct block *b, unsigned region)
+{
+	for (size_t i = 0; i < b->nscores; i++)
+		if (b->scores[i].region == region)
+			return b->scores[i].expr;
+	return NULL;
+}
+
+static void score_units(struct evictor *e, long long now)
+{
+	for (size_t i = 0; i < e->nunits; i++) {
+		struct unit *u = &e->units[i];
+		if (u->file) {
+			if (bpf_map_lookup_elem(e->files_fd, &u->key, &u->fs) < 0)
+				memset(&u->fs, 0, sizeof(u->fs));
+			u->resident = u->fs.resident > 0 ? (uint64_t)u->fs.resident * PAGE : 0;
+			if (u->prev_ns && now > u->prev_ns) {
+				long long dt = now - u->prev_ns;
+				u->rate_accesses = (int64_t)((u->fs.accesses - u->prev_accesses) * 1000000000ULL / (uint64_t)dt);
+				u->rate_misses = (int64_t)((u->fs.misses - u->prev_misses) * 1000000000ULL / (uint64_t)dt);
+			}
+			u->prev_accesses = u->fs.accesses;
+			u->prev_misses = u->fs.misses;
+			u->prev_ns = now;
+		} else {
+			u->resident = u->rs ? u->rs->resident : 0;
+		}
+		struct stat_ctx c = { u, now };
+		const struct mmp_node *expr = score_of(&e->blocks[u->block], u->region);
+		u->score = expr ? expr_eval(expr, unit_stat, &c) : 0;
+	}
+}
+
+/* --- acting ------------------------------------------------------------- */
+
+static struct unit **sort_units;
+
+static int by_score(const void *a, const void *b)
+{
+	const struct unit *x = sort_units[*(const size_t *)a], *y = sort_units[*(const size_t *)b];
+	if (x->score != y->score)
+		return x->score < y->score ? -1 : 1;
+	return x->resident > y->resident ? -1 : x->resident < y->resident;   /* the larger first */
+}
+
+static const char *unit_label(const struct evictor *e, const struct unit *u, char *buf, size_t len)
+{
+	if (u->file)
+		snprintf(buf, len, "%s", u->path);
+	else
+		snprintf(buf, len, "%s.%s of pid %d", e->obj->plan.policies[e->obj->plan.regions[u->region].policy].name,
+			 e->obj->plan.regions[u->region].name, u->pid);
+	return buf;
+}
+
+/* Drops up to BYTES of U's page cache from its cursor on; the bytes it
+ * expects to have freed. */
+static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
+{
+	if (!u->size || !u->resident)
+		return 0;
+	/* The window that holds about BYTES of cached pages. */
+	double density = (double)u->resident / (double)u->size;
+	uint64_t len = density > 0 ? (uint64_t)((double)bytes / density) : u->size;
+	len = (len + PAGE - 1) / PAGE * PAGE;
+	if (u->cursor >= u->size)
+		u->cursor = 0;
+	if (len > u->size - u->cursor)
+		len = u->size - u->cursor;
+	struct mmp_region_report *rep = &e->reports[u->region];
+	char name[PATH_MAX + 64];
+	if (e->dry_run) {
+		mmp_info("evict: dry run: would drop %" PRIu64 " bytes of %s from the page cache at offset %" PRIu64,
+			 (uint64_t)(len * density), unit_label(e, u, name, sizeof(name)), u->cursor);
+	} else {
+		int fd = open(u->path, O_RDONLY | O_CLOEXEC);
+		int err = fd < 0 ? errno : posix_fadvise(fd, (off_t)u->cursor, (off_t)len, POSIX_FADV_DONTNEED);
+		if (fd >= 0)
+			close(fd);
+		rep->ev_calls++;
+		if (err) {
+			rep->ev_errors++;
+			mmp_debug("evict: cannot drop %s: %s", u->path, strerror(err));
+			return 0;
+		}
+		mmp_debug("evict: dropped %" PRIu64 " bytes of %s at offset %" PRIu64 " (score %" PRId64 ")", len, u->path,
+			  u->cursor, u->score);
+	}
+	u->cursor += len;
+	uint64_t freed = (uint64_t)((double)len * density);
+	rep->ev_bytes += freed;
+	return freed ? freed : len ? PAGE : 0;
+}
+
+/* MADV_COLD or MADV_PAGEOUT on up to BYTES of U's mappings. */
+static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int advice)
+{
+	uint64_t mapped = 0;
+	for (size_t i = 0; i < u->npieces; i++)
+		mapped += u->pieces[i].end - u->pieces[i].start;
+	if (!mapped || !u->resident)
+		return 0;
+	double density = (double)u->resident / (double)mapped;
+	if (density > 1)
+		density = 1;
+	uint64_t want = density > 0 ? (uint64_t)((double)bytes / density) : mapped, done = 0;
+	struct mmp_region_report *rep = &e->reports[u->region];
+	char name[PATH_MAX + 64];
+	if (u->cursor >= mapped)
+		u->cursor = 0;
+	/* Walk the pieces from the cursor, a call a process. */
+	uint64_t pos = 0;
+	for (size_t i = 0; i < u->npieces && done < want; i++) {
+		struct piece *pc = &u->pieces[i];
+		uint64_t len = pc->end - pc->start;
+		if (pos + len <= u->cursor) {
+			pos += len;
+			continue;
+		}
+		uint64_t off = u->cursor > pos ? u->cursor - pos : 0, n = len - off;
+		if (n > want - done)
+			n = (want - done + PAGE - 1) / PAGE * PAGE;
+		if (n > len - off)
+			n = len - off;
+		struct iovec iov = { (void *)(uintptr_t)(pc->start + off), (size_t)n };
+		if (e->dry_run) {
+			mmp_info("evict: dry run: would mark %" PRIu64 " bytes of %s %s", n, unit_label(e, u, name, sizeof(name)),
+				 advice == MADV_COLD ? "cold" : "for pageout");
+		} else {
+			long r = syscall(SYS_process_madvise, pc->pidfd, &iov, 1, advice, 0);
+			rep->ev_calls++;
+			if (r < 0) {
+				rep->ev_errors++;
+				mmp_debug("evict: process_madvise(%s) on pid %d failed: %s",
+					  advice == MADV_COLD ? "COLD" : "PAGEOUT", pc->pid, strerror(errno));
+			}
+		}
+		done += n;
+		pos += len;
+		u->cursor = pos - len + off + n;
+	}
+	uint64_t freed = (uint64_t)((double)done * density);
+	rep->ev_bytes += freed;
+	return freed ? freed : done ? PAGE : 0;
+}
+
+/* Marks the highest scores 'protect top' keeps; returns the order. */
+static size_t *order_block(struct evictor *e, size_t b, size_t *n)
+{
+	size_t *idx = malloc((e->nunits + 1) * sizeof(*idx));
+	struct unit **all = malloc((e->nunits + 1) * sizeof(*all));
+	if (!idx || !all) {
+		free(idx);
+		free(all);
+		return NULL;
+	}
+	*n = 0;
+	uint64_t total = 0;
+	for (size_t i = 0; i < e->nunits; i++) {
+		all[i] = &e->units[i];
+		e->units[i].protected = false;
+		if (e->units[i].block == b) {
+			idx[(*n)++] = i;
+			total += e->units[i].resident;
+		}
+	}
+	sort_units = all;
+	qsort(idx, *n, sizeof(*idx), by_score);
+	const struct block *blk = &e->blocks[b];
+	uint64_t keep = blk->keep_pct ? total * (uint64_t)blk->keep_pct / 100 : (uint64_t)blk->keep, kept = 0;
+	for (size_t k = *n; keep && k-- > 0;) {
+		struct unit *u = &e->units[idx[k]];
+		if (kept + u->resident > keep)
+			break;
+		kept += u->resident;
+		u->protected = true;
+	}
+	free(all);
+	return idx;
+}
+
+static void act(struct evictor *e, size_t b, double dt)
+{
+	struct block *blk = &e->blocks[b];
+	blk->budget += (double)blk->limit * dt;
+	if (blk->budget > (double)blk->limit)
+		blk->budget = (double)blk->limit;   /* one second's worth saved up at most */
+	/* A usage trigger says how much is needed: no more is evicted, so the
+	 * next scores up are left alone while the lowest ones suffice. */
+	long long excess = trigger_excess(blk->trigger);
+	double need = excess >= 0 ? (double)excess + 1048576.0 : blk->budget;
+	size_t n;
+	size_t *idx = order_block(e, b, &n);
+	if (!idx)
+		return;
+	for (size_t k = 0; k < n && blk->budget >= (double)PAGE && need >= (double)PAGE; k++) {
+		struct unit *u = &e->units[idx[k]];
+		if (u->protected || !u->resident)
+			continue;
+		uint64_t want = (uint64_t)(blk->budget < need ? blk->budget : need), freed = 0;
+		if (blk->action == ACT_DROP)
+			freed = u->file ? drop_file(e, u, want) : 0;   /* anonymous parts cannot be dropped */
+		else
+			freed = advise(e, u, want, blk->action == ACT_COLD ? MADV_COLD : MADV_PAGEOUT);
+		blk->budget -= (double)freed;
+		need -= (double)freed;
+		if (freed > u->resident)
+			freed = u->resident;
+		u->resident -= freed;
+	}
+	free(idx);
+}
+
+/* cgroup v1 has no memory.low: what the block protected and the kernel
+ * reclaimed anyway is read back in once the trigger stops holding. */
+static void reread_protected(struct evictor *e, size_t b)
+{
+	for (size_t i = 0; i < e->nunits; i++) {
+		struct unit *u = &e->units[i];
+		if (u->block != b || !u->protected || !u->file || u->resident >= u->resident_at_start)
+			continue;
+		if (e->dry_run) {
+			mmp_info("evict: dry run: would read %s back in (protected)", u->path);
+			continue;
+		}
+		int fd = open(u->path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+			close(fd);
+			mmp_debug("evict: read %s back in: protected, and reclaimed while the trigger held", u->path);
+		}
+	}
+}
+
+static void publish_units(struct evictor *e)
+{
+	for (unsigned r = 0; r < e->obj->plan.nregions; r++)
+		e->reports[r].ev_units = e->reports[r].ev_protected = 0;
+	for (size_t i = 0; i < e->nunits; i++) {
+		e->reports[e->units[i].region].ev_units++;
+		e->reports[e->units[i].region].ev_protected += e->units[i].protected;
+	}
+}
+
+void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t n)
+{
+	if (!e)
+		return;
+	long long now = now_ns();
+	bool refresh = now - e->last_refresh >= REFRESH_NS;
+	if (refresh) {
+		e->last_refresh = now;
+		refresh_units(e, procs, n);
+	}
+	/* The memory cgroups of the governed processes, for 'usage' alone. */
+	char (*cgs)[512] = calloc(n + 1, sizeof(*cgs));
+	const char **cgp = calloc(n + 1, sizeof(*cgp));
+	for (size_t i = 0; cgs && cgp && i < n; i++)
+		if (proc_memcg_dir(procs[i].pid, cgs[i], sizeof(cgs[i])) == 0)
+			cgp[i] = cgs[i];
+	bool scored = false;
+	for (size_t b = 0; b < e->nblocks; b++) {
+		struct block *blk = &e->blocks[b];
+		double dt = blk->last_tick ? (double)(now - blk->last_tick) / 1e9 : 0;
+		blk->last_tick = now;
+		trigger_tick(blk->trigger, now, cgp ? cgp : NULL, cgp ? n : 0);
+		bool holds = trigger_holds(blk->trigger, now, NULL);
+		if (holds != blk->holding) {
+			if (!scored)
+				score_units(e, now), scored = true;
+			size_t dummy;
+			free(order_block(e, b, &dummy));
+			mmp_info("evict: policy '%s': %s %s", e->obj->plan.policies[blk->policy].name,
+				 trigger_text(blk->trigger), holds ? "holds: evicting the lowest scores first" : "no longer holds");
+			for (size_t i = 0; i < e->nunits; i++)
+				if (e->units[i].block == b && holds)
+					e->units[i].resident_at_start = e->units[i].resident;
+			if (!holds && (blk->keep || blk->keep_pct))
+				reread_protected(e, b);
+			blk->holding = holds;
+			blk->budget = 0;
+		}
+		if (!holds)
+			continue;
+		if (!scored || refresh)
+			score_units(e, now), scored = true;
+		act(e, b, dt);
+	}
+	if (refresh) {
+		if (!scored)
+			score_units(e, now);
+		for (size_t b = 0; b < e->nblocks; b++) {
+			size_t dummy;
+			free(order_block(e, b, &dummy));
+		}
+		publish_units(e);
+	}
+	free(cgs);
+	free(cgp);
+}
+
+void evict_free(struct evictor *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->nunits; i++)
+		free(e->units[i].pieces);
+	free(e->units);
+	for (size_t b = 0; b < e->nblocks; b++) {
+		trigger_free(e->blocks[b].trigger);
+		free(e->blocks[b].scores);
+	}
+	free(e->blocks);
+	free(e);
+}
