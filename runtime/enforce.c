@@ -1186,6 +1186,11 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	for (unsigned r = 0; r < nr; r++) {
 		const struct mmp_plan_region *reg = &obj->plan.regions[r];
 		const struct mmp_region_report *pr = &rt.reports[r];
+		if (pr->ev_units || pr->ev_calls)
+			mmp_info("%s.%s: %llu bytes evicted in %llu actions (%llu failed), %llu units scored",
+				 obj->plan.policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
+				 (unsigned long long)pr->ev_calls, (unsigned long long)pr->ev_errors,
+				 (unsigned long long)pr->ev_units);
 		if (reg->prefetch)
 			mmp_info("%s.%s: %llu predictions, %llu pages asked for in %llu calls, %llu used (%llu late), %llu "
 				 "major faults",

@@ -6,6 +6,7 @@ MMP=${MMP:-$top_builddir/mmp}
 MMPC=${MMPC:-$top_builddir/mmpc}
 WORKLOAD=${WORKLOAD:-$top_builddir/tests/workloads/hotcold}
 STRIDER=${STRIDER:-$top_builddir/tests/workloads/strider}
+GETSCAN=${GETSCAN:-$top_builddir/tests/workloads/getscan}
 pass=0 fail=0
 
 skip_unless_kernel() {

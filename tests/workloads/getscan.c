@@ -1,7 +1,7 @@
 /* getscan.c - point reads of a hot file, then a scan of a large one: the
  * "get-scan" shape of cache_ext, for the evict tests and benchmarks.
  *
- *   getscan HOT SCAN [HOT_PASSES [SCAN_PASSES [GETS_PER_MIB]]]
+ *   getscan HOT SCAN [HOT_PASSES [SCAN_PASSES [GETS_PER_MIB [WAIT_S]]]]
  *
  * Reads every 4K page of HOT in random order HOT_PASSES times (default 5),
  * then reads SCAN from start to end SCAN_PASSES times (default 1) with
@@ -10,6 +10,8 @@
  *   hot_resident=P% gets=N get_seconds=S scan_seconds=S
  * where hot_resident is the share of HOT in the page cache after the scan
  * (mincore) and get_seconds the time spent in the point reads during it.
+ * WAIT_S (default 0) is a pause after opening the files and before reading:
+ * time for a runtime that watches open files to find them.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -45,7 +47,7 @@ static double resident(int fd, size_t size)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: getscan HOT SCAN [HOT_PASSES [SCAN_PASSES [GETS_PER_MIB]]]\n");
+		fprintf(stderr, "usage: getscan HOT SCAN [HOT_PASSES [SCAN_PASSES [GETS_PER_MIB [WAIT_S]]]]\n");
 		return 2;
 	}
 	int hot = open(argv[1], O_RDONLY), scan = open(argv[2], O_RDONLY);
@@ -56,6 +58,8 @@ int main(int argc, char **argv)
 	}
 	int hot_passes = argc > 3 ? atoi(argv[3]) : 5, scan_passes = argc > 4 ? atoi(argv[4]) : 1;
 	int gets_per_mib = argc > 5 ? atoi(argv[5]) : 0;
+	if (argc > 6)
+		usleep((useconds_t)(atof(argv[6]) * 1e6));
 	size_t hot_pages = (size_t)hs.st_size / 4096;
 	char page[4096];
 	static char buf[1 << 20];
