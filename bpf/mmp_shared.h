@@ -21,6 +21,7 @@
 enum mmp_rule_bit {
 	MMP_RULE_PAGESIZE = 1u << 0,
 	MMP_RULE_PREFETCH = 1u << 1,
+	MMP_RULE_EVICT = 1u << 2,  /* scored by an evict block (reports only) */
 };
 
 struct mmp_range {

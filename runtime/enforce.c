@@ -844,12 +844,27 @@ static void account(struct runtime *rt, struct governed *g)
 	free(res);
 }
 
+/* Is region R scored by an evict block? */
+static bool evict_scored(const struct mmp_object *obj, unsigned r)
+{
+	const struct mmp_plan_region *reg = &obj->plan.regions[r];
+	for (const struct mmp_node *it = obj->plan.policies[reg->policy].node->u.stmt.body; it; it = it->next) {
+		if (it->kind != N_EVICT)
+			continue;
+		for (const struct mmp_node *sc = it->u.stmt.body; sc; sc = sc->next)
+			if (sc->kind == N_SCORE && plan_region_of(&obj->plan, sc->u.stmt.name->u.name.decl) == reg)
+				return true;
+	}
+	return false;
+}
+
 static void publish(struct runtime *rt)
 {
 	for (unsigned r = 0; r < rt->obj->plan.nregions; r++) {
 		rt->reports[r].page_size = (__u64)rt->choice[r].size;
 		rt->reports[r].rules = (rt->obj->plan.regions[r].pagesize ? MMP_RULE_PAGESIZE : 0) |
-				       (rt->obj->plan.regions[r].prefetch ? MMP_RULE_PREFETCH : 0);
+				       (rt->obj->plan.regions[r].prefetch ? MMP_RULE_PREFETCH : 0) |
+				       (evict_scored(rt->obj, r) ? MMP_RULE_EVICT : 0);
 		bpf_map_update_elem(rt->reports_fd, &r, &rt->reports[r], BPF_ANY);
 	}
 }

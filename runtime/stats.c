@@ -133,6 +133,37 @@ static void show_prefetch(int names_fd, int rep_fd, __u32 nregions, bool json)
 		printf("]");
 }
 
+static void show_evict(int names_fd, int rep_fd, __u32 nregions, bool json)
+{
+	bool any = false;
+	for (__u32 r = 0; r < nregions; r++) {
+		struct mmp_region_name rn;
+		struct mmp_region_report rep;
+		if (bpf_map_lookup_elem(names_fd, &r, &rn) < 0 || bpf_map_lookup_elem(rep_fd, &r, &rep) < 0 ||
+		    !(rep.rules & MMP_RULE_EVICT))
+			continue;
+		if (json) {
+			printf("%s{\"policy\":\"%s\",\"region\":\"%s\",\"units\":%llu,\"protected\":%llu,"
+			       "\"evicted_bytes\":%llu,\"actions\":%llu,\"failed\":%llu}",
+			       any ? "," : ",\"evict\":[", rn.policy, rn.region, (unsigned long long)rep.ev_units,
+			       (unsigned long long)rep.ev_protected, (unsigned long long)rep.ev_bytes,
+			       (unsigned long long)rep.ev_calls, (unsigned long long)rep.ev_errors);
+		} else {
+			if (!any)
+				printf("\n%-16s %-16s %6s %9s %10s %8s %7s\n", "policy", "evict", "units", "protected",
+				       "evicted", "actions", "failed");
+			char bytes[16];
+			size_text(bytes, sizeof(bytes), rep.ev_bytes);
+			printf("%-16s %-16s %6llu %9llu %10s %8llu %7llu\n", rn.policy, rn.region,
+			       (unsigned long long)rep.ev_units, (unsigned long long)rep.ev_protected, bytes,
+			       (unsigned long long)rep.ev_calls, (unsigned long long)rep.ev_errors);
+		}
+		any = true;
+	}
+	if (json && any)
+		printf("]");
+}
+
 static const char *class_name(__u32 c)
 {
 	static const char *const names[] = { "protect", "avoid", "normal", "prefer" };
@@ -286,6 +317,7 @@ static int show_one(const char *name, bool json, bool first)
 	if (json)
 		printf("]");
 	show_prefetch(names_fd, rep_fd, meta.nregions, json);
+	show_evict(names_fd, rep_fd, meta.nregions, json);
 	show_oom(dir, json);
 	if (json)
 		printf("}");
