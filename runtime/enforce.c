@@ -497,6 +497,7 @@ static int resolve(struct runtime *rt, struct governed *g)
 	if (bpf_map_update_elem(rt->procs_fd, &key, rt->procbuf, BPF_ANY) < 0)
 		return -errno;
 	new_epoch(rt);
+	bool changed = n != g->nranges || !g->ranges;
 	struct mmp_range *copy = realloc(g->ranges, (n ? n : 1) * sizeof(*copy));
 	if (!copy)
 		return -ENOMEM;
@@ -510,7 +511,8 @@ static int resolve(struct runtime *rt, struct governed *g)
 		rt->stats[slot_of(rt, g, r)].size = 0;
 	for (size_t i = 0; i < n; i++)
 		rt->stats[copy[i].slot].size += copy[i].end - copy[i].start;
-	mmp_debug("pid %d: %zu ranges in policy '%s'", g->pid, n, rt->obj->plan.policies[g->policy].name);
+	if (changed)
+		mmp_debug("pid %d: %zu ranges in policy '%s'", g->pid, n, rt->obj->plan.policies[g->policy].name);
 	return 0;
 }
 

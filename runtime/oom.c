@@ -657,7 +657,7 @@ void oom_on_victim(struct oom *o, pid_t pid)
 				comm[strcspn(comm, "\n")] = '\0';
 			fclose(f);
 		}
-		mmp_info("oom: the kernel's OOM killer chose pid %d (%s), which no oom rule governs", pid, comm);
+		mmp_debug("oom: the kernel's OOM killer chose pid %d (%s), which no oom rule governs", pid, comm);
 		return;
 	}
 	struct oom_policy *p = &o->pol[t->policy];

@@ -302,7 +302,6 @@ bool trigger_on_fd(struct trigger *t, int fd, long long now)
 		 * now on; the share over the window is over the threshold now. */
 		if (!c->active) {
 			c->active = true;
-			c->nhist = 0;
 			c->since = now;
 			c->quiet_since = 0;
 			mmp_debug("%s: %s pressure%s%s rose over %u%%", t->what, c->full ? "full" : "some",
@@ -316,8 +315,27 @@ bool trigger_on_fd(struct trigger *t, int fd, long long now)
 
 static void tick_pressure(struct trigger *t, struct cmp *c, long long now)
 {
-	if (!c->active)
+	if (!c->active) {
+		/* A look once a second as well: a PSI trigger on a cgroup was
+		 * seen here to stay silent through seconds of heavy pressure. */
+		if (c->nhist && now - c->hist[c->nhist - 1].t < SAMPLE_NS)
+			return;
+		add_sample(c, now);
+		if (c->nhist < 2)
+			return;
+		const struct sample *a = &c->hist[c->nhist - 2], *b = &c->hist[c->nhist - 1];
+		long long span_us = (b->t - a->t) / 1000;
+		long share = span_us > 0 ? (long)((b->total - a->total) * 10000ULL / (unsigned long long)span_us) : 0;
+		bool over = c->ge ? share >= (long)c->pct * 100 : share > (long)c->pct * 100;
+		if (span_us > 2 * SAMPLE_NS / 1000 || !over)
+			return;
+		c->active = true;
+		c->since = a->t;   /* over for the whole second sampled */
+		c->quiet_since = 0;
+		mmp_debug("%s: %s pressure%s%s over %u%% (sampled)", t->what, c->full ? "full" : "some",
+			  c->dir ? " of " : "", c->dir ? c->dir : "", c->pct);
 		return;
+	}
 	add_sample(c, now);
 	long share = share_now(c, now);
 	if (share < 0)
@@ -336,7 +354,7 @@ static void tick_pressure(struct trigger *t, struct cmp *c, long long now)
 	if (!c->quiet_since)
 		c->quiet_since = now;
 	else if (now - c->quiet_since > 2 * SAMPLE_NS)
-		c->active = false;   /* back to waiting for the PSI trigger */
+		c->active = false;   /* back to waiting for the PSI trigger (and a look a second) */
 }
 
 /* --- usage ------------------------------------------------------------- */

@@ -3,7 +3,9 @@
  * A trigger is comparisons of memory pressure (PSI) or memory-cgroup usage
  * against a percentage, each optionally held 'for' a duration, combined
  * with and/or. Pressure is watched with PSI triggers (an fd that polls
- * with EPOLLPRI), so an idle system costs nothing; once one fires, the
+ * with EPOLLPRI) and a read of the pressure file once a second (a
+ * cgroup's PSI trigger was seen to stay silent under heavy pressure on
+ * this kernel), so an idle system costs next to nothing; once one fires, the
  * pressure file is sampled each tick until the pressure is gone, so that a
  * short spike does not count as sustained pressure. Usage is sampled each
  * tick.
