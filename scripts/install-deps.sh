@@ -3,7 +3,7 @@
 # Debian 12 (as root). Installs only what is missing, so it is quick to rerun.
 set -eu
 PACKAGES="gcc make autoconf automake pkg-config flex bison clang llvm libclang-rt-dev
-          libbpf-dev libelf-dev zlib1g-dev check time bpftool"
+          libbpf-dev libelf-dev zlib1g-dev check time bpftool bpftrace earlyoom"
 
 missing=""
 for p in $PACKAGES; do
@@ -19,3 +19,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# earlyoom is installed for the OOM benchmark, which starts its own; a
+# daemon killing processes machine-wide would upset the tests.
+if command -v systemctl >/dev/null && [ "$(cat /proc/1/comm)" = systemd ]; then
+	systemctl disable --now earlyoom >/dev/null 2>&1 || true
+fi
