@@ -330,7 +330,8 @@ static void tick_pressure(struct trigger *t, struct cmp *c, long long now)
 		if (span_us > 2 * SAMPLE_NS / 1000 || !over)
 			return;
 		c->active = true;
-		c->since = a->t;   /* over for the whole second sampled */
+		c->since = b->t;   /* the share over the second was over: count from now, not
+				    * from the second's start, or a spike would pass for more */
 		c->quiet_since = 0;
 		mmp_debug("%s: %s pressure%s%s over %u%% (sampled)", t->what, c->full ? "full" : "some",
 			  c->dir ? " of " : "", c->dir ? c->dir : "", c->pct);

@@ -7,6 +7,7 @@ MMPC=${MMPC:-$top_builddir/mmpc}
 WORKLOAD=${WORKLOAD:-$top_builddir/tests/workloads/hotcold}
 STRIDER=${STRIDER:-$top_builddir/tests/workloads/strider}
 GETSCAN=${GETSCAN:-$top_builddir/tests/workloads/getscan}
+HOG=${HOG:-$top_builddir/tests/workloads/hog}
 pass=0 fail=0
 
 skip_unless_kernel() {

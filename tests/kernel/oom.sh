@@ -1,0 +1,415 @@
+#!/bin/sh
+# oom.sh - 'oom' rules on real processes in a memory cgroup with a limit:
+# the kernel's OOM killer takes the process the policy names (prefer,
+# score, protect), a pre-OOM kill fires on sustained pressure and not on a
+# spike, a group kill takes the whole cgroup, and every oom_score_adj the
+# runtime changed is back when it exits.
+#
+# Victims are told by exit status (137: SIGKILL) and counted by the memory
+# cgroup's oom_kill counter. The hogs are copies of one binary named
+# hog_a, hog_b... so that each has its own comm.
+. "${srcdir:-.}/tests/kernel/lib.sh"
+skip_unless_kernel
+HOG=${HOG:-$top_builddir/tests/workloads/hog}
+TAG=mmp-oomtest-$$
+
+# --- the cgroup hierarchies -------------------------------------------------
+# MEM: where memory cgroups are made (v1 memory hierarchy, or cgroup2 with
+# the memory controller). UNI: the cgroup2 hierarchy, for memory.pressure
+# and cgroup.kill (the same as MEM on a pure cgroup2 host), or empty.
+MEM= MEMV= UNI= ENABLED_MEMORY=
+v1=$(awk '$3 == "cgroup" && ("," $4 ",") ~ /,memory,/ { print $2; exit }' /proc/self/mounts)
+UNI=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+if [ -n "$v1" ] && [ -w "$v1/cgroup.procs" ]; then
+	MEM=$v1 MEMV=1
+elif [ -n "$UNI" ] && grep -qw memory "$UNI/cgroup.controllers" 2>/dev/null; then
+	MEM=$UNI MEMV=2
+	if ! grep -qw memory "$UNI/cgroup.subtree_control"; then
+		echo +memory >"$UNI/cgroup.subtree_control" || { echo "SKIP: cannot enable the memory controller in $UNI"; exit 77; }
+		ENABLED_MEMORY=1
+	fi
+else
+	echo "SKIP: no memory cgroup (neither a v1 memory hierarchy nor cgroup2 with the memory controller)"
+	exit 77
+fi
+[ -n "$UNI" ] && [ ! -e "$UNI/cgroup.procs" ] && UNI=
+[ -x "$HOG" ] || { echo "FAIL: no workload $HOG"; exit 99; }
+# The hogs start with oom_score_adj 0 to 100: a value under the one this
+# shell inherited may need CAP_SYS_RESOURCE.
+sh -c 'echo 0 >/proc/self/oom_score_adj' 2>/dev/null ||
+	{ echo "SKIP: cannot set oom_score_adj 0 (this test inherited $(cat /proc/self/oom_score_adj))"; exit 77; }
+
+CGS=""   # the names of the cgroups made, removed at the end
+MMPS=""  # runtimes still up
+oom_cleanup() {
+	for m in $MMPS; do kill -INT "$m" 2>/dev/null; done
+	for m in $MMPS; do
+		for _ in $(seq 50); do kill -0 "$m" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$m" 2>/dev/null
+	done
+	for name in $CGS; do
+		for d in "$MEM/$name" ${UNI:+"$UNI/$name"}; do
+			[ -f "$d/cgroup.procs" ] || continue
+			# Only this test's hogs are in its cgroups.
+			for p in $(cat "$d/cgroup.procs"); do kill -9 "$p" 2>/dev/null; done
+		done
+	done
+	cleanup   # lib.sh: the remaining PIDS, then $TMP
+	for name in $CGS; do
+		for d in "$MEM/$name" ${UNI:+"$UNI/$name"}; do
+			for _ in $(seq 50); do [ -d "$d" ] || break; rmdir "$d" 2>/dev/null || sleep 0.1; done
+		done
+	done
+	[ -n "$ENABLED_MEMORY" ] && echo -memory >"$UNI/cgroup.subtree_control"
+}
+trap oom_cleanup EXIT
+trap 'exit 1' INT TERM
+
+# mkcg NAME [LIMIT]: a memory cgroup with a limit and no swap, and the
+# cgroup2 group of the same name when cgroup2 is a separate hierarchy.
+# Without a limit, a parent for others (NAME/CHILD), made after it.
+mkcg() {
+	mkdir "$MEM/$1" || return 1
+	CGS="$1 $CGS"   # children first in the clean-up
+	if [ -z "${2:-}" ]; then
+		[ "$MEMV" = 1 ] || echo +memory >"$MEM/$1/cgroup.subtree_control"
+	elif [ "$MEMV" = 1 ]; then
+		echo "$2" >"$MEM/$1/memory.limit_in_bytes" && echo 0 >"$MEM/$1/memory.swappiness" &&
+			echo 0 >"$MEM/$1/memory.oom_control"
+	else
+		echo "$2" >"$MEM/$1/memory.max" && { [ ! -e "$MEM/$1/memory.swap.max" ] || echo 0 >"$MEM/$1/memory.swap.max"; }
+	fi || return 1
+	if [ -n "$UNI" ] && [ "$UNI" != "$MEM" ]; then mkdir "$UNI/$1" || return 1; fi
+}
+
+rmcg() {
+	for d in "$MEM/$1" ${UNI:+"$UNI/$1"}; do
+		for _ in $(seq 50); do [ -d "$d" ] || break; rmdir "$d" 2>/dev/null || sleep 0.1; done
+	done
+}
+
+# The kernel's OOM kills in a memory cgroup so far.
+oom_kills() {
+	if [ "$MEMV" = 1 ]; then sed -n 's/^oom_kill //p' "$MEM/$1/memory.oom_control"
+	else sed -n 's/^oom_kill //p' "$MEM/$1/memory.events"; fi
+}
+
+# Stall time (us) some task had on memory in the cgroup2 group NAME.
+stall_us() { sed -n 's/^some .*total=//p' "$UNI/$1/memory.pressure"; }
+
+# hog CGROUP ADJ NAME ARGS...: starts $TMP/NAME (a copy of the hog) in the
+# cgroup, with oom_score_adj ADJ, both set before exec; pid in $HPID.
+hog() {
+	cg=$1 adj=$2 name=$3
+	shift 3
+	[ -x "$TMP/$name" ] || cp "$HOG" "$TMP/$name"
+	dirs="$MEM/$cg"
+	[ -n "$UNI" ] && [ "$UNI" != "$MEM" ] && dirs="$dirs $UNI/$cg"
+	: >"$TMP/$name.out"
+	DIRS=$dirs ADJ=$adj sh -c 'for d in $DIRS; do echo $$ >"$d/cgroup.procs" || exit 98; done
+		echo "$ADJ" >/proc/self/oom_score_adj || exit 98
+		exec "$0" "$@"' "$TMP/$name" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	HPID=$!
+	PIDS="$PIDS $HPID"
+	eval "pid_$name=$HPID"
+}
+pid_of() { eval "echo \$pid_$1"; }
+# one_but LIST NAME: LIST is one name, not NAME.
+one_but() { case $1 in *" "* | "" | "$2") return 1 ;; esac; }
+# between N LO HI: LO <= N < HI.
+between() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
+
+# wait_line NAME WORD SECONDS: the hog NAME printed a line starting with WORD.
+wait_line() {
+	i=0
+	while [ $i -lt $(($3 * 20)) ]; do
+		grep -q "^$2 pid=" "$TMP/$1.out" && return 0
+		alive "$(pid_of "$1")" || return 1
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# Running, not a zombie: the test reaps its children only at the end of a trial.
+alive() { _state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1); [ -n "$_state" ] && [ "$_state" != Z ]; }
+adj_of() { cat "/proc/$(pid_of "$1")/oom_score_adj" 2>/dev/null; }
+
+# reap NAME...: ends the hogs still running (SIGTERM: status 143) and sets
+# DEAD to those that died of SIGKILL, and ERRS to those that failed.
+reap() {
+	DEAD="" ERRS=""
+	for n in "$@"; do
+		p=$(pid_of "$n")
+		alive "$p" && kill -TERM "$p"
+		wait "$p" 2>/dev/null
+		rc=$?
+		case $rc in
+		137) DEAD="${DEAD:+$DEAD }$n" ;;
+		143) ;;
+		*) ERRS="$ERRS $n:status=$rc($(cat "$TMP/$n.err"))" ;;
+		esac
+	done
+}
+
+# start_mmp NAME POLICY-FILE: attach, wait until the policy is attached.
+start_mmp() {
+	: >"$TMP/$1.log"   # before the first grep, which may come before the shell made it
+	"$MMP" attach --name "$1" "$2" 2>"$TMP/$1.log" &
+	MMPPID=$!
+	MMPS="$MMPS $MMPPID"
+	for _ in $(seq 600); do
+		grep -q "attached" "$TMP/$1.log" && return 0
+		kill -0 $MMPPID 2>/dev/null || break
+		sleep 0.05
+	done
+	bad "$1: mmp attach did not start: $(cat "$TMP/$1.log")"
+	kill -9 $MMPPID 2>/dev/null
+	return 1
+}
+
+# stop_mmp NAME: SIGINT, and it exits with 0.
+stop_mmp() {
+	kill -INT $MMPPID
+	wait $MMPPID
+	rc=$?
+	MMPS=$(echo "$MMPS" | sed "s/ $MMPPID\$//; s/ $MMPPID / /")
+	check "$1: the runtime exits with 0 on SIGINT (got $rc): $(tail -n 3 "$TMP/$1.log")" [ "$rc" -eq 0 ]
+}
+
+# Waits until the runtime has set the oom_score_adj of the hogs NAME... and
+# leaves them alone (two equal readings 0.2 s apart), at most 4 s.
+settle() {
+	prev="" i=0
+	while [ $i -lt 20 ]; do
+		cur=""
+		for n in "$@"; do cur="$cur $(adj_of "$n")"; done
+		[ "$cur" = "$prev" ] && [ "$cur" != "$ORIG" ] && return 0
+		prev=$cur
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+
+# No program or pin of the runtime NAME is left. lib.sh's check sees every
+# mmp program: while runtimes other than this test's run (a benchmark, by
+# hand), only NAME's pins can be checked.
+nothing_left() {
+	if pgrep -x mmp >/dev/null 2>&1; then
+		[ ! -e "/sys/fs/bpf/mmp/$1" ] || { echo "left: $(ls /sys/fs/bpf/mmp/$1)"; return 1; }
+	else
+		no_programs_left "$1"
+	fi
+}
+
+# --- 1. OOM: the kernel's choice, and the policy's -------------------------
+# A 300M cgroup holds hog_a 50M, hog_b 80M, hog_c 140M; 'grow' (no policy
+# matches it) then grows to 60M: one OOM kill frees enough. By itself the
+# kernel kills the largest, hog_c. ORIG: their oom_score_adj before mmp.
+ORIG=" 100 50 0"
+TRIALS=3
+RESTORED=0
+
+# oom_trial KIND TRIAL EXPECT [keep]: EXPECT is the hog that must die, or
+# "!hog_c" for any one but hog_c. With "keep", the survivors are left for
+# the restore check (stop_mmp, then check_restore).
+oom_trial() {
+	kind=$1 trial=$2 expect=$3 cg=$TAG-$1-$2
+	mkcg "$cg" 300M || { bad "$kind $trial: cannot make cgroup $cg"; return; }
+	hog "$cg" 100 hog_a 50
+	hog "$cg" 50 hog_b 80
+	hog "$cg" 0 hog_c 140
+	for n in hog_a hog_b hog_c; do
+		wait_line $n ready 10 || { bad "$kind $trial: $n did not start: $(cat "$TMP/$n.err")"; reap hog_a hog_b hog_c; rmcg "$cg"; return; }
+	done
+	[ "$kind" = baseline ] || settle hog_a hog_b hog_c
+	during="a=$(adj_of hog_a) b=$(adj_of hog_b) c=$(adj_of hog_c)"
+	before=$(oom_kills "$cg")
+	hog "$cg" 0 grow 0 --grow 100 --max 60
+	wait_line grow done 10
+	sleep 0.3   # a second kill, if any, would be now
+	kills=$(($(oom_kills "$cg") - before))
+	if [ "${4:-}" = keep ]; then
+		SURVIVORS="" gone=""
+		for n in hog_a hog_b hog_c; do
+			if alive "$(pid_of $n)"; then SURVIVORS="$SURVIVORS $n"; else gone="$gone $n"; fi
+		done
+		reap $gone grow
+		KEEP_CG=$cg
+	else
+		reap hog_a hog_b hog_c grow
+		rmcg "$cg"
+	fi
+	what="oom_score_adj before the OOM: $during; died of SIGKILL: ${DEAD:-none}; kernel OOM kills: $kills"
+	check "$kind $trial: the hogs ran and ended cleanly ($ERRS)" [ -z "$ERRS" ]
+	check "$kind $trial: the kernel killed exactly one process ($what)" [ "$kills" -eq 1 ]
+	case $expect in
+	!*) check "$kind $trial: exactly one process died and not ${expect#!} ($what)" one_but "$DEAD" "${expect#!}" ;;
+	*) check "$kind $trial: $expect died, and only it ($what)" [ "$DEAD" = "$expect" ] ;;
+	esac
+}
+
+# After stop_mmp: the survivors of the kept trial have their original
+# oom_score_adj back; then they are ended.
+check_restore() {
+	kind=$1
+	for n in $SURVIVORS; do
+		case $n in hog_a) o=100 ;; hog_b) o=50 ;; hog_c) o=0 ;; esac
+		now=$(adj_of $n)
+		check "$kind: $n's oom_score_adj is back to $o after the runtime exits (got $now)" [ "$now" = "$o" ]
+		grep -q "pid $(pid_of $n) ($n): oom_score_adj" "$TMP/oomtest-$kind.log" && RESTORED=$((RESTORED + 1))
+	done
+	reap $SURVIVORS
+	rmcg "$KEEP_CG"
+}
+
+# Baseline: without mmp the kernel kills hog_c, which no policy below
+# chooses: the test can tell.
+for t in 1 2; do oom_trial baseline $t hog_c; done
+
+policy_run() {
+	kind=$1 expect=$2
+	printf 'policy oom_%s { match comm "hog_*"; oom { %s } }\n' "$kind" "$3" >"$TMP/$kind.mmp"
+	start_mmp "oomtest-$kind" "$TMP/$kind.mmp" || return
+	t=1
+	while [ $t -lt $TRIALS ]; do oom_trial "$kind" $t "$expect"; t=$((t + 1)); done
+	oom_trial "$kind" $t "$expect" keep
+	stop_mmp "oomtest-$kind"
+	check_restore "$kind"
+	check "$kind: nothing left after the runtime" nothing_left "oomtest-$kind"
+}
+
+# prefer: the smallest is chosen.
+policy_run prefer hog_a 'prefer comm "hog_a";'
+# score: the smallest first.
+policy_run score hog_a 'score = 0 - rss;'
+# protect: the largest, which the kernel would take, is never taken.
+policy_run protect '!hog_c' 'protect comm "hog_c";'
+check "the runtime changed the oom_score_adj of some survivor, so that the restore checks mean something ($RESTORED)" \
+	[ "$RESTORED" -gt 0 ]
+
+# --- 2. Pre-OOM kills on pressure ---------------------------------------
+if [ -z "$UNI" ] || [ ! -r /proc/pressure/memory ] || [ ! -r "$UNI/cgroup.procs" ]; then
+	echo "pre-OOM kills not tested: no cgroup2 hierarchy or no PSI on this machine"
+	finish
+	exit
+fi
+
+# The thrashing hog reads a 165M file over and over (hog --thrash) in a
+# cgroup with about 140M of room: its page cache thrashes, which is
+# sustained pressure without an OOM. Each cgroup's limit is 150M and what
+# the other hogs in it hold.
+dd if=/dev/zero of="$TMP/thrash.dat" bs=1M count=165 conv=fsync status=none
+check_psi_group() { [ -r "$UNI/$1/memory.pressure" ] && [ -n "$(stall_us "$1")" ]; }
+
+# sample CGROUP NAME WORD SECONDS: samples the cgroup's memory pressure
+# every 0.1 s from the start of the hog NAME until it has printed a line
+# starting with WORD (or died) or SECONDS pass. FIRST: ms from the start
+# to the first 0.1 s with over 10% of stall; ABOVE: ms spent over 10%;
+# END: ms from the start to the end; STALL: ms of stall in all.
+sample() {
+	t0=$(date +%s%N) s0=$(stall_us "$1") tp=$t0 sp=$s0 FIRST="" ABOVE=0
+	while :; do
+		sleep 0.1
+		t=$(date +%s%N) st=$(stall_us "$1")
+		if [ $(((st - sp) * 1000 * 10)) -gt $((t - tp)) ]; then   # over 10%
+			[ -n "$FIRST" ] || FIRST=$(((tp - t0) / 1000000))
+			ABOVE=$((ABOVE + (t - tp) / 1000000))
+		fi
+		tp=$t sp=$st
+		grep -q "^$3 pid=" "$TMP/$2.out" && break
+		alive "$(pid_of "$2")" || break
+		[ $((t - t0)) -lt $(($4 * 1000000000)) ] || break
+	done
+	END=$(((t - t0) / 1000000)) STALL=$(((st - s0) / 1000))
+}
+
+spike_ok() { [ "$STALL" -ge 150 ] && [ "$ABOVE" -le 1000 ]; }
+sustained_ok() { [ -n "$FIRST" ] && between "$after" 1800 20000 && ! alive "$1"; }
+
+# The pressure is that of a cgroup of this test's (with 'of cgroup'), not
+# the system's, which other work on the machine could raise. The spike and
+# the sustained pressure are each in a new cgroup below it: a cgroup's
+# page cache keeps the state of an earlier thrashing.
+P=$TAG-pre P1=$TAG-pre/spike P2=$TAG-pre/sustained
+printf 'policy pre { match comm "hog_*"; oom { prefer comm "hog_t*"; kill task when pressure some of cgroup "%s" > 10%% for 2s; } }\n' \
+	"$UNI/$P" >"$TMP/pre.mmp"
+mkcg "$P" && mkcg "$P1" 170M && mkcg "$P2" 150M || bad "pre: cannot make the cgroups"
+if ! check_psi_group "$P1"; then
+	echo "pre-OOM kills not tested: $UNI/$P1 has no memory.pressure"
+	finish
+	exit
+fi
+if start_mmp oomtest-pre "$TMP/pre.mmp"; then
+	hog "$P1" 100 hog_s 20
+	wait_line hog_s ready 10 || bad "pre: hog_s did not start: $(cat "$TMP/hog_s.err")"
+
+	# A spike: under a second of thrashing, then none. No kill.
+	hog "$P1" 0 hog_t1 10 --thrash "$TMP/thrash.dat" --seconds 0.2
+	sample "$P1" hog_t1 done 20
+	what="over 10% for $ABOVE ms, stall $STALL ms"
+	grep -q "^done" "$TMP/hog_t1.out" || ! alive "$pid_hog_t1" || bad "pre: the spike hog did not run ($what): $(cat "$TMP/hog_t1.err")"
+	echo "pre: spike: $what"
+	sleep 4
+	check "pre: the spike made pressure, and under a second of it ($what)" spike_ok
+	check "pre: a spike kills nobody: hog_t1 alive ($what)" alive "$pid_hog_t1"
+	check "pre: a spike kills nobody: hog_s alive" alive "$pid_hog_s"
+	reap hog_t1
+	check "pre: the spike hog ended cleanly (${DEAD:-no SIGKILL}$ERRS)" [ -z "$DEAD$ERRS" ]
+
+	# Sustained pressure: hog_t2 thrashes until it is killed, 2 s after
+	# its pressure began.
+	hog "$P2" 0 hog_t2 10 --thrash "$TMP/thrash.dat"
+	sample "$P2" hog_t2 never 30
+	what="pressure over 10% from ${FIRST:-never} ms, for $ABOVE ms in all; stall $STALL ms; the hog ran for $END ms"
+	echo "pre: sustained: $what"
+	if [ -n "$FIRST" ]; then after=$((END - FIRST)); else after=0; fi
+	check "pre: sustained pressure: hog_t2 is killed 2 s or more after its pressure began, within 20 s ($what)" \
+		sustained_ok "$pid_hog_t2"
+	check "pre: hog_s, not chosen, survives" alive "$pid_hog_s"
+	reap hog_t2
+	check "pre: hog_t2 died of SIGKILL (${DEAD:-none}$ERRS)" [ "$DEAD" = hog_t2 ]
+	check "pre: the kill is not the kernel's OOM killer ($(oom_kills "$P2"))" [ "$(oom_kills "$P2")" -eq 0 ]
+	grep -q "killed pid $pid_hog_t2 (hog_t2)" "$TMP/oomtest-pre.log" || bad "pre: the kill is logged: $(grep oom: "$TMP/oomtest-pre.log")"
+	stop_mmp oomtest-pre
+	check "pre: hog_s's oom_score_adj is back to 100 (got $(adj_of hog_s))" [ "$(adj_of hog_s)" = 100 ]
+	reap hog_s
+	check "nothing left after the pre-OOM runtime" nothing_left oomtest-pre
+fi
+rmcg "$P1"
+rmcg "$P2"
+rmcg "$P"
+
+# --- 3. A group kill takes the whole cgroup ---------------------------------
+# hog_g1 thrashes in cgroup G with hog_g2 and hog_g3; the policy chooses
+# hog_g2 (a sleeper), and the kill takes all three. hog_o, in another
+# cgroup, survives.
+G=$TAG-grp O=$TAG-other
+mkcg "$G" 190M && mkcg "$O" 100M || bad "grp: cannot make the cgroups"
+printf 'policy grp { match comm "hog_*"; oom { prefer comm "hog_g2"; kill group when pressure some of cgroup "%s" > 10%% for 2s; } }\n' \
+	"$UNI/$G" >"$TMP/grp.mmp"
+if start_mmp oomtest-grp "$TMP/grp.mmp"; then
+	hog "$O" 100 hog_o 20
+	hog "$G" 100 hog_g2 20
+	hog "$G" 0 hog_g3 20
+	for n in hog_o hog_g2 hog_g3; do wait_line $n ready 10 || bad "grp: $n did not start: $(cat "$TMP/$n.err")"; done
+	hog "$G" 0 hog_g1 10 --thrash "$TMP/thrash.dat"
+	# (Killed before it said "ready" is for the checks below to judge.)
+	if ! wait_line hog_g1 ready 20 && alive "$pid_hog_g1"; then bad "grp: the thrashing hog did not thrash: $(cat "$TMP/hog_g1.err")"; fi
+	i=0
+	while { alive "$pid_hog_g1" || alive "$pid_hog_g2" || alive "$pid_hog_g3"; } && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
+	sleep 0.5
+	check "grp: hog_o, in another cgroup, survives" alive "$pid_hog_o"
+	left=$(cat "$UNI/$G/cgroup.procs")
+	check "grp: $UNI/$G is empty (left: $(echo $left))" [ -z "$left" ]
+	reap hog_g1 hog_g2 hog_g3
+	check "grp: the whole group died of SIGKILL (${DEAD:-none}$ERRS)" [ "$DEAD" = "hog_g1 hog_g2 hog_g3" ]
+	grep -q "killed .*cgroup .*$G" "$TMP/oomtest-grp.log" || bad "grp: the group kill is logged: $(grep oom: "$TMP/oomtest-grp.log")"
+	stop_mmp oomtest-grp
+	check "grp: hog_o's oom_score_adj is back to 100 (got $(adj_of hog_o))" [ "$(adj_of hog_o)" = 100 ]
+	reap hog_o
+	check "nothing left after the group runtime" nothing_left oomtest-grp
+fi
+rmcg "$G"
+rmcg "$O"
+finish
