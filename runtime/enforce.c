@@ -1185,8 +1185,10 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 				uint64_t exp;
 				if (read(tfd, &exp, sizeof(exp)) == sizeof(exp))
 					tick(&rt);
-			} else if (oom_on_fd(rt.oom, evs[i].data.fd) || evict_on_fd(rt.ev, evs[i].data.fd)) {
+			} else if (oom_on_fd(rt.oom, evs[i].data.fd)) {
 				continue;
+			} else if (evict_on_fd(rt.ev, evs[i].data.fd)) {
+				evict_step(&rt);   /* a threshold crossed: act now, not at the next tick */
 			} else {
 				ring_buffer__consume(rb);
 				prefetch_flush(rt.pf);   /* what the events asked for, merged */

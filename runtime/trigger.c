@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "cgroups.h"
@@ -34,6 +35,9 @@ struct usage_state {
 	long long since;             /* 0: not over */
 	long long excess;            /* bytes over the threshold at the last sample */
 	bool seen;                   /* sampled this tick */
+	int efd;                     /* v1: an eventfd the kernel signals when usage
+				      * crosses the threshold; -1: sampled each tick */
+	bool awake;                  /* sample: the eventfd fired, or usage is over */
 };
 
 struct cmp {
@@ -72,6 +76,7 @@ struct trigger {
 	char *what;
 	const char *scope[MAX_SCOPE + 1];
 	size_t nscope;
+	int epfd;                    /* where descriptors are watched; -1 before trigger_watch */
 };
 
 /* --- building ---------------------------------------------------------- */
@@ -195,6 +200,7 @@ struct trigger *trigger_new(const struct mmp_node *expr, const struct mmp_source
 		return NULL;
 	t->text = strndup(src->text + expr->loc.start, expr->loc.end - expr->loc.start);
 	t->what = strdup(what);
+	t->epfd = -1;
 	t->root = build(t, expr, 0, what);
 	if (!t->root || !t->text || !t->what) {
 		trigger_free(t);
@@ -211,8 +217,11 @@ void trigger_free(struct trigger *t)
 		struct cmp *c = t->cmps[i];
 		if (c->fd >= 0)
 			close(c->fd);
-		for (size_t k = 0; k < c->ncgs; k++)
+		for (size_t k = 0; k < c->ncgs; k++) {
 			free(c->cgs[k].dir);
+			if (c->cgs[k].efd >= 0)
+				close(c->cgs[k].efd);
+		}
 		free(c->cgs);
 		free(c->file);
 		free(c->dir);
@@ -228,6 +237,7 @@ void trigger_free(struct trigger *t)
 
 int trigger_watch(struct trigger *t, int epfd)
 {
+	t->epfd = epfd;
 	for (size_t i = 0; i < t->ncmps; i++) {
 		if (t->cmps[i]->fd < 0)
 			continue;
@@ -296,6 +306,15 @@ bool trigger_on_fd(struct trigger *t, int fd, long long now)
 {
 	for (size_t i = 0; i < t->ncmps; i++) {
 		struct cmp *c = t->cmps[i];
+		for (size_t k = 0; k < c->ncgs; k++) {
+			if (c->cgs[k].efd != fd)
+				continue;
+			uint64_t n;
+			if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+				return true;
+			c->cgs[k].awake = true;   /* crossed the threshold: look at the next tick */
+			return true;
+		}
 		if (c->fd != fd)
 			continue;
 		/* The PSI window's share went over: pressure began. Sample from
@@ -360,7 +379,38 @@ static void tick_pressure(struct trigger *t, struct cmp *c, long long now)
 
 /* --- usage ------------------------------------------------------------- */
 
-static struct usage_state *usage_of(struct cmp *c, const char *dir)
+/* cgroup v1 notifies a threshold of memory.usage_in_bytes through an
+ * eventfd (cgroup.event_control): usage under it then costs no reads.
+ * Elsewhere (cgroup2 has no such notice) usage is read each tick. */
+static void arm(struct trigger *t, const struct cmp *c, struct usage_state *u)
+{
+	char path[4200];
+	long long usage, limit;
+	snprintf(path, sizeof(path), "%s/cgroup.event_control", u->dir);
+	if (t->epfd < 0 || access(path, W_OK) != 0 || memcg_usage(u->dir, &usage, &limit) < 0 || limit <= 0)
+		return;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), ctl = open(path, O_WRONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/memory.usage_in_bytes", u->dir);
+	int ufd = open(path, O_RDONLY | O_CLOEXEC);
+	char spec[64];
+	int n = snprintf(spec, sizeof(spec), "%d %d %lld", efd, ufd, limit / 100 * (long long)c->pct);
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = efd };
+	bool ok = efd >= 0 && ctl >= 0 && ufd >= 0 && write(ctl, spec, (size_t)n) == n &&
+		  epoll_ctl(t->epfd, EPOLL_CTL_ADD, efd, &ev) == 0;
+	if (ctl >= 0)
+		close(ctl);
+	if (ufd >= 0)
+		close(ufd);   /* the kernel holds what it needs: the event lives as long as efd */
+	if (!ok) {
+		if (efd >= 0)
+			close(efd);
+		return;
+	}
+	u->efd = efd;
+	mmp_debug("%s: usage of %s watched at %u%% through cgroup.event_control", t->what, u->dir, c->pct);
+}
+
+static struct usage_state *usage_of(struct trigger *t, struct cmp *c, const char *dir)
 {
 	for (size_t i = 0; i < c->ncgs; i++)
 		if (strcmp(c->cgs[i].dir, dir) == 0)
@@ -369,16 +419,23 @@ static struct usage_state *usage_of(struct cmp *c, const char *dir)
 	if (!n)
 		return NULL;
 	c->cgs = n;
-	c->cgs[c->ncgs] = (struct usage_state){ .dir = strdup(dir) };
-	return c->cgs[c->ncgs].dir ? &c->cgs[c->ncgs++] : NULL;
+	struct usage_state *u = &c->cgs[c->ncgs];
+	*u = (struct usage_state){ .dir = strdup(dir), .efd = -1, .awake = true };
+	if (!u->dir)
+		return NULL;
+	c->ncgs++;
+	arm(t, c, u);
+	return u;
 }
 
-static void sample_usage(struct cmp *c, const char *dir, long long now)
+static void sample_usage(struct trigger *t, struct cmp *c, const char *dir, long long now)
 {
-	struct usage_state *u = usage_of(c, dir);
+	struct usage_state *u = usage_of(t, c, dir);
 	if (!u)
 		return;
 	u->seen = true;
+	if (u->efd >= 0 && !u->awake)
+		return;   /* under the threshold, and the kernel will say when not */
 	long long usage, limit;
 	if (memcg_usage(dir, &usage, &limit) < 0 || limit <= 0) {
 		u->since = 0;
@@ -391,18 +448,19 @@ static void sample_usage(struct cmp *c, const char *dir, long long now)
 		u->since = 0;
 	else if (!u->since)
 		u->since = now;
+	u->awake = over;
 }
 
-static void tick_usage(struct cmp *c, long long now, const char *const *cgroups, size_t n)
+static void tick_usage(struct trigger *t, struct cmp *c, long long now, const char *const *cgroups, size_t n)
 {
 	for (size_t i = 0; i < c->ncgs; i++)
 		c->cgs[i].seen = false;
 	if (c->dir) {
-		sample_usage(c, c->dir, now);
+		sample_usage(t, c, c->dir, now);
 	} else {
 		for (size_t i = 0; i < n; i++)
 			if (cgroups[i])
-				sample_usage(c, cgroups[i], now);
+				sample_usage(t, c, cgroups[i], now);
 	}
 	for (size_t i = 0; i < c->ncgs; i++)
 		if (!c->cgs[i].seen)
@@ -415,7 +473,7 @@ void trigger_tick(struct trigger *t, long long now, const char *const *cgroups, 
 		if (t->cmps[i]->kind == CMP_PRESSURE)
 			tick_pressure(t, t->cmps[i], now);
 		else
-			tick_usage(t->cmps[i], now, cgroups, ncgroups);
+			tick_usage(t, t->cmps[i], now, cgroups, ncgroups);
 	}
 }
 

@@ -7,8 +7,10 @@
  * cgroup's PSI trigger was seen to stay silent under heavy pressure on
  * this kernel), so an idle system costs next to nothing; once one fires, the
  * pressure file is sampled each tick until the pressure is gone, so that a
- * short spike does not count as sustained pressure. Usage is sampled each
- * tick.
+ * short spike does not count as sustained pressure. Usage is read each
+ * tick while it is over its threshold; under it, cgroup v1 signals the
+ * crossing through an eventfd (cgroup.event_control), and on cgroup2,
+ * which has no such notice, it is read each tick.
  */
 #ifndef MMP_TRIGGER_H
 #define MMP_TRIGGER_H
