@@ -27,7 +27,7 @@
 #include "trigger.h"
 #include "vmas.h"
 
-#define PAGE 4096ULL
+#define PAGE ((uint64_t)4096)
 #define REFRESH_NS 1000000000LL            /* units and scores once a second */
 #define DEFAULT_LIMIT (64LL << 20)         /* bytes a second without 'limit' */
 #define MAX_IOV 1024
@@ -519,43 +519,61 @@ static const char *unit_label(const struct evictor *e, const struct unit *u, cha
 	return buf;
 }
 
-/* Drops up to BYTES of U's page cache from its cursor on; the bytes it
- * expects to have freed. */
+/* The pages of U in the page cache now, as BPF counts them. */
+static int64_t cached_pages(const struct evictor *e, const struct unit *u)
+{
+	struct mmp_file_stats fs;
+	return bpf_map_lookup_elem(e->files_fd, &u->key, &fs) == 0 ? fs.resident : 0;
+}
+
+/* Drops up to BYTES of U's page cache from its cursor on, wrapping once at
+ * the end of the file, so that a file with pages left is not passed over
+ * for the next score up. Returns the bytes freed, as BPF counted them. */
 static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 {
 	if (!u->size || !u->resident)
 		return 0;
-	/* The window that holds about BYTES of cached pages. */
-	double density = (double)u->resident / (double)u->size;
-	uint64_t len = density > 0 ? (uint64_t)((double)bytes / density) : u->size;
-	len = (len + PAGE - 1) / PAGE * PAGE;
-	if (u->cursor >= u->size)
-		u->cursor = 0;
-	if (len > u->size - u->cursor)
-		len = u->size - u->cursor;
 	struct mmp_region_report *rep = &e->reports[u->region];
 	char name[PATH_MAX + 64];
-	if (e->dry_run) {
-		mmp_info("evict: dry run: would drop %" PRIu64 " bytes of %s from the page cache at offset %" PRIu64,
-			 (uint64_t)(len * density), unit_label(e, u, name, sizeof(name)), u->cursor);
-	} else {
-		int fd = open(u->path, O_RDONLY | O_CLOEXEC);
-		int err = fd < 0 ? errno : posix_fadvise(fd, (off_t)u->cursor, (off_t)len, POSIX_FADV_DONTNEED);
-		if (fd >= 0)
-			close(fd);
-		rep->ev_calls++;
-		if (err) {
-			rep->ev_errors++;
-			mmp_debug("evict: cannot drop %s: %s", u->path, strerror(err));
-			return 0;
+	uint64_t freed = 0;
+	for (int pass = 0; pass < 2 && freed < bytes; pass++) {
+		int64_t before = cached_pages(e, u);
+		if (before <= 0 && !e->dry_run)
+			break;
+		/* The window that holds about the bytes still wanted. */
+		double density = before > 0 ? (double)before * PAGE / (double)u->size : (double)u->resident / (double)u->size;
+		if (density > 1)
+			density = 1;
+		uint64_t len = density > 0 ? (uint64_t)((double)(bytes - freed) / density) : u->size;
+		len = (len + PAGE - 1) / PAGE * PAGE;
+		if (u->cursor >= u->size)
+			u->cursor = 0;
+		if (len > u->size - u->cursor)
+			len = u->size - u->cursor;
+		if (e->dry_run) {
+			mmp_info("evict: dry run: would drop about %" PRIu64 " bytes of %s from the page cache at offset %" PRIu64,
+				 (uint64_t)((double)len * density), unit_label(e, u, name, sizeof(name)), u->cursor);
+			freed += (uint64_t)((double)len * density);
+		} else {
+			int fd = open(u->path, O_RDONLY | O_CLOEXEC);
+			int err = fd < 0 ? errno : posix_fadvise(fd, (off_t)u->cursor, (off_t)len, POSIX_FADV_DONTNEED);
+			if (fd >= 0)
+				close(fd);
+			rep->ev_calls++;
+			if (err) {
+				rep->ev_errors++;
+				mmp_debug("evict: cannot drop %s: %s", u->path, strerror(err));
+				break;
+			}
+			int64_t after = cached_pages(e, u), gone = before > after ? before - after : 0;
+			freed += (uint64_t)gone * PAGE;
+			mmp_debug("evict: dropped %" PRIu64 " bytes of %s between %" PRIu64 " and %" PRIu64 " (score %" PRId64 ")",
+				  (uint64_t)gone * PAGE, u->path, u->cursor, u->cursor + len, u->score);
 		}
-		mmp_debug("evict: dropped %" PRIu64 " bytes of %s at offset %" PRIu64 " (score %" PRId64 ")", len, u->path,
-			  u->cursor, u->score);
+		u->cursor += len;
 	}
-	u->cursor += len;
-	uint64_t freed = (uint64_t)((double)len * density);
 	rep->ev_bytes += freed;
-	return freed ? freed : len ? PAGE : 0;
+	return freed;
 }
 
 /* MADV_COLD or MADV_PAGEOUT on up to BYTES of U's mappings. */
@@ -673,6 +691,9 @@ static void act(struct evictor *e, size_t b, double dt)
 		if (freed > u->resident)
 			freed = u->resident;
 		u->resident -= freed;
+		/* The next score up only when this unit has nothing left to give. */
+		if (u->file && blk->action == ACT_DROP && u->resident && need >= (double)PAGE)
+			break;
 	}
 	free(idx);
 }
