@@ -184,6 +184,12 @@ static __always_inline void mmp_prefetch_fault(__u32 tgid, __u32 region, __u32 s
 		return;
 	st->last = page;
 	mmp_pf_count_used(st, s, page);
+	/* Fault-around maps the cached pages of a 16-page block, so a thread
+	 * reading at a short stride faults once per block: while locked, a
+	 * delta that is a whole number of strides the same way is the stride. */
+	if (st->stride && (delta > 0) == (st->stride > 0) && mmp_abs(delta) > mmp_abs(st->stride) &&
+	    (__u64)mmp_abs(delta) % (__u64)mmp_abs(st->stride) == 0)
+		delta = st->stride;
 	__s32 d32 = delta > 0x7fffffff ? 0x7fffffff : delta < -0x7fffffff ? -0x7fffffff : (__s32)delta;
 	st->hist[st->pos & (MMP_PF_WINDOW - 1)] = d32;
 	st->pos++;
