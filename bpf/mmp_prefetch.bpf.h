@@ -13,7 +13,7 @@
  *
  * Included by mmp_progs.bpf.h when the generated code defines
  * MMP_WANT_PREFETCH and
- *   static int mmp_region_prefetch(__u32 region, struct mmp_pf_config *c);
+ *   static int mmp_group_prefetch(__u32 group, struct mmp_pf_config *c);
  */
 #ifndef MMP_PREFETCH_BPF_H
 #define MMP_PREFETCH_BPF_H
@@ -159,11 +159,12 @@ static __always_inline void mmp_pf_emit(__u32 tgid, __u32 region, __s64 start, _
 }
 
 /* A fault at ADDR in [LO, HI), a range of REGION whose statistics are S. */
-static __always_inline void mmp_prefetch_fault(__u32 tgid, __u32 region, __u32 slot, struct mmp_region_stats *s,
+static __always_inline void mmp_prefetch_fault(__u32 tgid, __u32 region, __u32 group, __u32 slot,
+					       struct mmp_region_stats *s,
 					       __u64 addr, __u64 lo, __u64 hi, int active, __u64 now)
 {
 	struct mmp_pf_config cfg = {};
-	if (!mmp_region_prefetch(region, &cfg))
+	if (!mmp_group_prefetch(group, &cfg))
 		return;
 	struct mmp_pf_task *pt = bpf_task_storage_get(&mmp_pf_tasks, bpf_get_current_task_btf(), 0,
 						      BPF_LOCAL_STORAGE_GET_F_CREATE);

@@ -1,8 +1,9 @@
 /* mmp_progs.bpf.h - the programs every policy object carries. Included by
  * generated code after it defines
- *   static __u32 mmp_region_flags(__u32 region, const struct mmp_region_stats *s, __u64 now);
- *     (the rules whose 'when' holds now)
- *   static __u32 mmp_region_rules(__u32 region);  (the rules the region has)
+ *   static __u32 mmp_group_of(__u32 region);  (the region's rule group)
+ *   static __u32 mmp_group_flags(__u32 group, const struct mmp_region_stats *s, __u64 now);
+ *     (the group's rules whose 'when' holds now)
+ *   static __u32 mmp_group_rules(__u32 group);  (the rules the group has)
  */
 #ifndef MMP_PROGS_BPF_H
 #define MMP_PROGS_BPF_H
@@ -63,7 +64,8 @@ static __always_inline int mmp_locate(struct mmp_cpu *c, __u64 addr)
 	c->tgid = tgid;
 	c->region = r->region;
 	c->slot = r->slot;
-	c->rules = mmp_region_rules(r->region);
+	c->group = mmp_group_of(r->region);
+	c->rules = mmp_group_rules(c->group);
 	return 1;
 }
 
@@ -73,7 +75,7 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	if (!c || !mmp_locate(c, addr))
 		return;
 	__u64 now = mmp_now(c);
-	__u32 slot = c->slot, region = c->region, rules = c->rules, tgid = c->tgid;
+	__u32 slot = c->slot, region = c->region, rules = c->rules, tgid = c->tgid, group = c->group;
 	struct mmp_region_stats *s = bpf_map_lookup_elem(&mmp_stats, &slot);
 	if (!s)
 		return;
@@ -97,11 +99,11 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	__sync_fetch_and_add(&s->faults, 1);
 	s->win_faults++;
 	s->last_ns = now;
-	__u32 flags = mmp_region_flags(region, s, now);
+	__u32 flags = mmp_group_flags(group, s, now);
 	s->rule_flags = flags;
 #ifdef MMP_WANT_PREFETCH
 	if (rules & MMP_RULE_PREFETCH)
-		mmp_prefetch_fault(tgid, region, slot, s, addr, c->start, c->end, flags & MMP_RULE_PREFETCH, now);
+		mmp_prefetch_fault(tgid, region, group, slot, s, addr, c->start, c->end, flags & MMP_RULE_PREFETCH, now);
 #endif
 	/* 2M chunks of every region with a page-size rule; the runtime acts on
 	 * them while the rule holds (rule_flags), hottest first. Faults in the

@@ -6,7 +6,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 7
+#define MMP_ABI_VERSION 8
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -40,18 +40,20 @@ struct mmp_proc {
 };
 
 struct mmp_region_stats {
+	/* The first 64 bytes are what every fault touches: one cache line
+	 * (the element is 256 bytes, so each starts on a line). */
 	__u64 faults;              /* since the region was first seen */
-	__u64 major_faults;
 	__u64 first_ns, last_ns;   /* first and last fault (CLOCK_MONOTONIC, to a jiffy) */
 	__u64 win_start_ns;        /* the current one-second window */
-	__u64 win_faults, win_major;
-	__u64 rate, major_rate;    /* per second, over the last full window */
-	__u64 size, resident, swap;/* bytes, written by the runtime from /proc */
-	__u32 rule_flags;          /* enum mmp_rule_bit */
-	__u32 pad;
+	__u64 win_faults;
 	/* The 2M chunk faults are landing in now, counted here and added to
 	 * the chunk map when they move on: one hash update a chunk, not a fault. */
 	__u64 cur_chunk, cur_faults, cur_last_ns;
+	__u32 rule_flags;          /* enum mmp_rule_bit */
+	__u32 pad;
+	__u64 major_faults, win_major;
+	__u64 rate, major_rate;    /* per second, over the last full window */
+	__u64 size, resident, swap;/* bytes, written by the runtime from /proc */
 	/* Prefetching, counted by BPF (see mmp_prefetch.bpf.h). */
 	__u64 pf_predictions;      /* predictions sent to the runtime */
 	__u64 pf_pages;            /* pages in them: what was asked for */
@@ -60,6 +62,7 @@ struct mmp_region_stats {
 	__u64 pf_limited;          /* predictions held back by the rate limit */
 	__u64 pf_tokens;           /* the rate limit's bucket, in bytes */
 	__u64 pf_tokens_ns;
+	__u64 spare[9];            /* to 256 bytes */
 };
 
 struct mmp_chunk_key {

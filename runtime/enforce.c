@@ -1073,7 +1073,7 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	rt.procs_fd = fd_of(rt.bpf, "mmp_procs");
 	rt.stats_fd = fd_of(rt.bpf, "mmp_stats");
 	/* An mmapable array's elements are 8-byte aligned (mmp_shared.h keeps it so). */
-	_Static_assert(sizeof(struct mmp_region_stats) % 8 == 0, "mmp_region_stats must be a multiple of 8 bytes");
+	_Static_assert(sizeof(struct mmp_region_stats) == 256, "mmp_region_stats is 256 bytes: each on a cache line");
 	rt.stats_len = sizeof(struct mmp_region_stats) * MMP_MAX_SLOTS;
 	rt.stats = mmap(NULL, rt.stats_len, PROT_READ | PROT_WRITE, MAP_SHARED, rt.stats_fd, 0);
 	if (rt.stats == MAP_FAILED) {

@@ -1,6 +1,6 @@
-static __always_inline int mmp_region_prefetch(__u32 region, struct mmp_pf_config *c)
+static __always_inline int mmp_group_prefetch(__u32 group, struct mmp_pf_config *c)
 {
-	switch (mmp_group_of(region)) {
+	switch (group) {
 	case 1:
 		c->pattern = MMP_PF_SEQUENTIAL;
 		c->degree = 32;
