@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "process.h"
+
 #define CG_MOUNT "/sys/fs/cgroup"
 #define V1_MEMORY CG_MOUNT "/memory"
 #define HYBRID_V2 CG_MOUNT "/unified"
@@ -150,26 +152,12 @@ int memcg_usage(const char *dir, long long *usage, long long *limit)
 	return 0;
 }
 
-static long long swap_total(void)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	if (!f)
-		return 0;
-	char line[128];
-	long long kb = 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "SwapTotal: %lld", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
-
 /* The swap the kernel counts into a memory cgroup's size when it picks an
  * OOM victim (mem_cgroup_get_max()): none if the cgroup may not swap,
  * else what its swap limit allows, at most the system's swap. */
 static long long swap_room(const char *dir, long long limit)
 {
-	long long total = swap_total(), swappiness = 60, room;
+	long long total = proc_meminfo_kb("SwapTotal") * 1024, swappiness = 60, room;
 	if (total <= 0)
 		return 0;
 	if (read_ll(dir, "memory.swappiness", &swappiness) == 0 && swappiness == 0)

@@ -39,6 +39,7 @@
 
 #include "bpf/mmp_shared.h"
 #include "evict.h"
+#include "clock.h"
 #include "log.h"
 #include "oom.h"
 #include "pagesize.h"
@@ -99,21 +100,6 @@ struct runtime {
 	int *perf_fds;
 	int ncpus;
 };
-
-/* BPF stamps faults with CLOCK_MONOTONIC (read once a jiffy, see mmp_now). */
-static long long ktime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* --- mounts and pins --------------------------------------------------- */
 
@@ -681,7 +667,7 @@ static void collapse_run(struct runtime *rt, struct candidate *c, size_t n)
 	struct iovec iov = { (void *)(uintptr_t)start, len };
 	long ret = syscall(SYS_process_madvise, g->pidfd, &iov, 1, MADV_COLLAPSE, 0);
 	int err = ret < 0 ? errno : 0;
-	long long now = now_ns();
+	long long now = mono_ns();
 	if (!err) {
 		mmp_debug("collapsed %zu chunk%s (%" PRIu64 " MiB) of %s.%s in pid %d at 0x%" PRIx64, n, n == 1 ? "" : "s",
 			  len >> 20, rt->obj->plan.policies[r->policy].name, r->name, g->pid, start);
@@ -729,7 +715,7 @@ static void collapse_tick(struct runtime *rt, double dt)
 	struct candidate *cand = malloc(cap_c * sizeof(*cand));
 	if (!cand)
 		return;
-	long long now = now_ns(), boot = ktime_ns();
+	long long now = mono_ns();
 	struct mmp_chunk_key k, next, *prev = NULL;
 	while (bpf_map_get_next_key(rt->chunks_fd, prev, &next) == 0) {
 		k = next;
@@ -748,7 +734,7 @@ static void collapse_tick(struct runtime *rt, double dt)
 			continue;
 		/* A chunk still taking faults is being filled: collapsing it now
 		 * mostly fails with EAGAIN. */
-		if (boot - (long long)v.last_ns < CHUNK_SETTLE_NS)
+		if (now - (long long)v.last_ns < CHUNK_SETTLE_NS)
 			continue;
 		/* Only while the region's rule holds (its 'when', at its last fault). */
 		if (!(rt->stats[slot_of(rt, g, k.region)].rule_flags & MMP_RULE_PAGESIZE))
@@ -920,7 +906,7 @@ out:
 
 static void tick(struct runtime *rt)
 {
-	long long now = now_ns();
+	long long now = mono_ns();
 	double dt = rt->last_tick_ns ? (double)(now - rt->last_tick_ns) / 1e9 : 0;
 	rt->last_tick_ns = now;
 	for (size_t i = 0; i < rt->ngov;) {
@@ -1163,7 +1149,7 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 		status = 1;
 		goto out;
 	}
-	long long deadline = opts->duration > 0 ? now_ns() + (long long)(opts->duration * 1e9) : 0;
+	long long deadline = opts->duration > 0 ? mono_ns() + (long long)(opts->duration * 1e9) : 0;
 	status = 0;
 	while (!rt.stop) {
 		struct epoll_event evs[4];
@@ -1198,7 +1184,7 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 			status = rt.child_status;
 			break;
 		}
-		if (deadline && now_ns() >= deadline)
+		if (deadline && mono_ns() >= deadline)
 			break;
 	}
 	account_all(&rt);

@@ -22,6 +22,7 @@
 #include "cgroups.h"
 #include "compiler/stats.h"
 #include "expr.h"
+#include "clock.h"
 #include "log.h"
 #include "trigger.h"
 
@@ -77,13 +78,6 @@ struct oom {
 	size_t nwarned;
 };
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* --- reading and writing /proc ----------------------------------------- */
 
 static int read_adj(pid_t pid, int *adj)
@@ -131,27 +125,13 @@ static bool have_sys_resource(void)
 	return eff & (1ULL << 24);   /* CAP_SYS_RESOURCE */
 }
 
-static long long meminfo_kb(const char *key)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	if (!f)
-		return 0;
-	char line[256];
-	long long v = 0;
-	size_t n = strlen(key);
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, key, n) == 0 && line[n] == ':') {
-			v = atoll(line + n + 1);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-/* Memory figures from /proc/PID/status and stat, and the fault counters. */
+/* Memory figures from /proc/PID/status and stat, and the fault counters.
+ * The resident and swapped pages are BPF's (mmp_task_mem), current to the
+ * last change; /proc's serve only until BPF has an entry. */
 static void refresh(struct oom *o, struct oom_task *t, long long now)
 {
 	char p[64], line[512];
+	long long proc_pages[MMP_MEM_COUNT] = { 0 };
 	snprintf(p, sizeof(p), "/proc/%d/status", (int)t->pid);
 	FILE *f = fopen(p, "re");
 	if (f) {
@@ -161,6 +141,14 @@ static void refresh(struct oom *o, struct oom_task *t, long long now)
 				t->pte_pages = kb * 1024 / o->page;
 			else if (sscanf(line, "VmSize: %lld", &kb) == 1)
 				t->vsize = kb * 1024;
+			else if (sscanf(line, "RssAnon: %lld", &kb) == 1)
+				proc_pages[MMP_MEM_ANON] = kb * 1024 / o->page;
+			else if (sscanf(line, "RssFile: %lld", &kb) == 1)
+				proc_pages[MMP_MEM_FILE] = kb * 1024 / o->page;
+			else if (sscanf(line, "RssShmem: %lld", &kb) == 1)
+				proc_pages[MMP_MEM_SHMEM] = kb * 1024 / o->page;
+			else if (sscanf(line, "VmSwap: %lld", &kb) == 1)
+				proc_pages[MMP_MEM_SWAP] = kb * 1024 / o->page;
 		}
 		fclose(f);
 	}
@@ -194,41 +182,26 @@ static void refresh(struct oom *o, struct oom_task *t, long long now)
 		t->cgroup_usage = usage;
 	struct mmp_task_mem m;
 	__u32 key = (__u32)t->pid;
-	if (bpf_map_lookup_elem(o->mem_fd, &key, &m) == 0)
-		for (int i = 0; i < MMP_MEM_COUNT; i++)
-			t->pages[i] = m.pages[i];
+	bool bpf = bpf_map_lookup_elem(o->mem_fd, &key, &m) == 0;
+	for (int i = 0; i < MMP_MEM_COUNT; i++)
+		t->pages[i] = bpf ? m.pages[i] : proc_pages[i];
 	t->last_refresh = now;
 }
 
-/* The first reading of a process's memory, from /proc; BPF keeps it from then on. */
+/* The first reading of a process's memory, from /proc; BPF keeps it from
+ * then on. The fault counters start from zero here: "since mmp first saw it". */
 static void seed_memory(struct oom *o, struct oom_task *t)
 {
-	char p[64], line[256];
-	snprintf(p, sizeof(p), "/proc/%d/status", (int)t->pid);
-	FILE *f = fopen(p, "re");
-	struct mmp_task_mem m = { 0 };
-	if (f) {
-		long long kb;
-		while (fgets(line, sizeof(line), f)) {
-			if (sscanf(line, "RssAnon: %lld", &kb) == 1)
-				m.pages[MMP_MEM_ANON] = kb * 1024 / o->page;
-			else if (sscanf(line, "RssFile: %lld", &kb) == 1)
-				m.pages[MMP_MEM_FILE] = kb * 1024 / o->page;
-			else if (sscanf(line, "RssShmem: %lld", &kb) == 1)
-				m.pages[MMP_MEM_SHMEM] = kb * 1024 / o->page;
-			else if (sscanf(line, "VmSwap: %lld", &kb) == 1)
-				m.pages[MMP_MEM_SWAP] = kb * 1024 / o->page;
-		}
-		fclose(f);
-	}
-	for (int i = 0; i < MMP_MEM_COUNT; i++)
-		m.reported += m.pages[i];
-	__u32 key = (__u32)t->pid;
-	bpf_map_update_elem(o->mem_fd, &key, &m, BPF_ANY);
-	/* The fault counters start from zero here: "since mmp first saw it". */
 	t->faults0 = t->major0 = 0;
 	t->last_refresh = 0;
-	refresh(o, t, now_ns());
+	refresh(o, t, mono_ns());
+	struct mmp_task_mem m = { 0 };
+	for (int i = 0; i < MMP_MEM_COUNT; i++) {
+		m.pages[i] = t->pages[i];
+		m.reported += t->pages[i];
+	}
+	__u32 key = (__u32)t->pid;
+	bpf_map_update_elem(o->mem_fd, &key, &m, BPF_ANY);
 	t->faults0 = t->faults;
 	t->major0 = t->major;
 	t->faults = t->major = 0;
@@ -290,7 +263,7 @@ struct oom *oom_new(const struct mmp_object *obj, bool dry_run, int mem_fd, int 
 	o->reports_fd = reports_fd;
 	o->page = sysconf(_SC_PAGESIZE);
 	o->hz = sysconf(_SC_CLK_TCK);
-	o->system_pages = (meminfo_kb("MemTotal") + meminfo_kb("SwapTotal")) * 1024 / o->page;
+	o->system_pages = (proc_meminfo_kb("MemTotal") + proc_meminfo_kb("SwapTotal")) * 1024 / o->page;
 	o->can_negative = have_sys_resource();
 	for (unsigned i = 0; i < o->npol; i++) {
 		struct oom_policy *p = &o->pol[i];
@@ -353,7 +326,7 @@ bool oom_on_fd(struct oom *o, int fd)
 {
 	if (!o)
 		return false;
-	long long now = now_ns();
+	long long now = mono_ns();
 	for (unsigned i = 0; i < o->npol; i++)
 		if (o->pol[i].trigger && trigger_on_fd(o->pol[i].trigger, fd, now))
 			return true;
@@ -869,14 +842,9 @@ void oom_tick(struct oom *o)
 {
 	if (!o)
 		return;
-	long long now = now_ns();
-	for (size_t i = 0; i < o->ntasks;) {
-		if (!alive(&o->tasks[i])) {
-			drop(o, &o->tasks[i]);
-			continue;
-		}
-		i++;
-	}
+	/* Exited processes are gone already: the runtime's tick forgets them
+	 * (oom_forget) before it calls this. */
+	long long now = mono_ns();
 	if (now - o->last_refresh >= REFRESH_NS) {
 		o->last_refresh = now;
 		for (size_t i = 0; i < o->ntasks; i++)

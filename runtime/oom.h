@@ -33,7 +33,8 @@ void oom_forget(struct oom *o, pid_t pid);
 /* BPF events: a process's memory moved; the kernel chose an OOM victim. */
 void oom_on_rss(struct oom *o, pid_t pid);
 void oom_on_victim(struct oom *o, pid_t pid);
-/* Each tick: refresh figures, keep oom_score_adj in step, act on triggers. */
+/* Each tick, after the runtime has forgotten the processes that exited:
+ * refresh figures, keep oom_score_adj in step, act on triggers. */
 void oom_tick(struct oom *o);
 /* Puts back every oom_score_adj it changed; frees O. */
 void oom_free(struct oom *o);

@@ -21,6 +21,23 @@ int proc_read_file(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
+long long proc_meminfo_kb(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return 0;
+	char line[256];
+	long long v = 0;
+	size_t n = strlen(key);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, n) == 0 && line[n] == ':') {
+			v = atoll(line + n + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
 /* Fields of /proc/PID/stat after the parenthesised comm (which may hold spaces). */
 static int read_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
 {

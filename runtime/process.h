@@ -21,6 +21,8 @@ struct proc_info {
 /* Reads a small file (a /proc or cgroup file) into BUF, NUL-terminated.
  * Returns the bytes read, or -errno. */
 int proc_read_file(const char *path, char *buf, size_t len);
+/* A /proc/meminfo figure in kB (MemTotal, SwapTotal...), 0 if absent. */
+long long proc_meminfo_kb(const char *key);
 /* Reads /proc/PID. Returns 0, or -errno (the process is gone: -ENOENT/-ESRCH). */
 int proc_read(pid_t pid, struct proc_info *p);
 /* Start time of PID, or 0 if it is gone. */

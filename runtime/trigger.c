@@ -284,6 +284,20 @@ static void add_sample(struct cmp *c, long long now)
 
 /* The stall share, in hundredths of a percent, over the last second (or
  * since the first sample, if that is later but at least 200 ms back). */
+/* The stall share between two samples, in hundredths of a percent. */
+static long share_between(const struct sample *a, const struct sample *b)
+{
+	long long span_us = (b->t - a->t) / 1000;
+	return span_us > 0 ? (long)((b->total - a->total) * 10000ULL / (unsigned long long)span_us) : 0;
+}
+
+/* Is a share (or usage) in hundredths of a percent over C's threshold? */
+static bool over_threshold(const struct cmp *c, long long hundredths)
+{
+	long long t = (long long)c->pct * 100;
+	return c->ge ? hundredths >= t : hundredths > t;
+}
+
 static long share_now(const struct cmp *c, long long now)
 {
 	if (c->nhist < 2)
@@ -297,9 +311,7 @@ static long share_now(const struct cmp *c, long long now)
 	}
 	if (!from || from == last || last->t - from->t < 200000000LL)
 		return -1;
-	unsigned long long stall = last->total - from->total;
-	long long span_us = (last->t - from->t) / 1000;
-	return (long)(stall * 10000ULL / (unsigned long long)span_us);
+	return share_between(from, last);
 }
 
 bool trigger_on_fd(struct trigger *t, int fd, long long now)
@@ -343,10 +355,7 @@ static void tick_pressure(struct trigger *t, struct cmp *c, long long now)
 		if (c->nhist < 2)
 			return;
 		const struct sample *a = &c->hist[c->nhist - 2], *b = &c->hist[c->nhist - 1];
-		long long span_us = (b->t - a->t) / 1000;
-		long share = span_us > 0 ? (long)((b->total - a->total) * 10000ULL / (unsigned long long)span_us) : 0;
-		bool over = c->ge ? share >= (long)c->pct * 100 : share > (long)c->pct * 100;
-		if (span_us > 2 * SAMPLE_NS / 1000 || !over)
+		if (b->t - a->t > 2 * SAMPLE_NS || !over_threshold(c, share_between(a, b)))
 			return;
 		c->active = true;
 		c->since = b->t;   /* the share over the second was over: count from now, not
@@ -360,7 +369,7 @@ static void tick_pressure(struct trigger *t, struct cmp *c, long long now)
 	long share = share_now(c, now);
 	if (share < 0)
 		return;   /* too early to tell: the PSI event stands */
-	bool over = c->ge ? share >= (long)c->pct * 100 : share > (long)c->pct * 100;
+	bool over = over_threshold(c, share);
 	if (over) {
 		if (!c->since)
 			c->since = now;
@@ -443,7 +452,7 @@ static void sample_usage(struct trigger *t, struct cmp *c, const char *dir, long
 	}
 	long long pct100 = usage * 10000 / limit;
 	u->excess = usage - limit / 100 * (long long)c->pct;
-	bool over = c->ge ? pct100 >= (long long)c->pct * 100 : pct100 > (long long)c->pct * 100;
+	bool over = over_threshold(c, pct100);
 	if (!over)
 		u->since = 0;
 	else if (!u->since)
