@@ -23,6 +23,7 @@
 #include "cgroups.h"
 #include "compiler/plan.h"
 #include "expr.h"
+#include "clock.h"
 #include "log.h"
 #include "trigger.h"
 #include "vmas.h"
@@ -93,14 +94,12 @@ struct evictor {
 	struct unit *units;
 	size_t nunits, cap;
 	long long last_refresh;
+	/* The memory cgroups of the governed processes, for 'usage' without
+	 * 'of cgroup': read with the units, once a second. */
+	char (*cgs)[512];
+	const char **cgp;
+	size_t ncgs;
 };
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* --- building ---------------------------------------------------------- */
 
@@ -222,7 +221,7 @@ int evict_watch(struct evictor *e, int epfd)
 
 bool evict_on_fd(struct evictor *e, int fd)
 {
-	long long now = now_ns();
+	long long now = mono_ns();
 	for (size_t i = 0; e && i < e->nblocks; i++)
 		if (trigger_on_fd(e->blocks[i].trigger, fd, now))
 			return true;
@@ -263,7 +262,7 @@ static struct unit *new_unit(struct evictor *e)
 	}
 	struct unit *u = &e->units[e->nunits++];
 	memset(u, 0, sizeof(*u));
-	u->first_seen = now_ns();
+	u->first_seen = mono_ns();
 	return u;
 }
 
@@ -729,61 +728,76 @@ static void publish_units(struct evictor *e)
 	}
 }
 
+static void mark_protected(struct evictor *e, size_t b)
+{
+	size_t n;
+	free(order_block(e, b, &n));
+}
+
+static void refresh_cgroups(struct evictor *e, const struct evict_proc *procs, size_t n)
+{
+	free(e->cgs);
+	free(e->cgp);
+	e->ncgs = 0;
+	e->cgs = calloc(n + 1, sizeof(*e->cgs));
+	e->cgp = calloc(n + 1, sizeof(*e->cgp));
+	for (size_t i = 0; e->cgs && e->cgp && i < n; i++)
+		if (proc_memcg_dir(procs[i].pid, e->cgs[e->ncgs], sizeof(e->cgs[0])) == 0) {
+			e->cgp[e->ncgs] = e->cgs[e->ncgs];
+			e->ncgs++;
+		}
+}
+
 void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t n)
 {
 	if (!e)
 		return;
-	long long now = now_ns();
+	long long now = mono_ns();
 	bool refresh = now - e->last_refresh >= REFRESH_NS;
 	if (refresh) {
 		e->last_refresh = now;
 		refresh_units(e, procs, n);
+		refresh_cgroups(e, procs, n);
 	}
-	/* The memory cgroups of the governed processes, for 'usage' alone. */
-	char (*cgs)[512] = calloc(n + 1, sizeof(*cgs));
-	const char **cgp = calloc(n + 1, sizeof(*cgp));
-	for (size_t i = 0; cgs && cgp && i < n; i++)
-		if (proc_memcg_dir(procs[i].pid, cgs[i], sizeof(cgs[i])) == 0)
-			cgp[i] = cgs[i];
-	bool scored = false;
+	/* The triggers first: scores are needed once a second, and at every
+	 * tick a block holds or changes. */
+	bool need_scores = refresh;
+	bool *holds = calloc(e->nblocks + 1, sizeof(*holds));
+	if (!holds)
+		return;
+	for (size_t b = 0; b < e->nblocks; b++) {
+		struct block *blk = &e->blocks[b];
+		trigger_tick(blk->trigger, now, e->cgp, e->cgp ? e->ncgs : 0);
+		holds[b] = trigger_holds(blk->trigger, now, NULL);
+		need_scores |= holds[b] || holds[b] != blk->holding;
+	}
+	if (need_scores)
+		score_units(e, now);
 	for (size_t b = 0; b < e->nblocks; b++) {
 		struct block *blk = &e->blocks[b];
 		double dt = blk->last_tick ? (double)(now - blk->last_tick) / 1e9 : 0;
 		blk->last_tick = now;
-		trigger_tick(blk->trigger, now, cgp ? cgp : NULL, cgp ? n : 0);
-		bool holds = trigger_holds(blk->trigger, now, NULL);
-		if (holds != blk->holding) {
-			if (!scored)
-				score_units(e, now), scored = true;
-			size_t dummy;
-			free(order_block(e, b, &dummy));
+		if (holds[b] != blk->holding) {
+			mark_protected(e, b);
 			mmp_info("evict: policy '%s': %s %s", e->obj->plan.policies[blk->policy].name,
-				 trigger_text(blk->trigger), holds ? "holds: evicting the lowest scores first" : "no longer holds");
-			for (size_t i = 0; i < e->nunits; i++)
-				if (e->units[i].block == b && holds)
+				 trigger_text(blk->trigger),
+				 holds[b] ? "holds: evicting the lowest scores first" : "no longer holds");
+			for (size_t i = 0; holds[b] && i < e->nunits; i++)
+				if (e->units[i].block == b)
 					e->units[i].resident_at_start = e->units[i].resident;
-			if (!holds && (blk->keep || blk->keep_pct))
+			if (!holds[b] && (blk->keep || blk->keep_pct))
 				reread_protected(e, b);
-			blk->holding = holds;
+			blk->holding = holds[b];
 			blk->budget = 0;
 		}
-		if (!holds)
-			continue;
-		if (!scored || refresh)
-			score_units(e, now), scored = true;
-		act(e, b, dt);
+		if (holds[b])
+			act(e, b, dt);
+		else if (refresh)
+			mark_protected(e, b);   /* for 'mmp stats' */
 	}
-	if (refresh) {
-		if (!scored)
-			score_units(e, now);
-		for (size_t b = 0; b < e->nblocks; b++) {
-			size_t dummy;
-			free(order_block(e, b, &dummy));
-		}
+	if (refresh)
 		publish_units(e);
-	}
-	free(cgs);
-	free(cgp);
+	free(holds);
 }
 
 void evict_free(struct evictor *e)
@@ -798,5 +812,7 @@ void evict_free(struct evictor *e)
 		free(e->blocks[b].scores);
 	}
 	free(e->blocks);
+	free(e->cgs);
+	free(e->cgp);
 	free(e);
 }
