@@ -81,6 +81,7 @@ struct unit {
 	uint64_t resident;                     /* bytes */
 	int64_t score;
 	bool protected, seen;
+	bool warned_unmapped;                  /* said that cold/pageout cannot reach it */
 	uint64_t resident_at_start;            /* when the trigger began to hold */
 };
 
@@ -581,6 +582,13 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 	uint64_t mapped = 0;
 	for (size_t i = 0; i < u->npieces; i++)
 		mapped += u->pieces[i].end - u->pieces[i].start;
+	if (u->file && !mapped && u->resident && !u->warned_unmapped) {
+		/* Read with read(2), never mapped: there is no mapping to advise. */
+		mmp_warn("evict: %s is cached but no governed process maps it: '%s' cannot reach its page cache "
+			 "(action drop can)",
+			 u->path, advice == MADV_COLD ? "cold" : "pageout");
+		u->warned_unmapped = true;
+	}
 	if (!mapped || !u->resident)
 		return 0;
 	double density = (double)u->resident / (double)mapped;
