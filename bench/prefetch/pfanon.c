@@ -3,14 +3,17 @@
  * of it goes to swap, then scans it at a fixed stride and counts its own
  * faults.
  *
- *   pfanon [--cgroup DIR] [--go FILE] SIZE_MIB STRIDE_PAGES [PASSES]
+ *   pfanon [--cgroup DIR] [--go FILE] [--work NS] SIZE_MIB STRIDE_PAGES [PASSES]
  *
  * --cgroup DIR: write our pid into DIR/cgroup.procs first (a cgroup v1
  * memory cgroup whose limit is below SIZE_MIB), so that only this process
  * is in it and not the tool that starts it.
  * --go FILE: once the fill is done, print "filled" (stdout, flushed) and
  * wait until FILE exists before scanning: the benchmark attaches the
- * policy in between, so that what mmp counts is the scan's alone.
+ * policy in between, so that what mmp counts is the scan's alone. The
+ * "filled" line also gives the mapping's address and pages, for a helper.
+ * --work NS: after reading a page, compute for NS nanoseconds, as a scan
+ * that does something with each page would (default 0: none).
  *
  * The fill writes every page: half of it pseudo-random bytes, the rest
  * zeros, so that it compresses about 2:1 (zram stores neither a same-filled
@@ -75,16 +78,21 @@ static long vm_swap_kib(void)
 int main(int argc, char **argv)
 {
 	const char *cgroup = NULL, *go = NULL;
+	double work = 0;
 	int a = 1;
-	while (argc - a > 1 && (strcmp(argv[a], "--cgroup") == 0 || strcmp(argv[a], "--go") == 0)) {
+	while (argc - a > 1 && argv[a][0] == '-') {
 		if (strcmp(argv[a], "--cgroup") == 0)
 			cgroup = argv[a + 1];
-		else
+		else if (strcmp(argv[a], "--go") == 0)
 			go = argv[a + 1];
+		else if (strcmp(argv[a], "--work") == 0)
+			work = atof(argv[a + 1]) / 1e9;
+		else
+			break;
 		a += 2;
 	}
-	if (argc - a < 2) {
-		fprintf(stderr, "usage: pfanon [--cgroup DIR] [--go FILE] SIZE_MIB STRIDE_PAGES [PASSES]\n");
+	if (argc - a < 2 || argv[a][0] == '-') {
+		fprintf(stderr, "usage: pfanon [--cgroup DIR] [--go FILE] [--work NS] SIZE_MIB STRIDE_PAGES [PASSES]\n");
 		return 2;
 	}
 	size_t mib = (size_t)atol(argv[a]);
@@ -122,7 +130,7 @@ int main(int argc, char **argv)
 	}
 	long swapped = vm_swap_kib();
 	if (go) {
-		printf("filled\n");
+		printf("filled addr=0x%lx pages=%zu\n", (unsigned long)p, pages);
 		fflush(stdout);
 		while (access(go, F_OK) != 0) {
 			struct timespec ms = { 0, 1000000 };
@@ -136,8 +144,12 @@ int main(int argc, char **argv)
 	double c0 = busy_cpu(), t0 = now();
 	uint64_t sum = 0;
 	for (int pass = 0; pass < passes; pass++)
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			sum += *(volatile uint64_t *)(p + i * (size_t)stride * PAGE);
+			if (work > 0)
+				for (double end = now() + work; now() < end;)
+					;
+		}
 	double t1 = now(), c1 = busy_cpu();
 	getrusage(RUSAGE_SELF, &r1);
 	printf("touched=%zu major=%ld seconds=%.4f cpu=%.2f swapped_mib=%ld sum=%lu\n", n * (size_t)passes,

@@ -31,10 +31,16 @@
 # Part 2, anonymous memory, on zram (/sys/block/zram0, if it is not in
 # use) and on a swap file, each set up for the part and torn down after.
 # pfanon.c joins a cgroup v1 memory cgroup limited to 256 MiB, fills 1 GiB
-# (about 770 MiB of it goes to swap), then scans it forward (every page)
-# and at a stride of 16 pages, timed. Variants: none, and mmp attached
-# (mmp attach, once the fill is done, so that its figures are the scan's)
-# with: pattern stride; degree 256; distance 3; limit 4G/s.
+# (about 770 MiB of it goes to swap), then scans it, timed, in one of three
+# ways: every page forward (fwd), every 16th page (s16), and every page
+# forward with WORK_NS (4000) ns of computing per page (work), as a scan
+# that does something with what it reads. Variants:
+#   none   no prefetching
+#   ideal  pfhelper.c, started with the scan: it is told the mapping and
+#          the stride and asks for every page in order, 256 a call, with
+#          process_madvise(WILLNEED); the best a helper process can do here
+#   mmp    mmp attach (once the fill is done, so that its figures are the
+#          scan's) with: pattern stride; degree 256; distance 3; limit 4G/s.
 #
 # Each round runs every variant of a cell one after the other, in an order
 # rotated from round to round; the medians over ROUNDS (default 3) are
@@ -42,7 +48,7 @@
 # the kernel tests (/tmp/mmp-kernel-tests.lock) one round at a time.
 # Environment: MMP (default ../../mmp), FILE_MIB (256), ANON_MIB (1024),
 # LIMIT_MIB (256), RA_SMALL_KB (128), RA_DEFAULT_KB (the image's disk's),
-# RAND_REPS (3),
+# RAND_REPS (3), WORK_NS (4000),
 # PARTS ("file anon"), BACKENDS ("zram swapfile"), KEEP=1 keeps the raw
 # results in bench/prefetch/out/. Everything set up (loop device, mount,
 # zram, swap file, cgroup) is undone on exit, failure, Ctrl-C or SIGTERM.
@@ -56,6 +62,7 @@ ANON_MIB=${ANON_MIB:-1024}
 LIMIT_MIB=${LIMIT_MIB:-256}
 RA_SMALL_KB=${RA_SMALL_KB:-128}
 RAND_REPS=${RAND_REPS:-3}
+WORK_NS=${WORK_NS:-4000}
 PARTS=${PARTS:-file anon}
 BACKENDS=${BACKENDS:-zram swapfile}
 TAG=mmp-pfbench-$$
@@ -68,7 +75,7 @@ FILE_VARIANTS="default madv-random madv-seq mmp-seq mmp-stride mmp-leap"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac
-for v in FILE_MIB ANON_MIB LIMIT_MIB RA_SMALL_KB RAND_REPS; do
+for v in FILE_MIB ANON_MIB LIMIT_MIB RA_SMALL_KB RAND_REPS WORK_NS; do
 	eval "x=\$$v"
 	case $x in '' | *[!0-9]* | 0) die "$v must be a positive integer, not '$x'" ;; esac
 done
@@ -115,6 +122,7 @@ trap 'exit 143' TERM
 
 cc -O2 -Wall -o "$tmp/pfreader" "$here/pfreader.c"
 cc -O2 -Wall -o "$tmp/pfanon" "$here/pfanon.c"
+cc -O2 -Wall -o "$tmp/pfhelper" "$here/pfhelper.c"
 
 exec 9>/tmp/mmp-kernel-tests.lock
 lock() { flock 9; }
@@ -289,9 +297,9 @@ EOF
 			r=$((r + 1))
 			lock
 			t0=$(date +%s)
-			for stride in 1 16; do
-				for v in $(rotate $((r - 1)) none mmp); do
-					anon_run "$be" "$stride" "$v"
+			for scan in fwd s16 work; do
+				for v in $(rotate $((r - 1)) none ideal mmp); do
+					anon_run "$be" "$scan" "$v"
 				done
 			done
 			unlock
@@ -304,11 +312,17 @@ EOF
 	done
 }
 
-# anon_run BACKEND STRIDE VARIANT: one fill and scan; appends a line to anon.res.
+# anon_run BACKEND SCAN VARIANT: one fill and scan; appends a line to anon.res.
 anon_run() {
-	be=$1 stride=$2 v=$3
-	rm -f "$tmp/go" "$tmp/merr"
-	"$tmp/pfanon" --cgroup "$cg" --go "$tmp/go" "$ANON_MIB" "$stride" >"$tmp/out" 2>"$tmp/err" &
+	be=$1 scan=$2 v=$3
+	case $scan in
+	fwd) stride=1 work=0 ;;
+	s16) stride=16 work=0 ;;
+	work) stride=1 work=$WORK_NS ;;
+	esac
+	rm -f "$tmp/go"
+	: >"$tmp/merr"
+	"$tmp/pfanon" --cgroup "$cg" --go "$tmp/go" --work "$work" "$ANON_MIB" "$stride" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	bg_pids=$pid
 	n=0
@@ -330,8 +344,16 @@ anon_run() {
 		done
 	fi
 	touch "$tmp/go"
+	hpid=
+	if [ "$v" = ideal ]; then
+		filled=$(grep '^filled' "$tmp/out")
+		"$tmp/pfhelper" "$pid" "$(field addr "$filled")" "$(field pages "$filled")" "$stride" &
+		hpid=$!
+		bg_pids="$pid $hpid"
+	fi
 	rc=0
 	wait "$pid" || rc=$?
+	[ -z "$hpid" ] || wait "$hpid" || die "pfhelper failed"
 	sm="- - - - -"
 	if [ -n "$mpid" ]; then
 		kill -INT "$mpid"
@@ -346,7 +368,7 @@ anon_run() {
 		cat "$tmp/out" "$tmp/err" >&2
 		exit 1
 	fi
-	echo "$be $stride $v $(field seconds "$line") $(field major "$line") $(field touched "$line") $(field cpu "$line") $(field swapped_mib "$line") $sm" >>"$out/anon.res"
+	echo "$be $scan $v $(field seconds "$line") $(field major "$line") $(field touched "$line") $(field cpu "$line") $(field swapped_mib "$line") $sm" >>"$out/anon.res"
 }
 
 for part in $PARTS; do
@@ -421,7 +443,12 @@ END {
 	print ""
 }' "$out/file.res"
 
-[ ! -s "$out/anon.res" ] || awk '
+[ ! -s "$out/anon.res" ] || awk -v work="$((WORK_NS / 1000))" '
+function label(scan, pages) {
+	if (scan == "fwd") return "forward, " pages " pages"
+	if (scan == "s16") return "stride 16, " pages " pages"
+	return "forward, " pages " pages, " work " us of work each"
+}
 function median(list,   n, a, i, j, t) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -443,12 +470,12 @@ END {
 	for (i = 1; i <= nc; i++) {
 		split(cells[i], cl, SUBSEP)
 		n = cells[i] SUBSEP "none"; ts = median(sec[n]); tm = median(maj[n])
-		for (j = 1; j <= 2; j++) {
-			v = j == 1 ? "none" : "mmp"; k = cells[i] SUBSEP v
+		for (j = 1; j <= 3; j++) {
+			v = j == 1 ? "none" : j == 2 ? "ideal" : "mmp"; k = cells[i] SUBSEP v
 			if (sec[k] == "") continue
 			s = median(sec[k]); m = median(maj[k])
 			printf "| %s | %s | %s | %.3f s | %s | %d | %s | %.2f s | %s | %s |\n", cl[1],
-				cl[2] == 1 ? "forward, " touched[k] " pages" : "stride " cl[2] ", " touched[k] " pages", v, s,
+				label(cl[2], touched[k]), v, s,
 				v == "none" ? "" : sprintf("%.2fx", ts / s), m, v == "none" ? "" : (tm > 0 ? sprintf("%+.1f%%", 100 * (m - tm) / tm) : "-"),
 				median(cpu[k]), acc[k] == "" ? "" : sprintf("%.0f%%", 100 * median(acc[k])),
 				cov[k] == "" ? "" : sprintf("%.0f%%", 100 * median(cov[k]))
