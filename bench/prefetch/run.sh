@@ -41,6 +41,7 @@
 #          process_madvise(WILLNEED); the best a helper process can do here
 #   mmp    mmp attach (once the fill is done, so that its figures are the
 #          scan's) with: pattern stride; degree 256; distance 3; limit 4G/s.
+#   mmp-far  the same with distance 15: 4096 pages (16 MiB) ahead.
 #
 # Each round runs every variant of a cell one after the other, in an order
 # rotated from round to round; the medians over ROUNDS (default 3) are
@@ -70,6 +71,7 @@ POL_SEQ='pattern sequential; degree 64; distance 2;'
 POL_STRIDE='pattern stride; degree 16; distance 1;'
 POL_LEAP='pattern leap; degree 16; window 8;'
 POL_ANON='pattern stride; degree 256; distance 3; limit 4G/s;'
+POL_ANON_FAR='pattern stride; degree 256; distance 15; limit 4G/s;'
 FILE_PATTERNS="fwd bwd s4 s16 s64 rand"
 FILE_VARIANTS="default madv-random madv-seq mmp-seq mmp-stride mmp-leap"
 
@@ -256,14 +258,16 @@ anon_part() {
 	cg=$MEM/$TAG
 	mkdir "$cg"
 	echo $((LIMIT_MIB * 1048576)) >"$cg/memory.limit_in_bytes"
-	cat >"$tmp/anon.mmp" <<EOF
+	for pol in mmp:"$POL_ANON" mmp-far:"$POL_ANON_FAR"; do
+		cat >"$tmp/${pol%%:*}.mmp" <<EOF
 policy pfbench_anon {
     match comm "pfanon";
     region heap = anon;
-    prefetch heap { $POL_ANON }
+    prefetch heap { ${pol#*:} }
 }
 EOF
-	"$MMP" run "$tmp/anon.mmp" -- true 2>"$tmp/err" || { cat "$tmp/err" >&2; die "mmp cannot run $tmp/anon.mmp"; }
+		"$MMP" run "$tmp/${pol%%:*}.mmp" -- true 2>"$tmp/err" || { cat "$tmp/err" >&2; die "mmp cannot run $tmp/${pol%%:*}.mmp"; }
+	done
 	others=$(awk 'NR > 1 { print $1 }' /proc/swaps | tr '\n' ' ')
 	[ -z "$others" ] || echo "run.sh: note: other swap is active ($others); ours gets the highest priority" >&2
 	swap_mib=$((ANON_MIB * 2))
@@ -298,7 +302,7 @@ EOF
 			lock
 			t0=$(date +%s)
 			for scan in fwd s16 work; do
-				for v in $(rotate $((r - 1)) none ideal mmp); do
+				for v in $(rotate $((r - 1)) none ideal mmp mmp-far); do
 					anon_run "$be" "$scan" "$v"
 				done
 			done
@@ -332,8 +336,8 @@ anon_run() {
 		sleep 0.05
 	done
 	mpid=
-	if [ "$v" = mmp ]; then
-		"$MMP" attach --name "$TAG" "$tmp/anon.mmp" 2>"$tmp/merr" &
+	if [ "$v" != none ] && [ "$v" != ideal ]; then
+		"$MMP" attach --name "$TAG" "$tmp/$v.mmp" 2>"$tmp/merr" &
 		mpid=$!
 		bg_pids="$pid $mpid"
 		n=0
@@ -470,8 +474,8 @@ END {
 	for (i = 1; i <= nc; i++) {
 		split(cells[i], cl, SUBSEP)
 		n = cells[i] SUBSEP "none"; ts = median(sec[n]); tm = median(maj[n])
-		for (j = 1; j <= 3; j++) {
-			v = j == 1 ? "none" : j == 2 ? "ideal" : "mmp"; k = cells[i] SUBSEP v
+		for (j = 1; j <= 4; j++) {
+			v = j == 1 ? "none" : j == 2 ? "ideal" : j == 3 ? "mmp" : "mmp-far"; k = cells[i] SUBSEP v
 			if (sec[k] == "") continue
 			s = median(sec[k]); m = median(maj[k])
 			printf "| %s | %s | %s | %.3f s | %s | %d | %s | %.2f s | %s | %s |\n", cl[1],
