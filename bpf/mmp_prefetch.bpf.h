@@ -20,7 +20,8 @@
 
 #define MMP_PF_WAYS 4              /* regions a thread is tracked in at once */
 #define MMP_PF_WINDOW 64           /* the largest 'window' */
-#define MMP_PF_NEAR 32             /* pages: a 'sequential' step */
+#define MMP_PF_NEAR 32             /* pages: a 'sequential' step, to lock */
+#define MMP_PF_HOLD 512            /* strides: a step that keeps a lock (a fault may map a whole 2M folio) */
 #define MMP_PF_TOPUPS 4            /* predictions sent per fault at most */
 #define MMP_PF_DEFAULT_LIMIT (256ULL << 20)   /* bytes a second without 'limit' */
 
@@ -105,8 +106,13 @@ static __always_inline __s64 mmp_pf_majority(const struct mmp_pf_state *st, __u3
 
 /* Pages that were asked for and that the thread has now reached: every
  * asked-for page it moved past, in the stride's direction, counts as used
- * (a sequential reader faults once per fault-around block, not per page). */
-static __always_inline void mmp_pf_count_used(struct mmp_pf_state *st, struct mmp_region_stats *s, __s64 page)
+ * (a sequential reader faults once per fault-around block, not per page).
+ * A fault past everything asked for counts it all, if the thread got there
+ * in the pattern's direction by a step of at most MMP_PF_HOLD strides: a
+ * fault on a large folio maps the whole folio, so the pages before it never
+ * fault at all. */
+static __always_inline void mmp_pf_count_used(struct mmp_pf_state *st, struct mmp_region_stats *s, __s64 page,
+					      __s64 delta)
 {
 	__s64 stride = st->stride;
 	if (!stride)
@@ -114,15 +120,21 @@ static __always_inline void mmp_pf_count_used(struct mmp_pf_state *st, struct mm
 	__s64 from = st->next, to = st->frontier;
 	__s64 dist = stride > 0 ? page - from : from - page;
 	__s64 span = stride > 0 ? to - from : from - to;
-	if (dist < 0 || dist > span)
+	if (dist < 0 || span < 0)
 		return;
 	__u64 step = (__u64)mmp_abs(stride);
 	if ((__u64)dist % step)
 		return;   /* between the stride's pages */
-	__u64 k = (__u64)dist / step + 1;
-	__sync_fetch_and_add(&s->pf_used, k);
+	if (dist <= span) {
+		__sync_fetch_and_add(&s->pf_used, (__u64)dist / step + 1);
+		st->used_page = page;
+	} else {
+		if ((delta > 0) != (stride > 0) || (__u64)mmp_abs(delta) > MMP_PF_HOLD * step)
+			return;
+		__sync_fetch_and_add(&s->pf_used, (__u64)span / step + 1);
+		st->used_page = -1;   /* this page was not asked for: its fault is no late one */
+	}
 	st->next = page + stride;
-	st->used_page = page;
 }
 
 /* Takes BYTES from the region's bucket (refilled at LIMIT a second, one
@@ -184,7 +196,7 @@ static __always_inline void mmp_prefetch_fault(__u32 tgid, __u32 region, __u32 g
 	if (!delta)
 		return;
 	st->last = page;
-	mmp_pf_count_used(st, s, page);
+	mmp_pf_count_used(st, s, page, delta);
 	/* Fault-around maps the cached pages of a 16-page block, so a thread
 	 * reading at a short stride faults once per block: while locked, a
 	 * delta that is a whole number of strides the same way is the stride. */
@@ -199,8 +211,10 @@ static __always_inline void mmp_prefetch_fault(__u32 tgid, __u32 region, __u32 g
 
 	__s64 stride = 0;
 	if (cfg.pattern == MMP_PF_SEQUENTIAL) {
-		if (st->prev_delta && (delta > 0) == (st->prev_delta > 0) && mmp_abs(delta) <= MMP_PF_NEAR &&
-		    mmp_abs(st->prev_delta) <= MMP_PF_NEAR)
+		/* Locked, a longer step holds: a fault on a large folio maps it all. */
+		__s64 near = st->stride ? MMP_PF_HOLD : MMP_PF_NEAR;
+		if (st->prev_delta && (delta > 0) == (st->prev_delta > 0) && mmp_abs(delta) <= near &&
+		    mmp_abs(st->prev_delta) <= near)
 			stride = delta > 0 ? 1 : -1;
 	} else if (cfg.pattern == MMP_PF_STRIDE) {
 		if (delta == st->prev_delta)
@@ -224,10 +238,11 @@ static __always_inline void mmp_prefetch_fault(__u32 tgid, __u32 region, __u32 g
 	__u64 step = (__u64)mmp_abs(stride);
 	__u64 want = ((__u64)cfg.distance + 1) * cfg.degree;
 	__u64 limit = cfg.limit ? cfg.limit : MMP_PF_DEFAULT_LIMIT;
+	/* Past what was asked for: start again from here, not behind it. */
+	if (stride > 0 ? st->frontier < page : st->frontier > page)
+		st->frontier = page;
 	for (int i = 0; i < MMP_PF_TOPUPS; i++) {
 		__s64 ahead_pages = stride > 0 ? st->frontier - page : page - st->frontier;
-		if (ahead_pages < 0)
-			ahead_pages = 0;
 		if ((__u64)ahead_pages / step >= want)
 			break;
 		__s64 start = st->frontier + stride;

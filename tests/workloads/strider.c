@@ -1,7 +1,7 @@
 /* strider.c - reads a file through mmap in a fixed pattern and counts its
  * own faults: the workload of the prefetch tests and benchmarks.
  *
- *   strider FILE PATTERN [STRIDE_PAGES]
+ *   strider FILE PATTERN [STRIDE_PAGES [readahead]]
  *
  * PATTERN "drop" instead drops the file's pages from the page cache
  * (posix_fadvise DONTNEED, this file only) and exits.
@@ -10,7 +10,9 @@
  * (the same from the end), or random (as many pages as forward would
  * touch, at random). The mapping is MADV_RANDOM, so the kernel reads only
  * the page that faults: what a pattern the kernel's read-around does not
- * predict costs. Prints one line:
+ * predict costs. With "readahead", the kernel's read-around is left on
+ * (and with it the large folios it reads, which a fault maps whole).
+ * Prints one line:
  *   touched=N faults=F major=M seconds=S
  * with F and M from getrusage over the reading only.
  */
@@ -35,7 +37,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: strider FILE forward|backward|random|drop [STRIDE_PAGES]\n");
+		fprintf(stderr, "usage: strider FILE forward|backward|random|drop [STRIDE_PAGES [readahead]]\n");
 		return 2;
 	}
 	long stride = argc > 3 ? atol(argv[3]) : 16;
@@ -62,7 +64,8 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return 1;
 	}
-	madvise(p, (size_t)st.st_size, MADV_RANDOM);
+	if (argc < 5 || strcmp(argv[4], "readahead") != 0)
+		madvise(p, (size_t)st.st_size, MADV_RANDOM);
 	size_t n = (pages + (size_t)stride - 1) / (size_t)stride;
 	srandom(42);
 	struct rusage r0, r1;
