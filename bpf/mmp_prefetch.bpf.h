@@ -238,9 +238,12 @@ static __always_inline void mmp_prefetch_fault(__u32 tgid, __u32 region, __u32 g
 	__u64 step = (__u64)mmp_abs(stride);
 	__u64 want = ((__u64)cfg.distance + 1) * cfg.degree;
 	__u64 limit = cfg.limit ? cfg.limit : MMP_PF_DEFAULT_LIMIT;
-	/* Past what was asked for: start again from here, not behind it. */
-	if (stride > 0 ? st->frontier < page : st->frontier > page)
+	/* Past what was asked for: start again from here, not behind it (and
+	 * what lies between was never asked for, so it is never counted used). */
+	if (stride > 0 ? st->frontier < page : st->frontier > page) {
 		st->frontier = page;
+		st->next = page + stride;
+	}
 	for (int i = 0; i < MMP_PF_TOPUPS; i++) {
 		__s64 ahead_pages = stride > 0 ? st->frontier - page : page - st->frontier;
 		if ((__u64)ahead_pages / step >= want)

@@ -95,7 +95,7 @@ done
 "$MMP" run "$TMP/seq.mmp" -- "$TMP/strider" "$data" forward 1 readahead >"$TMP/out" 2>"$TMP/err"
 set -- $(summary)
 asked=${2:-0} used=${3:-0}
-check "seq with read-around: accuracy 90% or more ($used of $asked used, $(field faults "$TMP/out") faults)" \
-	[ "$asked" -gt 0 ] && [ "$((used * 10))" -ge "$((asked * 9))" ]
+check "seq with read-around: accuracy 90% or more, and no more used than asked for ($used of $asked used, $(field faults "$TMP/out") faults)" \
+	[ "$asked" -gt 0 ] && [ "$((used * 10))" -ge "$((asked * 9))" ] && [ "$used" -le "$asked" ]
 check "no mmp program or pin is left" no_programs_left stride
 finish
