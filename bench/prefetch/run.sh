@@ -49,7 +49,7 @@
 # the kernel tests (/tmp/mmp-kernel-tests.lock) one round at a time.
 # Environment: MMP (default ../../mmp), FILE_MIB (256), ANON_MIB (1024),
 # LIMIT_MIB (256), RA_SMALL_KB (128), RA_DEFAULT_KB (the image's disk's),
-# RAND_REPS (3), WORK_NS (4000),
+# RAND_REPS (3), WORK_NS (4000), FILE_PATTERNS (the six, or some of them),
 # PARTS ("file anon"), BACKENDS ("zram swapfile"), KEEP=1 keeps the raw
 # results in bench/prefetch/out/. Everything set up (loop device, mount,
 # zram, swap file, cgroup) is undone on exit, failure, Ctrl-C or SIGTERM.
@@ -72,7 +72,7 @@ POL_STRIDE='pattern stride; degree 16; distance 1;'
 POL_LEAP='pattern leap; degree 16; window 8;'
 POL_ANON='pattern stride; degree 256; distance 3; limit 4G/s;'
 POL_ANON_FAR='pattern stride; degree 256; distance 15; limit 4G/s;'
-FILE_PATTERNS="fwd bwd s4 s16 s64 rand"
+FILE_PATTERNS=${FILE_PATTERNS:-fwd bwd s4 s16 s64 rand}
 FILE_VARIANTS="default madv-random madv-seq mmp-seq mmp-stride mmp-leap"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -80,6 +80,9 @@ case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive integer, not '
 for v in FILE_MIB ANON_MIB LIMIT_MIB RA_SMALL_KB RAND_REPS WORK_NS; do
 	eval "x=\$$v"
 	case $x in '' | *[!0-9]* | 0) die "$v must be a positive integer, not '$x'" ;; esac
+done
+for p in $FILE_PATTERNS; do
+	case $p in fwd | bwd | s4 | s16 | s64 | rand) ;; *) die "unknown pattern '$p' in FILE_PATTERNS (fwd bwd s4 s16 s64 rand)" ;; esac
 done
 [ "$(id -u)" = 0 ] || die "must run as root (loop devices, mounts, swap, cgroups)"
 command -v cc >/dev/null || die "needs a C compiler (cc)"
