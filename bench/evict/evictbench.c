@@ -51,6 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../now.h"
+
 #ifndef RWF_NOWAIT
 #define RWF_NOWAIT 0x00000008
 #endif
@@ -93,13 +95,6 @@ struct scan_thread {
 	uint64_t bytes, passes, storage;
 	int err;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* read_bytes of the calling thread: what it had read from storage. */
 static uint64_t storage_read(void)

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../now.h"
+
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -127,13 +129,6 @@ static uint64_t parse_size(const char *opt, const char *s)
 	if (v % HUGE_2M)
 		die("%s: size '%s' is not a multiple of 2 MiB", opt, s);
 	return v;
-}
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 static void human(char *buf, size_t n, uint64_t v)

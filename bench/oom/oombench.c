@@ -49,6 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../now.h"
+
 #define MIB (1024L * 1024L)
 #define SAMPLE_MS 10
 #define MAX_SAMPLES 20000
@@ -62,13 +64,6 @@ static void die(const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	exit(2);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static long num(const char *s, const char *what)

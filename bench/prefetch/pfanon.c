@@ -38,14 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PAGE 4096UL
+#include "../now.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#define PAGE 4096UL
 
 /* Busy CPU time of the machine, in seconds. */
 static double busy_cpu(void)

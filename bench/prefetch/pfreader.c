@@ -35,14 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PAGE 4096UL
+#include "../now.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#define PAGE 4096UL
 
 /* Pages of [P, P + LEN) in the page cache. */
 static long cached_pages(void *p, size_t len)

@@ -35,14 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MIB (1UL << 20)
+#include "../../bench/now.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#define MIB (1UL << 20)
 
 static void usage(void)
 {
