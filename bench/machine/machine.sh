@@ -1,0 +1,26 @@
+#!/bin/sh
+# bench/machine/machine.sh - names the machine a benchmark ran on, in one
+# block to print beside its results: CPU model and count, memory, kernel,
+# THP modes, cgroup memory controller, and a measured fresh 4K fault cost.
+# Figures differ tenfold from one kind of machine to another, so no table
+# is read without this. Sourced or run; needs cc.
+here=$(cd "$(dirname "$0")" && pwd)
+mtmp=$(mktemp -d)
+cpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n 1)
+mode() { sed -n 's/.*\[\([a-z+ ]*\)\].*/\1/p' "/sys/kernel/mm/transparent_hugepage/$1" 2>/dev/null; }
+if [ -d /sys/fs/cgroup/memory ]; then cg="v1 memory controller"
+elif grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then cg="v2 with the memory controller"
+else cg="no memory controller"; fi
+if grep -qw hypervisor /proc/cpuinfo; then
+	virt="VM ($(systemd-detect-virt --vm 2>/dev/null || echo 'hypervisor flag set'))"
+else
+	virt="none seen"
+fi
+fault=unknown
+if cc -O2 -o "$mtmp/freshfault" "$here/freshfault.c" 2>/dev/null; then
+	fault=$("$mtmp/freshfault" 256 5 | sed -n 's/fresh_fault_us=//p')
+fi
+rm -rf "$mtmp"
+echo "machine: ${cpu:-unknown CPU}, $(nproc) CPUs, $(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), virtualisation: $virt"
+echo "kernel: $(uname -r); THP enabled '$(mode enabled)', defrag '$(mode defrag)'; cgroup: $cg"
+echo "fresh 4K anonymous fault: ${fault} us (median of 5 passes over 256 MiB)"
