@@ -32,7 +32,7 @@ static void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n, size);
 	if (!p) {
-		fputs("mmpc: out of memory\n", stderr);
+		fputs("mmpc: error: out of memory\n", stderr);
 		abort();
 	}
 	return p;

@@ -347,7 +347,7 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 	snprintf(dir, sizeof(dir), "%s/mmpc.XXXXXX", tmpbase);
 	if (!mkdtemp(dir)) {
 		int err = -errno;
-		fprintf(stderr, "mmpc: cannot make a temporary directory in %s: %s\n", tmpbase, strerror(-err));
+		fprintf(stderr, "mmpc: error: cannot make a temporary directory in %s: %s\n", tmpbase, strerror(-err));
 		return err;
 	}
 	int err = 0;
@@ -358,14 +358,14 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 	FILE *c = err ? NULL : fopen(cfile, "w");
 	if (!c) {
 		err = err ? err : -errno;
-		fprintf(stderr, "mmpc: cannot write in %s: %s\n", dir, strerror(-err));
+		fprintf(stderr, "mmpc: error: cannot write in %s: %s\n", dir, strerror(-err));
 		remove_dir(dir);
 		return err;
 	}
 	codegen_emit(c, src, plan);
 	if (fclose(c)) {
 		err = -errno;
-		fprintf(stderr, "mmpc: cannot write %s: %s\n", cfile, strerror(-err));
+		fprintf(stderr, "mmpc: error: cannot write %s: %s\n", cfile, strerror(-err));
 		remove_dir(dir);
 		return err;
 	}
@@ -384,10 +384,10 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 	pid_t pid = fork();
 	if (pid < 0) {
 		err = -errno;
-		fprintf(stderr, "mmpc: cannot start %s: %s\n", opts->clang, strerror(-err));
+		fprintf(stderr, "mmpc: error: cannot start %s: %s\n", opts->clang, strerror(-err));
 	} else if (pid == 0) {
 		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "mmpc: cannot run %s: %s\n", argv[0], strerror(errno));
+		fprintf(stderr, "mmpc: error: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	} else {
 		int status;
@@ -395,7 +395,7 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 			;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 127)
-				fprintf(stderr, "mmpc: %s could not compile the generated BPF for %s\n", opts->clang,
+				fprintf(stderr, "mmpc: error: %s could not compile the generated BPF for %s\n", opts->clang,
 					src->name);
 			unlink(output);
 			err = -EINVAL;

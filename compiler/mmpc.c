@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,26 @@ static void print_summary(const struct mmp_compilation *u)
 	       u->diag.warnings, plural(u->diag.warnings, "warning", "warnings"));
 }
 
+/* mmpc's own errors (not the policy's): "mmpc: error: ...", as clang's. */
+static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("mmpc: error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* A usage error, with the hint that --help exists; exit status 2. */
+static int usage_error(const char *what, const char *arg)
+{
+	fputs("mmpc: error: ", stderr);
+	fprintf(stderr, what, arg);
+	fputs("\nTry 'mmpc --help' for more information.\n", stderr);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_DUMP_AST = 256, OPT_COLOR, OPT_EMIT_C, OPT_CLANG };
@@ -93,7 +114,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "-Werror") == 0)
 			argv[i] = "--Werror";
-	while ((c = getopt_long(argc, argv, "co:WvhV", longopts, NULL)) != -1) {
+	opterr = 0;   /* getopt's own messages lack "error:"; usage_error() says it */
+	while ((c = getopt_long(argc, argv, ":co:WvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': mode = MODE_CHECK; break;
 		case OPT_DUMP_AST: mode = MODE_DUMP_AST; break;
@@ -109,34 +131,30 @@ int main(int argc, char **argv)
 				opts.color = DIAG_COLOR_ALWAYS;
 			else if (strcmp(optarg, "never") == 0)
 				opts.color = DIAG_COLOR_NEVER;
-			else {
-				fprintf(stderr, "mmpc: --color takes auto, always or never, not '%s'\n", optarg);
-				return 2;
-			}
+			else
+				return usage_error("--color takes auto, always or never, not '%s'", optarg);
 			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("mmpc %s\n", PACKAGE_VERSION); return 0;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			fputs("Try 'mmpc --help' for more information.\n", stderr);
-			return 2;
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "mmpc: %s\nTry 'mmpc --help' for more information.\n",
-			optind == argc ? "no policy file given" : "give one policy file");
-		return 2;
+		return usage_error("%s", optind == argc ? "no policy file given" : "give one policy file, not several");
 	}
 	const char *path = argv[optind];
 	if (output && (mode == MODE_CHECK || mode == MODE_DUMP_AST || mode == MODE_EMIT_C)) {
-		fputs("mmpc: -o compiles; it does not go with --check, --dump-ast or --emit-c\n", stderr);
-		return 2;
+		return usage_error("%s", "-o compiles; it does not go with --check, --dump-ast or --emit-c");
 	}
 
 	struct mmp_compilation u;
 	opts.parse_only = mode == MODE_DUMP_AST;
 	int err = frontend_run(&u, path, &opts);
 	if (err && !u.arena) {
-		fprintf(stderr, "mmpc: cannot read %s: %s\n", path, strerror(-err));
+		fail("cannot read %s: %s", path, strerror(-err));
 		frontend_free(&u);
 		return 2;
 	}
@@ -148,7 +166,7 @@ int main(int argc, char **argv)
 	if (!err && (output || mode == MODE_EMIT_C)) {
 		struct mmp_plan plan;
 		if (plan_build(&plan, &u.ast) < 0) {
-			fputs("mmpc: out of memory\n", stderr);
+			fail("out of memory");
 			rc = 1;
 		} else {
 			if (mode == MODE_EMIT_C)
