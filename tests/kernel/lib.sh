@@ -43,6 +43,17 @@ finish() {
 	[ "$fail" -eq 0 ]
 }
 
+# wait_until SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds,
+# or fails once SECONDS have passed. Tests wait for the state they assert,
+# with a generous bound, never for a fixed time: machines differ tenfold.
+wait_until() {
+	deadline=$(( $(date +%s) + $1 )); shift
+	until "$@"; do
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
 # The value of KEY=N in the workload's last output line.
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$2" | tail -n 1; }
 

@@ -2,11 +2,20 @@
  * fixed addresses, so that a policy can select each with 'range'.
  *
  *   hotcold [--hot SIZE] [--cold SIZE] [--seconds S] [--hot-addr A] [--cold-addr A]
+ *           [--fill S] [--wait-huge SIZE] [--wait-timeout S]
  *
  * The cold region is written once at start. The hot region is then written
- * page by page over the first half of the run (a steady fault rate), and
- * read over and over until the end. On exit it prints, from its own smaps,
- *   hot_huge_kb=N cold_huge_kb=N
+ * page by page over the first half of the run, or over --fill seconds
+ * (a steady fault rate), and
+ * read over and over until the end. A page fault costs from under 1 us to
+ * 30 us from one machine to another, so the writing may run past half the
+ * run: the reading phase then starts once the region is written.
+ *
+ * With --wait-huge, it then waits until at least SIZE of the hot region is
+ * in huge pages, or --wait-timeout seconds (default 60) have passed: a test
+ * waits for the state it asserts, however fast the machine.
+ * On exit it prints, from its own smaps,
+ *   hot_huge_kb=N cold_huge_kb=N waited_s=S
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -54,6 +63,8 @@ int main(int argc, char **argv)
 {
 	size_t hot = 64 << 20, cold = 64 << 20;
 	double seconds = 3;
+	double wait_timeout = 60, fill = -1;
+	size_t wait_huge = 0;
 	uintptr_t hot_addr = 0x600000000000, cold_addr = 0x700000000000;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--hot")) hot = parse_size(argv[i + 1]);
@@ -61,6 +72,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
 		else if (!strcmp(argv[i], "--hot-addr")) hot_addr = strtoull(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--cold-addr")) cold_addr = strtoull(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--fill")) fill = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--wait-huge")) wait_huge = parse_size(argv[i + 1]);
+		else if (!strcmp(argv[i], "--wait-timeout")) wait_timeout = atof(argv[i + 1]);
 		else { fprintf(stderr, "hotcold: unknown option %s\n", argv[i]); return 2; }
 	}
 	char *c = mmap((void *)cold_addr, cold, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -70,10 +84,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(c, 1, cold);
-	double t0 = now(), fill = seconds / 2;
+	double t0 = now();
+	if (fill < 0)
+		fill = seconds / 2;
 	size_t pages = hot / 4096, done = 0;
 	volatile unsigned long sum = 0;
-	while (now() - t0 < seconds) {
+	while (now() - t0 < seconds || done < pages) {
 		double frac = (now() - t0) / fill;
 		size_t want = frac >= 1 ? pages : (size_t)(frac * (double)pages);
 		for (; done < want; done++)
@@ -82,6 +98,10 @@ int main(int argc, char **argv)
 			sum += (unsigned char)h[i * 4096 % hot];
 		usleep(1000);
 	}
-	printf("hot_huge_kb=%lu cold_huge_kb=%lu\n", huge_kb(hot_addr, hot_addr + hot), huge_kb(cold_addr, cold_addr + cold));
+	double w0 = now();
+	while (wait_huge && huge_kb(hot_addr, hot_addr + hot) * 1024 < wait_huge && now() - w0 < wait_timeout)
+		usleep(50000);
+	printf("hot_huge_kb=%lu cold_huge_kb=%lu waited_s=%.1f\n", huge_kb(hot_addr, hot_addr + hot),
+	       huge_kb(cold_addr, cold_addr + cold), now() - w0);
 	return (int)(sum & 0);
 }
