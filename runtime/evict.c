@@ -526,51 +526,93 @@ static int64_t cached_pages(const struct evictor *e, const struct unit *u)
 	return bpf_map_lookup_elem(e->files_fd, &u->key, &fs) == 0 ? fs.resident : 0;
 }
 
+/* Which pages of the file behind FD (SIZE bytes) are in the page cache:
+ * one byte a page, bit 0 set if cached, in a buffer the caller frees. */
+static unsigned char *cached_map(int fd, uint64_t size)
+{
+	void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	unsigned char *vec = malloc((size + PAGE - 1) / PAGE);
+	if (vec && mincore(m, size, vec) < 0) {
+		free(vec);
+		vec = NULL;
+	}
+	munmap(m, size);
+	return vec;
+}
+
 /* Drops up to BYTES of U's page cache from its cursor on, wrapping once at
  * the end of the file, so that a file with pages left is not passed over
- * for the next score up. Returns the bytes freed, as BPF counted them. */
+ * for the next score up. The cached pages are found with mincore and only
+ * they are dropped, in runs: a scan's pages all lie behind its reader, so
+ * a window guessed from the file's share in the cache mostly missed them.
+ * Returns the bytes freed, as BPF counted them. */
 static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 {
 	if (!u->size || !u->resident)
 		return 0;
 	struct mmp_region_report *rep = &e->reports[u->region];
 	char name[PATH_MAX + 64];
-	uint64_t freed = 0;
-	for (int pass = 0; pass < 2 && freed < bytes; pass++) {
-		int64_t before = cached_pages(e, u);
-		if (before <= 0 && !e->dry_run)
-			break;
-		/* The window that holds about the bytes still wanted. */
-		double density = before > 0 ? (double)before * PAGE / (double)u->size : (double)u->resident / (double)u->size;
-		if (density > 1)
-			density = 1;
-		uint64_t len = density > 0 ? (uint64_t)((double)(bytes - freed) / density) : u->size;
-		len = (len + PAGE - 1) / PAGE * PAGE;
-		if (u->cursor >= u->size)
-			u->cursor = 0;
-		if (len > u->size - u->cursor)
-			len = u->size - u->cursor;
-		if (e->dry_run) {
-			mmp_info("evict: dry run: would drop about %" PRIu64 " bytes of %s from the page cache at offset %" PRIu64,
-				 (uint64_t)((double)len * density), unit_label(e, u, name, sizeof(name)), u->cursor);
-			freed += (uint64_t)((double)len * density);
-		} else {
-			int fd = open(u->path, O_RDONLY | O_CLOEXEC);
-			int err = fd < 0 ? errno : posix_fadvise(fd, (off_t)u->cursor, (off_t)len, POSIX_FADV_DONTNEED);
-			if (fd >= 0)
-				close(fd);
-			rep->ev_calls++;
-			if (err) {
-				rep->ev_errors++;
-				mmp_debug("evict: cannot drop %s: %s", u->path, strerror(err));
-				break;
-			}
-			int64_t after = cached_pages(e, u), gone = before > after ? before - after : 0;
-			freed += (uint64_t)gone * PAGE;
-			mmp_debug("evict: dropped %" PRIu64 " bytes of %s between %" PRIu64 " and %" PRIu64 " (score %" PRId64 ")",
-				  (uint64_t)gone * PAGE, u->path, u->cursor, u->cursor + len, u->score);
+	int fd = open(u->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rep->ev_errors++;
+		mmp_debug("evict: cannot open %s: %s", u->path, strerror(errno));
+		return 0;
+	}
+	uint64_t pages = (u->size + PAGE - 1) / PAGE, want = (bytes + PAGE - 1) / PAGE, chosen = 0;
+	unsigned char *vec = cached_map(fd, u->size);
+	int64_t before = cached_pages(e, u);
+	uint64_t first = u->cursor / PAGE < pages ? u->cursor / PAGE : 0, p = first;
+	/* Runs of cached pages from the cursor on; gaps of up to 32 pages that
+	 * are not cached are taken into a run, as dropping them costs nothing. */
+	for (uint64_t seen = 0; seen < pages && chosen < want;) {
+		if (vec && !(vec[p] & 1)) {
+			p = p + 1 < pages ? p + 1 : 0;
+			seen++;
+			continue;
 		}
-		u->cursor += len;
+		uint64_t run = p, n = 0, last = p, gap = 0;
+		while (seen < pages && p >= run && chosen < want && gap <= 32) {
+			if (!vec || (vec[p] & 1)) {
+				chosen++;
+				last = p;
+				gap = 0;
+			} else {
+				gap++;
+			}
+			p++;
+			seen++;
+			if (p == pages) {
+				p = 0;
+				break;   /* a run does not wrap */
+			}
+		}
+		n = last - run + 1;
+		if (e->dry_run) {
+			mmp_info("evict: dry run: would drop up to %" PRIu64 " bytes of %s from the page cache at offset %" PRIu64,
+				 n * PAGE, unit_label(e, u, name, sizeof(name)), run * PAGE);
+			continue;
+		}
+		int err = posix_fadvise(fd, (off_t)(run * PAGE), (off_t)(n * PAGE), POSIX_FADV_DONTNEED);
+		rep->ev_calls++;
+		if (err) {
+			rep->ev_errors++;
+			mmp_debug("evict: cannot drop %s: %s", u->path, strerror(err));
+			break;
+		}
+	}
+	u->cursor = p * PAGE;
+	free(vec);
+	close(fd);
+	uint64_t freed;
+	if (e->dry_run) {
+		freed = chosen * PAGE;
+	} else {
+		int64_t after = cached_pages(e, u);
+		freed = before > after ? (uint64_t)(before - after) * PAGE : 0;
+		mmp_debug("evict: dropped %" PRIu64 " bytes of %s (score %" PRId64 "), up to offset %" PRIu64, freed, u->path,
+			  u->score, u->cursor);
 	}
 	rep->ev_bytes += freed;
 	return freed;

@@ -34,6 +34,7 @@ struct usage_state {
 	char *dir;
 	long long since;             /* 0: not over */
 	long long excess;            /* bytes over the threshold at the last sample */
+	long long room;              /* bytes between the threshold and the limit */
 	bool seen;                   /* sampled this tick */
 	int efd;                     /* v1: an eventfd the kernel signals when usage
 				      * crosses the threshold; -1: sampled each tick */
@@ -452,6 +453,7 @@ static void sample_usage(struct trigger *t, struct cmp *c, const char *dir, long
 	}
 	long long pct100 = usage * 10000 / limit;
 	u->excess = usage - limit / 100 * (long long)c->pct;
+	u->room = limit - limit / 100 * (long long)c->pct;
 	bool over = over_threshold(c, pct100);
 	if (!over)
 		u->since = 0;
@@ -551,8 +553,8 @@ long long trigger_excess(const struct trigger *t)
 		if (most < 0)
 			most = 0;
 		for (size_t k = 0; k < c->ncgs; k++)
-			if (c->cgs[k].since && c->cgs[k].excess > most)
-				most = c->cgs[k].excess;
+			if (c->cgs[k].since && c->cgs[k].excess + c->cgs[k].room / 4 > most)
+				most = c->cgs[k].excess + c->cgs[k].room / 4;
 	}
 	return most;
 }

@@ -40,9 +40,12 @@ void trigger_tick(struct trigger *t, long long now_ns, const char *const *cgroup
  * cgroup directories the holding comparisons name (NULL-terminated, owned
  * by the trigger; empty when the whole system is meant). */
 bool trigger_holds(struct trigger *t, long long now_ns, const char *const **scope);
-/* The most bytes a 'usage' comparison is over its threshold by, in the
- * cgroups where it holds: what evicting needs to bring it back. -1 when
- * the trigger has no 'usage' comparison (pressure says no amount). */
+/* What evicting needs to free, in bytes, to bring the most loaded cgroup
+ * where a 'usage' comparison holds back under its threshold, and a quarter
+ * of the room between threshold and limit below it: a reader that fills
+ * memory fast would otherwise cross again at once, as the kernel's own
+ * watermarks keep a gap for. -1 when the trigger has no 'usage'
+ * comparison (pressure says no amount). */
 long long trigger_excess(const struct trigger *t);
 /* After acting: forget what was seen, so that only new pressure counts. */
 void trigger_reset(struct trigger *t);
