@@ -3,7 +3,7 @@
 # Debian 12 (as root). Installs only what is missing, so it is quick to rerun.
 set -eu
 PACKAGES="gcc make autoconf automake pkg-config flex bison clang llvm libclang-rt-dev
-          libbpf-dev libelf-dev zlib1g-dev check time bpftool bpftrace earlyoom"
+          libbpf-dev libelf-dev zlib1g-dev check time bpftool bpftrace earlyoom stress-ng"
 
 missing=""
 for p in $PACKAGES; do

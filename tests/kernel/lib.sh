@@ -20,8 +20,10 @@ skip_unless_kernel() {
 
 # One kernel test at a time: they share pin names, and "no mmp program is
 # left" can only be checked when no other runtime is up.
+# The wait is bounded: a holder that never lets go (a benchmark left running,
+# or a caller that took the lock around 'make check' itself) is reported.
 exec 9>/tmp/mmp-kernel-tests.lock
-flock 9
+flock -w 1200 9 || { echo "ERROR: /tmp/mmp-kernel-tests.lock still held after 20 minutes: $(lslocks 2>/dev/null | grep mmp-kernel-tests)"; exit 99; }
 
 TMP=$(mktemp -d) || exit 99
 export MMP_CACHE_DIR="$TMP/cache"

@@ -1,9 +1,10 @@
 /* getscan.c - point reads of a hot file, then a scan of a large one: the
  * "get-scan" shape of cache_ext, for the evict tests and benchmarks.
  *
- *   getscan HOT SCAN [HOT_PASSES [SCAN_PASSES [GETS_PER_MIB [WAIT_S]]]]
+ *   getscan HOT SCAN [HOT_PASSES [SCAN_PASSES [GETS_PER_MIB [WAIT_S [SCAN_MIBPS]]]]]
  *
- * Reads every 4K page of HOT in random order HOT_PASSES times (default 5),
+ * Reads every 4K page of HOT once a pass, in a random order, HOT_PASSES
+ * times (default 5; a page read once stays on the kernel's inactive list),
  * then reads SCAN from start to end SCAN_PASSES times (default 1) with
  * 1 MiB read(2) calls, doing GETS_PER_MIB random 4K point reads of HOT
  * after each MiB (default 0: a pure scan). Prints
@@ -11,7 +12,10 @@
  * where hot_resident is the share of HOT in the page cache after the scan
  * (mincore) and get_seconds the time spent in the point reads during it.
  * WAIT_S (default 0) is a pause after opening the files and before reading:
- * time for a runtime that watches open files to find them.
+ * time for a runtime that watches open files to find them. SCAN_MIBPS
+ * (default 0: as fast as it goes) paces the scan to that many MiB a second,
+ * as an application that works on what it reads: the same rate on every
+ * machine that can read at least that fast.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -53,21 +57,38 @@ int main(int argc, char **argv)
 	}
 	int hot_passes = argc > 3 ? atoi(argv[3]) : 5, scan_passes = argc > 4 ? atoi(argv[4]) : 1;
 	int gets_per_mib = argc > 5 ? atoi(argv[5]) : 0;
+	double mibps = argc > 7 ? atof(argv[7]) : 0;
 	if (argc > 6)
 		usleep((useconds_t)(atof(argv[6]) * 1e6));
 	size_t hot_pages = (size_t)hs.st_size / 4096;
 	char page[4096];
 	static char buf[1 << 20];
 	srandom(7);
-	for (int p = 0; p < hot_passes; p++)
+	size_t *order = malloc((hot_pages + 1) * sizeof(*order));
+	if (!order)
+		return 1;
+	for (size_t i = 0; i < hot_pages; i++)
+		order[i] = i;
+	for (int p = 0; p < hot_passes; p++) {
+		for (size_t i = hot_pages; i > 1; i--) {   /* a new permutation each pass */
+			size_t j = (size_t)random() % i, t = order[i - 1];
+			order[i - 1] = order[j];
+			order[j] = t;
+		}
 		for (size_t i = 0; i < hot_pages; i++)
-			if (pread(hot, page, sizeof(page), (off_t)((size_t)random() % hot_pages) * 4096) < 0)
+			if (pread(hot, page, sizeof(page), (off_t)order[i] * 4096) < 0)
 				return 1;
-	double get_s = 0, t0 = now();
+	}
+	free(order);
+	double get_s = 0, t0 = now(), mib = 0;
 	long gets = 0;
 	for (int p = 0; p < scan_passes; p++) {
 		lseek(scan, 0, SEEK_SET);
 		while (read(scan, buf, sizeof(buf)) > 0) {
+			mib++;
+			double ahead = mibps > 0 ? t0 + mib / mibps - now() : 0;
+			if (ahead > 0)
+				usleep((useconds_t)(ahead * 1e6));
 			double g0 = now();
 			for (int k = 0; k < gets_per_mib; k++, gets++)
 				if (pread(hot, page, sizeof(page), (off_t)((size_t)random() % hot_pages) * 4096) < 0)
