@@ -43,7 +43,7 @@ fi
 "$MMP" attach "$TMP/hc.bpf.o" 2>/dev/null &
 FIRST=$!
 PIDS="$PIDS $FIRST"
-for _ in $(seq 50); do [ -e /sys/fs/bpf/mmp/hc/mmp_meta ] && break; sleep 0.1; done
+wait_until 30 [ -e /sys/fs/bpf/mmp/hc/mmp_meta ] || bad "the first runtime pinned nothing within 30 s"
 "$MMP" attach "$TMP/hc.bpf.o" >"$TMP/out" 2>&1
 rc=$?
 check "a second runtime of one name is refused" [ "$rc" -eq 1 ]

@@ -324,7 +324,9 @@ sample() {
 	END=$(((t - t0) / 1000000)) STALL=$(((st - s0) / 1000))
 }
 
-spike_ok() { [ "$STALL" -ge 150 ] && [ "$ABOVE" -le 1000 ]; }
+# A spike is pressure over the threshold for less than the policy's 2 s
+# (less a sample's worth): how much less depends on the machine's speed.
+spike_ok() { [ "$STALL" -ge 150 ] && [ "$ABOVE" -lt 1800 ]; }
 sustained_ok() { [ -n "$FIRST" ] && between "$after" 1800 20000 && ! alive "$1"; }
 
 # The pressure is that of a cgroup of this test's (with 'of cgroup'), not
@@ -344,14 +346,15 @@ if start_mmp oomtest-pre "$TMP/pre.mmp"; then
 	hog "$P1" 100 hog_s 20
 	wait_line hog_s ready 10 || bad "pre: hog_s did not start: $(cat "$TMP/hog_s.err")"
 
-	# A spike: under a second of thrashing, then none. No kill.
+	# A spike: 0.2 s of thrashing, then none: pressure for less than the
+	# policy's 2 s. No kill.
 	hog "$P1" 0 hog_t1 10 --thrash "$TMP/thrash.dat" --seconds 0.2
 	sample "$P1" hog_t1 done 20
 	what="over 10% for $ABOVE ms, stall $STALL ms"
 	grep -q "^done" "$TMP/hog_t1.out" || ! alive "$pid_hog_t1" || bad "pre: the spike hog did not run ($what): $(cat "$TMP/hog_t1.err")"
 	echo "pre: spike: $what"
 	sleep 4
-	check "pre: the spike made pressure, and under a second of it ($what)" spike_ok
+	check "pre: the spike made pressure, for less than the policy's 2 s ($what)" spike_ok
 	check "pre: a spike kills nobody: hog_t1 alive ($what)" alive "$pid_hog_t1"
 	check "pre: a spike kills nobody: hog_s alive" alive "$pid_hog_s"
 	reap hog_t1
