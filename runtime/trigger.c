@@ -553,8 +553,8 @@ long long trigger_excess(const struct trigger *t)
 		if (most < 0)
 			most = 0;
 		for (size_t k = 0; k < c->ncgs; k++)
-			if (c->cgs[k].since && c->cgs[k].excess + c->cgs[k].room / 4 > most)
-				most = c->cgs[k].excess + c->cgs[k].room / 4;
+			if (c->cgs[k].since && c->cgs[k].excess + c->cgs[k].room / 2 > most)
+				most = c->cgs[k].excess + c->cgs[k].room / 2;
 	}
 	return most;
 }

@@ -41,7 +41,7 @@ void trigger_tick(struct trigger *t, long long now_ns, const char *const *cgroup
  * by the trigger; empty when the whole system is meant). */
 bool trigger_holds(struct trigger *t, long long now_ns, const char *const **scope);
 /* What evicting needs to free, in bytes, to bring the most loaded cgroup
- * where a 'usage' comparison holds back under its threshold, and a quarter
+ * where a 'usage' comparison holds back under its threshold, and half
  * of the room between threshold and limit below it: a reader that fills
  * memory fast would otherwise cross again at once, as the kernel's own
  * watermarks keep a gap for. -1 when the trigger has no 'usage'

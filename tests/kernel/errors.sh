@@ -43,7 +43,7 @@ fi
 "$MMP" attach "$TMP/hc.bpf.o" 2>/dev/null &
 FIRST=$!
 PIDS="$PIDS $FIRST"
-wait_until 30 [ -e /sys/fs/bpf/mmp/hc/mmp_meta ] || bad "the first runtime pinned nothing within 30 s"
+wait_until 120 [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ] || bad "the first runtime pinned nothing within 120 s"
 "$MMP" attach "$TMP/hc.bpf.o" >"$TMP/out" 2>&1
 rc=$?
 check "a second runtime of one name is refused" [ "$rc" -eq 1 ]

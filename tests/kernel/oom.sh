@@ -158,7 +158,7 @@ start_mmp() {
 	"$MMP" attach --name "$1" "$2" 2>"$TMP/$1.log" &
 	MMPPID=$!
 	MMPS="$MMPS $MMPPID"
-	for _ in $(seq 600); do
+	for _ in $(seq 2400); do
 		grep -q "attached" "$TMP/$1.log" && return 0
 		kill -0 $MMPPID 2>/dev/null || break
 		sleep 0.05

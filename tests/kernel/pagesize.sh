@@ -44,7 +44,7 @@ cp "$WORKLOAD" "$TMP/other-proc"
 "$MMP" attach --duration 90 "$K/hotcold.mmp" 2>"$TMP/attach.err" &
 MMPPID=$!
 PIDS="$PIDS $MMPPID"
-wait_until 30 [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ] || bad "attach: no pins after 30 s: $(cat "$TMP/attach.err")"
+wait_until 120 [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ] || bad "attach: no pins after 120 s: $(cat "$TMP/attach.err")"
 "$WORKLOAD" --seconds 3 $WAIT >"$TMP/matched" &
 A=$!
 "$TMP/other-proc" --seconds 3 >"$TMP/unmatched" &
@@ -81,7 +81,7 @@ printf 'policy big { match comm "hotcold"; region hot = range 0x600000000000 .. 
 "$MMP" attach --name mmp-test-chunks --duration 300 "$TMP/big.mmp" 2>"$TMP/big.err" &
 MMPPID=$!
 PIDS="$PIDS $MMPPID"
-wait_until 30 [ -e /sys/fs/bpf/mmp/mmp-test-chunks/mmp_meta ] || bad "chunks: no pins after 30 s: $(cat "$TMP/big.err")"
+wait_until 120 [ -e /sys/fs/bpf/mmp/mmp-test-chunks/mmp_meta ] || bad "chunks: no pins after 120 s: $(cat "$TMP/big.err")"
 "$WORKLOAD" --hot 600M --fill 1 --seconds 300 >/dev/null &
 W=$!
 PIDS="$PIDS $W"
@@ -99,7 +99,7 @@ kill -INT $MMPPID; wait $MMPPID
 # 8. A runtime killed with SIGKILL leaves pins; they are found and removed.
 "$MMP" attach "$K/hotcold.mmp" 2>/dev/null &
 MMPPID=$!
-wait_until 30 [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ]
+wait_until 120 [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ]
 kill -9 $MMPPID; wait $MMPPID 2>/dev/null
 check "a killed runtime leaves its pins" [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ]
 "$MMP" stats hotcold >"$TMP/stale" 2>&1

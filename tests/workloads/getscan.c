@@ -12,7 +12,9 @@
  * where hot_resident is the share of HOT in the page cache after the scan
  * (mincore) and get_seconds the time spent in the point reads during it.
  * WAIT_S (default 0) is a pause after opening the files and before reading:
- * time for a runtime that watches open files to find them. SCAN_MIBPS
+ * time for a runtime that watches open files to find them. With GETSCAN_GO
+ * set in the environment, it then also waits (120 s at most) until that
+ * path exists: a test creates it once the runtime says it found the files. SCAN_MIBPS
  * (default 0: as fast as it goes) paces the scan to that many MiB a second,
  * as an application that works on what it reads: the same rate on every
  * machine that can read at least that fast.
@@ -60,6 +62,9 @@ int main(int argc, char **argv)
 	double mibps = argc > 7 ? atof(argv[7]) : 0;
 	if (argc > 6)
 		usleep((useconds_t)(atof(argv[6]) * 1e6));
+	const char *go = getenv("GETSCAN_GO");
+	for (double w0 = now(); go && access(go, F_OK) != 0 && now() - w0 < 120;)
+		usleep(10000);
 	size_t hot_pages = (size_t)hs.st_size / 4096;
 	char page[4096];
 	static char buf[1 << 20];

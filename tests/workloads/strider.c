@@ -4,7 +4,9 @@
  *   strider FILE PATTERN [STRIDE_PAGES [readahead]]
  *
  * PATTERN "drop" instead drops the file's pages from the page cache
- * (posix_fadvise DONTNEED, this file only) and exits.
+ * (posix_fadvise DONTNEED, this file only) and exits; "resident" prints
+ * resident=P%, the share of the file in the page cache (mincore), and
+ * reads nothing.
  *
  * PATTERN is forward (every STRIDE_PAGES-th page, default 16), backward
  * (the same from the end), or random (as many pages as forward would
@@ -32,7 +34,7 @@
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: strider FILE forward|backward|random|drop [STRIDE_PAGES [readahead]]\n");
+		fprintf(stderr, "usage: strider FILE forward|backward|random|drop|resident [STRIDE_PAGES [readahead]]\n");
 		return 2;
 	}
 	long stride = argc > 3 ? atol(argv[3]) : 16;
@@ -58,6 +60,18 @@ int main(int argc, char **argv)
 	if (p == MAP_FAILED) {
 		perror("mmap");
 		return 1;
+	}
+	if (strcmp(argv[2], "resident") == 0) {
+		unsigned char *vec = malloc(pages + 1);
+		size_t in = 0;
+		if (!vec || mincore(p, (size_t)st.st_size, vec) < 0) {
+			perror("mincore");
+			return 1;
+		}
+		for (size_t i = 0; i < pages; i++)
+			in += vec[i] & 1;
+		printf("resident=%.0f%%\n", pages ? 100.0 * (double)in / (double)pages : 0.0);
+		return 0;
 	}
 	if (argc < 5 || strcmp(argv[4], "readahead") != 0)
 		madvise(p, (size_t)st.st_size, MADV_RANDOM);
