@@ -98,6 +98,8 @@ if ! flock -n 9; then
 	echo "run.sh: waiting for $LOCK (another kernel test or benchmark is running)" >&2
 	flock 9
 fi
+# The machine, before any result: figures differ tenfold between machines.
+sh "$here/../machine/machine.sh"
 
 dir=$(mktemp -d "$BASE/mmp-evictbench.XXXXXX")
 cg=$MEMCG/mmp-evictbench-$$

@@ -12,6 +12,8 @@ MMPC=${1:-$here/../../mmpc}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/genpolicy" "$here/genpolicy.c"
+# The machine, before any result: figures differ tenfold between machines.
+sh "$here/../machine/machine.sh"
 
 median() { sort -n | sed -n 3p; }
 printf '%8s %10s %10s %9s %9s %12s\n' lines seconds "peak KiB" "t ratio" "m ratio" "lines/s"

@@ -9,10 +9,15 @@
  *   wait     optionally, until an outside agent has collapsed HOT into huge
  *            pages (AnonHugePages of its VMA in /proc/self/smaps), not timed
  *   phase 2  UPDATES random read-modify-writes of 8-byte words, a fraction
- *            HOT_FRAC of them in HOT and the rest in COLD (timed)
+ *            HOT_FRAC of them in HOT and the rest in COLD (timed); with
+ *            --forks=K, the process also forks K times, evenly spaced, a
+ *            child that exits at once (as a server does that spawns a helper
+ *            or takes a short snapshot), and those forks are timed too
  *
  * One line on stdout:
- *   seconds=S hot_huge_kb=H cold_huge_kb=C updates=N checksum=X
+ *   seconds=S hot_huge_kb=H cold_huge_kb=C updates=N forks=K faults=F checksum=X
+ * (F: the page faults the process took in the timed phase, its children's
+ * not counted.)
  * Everything else goes to stderr.
  *
  * Build: cc -O2 -o gups gups.c      (C11 and libc only; Linux) */
@@ -26,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +43,9 @@
 #endif
 #ifndef MADV_HUGEPAGE
 #define MADV_HUGEPAGE 14
+#endif
+#ifndef MADV_NOHUGEPAGE
+#define MADV_NOHUGEPAGE 15
 #endif
 
 #define HUGE_2M (2UL << 20)
@@ -49,8 +59,9 @@ static void usage(FILE *f)
 		"A GUPS-style workload: random read-modify-writes of 8-byte words over a\n"
 		"hot and a cold anonymous mapping at fixed addresses. Only the update phase\n"
 		"is timed. Prints one line to stdout:\n"
-		"  seconds=S hot_huge_kb=H cold_huge_kb=C updates=N checksum=X\n"
-		"(H and C: AnonHugePages of each mapping after the update phase.)\n"
+		"  seconds=S hot_huge_kb=H cold_huge_kb=C updates=N forks=K faults=F checksum=X\n"
+		"(H and C: AnonHugePages of each mapping after the update phase; F: page\n"
+		"faults taken in the update phase.)\n"
 		"\n"
 		"  --hot=SIZE            size of the hot mapping (default 1G)\n"
 		"  --cold=SIZE           size of the cold mapping (default 3G; 0 only with\n"
@@ -61,8 +72,12 @@ static void usage(FILE *f)
 		"  --hot-frac=F          fraction of updates in the hot mapping, 0..1\n"
 		"                        (default 0.9)\n"
 		"  --seed=N              PRNG seed (default 1)\n"
+		"  --forks=K             fork K times during the updates, evenly spaced, a\n"
+		"                        child that exits at once (default 0); timed\n"
 		"  --madvise-hugepage    madvise(MADV_HUGEPAGE) both mappings before writing\n"
 		"                        them (THP 'always' for this process only)\n"
+		"  --no-hugepage         madvise(MADV_NOHUGEPAGE) both mappings: 4K pages\n"
+		"                        even where THP is 'always'\n"
 		"  --wait-huge=BYTES     after writing, poll /proc/self/smaps every 50 ms until\n"
 		"                        the hot mapping has BYTES of AnonHugePages (collapsed\n"
 		"                        by an outside agent); not timed\n"
@@ -164,6 +179,16 @@ static long long huge_kb(uintptr_t lo, uintptr_t hi)
 	return sum;
 }
 
+/* Page faults this process has taken (minor and major), its children's not
+ * counted. */
+static long faults_taken(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
 static uint64_t splitmix64(uint64_t x)
 {
 	x += 0x9e3779b97f4a7c15ULL;
@@ -186,6 +211,7 @@ static inline uint64_t mulhi(uint64_t a, uint64_t b)
 #endif
 }
 
+/* hugepage: 1 for MADV_HUGEPAGE, -1 for MADV_NOHUGEPAGE, 0 for neither. */
 static uint64_t *map_at(const char *name, uintptr_t addr, uint64_t size, int hugepage)
 {
 	void *p = mmap((void *)addr, size, PROT_READ | PROT_WRITE,
@@ -203,9 +229,9 @@ static uint64_t *map_at(const char *name, uintptr_t addr, uint64_t size, int hug
 			(unsigned long)addr);
 		exit(1);
 	}
-	if (hugepage && madvise(p, size, MADV_HUGEPAGE)) {
-		fprintf(stderr, "%s: madvise(MADV_HUGEPAGE) on the %s mapping: %s\n", prog, name,
-			strerror(errno));
+	if (hugepage && madvise(p, size, hugepage > 0 ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+		fprintf(stderr, "%s: madvise(%s) on the %s mapping: %s\n", prog,
+			hugepage > 0 ? "MADV_HUGEPAGE" : "MADV_NOHUGEPAGE", name, strerror(errno));
 		exit(1);
 	}
 	return p;
@@ -217,10 +243,11 @@ int main(int argc, char **argv)
 	uint64_t hot_addr = 0x600000000000UL, cold_addr = 0x700000000000UL;
 	uint64_t updates = 100000000, seed = 1, wait_huge = 0;
 	double hot_frac = 0.9, wait_timeout = 30;
+	uint64_t forks = 0;
 	int madv = 0, wait = 0;
 
 	enum { O_HOT = 256, O_COLD, O_HOT_ADDR, O_COLD_ADDR, O_UPDATES, O_HOT_FRAC, O_SEED,
-	       O_MADV, O_WAIT, O_WAIT_TIMEOUT };
+	       O_MADV, O_NOMADV, O_WAIT, O_WAIT_TIMEOUT, O_FORKS };
 	static const struct option opts[] = {
 		{ "hot", required_argument, 0, O_HOT },
 		{ "cold", required_argument, 0, O_COLD },
@@ -229,7 +256,9 @@ int main(int argc, char **argv)
 		{ "updates", required_argument, 0, O_UPDATES },
 		{ "hot-frac", required_argument, 0, O_HOT_FRAC },
 		{ "seed", required_argument, 0, O_SEED },
+		{ "forks", required_argument, 0, O_FORKS },
 		{ "madvise-hugepage", no_argument, 0, O_MADV },
+		{ "no-hugepage", no_argument, 0, O_NOMADV },
 		{ "wait-huge", required_argument, 0, O_WAIT },
 		{ "wait-timeout", required_argument, 0, O_WAIT_TIMEOUT },
 		{ "help", no_argument, 0, 'h' },
@@ -269,7 +298,12 @@ int main(int argc, char **argv)
 			if (errno || end == optarg || *end || *optarg == '-')
 				die("invalid seed '%s'", optarg);
 			break;
+		case O_FORKS:
+			if (parse_scaled(optarg, 1000, &forks) || forks > 1000000)
+				die("invalid count of forks '%s' (0 to 1M)", optarg);
+			break;
 		case O_MADV: madv = 1; break;
+		case O_NOMADV: madv = -1; break;
 		case O_WAIT:
 			if (parse_scaled(optarg, 1024, &wait_huge))
 				die("invalid size '%s' (a number with an optional K, M, G or T)", optarg);
@@ -317,7 +351,7 @@ int main(int argc, char **argv)
 	human(hs, sizeof hs, hot);
 	human(cs, sizeof cs, cold);
 	fprintf(stderr, "%s: populated hot=%s cold=%s in %.2f s%s\n", prog, hs, cs, now() - t0,
-		madv ? " (MADV_HUGEPAGE)" : "");
+		madv > 0 ? " (MADV_HUGEPAGE)" : madv < 0 ? " (MADV_NOHUGEPAGE)" : "");
 
 	/* Wait for an outside collapse (not timed). */
 	if (wait) {
@@ -352,7 +386,10 @@ int main(int argc, char **argv)
 	 * batches of independent ones (128): the addresses of a batch are drawn
 	 * first, branch-free, then the batch's loads and stores are issued in a
 	 * tight loop, so that the CPU overlaps many cache and TLB misses and the
-	 * run is bound by memory and address translation, not by the PRNG. */
+	 * run is bound by memory and address translation, not by the PRNG.
+	 * Fork k (1..K) comes before the batch that holds update k*N/(K+1):
+	 * each fork copies the page tables and write-protects every page, so
+	 * the next write to each page takes a fault. */
 	enum { BATCH = 128 };
 	uint64_t *addr[BATCH], val[BATCH];
 	uint64_t thresh = (uint64_t)(hot_frac * 4294967296.0);
@@ -361,9 +398,24 @@ int main(int argc, char **argv)
 	uint64_t x = splitmix64(seed), sum = 0;
 	if (!x)
 		x = 1;
+	uint64_t forked = 0, next_fork = forks ? updates / (forks + 1) : UINT64_MAX;
+	long faults0 = faults_taken();
 	double t1 = now();
 	for (uint64_t i = 0; i < updates; i += BATCH) {
 		unsigned n = updates - i < BATCH ? (unsigned)(updates - i) : BATCH;
+		while (forked < forks && i + n > next_fork) {
+			pid_t pid = fork();
+			if (pid < 0)
+				die("fork: %s", strerror(errno));
+			if (pid == 0)
+				_exit(0);
+			int st;
+			while (waitpid(pid, &st, 0) < 0)
+				if (errno != EINTR)
+					die("waitpid: %s", strerror(errno));
+			forked++;
+			next_fork = updates / (forks + 1) * (forked + 1);
+		}
 		for (unsigned j = 0; j < n; j++) {
 			x ^= x >> 12;
 			x ^= x << 25;
@@ -381,11 +433,12 @@ int main(int argc, char **argv)
 		}
 	}
 	double secs = now() - t1;
+	long faults = faults_taken() - faults0;
 
 	long long hk = huge_kb(hot_addr, hot_addr + hot);
 	long long ck = cold ? huge_kb(cold_addr, cold_addr + cold) : 0;
 	printf("seconds=%.6f hot_huge_kb=%lld cold_huge_kb=%lld updates=%" PRIu64
-	       " checksum=%016" PRIx64 "\n",
-	       secs, hk, ck, updates, sum);
+	       " forks=%" PRIu64 " faults=%ld checksum=%016" PRIx64 "\n",
+	       secs, hk, ck, updates, forked, faults, sum);
 	return ferror(stdout) || fflush(stdout) ? 1 : 0;
 }

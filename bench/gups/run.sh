@@ -3,7 +3,8 @@
 # THP 'always' and plain 4K, on the GUPS workload of gups.c (a hot 1 GiB
 # mapping that takes 90% of 100M random read-modify-writes, and a cold 3 GiB
 # one). Only the update phase is timed. Each of RUNS rounds (default 5) runs
-# the variants interleaved, in an order rotated every round:
+# the variants interleaved, in an order rotated every round, each after
+# caches are dropped and memory compacted (the same state for every run):
 #   4k          THP 'enabled' as found ('madvise' on the project's machines:
 #               no huge pages for gups)
 #   thp-always  'always' written to /sys/kernel/mm/transparent_hugepage/enabled
@@ -14,7 +15,8 @@
 #               gups waits (untimed) until its hot mapping has been collapsed
 # and prints, per variant, the median, min and max seconds and the median
 # huge-page memory of each mapping, then the speedups over 4k and the share
-# of the THP-always speedup that mmp reaches.
+# of the THP-always speedup that mmp reaches. The machine's block
+# (bench/machine/machine.sh) comes first.
 # Environment: GUPS_HOT (1G), GUPS_COLD (3G), GUPS_UPDATES (100M),
 # GUPS_ARGS (more gups options, e.g. "--hot-frac 0.8"), MMP_CMD. Run as root.
 set -eu
@@ -82,16 +84,29 @@ fi
 [ "$orig" = madvise ] || [ "$orig" = never ] || [ "$orig" = always ] ||
 	echo "run.sh: note: THP mode is '$orig'" >&2
 
+# The machine, before any result: figures differ tenfold between machines.
+sh "$here/../machine/machine.sh"
 echo "gups: hot $HOT, cold $COLD, $UPDATES updates, $RUNS rounds of: $VARIANTS (THP found: $orig)"
 for v in $VARIANTS; do : >"$tmp/$v.res"; done
 nvar=$(echo "$VARIANTS" | wc -w)
 start=$(date +%s)
+
+# settle: the same memory state before every run. How fast a run fills its
+# memory, and whether it gets huge pages, depends on what ran before it (on
+# the Zen 5 VM, 2 GiB of huge pages filled in 3.5-4 s after a compaction,
+# in 0.15-2.3 s right after another huge-page run).
+settle() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	echo 1 >/proc/sys/vm/compact_memory
+}
 
 # run_variant VARIANT GUPS_ARG...: one measured run; appends
 # "seconds hot_mib cold_mib" to $tmp/VARIANT.res and prints a progress line.
 run_variant() {
 	v=$1
 	shift
+	settle
 	t0=$(date +%s.%N)
 	rc=0
 	case $v in

@@ -107,6 +107,8 @@ trap 'exit 143' TERM
 
 cc -O2 -Wall -pthread -o "$tmp/oombench" "$here/oombench.c"
 for n in svc_oombench batch_oombench grow_oombench; do ln -s oombench "$tmp/$n"; done
+# The machine, before any result: figures differ tenfold between machines.
+sh "$here/../machine/machine.sh"
 
 mkdir "$MEM/$TAG" "$UNI/$TAG"
 echo $((LIMIT_MIB * 1048576)) >"$MEM/$TAG/memory.limit_in_bytes"

@@ -132,6 +132,10 @@ cc -O2 -Wall -o "$tmp/pfhelper" "$here/pfhelper.c"
 exec 9>/tmp/mmp-kernel-tests.lock
 lock() { flock 9; }
 unlock() { flock -u 9; }
+# The machine, before any result: figures differ tenfold between machines.
+lock
+sh "$here/../machine/machine.sh"
+unlock
 
 # rotate K WORDS...: the words, starting at the K-th (mod their count).
 rotate() { k=$1; shift; echo "$@" | awk -v k="$k" '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }'; }

@@ -16,6 +16,8 @@ POLICY=$top/tests/kernel/hotcold.mmp
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 command -v bpftrace >/dev/null || { echo "needs bpftrace (apt-get install bpftrace)" >&2; exit 1; }
+# The machine, before any result: figures differ tenfold between machines.
+sh "$top/bench/machine/machine.sh"
 "$top/mmpc" "$POLICY" -o "$tmp/policy.bpf.o"
 export MMP_CACHE_DIR="$tmp/cache"
 "$MMP" run "$POLICY" -- /bin/true 2>/dev/null   # fill the cache for mmp-source
