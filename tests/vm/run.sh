@@ -15,7 +15,9 @@
 # boot/ folder, then to /lib/modules/VERSION.
 # Also: MMP_VM_APPEND (more kernel parameters, e.g.
 # transparent_hugepage=madvise), MMP_VM_MEM (2G), MMP_VM_CPUS (2),
-# MMP_VM_TEST_TIMEOUT (seconds per test; 900), MMP_VM_LOGS (where each
+# MMP_VM_TEST_TIMEOUT (seconds per test; 900), MMP_VM_TIMEOUT (seconds per
+# VM; 120 more than its tests' timeouts), MMP_VM_LOCK_WAIT (seconds to
+# wait for the kernel tests' lock; 3600), MMP_VM_LOGS (where each
 # test's output is kept; tests/vm/logs in the build tree).
 # Exit: 0 when nothing failed, 1 when a test failed or a VM did not finish,
 # 77 when there is no kernel or no QEMU here.
@@ -78,8 +80,10 @@ else
 fi
 
 # One VM at a time, and none beside the host's own kernel tests (lib.sh).
+# Waiting is bounded too: a lock that someone holds for good fails the run.
 exec 9>/tmp/mmp-kernel-tests.lock
-flock 9
+flock -w "${MMP_VM_LOCK_WAIT:-3600}" 9 ||
+	{ echo "run.sh: /tmp/mmp-kernel-tests.lock still held after ${MMP_VM_LOCK_WAIT:-3600}s"; exit 99; }
 
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	ACCEL="-accel kvm -cpu host" ACCEL_NAME=kvm
@@ -145,7 +149,7 @@ while read -r vmlinuz modules; do
 	truncate -s 4G "$kw/scratch.img" && mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$kw/scratch.img" ||
 		exit 99
 	ntests=$(echo "$TESTS" | wc -w)
-	vm_timeout=$((120 + ntests * (TEST_TIMEOUT + 15)))
+	vm_timeout=${MMP_VM_TIMEOUT:-$((120 + ntests * (TEST_TIMEOUT + 15)))}
 	echo "vm: $kver ($ACCEL_NAME, $CPUS cpus, $MEM): $TESTS"
 	t0=$(date +%s)
 	# shellcheck disable=SC2086
@@ -161,7 +165,7 @@ while read -r vmlinuz modules; do
 		-drive "file=$kw/scratch.img,format=raw,if=virtio,cache=unsafe" \
 		</dev/null >"$kw/qemu.log" 2>&1 &
 	QPID=$!
-	wait "$QPID"
+	wait "$QPID" 2>/dev/null
 	qrc=$? QPID=
 	secs=$(($(date +%s) - t0))
 	rm -f "$kw/scratch.img"
@@ -169,17 +173,17 @@ while read -r vmlinuz modules; do
 	rm -rf "$klogs" && mkdir -p "$klogs" && cp "$kw/console.log" "$kw/qemu.log" "$klogs/" 2>/dev/null
 	cp "$res"/*.log "$res/kernel.info" "$klogs/" 2>/dev/null
 	info=$( [ -r "$res/kernel.info" ] && tr '\n' ' ' <"$res/kernel.info")
-	echo "vm: $kver booted and ran in ${secs}s: ${info:-no kernel.info}"
+	echo "vm: $kver: ${secs}s in QEMU; ${info:-the guest wrote no kernel.info}"
 	if [ ! -e "$res/done" ]; then
 		if [ "$qrc" -eq 137 ]; then why="killed after ${vm_timeout}s"; else why="QEMU exit $qrc"; fi
-		echo "vm: $kver did not finish ($why); the console says:"
-		tail -n 20 "$kw/console.log" "$kw/qemu.log" | sed 's/^/    /'
-		total_fail=$((total_fail + 1))
+		echo "vm: $kver did not finish ($why); the tests it did not run count as failed. The end of its console:"
+		tail -n 20 "$kw/console.log" 2>/dev/null | sed 's/^/    /'
+		[ -s "$kw/qemu.log" ] && { echo "and of QEMU's messages:"; tail -n 20 "$kw/qemu.log" | sed 's/^/    /'; }
 	fi
 	for t in $TESTS; do
 		name=${t%.sh}
 		rc=$(cat "$res/$t.rc" 2>/dev/null) || rc=none
-		tsecs=$(cat "$res/$t.time" 2>/dev/null) || tsecs=-
+		tsecs=$(cat "$res/$t.time" 2>/dev/null)s || tsecs=-
 		counts=$(sed -n "s/^$name: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p" "$res/$t.log" 2>/dev/null | tail -n 1)
 		case $rc in
 		0) result=PASS total_pass=$((total_pass + 1)) ;;
@@ -189,7 +193,7 @@ while read -r vmlinuz modules; do
 		*) result="FAIL($rc)" total_fail=$((total_fail + 1)) ;;
 		esac
 		set -- $counts
-		printf '%-22s %-12s %-10s %6s %6s %6ss\n' "$kver" "$name" "$result" "${1:--}" "${2:--}" "$tsecs" >>"$SUMMARY"
+		printf '%-22s %-12s %-10s %6s %6s %7s\n' "$kver" "$name" "$result" "${1:--}" "${2:--}" "$tsecs" >>"$SUMMARY"
 		case $result in
 		PASS) ;;
 		SKIP) grep -m1 '^SKIP' "$res/$t.log" | sed "s/^/    $name: /" >>"$SUMMARY" ;;
