@@ -94,24 +94,8 @@ struct task_struct {
 	int tgid;
 } __attribute__((preserve_access_index));
 
-/* Each CPU's own state, in one per-CPU value (one lookup a fault):
- *  - the last range a fault hit: a fault next to the last one on the same
- *    CPU, of the same process, costs an array read instead of a hash
- *    lookup of the process and a search of its ranges. Valid while
- *    mmp_epoch holds the value it was filled under; the runtime bumps the
- *    epoch after every change to mmp_procs, and the exec hook when a
- *    governed process exec's;
- *  - the clock, read once a jiffy: bpf_ktime_get_ns() costs 28 ns a fault
- *    in a VM, bpf_jiffies64() a memory read. A jiffy (1 to 4 ms) of
- *    precision is plenty for one-second rates and idle times. */
-struct mmp_cpu {
-	__u64 start, end;
-	__u64 epoch;
-	__u32 tgid, region, slot, rules;
-	__u32 group, pad;          /* the region's rule group (generated code) */
-	__u64 jiffies, ns;
-};
-
+/* Each CPU's own state (struct mmp_cpu, see mmp_shared.h): one lookup a
+ * fault. The runtime reads every CPU's value for the pending counts. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -123,16 +107,6 @@ static __always_inline struct mmp_cpu *mmp_this_cpu(void)
 {
 	__u32 zero = 0;
 	return bpf_map_lookup_elem(&mmp_cpu, &zero);
-}
-
-static __always_inline __u64 mmp_now(struct mmp_cpu *c)
-{
-	__u64 j = bpf_jiffies64();
-	if (j != c->jiffies) {
-		c->jiffies = j;
-		c->ns = bpf_ktime_get_ns();
-	}
-	return c->ns;
 }
 
 /* Bumped atomically by both sides: the runtime maps it. */

@@ -37,45 +37,95 @@ static __always_inline void mmp_add_chunk(__u32 tgid, __u32 region, __u64 chunk,
 	}
 }
 
-/* Fills C with the range of the current process that ADDR is in: keeps
- * this CPU's last range when the fault is in it and nothing changed since,
- * else searches the process's ranges. */
-static __always_inline int mmp_locate(struct mmp_cpu *c, __u64 addr)
+/* Fills C with the range of process TGID that ADDR is in, searching the
+ * process's ranges. E is the epoch, read before them: a change made after
+ * that read bumps it again, so a stale entry never outlives a fault. */
+static __always_inline int mmp_locate(struct mmp_cpu *c, __u32 tgid, __u64 e, __u64 addr)
 {
-	__u32 zero = 0;
-	__u64 *epoch = bpf_map_lookup_elem(&mmp_epoch, &zero);
-	if (!epoch)
-		return 0;
-	/* The epoch is read before the process's ranges: a change made after
-	 * this read bumps it again, so a stale entry never outlives a fault. */
-	__u64 e = *epoch;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	if (c->tgid == tgid && c->epoch == e && addr >= c->start && addr < c->end)
-		return 1;
 	struct mmp_proc *p = bpf_map_lookup_elem(&mmp_procs, &tgid);
 	if (!p)
 		return 0;
 	const struct mmp_range *r = mmp_lookup(p, addr);
 	if (!r)
 		return 0;
+	__u32 slot = r->slot;
+	struct mmp_region_stats *s = bpf_map_lookup_elem(&mmp_stats, &slot);
+	if (!s)
+		return 0;
 	c->start = r->start;
 	c->end = r->end;
 	c->epoch = e;
 	c->tgid = tgid;
 	c->region = r->region;
-	c->slot = r->slot;
+	c->slot = slot;
+	c->gen = s->gen;
 	c->group = mmp_group_of(r->region);
 	c->rules = mmp_group_rules(c->group);
 	return 1;
 }
 
+/* Adds this CPU's pending faults (see struct mmp_cpu) to the statistics
+ * they belong to, unless the runtime freed the slot since: it counted
+ * them then. Added before 'pend' is cleared, so that the runtime, reading
+ * both, sees them in one place or both (and then reads again). */
+static __always_inline void mmp_flush(struct mmp_cpu *c, __u64 then, __u64 now)
+{
+	__u64 n = c->pend;
+	__u32 slot = c->slot;
+	struct mmp_region_stats *s = bpf_map_lookup_elem(&mmp_stats, &slot);
+	if (s && s->gen == c->gen) {
+		if ((__s64)(now - s->win_start_ns) > 0)
+			mmp_count_window(s, now);
+		__sync_fetch_and_add(&s->faults, n);
+		s->win_faults += n;
+		if ((__s64)(then - s->last_ns) > 0)
+			s->last_ns = then;
+		if (c->rules & MMP_RULE_PAGESIZE) {
+			if (s->cur_faults && s->cur_chunk == c->pend_chunk) {
+				s->cur_faults += n;
+				s->cur_last_ns = then;
+			} else {
+				mmp_add_chunk(c->tgid, c->region, c->pend_chunk, n, then);
+			}
+		}
+		/* The rules' conditions with these faults counted. */
+		s->rule_flags = mmp_group_flags(c->group, s, now);
+	}
+	c->pend = 0;
+}
+
 static __always_inline void mmp_on_fault(__u64 addr, int major)
 {
 	struct mmp_cpu *c = mmp_this_cpu();
-	if (!c || !mmp_locate(c, addr))
+	if (!c)
 		return;
-	__u64 now = mmp_now(c);
-	__u32 slot = c->slot, region = c->region, rules = c->rules, tgid = c->tgid, group = c->group;
+	__u32 zero = 0;
+	__u64 *epoch = bpf_map_lookup_elem(&mmp_epoch, &zero);
+	if (!epoch)
+		return;
+	__u64 e = *epoch;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	int hit = c->tgid == tgid && c->epoch == e && addr >= c->start && addr < c->end;
+	/* The common case: a minor fault in this CPU's last range, in the same
+	 * jiffy (and 2M chunk, if they are counted) as the fault before it,
+	 * counted here only; its region's statistics are not touched. */
+	__u64 j = bpf_jiffies64();
+	if (hit && !major && j == c->jiffies && !(c->rules & MMP_RULE_PREFETCH) &&
+	    (!(c->rules & MMP_RULE_PAGESIZE) || addr >> MMP_CHUNK_SHIFT == c->pend_chunk)) {
+		c->pend++;
+		return;
+	}
+	__u64 then = c->ns;
+	if (j != c->jiffies) {
+		c->jiffies = j;
+		c->ns = bpf_ktime_get_ns();
+	}
+	__u64 now = c->ns;
+	if (c->pend)
+		mmp_flush(c, then, now);
+	if (!hit && !mmp_locate(c, tgid, e, addr))
+		return;
+	__u32 slot = c->slot, region = c->region, rules = c->rules, group = c->group;
 	struct mmp_region_stats *s = bpf_map_lookup_elem(&mmp_stats, &slot);
 	if (!s)
 		return;
@@ -101,6 +151,7 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	s->last_ns = now;
 	__u32 flags = mmp_group_flags(group, s, now);
 	s->rule_flags = flags;
+	c->pend_chunk = addr >> MMP_CHUNK_SHIFT;   /* the next faults' batch */
 #ifdef MMP_WANT_PREFETCH
 	if (rules & MMP_RULE_PREFETCH)
 		mmp_prefetch_fault(tgid, region, group, slot, s, addr, c->start, c->end, flags & MMP_RULE_PREFETCH, now);

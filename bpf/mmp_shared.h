@@ -6,7 +6,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 8
+#define MMP_ABI_VERSION 9
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -50,7 +50,7 @@ struct mmp_region_stats {
 	 * the chunk map when they move on: one hash update a chunk, not a fault. */
 	__u64 cur_chunk, cur_faults, cur_last_ns;
 	__u32 rule_flags;          /* enum mmp_rule_bit */
-	__u32 pad;
+	__u32 gen;                 /* bumped by the runtime when it frees the slot */
 	__u64 major_faults, win_major;
 	__u64 rate, major_rate;    /* per second, over the last full window */
 	__u64 size, resident, swap;/* bytes, written by the runtime from /proc */
@@ -63,6 +63,35 @@ struct mmp_region_stats {
 	__u64 pf_tokens;           /* the rate limit's bucket, in bytes */
 	__u64 pf_tokens_ns;
 	__u64 spare[9];            /* to 256 bytes */
+};
+
+/* Each CPU's own state, the value of the per-CPU array mmp_cpu (one
+ * lookup a fault):
+ *  - the last range a fault hit: a fault next to the last one on the same
+ *    CPU, of the same process, costs a read of this entry instead of a hash
+ *    lookup of the process and a search of its ranges. Valid while
+ *    mmp_epoch holds the value it was filled under; the runtime bumps the
+ *    epoch after every change to mmp_procs, and the exec hook when a
+ *    governed process exec's;
+ *  - the clock, read once a jiffy: bpf_ktime_get_ns() costs 28 ns a fault
+ *    in one VM and 214 in another, bpf_jiffies64() a memory read. A jiffy
+ *    (1 to 4 ms) of precision is plenty for one-second rates and idle times;
+ *  - faults counted here and not yet in the region's statistics ('pend'):
+ *    minor faults in the last range, in the same jiffy (and, for a region
+ *    with a page-size rule, the same 2M chunk) as the fault before them,
+ *    of a region without a prefetch rule. They are added to the statistics
+ *    at slot 'slot' (if its 'gen' is still 'gen') by this CPU's next fault
+ *    that is not such a fault: so the statistics page is not touched on
+ *    most faults, and lags by at most a jiffy of this CPU's faults. The
+ *    runtime adds every CPU's pending faults wherever it reads the counts. */
+struct mmp_cpu {
+	__u64 start, end;
+	__u64 epoch;
+	__u32 tgid, region, slot, rules;
+	__u32 group, gen;          /* the region's rule group (generated code); the slot's gen */
+	__u64 jiffies, ns;
+	__u64 pend;                /* faults not yet in the statistics at slot */
+	__u64 pend_chunk;          /* their 2M chunk (address >> MMP_CHUNK_SHIFT) */
 };
 
 struct mmp_chunk_key {

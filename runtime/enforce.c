@@ -76,6 +76,11 @@ struct runtime {
 	struct bpf_object *bpf;
 	int procs_fd, stats_fd, chunks_fd, dirty_fd, meta_fd, names_fd, reports_fd, epoch_fd;
 	__u64 *epoch;              /* mmp_epoch, mapped: bumped after every change to mmp_procs */
+	int cpu_fd;                /* mmp_cpu: each CPU's pending faults */
+	int ncpu_vals;             /* its values, one a possible CPU */
+	struct mmp_cpu *cpu_vals;
+	__u64 *pending;            /* a slot's faults pending on the CPUs, by read_pending() */
+	struct mmp_region_stats *view;   /* a slot's statistics with its pending faults, for evict */
 	struct mmp_region_stats *stats;  /* mmp_stats, mapped: shared with BPF */
 	size_t stats_len;
 	__u32 *free_slots;               /* the slots of mmp_stats not handed out */
@@ -355,6 +360,38 @@ static __u32 slot_of(const struct runtime *rt, const struct governed *g, unsigne
 	return g->slots[r - rt->obj->plan.policies[g->policy].first_region];
 }
 
+/* Zeroes a slot's statistics but for its generation, which moves on by
+ * BUMP: BPF drops pending faults counted under another (mmp_flush). */
+static void clear_slot(struct runtime *rt, __u32 slot, __u32 bump)
+{
+	__u32 gen = rt->stats[slot].gen;
+	memset(&rt->stats[slot], 0, sizeof(rt->stats[0]));
+	__atomic_store_n(&rt->stats[slot].gen, gen + bump, __ATOMIC_SEQ_CST);
+}
+
+/* Fills rt->pending: the faults each CPU counted in its own entry and has
+ * not yet added to a slot's statistics (struct mmp_cpu), for slots whose
+ * generation they were counted under. One lookup reads every CPU's. */
+static int read_pending(struct runtime *rt)
+{
+	memset(rt->pending, 0, MMP_MAX_SLOTS * sizeof(*rt->pending));
+	__u32 zero = 0;
+	if (bpf_map_lookup_elem(rt->cpu_fd, &zero, rt->cpu_vals) < 0)
+		return -errno;
+	for (int i = 0; i < rt->ncpu_vals; i++) {
+		const struct mmp_cpu *c = &rt->cpu_vals[i];
+		if (c->pend && c->slot < MMP_MAX_SLOTS && rt->stats[c->slot].gen == c->gen)
+			rt->pending[c->slot] += c->pend;
+	}
+	return 0;
+}
+
+/* A slot's faults: its statistics' and the CPUs' pending ones (read_pending). */
+static __u64 faults_of(const struct runtime *rt, __u32 slot)
+{
+	return __atomic_load_n(&rt->stats[slot].faults, __ATOMIC_SEQ_CST) + rt->pending[slot];
+}
+
 /* Hands G a zeroed slot for each region of its policy, or fails. */
 static int take_slots(struct runtime *rt, struct governed *g)
 {
@@ -368,7 +405,7 @@ static int take_slots(struct runtime *rt, struct governed *g)
 		return -ENOMEM;
 	for (unsigned i = 0; i < n; i++) {
 		g->slots[i] = rt->free_slots[--rt->nfree];
-		memset(&rt->stats[g->slots[i]], 0, sizeof(rt->stats[0]));
+		clear_slot(rt, g->slots[i], 0);
 	}
 	return 0;
 }
@@ -378,18 +415,32 @@ static void give_slots(struct runtime *rt, struct governed *g)
 	if (!g->slots)
 		return;
 	const struct mmp_plan_policy *pp = &rt->obj->plan.policies[g->policy];
+	/* The faults pending on the CPUs too, read so that none is missed or
+	 * counted twice: BPF adds them to the statistics, then clears them;
+	 * if a slot's count moved while they were read, read again. */
+	for (int tries = 0; tries < 8; tries++) {
+		__u64 sum = 0, again = 0;
+		for (unsigned i = 0; i < pp->nregions; i++)
+			sum += __atomic_load_n(&rt->stats[g->slots[i]].faults, __ATOMIC_SEQ_CST);
+		if (read_pending(rt) < 0)
+			break;
+		for (unsigned i = 0; i < pp->nregions; i++)
+			again += __atomic_load_n(&rt->stats[g->slots[i]].faults, __ATOMIC_SEQ_CST);
+		if (sum == again)
+			break;
+	}
 	for (unsigned i = 0; i < pp->nregions; i++) {
 		/* The counts of a process that is gone stay in the region's totals. */
 		const struct mmp_region_stats *s = &rt->stats[g->slots[i]];
 		struct mmp_region_report *ret = &rt->retired[pp->first_region + i];
-		ret->faults += s->faults;
+		ret->faults += faults_of(rt, g->slots[i]);
 		ret->major_faults += s->major_faults;
 		ret->pf_predictions += s->pf_predictions;
 		ret->pf_pages += s->pf_pages;
 		ret->pf_used += s->pf_used;
 		ret->pf_late += s->pf_late;
 		ret->pf_limited += s->pf_limited;
-		memset(&rt->stats[g->slots[i]], 0, sizeof(rt->stats[0]));
+		clear_slot(rt, g->slots[i], 1);
 		rt->free_slots[rt->nfree++] = g->slots[i];
 	}
 	free(g->slots);
@@ -817,7 +868,7 @@ static void account(struct runtime *rt, struct governed *g)
 		struct mmp_region_stats *s = &rt->stats[slot_of(rt, g, r)];
 		s->resident = res[r];
 		s->swap = swap[r];
-		rt->reports[r].faults += s->faults;
+		rt->reports[r].faults += faults_of(rt, slot_of(rt, g, r));
 		rt->reports[r].major_faults += s->major_faults;
 		rt->reports[r].pf_predictions += s->pf_predictions;
 		rt->reports[r].pf_pages += s->pf_pages;
@@ -859,6 +910,7 @@ static void publish(struct runtime *rt)
 
 static void account_all(struct runtime *rt)
 {
+	read_pending(rt);
 	for (unsigned r = 0; r < rt->obj->plan.nregions; r++) {
 		struct mmp_region_report *rep = &rt->reports[r], *ret = &rt->retired[r];
 		rep->processes = rep->bytes = rep->huge_bytes = 0;
@@ -888,11 +940,17 @@ static void evict_step(struct runtime *rt)
 	if (!procs || !stats)
 		goto out;
 	size_t at = 0;
+	read_pending(rt);
 	for (size_t i = 0; i < rt->ngov; i++) {
 		struct governed *g = &rt->gov[i];
 		const struct mmp_plan_policy *pp = &rt->obj->plan.policies[g->policy];
-		for (unsigned r = 0; r < pp->nregions; r++)
-			stats[at + r] = &rt->stats[g->slots[r]];
+		for (unsigned r = 0; r < pp->nregions; r++) {
+			/* A copy with the faults still pending on the CPUs. */
+			__u32 slot = g->slots[r];
+			rt->view[slot] = rt->stats[slot];
+			rt->view[slot].faults = faults_of(rt, slot);
+			stats[at + r] = &rt->view[slot];
+		}
 		procs[i] = (struct evict_proc){ g->pid, g->pidfd, g->policy, g->ranges, g->nranges, stats + at };
 		at += pp->nregions;
 	}
@@ -983,6 +1041,9 @@ static void cleanup(struct runtime *rt)
 		free(rt->gov[i].slots);
 	}
 	free(rt->free_slots);
+	free(rt->cpu_vals);
+	free(rt->pending);
+	free(rt->view);
 	if (rt->stats)
 		munmap(rt->stats, rt->stats_len);
 	if (rt->epoch)
@@ -1073,6 +1134,15 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	for (__u32 i = 0; i < MMP_MAX_SLOTS; i++)
 		rt.free_slots[rt.nfree++] = MMP_MAX_SLOTS - 1 - i;
 	rt.chunks_fd = fd_of(rt.bpf, "mmp_chunks");
+	rt.cpu_fd = fd_of(rt.bpf, "mmp_cpu");
+	rt.ncpu_vals = libbpf_num_possible_cpus();
+	rt.cpu_vals = calloc(rt.ncpu_vals > 0 ? (size_t)rt.ncpu_vals : 1, sizeof(*rt.cpu_vals));
+	rt.pending = calloc(MMP_MAX_SLOTS, sizeof(*rt.pending));
+	rt.view = calloc(MMP_MAX_SLOTS, sizeof(*rt.view));
+	if (rt.ncpu_vals <= 0 || !rt.cpu_vals || !rt.pending || !rt.view) {
+		mmp_error("cannot read the CPUs' pending faults");
+		goto out;
+	}
 	rt.dirty_fd = fd_of(rt.bpf, "mmp_maps_dirty");
 	rt.epoch_fd = fd_of(rt.bpf, "mmp_epoch");
 	rt.epoch = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, rt.epoch_fd, 0);

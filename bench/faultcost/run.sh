@@ -28,6 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 command -v bpftrace >/dev/null && command -v bpftool >/dev/null || { echo "needs bpftrace and bpftool" >&2; exit 1; }
+"$top/bench/machine/machine.sh"   # the figures differ tenfold between machines
 cc -O2 -o "$tmp/touch" "$here/touch.c"
 cc -O2 -o "$tmp/floor" "$here/floor.c" $(pkg-config --cflags --libs libbpf)
 clang -target bpf -O2 -g -I/usr/include/"$(cc -print-multiarch)" -c "$here/floor.bpf.c" -o "$tmp/floor.bpf.o"
