@@ -38,7 +38,7 @@ trap cleanup EXIT INT TERM
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 # check NAME CONDITION-COMMAND...: a test that passes when the command does.
-check() { name=$1; shift; if "$@"; then ok; else bad "$name"; fi; }
+check() { name=$1; shift; if "$@"; then ok; else bad "$name"; return 1; fi; }
 
 finish() {
 	echo "$(basename "$0" .sh): $pass passed, $fail failed"
