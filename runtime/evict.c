@@ -267,6 +267,22 @@ static struct unit *new_unit(struct evictor *e)
 	return u;
 }
 
+/* Which pages of the file behind FD (SIZE bytes) are in the page cache:
+ * one byte a page, bit 0 set if cached, in a buffer the caller frees. */
+static unsigned char *cached_map(int fd, uint64_t size)
+{
+	void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	unsigned char *vec = malloc((size + PAGE - 1) / PAGE);
+	if (vec && mincore(m, size, vec) < 0) {
+		free(vec);
+		vec = NULL;
+	}
+	munmap(m, size);
+	return vec;
+}
+
 /* The page-cache pages of PATH now: the seed of BPF's count. */
 static int64_t resident_pages(const char *path, uint64_t size)
 {
@@ -275,18 +291,12 @@ static int64_t resident_pages(const char *path, uint64_t size)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	unsigned char *vec = cached_map(fd, size);
 	close(fd);
-	if (m == MAP_FAILED)
-		return 0;
-	size_t pages = (size + PAGE - 1) / PAGE;
-	unsigned char *vec = malloc(pages);
 	int64_t n = 0;
-	if (vec && mincore(m, size, vec) == 0)
-		for (size_t i = 0; i < pages; i++)
-			n += vec[i] & 1;
+	for (size_t i = 0; vec && i < (size + PAGE - 1) / PAGE; i++)
+		n += vec[i] & 1;
 	free(vec);
-	munmap(m, size);
 	return n;
 }
 
@@ -526,22 +536,6 @@ static int64_t cached_pages(const struct evictor *e, const struct unit *u)
 	return bpf_map_lookup_elem(e->files_fd, &u->key, &fs) == 0 ? fs.resident : 0;
 }
 
-/* Which pages of the file behind FD (SIZE bytes) are in the page cache:
- * one byte a page, bit 0 set if cached, in a buffer the caller frees. */
-static unsigned char *cached_map(int fd, uint64_t size)
-{
-	void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	unsigned char *vec = malloc((size + PAGE - 1) / PAGE);
-	if (vec && mincore(m, size, vec) < 0) {
-		free(vec);
-		vec = NULL;
-	}
-	munmap(m, size);
-	return vec;
-}
-
 /* Drops up to BYTES of U's page cache from its cursor on, wrapping once at
  * the end of the file, so that a file with pages left is not passed over
  * for the next score up. The cached pages are found with mincore and only
@@ -563,7 +557,7 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 	uint64_t pages = (u->size + PAGE - 1) / PAGE, want = (bytes + PAGE - 1) / PAGE, chosen = 0;
 	unsigned char *vec = cached_map(fd, u->size);
 	int64_t before = cached_pages(e, u);
-	uint64_t first = u->cursor / PAGE < pages ? u->cursor / PAGE : 0, p = first;
+	uint64_t p = u->cursor / PAGE < pages ? u->cursor / PAGE : 0;
 	/* Runs of cached pages from the cursor on; gaps of up to 32 pages that
 	 * are not cached are taken into a run, as dropping them costs nothing. */
 	for (uint64_t seen = 0; seen < pages && chosen < want;) {
@@ -572,8 +566,8 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 			seen++;
 			continue;
 		}
-		uint64_t run = p, n = 0, last = p, gap = 0;
-		while (seen < pages && p >= run && chosen < want && gap <= 32) {
+		uint64_t run = p, last = p, gap = 0;
+		while (seen < pages && chosen < want && gap <= 32) {
 			if (!vec || (vec[p] & 1)) {
 				chosen++;
 				last = p;
@@ -588,7 +582,7 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 				break;   /* a run does not wrap */
 			}
 		}
-		n = last - run + 1;
+		uint64_t n = last - run + 1;
 		if (e->dry_run) {
 			mmp_info("evict: dry run: would drop up to %" PRIu64 " bytes of %s from the page cache at offset %" PRIu64,
 				 n * PAGE, unit_label(e, u, name, sizeof(name)), run * PAGE);
