@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
@@ -75,6 +76,7 @@ struct runtime {
 	const struct enforce_opts *opts;
 	struct bpf_object *bpf;
 	int procs_fd, stats_fd, chunks_fd, dirty_fd, meta_fd, names_fd, reports_fd, epoch_fd;
+	int nice_at_start;         /* what the command of 'run' is started with */
 	__u64 *epoch;              /* mmp_epoch, mapped: bumped after every change to mmp_procs */
 	int cpu_fd;                /* mmp_cpu: each CPU's pending faults */
 	int ncpu_vals;             /* its values, one a possible CPU */
@@ -989,6 +991,27 @@ static void tick(struct runtime *rt)
 	}
 }
 
+/* Under memory pressure the machine is often busy too, and a runtime that
+ * waits for the CPU acts after the kernel has reclaimed (or killed) on its
+ * own: mmp runs at a higher priority than the load it governs, as earlyoom
+ * -p does. The command of 'run' gets back the niceness mmp started with. */
+static int raise_priority(struct runtime *rt)
+{
+	errno = 0;
+	rt->nice_at_start = getpriority(PRIO_PROCESS, 0);
+	if (errno)
+		rt->nice_at_start = 0;
+	if (rt->opts->nice == rt->nice_at_start || setpriority(PRIO_PROCESS, 0, rt->opts->nice) == 0)
+		return 0;
+	if (rt->opts->nice_given) {
+		mmp_error("cannot set the runtime's niceness to %d: %s", rt->opts->nice, strerror(errno));
+		return -1;
+	}
+	mmp_warn("cannot raise the runtime's priority (niceness %d): %s; it may act late on a busy machine",
+		 rt->opts->nice, strerror(errno));
+	return 0;
+}
+
 static int start_child(struct runtime *rt, int *go_fd)
 {
 	int pipefd[2];
@@ -1006,6 +1029,7 @@ static int start_child(struct runtime *rt, int *go_fd)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (read(pipefd[0], &c, 1) != 1)
 			_exit(127);
+		setpriority(PRIO_PROCESS, 0, rt->nice_at_start);   /* the command runs as it would without mmp */
 		execvp(rt->opts->cmd[0], rt->opts->cmd);
 		fprintf(stderr, "mmp: cannot run %s: %s\n", rt->opts->cmd[0], strerror(errno));
 		_exit(127);
@@ -1110,6 +1134,8 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
+	if (raise_priority(&rt) < 0)
+		goto out;
 	if (ensure_mount("bpf", "/sys/fs/bpf", BPF_FS_MAGIC_, &rt.mounted_bpffs) < 0 ||
 	    ensure_mount("tracefs", "/sys/kernel/tracing", TRACEFS_MAGIC_, &rt.mounted_tracefs) < 0)
 		goto out;

@@ -13,6 +13,8 @@ struct enforce_opts {
 	int64_t collapse_rate;     /* bytes per second collapsed at most */
 	char **cmd;                /* run: the command to start; NULL: attach to every match */
 	const char *name;          /* overrides the pin directory name */
+	int nice;                  /* the runtime's niceness while it enforces */
+	bool nice_given;           /* --nice was given: failing to set it is an error */
 };
 
 /* Returns the exit status for mmp (for 'run', the command's). */

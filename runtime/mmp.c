@@ -35,6 +35,8 @@ static void usage(FILE *out)
 	      "  -r, --collapse-rate=BYTES  most memory collapsed into huge pages per second\n"
 	      "                       (default 1G; suffixes K, M, G)\n"
 	      "      --name=NAME      the runtime's name (default: the policy file's base name)\n"
+	      "      --nice=N         the runtime's niceness while it enforces (default -10; the\n"
+	      "                       command of 'run' keeps the niceness mmp started with)\n"
 	      "  -v, --verbose        log each decision as it is applied\n"
 	      "      --json           stats: print JSON\n"
 	      "  -h, --help           show this help\n"
@@ -74,18 +76,19 @@ int main(int argc, char **argv)
 		printf("mmp %s\n", PACKAGE_VERSION);
 		return 0;
 	}
-	enum { OPT_NAME = 256, OPT_JSON };
+	enum { OPT_NAME = 256, OPT_JSON, OPT_NICE };
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "collapse-rate", required_argument, NULL, 'r' },
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "nice", required_argument, NULL, OPT_NICE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct enforce_opts opts = { .collapse_rate = 1LL << 30 };
+	struct enforce_opts opts = { .collapse_rate = 1LL << 30, .nice = -10 };
 	bool json = false;
 	int c;
 	optind = 2;
@@ -110,6 +113,17 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_NAME: opts.name = optarg; break;
+		case OPT_NICE: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < -20 || v > 19) {
+				mmp_error("--nice takes a niceness from -20 to 19, not '%s'", optarg);
+				return 2;
+			}
+			opts.nice = (int)v;
+			opts.nice_given = true;
+			break;
+		}
 		case 'v': mmp_verbose = 1; break;
 		case OPT_JSON: json = true; break;
 		case 'h': usage(stdout); return 0;
