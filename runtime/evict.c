@@ -706,12 +706,9 @@ static size_t *order_block(struct evictor *e, size_t b, size_t *n)
 	return idx;
 }
 
-static void act(struct evictor *e, size_t b, double dt)
+static void act(struct evictor *e, size_t b)
 {
 	struct block *blk = &e->blocks[b];
-	blk->budget += (double)blk->limit * dt;
-	if (blk->budget > (double)blk->limit)
-		blk->budget = (double)blk->limit;   /* one second's worth saved up at most */
 	/* A usage trigger says how much is needed: no more is evicted, so the
 	 * next scores up are left alone while the lowest ones suffice. */
 	long long excess = trigger_excess(blk->trigger);
@@ -821,6 +818,12 @@ void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t n)
 		struct block *blk = &e->blocks[b];
 		double dt = blk->last_tick ? (double)(now - blk->last_tick) / 1e9 : 0;
 		blk->last_tick = now;
+		/* The rate limit is a token bucket, filled while the trigger does
+		 * not hold too: one second's worth is there the moment it holds,
+		 * which the threshold's notice (a step just after a tick) needs. */
+		blk->budget += (double)blk->limit * dt;
+		if (blk->budget > (double)blk->limit)
+			blk->budget = (double)blk->limit;
 		if (holds[b] != blk->holding) {
 			mark_protected(e, b);
 			mmp_info("evict: policy '%s': %s %s", e->obj->plan.policies[blk->policy].name,
@@ -832,10 +835,9 @@ void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t n)
 			if (!holds[b] && (blk->keep || blk->keep_pct))
 				reread_protected(e, b);
 			blk->holding = holds[b];
-			blk->budget = 0;
 		}
 		if (holds[b])
-			act(e, b, dt);
+			act(e, b);
 		else if (refresh)
 			mark_protected(e, b);   /* for 'mmp stats' */
 	}

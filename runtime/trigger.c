@@ -37,8 +37,7 @@ struct usage_state {
 	long long room;              /* bytes between the threshold and the limit */
 	bool seen;                   /* sampled this tick */
 	int efd;                     /* v1: an eventfd the kernel signals when usage
-				      * crosses the threshold; -1: sampled each tick */
-	bool awake;                  /* sample: the eventfd fired, or usage is over */
+				      * crosses the threshold, or -1 */
 };
 
 struct cmp {
@@ -325,8 +324,7 @@ bool trigger_on_fd(struct trigger *t, int fd, long long now)
 			uint64_t n;
 			if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 				return true;
-			c->cgs[k].awake = true;   /* crossed the threshold: look at the next tick */
-			return true;
+			return true;   /* crossed the threshold: the caller samples now */
 		}
 		if (c->fd != fd)
 			continue;
@@ -389,9 +387,13 @@ static void tick_pressure(struct trigger *t, struct cmp *c, long long now)
 
 /* --- usage ------------------------------------------------------------- */
 
-/* cgroup v1 notifies a threshold of memory.usage_in_bytes through an
- * eventfd (cgroup.event_control): usage under it then costs no reads.
- * Elsewhere (cgroup2 has no such notice) usage is read each tick. */
+/* Usage is read at each tick. cgroup v1 also notifies a threshold of
+ * memory.usage_in_bytes through an eventfd (cgroup.event_control), so
+ * that a crossing is acted on at once, not at the next tick. The notice
+ * alone is not enough: the kernel compares usage with the threshold only
+ * every 128 page events per CPU, so when a drop brings usage under it
+ * and a reader lifts it again in between, the kernel sees no crossing,
+ * and says nothing the next time either. */
 static void arm(struct trigger *t, const struct cmp *c, struct usage_state *u)
 {
 	char path[4200];
@@ -430,7 +432,7 @@ static struct usage_state *usage_of(struct trigger *t, struct cmp *c, const char
 		return NULL;
 	c->cgs = n;
 	struct usage_state *u = &c->cgs[c->ncgs];
-	*u = (struct usage_state){ .dir = strdup(dir), .efd = -1, .awake = true };
+	*u = (struct usage_state){ .dir = strdup(dir), .efd = -1 };
 	if (!u->dir)
 		return NULL;
 	c->ncgs++;
@@ -444,8 +446,6 @@ static void sample_usage(struct trigger *t, struct cmp *c, const char *dir, long
 	if (!u)
 		return;
 	u->seen = true;
-	if (u->efd >= 0 && !u->awake)
-		return;   /* under the threshold, and the kernel will say when not */
 	long long usage, limit;
 	if (memcg_usage(dir, &usage, &limit) < 0 || limit <= 0) {
 		u->since = 0;
@@ -459,7 +459,6 @@ static void sample_usage(struct trigger *t, struct cmp *c, const char *dir, long
 		u->since = 0;
 	else if (!u->since)
 		u->since = now;
-	u->awake = over;
 }
 
 static void tick_usage(struct trigger *t, struct cmp *c, long long now, const char *const *cgroups, size_t n)
