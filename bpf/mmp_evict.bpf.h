@@ -19,20 +19,52 @@ struct {
 	__type(value, struct mmp_file_stats);
 } mmp_files SEC(".maps");
 
-/* The classic tracepoints' records (tracefs format files). */
-struct mmp_tp_filemap_page {
-	__u64 common;
-	unsigned long pfn, i_ino, index;
+/* The classic tracepoints' records, relocated against the running
+ * kernel's BTF (CO-RE). 'order' came with large folios in the page cache;
+ * where a record has none (6.1), it is one page. */
+struct trace_event_raw_mm_filemap_op_page_cache {
+	unsigned long i_ino;
 	__u32 s_dev;
-	__u8 order;
-};
+	unsigned char order;
+} __attribute__((preserve_access_index));
 
-struct mmp_tp_filemap_range {
-	__u64 common;
+struct trace_event_raw_mm_filemap_op_page_cache_range {
 	unsigned long i_ino;
 	__u32 s_dev;
 	unsigned long index, last_index;
-};
+} __attribute__((preserve_access_index));
+
+/* What the stand-ins for kernels without the range tracepoints (6.1 has
+ * neither) read: a read(2)'s file and range, a fault's file. */
+struct super_block {
+	__u32 s_dev;
+} __attribute__((preserve_access_index));
+
+struct inode {
+	unsigned long i_ino;
+	struct super_block *i_sb;
+} __attribute__((preserve_access_index));
+
+struct file {
+	struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
+struct kiocb {
+	struct file *ki_filp;
+	__s64 ki_pos;
+} __attribute__((preserve_access_index));
+
+struct iov_iter {
+	__u64 count;
+} __attribute__((preserve_access_index));
+
+struct vm_area_struct {
+	struct file *vm_file;
+} __attribute__((preserve_access_index));
+
+struct vm_fault {
+	struct vm_area_struct *vma;
+} __attribute__((preserve_access_index));
 
 static __always_inline struct mmp_file_stats *mmp_file(__u32 dev, unsigned long ino)
 {
@@ -52,12 +84,19 @@ static __always_inline void mmp_file_access(__u32 dev, unsigned long ino, __u64 
 	f->last_ns = now;
 }
 
+static __always_inline __u64 mmp_folio_pages(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
+{
+	if (!bpf_core_field_exists(ctx->order))
+		return 1;
+	return 1ULL << (ctx->order & 31);
+}
+
 SEC("tp/filemap/mm_filemap_add_to_page_cache")
-int mmp_file_added(struct mmp_tp_filemap_page *ctx)
+int mmp_file_added(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 {
 	struct mmp_file_stats *f = mmp_file(ctx->s_dev, ctx->i_ino);
 	if (f) {
-		__u64 pages = 1ULL << (ctx->order & 31);
+		__u64 pages = mmp_folio_pages(ctx);
 		__sync_fetch_and_add(&f->misses, pages);
 		__sync_fetch_and_add(&f->resident, pages);
 	}
@@ -65,11 +104,11 @@ int mmp_file_added(struct mmp_tp_filemap_page *ctx)
 }
 
 SEC("tp/filemap/mm_filemap_delete_from_page_cache")
-int mmp_file_deleted(struct mmp_tp_filemap_page *ctx)
+int mmp_file_deleted(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 {
 	struct mmp_file_stats *f = mmp_file(ctx->s_dev, ctx->i_ino);
 	if (f) {
-		__u64 pages = 1ULL << (ctx->order & 31);
+		__u64 pages = mmp_folio_pages(ctx);
 		__sync_fetch_and_add(&f->evicted, pages);
 		__sync_fetch_and_sub(&f->resident, pages);
 	}
@@ -78,17 +117,46 @@ int mmp_file_deleted(struct mmp_tp_filemap_page *ctx)
 
 /* read(2) and friends: the pages each batch of filemap_read() covers. */
 SEC("tp/filemap/mm_filemap_get_pages")
-int mmp_file_read(struct mmp_tp_filemap_range *ctx)
+int mmp_file_read(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
 {
-	__u64 n = ctx->last_index >= ctx->index ? ctx->last_index - ctx->index + 1 : 1;
-	mmp_file_access(ctx->s_dev, ctx->i_ino, n);
+	unsigned long first = ctx->index, last = ctx->last_index;
+	mmp_file_access(ctx->s_dev, ctx->i_ino, last >= first ? last - first + 1 : 1);
 	return 0;
 }
 
 SEC("tp/filemap/mm_filemap_fault")
-int mmp_file_fault(struct mmp_tp_filemap_range *ctx)
+int mmp_file_fault(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
 {
 	mmp_file_access(ctx->s_dev, ctx->i_ino, 1);
+	return 0;
+}
+
+/* The stand-ins the runtime loads where the kernel lacks the tracepoints
+ * above (runtime/hooks.c pairs them by the '__older' suffix): the entry of
+ * the functions those tracepoints sit in. */
+static __always_inline void mmp_file_access_of(struct file *file, __u64 pages)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	if (inode)
+		mmp_file_access(BPF_CORE_READ(inode, i_sb, s_dev), BPF_CORE_READ(inode, i_ino), pages);
+}
+
+SEC("fentry/filemap_read")
+int BPF_PROG(mmp_file_read__older, struct kiocb *iocb, struct iov_iter *iter)
+{
+	__s64 pos = BPF_CORE_READ(iocb, ki_pos);
+	__u64 count = BPF_CORE_READ(iter, count);
+	if (pos < 0 || !count)
+		return 0;
+	__u64 first = (__u64)pos >> 12, last = ((__u64)pos + count - 1) >> 12;
+	mmp_file_access_of(BPF_CORE_READ(iocb, ki_filp), last - first + 1);
+	return 0;
+}
+
+SEC("fentry/filemap_fault")
+int BPF_PROG(mmp_file_fault__older, struct vm_fault *vmf)
+{
+	mmp_file_access_of(BPF_CORE_READ(vmf, vma, vm_file), 1);
 	return 0;
 }
 

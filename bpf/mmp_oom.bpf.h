@@ -7,8 +7,9 @@
 #define MMP_OOM_BPF_H
 
 /* The kernel's counters of a process's pages, relocated against the
- * running kernel's BTF (CO-RE): since 6.2 they are percpu_counters whose
- * 'count' is what /proc and the rss_stat tracepoint report. */
+ * running kernel's BTF (CO-RE). Since 6.2 they are percpu_counters whose
+ * 'count' is what /proc and the rss_stat tracepoint report; before, an
+ * array of atomics in struct mm_rss_stat (the ___old flavour). */
 struct percpu_counter {
 	__s64 count;
 } __attribute__((preserve_access_index));
@@ -16,6 +17,22 @@ struct percpu_counter {
 struct mm_struct {
 	struct percpu_counter rss_stat[4];
 	struct task_struct *owner;
+} __attribute__((preserve_access_index));
+
+struct mm_rss_stat {
+	struct {
+		__s64 counter;
+	} count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___old {
+	struct mm_rss_stat rss_stat;
+} __attribute__((preserve_access_index));
+
+/* The mark_victim tracepoint passed a pid until 6.8, then the task, when
+ * its record gained the victim's uid. */
+struct trace_event_raw_mark_victim {
+	__u32 uid;
 } __attribute__((preserve_access_index));
 
 struct {
@@ -46,6 +63,28 @@ struct {
  * re-ranked about 32 times on the way, not at every page. */
 #define MMP_RSS_STEP_PAGES 256
 
+/* One counter of MM, read the way this kernel keeps it. */
+static __always_inline __s64 mmp_rss_count(struct mm_struct *mm, int member)
+{
+	if (bpf_core_type_exists(struct mm_rss_stat)) {
+		struct mm_struct___old *old = (void *)mm;
+		switch (member) {
+		case MMP_MEM_FILE: return BPF_CORE_READ(old, rss_stat.count[MMP_MEM_FILE].counter);
+		case MMP_MEM_ANON: return BPF_CORE_READ(old, rss_stat.count[MMP_MEM_ANON].counter);
+		case MMP_MEM_SWAP: return BPF_CORE_READ(old, rss_stat.count[MMP_MEM_SWAP].counter);
+		case MMP_MEM_SHMEM: return BPF_CORE_READ(old, rss_stat.count[MMP_MEM_SHMEM].counter);
+		}
+		return 0;
+	}
+	switch (member) {
+	case MMP_MEM_FILE: return mm->rss_stat[MMP_MEM_FILE].count;
+	case MMP_MEM_ANON: return mm->rss_stat[MMP_MEM_ANON].count;
+	case MMP_MEM_SWAP: return mm->rss_stat[MMP_MEM_SWAP].count;
+	case MMP_MEM_SHMEM: return mm->rss_stat[MMP_MEM_SHMEM].count;
+	}
+	return 0;
+}
+
 SEC("tp_btf/rss_stat")
 int BPF_PROG(mmp_rss_stat, struct mm_struct *mm, int member)
 {
@@ -56,16 +95,9 @@ int BPF_PROG(mmp_rss_stat, struct mm_struct *mm, int member)
 		return 0;
 	__u32 tgid = owner->tgid;
 	struct mmp_task_mem *t = bpf_map_lookup_elem(&mmp_task_mem, &tgid);
-	if (!t)
+	if (!t || member < 0 || member >= MMP_MEM_COUNT)
 		return 0;
-	__s64 v;
-	switch (member) {
-	case MMP_MEM_FILE: v = mm->rss_stat[MMP_MEM_FILE].count; break;
-	case MMP_MEM_ANON: v = mm->rss_stat[MMP_MEM_ANON].count; break;
-	case MMP_MEM_SWAP: v = mm->rss_stat[MMP_MEM_SWAP].count; break;
-	case MMP_MEM_SHMEM: v = mm->rss_stat[MMP_MEM_SHMEM].count; break;
-	default: return 0;
-	}
+	__s64 v = mmp_rss_count(mm, member);
 	t->pages[member & (MMP_MEM_COUNT - 1)] = v < 0 ? 0 : v;
 	__s64 total = t->pages[0] + t->pages[1] + t->pages[2] + t->pages[3];
 	__s64 moved = total - t->reported, step = total >> 5;   /* no signed division in older BPF */
@@ -79,9 +111,16 @@ int BPF_PROG(mmp_rss_stat, struct mm_struct *mm, int member)
 }
 
 SEC("tp_btf/mark_victim")
-int BPF_PROG(mmp_mark_victim, struct task_struct *task, unsigned int uid)
+int mmp_mark_victim(__u64 *ctx)
 {
-	mmp_emit(MMP_EV_OOM_VICTIM, task->tgid, 0);
+	__u32 pid;
+	if (bpf_core_field_exists(struct trace_event_raw_mark_victim, uid)) {
+		struct task_struct *task = (void *)ctx[0];
+		pid = BPF_CORE_READ(task, tgid);
+	} else {
+		pid = (__u32)ctx[0];   /* the victim thread's id: the runtime finds its process */
+	}
+	mmp_emit(MMP_EV_OOM_VICTIM, pid, 0);
 	return 0;
 }
 

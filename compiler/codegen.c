@@ -239,14 +239,22 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 			fputs(";\n}\n", b);
 		}
 	}
+	/* The table has a power-of-two size and is indexed through a mask:
+	 * a verifier before 6.2 loses a compare's bound when the index is
+	 * spilled to the stack, but not an AND next to the load. The barrier
+	 * keeps clang from dropping the AND as implied by the compare. */
+	unsigned table = 1;
+	while (table < plan->nregions)
+		table *= 2;
 	fputs("\n#line 1 \"<mmpc>\"\n", b);
 	fprintf(b, "/* Each region's rule group, by global region id. */\n"
-		   "static const volatile __u16 mmp_region_group[%u] = {", plan->nregions ? plan->nregions : 1);
+		   "static const volatile __u16 mmp_region_group[%u] = {", table);
 	for (unsigned i = 0; i < plan->nregions; i++)
 		fprintf(b, "%s%u", !i ? "\n\t" : i % 16 ? ", " : ",\n\t", group[i]);
 	fputs(plan->nregions ? "\n};\n" : "0 };\n", b);
 	fprintf(b, "\nstatic __always_inline __u32 mmp_group_of(__u32 region)\n{\n"
-		   "\treturn region < %u ? mmp_region_group[region] : 0;\n}\n", plan->nregions);
+		   "\tif (region >= %u)\n\t\treturn 0;\n\tbarrier_var(region);\n"
+		   "\treturn mmp_region_group[region & %u];\n}\n", plan->nregions, table - 1);
 
 	fputs("\nstatic __u32 mmp_group_flags(__u32 group, const struct mmp_region_stats *s, __u64 now)\n{\n"
 	      "\t__u32 flags = 0;\n\tswitch (group) {\n", b);

@@ -152,6 +152,15 @@ int memcg_usage(const char *dir, long long *usage, long long *limit)
 	return 0;
 }
 
+int memcg_reclaim_point(const char *dir, long long *usage, long long *limit)
+{
+	int err = memcg_usage(dir, usage, limit);
+	long long high;
+	if (err == 0 && read_ll(dir, "memory.high", &high) == 0 && high >= 0 && (*limit == 0 || high < *limit))
+		*limit = high;   /* "max" reads as -1 */
+	return err;
+}
+
 /* The swap the kernel counts into a memory cgroup's size when it picks an
  * OOM victim (mem_cgroup_get_max()): none if the cgroup may not swap,
  * else what its swap limit allows, at most the system's swap. */

@@ -21,6 +21,9 @@ int proc_memcg_dir(pid_t pid, char *out, size_t len);
 int proc_unified_dir(pid_t pid, char *out, size_t len);
 /* Usage and limit of a memory cgroup, in bytes; *limit is 0 if unlimited. */
 int memcg_usage(const char *dir, long long *usage, long long *limit);
+/* The same, but LIMIT is where the kernel starts to reclaim: on cgroup2
+ * the lower of memory.high and memory.max (v1 has only its limit). */
+int memcg_reclaim_point(const char *dir, long long *usage, long long *limit);
 /* The nearest of DIR and its ancestors with a memory limit: where an OOM
  * of DIR's processes happens. *limit is that limit in bytes, plus the swap
  * it may use; 0 and out "" when no ancestor has one (a system OOM). */

@@ -40,6 +40,7 @@
 
 #include "bpf/mmp_shared.h"
 #include "evict.h"
+#include "hooks.h"
 #include "clock.h"
 #include "log.h"
 #include "oom.h"
@@ -263,11 +264,16 @@ static int open_bpf(struct mmp_object *obj, struct bpf_object **out, unsigned nr
 			free(copy);
 		}
 	}
+	err = hooks_select(bpf);
+	if (err) {
+		bpf_object__close(bpf);
+		return err;
+	}
 	err = bpf_object__load(bpf);
 	if (err) {
 		char msg[128];
 		libbpf_strerror(err, msg, sizeof(msg));
-		if (err == -EPERM || err == -EACCES)
+		if ((err == -EPERM || err == -EACCES) && geteuid() != 0)   /* as root, EACCES is the verifier's no */
 			mmp_error("loading BPF programs needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE): %s", msg);
 		else
 			mmp_error("the kernel refused the policy's BPF programs (%s); the verifier's log is above, and its "
@@ -289,7 +295,7 @@ int verify(struct mmp_object *obj)
 	int n = 0;
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, bpf)
-		n++;
+		n += bpf_program__autoload(prog);   /* not the stand-ins this kernel does not need */
 	printf("%s: %d BPF programs loaded and verified\n", obj->source_name, n);
 	bpf_object__close(bpf);
 	return 0;
@@ -335,6 +341,8 @@ static int attach_all(struct runtime *rt)
 {
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, rt->bpf) {
+		if (!bpf_program__autoload(prog))
+			continue;   /* a stand-in this kernel does not need, or the program it stands in for */
 		if (strcmp(bpf_program__name(prog), "mmp_major_fault") == 0) {
 			int err = attach_major_faults(rt, prog);
 			if (err)

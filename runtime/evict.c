@@ -170,9 +170,10 @@ static int build_block(struct evictor *e, struct block *b, unsigned policy, cons
 	if (!b->trigger)
 		return -EINVAL;
 	if (b->keep || b->keep_pct)
-		mmp_info("%s: 'protect top' keeps the highest scores out of mmp's evictions; this version sets no "
-			 "memory.low (cgroup v1 has none), so what the kernel reclaims of them is read back in "
-			 "(WILLNEED) when the trigger stops holding",
+		mmp_info("%s: 'protect top' keeps the highest scores out of mmp's evictions; the kernel's own reclaim "
+			 "cannot be kept off some files of a cgroup (cgroup2's memory.low protects a whole cgroup, v1 "
+			 "has none), so what it reclaims of them is read back in (WILLNEED) when the trigger stops "
+			 "holding",
 			 what);
 	return 0;
 }
@@ -738,8 +739,9 @@ static void act(struct evictor *e, size_t b)
 	free(idx);
 }
 
-/* cgroup v1 has no memory.low: what the block protected and the kernel
- * reclaimed anyway is read back in once the trigger stops holding. */
+/* No cgroup knob keeps the kernel's reclaim off some files of a cgroup:
+ * what the block protected and the kernel reclaimed anyway is read back
+ * in once the trigger stops holding. */
 static void reread_protected(struct evictor *e, size_t b)
 {
 	for (size_t i = 0; i < e->nunits; i++) {

@@ -39,7 +39,7 @@ struct oom_task {
 	char comm[16];
 	enum mmp_oom_class cls;
 	int orig_adj, adj;             /* before mmp; now (or, in a dry run, what would be) */
-	int lowest;                    /* the lowest value this runtime may write */
+	int lowest;                    /* the floor of the order: 0, or the process's own value below it */
 	bool touched;                  /* we changed it (or, in a dry run, would have) */
 	bool written;                  /* we wrote oom_score_adj: restore it */
 	/* figures */
@@ -390,10 +390,14 @@ void oom_govern(struct oom *o, const struct proc_info *info, unsigned policy)
 	if (t->pidfd < 0)
 		return;
 	t->adj = t->orig_adj;
-	/* Without CAP_SYS_RESOURCE the kernel refuses values under the
-	 * process's minimum, which is at most its current value and, for
-	 * processes no privileged writer set, 0. */
-	t->lowest = o->can_negative ? OOM_ADJ_MIN + 1 : (t->orig_adj < 0 ? t->orig_adj : 0);
+	/* The order is built up from 0 (or the process's own value, when
+	 * below), never down from -999: a governed process is not made safer
+	 * than the processes no policy governs, which keep 0, unless the
+	 * order needs the room (rank_domain). Without CAP_SYS_RESOURCE the
+	 * kernel refuses values under the process's minimum, which is at
+	 * most its current value and, for processes no privileged writer
+	 * set, 0. */
+	t->lowest = t->orig_adj < 0 ? t->orig_adj : 0;
 	t->cls = classify(o->pol[policy].node, info);
 	if (proc_memcg_dir(t->pid, t->memcg, sizeof(t->memcg)) < 0)
 		t->memcg[0] = '\0';
@@ -512,7 +516,7 @@ static void warn_domain(struct oom *o, const char *domain)
  * protected ones in P), bottom-up: each above the next by MARGIN pages.
  * Returns false if the range runs out. */
 static bool fit(struct oom_task **v, size_t n, struct oom_task **p, size_t np, long long total, long long margin,
-		int *out)
+		int low, int *out)
 {
 	double unit = (double)total / 1000.0;
 	double floor = -1e300;
@@ -524,8 +528,9 @@ static bool fit(struct oom_task **v, size_t n, struct oom_task **p, size_t np, l
 	bool ok = true;
 	for (size_t k = n; k-- > 0;) {
 		struct oom_task *t = v[k];
-		long long need = floor <= -1e299 ? t->lowest : (long long)((floor - (double)badness(t)) / unit + 0.999999);
-		int adj = need < t->lowest ? t->lowest : need > OOM_ADJ_MAX ? OOM_ADJ_MAX : (int)need;
+		int lowest = low < t->lowest ? low : t->lowest;
+		long long need = floor <= -1e299 ? lowest : (long long)((floor - (double)badness(t)) / unit + 0.999999);
+		int adj = need < lowest ? lowest : need > OOM_ADJ_MAX ? OOM_ADJ_MAX : (int)need;
 		if (need > OOM_ADJ_MAX)
 			ok = false;
 		out[k] = adj;
@@ -564,7 +569,11 @@ static void rank_domain(struct oom *o, struct oom_task **v, size_t n)
 	bool ok = false;
 	for (size_t i = 0; i < sizeof(per_mille) / sizeof(per_mille[0]) && !ok; i++)
 		ok = fit(cand, nc, o->can_negative ? NULL : prot, o->can_negative ? 0 : np, total,
-			 total * per_mille[i] / 1000, adj);
+			 total * per_mille[i] / 1000, OOM_ADJ_MAX, adj);
+	/* Processes too different in size for 0..1000: with CAP_SYS_RESOURCE
+	 * the order may reach down to -999. */
+	for (size_t i = 0; i < sizeof(per_mille) / sizeof(per_mille[0]) && !ok && o->can_negative; i++)
+		ok = fit(cand, nc, NULL, 0, total, total * per_mille[i] / 1000, OOM_ADJ_MIN + 1, adj);
 	if (!ok && nc > 1)
 		warn_domain(o, v[0]->domain);
 	for (size_t k = 0; k < nc; k++) {

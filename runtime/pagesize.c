@@ -30,6 +30,25 @@ bool pagesize_can_collapse(void)
 	return pmd == SIZE_2M;
 }
 
+/* The system's THP mode, the bracketed word of the 'enabled' knob:
+ * "always", "madvise" or "never" (empty when there is no THP). */
+static void thp_mode(char *buf, size_t len)
+{
+	char line[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	const char *open = strchr(line, '['), *close = open ? strchr(open, ']') : NULL;
+	size_t n = open && close ? (size_t)(close - open - 1) : 0;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, open ? open + 1 : "", n);
+	buf[n] = '\0';
+}
+
 static void size_text(char *buf, size_t len, int64_t size)
 {
 	unit_format(buf, len, size, UNIT_BYTES);
@@ -38,6 +57,9 @@ static void size_text(char *buf, size_t len, int64_t size)
 void pagesize_choose(const struct mmp_plan *plan, struct pagesize_choice *out, bool report)
 {
 	bool collapse = pagesize_can_collapse();
+	char mode[16];
+	thp_mode(mode, sizeof(mode));
+	bool always = strcmp(mode, "always") == 0;
 	for (unsigned i = 0; i < plan->nregions; i++) {
 		const struct mmp_plan_region *r = &plan->regions[i];
 		struct pagesize_choice c = { SIZE_4K, 0, SIZE_4K, 0 };
@@ -72,12 +94,24 @@ void pagesize_choose(const struct mmp_plan *plan, struct pagesize_choice *out, b
 							      "itself, or the BPF-THP hook)";
 			mmp_info("%s.%s: %s pages (benefit %lld) are out of reach: %s; using %s (benefit %lld)%s", pol,
 				 r->name, best, (long long)c.best_benefit, why, used, (long long)c.benefit,
-				 c.size == SIZE_4K ? ", so this region is left as it is" : "");
+				 c.size == SIZE_4K && !always ? ", so this region is left as it is" : "");
 		} else if (c.size == SIZE_2M) {
-			mmp_info("%s.%s: 2M pages (benefit %lld) for hot chunks, by process_madvise(MADV_COLLAPSE)", pol,
-				 r->name, (long long)c.benefit);
-		} else {
+			mmp_info("%s.%s: 2M pages (benefit %lld) for hot chunks, by process_madvise(MADV_COLLAPSE)%s", pol,
+				 r->name, (long long)c.benefit,
+				 always ? "; THP is 'always' here, so the kernel gives them at fault where it can, and mmp "
+					  "collapses what is still in 4K pages"
+					: "");
+		} else if (!always) {
 			mmp_info("%s.%s: 4K pages are best by the profile: the region is left as it is", pol, r->name);
+		}
+		if (c.size == SIZE_4K && always) {
+			/* process_madvise() takes no MADV_NOHUGEPAGE: only the process
+			 * itself, or the system's mode, can keep a region at 4K. */
+			mmp_warn("%s.%s: 4K pages are the best this profile can have, but THP is 'always' here: the kernel backs the "
+				 "region with 2M pages at fault, and mmp cannot keep it at 4K from outside the process "
+				 "(process_madvise takes no MADV_NOHUGEPAGE); set THP to 'madvise', or have the program "
+				 "call madvise(MADV_NOHUGEPAGE) on it",
+				 pol, r->name);
 		}
 	}
 }

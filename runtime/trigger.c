@@ -399,7 +399,7 @@ static void arm(struct trigger *t, const struct cmp *c, struct usage_state *u)
 	char path[4200];
 	long long usage, limit;
 	snprintf(path, sizeof(path), "%s/cgroup.event_control", u->dir);
-	if (t->epfd < 0 || access(path, W_OK) != 0 || memcg_usage(u->dir, &usage, &limit) < 0 || limit <= 0)
+	if (t->epfd < 0 || access(path, W_OK) != 0 || memcg_reclaim_point(u->dir, &usage, &limit) < 0 || limit <= 0)
 		return;
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), ctl = open(path, O_WRONLY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "%s/memory.usage_in_bytes", u->dir);
@@ -447,7 +447,7 @@ static void sample_usage(struct trigger *t, struct cmp *c, const char *dir, long
 		return;
 	u->seen = true;
 	long long usage, limit;
-	if (memcg_usage(dir, &usage, &limit) < 0 || limit <= 0) {
+	if (memcg_reclaim_point(dir, &usage, &limit) < 0 || limit <= 0) {
 		u->since = 0;
 		return;
 	}

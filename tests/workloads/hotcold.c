@@ -2,7 +2,7 @@
  * fixed addresses, so that a policy can select each with 'range'.
  *
  *   hotcold [--hot SIZE] [--cold SIZE] [--seconds S] [--hot-addr A] [--cold-addr A]
- *           [--fill S] [--wait-huge SIZE] [--wait-timeout S]
+ *           [--fill S] [--wait-huge SIZE] [--wait-timeout S] [--small-pages]
  *
  * The cold region is written once at start. The hot region is then written
  * page by page over the first half of the run, or over --fill seconds
@@ -10,6 +10,12 @@
  * read over and over until the end. A page fault costs from under 1 us to
  * 30 us from one machine to another, so the writing may run past half the
  * run: the reading phase then starts once the region is written.
+ *
+ * With --small-pages, both regions are written in 4K pages whatever the
+ * system's THP mode (MADV_NOHUGEPAGE), and once the hot region is written
+ * it is made eligible for huge pages again (MADV_HUGEPAGE): the state a
+ * THP 'always' host leaves memory in when no 2M page was free at the fault,
+ * which only khugepaged, slowly, or a collapse changes.
  *
  * With --wait-huge, it then waits until at least SIZE of the hot region is
  * in huge pages, or --wait-timeout seconds (default 60) have passed: a test
@@ -65,8 +71,18 @@ int main(int argc, char **argv)
 	double seconds = 3;
 	double wait_timeout = 60, fill = -1;
 	size_t wait_huge = 0;
+	int small_pages = 0;
 	uintptr_t hot_addr = 0x600000000000, cold_addr = 0x700000000000;
-	for (int i = 1; i + 1 < argc; i += 2) {
+	for (int i = 1; i < argc; i += 2) {
+		if (!strcmp(argv[i], "--small-pages")) {
+			small_pages = 1;
+			i--;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "hotcold: %s takes a value\n", argv[i]);
+			return 2;
+		}
 		if (!strcmp(argv[i], "--hot")) hot = parse_size(argv[i + 1]);
 		else if (!strcmp(argv[i], "--cold")) cold = parse_size(argv[i + 1]);
 		else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
@@ -83,6 +99,10 @@ int main(int argc, char **argv)
 		perror("hotcold: mmap");
 		return 1;
 	}
+	if (small_pages && (madvise(c, cold, MADV_NOHUGEPAGE) < 0 || madvise(h, hot, MADV_NOHUGEPAGE) < 0)) {
+		perror("hotcold: madvise(MADV_NOHUGEPAGE)");
+		return 1;
+	}
 	memset(c, 1, cold);
 	double t0 = now();
 	if (fill < 0)
@@ -94,6 +114,13 @@ int main(int argc, char **argv)
 		size_t want = frac >= 1 ? pages : (size_t)(frac * (double)pages);
 		for (; done < want; done++)
 			h[done * 4096] = 1;
+		if (small_pages == 1 && done == pages) {
+			if (madvise(h, hot, MADV_HUGEPAGE) < 0) {
+				perror("hotcold: madvise(MADV_HUGEPAGE)");
+				return 1;
+			}
+			small_pages = 2;
+		}
 		for (size_t i = 0; i < done; i += 64)
 			sum += (unsigned char)h[i * 4096 % hot];
 		usleep(1000);

@@ -14,7 +14,9 @@
  * the page that faults: what a pattern the kernel's read-around does not
  * predict costs. With "readahead", the kernel's read-around is left on
  * (and with it the large folios it reads, which a fault maps whole).
- * Prints one line:
+ * With STRIDER_RATE=N in the environment, it touches at most N pages a
+ * second, so that a test does not race a prefetcher against the machine's
+ * speed. Prints one line:
  *   touched=N faults=F major=M seconds=S
  * with F and M from getrusage over the reading only.
  */
@@ -81,7 +83,14 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &r0);
 	double t0 = now();
 	unsigned long sum = 0;
+	const char *rate_env = getenv("STRIDER_RATE");
+	double rate = rate_env ? atof(rate_env) : 0;
 	for (size_t i = 0; i < n; i++) {
+		if (rate > 0) {   /* touch I at I/RATE seconds from the start */
+			double due = t0 + (double)i / rate, wait = due - now();
+			if (wait > 0)
+				usleep((useconds_t)(wait * 1e6));
+		}
 		size_t page;
 		if (strcmp(argv[2], "forward") == 0)
 			page = i * (size_t)stride;
