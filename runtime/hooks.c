@@ -26,8 +26,10 @@
 static const char *kind_of(const char *prog)
 {
 	static const struct { const char *prefix, *kind; } kinds[] = {
-		{ "mmp_file_", "evict" },     { "mmp_rss_stat", "oom" }, { "mmp_mark_victim", "oom" },
-		{ "mmp_pf_", "prefetch" },    { "mmp_major_fault", "prefetch" },
+		{ "mmp_file_", "evict" },
+		{ "mmp_rss_stat", "oom" },
+		{ "mmp_mark_victim", "oom" },
+		{ "mmp_major_fault", "prefetch" },
 	};
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strncmp(prog, kinds[i].prefix, strlen(kinds[i].prefix)) == 0)

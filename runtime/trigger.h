@@ -8,9 +8,8 @@
  * this kernel), so an idle system costs next to nothing; once one fires, the
  * pressure file is sampled each tick until the pressure is gone, so that a
  * short spike does not count as sustained pressure. Usage is read each
- * tick while it is over its threshold; under it, cgroup v1 signals the
- * crossing through an eventfd (cgroup.event_control), and on cgroup2,
- * which has no such notice, it is read each tick.
+ * tick; cgroup v1 also signals a crossing through an eventfd
+ * (cgroup.event_control), which wakes the runtime before the next tick.
  */
 #ifndef MMP_TRIGGER_H
 #define MMP_TRIGGER_H

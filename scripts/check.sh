@@ -14,4 +14,4 @@ make -s -j"$(nproc)" check || { cat tests/*.log 2>/dev/null | tail -n 200; exit 
 make -s check-kernels || { tail -n 60 tests/vm/logs/*/*.log 2>/dev/null; exit 1; }
 MMP_FUZZ_SECONDS=10 make -s -j"$(nproc)" distcheck >/dev/null 2>distcheck.log || { tail -n 100 distcheck.log; exit 1; }
 rm -f distcheck.log
-echo "check: make check and make distcheck passed"
+echo "check: make check, make check-kernels and make distcheck passed"
