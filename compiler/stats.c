@@ -19,7 +19,7 @@ static const struct mmp_stat stats[STAT_COUNT] = {
 	{ STAT_R_IDLE, "idle", SCOPE_REGION, UNIT_MS, false, false,
 	  "time since the last fault in the region" },
 	{ STAT_R_AGE, "age", SCOPE_REGION, UNIT_MS, false, false,
-	  "time since mmp first saw the region" },
+	  "time since the region's first fault" },
 	{ STAT_T_RSS, "rss", SCOPE_TASK, UNIT_BYTES, false, false,
 	  "resident memory of the process (anon + file + shmem)" },
 	{ STAT_T_ANON, "anon", SCOPE_TASK, UNIT_BYTES, false, false,
