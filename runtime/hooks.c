@@ -46,7 +46,7 @@ static bool hook_exists(const struct btf *vmlinux, const char *section, char *wh
 	char name[256];
 	if (strncmp(section, "tp_btf/", 7) == 0 || strncmp(section, "tp/", 3) == 0) {
 		const char *tp = strrchr(section, '/') + 1;
-		snprintf(what, len, "the tracepoint %s", section + (section[2] == '/' ? 3 : 7));
+		snprintf(what, len, "tracepoint %s", section + (section[2] == '/' ? 3 : 7));
 		if (strncmp(section, "tp/syscalls/", 12) == 0) {
 			snprintf(name, sizeof(name), "/sys/kernel/tracing/events/%s", section + 3);
 			return access("/sys/kernel/tracing/events", F_OK) != 0 || access(name, F_OK) == 0;
@@ -56,7 +56,7 @@ static bool hook_exists(const struct btf *vmlinux, const char *section, char *wh
 	}
 	if (strncmp(section, "fentry/", 7) == 0 || strncmp(section, "fexit/", 6) == 0) {
 		const char *fn = strchr(section, '/') + 1;
-		snprintf(what, len, "the kernel function %s", fn);
+		snprintf(what, len, "kernel function %s", fn);
 		return btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) >= 0;
 	}
 	snprintf(what, len, "%s", section);
