@@ -631,6 +631,20 @@ void oom_on_victim(struct oom *o, pid_t pid)
 		return;
 	struct oom_task *t = find(o, pid);
 	if (!t) {
+		/* Before 6.8 the tracepoint gives the victim thread's id: its
+		 * process, while /proc still has it. */
+		char st[64], line[128];
+		snprintf(st, sizeof(st), "/proc/%d/status", (int)pid);
+		FILE *sf = fopen(st, "re");
+		int tgid = 0;
+		while (sf && fgets(line, sizeof(line), sf) && sscanf(line, "Tgid: %d", &tgid) != 1)
+			;
+		if (sf)
+			fclose(sf);
+		if (tgid > 0 && tgid != pid && (t = find(o, tgid)))
+			pid = tgid;
+	}
+	if (!t) {
 		char p[64], comm[32] = "?";
 		snprintf(p, sizeof(p), "/proc/%d/comm", (int)pid);
 		FILE *f = fopen(p, "re");
