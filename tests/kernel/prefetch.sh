@@ -59,7 +59,11 @@ for trial in 1 2; do
 	major=$(field major "$TMP/out")
 	set -- $(summary)
 	preds=${1:-0} asked=${2:-0} used=${3:-0} late=${4:-0} rmajor=${5:--1}
-	check "trial $trial: major faults fall by 10x or more ($base_major -> $major)" [ "$((major * 10))" -le "$base_major" ]
+	# A fault on a page asked for whose read had not ended is a major fault
+	# too, and mmp counts it late: that is the machine's speed (under TCG,
+	# loaded, it happens), not the prediction, which is what is asserted.
+	check "trial $trial: major faults not predicted fall by 10x or more ($base_major -> $major, $late of them late)" \
+		[ "$(((major - late) * 10))" -le "$base_major" ]
 	check "trial $trial: mmp counts the reader's major faults (mmp $rmajor, reader $major)" [ "$rmajor" -eq "$major" ]
 	# Every page asked for is on the reader's path: accuracy is the share of
 	# them it reached, all but the last prediction past its end.
@@ -85,8 +89,10 @@ check "random reader: accuracy low or nothing asked ($used of $asked used)" \
 
 # Backward and sequential detectors take effect too.
 run stride backward
-check "backward stride: major faults fall by 10x or more ($(field major "$TMP/out") of $base_major)" \
-	[ "$(( $(field major "$TMP/out") * 10 ))" -le "$base_major" ]
+set -- $(summary)
+major=$(field major "$TMP/out") late=${4:-0}
+check "backward stride: major faults not predicted fall by 10x or more ($major of $base_major, $late of them late)" \
+	[ "$(((major - late) * 10))" -le "$base_major" ]
 policy seq 'pattern sequential; degree 64; distance 2;'
 policy leap 'pattern leap; degree 16; window 8;'
 for p in seq leap; do
