@@ -513,10 +513,11 @@ static void warn_domain(struct oom *o, const char *domain)
 }
 
 /* Chooses the values of one domain's tasks (victims first in V, N of them;
- * protected ones in P), bottom-up: each above the next by MARGIN pages.
- * Returns false if the range runs out. */
+ * protected ones in P), bottom-up from each task's floor, or from -999
+ * with TO_MIN: each above the next by MARGIN pages. Returns false if the
+ * range runs out. */
 static bool fit(struct oom_task **v, size_t n, struct oom_task **p, size_t np, long long total, long long margin,
-		int low, int *out)
+		bool to_min, int *out)
 {
 	double unit = (double)total / 1000.0;
 	double floor = -1e300;
@@ -528,7 +529,7 @@ static bool fit(struct oom_task **v, size_t n, struct oom_task **p, size_t np, l
 	bool ok = true;
 	for (size_t k = n; k-- > 0;) {
 		struct oom_task *t = v[k];
-		int lowest = low < t->lowest ? low : t->lowest;
+		int lowest = to_min && t->lowest > OOM_ADJ_MIN + 1 ? OOM_ADJ_MIN + 1 : t->lowest;
 		long long need = floor <= -1e299 ? lowest : (long long)((floor - (double)badness(t)) / unit + 0.999999);
 		int adj = need < lowest ? lowest : need > OOM_ADJ_MAX ? OOM_ADJ_MAX : (int)need;
 		if (need > OOM_ADJ_MAX)
@@ -569,11 +570,11 @@ static void rank_domain(struct oom *o, struct oom_task **v, size_t n)
 	bool ok = false;
 	for (size_t i = 0; i < sizeof(per_mille) / sizeof(per_mille[0]) && !ok; i++)
 		ok = fit(cand, nc, o->can_negative ? NULL : prot, o->can_negative ? 0 : np, total,
-			 total * per_mille[i] / 1000, OOM_ADJ_MAX, adj);
+			 total * per_mille[i] / 1000, false, adj);
 	/* Processes too different in size for 0..1000: with CAP_SYS_RESOURCE
 	 * the order may reach down to -999. */
 	for (size_t i = 0; i < sizeof(per_mille) / sizeof(per_mille[0]) && !ok && o->can_negative; i++)
-		ok = fit(cand, nc, NULL, 0, total, total * per_mille[i] / 1000, OOM_ADJ_MIN + 1, adj);
+		ok = fit(cand, nc, NULL, 0, total, total * per_mille[i] / 1000, true, adj);
 	if (!ok && nc > 1)
 		warn_domain(o, v[0]->domain);
 	for (size_t k = 0; k < nc; k++) {
@@ -633,14 +634,7 @@ void oom_on_victim(struct oom *o, pid_t pid)
 	if (!t) {
 		/* Before 6.8 the tracepoint gives the victim thread's id: its
 		 * process, while /proc still has it. */
-		char st[64], line[128];
-		snprintf(st, sizeof(st), "/proc/%d/status", (int)pid);
-		FILE *sf = fopen(st, "re");
-		int tgid = 0;
-		while (sf && fgets(line, sizeof(line), sf) && sscanf(line, "Tgid: %d", &tgid) != 1)
-			;
-		if (sf)
-			fclose(sf);
+		pid_t tgid = proc_tgid(pid);
 		if (tgid > 0 && tgid != pid && (t = find(o, tgid)))
 			pid = tgid;
 	}

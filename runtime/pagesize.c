@@ -14,6 +14,7 @@
 
 #include "compiler/sema.h"
 #include "log.h"
+#include "process.h"
 
 #define SIZE_4K (4LL << 10)
 #define SIZE_2M (2LL << 20)
@@ -35,12 +36,8 @@ bool pagesize_can_collapse(void)
 static void thp_mode(char *buf, size_t len)
 {
 	char line[128] = "";
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
-	if (f) {
-		if (!fgets(line, sizeof(line), f))
-			line[0] = '\0';
-		fclose(f);
-	}
+	if (proc_read_file("/sys/kernel/mm/transparent_hugepage/enabled", line, sizeof(line)) < 0)
+		line[0] = '\0';
 	const char *open = strchr(line, '['), *close = open ? strchr(open, ']') : NULL;
 	size_t n = open && close ? (size_t)(close - open - 1) : 0;
 	if (n >= len)

@@ -61,6 +61,16 @@ static int read_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
 	return 0;
 }
 
+pid_t proc_tgid(pid_t tid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (proc_read_file(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	const char *t = strstr(buf, "\nTgid:");
+	return t ? (pid_t)strtol(t + 6, NULL, 10) : 0;
+}
+
 unsigned long long proc_start_time(pid_t pid)
 {
 	pid_t pp;

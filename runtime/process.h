@@ -25,6 +25,8 @@ int proc_read_file(const char *path, char *buf, size_t len);
 long long proc_meminfo_kb(const char *key);
 /* Reads /proc/PID. Returns 0, or -errno (the process is gone: -ENOENT/-ESRCH). */
 int proc_read(pid_t pid, struct proc_info *p);
+/* The process (thread group) of thread TID, or 0 if it is gone. */
+pid_t proc_tgid(pid_t tid);
 /* Start time of PID, or 0 if it is gone. */
 unsigned long long proc_start_time(pid_t pid);
 /* Does the matcher expression M select P? */
