@@ -114,8 +114,6 @@ hog() {
 	eval "pid_$name=$HPID"
 }
 pid_of() { eval "echo \$pid_$1"; }
-# one_but LIST NAME: LIST is one name, not NAME.
-one_but() { case $1 in *" "* | "" | "$2") return 1 ;; esac; }
 # between N LO HI: LO <= N < HI.
 between() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
 
@@ -152,18 +150,21 @@ reap() {
 	done
 }
 
-# start_mmp NAME POLICY-FILE: attach, wait until the policy is attached.
+# start_mmp NAME POLICY-FILE [OPTION...]: attach, wait until the policy is
+# attached.
 start_mmp() {
 	: >"$TMP/$1.log"   # before the first grep, which may come before the shell made it
-	"$MMP" attach --name "$1" "$2" 2>"$TMP/$1.log" &
+	_name=$1 _policy=$2
+	shift 2
+	"$MMP" attach --name "$_name" "$@" "$_policy" 2>"$TMP/$_name.log" &
 	MMPPID=$!
 	MMPS="$MMPS $MMPPID"
 	for _ in $(seq 2400); do
-		grep -q "attached" "$TMP/$1.log" && return 0
+		grep -q "attached" "$TMP/$_name.log" && return 0
 		kill -0 $MMPPID 2>/dev/null || break
 		sleep 0.05
 	done
-	bad "$1: mmp attach did not start: $(cat "$TMP/$1.log")"
+	bad "$_name: mmp attach did not start: $(cat "$TMP/$_name.log")"
 	kill -9 $MMPPID 2>/dev/null
 	return 1
 }
@@ -225,10 +226,18 @@ oom_trial() {
 	[ "$kind" = baseline ] || settle hog_a hog_b hog_c
 	during="a=$(adj_of hog_a) b=$(adj_of hog_b) c=$(adj_of hog_c)"
 	before=$(oom_kills "$cg")
+	echo "$TAG: $kind $trial" >/dev/kmsg 2>/dev/null   # where kernel_victims starts
 	hog "$cg" 0 grow 0 --grow 100 --max 60
 	wait_line grow done 10
-	sleep 0.3   # a second kill, if any, would be now
+	# Over once grow has its 60M and each process the kernel killed has
+	# exited: no other kill can come then.
+	i=0
+	while [ $i -lt 200 ] && [ "$(gone hog_a hog_b hog_c grow)" -lt $(($(oom_kills "$cg") - before)) ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
 	kills=$(($(oom_kills "$cg") - before))
+	first=$(kernel_victims "$kind $trial" hog_a hog_b hog_c grow | head -n 1)
 	if [ "${4:-}" = keep ]; then
 		SURVIVORS="" gone=""
 		for n in hog_a hog_b hog_c; do
@@ -240,13 +249,60 @@ oom_trial() {
 		reap hog_a hog_b hog_c grow
 		rmcg "$cg"
 	fi
-	what="oom_score_adj before the OOM: $during; died of SIGKILL: ${DEAD:-none}; kernel OOM kills: $kills"
+	what="oom_score_adj before the OOM: $during; died of SIGKILL: ${DEAD:-none}; kernel OOM kills: $kills, the first: ${first:-not in the kernel log}"
 	check "$kind $trial: the hogs ran and ended cleanly ($ERRS)" [ -z "$ERRS" ]
-	check "$kind $trial: the kernel killed exactly one process ($what)" [ "$kills" -eq 1 ]
+	# One kill frees enough. A second one can follow where the kernel stops
+	# counting the first victim before its memory is uncharged (it marks
+	# the victim's mm skipped before the last pages are freed), which a
+	# slow machine (QEMU without KVM) shows: the policy's choice is the
+	# first victim, which the kernel log tells.
+	if [ "$kills" -gt 1 ] && [ -n "$first" ]; then
+		echo "$kind $trial: the kernel killed $kills processes, $first first: $DEAD"
+	else
+		check "$kind $trial: the kernel killed exactly one process ($what)" [ "$kills" -eq 1 ]
+	fi
 	case $expect in
-	!*) check "$kind $trial: exactly one process died and not ${expect#!} ($what)" one_but "$DEAD" "${expect#!}" ;;
-	*) check "$kind $trial: $expect died, and only it ($what)" [ "$DEAD" = "$expect" ] ;;
+	!*) check "$kind $trial: one process died, not ${expect#!}, which died neither first nor later ($what)" \
+		not_among "${expect#!}" ;;
+	*) check "$kind $trial: $expect died first ($what)" first_victim "$expect" ;;
 	esac
+}
+
+# gone NAME...: how many of the processes have exited.
+gone() {
+	_n=0
+	for _h; do alive "$(pid_of "$_h")" || _n=$((_n + 1)); done
+	echo $_n
+}
+
+# kernel_victims MARK NAME...: those of NAME... whose process the kernel's
+# OOM killer killed after the line MARK was written to the kernel log, in
+# its order. Nothing if the log cannot be read.
+kernel_victims() {
+	_mark=$1
+	shift
+	dmesg 2>/dev/null | sed -n "/$TAG: $_mark\$/,\$ s/.*Killed process \([0-9]*\) .*/\1/p" |
+		while read -r _p; do
+			for _h; do [ "$(pid_of "$_h")" = "$_p" ] && echo "$_h"; done
+		done
+}
+
+# first_victim NAME: NAME died, and only it; or, after more than one kill,
+# NAME was the first of the kernel's victims.
+first_victim() {
+	if [ "$kills" -gt 1 ]; then
+		[ "$first" = "$1" ] && case " $DEAD " in *" $1 "*) true ;; *) false ;; esac
+	else
+		[ "$DEAD" = "$1" ]
+	fi
+}
+
+# not_among NAME: one process died, not NAME; or, after more than one
+# kill, NAME was neither the first victim nor among the dead.
+not_among() {
+	case " $DEAD " in *" $1 "*) return 1 ;; esac
+	if [ "$kills" -gt 1 ]; then [ -n "$first" ] && [ "$first" != "$1" ]
+	else case $DEAD in *" "* | "") false ;; *) true ;; esac; fi
 }
 
 # After stop_mmp: the survivors of the kept trial have their original
@@ -302,13 +358,16 @@ fi
 dd if=/dev/zero of="$TMP/thrash.dat" bs=1M count=165 conv=fsync status=none
 check_psi_group() { [ -r "$UNI/$1/memory.pressure" ] && [ -n "$(stall_us "$1")" ]; }
 
-# sample CGROUP NAME WORD SECONDS: samples the cgroup's memory pressure
-# every 0.1 s from the start of the hog NAME until it has printed a line
-# starting with WORD (or died) or SECONDS pass. FIRST: ms from the start
-# to the first 0.1 s with over 10% of stall; ABOVE: ms spent over 10%;
-# END: ms from the start to the end; STALL: ms of stall in all.
+# sample CGROUP NAME WORD SECONDS [STOP_MS]: samples the cgroup's memory
+# pressure every 0.1 s from the start of the hog NAME until it has printed
+# a line starting with WORD (or died) or SECONDS pass. With STOP_MS, the hog
+# is stopped (SIGSTOP) STOP_MS after the runtime logged that the pressure
+# went over the policy's threshold (pressure_seen), and sampling goes on
+# for 1.5 s after. FIRST: ms from the start to the first 0.1 s with over
+# 10% of stall; ABOVE: ms spent over 10%; END: ms from the start to the end
+# (or to the stop); STALL: ms of stall in all.
 sample() {
-	t0=$(date +%s%N) s0=$(stall_us "$1") tp=$t0 sp=$s0 FIRST="" ABOVE=0
+	t0=$(date +%s%N) s0=$(stall_us "$1") tp=$t0 sp=$s0 FIRST="" ABOVE=0 stopped="" seen=""
 	while :; do
 		sleep 0.1
 		t=$(date +%s%N) st=$(stall_us "$1")
@@ -317,24 +376,34 @@ sample() {
 			ABOVE=$((ABOVE + (t - tp) / 1000000))
 		fi
 		tp=$t sp=$st
-		grep -q "^$3 pid=" "$TMP/$2.out" && break
+		if [ -n "${5:-}" ]; then
+			[ -n "$seen" ] || ! pressure_seen || seen=$t
+			if [ -z "$stopped" ] && [ -n "$seen" ] && [ $((t - seen)) -ge $(($5 * 1000000)) ]; then
+				kill -STOP "$(pid_of "$2")" 2>/dev/null
+				stopped=$t
+			fi
+			[ -z "$stopped" ] || [ $((t - stopped)) -lt 1500000000 ] || break
+		else
+			grep -q "^$3 pid=" "$TMP/$2.out" && break
+		fi
 		alive "$(pid_of "$2")" || break
 		[ $((t - t0)) -lt $(($4 * 1000000000)) ] || break
 	done
-	END=$(((t - t0) / 1000000)) STALL=$(((st - s0) / 1000))
+	END=$(((${stopped:-$t} - t0) / 1000000)) STALL=$(((st - s0) / 1000))
 }
 
-# A spike is pressure over the threshold for less than the policy's 2 s
-# (less a sample's worth): how much less depends on the machine's speed.
-spike_ok() { [ "$STALL" -ge 150 ] && [ "$ABOVE" -lt 1800 ]; }
-sustained_ok() { [ -n "$FIRST" ] && between "$after" 1800 20000 && ! alive "$1"; }
+# The runtime (-v) logs when the pressure it samples goes over the
+# threshold, and when it falls back, after how long.
+pressure_seen() { grep -qE "pressure.* (rose )?over 10%" "$TMP/oomtest-pre.log"; }
+fell_after() { sed -n 's/.*pressure fell to .* after \([0-9.]*\) s$/\1/p' "$TMP/oomtest-pre.log" | head -n 1; }
+sustained_ok() { [ -n "$FIRST" ] && between "$after" 2800 20000 && ! alive "$1"; }
 
 # The pressure is that of a cgroup of this test's (with 'of cgroup'), not
 # the system's, which other work on the machine could raise. The spike and
 # the sustained pressure are each in a new cgroup below it: a cgroup's
 # page cache keeps the state of an earlier thrashing.
 P=$TAG-pre P1=$TAG-pre/spike P2=$TAG-pre/sustained
-printf 'policy pre { match comm "hog_*"; oom { prefer comm "hog_t*"; kill task when pressure some of cgroup "%s" > 10%% for 2s; } }\n' \
+printf 'policy pre { match comm "hog_*"; oom { prefer comm "hog_t*"; kill task when pressure some of cgroup "%s" > 10%% for 3s; } }\n' \
 	"$UNI/$P" >"$TMP/pre.mmp"
 mkcg "$P" && mkcg "$P1" 170M && mkcg "$P2" 150M || bad "pre: cannot make the cgroups"
 if ! check_psi_group "$P1"; then
@@ -342,32 +411,39 @@ if ! check_psi_group "$P1"; then
 	finish
 	exit
 fi
-if start_mmp oomtest-pre "$TMP/pre.mmp"; then
+if start_mmp oomtest-pre "$TMP/pre.mmp" -v; then
 	hog "$P1" 100 hog_s 20
 	wait_line hog_s ready 10 || bad "pre: hog_s did not start: $(cat "$TMP/hog_s.err")"
 
-	# A spike: 0.2 s of thrashing, then none: pressure for less than the
-	# policy's 2 s. No kill.
-	hog "$P1" 0 hog_t1 10 --thrash "$TMP/thrash.dat" --seconds 0.2
-	sample "$P1" hog_t1 done 20
-	what="over 10% for $ABOVE ms, stall $STALL ms"
-	grep -q "^done" "$TMP/hog_t1.out" || ! alive "$pid_hog_t1" || bad "pre: the spike hog did not run ($what): $(cat "$TMP/hog_t1.err")"
-	echo "pre: spike: $what"
-	sleep 4
-	check "pre: the spike made pressure, for less than the policy's 2 s ($what)" spike_ok
-	check "pre: a spike kills nobody: hog_t1 alive ($what)" alive "$pid_hog_t1"
-	check "pre: a spike kills nobody: hog_s alive" alive "$pid_hog_s"
+	# A spike: hog_t1 thrashes, and the test stops it (SIGSTOP) as soon
+	# as the runtime saw its pressure go over 10%: the test, not the speed
+	# of the machine, decides how long the spike lasts. The runtime must
+	# see the pressure fall within the policy's 3 s, and kill nobody.
+	hog "$P1" 0 hog_t1 10 --thrash "$TMP/thrash.dat"
+	sample "$P1" hog_t1 never 30 0
+	if check "pre: the runtime saw the spike's pressure go over 10% within 30 s (test-side: stall $STALL ms)" pressure_seen; then
+		sleep 3   # with the 1.5 s sampled after the stop: over 3 s of quiet
+		FELL=$(fell_after)
+		what="stall $STALL ms in all; the runtime saw the pressure fall after ${FELL:-never} s"
+		echo "pre: spike: $what"
+		check "pre: the runtime saw the spike's pressure fall within the policy's 3 s ($what)" \
+			awk -v s="$FELL" 'BEGIN { exit !(s != "" && s < 3) }'
+		check "pre: a spike kills nobody: hog_t1 alive ($what)" alive "$pid_hog_t1"
+		check "pre: a spike kills nobody: hog_s alive" alive "$pid_hog_s"
+	fi
+	kill -TERM "$pid_hog_t1" 2>/dev/null
+	kill -CONT "$pid_hog_t1" 2>/dev/null   # the SIGTERM is taken once it runs
 	reap hog_t1
 	check "pre: the spike hog ended cleanly (${DEAD:-no SIGKILL}$ERRS)" [ -z "$DEAD$ERRS" ]
 
-	# Sustained pressure: hog_t2 thrashes until it is killed, 2 s after
+	# Sustained pressure: hog_t2 thrashes until it is killed, 3 s after
 	# its pressure began.
 	hog "$P2" 0 hog_t2 10 --thrash "$TMP/thrash.dat"
 	sample "$P2" hog_t2 never 30
 	what="pressure over 10% from ${FIRST:-never} ms, for $ABOVE ms in all; stall $STALL ms; the hog ran for $END ms"
 	echo "pre: sustained: $what"
 	if [ -n "$FIRST" ]; then after=$((END - FIRST)); else after=0; fi
-	check "pre: sustained pressure: hog_t2 is killed 2 s or more after its pressure began, within 20 s ($what)" \
+	check "pre: sustained pressure: hog_t2 is killed 3 s or more after its pressure began, within 20 s ($what)" \
 		sustained_ok "$pid_hog_t2"
 	check "pre: hog_s, not chosen, survives" alive "$pid_hog_s"
 	reap hog_t2
