@@ -19,8 +19,5 @@ struct enforce_opts {
 
 /* Returns the exit status for mmp (for 'run', the command's). */
 int enforce(struct mmp_object *obj, const struct enforce_opts *opts);
-/* Loads every program of OBJ into the kernel (the verifier runs) and
- * unloads it: 0, or 1 after printing the verifier's complaint. */
-int verify(struct mmp_object *obj);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "enforce.h"
+#include "loader.h"
 #include "log.h"
 #include "object.h"
 #include "stats.h"

@@ -7,10 +7,21 @@
  * can be applied instead, and says so. A kernel with the BPF-THP hook could
  * take them.
  */
+#define _GNU_SOURCE
 #include "pagesize.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "clock.h"
 
 #include "compiler/sema.h"
 #include "log.h"
@@ -18,6 +29,11 @@
 
 #define SIZE_4K (4LL << 10)
 #define SIZE_2M (2LL << 20)
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+#define COLLAPSE_MAX_CALL (1LL << 30)     /* one process_madvise covers < 2 GiB */
+#define CHUNK_SETTLE_NS 50000000LL        /* a chunk quiet this long is worth collapsing */
 
 bool pagesize_can_collapse(void)
 {
@@ -111,4 +127,170 @@ void pagesize_choose(const struct mmp_plan *plan, struct pagesize_choice *out, b
 				 pol, r->name);
 		}
 	}
+}
+
+/* --- the actuator: hot 2M chunks collapsed ------------------------------
+ * BPF counts the faults of each 2M chunk of a region with a 2M rule
+ * (mmp_chunks); the hottest settled chunks are collapsed with
+ * process_madvise(MADV_COLLAPSE), within the rate, neighbours in one call. */
+
+struct candidate {
+	struct mmp_chunk_key key;
+	struct mmp_chunk val;
+	struct governed *g;
+};
+
+static int by_faults_desc(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+	return x->val.faults < y->val.faults ? 1 : x->val.faults > y->val.faults ? -1 : 0;
+}
+
+static int by_address(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+	if (x->g != y->g)
+		return x->g < y->g ? -1 : 1;
+	return x->key.chunk < y->key.chunk ? -1 : x->key.chunk > y->key.chunk;
+}
+
+/* Is the whole 2M chunk inside one range of its region? */
+static bool chunk_inside(const struct governed *g, const struct mmp_chunk_key *k)
+{
+	uint64_t lo = k->chunk << MMP_CHUNK_SHIFT, hi = lo + (1ULL << MMP_CHUNK_SHIFT);
+	size_t a = 0, b = g->nranges;
+	while (a < b) {
+		size_t mid = (a + b) / 2;
+		if (g->ranges[mid].end <= lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < g->nranges && g->ranges[a].start <= lo && hi <= g->ranges[a].end && g->ranges[a].region == k->region;
+}
+
+static void mark(struct collapser *cl, struct candidate *c, enum mmp_chunk_state st, long long retry)
+{
+	c->val.state = st;
+	c->val.retry_ns = (__u64)retry;
+	bpf_map_update_elem(cl->gov->chunks_fd, &c->key, &c->val, BPF_EXIST);
+}
+
+static void collapse_run(struct collapser *cl, struct candidate *c, size_t n)
+{
+	struct governed *g = c[0].g;
+	uint64_t start = c[0].key.chunk << MMP_CHUNK_SHIFT, len = n << MMP_CHUNK_SHIFT;
+	struct mmp_region_report *rep = &cl->reports[c[0].key.region];
+	const struct mmp_plan_region *r = &cl->plan->regions[c[0].key.region];
+	if (cl->dry_run) {
+		mmp_info("dry run: would collapse %zu hot 2M chunk%s of %s.%s in pid %d at 0x%" PRIx64, n, n == 1 ? "" : "s",
+			 cl->plan->policies[r->policy].name, r->name, g->pid, start);
+		for (size_t i = 0; i < n; i++)
+			mark(cl, &c[i], MMP_CHUNK_DONE, 0);
+		rep->collapses += n;
+		return;
+	}
+	struct iovec iov = { (void *)(uintptr_t)start, len };
+	long ret = syscall(SYS_process_madvise, g->pidfd, &iov, 1, MADV_COLLAPSE, 0);
+	int err = ret < 0 ? errno : 0;
+	long long now = mono_ns();
+	if (!err) {
+		mmp_debug("collapsed %zu chunk%s (%" PRIu64 " MiB) of %s.%s in pid %d at 0x%" PRIx64, n, n == 1 ? "" : "s",
+			  len >> 20, cl->plan->policies[r->policy].name, r->name, g->pid, start);
+		for (size_t i = 0; i < n; i++)
+			mark(cl, &c[i], MMP_CHUNK_DONE, 0);
+		rep->collapses += n;
+		return;
+	}
+	/* EAGAIN may follow partial work: smaps, not this, says what was done.
+	 * Never retry in a tight loop: back off, and give up after five tries. */
+	for (size_t i = 0; i < n; i++) {
+		c[i].val.tries++;
+		long long backoff = (err == EAGAIN ? 1000000000LL : 10000000000LL) * c[i].val.tries;
+		mark(cl, &c[i], c[i].val.tries >= 5 ? MMP_CHUNK_FAILED : MMP_CHUNK_RETRY, now + backoff);
+	}
+	rep->collapse_failures += n;
+	mmp_debug("collapse of %zu chunk%s of %s.%s in pid %d at 0x%" PRIx64 " failed: %s", n, n == 1 ? "" : "s",
+		  cl->plan->policies[r->policy].name, r->name, g->pid, start, strerror(err));
+}
+
+void pagesize_collapse_tick(struct collapser *cl, double dt)
+{
+	double cap = (double)cl->rate;   /* at most one second's worth saved up */
+	cl->budget += cap * dt;
+	if (cl->budget > cap)
+		cl->budget = cap;
+	for (unsigned i = 0; i < cl->plan->nregions; i++)
+		cl->reports[i].hot_chunks = 0;
+
+	/* BPF moves a region's current chunk into the chunk map only when faults
+	 * go on elsewhere: the last chunk a region filled waits in its stats. */
+	for (size_t i = 0; i < cl->gov->n; i++) {
+		const struct mmp_plan_policy *pp = &cl->plan->policies[cl->gov->gov[i].policy];
+		for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++) {
+			const struct mmp_region_stats *rs = &cl->gov->stats[governed_slot(cl->gov, &cl->gov->gov[i], r)];
+			if (cl->choice[r].size != SIZE_2M || !rs->cur_faults)
+				continue;
+			struct mmp_chunk_key ck = { (__u32)cl->gov->gov[i].pid, r, rs->cur_chunk };
+			struct mmp_chunk c = { .faults = rs->cur_faults, .last_ns = rs->cur_last_ns };
+			bpf_map_update_elem(cl->gov->chunks_fd, &ck, &c, BPF_NOEXIST);
+		}
+	}
+
+	size_t cap_c = 1024, n = 0;
+	struct candidate *cand = malloc(cap_c * sizeof(*cand));
+	if (!cand)
+		return;
+	long long now = mono_ns();
+	struct mmp_chunk_key k, next, *prev = NULL;
+	while (bpf_map_get_next_key(cl->gov->chunks_fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		struct mmp_chunk v;
+		if (k.region >= cl->plan->nregions || bpf_map_lookup_elem(cl->gov->chunks_fd, &k, &v) < 0)
+			continue;
+		cl->reports[k.region].hot_chunks++;
+		if (v.state == MMP_CHUNK_DONE || v.state == MMP_CHUNK_FAILED ||
+		    (v.state == MMP_CHUNK_RETRY && (long long)v.retry_ns > now))
+			continue;
+		if (cl->choice[k.region].size != SIZE_2M)
+			continue;
+		struct governed *g = governed_find(cl->gov, (pid_t)k.tgid);
+		if (!g || !chunk_inside(g, &k))
+			continue;
+		/* A chunk still taking faults is being filled: collapsing it now
+		 * mostly fails with EAGAIN. */
+		if (now - (long long)v.last_ns < CHUNK_SETTLE_NS)
+			continue;
+		/* Only while the region's rule holds (its 'when', at its last fault). */
+		if (!(cl->gov->stats[governed_slot(cl->gov, g, k.region)].rule_flags & MMP_RULE_PAGESIZE))
+			continue;
+		if (n == cap_c) {
+			struct candidate *nc = realloc(cand, cap_c * 2 * sizeof(*cand));
+			if (!nc)
+				break;
+			cand = nc;
+			cap_c *= 2;
+		}
+		cand[n++] = (struct candidate){ k, v, g };
+	}
+	/* The hottest first, as far as the budget goes; then in address order,
+	 * so that neighbours go in one call. */
+	qsort(cand, n, sizeof(*cand), by_faults_desc);
+	size_t take = 0;
+	while (take < n && cl->budget >= (double)(1ULL << MMP_CHUNK_SHIFT)) {
+		cl->budget -= (double)(1ULL << MMP_CHUNK_SHIFT);
+		take++;
+	}
+	qsort(cand, take, sizeof(*cand), by_address);
+	for (size_t i = 0; i < take;) {
+		size_t j = i + 1;
+		while (j < take && cand[j].g == cand[i].g && cand[j].key.region == cand[i].key.region &&
+		       cand[j].key.chunk == cand[j - 1].key.chunk + 1 &&
+		       (j - i + 1) << MMP_CHUNK_SHIFT <= COLLAPSE_MAX_CALL)
+			j++;
+		collapse_run(cl, &cand[i], j - i);
+		i = j;
+	}
+	free(cand);
 }

@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +14,7 @@
 #include "bpf/mmp_shared.h"
 #include "compiler/ast.h"
 #include "log.h"
-
-#define PIN_ROOT "/sys/fs/bpf/mmp"
-
-static int open_pin(const char *dir, const char *map)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, map);
-	return bpf_obj_get(path);
-}
+#include "pins.h"
 
 static void size_text(char *buf, size_t len, unsigned long long bytes)
 {
@@ -39,39 +30,6 @@ static void size_text(char *buf, size_t len, unsigned long long bytes)
 		u++;
 	}
 	snprintf(buf, len, v < 10 && u ? "%.1f%s" : "%.0f%s", v, units[u]);
-}
-
-static bool runtime_alive(const struct mmp_meta *m)
-{
-	if (m->runtime_pid == 0 || kill((pid_t)m->runtime_pid, 0) != 0)
-		return false;
-	char path[64], comm[32] = "";
-	snprintf(path, sizeof(path), "/proc/%u/comm", m->runtime_pid);
-	FILE *f = fopen(path, "re");
-	if (f) {
-		if (fgets(comm, sizeof(comm), f))
-			comm[strcspn(comm, "\n")] = '\0';
-		fclose(f);
-	}
-	return strcmp(comm, "mmp") == 0;
-}
-
-static void remove_pins(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	char path[512];
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-	rmdir(PIN_ROOT);   /* only if it is empty now */
 }
 
 /* Accuracy (pages used of pages asked for) and coverage (faults avoided
@@ -173,7 +131,7 @@ static const char *class_name(__u32 c)
 /* The oom rules' decisions, if the runtime has any. */
 static void show_oom(const char *dir, bool json)
 {
-	int rep_fd = open_pin(dir, "mmp_oom_reports"), tasks_fd = open_pin(dir, "mmp_oom_tasks");
+	int rep_fd = pins_open(dir, "mmp_oom_reports"), tasks_fd = pins_open(dir, "mmp_oom_tasks");
 	if (rep_fd < 0 || tasks_fd < 0) {
 		if (rep_fd >= 0)
 			close(rep_fd);
@@ -253,8 +211,8 @@ static void show_oom(const char *dir, bool json)
 static int show_one(const char *name, bool json, bool first)
 {
 	char dir[300];
-	snprintf(dir, sizeof(dir), "%s/%s", PIN_ROOT, name);
-	int meta_fd = open_pin(dir, "mmp_meta");
+	pins_dir(dir, sizeof(dir), name);
+	int meta_fd = pins_open(dir, "mmp_meta");
 	if (meta_fd < 0)
 		return -ENOENT;
 	struct mmp_meta meta;
@@ -266,12 +224,12 @@ static int show_one(const char *name, bool json, bool first)
 			  MMP_ABI_VERSION);
 		return -EINVAL;
 	}
-	if (!runtime_alive(&meta)) {
+	if (!pins_runtime_alive(&meta)) {
 		mmp_info("runtime '%s' (pid %u) is gone; removed its pins", name, meta.runtime_pid);
-		remove_pins(dir);
+		pins_remove(dir);
 		return 1;
 	}
-	int names_fd = open_pin(dir, "mmp_names"), rep_fd = open_pin(dir, "mmp_reports");
+	int names_fd = pins_open(dir, "mmp_names"), rep_fd = pins_open(dir, "mmp_reports");
 	if (names_fd < 0 || rep_fd < 0) {
 		if (names_fd >= 0)
 			close(names_fd);

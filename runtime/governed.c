@@ -1,0 +1,383 @@
+/* governed.c - the registry of governed processes. A process is taken on
+ * when a policy's match selects it (at exec, fork, or the scan at start),
+ * its regions are resolved from /proc/PID/maps into BPF's mmp_procs, and
+ * it is forgotten when it exits or stops matching: then its slots' counts
+ * go to the region's retired counts and every BPF entry of it is removed.
+ */
+#define _GNU_SOURCE
+#include "governed.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "report.h"
+#include "vmas.h"
+
+/* The statistics slot of region R in G's process. */
+__u32 governed_slot(const struct governed_set *s, const struct governed *g, unsigned r)
+{
+	return g->slots[r - s->plan->policies[g->policy].first_region];
+}
+
+/* Zeroes a slot's statistics but for its generation, which moves on by
+ * BUMP: BPF drops pending faults counted under another (mmp_flush). */
+static void clear_slot(struct governed_set *s, __u32 slot, __u32 bump)
+{
+	__u32 gen = s->stats[slot].gen;
+	memset(&s->stats[slot], 0, sizeof(s->stats[0]));
+	__atomic_store_n(&s->stats[slot].gen, gen + bump, __ATOMIC_SEQ_CST);
+}
+
+/* Fills s->pending: the faults each CPU counted in its own entry and has
+ * not yet added to a slot's statistics (struct mmp_cpu), for slots whose
+ * generation they were counted under. One lookup reads every CPU's. */
+int governed_read_pending(struct governed_set *s)
+{
+	memset(s->pending, 0, MMP_MAX_SLOTS * sizeof(*s->pending));
+	__u32 zero = 0;
+	if (bpf_map_lookup_elem(s->cpu_fd, &zero, s->cpu_vals) < 0)
+		return -errno;
+	for (int i = 0; i < s->ncpu_vals; i++) {
+		const struct mmp_cpu *c = &s->cpu_vals[i];
+		if (c->pend && c->slot < MMP_MAX_SLOTS && s->stats[c->slot].gen == c->gen)
+			s->pending[c->slot] += c->pend;
+	}
+	return 0;
+}
+
+/* A slot's faults: its statistics' and the CPUs' pending ones (read_pending). */
+__u64 governed_faults(const struct governed_set *s, __u32 slot)
+{
+	return __atomic_load_n(&s->stats[slot].faults, __ATOMIC_SEQ_CST) + s->pending[slot];
+}
+
+/* Hands G a zeroed slot for each region of its policy, or fails. */
+static int take_slots(struct governed_set *s, struct governed *g)
+{
+	unsigned n = s->plan->policies[g->policy].nregions;
+	if (s->nfree < n) {
+		mmp_warn("pid %d: more than %d (process, region) pairs are governed; it is not", g->pid, MMP_MAX_SLOTS);
+		return -ENOSPC;
+	}
+	g->slots = malloc((n ? n : 1) * sizeof(*g->slots));
+	if (!g->slots)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		g->slots[i] = s->free_slots[--s->nfree];
+		clear_slot(s, g->slots[i], 0);
+	}
+	return 0;
+}
+
+static void give_slots(struct governed_set *s, struct governed *g)
+{
+	if (!g->slots)
+		return;
+	const struct mmp_plan_policy *pp = &s->plan->policies[g->policy];
+	/* The faults pending on the CPUs too, read so that none is missed or
+	 * counted twice: BPF adds them to the statistics, then clears them;
+	 * if a slot's count moved while they were read, read again. */
+	for (int tries = 0; tries < 8; tries++) {
+		__u64 sum = 0, again = 0;
+		for (unsigned i = 0; i < pp->nregions; i++)
+			sum += __atomic_load_n(&s->stats[g->slots[i]].faults, __ATOMIC_SEQ_CST);
+		if (governed_read_pending(s) < 0)
+			break;
+		for (unsigned i = 0; i < pp->nregions; i++)
+			again += __atomic_load_n(&s->stats[g->slots[i]].faults, __ATOMIC_SEQ_CST);
+		if (sum == again)
+			break;
+	}
+	for (unsigned i = 0; i < pp->nregions; i++) {
+		/* The counts of a process that is gone stay in the region's totals. */
+		report_add_counts(&s->retired[pp->first_region + i], &s->stats[g->slots[i]],
+				  governed_faults(s, g->slots[i]));
+		clear_slot(s, g->slots[i], 1);
+		s->free_slots[s->nfree++] = g->slots[i];
+	}
+	free(g->slots);
+	g->slots = NULL;
+}
+
+/* Each CPU caches the last range a fault hit (mmp_last); a new epoch makes
+ * the next fault look its process up again. Called after every change to
+ * mmp_procs, and before a slot the change freed is handed on. Atomic: the
+ * exec hook bumps it too. */
+static void new_epoch(struct governed_set *s)
+{
+	__atomic_fetch_add(s->epoch, 1, __ATOMIC_SEQ_CST);
+}
+
+struct governed *governed_find(struct governed_set *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->gov[i].pid == pid)
+			return &s->gov[i];
+	return NULL;
+}
+
+static void forget_process_maps(struct governed_set *s, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	bpf_map_delete_elem(s->procs_fd, &key);
+	new_epoch(s);
+	bpf_map_delete_elem(s->dirty_fd, &key);
+	/* Every chunk it left: nothing else ever removes them from the map.
+	 * Collected first, since deleting while walking restarts the walk. */
+	struct mmp_chunk_key k, next, *prev = NULL, *del = NULL;
+	size_t ndel = 0, cap = 0;
+	while (bpf_map_get_next_key(s->chunks_fd, prev, &next) == 0) {
+		if (next.tgid == (__u32)pid) {
+			if (ndel == cap) {
+				size_t ncap = cap ? cap * 2 : 256;
+				struct mmp_chunk_key *nd = realloc(del, ncap * sizeof(*nd));
+				if (!nd)
+					break;
+				del = nd;
+				cap = ncap;
+			}
+			del[ndel++] = next;
+		}
+		k = next;
+		prev = &k;
+	}
+	for (size_t i = 0; i < ndel; i++)
+		bpf_map_delete_elem(s->chunks_fd, &del[i]);
+	free(del);
+}
+
+void governed_drop(struct governed_set *s, struct governed *g, const char *why)
+{
+	mmp_debug("pid %d: %s; no longer governed", g->pid, why);
+	if (s->listener.forget)
+		s->listener.forget(s->listener.ctx, g);
+	forget_process_maps(s, g->pid);   /* first: no fault may reach a slot handed on */
+	give_slots(s, g);
+	if (g->pidfd >= 0)
+		close(g->pidfd);
+	free(g->ranges);
+	*g = s->gov[--s->n];
+}
+
+/* Resolves G's regions from /proc/PID/maps into the BPF procs map. */
+static int resolve(struct governed_set *s, struct governed *g)
+{
+	/* Clear the dirty mark before reading: a change after this point raises
+	 * a new event, and one before it is in what we read. */
+	__u32 key = (__u32)g->pid;
+	bpf_map_delete_elem(s->dirty_fd, &key);
+	struct vma_list vmas = { 0 };
+	int err = vmas_read(g->pid, &vmas);
+	if (err)
+		return err;
+	bool truncated;
+	size_t n = regions_resolve(s->plan, g->policy, &vmas, s->procbuf->ranges, &truncated);
+	vmas_free(&vmas);
+	if (truncated && !g->warned_truncated) {
+		mmp_warn("pid %d has more than %d mapped ranges in its regions; the rest are not governed", g->pid,
+			 MMP_MAX_RANGES);
+		g->warned_truncated = true;
+	}
+	for (size_t i = 0; i < n; i++)
+		s->procbuf->ranges[i].slot = governed_slot(s, g, s->procbuf->ranges[i].region);
+	s->procbuf->policy = g->policy;
+	s->procbuf->nranges = (__u32)n;
+	s->procbuf->last = 0;
+	if (bpf_map_update_elem(s->procs_fd, &key, s->procbuf, BPF_ANY) < 0)
+		return -errno;
+	new_epoch(s);
+	bool changed = n != g->nranges || !g->ranges;
+	struct mmp_range *copy = realloc(g->ranges, (n ? n : 1) * sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, s->procbuf->ranges, n * sizeof(*copy));
+	g->ranges = copy;
+	g->nranges = n;
+	g->maps_dirty = false;
+	/* The size statistic of each region, for 'when' conditions. */
+	const struct mmp_plan_policy *pp = &s->plan->policies[g->policy];
+	for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++)
+		s->stats[governed_slot(s, g, r)].size = 0;
+	for (size_t i = 0; i < n; i++)
+		s->stats[copy[i].slot].size += copy[i].end - copy[i].start;
+	if (changed)
+		mmp_debug("pid %d: %zu ranges in policy '%s'", g->pid, n, s->plan->policies[g->policy].name);
+	return 0;
+}
+
+/* The first policy whose match selects the process, or -1. */
+static int policy_for(struct governed_set *s, const struct proc_info *p)
+{
+	for (unsigned i = 0; i < s->plan->npolicies; i++)
+		if (proc_matches(s->plan->policies[i].match, p))
+			return (int)i;
+	return -1;
+}
+
+void governed_consider(struct governed_set *s, pid_t pid)
+{
+	if (pid == getpid() || pid <= 1)
+		return;
+	if (s->root > 0 && !proc_descends_from(pid, s->root))
+		return;
+	struct proc_info info;
+	if (proc_read(pid, &info) < 0 || !info.exe[0])
+		return;   /* gone, or a kernel thread */
+	int policy = policy_for(s, &info);
+	struct governed *g = governed_find(s, pid);
+	if (g && (policy < 0 || (unsigned)policy != g->policy || g->start != info.start))
+		governed_drop(s, g, policy < 0 ? "it no longer matches" : "it changed");
+	if (policy < 0 || governed_find(s, pid))
+		return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct governed *ng = realloc(s->gov, cap * sizeof(*ng));
+		if (!ng)
+			return;
+		s->gov = ng;
+		s->cap = cap;
+	}
+	g = &s->gov[s->n++];
+	memset(g, 0, sizeof(*g));
+	g->pid = pid;
+	g->policy = (unsigned)policy;
+	g->start = info.start;
+	g->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (take_slots(s, g) < 0) {
+		governed_drop(s, g, "no statistics slot is free");
+		return;
+	}
+	/* Twice: mappings made after the first read and before the process was
+	 * in the map raised no event; from then on every change does. */
+	if (g->pidfd < 0 || resolve(s, g) < 0 || resolve(s, g) < 0) {
+		governed_drop(s, g, "it went away");
+		return;
+	}
+	mmp_info("governing pid %d (%s) with policy '%s'", pid, info.comm, s->plan->policies[policy].name);
+	if (s->listener.govern)
+		s->listener.govern(s->listener.ctx, g, &info);
+}
+
+void governed_scan(struct governed_set *s)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end == '\0' && pid > 0)
+			governed_consider(s, (pid_t)pid);
+	}
+	closedir(d);
+}
+
+
+void governed_maps_changed(struct governed_set *s, struct governed *g)
+{
+	/* At once: faults in a new mapping count only once it is resolved. */
+	if (resolve(s, g) < 0)
+		g->maps_dirty = true;   /* the next refresh tries again, or finds it gone */
+}
+
+void governed_refresh(struct governed_set *s)
+{
+	for (size_t i = 0; i < s->n;) {
+		struct governed *g = &s->gov[i];
+		if (proc_start_time(g->pid) != g->start) {
+			governed_drop(s, g, "it exited");
+			continue;
+		}
+		if (g->maps_dirty && resolve(s, g) < 0) {
+			governed_drop(s, g, "its mappings cannot be read");
+			continue;
+		}
+		i++;
+	}
+}
+
+static int map_fd(const struct loaded *l, const char *name)
+{
+	int fd = loader_map_fd(l, name);
+	if (fd < 0)
+		mmp_error("the policy's object has no map %s: was it built by another mmpc?", name);
+	return fd;
+}
+
+int governed_open(struct governed_set *s, const struct mmp_plan *plan, const struct loaded *l)
+{
+	*s = (struct governed_set){ .plan = plan, .root = -1 };
+	s->procs_fd = map_fd(l, "mmp_procs");
+	s->dirty_fd = map_fd(l, "mmp_maps_dirty");
+	s->chunks_fd = map_fd(l, "mmp_chunks");
+	s->cpu_fd = map_fd(l, "mmp_cpu");
+	int stats_fd = map_fd(l, "mmp_stats"), epoch_fd = map_fd(l, "mmp_epoch");
+	if (s->procs_fd < 0 || s->dirty_fd < 0 || s->chunks_fd < 0 || s->cpu_fd < 0 || stats_fd < 0 || epoch_fd < 0)
+		return -ENOENT;
+	/* An mmapable array's elements are 8-byte aligned (mmp_shared.h keeps it so). */
+	_Static_assert(sizeof(struct mmp_region_stats) == 256, "mmp_region_stats is 256 bytes: each on a cache line");
+	s->stats_len = sizeof(struct mmp_region_stats) * MMP_MAX_SLOTS;
+	s->stats = mmap(NULL, s->stats_len, PROT_READ | PROT_WRITE, MAP_SHARED, stats_fd, 0);
+	if (s->stats == MAP_FAILED) {
+		s->stats = NULL;
+		mmp_error("cannot map the statistics map: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	s->epoch = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, epoch_fd, 0);
+	if (s->epoch == MAP_FAILED) {
+		s->epoch = NULL;
+		mmp_error("cannot map the epoch map: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	unsigned nr = plan->nregions;
+	s->ncpu_vals = libbpf_num_possible_cpus();
+	s->free_slots = malloc(MMP_MAX_SLOTS * sizeof(*s->free_slots));
+	s->cpu_vals = calloc(s->ncpu_vals > 0 ? (size_t)s->ncpu_vals : 1, sizeof(*s->cpu_vals));
+	s->pending = calloc(MMP_MAX_SLOTS, sizeof(*s->pending));
+	s->view = calloc(MMP_MAX_SLOTS, sizeof(*s->view));
+	s->retired = calloc(nr ? nr : 1, sizeof(*s->retired));
+	s->procbuf = calloc(1, sizeof(*s->procbuf));
+	if (s->ncpu_vals <= 0 || !s->free_slots || !s->cpu_vals || !s->pending || !s->view || !s->retired ||
+	    !s->procbuf) {
+		mmp_error("cannot set up the governed processes' statistics: out of memory");
+		return -ENOMEM;
+	}
+	for (__u32 i = 0; i < MMP_MAX_SLOTS; i++)
+		s->free_slots[s->nfree++] = MMP_MAX_SLOTS - 1 - i;
+	return 0;
+}
+
+void governed_close(struct governed_set *s)
+{
+	/* The object is being closed: its maps go with it, and the kinds have
+	 * undone their changes already. */
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->gov[i].pidfd >= 0)
+			close(s->gov[i].pidfd);
+		free(s->gov[i].ranges);
+		free(s->gov[i].slots);
+	}
+	free(s->gov);
+	free(s->free_slots);
+	free(s->cpu_vals);
+	free(s->pending);
+	free(s->view);
+	free(s->retired);
+	free(s->procbuf);
+	if (s->stats)
+		munmap(s->stats, s->stats_len);
+	if (s->epoch)
+		munmap(s->epoch, (size_t)sysconf(_SC_PAGESIZE));
+	*s = (struct governed_set){ 0 };
+}

@@ -1,0 +1,32 @@
+/* pins.h - the maps a runtime pins under /sys/fs/bpf/mmp/NAME, so that
+ * 'mmp stats' can read its figures while it runs. Shared by the runtime,
+ * which pins and unpins, and by 'mmp stats', which reads them and removes
+ * those of a runtime that is gone. */
+#ifndef MMP_PINS_H
+#define MMP_PINS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <bpf/libbpf.h>
+
+#include "bpf/mmp_shared.h"
+
+#define PIN_ROOT "/sys/fs/bpf/mmp"
+
+/* The pin directory of the runtime NAME, in BUF. */
+void pins_dir(char *buf, size_t len, const char *name);
+/* An fd of the map MAP pinned in DIR, or -errno. */
+int pins_open(const char *dir, const char *map);
+/* Is the runtime that wrote META still running (its pid is an mmp)? */
+bool pins_runtime_alive(const struct mmp_meta *meta);
+/* Removes DIR and what is pinned in it, and PIN_ROOT if that leaves it empty. */
+void pins_remove(const char *dir);
+/* Makes DIR this runtime's: the pins of a runtime that is gone are
+ * removed; those of one still running are an error (-EBUSY). */
+int pins_claim(const char *dir);
+/* Pins the maps that 'mmp stats' reads from BPF in DIR. Returns 0 or
+ * -errno after an error message. */
+int pins_create(const char *dir, struct bpf_object *bpf);
+
+#endif
