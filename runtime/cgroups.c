@@ -10,10 +10,6 @@
 
 #include "process.h"
 
-#define CG_MOUNT "/sys/fs/cgroup"
-#define V1_MEMORY CG_MOUNT "/memory"
-#define HYBRID_V2 CG_MOUNT "/unified"
-
 static bool exists(const char *dir, const char *file)
 {
 	char p[4200];
@@ -21,8 +17,7 @@ static bool exists(const char *dir, const char *file)
 	return access(p, F_OK) == 0;
 }
 
-/* Is /sys/fs/cgroup itself cgroup2 (a pure cgroup2 host)? */
-static bool pure_v2(void)
+bool cgroup_root_is_v2(void)
 {
 	return exists(CG_MOUNT, "cgroup.controllers");
 }
@@ -65,23 +60,9 @@ static int proc_cgroup_path(pid_t pid, bool want_v2, char *path, size_t len)
 	char line[4200];
 	int err = -ENOENT;
 	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (!c2)
-			continue;
-		*c1 = *c2 = '\0';
-		const char *ctrls = c1 + 1;
-		bool match = want_v2 ? strcmp(line, "0") == 0 && !*ctrls : false;
-		if (!want_v2) {
-			for (const char *p = ctrls; p && *p;) {
-				size_t n = strcspn(p, ",");
-				if (n == 6 && strncmp(p, "memory", 6) == 0)
-					match = true;
-				p = p[n] ? p + n + 1 : NULL;
-			}
-		}
-		if (match) {
-			snprintf(path, len, "%s", c2 + 1);
+		const char *p = cgroup_line_path(line, want_v2);
+		if (p) {
+			snprintf(path, len, "%s", p);
 			err = 0;
 			break;
 		}
@@ -96,7 +77,7 @@ int proc_unified_dir(pid_t pid, char *out, size_t len)
 	int err = proc_cgroup_path(pid, true, path, sizeof(path));
 	if (err)
 		return err;
-	snprintf(out, len, "%s%s", pure_v2() ? CG_MOUNT : HYBRID_V2, strcmp(path, "/") == 0 ? "" : path);
+	snprintf(out, len, "%s%s", cgroup_root_is_v2() ? CG_MOUNT : HYBRID_V2, strcmp(path, "/") == 0 ? "" : path);
 	return 0;
 }
 
@@ -107,7 +88,7 @@ int proc_memcg_dir(pid_t pid, char *out, size_t len)
 		snprintf(out, len, "%s%s", V1_MEMORY, strcmp(path, "/") == 0 ? "" : path);
 		return 0;
 	}
-	if (pure_v2() && proc_cgroup_path(pid, true, path, sizeof(path)) == 0) {
+	if (cgroup_root_is_v2() && proc_cgroup_path(pid, true, path, sizeof(path)) == 0) {
 		snprintf(out, len, "%s%s", CG_MOUNT, strcmp(path, "/") == 0 ? "" : path);
 		return 0;
 	}
@@ -198,16 +179,4 @@ void memcg_domain(const char *dir, char *out, size_t len, long long *limit)
 			return;
 		*slash = '\0';
 	}
-}
-
-bool cgroup_dir_under(const char *dir, const char *ancestor)
-{
-	size_t n = strlen(ancestor);
-	return strncmp(dir, ancestor, n) == 0 && (dir[n] == '\0' || dir[n] == '/');
-}
-
-bool cgroup_dir_is_root(const char *dir)
-{
-	return strcmp(dir, V1_MEMORY) == 0 || strcmp(dir, HYBRID_V2) == 0 || strcmp(dir, CG_MOUNT) == 0 ||
-	       strncmp(dir, CG_MOUNT, sizeof(CG_MOUNT) - 1) != 0;
 }

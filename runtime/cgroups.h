@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "cgroup_paths.h"
+
 enum cg_want {
 	CG_PRESSURE,   /* a directory with memory.pressure (cgroup2) */
 	CG_MEMORY,     /* a directory of the memory controller (v1 or v2) */
@@ -28,9 +30,7 @@ int memcg_reclaim_point(const char *dir, long long *usage, long long *limit);
  * of DIR's processes happens. *limit is that limit in bytes, plus the swap
  * it may use; 0 and out "" when no ancestor has one (a system OOM). */
 void memcg_domain(const char *dir, char *out, size_t len, long long *limit);
-/* Is DIR the directory ANCESTOR or below it? */
-bool cgroup_dir_under(const char *dir, const char *ancestor);
-/* Is DIR the root of its hierarchy? */
-bool cgroup_dir_is_root(const char *dir);
+/* Is /sys/fs/cgroup itself cgroup2 (a pure cgroup2 host)? */
+bool cgroup_root_is_v2(void);
 
 #endif

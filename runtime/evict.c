@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 
 #include "cgroups.h"
+#include "evict_order.h"
 #include "compiler/plan.h"
 #include "expr.h"
 #include "clock.h"
@@ -510,16 +511,6 @@ static void score_units(struct evictor *e, long long now)
 
 /* --- acting ------------------------------------------------------------- */
 
-static struct unit **sort_units;
-
-static int by_score(const void *a, const void *b)
-{
-	const struct unit *x = sort_units[*(const size_t *)a], *y = sort_units[*(const size_t *)b];
-	if (x->score != y->score)
-		return x->score < y->score ? -1 : 1;
-	return x->resident > y->resident ? -1 : x->resident < y->resident;   /* the larger first */
-}
-
 static const char *unit_label(const struct evictor *e, const struct unit *u, char *buf, size_t len)
 {
 	if (u->file)
@@ -676,44 +667,37 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 static size_t *order_block(struct evictor *e, size_t b, size_t *n)
 {
 	size_t *idx = malloc((e->nunits + 1) * sizeof(*idx));
-	struct unit **all = malloc((e->nunits + 1) * sizeof(*all));
-	if (!idx || !all) {
+	struct evict_key *keys = malloc((e->nunits + 1) * sizeof(*keys));
+	if (!idx || !keys) {
 		free(idx);
-		free(all);
+		free(keys);
 		return NULL;
 	}
 	*n = 0;
 	uint64_t total = 0;
 	for (size_t i = 0; i < e->nunits; i++) {
-		all[i] = &e->units[i];
 		e->units[i].protected = false;
 		if (e->units[i].block == b) {
-			idx[(*n)++] = i;
+			keys[(*n)++] = (struct evict_key){ e->units[i].score, e->units[i].resident, i };
 			total += e->units[i].resident;
 		}
 	}
-	sort_units = all;
-	qsort(idx, *n, sizeof(*idx), by_score);
+	evict_sort(keys, *n);
 	const struct block *blk = &e->blocks[b];
-	uint64_t keep = blk->keep_pct ? total * (uint64_t)blk->keep_pct / 100 : (uint64_t)blk->keep, kept = 0;
-	for (size_t k = *n; keep && k-- > 0;) {
-		struct unit *u = &e->units[idx[k]];
-		if (kept + u->resident > keep)
-			break;
-		kept += u->resident;
-		u->protected = true;
+	size_t np = evict_protected(keys, *n, evict_keep_bytes(total, blk->keep, blk->keep_pct));
+	for (size_t k = 0; k < *n; k++) {
+		idx[k] = keys[k].unit;
+		e->units[idx[k]].protected = k >= *n - np;
 	}
-	free(all);
+	free(keys);
 	return idx;
 }
 
 static void act(struct evictor *e, size_t b)
 {
 	struct block *blk = &e->blocks[b];
-	/* A usage trigger says how much is needed: no more is evicted, so the
-	 * next scores up are left alone while the lowest ones suffice. */
-	long long excess = trigger_excess(blk->trigger);
-	double need = excess >= 0 ? (double)excess + 1048576.0 : blk->budget;
+	/* A usage trigger says how much is needed. */
+	double need = evict_need(trigger_excess(blk->trigger), blk->budget);
 	size_t n;
 	size_t *idx = order_block(e, b, &n);
 	if (!idx)
@@ -818,14 +802,9 @@ void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t n)
 		score_units(e, now);
 	for (size_t b = 0; b < e->nblocks; b++) {
 		struct block *blk = &e->blocks[b];
-		double dt = blk->last_tick ? (double)(now - blk->last_tick) / 1e9 : 0;
+		/* The rate limit is a token bucket. */
+		blk->budget = evict_refill(blk->budget, blk->limit, blk->last_tick, now);
 		blk->last_tick = now;
-		/* The rate limit is a token bucket, filled while the trigger does
-		 * not hold too: one second's worth is there the moment it holds,
-		 * which the threshold's notice (a step just after a tick) needs. */
-		blk->budget += (double)blk->limit * dt;
-		if (blk->budget > (double)blk->limit)
-			blk->budget = (double)blk->limit;
 		if (holds[b] != blk->holding) {
 			mark_protected(e, b);
 			mmp_info("evict: policy '%s': %s %s", e->obj->plan.policies[blk->policy].name,

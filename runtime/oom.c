@@ -5,6 +5,7 @@
 #include "oom.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -24,32 +25,28 @@
 #include "expr.h"
 #include "clock.h"
 #include "log.h"
+#include "oom_order.h"
 #include "trigger.h"
 
 #define REFRESH_NS 1000000000LL    /* /proc figures once a second */
 #define KILL_GAP_NS 1000000000LL   /* at most one pre-OOM kill a second */
-#define OOM_ADJ_MIN -1000
-#define OOM_ADJ_MAX 1000
 
 struct oom_task {
-	pid_t pid;
+	struct oom_candidate cand;     /* pid, class, score, pages, adj and floor */
 	unsigned policy;
 	int pidfd;
 	unsigned long long start;
 	char comm[16];
-	enum mmp_oom_class cls;
-	int orig_adj, adj;             /* before mmp; now (or, in a dry run, what would be) */
-	int lowest;                    /* the floor of the order: 0, or the process's own value below it */
+	int orig_adj;                  /* before mmp */
 	bool touched;                  /* we changed it (or, in a dry run, would have) */
 	bool written;                  /* we wrote oom_score_adj: restore it */
 	/* figures */
-	long long pages[MMP_MEM_COUNT], pte_pages, vsize, age_ms, cgroup_usage;
+	long long vsize, age_ms, cgroup_usage;
 	long long faults0, major0, faults, major, fault_rate, major_rate;
 	long long last_refresh;
 	long long page;                /* the page size, for the score's statistics */
 	char memcg[512], unified[512], domain[512];
 	long long domain_bytes;        /* the domain's limit (0: the system) */
-	int64_t score;
 	unsigned rank;
 };
 
@@ -107,7 +104,7 @@ static int write_adj(pid_t pid, int adj)
 /* Is the task still the process we started governing? */
 static bool alive(const struct oom_task *t)
 {
-	return proc_start_time(t->pid) == t->start;
+	return proc_start_time(t->cand.pid) == t->start;
 }
 
 /* CAP_SYS_RESOURCE in our effective set: may we write negative values? */
@@ -132,13 +129,13 @@ static void refresh(struct oom *o, struct oom_task *t, long long now)
 {
 	char p[64], line[512];
 	long long proc_pages[MMP_MEM_COUNT] = { 0 };
-	snprintf(p, sizeof(p), "/proc/%d/status", (int)t->pid);
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)t->cand.pid);
 	FILE *f = fopen(p, "re");
 	if (f) {
 		long long kb;
 		while (fgets(line, sizeof(line), f)) {
 			if (sscanf(line, "VmPTE: %lld", &kb) == 1)
-				t->pte_pages = kb * 1024 / o->page;
+				t->cand.pte_pages = kb * 1024 / o->page;
 			else if (sscanf(line, "VmSize: %lld", &kb) == 1)
 				t->vsize = kb * 1024;
 			else if (sscanf(line, "RssAnon: %lld", &kb) == 1)
@@ -152,7 +149,7 @@ static void refresh(struct oom *o, struct oom_task *t, long long now)
 		}
 		fclose(f);
 	}
-	snprintf(p, sizeof(p), "/proc/%d/stat", (int)t->pid);
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)t->cand.pid);
 	f = fopen(p, "re");
 	if (f) {
 		if (fgets(line, sizeof(line), f)) {
@@ -181,10 +178,10 @@ static void refresh(struct oom *o, struct oom_task *t, long long now)
 	if (t->memcg[0] && memcg_usage(t->memcg, &usage, &limit) == 0)
 		t->cgroup_usage = usage;
 	struct mmp_task_mem m;
-	__u32 key = (__u32)t->pid;
+	__u32 key = (__u32)t->cand.pid;
 	bool bpf = bpf_map_lookup_elem(o->mem_fd, &key, &m) == 0;
 	for (int i = 0; i < MMP_MEM_COUNT; i++)
-		t->pages[i] = bpf ? m.pages[i] : proc_pages[i];
+		t->cand.pages[i] = bpf ? m.pages[i] : proc_pages[i];
 	t->last_refresh = now;
 }
 
@@ -197,10 +194,10 @@ static void seed_memory(struct oom *o, struct oom_task *t)
 	refresh(o, t, mono_ns());
 	struct mmp_task_mem m = { 0 };
 	for (int i = 0; i < MMP_MEM_COUNT; i++) {
-		m.pages[i] = t->pages[i];
-		m.reported += t->pages[i];
+		m.pages[i] = t->cand.pages[i];
+		m.reported += t->cand.pages[i];
 	}
-	__u32 key = (__u32)t->pid;
+	__u32 key = (__u32)t->cand.pid;
 	bpf_map_update_elem(o->mem_fd, &key, &m, BPF_ANY);
 	t->faults0 = t->faults;
 	t->major0 = t->major;
@@ -212,11 +209,12 @@ static void seed_memory(struct oom *o, struct oom_task *t)
 static long long stat_value(const struct oom_task *t, enum stat_id id, long long page, bool rate)
 {
 	switch (id) {
-	case STAT_T_RSS: return (t->pages[MMP_MEM_FILE] + t->pages[MMP_MEM_ANON] + t->pages[MMP_MEM_SHMEM]) * page;
-	case STAT_T_ANON: return t->pages[MMP_MEM_ANON] * page;
-	case STAT_T_FILE: return t->pages[MMP_MEM_FILE] * page;
-	case STAT_T_SHMEM: return t->pages[MMP_MEM_SHMEM] * page;
-	case STAT_T_SWAP: return t->pages[MMP_MEM_SWAP] * page;
+	case STAT_T_RSS:
+		return (t->cand.pages[MMP_MEM_FILE] + t->cand.pages[MMP_MEM_ANON] + t->cand.pages[MMP_MEM_SHMEM]) * page;
+	case STAT_T_ANON: return t->cand.pages[MMP_MEM_ANON] * page;
+	case STAT_T_FILE: return t->cand.pages[MMP_MEM_FILE] * page;
+	case STAT_T_SHMEM: return t->cand.pages[MMP_MEM_SHMEM] * page;
+	case STAT_T_SWAP: return t->cand.pages[MMP_MEM_SWAP] * page;
 	case STAT_T_VSIZE: return t->vsize;
 	case STAT_T_AGE: return t->age_ms;
 	case STAT_T_FAULTS: return rate ? t->fault_rate : t->faults;
@@ -230,13 +228,6 @@ static int64_t task_stat(void *ctx, enum stat_id id, bool rate)
 {
 	const struct oom_task *t = ctx;
 	return stat_value(t, id, t->page, rate);
-}
-
-/* The kernel's badness before oom_score_adj, in pages (oom_badness()). */
-static long long badness(const struct oom_task *t)
-{
-	return t->pages[MMP_MEM_FILE] + t->pages[MMP_MEM_ANON] + t->pages[MMP_MEM_SHMEM] + t->pages[MMP_MEM_SWAP] +
-	       t->pte_pages;
 }
 
 /* --- building ------------------------------------------------------------- */
@@ -338,25 +329,9 @@ bool oom_on_fd(struct oom *o, int fd)
 static struct oom_task *find(struct oom *o, pid_t pid)
 {
 	for (size_t i = 0; i < o->ntasks; i++)
-		if (o->tasks[i].pid == pid)
+		if (o->tasks[i].cand.pid == pid)
 			return &o->tasks[i];
 	return NULL;
-}
-
-static enum mmp_oom_class classify(const struct mmp_node *oomnode, const struct proc_info *info)
-{
-	bool prefer = false, avoid = false;
-	for (const struct mmp_node *it = oomnode->u.stmt.body; it; it = it->next) {
-		if (it->kind == N_PROTECT && proc_matches(it->u.stmt.expr, info))
-			return MMP_OOM_PROTECT;   /* protect wins over everything */
-		if (it->kind == N_PREFER && proc_matches(it->u.stmt.expr, info))
-			prefer = true;
-		if (it->kind == N_AVOID && proc_matches(it->u.stmt.expr, info))
-			avoid = true;
-	}
-	if (prefer && avoid)
-		return MMP_OOM_NORMAL;   /* they cancel out (mmpc warns) */
-	return prefer ? MMP_OOM_PREFER : avoid ? MMP_OOM_AVOID : MMP_OOM_NORMAL;
 }
 
 static const char *class_name(enum mmp_oom_class c)
@@ -379,17 +354,17 @@ void oom_govern(struct oom *o, const struct proc_info *info, unsigned policy)
 	}
 	struct oom_task *t = &o->tasks[o->ntasks];
 	memset(t, 0, sizeof(*t));
-	t->pid = info->pid;
+	t->cand.pid = info->pid;
 	t->policy = policy;
 	t->start = info->start;
 	t->page = o->page;
 	snprintf(t->comm, sizeof(t->comm), "%.15s", info->comm);
-	if (read_adj(t->pid, &t->orig_adj) < 0)
+	if (read_adj(t->cand.pid, &t->orig_adj) < 0)
 		return;   /* gone */
-	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
+	t->pidfd = (int)syscall(SYS_pidfd_open, t->cand.pid, 0);
 	if (t->pidfd < 0)
 		return;
-	t->adj = t->orig_adj;
+	t->cand.adj = t->orig_adj;
 	/* The order is built up from 0 (or the process's own value, when
 	 * below), never down from -999: a governed process is not made safer
 	 * than the processes no policy governs, which keep 0, unless the
@@ -397,32 +372,33 @@ void oom_govern(struct oom *o, const struct proc_info *info, unsigned policy)
 	 * kernel refuses values under the process's minimum, which is at
 	 * most its current value and, for processes no privileged writer
 	 * set, 0. */
-	t->lowest = t->orig_adj < 0 ? t->orig_adj : 0;
-	t->cls = classify(o->pol[policy].node, info);
-	if (proc_memcg_dir(t->pid, t->memcg, sizeof(t->memcg)) < 0)
+	t->cand.lowest = t->orig_adj < 0 ? t->orig_adj : 0;
+	t->cand.cls = oom_classify(o->pol[policy].node, info);
+	if (proc_memcg_dir(t->cand.pid, t->memcg, sizeof(t->memcg)) < 0)
 		t->memcg[0] = '\0';
-	if (proc_unified_dir(t->pid, t->unified, sizeof(t->unified)) < 0)
+	if (proc_unified_dir(t->cand.pid, t->unified, sizeof(t->unified)) < 0)
 		t->unified[0] = '\0';
 	memcg_domain(t->memcg, t->domain, sizeof(t->domain), &t->domain_bytes);
 	o->ntasks++;
 	seed_memory(o, t);
 	o->pol[policy].rep.tasks++;
 	o->dirty = true;
-	mmp_debug("oom: pid %d (%s): %s, oom_score_adj %d, OOM domain %s", t->pid, t->comm, class_name(t->cls),
-		  t->orig_adj, t->domain[0] ? t->domain : "the system");
+	mmp_debug("oom: pid %d (%s): %s, oom_score_adj %d, OOM domain %s", t->cand.pid, t->comm,
+		  class_name(t->cand.cls), t->orig_adj, t->domain[0] ? t->domain : "the system");
 }
 
 /* Puts T's oom_score_adj back if we changed it and it is still running. */
 static bool restore(struct oom_task *t)
 {
-	return t->written && alive(t) && write_adj(t->pid, t->orig_adj) == 0;
+	return t->written && alive(t) && write_adj(t->cand.pid, t->orig_adj) == 0;
 }
 
 static void drop(struct oom *o, struct oom_task *t)
 {
 	if (restore(t))
-		mmp_debug("oom: pid %d (%s): no longer governed; oom_score_adj back to %d", t->pid, t->comm, t->orig_adj);
-	__u32 key = (__u32)t->pid;
+		mmp_debug("oom: pid %d (%s): no longer governed; oom_score_adj back to %d", t->cand.pid, t->comm,
+			  t->orig_adj);
+	__u32 key = (__u32)t->cand.pid;
 	bpf_map_delete_elem(o->mem_fd, &key);
 	bpf_map_delete_elem(o->tasks_fd, &key);
 	if (t->pidfd >= 0)
@@ -448,52 +424,34 @@ void oom_on_rss(struct oom *o, pid_t pid)
 
 /* --- the order, mapped onto oom_score_adj ------------------------------------ */
 
-/* Victims first: prefer, normal, avoid; within a class the higher score
- * (or, without one, the kernel's own badness) first. */
-static int victim_order(const void *a, const void *b)
-{
-	const struct oom_task *x = *(struct oom_task *const *)a, *y = *(struct oom_task *const *)b;
-	if (x->cls != y->cls)
-		return x->cls > y->cls ? -1 : 1;
-	if (x->score != y->score)
-		return x->score > y->score ? -1 : 1;
-	long long bx = badness(x), by = badness(y);
-	if (bx != by)
-		return bx > by ? -1 : 1;
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-/* Small moves are not written: the margins between processes absorb them,
- * and rewriting at every step of a growing process is noise. */
-#define ADJ_HYSTERESIS 10
-
 static void set_adj(struct oom *o, struct oom_task *t, int adj, unsigned rank, const char *why)
 {
 	bool moved = rank != t->rank;
 	t->rank = rank;
-	if (adj == t->adj || (!moved && abs(adj - t->adj) < ADJ_HYSTERESIS && t->touched && adj != OOM_ADJ_MIN))
+	if (oom_adj_settled(t->cand.adj, adj, moved, t->touched))
 		return;
 	if (o->dry_run) {
-		mmp_info("oom: dry run: would set oom_score_adj of pid %d (%s) from %d to %d (%s)", t->pid, t->comm,
-			 t->adj, adj, why);
-		t->adj = adj;
+		mmp_info("oom: dry run: would set oom_score_adj of pid %d (%s) from %d to %d (%s)", t->cand.pid, t->comm,
+			 t->cand.adj, adj, why);
+		t->cand.adj = adj;
 		t->touched = true;
 		return;
 	}
-	int err = write_adj(t->pid, adj);
-	if (err == -EACCES && adj < t->adj) {
-		t->lowest = t->adj;   /* under the process's minimum: never again */
+	int err = write_adj(t->cand.pid, adj);
+	if (err == -EACCES && adj < t->cand.adj) {
+		t->cand.lowest = t->cand.adj;   /* under the process's minimum: never again */
 		o->dirty = true;
 		return;
 	}
 	if (err) {
-		mmp_debug("oom: pid %d (%s): cannot write oom_score_adj %d: %s", t->pid, t->comm, adj, strerror(-err));
+		mmp_debug("oom: pid %d (%s): cannot write oom_score_adj %d: %s", t->cand.pid, t->comm, adj,
+			  strerror(-err));
 		return;
 	}
-	(t->touched ? mmp_debug : mmp_info)("oom: pid %d (%s): oom_score_adj %d -> %d (%s)", t->pid, t->comm, t->adj,
-					    adj, why);
+	(t->touched ? mmp_debug : mmp_info)("oom: pid %d (%s): oom_score_adj %d -> %d (%s)", t->cand.pid, t->comm,
+					    t->cand.adj, adj, why);
 	t->touched = t->written = true;
-	t->adj = adj;
+	t->cand.adj = adj;
 	o->pol[t->policy].rep.adjustments++;
 }
 
@@ -512,75 +470,43 @@ static void warn_domain(struct oom *o, const char *domain)
 		 domain[0] ? domain : "the system");
 }
 
-/* Chooses the values of one domain's tasks (victims first in V, N of them;
- * protected ones in P), bottom-up from each task's floor, or from -999
- * with TO_MIN: each above the next by MARGIN pages. Returns false if the
- * range runs out. */
-static bool fit(struct oom_task **v, size_t n, struct oom_task **p, size_t np, long long total, long long margin,
-		bool to_min, int *out)
+/* The task whose candidate C is. */
+static struct oom_task *task_of(struct oom_candidate *c)
 {
-	double unit = (double)total / 1000.0;
-	double floor = -1e300;
-	for (size_t i = 0; i < np; i++) {
-		double pts = (double)badness(p[i]) + p[i]->adj * unit;
-		if (pts + margin > floor)
-			floor = pts + (double)margin;
-	}
-	bool ok = true;
-	for (size_t k = n; k-- > 0;) {
-		struct oom_task *t = v[k];
-		int lowest = to_min && t->lowest > OOM_ADJ_MIN + 1 ? OOM_ADJ_MIN + 1 : t->lowest;
-		long long need = floor <= -1e299 ? lowest : (long long)((floor - (double)badness(t)) / unit + 0.999999);
-		int adj = need < lowest ? lowest : need > OOM_ADJ_MAX ? OOM_ADJ_MAX : (int)need;
-		if (need > OOM_ADJ_MAX)
-			ok = false;
-		out[k] = adj;
-		floor = (double)badness(t) + adj * unit + (double)margin;
-	}
-	return ok;
+	return (struct oom_task *)((char *)c - offsetof(struct oom_task, cand));
 }
 
 static void rank_domain(struct oom *o, struct oom_task **v, size_t n)
 {
 	/* v: this domain's tasks; protected ones first moved aside. */
-	struct oom_task **prot = malloc((n + 1) * sizeof(*prot));
-	struct oom_task **cand = malloc((n + 1) * sizeof(*cand));
+	struct oom_candidate **prot = malloc((n + 1) * sizeof(*prot));
+	struct oom_candidate **cand = malloc((n + 1) * sizeof(*cand));
 	int *adj = malloc((n + 1) * sizeof(*adj));
 	if (!prot || !cand || !adj)
 		goto out;
 	size_t np = 0, nc = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (v[i]->cls == MMP_OOM_PROTECT)
-			prot[np++] = v[i];
+		if (v[i]->cand.cls == MMP_OOM_PROTECT)
+			prot[np++] = &v[i]->cand;
 		else
-			cand[nc++] = v[i];
+			cand[nc++] = &v[i]->cand;
 	}
 	for (size_t i = 0; i < np; i++) {
 		if (o->can_negative)
-			set_adj(o, prot[i], OOM_ADJ_MIN, 0, "protect");
-		prot[i]->rank = 0;
+			set_adj(o, task_of(prot[i]), OOM_ADJ_MIN, 0, "protect");
+		task_of(prot[i])->rank = 0;
 	}
-	qsort(cand, nc, sizeof(*cand), victim_order);
+	oom_sort_victims(cand, nc);
 	long long total = v[0]->domain_bytes ? v[0]->domain_bytes / o->page : o->system_pages;
 	if (total <= 0)
 		total = 1;
-	/* The widest margin that fits: room for the processes to grow between
-	 * two updates without the order turning over. */
-	static const int per_mille[] = { 100, 50, 20, 10, 5, 2, 1 };
-	bool ok = false;
-	for (size_t i = 0; i < sizeof(per_mille) / sizeof(per_mille[0]) && !ok; i++)
-		ok = fit(cand, nc, o->can_negative ? NULL : prot, o->can_negative ? 0 : np, total,
-			 total * per_mille[i] / 1000, false, adj);
-	/* Processes too different in size for 0..1000: with CAP_SYS_RESOURCE
-	 * the order may reach down to -999. */
-	for (size_t i = 0; i < sizeof(per_mille) / sizeof(per_mille[0]) && !ok && o->can_negative; i++)
-		ok = fit(cand, nc, NULL, 0, total, total * per_mille[i] / 1000, true, adj);
+	bool ok = oom_fit_domain(cand, nc, prot, np, total, o->can_negative, adj);
 	if (!ok && nc > 1)
 		warn_domain(o, v[0]->domain);
 	for (size_t k = 0; k < nc; k++) {
 		char why[64];
 		snprintf(why, sizeof(why), "%s, victim %zu of %zu", class_name(cand[k]->cls), k + 1, nc);
-		set_adj(o, cand[k], adj[k], (unsigned)k + 1, why);
+		set_adj(o, task_of(cand[k]), adj[k], (unsigned)k + 1, why);
 	}
 out:
 	free(prot);
@@ -603,7 +529,7 @@ static void rank_all(struct oom *o)
 	for (size_t i = 0; i < o->ntasks; i++) {
 		struct oom_task *t = &o->tasks[i];
 		const struct mmp_node *score = o->pol[t->policy].score;
-		t->score = score ? expr_eval(score, task_stat, t) : badness(t);
+		t->cand.score = score ? expr_eval(score, task_stat, t) : oom_badness(&t->cand);
 		v[i] = t;
 	}
 	qsort(v, o->ntasks, sizeof(*v), by_domain);
@@ -662,8 +588,8 @@ void oom_on_victim(struct oom *o, pid_t pid)
 				first = &o->tasks[i];
 		mmp_warn("oom: the kernel's OOM killer chose pid %d (%s), %s of the policy's order; its first choice "
 			 "was %s%d%s%s%s",
-			 pid, t->comm, t->cls == MMP_OOM_PROTECT ? "a protected process" : "not first", first ? "pid " : "",
-			 first ? first->pid : 0, first ? " (" : "none", first ? first->comm : "", first ? ")" : "");
+			 pid, t->comm, t->cand.cls == MMP_OOM_PROTECT ? "a protected process" : "not first", first ? "pid " : "",
+			 first ? first->cand.pid : 0, first ? " (" : "none", first ? first->comm : "", first ? ")" : "");
 	}
 	note_victim(p, pid, t->comm, "the kernel's OOM killer");
 }
@@ -733,7 +659,7 @@ static void kill_group(struct oom *o, struct oom_policy *p, struct oom_task *vic
 	const char *dir = victim->unified[0] && !cgroup_dir_is_root(victim->unified) ? victim->unified :
 			  victim->memcg[0] && !cgroup_dir_is_root(victim->memcg) ? victim->memcg : NULL;
 	if (!dir) {
-		mmp_info("oom: pid %d (%s) is in a root cgroup: killing the process alone%s (%s)", victim->pid,
+		mmp_info("oom: pid %d (%s) is in a root cgroup: killing the process alone%s (%s)", victim->cand.pid,
 			 victim->comm, o->dry_run ? " (dry run)" : "", why);
 		if (kill_task(o, victim) == 0)
 			p->rep.kills++;
@@ -745,7 +671,7 @@ static void kill_group(struct oom *o, struct oom_policy *p, struct oom_task *vic
 	bool all = true;
 	for (size_t i = 0; i < n; i++) {
 		struct oom_task *t = find(o, pids[i]);
-		if (!t || t->policy != victim->policy || t->cls == MMP_OOM_PROTECT)
+		if (!t || t->policy != victim->policy || t->cand.cls == MMP_OOM_PROTECT)
 			all = false;
 	}
 	char kill_file[4200];
@@ -754,7 +680,7 @@ static void kill_group(struct oom *o, struct oom_policy *p, struct oom_task *vic
 		int fd = o->dry_run ? -2 : open(kill_file, O_WRONLY | O_CLOEXEC);
 		if (fd == -2 || (fd >= 0 && write(fd, "1", 1) == 1)) {
 			mmp_info("oom: %skilled cgroup %s (%zu processes, pid %d (%s) chosen): %s",
-				 o->dry_run ? "dry run: would have " : "", dir, n, victim->pid, victim->comm, why);
+				 o->dry_run ? "dry run: would have " : "", dir, n, victim->cand.pid, victim->comm, why);
 			if (fd >= 0)
 				close(fd);
 			p->rep.group_kills++;
@@ -768,7 +694,7 @@ static void kill_group(struct oom *o, struct oom_policy *p, struct oom_task *vic
 	size_t killed = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct oom_task *t = find(o, pids[i]);
-		if (!t || t->policy != victim->policy || t->cls == MMP_OOM_PROTECT) {
+		if (!t || t->policy != victim->policy || t->cand.cls == MMP_OOM_PROTECT) {
 			spared++;
 			continue;
 		}
@@ -776,7 +702,7 @@ static void kill_group(struct oom *o, struct oom_policy *p, struct oom_task *vic
 			killed++;
 	}
 	mmp_info("oom: %skilled %zu processes of cgroup %s (pid %d (%s) chosen)%s%s: %s",
-		 o->dry_run ? "dry run: would have " : "", killed, dir, victim->pid, victim->comm,
+		 o->dry_run ? "dry run: would have " : "", killed, dir, victim->cand.pid, victim->comm,
 		 spared ? "; spared the protected or ungoverned ones: " : "", spared ? "yes" : "", why);
 	p->rep.group_kills++;
 	p->rep.kills += killed;
@@ -803,10 +729,9 @@ static void act_on_trigger(struct oom *o, unsigned pi, long long now)
 	struct oom_task *victim = NULL;
 	for (size_t i = 0; i < o->ntasks; i++) {
 		struct oom_task *t = &o->tasks[i];
-		if (t->policy != pi || t->cls == MMP_OOM_PROTECT || !alive(t) || !in_scope(t, scope))
+		if (t->policy != pi || t->cand.cls == MMP_OOM_PROTECT || !alive(t) || !in_scope(t, scope))
 			continue;
-		struct oom_task *a = t, *b = victim;
-		if (!victim || victim_order(&a, &b) < 0)
+		if (!victim || oom_victim_cmp(&t->cand, &victim->cand) < 0)
 			victim = t;
 	}
 	char why[300];
@@ -825,15 +750,15 @@ static void act_on_trigger(struct oom *o, unsigned pi, long long now)
 	} else {
 		int err = kill_task(o, victim);
 		if (err)
-			mmp_warn("oom: cannot kill pid %d (%s): %s", victim->pid, victim->comm, strerror(-err));
+			mmp_warn("oom: cannot kill pid %d (%s): %s", victim->cand.pid, victim->comm, strerror(-err));
 		else {
 			mmp_info("oom: %skilled pid %d (%s), %s, victim 1 of its policy: %s",
-				 o->dry_run ? "dry run: would have " : "", victim->pid, victim->comm, class_name(victim->cls),
+				 o->dry_run ? "dry run: would have " : "", victim->cand.pid, victim->comm, class_name(victim->cand.cls),
 				 why);
 			p->rep.kills++;
 		}
 	}
-	note_victim(p, victim->pid, victim->comm, why);
+	note_victim(p, victim->cand.pid, victim->comm, why);
 	/* Only new pressure counts from here: the kill's effect shows first. */
 	trigger_reset(p->trigger);
 	p->next_kill = now + KILL_GAP_NS;
@@ -845,10 +770,10 @@ static void publish(struct oom *o)
 {
 	for (size_t i = 0; i < o->ntasks; i++) {
 		const struct oom_task *t = &o->tasks[i];
-		struct mmp_oom_task v = { .policy = t->policy, .class = t->cls, .rank = t->rank, .adj = t->adj,
-					  .orig_adj = t->orig_adj, .score = t->score };
+		struct mmp_oom_task v = { .policy = t->policy, .class = t->cand.cls, .rank = t->rank, .adj = t->cand.adj,
+					  .orig_adj = t->orig_adj, .score = t->cand.score };
 		snprintf(v.comm, sizeof(v.comm), "%s", t->comm);
-		__u32 key = (__u32)t->pid;
+		__u32 key = (__u32)t->cand.pid;
 		bpf_map_update_elem(o->tasks_fd, &key, &v, BPF_ANY);
 	}
 	for (__u32 i = 0; i < o->npol; i++)
@@ -871,9 +796,9 @@ void oom_tick(struct oom *o)
 		/* A memory event: BPF's counters are current, the rest can wait. */
 		for (size_t i = 0; i < o->ntasks; i++) {
 			struct mmp_task_mem m;
-			__u32 key = (__u32)o->tasks[i].pid;
+			__u32 key = (__u32)o->tasks[i].cand.pid;
 			if (bpf_map_lookup_elem(o->mem_fd, &key, &m) == 0)
-				memcpy(o->tasks[i].pages, m.pages, sizeof(m.pages));
+				memcpy(o->tasks[i].cand.pages, m.pages, sizeof(m.pages));
 		}
 	}
 	if (o->dirty) {

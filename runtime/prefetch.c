@@ -15,24 +15,13 @@
 #include <unistd.h>
 
 #include "log.h"
-
-#define PAGE ((uint64_t)4096)
-#define MAX_IOV 1024                  /* UIO_MAXIOV */
-#define MAX_CALL (1ULL << 30)         /* one process_madvise covers < 2 GiB */
-#define RECENT 128                    /* ranges remembered per process */
-
-struct range {
-	uint64_t start, end;
-	uint32_t region;
-};
+#include "pf_ranges.h"
 
 struct pending {
 	pid_t pid;
 	int pidfd;
-	struct range *r;
-	size_t n, cap;
-	struct range recent[RECENT];  /* what was requested lately, a ring */
-	size_t nrecent, next;
+	struct pf_ranges queued;
+	struct pf_recent recent;
 };
 
 struct prefetcher {
@@ -74,59 +63,14 @@ static struct pending *proc_of(struct prefetcher *p, pid_t pid, int pidfd)
 	return q;
 }
 
-static int push(struct pending *q, uint64_t start, uint64_t end, uint32_t region)
-{
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct range *n = realloc(q->r, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		q->r = n;
-		q->cap = cap;
-	}
-	q->r[q->n++] = (struct range){ start, end, region };
-	return 0;
-}
-
 void prefetch_add(struct prefetcher *p, const struct mmp_pf_event *e, int pidfd)
 {
-	if (e->count == 0 || e->count > 4096)
+	if (!pf_event_valid(e))
 		return;
 	struct pending *q = proc_of(p, (pid_t)e->pid, pidfd);
 	if (!q)
 		return;
-	if (e->stride == (int64_t)PAGE || e->stride == -(int64_t)PAGE) {
-		/* Sequential: one range. */
-		uint64_t span = (uint64_t)(e->count - 1) * PAGE;
-		uint64_t lo = e->stride > 0 ? e->start : e->start - span;
-		push(q, lo, lo + span + PAGE, e->region);
-		return;
-	}
-	for (uint32_t k = 0; k < e->count; k++)
-		push(q, e->start + (uint64_t)((int64_t)k * e->stride), e->start + (uint64_t)((int64_t)k * e->stride) + PAGE,
-		     e->region);
-}
-
-static int by_start(const void *a, const void *b)
-{
-	const struct range *x = a, *y = b;
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static bool recently_requested(const struct pending *q, const struct range *r)
-{
-	for (size_t i = 0; i < q->nrecent; i++)
-		if (q->recent[i].start <= r->start && r->end <= q->recent[i].end)
-			return true;
-	return false;
-}
-
-static void remember(struct pending *q, const struct range *r)
-{
-	q->recent[q->next] = *r;
-	q->next = (q->next + 1) % RECENT;
-	if (q->nrecent < RECENT)
-		q->nrecent++;
+	pf_ranges_add_event(&q->queued, e);
 }
 
 static void issue(struct prefetcher *p, struct pending *q, struct iovec *iov, size_t n, const uint32_t *regions)
@@ -137,8 +81,8 @@ static void issue(struct prefetcher *p, struct pending *q, struct iovec *iov, si
 	for (size_t i = 0; i < n; i++)
 		bytes += iov[i].iov_len;
 	if (p->dry_run) {
-		mmp_info("dry run: would prefetch %" PRIu64 " pages in %zu range%s of pid %d from 0x%" PRIxPTR, bytes / PAGE,
-			 n, n == 1 ? "" : "s", q->pid, (uintptr_t)iov[0].iov_base);
+		mmp_info("dry run: would prefetch %" PRIu64 " pages in %zu range%s of pid %d from 0x%" PRIxPTR,
+			 bytes / PF_PAGE, n, n == 1 ? "" : "s", q->pid, (uintptr_t)iov[0].iov_base);
 	} else {
 		long ret = syscall(SYS_process_madvise, q->pidfd, iov, n, MADV_WILLNEED, 0);
 		if (ret < 0) {
@@ -147,8 +91,8 @@ static void issue(struct prefetcher *p, struct pending *q, struct iovec *iov, si
 			for (size_t i = 0; i < n; i++)
 				p->reports[regions[i]].pf_request_errors++;
 		} else {
-			mmp_debug("prefetch: pid %d: %" PRIu64 " pages in %zu range%s from 0x%" PRIxPTR, q->pid, (uint64_t)(bytes / PAGE),
-				  n, n == 1 ? "" : "s", (uintptr_t)iov[0].iov_base);
+			mmp_debug("prefetch: pid %d: %" PRIu64 " pages in %zu range%s from 0x%" PRIxPTR, q->pid,
+				  (uint64_t)(bytes / PF_PAGE), n, n == 1 ? "" : "s", (uintptr_t)iov[0].iov_base);
 		}
 	}
 	/* A call counts once for each region it served. */
@@ -163,25 +107,20 @@ static void issue(struct prefetcher *p, struct pending *q, struct iovec *iov, si
 
 static void flush_one(struct prefetcher *p, struct pending *q)
 {
-	if (!q->n)
+	if (!q->queued.n)
 		return;
-	qsort(q->r, q->n, sizeof(*q->r), by_start);
-	struct iovec iov[MAX_IOV];
-	uint32_t regions[MAX_IOV];
+	struct iovec iov[PF_MAX_IOV];
+	uint32_t regions[PF_MAX_IOV];
 	size_t n = 0;
 	uint64_t bytes = 0;
-	for (size_t i = 0; i < q->n;) {
-		struct range m = q->r[i++];
-		while (i < q->n && q->r[i].start <= m.end && q->r[i].region == m.region) {
-			if (q->r[i].end > m.end)
-				m.end = q->r[i].end;
-			i++;
-		}
-		if (recently_requested(q, &m))
+	size_t nm = pf_ranges_merge(q->queued.r, q->queued.n);
+	for (size_t i = 0; i < nm; i++) {
+		const struct pf_range m = q->queued.r[i];
+		if (pf_recent_covers(&q->recent, &m))
 			continue;
-		remember(q, &m);
+		pf_recent_add(&q->recent, &m);
 		uint64_t len = m.end - m.start;
-		if (n == MAX_IOV || bytes + len > MAX_CALL) {
+		if (pf_call_full(n, bytes, len)) {
 			issue(p, q, iov, n, regions);
 			n = 0;
 			bytes = 0;
@@ -191,7 +130,7 @@ static void flush_one(struct prefetcher *p, struct pending *q)
 		bytes += len;
 	}
 	issue(p, q, iov, n, regions);
-	q->n = 0;
+	q->queued.n = 0;
 }
 
 void prefetch_flush(struct prefetcher *p)
@@ -208,7 +147,7 @@ void prefetch_forget(struct prefetcher *p, pid_t pid)
 		return;
 	for (size_t i = 0; i < p->nprocs; i++) {
 		if (p->procs[i].pid == pid) {
-			free(p->procs[i].r);
+			free(p->procs[i].queued.r);
 			p->procs[i] = p->procs[--p->nprocs];
 			return;
 		}
@@ -220,7 +159,7 @@ void prefetch_free(struct prefetcher *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->nprocs; i++)
-		free(p->procs[i].r);
+		free(p->procs[i].queued.r);
 	free(p->procs);
 	free(p);
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup_paths.h"
+#include "cgroups.h"
 #include "compiler/pattern.h"
 
 int proc_read_file(const char *path, char *buf, size_t len)
@@ -118,85 +120,6 @@ bool proc_descends_from(pid_t pid, pid_t root)
 	return pid == root;
 }
 
-/* Is CG (a cgroup path inside a hierarchy) PATH or below it? */
-static bool cgroup_under(const char *cg, size_t cglen, const char *path)
-{
-	size_t n = strlen(path);
-	while (n > 1 && path[n - 1] == '/')
-		n--;
-	if (n == 1 && path[0] == '/')
-		return true;
-	return cglen >= n && strncmp(cg, path, n) == 0 && (cglen == n || cg[n] == '/');
-}
-
-/* cgroup "/sys/fs/cgroup/memory/batch" means /batch in the hierarchy that
- * has the memory controller; "/sys/fs/cgroup/unified/x" and, on a pure
- * cgroup2 host, "/sys/fs/cgroup/x" mean /x in cgroup2; "/x" means /x in any
- * hierarchy. /proc/PID/cgroup lines read ID:CONTROLLERS:PATH. */
-static bool cgroup_matches(const char *want, const char *cgroups)
-{
-	static const char mount[] = "/sys/fs/cgroup/";
-	char ctrl[64] = "";
-	const char *rel = want;
-	bool v2_root = false;
-	if (strncmp(want, mount, sizeof(mount) - 1) == 0) {
-		const char *rest = want + sizeof(mount) - 1;
-		size_t clen = strcspn(rest, "/");
-		char dir[PATH_MAX];
-		snprintf(dir, sizeof(dir), "%s%.*s/cgroup.procs", mount, (int)clen, rest);
-		char top[PATH_MAX];
-		snprintf(top, sizeof(top), "%scgroup.controllers", mount);
-		if (access(top, F_OK) == 0) {
-			v2_root = true;     /* /sys/fs/cgroup is cgroup2 itself */
-			rel = rest - 1;
-		} else if (clen < sizeof(ctrl)) {
-			snprintf(ctrl, sizeof(ctrl), "%.*s", (int)clen, rest);
-			rel = rest + clen;
-			if (!*rel)
-				rel = "/";
-		}
-	}
-	for (const char *line = cgroups; *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		const char *c1 = memchr(line, ':', len);
-		const char *c2 = c1 ? memchr(c1 + 1, ':', len - (c1 + 1 - line)) : NULL;
-		if (c2) {
-			const char *ctrls = c1 + 1;
-			size_t ctrls_len = (size_t)(c2 - ctrls);
-			const char *path = c2 + 1;
-			size_t plen = len - (size_t)(path - line);
-			bool hierarchy_ok;
-			if (v2_root || strcmp(ctrl, "unified") == 0)
-				hierarchy_ok = ctrls_len == 0;
-			else if (ctrl[0]) {
-				/* "cpu,cpuacct" is mounted as that name; match any of its controllers too */
-				hierarchy_ok = false;
-				for (const char *c = ctrls; c < ctrls + ctrls_len;) {
-					size_t n = strcspn(c, ",:");
-					if (n > (size_t)(ctrls + ctrls_len - c))
-						n = (size_t)(ctrls + ctrls_len - c);
-					if ((strlen(ctrl) == n && strncmp(c, ctrl, n) == 0) ||
-					    (ctrls_len == strlen(ctrl) && strncmp(ctrls, ctrl, ctrls_len) == 0) ||
-					    (strncmp(ctrl, "name=", 5) == 0 && strncmp(c, ctrl, n) == 0))
-						hierarchy_ok = true;
-					c += n + 1;
-				}
-				if (strcmp(ctrl, "systemd") == 0 && ctrls_len == 12 && strncmp(ctrls, "name=systemd", 12) == 0)
-					hierarchy_ok = true;
-			} else {
-				hierarchy_ok = true;
-			}
-			if (hierarchy_ok && cgroup_under(path, plen, rel))
-				return true;
-		}
-		if (!end)
-			break;
-		line = end + 1;
-	}
-	return false;
-}
-
 bool proc_matches(const struct mmp_node *m, const struct proc_info *p)
 {
 	switch (m->kind) {
@@ -216,7 +139,7 @@ bool proc_matches(const struct mmp_node *m, const struct proc_info *p)
 		return pw && pw->pw_uid == p->uid;
 	}
 	case N_CGROUP:
-		return cgroup_matches(m->u.str.s, p->cgroups);
+		return cgroup_matches(m->u.str.s, p->cgroups, cgroup_root_is_v2());
 	case N_UNARY:
 		return !proc_matches(m->u.un.operand, p);
 	case N_BINARY:

@@ -17,24 +17,16 @@
 #include "cgroups.h"
 #include "log.h"
 #include "process.h"
+#include "trigger_math.h"
 
-#define SAMPLE_NS 1000000000LL   /* "pressure now" is the stall share over the last second */
-#define HISTORY 64               /* ticks of samples kept (100 ms each) */
 #define MAX_SCOPE 64
 
 enum cmp_kind { CMP_PRESSURE, CMP_USAGE };
 
-struct sample {
-	long long t;
-	unsigned long long total;    /* stall time, microseconds */
-};
-
 /* One usage-watched cgroup: when its usage went over and stayed. */
 struct usage_state {
 	char *dir;
-	long long since;             /* 0: not over */
-	long long excess;            /* bytes over the threshold at the last sample */
-	long long room;              /* bytes between the threshold and the limit */
+	struct usage_level level;
 	bool seen;                   /* sampled this tick */
 	int efd;                     /* v1: an eventfd the kernel signals when usage
 				      * crosses the threshold, or -1 */
@@ -43,18 +35,13 @@ struct usage_state {
 struct cmp {
 	enum cmp_kind kind;
 	bool full;                   /* pressure full, not some */
-	bool ge;                     /* >= rather than > */
-	unsigned pct;
+	struct threshold th;
 	long long hold_ns;           /* 'for' duration, 0 if none */
 	char *dir;                   /* cgroup directory, NULL: the system / each process's */
 	/* pressure */
 	char *file;                  /* the pressure file */
 	int fd;                      /* its PSI trigger */
-	bool active;                 /* woken: sampling */
-	long long since;             /* the share has been over since; 0: not over */
-	long long quiet_since;       /* active, but under the threshold since */
-	struct sample hist[HISTORY];
-	unsigned nhist;
+	struct pressure_state ps;
 	/* usage */
 	struct usage_state *cgs;
 	size_t ncgs;
@@ -94,7 +81,7 @@ static int psi_open(struct cmp *c, const char *what)
 	 * decides whether the pressure is sustained. */
 	static const long windows_us[] = { 500000, 2000000 };
 	for (size_t i = 0; i < 2; i++) {
-		long win = windows_us[i], stall = win * (long)c->pct / 100;
+		long win = windows_us[i], stall = win * (long)c->th.pct / 100;
 		if (stall <= 0)
 			stall = 1000;
 		char spec[64];
@@ -119,8 +106,8 @@ static struct cmp *build_cmp(const struct mmp_node *e, long long hold, const cha
 	if (!c)
 		return NULL;
 	c->fd = -1;
-	c->ge = e->u.bin.op == OP_GE;
-	c->pct = (unsigned)num->u.num.value;
+	c->th.ge = e->u.bin.op == OP_GE;
+	c->th.pct = (unsigned)num->u.num.value;
 	c->hold_ns = hold;
 	c->kind = src->kind == N_PRESSURE ? CMP_PRESSURE : CMP_USAGE;
 	if (src->u.psi.cgroup) {
@@ -273,45 +260,8 @@ static int read_total(const struct cmp *c, unsigned long long *total)
 static void add_sample(struct cmp *c, long long now)
 {
 	unsigned long long total;
-	if (read_total(c, &total) < 0)
-		return;
-	if (c->nhist == HISTORY) {
-		memmove(c->hist, c->hist + 1, (HISTORY - 1) * sizeof(c->hist[0]));
-		c->nhist--;
-	}
-	c->hist[c->nhist++] = (struct sample){ now, total };
-}
-
-/* The stall share, in hundredths of a percent, over the last second (or
- * since the first sample, if that is later but at least 200 ms back). */
-/* The stall share between two samples, in hundredths of a percent. */
-static long share_between(const struct sample *a, const struct sample *b)
-{
-	long long span_us = (b->t - a->t) / 1000;
-	return span_us > 0 ? (long)((b->total - a->total) * 10000ULL / (unsigned long long)span_us) : 0;
-}
-
-/* Is a share (or usage) in hundredths of a percent over C's threshold? */
-static bool over_threshold(const struct cmp *c, long long hundredths)
-{
-	long long t = (long long)c->pct * 100;
-	return c->ge ? hundredths >= t : hundredths > t;
-}
-
-static long share_now(const struct cmp *c, long long now)
-{
-	if (c->nhist < 2)
-		return -1;
-	const struct sample *last = &c->hist[c->nhist - 1], *from = NULL;
-	for (unsigned i = 0; i < c->nhist; i++) {
-		if (now - c->hist[i].t <= SAMPLE_NS) {
-			from = &c->hist[i];
-			break;
-		}
-	}
-	if (!from || from == last || last->t - from->t < 200000000LL)
-		return -1;
-	return share_between(from, last);
+	if (read_total(c, &total) == 0)
+		pressure_record(&c->ps, now, total);
 }
 
 bool trigger_on_fd(struct trigger *t, int fd, long long now)
@@ -329,14 +279,10 @@ bool trigger_on_fd(struct trigger *t, int fd, long long now)
 		if (c->fd != fd)
 			continue;
 		/* The PSI window's share went over: pressure began. Sample from
-		 * now on; the share over the window is over the threshold now. */
-		if (!c->active) {
-			c->active = true;
-			c->since = now;
-			c->quiet_since = 0;
+		 * now on. */
+		if (pressure_wake(&c->ps, now))
 			mmp_debug("%s: %s pressure%s%s rose over %u%%", t->what, c->full ? "full" : "some",
-				  c->dir ? " of " : "", c->dir ? c->dir : "", c->pct);
-		}
+				  c->dir ? " of " : "", c->dir ? c->dir : "", c->th.pct);
 		add_sample(c, now);
 		return true;
 	}
@@ -345,44 +291,25 @@ bool trigger_on_fd(struct trigger *t, int fd, long long now)
 
 static void tick_pressure(struct trigger *t, struct cmp *c, long long now)
 {
-	if (!c->active) {
-		/* A look once a second as well: a PSI trigger on a cgroup was
-		 * seen here to stay silent through seconds of heavy pressure. */
-		if (c->nhist && now - c->hist[c->nhist - 1].t < SAMPLE_NS)
-			return;
-		add_sample(c, now);
-		if (c->nhist < 2)
-			return;
-		const struct sample *a = &c->hist[c->nhist - 2], *b = &c->hist[c->nhist - 1];
-		if (b->t - a->t > 2 * SAMPLE_NS || !over_threshold(c, share_between(a, b)))
-			return;
-		c->active = true;
-		c->since = b->t;   /* the share over the second was over: count from now, not
-				    * from the second's start, or a spike would pass for more */
-		c->quiet_since = 0;
-		mmp_debug("%s: %s pressure%s%s over %u%% (sampled)", t->what, c->full ? "full" : "some",
-			  c->dir ? " of " : "", c->dir ? c->dir : "", c->pct);
+	/* Not active, a look once a second as well: a PSI trigger on a cgroup
+	 * was seen here to stay silent through seconds of heavy pressure. */
+	if (!c->ps.active && !pressure_look_due(&c->ps, now))
 		return;
-	}
 	add_sample(c, now);
-	long share = share_now(c, now);
-	if (share < 0)
-		return;   /* too early to tell: the PSI event stands */
-	bool over = over_threshold(c, share);
-	if (over) {
-		if (!c->since)
-			c->since = now;
-		c->quiet_since = 0;
-		return;
-	}
-	if (c->since)
+	long long since = c->ps.since;
+	long share = 0;
+	switch (pressure_update(&c->ps, &c->th, now, &share)) {
+	case PRESSURE_ROSE:
+		mmp_debug("%s: %s pressure%s%s over %u%% (sampled)", t->what, c->full ? "full" : "some",
+			  c->dir ? " of " : "", c->dir ? c->dir : "", c->th.pct);
+		break;
+	case PRESSURE_FELL:
 		mmp_debug("%s: pressure fell to %ld.%02ld%% after %.1f s", t->what, share / 100, share % 100,
-			  (double)(now - c->since) / 1e9);
-	c->since = 0;
-	if (!c->quiet_since)
-		c->quiet_since = now;
-	else if (now - c->quiet_since > 2 * SAMPLE_NS)
-		c->active = false;   /* back to waiting for the PSI trigger (and a look a second) */
+			  (double)(now - since) / 1e9);
+		break;
+	case PRESSURE_SAME:
+		break;
+	}
 }
 
 /* --- usage ------------------------------------------------------------- */
@@ -405,7 +332,7 @@ static void arm(struct trigger *t, const struct cmp *c, struct usage_state *u)
 	snprintf(path, sizeof(path), "%s/memory.usage_in_bytes", u->dir);
 	int ufd = open(path, O_RDONLY | O_CLOEXEC);
 	char spec[64];
-	int n = snprintf(spec, sizeof(spec), "%d %d %lld", efd, ufd, limit / 100 * (long long)c->pct);
+	int n = snprintf(spec, sizeof(spec), "%d %d %lld", efd, ufd, threshold_bytes(&c->th, limit));
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = efd };
 	bool ok = efd >= 0 && ctl >= 0 && ufd >= 0 && write(ctl, spec, (size_t)n) == n &&
 		  epoll_ctl(t->epfd, EPOLL_CTL_ADD, efd, &ev) == 0;
@@ -419,7 +346,7 @@ static void arm(struct trigger *t, const struct cmp *c, struct usage_state *u)
 		return;
 	}
 	u->efd = efd;
-	mmp_debug("%s: usage of %s watched at %u%% through cgroup.event_control", t->what, u->dir, c->pct);
+	mmp_debug("%s: usage of %s watched at %u%% through cgroup.event_control", t->what, u->dir, c->th.pct);
 }
 
 static struct usage_state *usage_of(struct trigger *t, struct cmp *c, const char *dir)
@@ -446,19 +373,10 @@ static void sample_usage(struct trigger *t, struct cmp *c, const char *dir, long
 	if (!u)
 		return;
 	u->seen = true;
-	long long usage, limit;
-	if (memcg_reclaim_point(dir, &usage, &limit) < 0 || limit <= 0) {
-		u->since = 0;
-		return;
-	}
-	long long pct100 = usage * 10000 / limit;
-	u->excess = usage - limit / 100 * (long long)c->pct;
-	u->room = limit - limit / 100 * (long long)c->pct;
-	bool over = over_threshold(c, pct100);
-	if (!over)
-		u->since = 0;
-	else if (!u->since)
-		u->since = now;
+	long long usage = 0, limit = 0;
+	if (memcg_reclaim_point(dir, &usage, &limit) < 0)
+		limit = 0;   /* unreadable: not over, as without a limit */
+	usage_update(&u->level, &c->th, usage, limit, now);
 }
 
 static void tick_usage(struct trigger *t, struct cmp *c, long long now, const char *const *cgroups, size_t n)
@@ -474,7 +392,7 @@ static void tick_usage(struct trigger *t, struct cmp *c, long long now, const ch
 	}
 	for (size_t i = 0; i < c->ncgs; i++)
 		if (!c->cgs[i].seen)
-			c->cgs[i].since = 0;   /* no governed process is in it now */
+			c->cgs[i].level.since = 0;   /* no governed process is in it now */
 }
 
 void trigger_tick(struct trigger *t, long long now, const char *const *cgroups, size_t ncgroups)
@@ -501,7 +419,7 @@ static void add_scope(struct trigger *t, const char *dir)
 static bool cmp_holds(struct trigger *t, struct cmp *c, long long now)
 {
 	if (c->kind == CMP_PRESSURE) {
-		if (!c->active || !c->since || now - c->since < c->hold_ns)
+		if (!pressure_held(&c->ps, now, c->hold_ns))
 			return false;
 		if (c->dir)
 			add_scope(t, c->dir);
@@ -509,7 +427,7 @@ static bool cmp_holds(struct trigger *t, struct cmp *c, long long now)
 	}
 	bool any = false;
 	for (size_t i = 0; i < c->ncgs; i++) {
-		if (c->cgs[i].since && now - c->cgs[i].since >= c->hold_ns) {
+		if (usage_held(&c->cgs[i].level, now, c->hold_ns)) {
 			add_scope(t, c->cgs[i].dir);
 			any = true;
 		}
@@ -552,8 +470,8 @@ long long trigger_excess(const struct trigger *t)
 		if (most < 0)
 			most = 0;
 		for (size_t k = 0; k < c->ncgs; k++)
-			if (c->cgs[k].since && c->cgs[k].excess + c->cgs[k].room / 2 > most)
-				most = c->cgs[k].excess + c->cgs[k].room / 2;
+			if (c->cgs[k].level.since && usage_to_free(&c->cgs[k].level) > most)
+				most = usage_to_free(&c->cgs[k].level);
 	}
 	return most;
 }
@@ -562,10 +480,8 @@ void trigger_reset(struct trigger *t)
 {
 	for (size_t i = 0; i < t->ncmps; i++) {
 		struct cmp *c = t->cmps[i];
-		c->since = 0;
-		c->active = false;
-		c->nhist = 0;
+		pressure_reset(&c->ps);
 		for (size_t k = 0; k < c->ncgs; k++)
-			c->cgs[k].since = 0;
+			c->cgs[k].level.since = 0;
 	}
 }

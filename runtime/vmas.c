@@ -16,6 +16,13 @@ int vmas_read(pid_t pid, struct vma_list *out)
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return -errno;
+	int err = vmas_parse(f, out);
+	fclose(f);
+	return err;
+}
+
+int vmas_parse(FILE *f, struct vma_list *out)
+{
 	out->n = 0;
 	char *line = NULL;
 	size_t cap = 0;
@@ -31,7 +38,6 @@ int vmas_read(pid_t pid, struct vma_list *out)
 			struct vma *nv = realloc(out->v, ncap * sizeof(*nv));
 			if (!nv) {
 				free(line);
-				fclose(f);
 				return -ENOMEM;
 			}
 			out->v = nv;
@@ -43,7 +49,6 @@ int vmas_read(pid_t pid, struct vma_list *out)
 		out->v[out->n++] = v;
 	}
 	free(line);
-	fclose(f);
 	return 0;
 }
 

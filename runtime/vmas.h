@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "bpf/mmp_shared.h"
@@ -21,7 +22,11 @@ struct vma_list {
 	size_t n, cap;
 };
 
+/* PID's mappings from /proc/PID/maps. 0 or -errno. */
 int vmas_read(pid_t pid, struct vma_list *out);
+/* The mappings of a maps text (the format of /proc/PID/maps) read from F,
+ * into OUT (emptied first). 0 or -ENOMEM. */
+int vmas_parse(FILE *f, struct vma_list *out);
 bool vma_is_anon(const struct vma *v);
 /* A file mapping's path, without the " (deleted)" the kernel may append. */
 bool vma_file_path(const struct vma *v, char *buf, size_t len);

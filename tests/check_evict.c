@@ -1,0 +1,102 @@
+/* check_evict.c - what an evict block acts on first, what 'protect top'
+ * keeps, and its rate (runtime/evict_order.c). Times are given. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "runtime/evict_order.h"
+
+#define MiB (1ULL << 20)
+#define S 1000000000LL
+
+START_TEST(test_sort)
+{
+	struct evict_key k[] = {
+		{ 50, 1 * MiB, 0 }, { -10, 1 * MiB, 1 }, { 50, 8 * MiB, 2 }, { 7, 0, 3 }, { 100, 2 * MiB, 4 },
+	};
+	evict_sort(k, 5);
+	/* The lowest score first, negative ones included; on a tie of
+	 * scores the larger unit first. */
+	ck_assert_uint_eq(k[0].unit, 1);
+	ck_assert_uint_eq(k[1].unit, 3);
+	ck_assert_uint_eq(k[2].unit, 2);
+	ck_assert_uint_eq(k[3].unit, 0);
+	ck_assert_uint_eq(k[4].unit, 4);
+	evict_sort(NULL, 0);
+}
+END_TEST
+
+START_TEST(test_keep_bytes)
+{
+	ck_assert_uint_eq(evict_keep_bytes(1000, 0, 0), 0);
+	ck_assert_uint_eq(evict_keep_bytes(1000, 300, 0), 300);
+	ck_assert_uint_eq(evict_keep_bytes(1000, 300, 25), 250);   /* a percentage wins */
+	ck_assert_uint_eq(evict_keep_bytes(999, 0, 50), 499);      /* rounded down */
+	ck_assert_uint_eq(evict_keep_bytes(0, 0, 50), 0);
+}
+END_TEST
+
+START_TEST(test_protect_top)
+{
+	/* Sorted: lowest score first. */
+	struct evict_key k[] = { { 1, 4 * MiB, 0 }, { 2, 3 * MiB, 1 }, { 3, 2 * MiB, 2 }, { 4, 1 * MiB, 3 } };
+	/* Nothing kept. */
+	ck_assert_uint_eq(evict_protected(k, 4, 0), 0);
+	/* From the top while they fit: 1 + 2 = 3 MiB fits exactly, 1 + 2 + 3 not. */
+	ck_assert_uint_eq(evict_protected(k, 4, 3 * MiB), 2);
+	ck_assert_uint_eq(evict_protected(k, 4, 3 * MiB - 1), 1);
+	ck_assert_uint_eq(evict_protected(k, 4, 10 * MiB), 4);
+	/* The top one does not fit: none, not the ones below it. */
+	ck_assert_uint_eq(evict_protected(k, 4, MiB - 1), 0);
+	/* A unit with nothing cached at the top costs nothing to keep. */
+	struct evict_key z[] = { { 1, MiB, 0 }, { 9, 0, 1 } };
+	ck_assert_uint_eq(evict_protected(z, 2, 1), 1);
+	ck_assert_uint_eq(evict_protected(NULL, 0, MiB), 0);
+}
+END_TEST
+
+START_TEST(test_refill)
+{
+	long long limit = 64 * MiB;
+	/* The first tick adds nothing. */
+	ck_assert(evict_refill(0, limit, 0, 5 * S) == 0);
+	/* Half a second: half the rate. */
+	ck_assert(evict_refill(0, limit, 5 * S, 5 * S + S / 2) == (double)(32 * MiB));
+	/* Never more than a second's worth, however long since. */
+	ck_assert(evict_refill(0, limit, S, 10 * S) == (double)limit);
+	ck_assert(evict_refill((double)limit, limit, S, S + S / 10) == (double)limit);
+	/* What was spent comes back at the rate. */
+	ck_assert(evict_refill((double)(10 * MiB), limit, S, S + S / 4) == (double)(26 * MiB));
+}
+END_TEST
+
+START_TEST(test_need)
+{
+	/* No usage comparison: the budget says. */
+	ck_assert(evict_need(-1, 5000.0) == 5000.0);
+	/* Usage: the excess and a MiB, whatever the budget. */
+	ck_assert(evict_need(0, 5000.0) == (double)MiB);
+	ck_assert(evict_need(3 * (long long)MiB, 5000.0) == (double)(4 * MiB));
+}
+END_TEST
+
+static Suite *evict_suite(void)
+{
+	Suite *s = suite_create("evict");
+	TCase *tc = tcase_create("order");
+	tcase_add_test(tc, test_sort);
+	tcase_add_test(tc, test_keep_bytes);
+	tcase_add_test(tc, test_protect_top);
+	tcase_add_test(tc, test_refill);
+	tcase_add_test(tc, test_need);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(evict_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
