@@ -1,8 +1,8 @@
 /* accounting.c - the per-region reports that 'mmp stats' reads: the
  * counts from the governed processes' slots, and resident, swapped and
- * huge-page bytes from /proc/PID/smaps, published once a second; and the
- * summary the runtime prints when it stops. The kinds count their own
- * actions (collapses, prefetch requests, evictions) in the same reports.
+ * huge-page bytes from /proc/PID/smaps, published once a second. The
+ * kinds count their own actions (collapses, prefetch requests, evictions)
+ * in the same reports, and print them when the runtime stops.
  */
 #include "accounting.h"
 
@@ -144,32 +144,6 @@ int accounting_open(struct accounting *a, const char *name, const struct mmp_pla
 	}
 	accounting_publish(a);
 	return 0;
-}
-
-void accounting_summary(struct accounting *a, bool dry_run)
-{
-	for (unsigned r = 0; r < a->plan->nregions; r++) {
-		const struct mmp_plan_region *reg = &a->plan->regions[r];
-		const struct mmp_region_report *pr = &a->reports[r];
-		if (pr->ev_units || pr->ev_calls)
-			mmp_info("%s.%s: %llu bytes evicted in %llu actions (%llu failed), %llu units scored",
-				 a->plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
-				 (unsigned long long)pr->ev_calls, (unsigned long long)pr->ev_errors,
-				 (unsigned long long)pr->ev_units);
-		if (reg->prefetch)
-			mmp_info("%s.%s: %llu predictions, %llu pages asked for in %llu calls, %llu used (%llu late), %llu "
-				 "major faults",
-				 a->plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->pf_predictions,
-				 (unsigned long long)pr->pf_pages, (unsigned long long)pr->pf_requests,
-				 (unsigned long long)pr->pf_used, (unsigned long long)pr->pf_late,
-				 (unsigned long long)pr->major_faults);
-		if (!reg->pagesize)
-			continue;
-		const struct mmp_region_report *rep = &a->reports[r];
-		mmp_info("%s.%s: %llu hot chunks, %llu collapsed%s, %llu failed attempts", a->plan->policies[reg->policy].name,
-			 reg->name, (unsigned long long)rep->hot_chunks, (unsigned long long)rep->collapses,
-			 dry_run ? " (dry run)" : "", (unsigned long long)rep->collapse_failures);
-	}
 }
 
 void accounting_close(struct accounting *a)

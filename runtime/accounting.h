@@ -27,8 +27,6 @@ int accounting_open(struct accounting *a, const char *name, const struct mmp_pla
 void accounting_refresh(struct accounting *a);
 /* Publishes the reports as they stand. */
 void accounting_publish(struct accounting *a);
-/* The lines the runtime prints when it stops: what each kind did. */
-void accounting_summary(struct accounting *a, bool dry_run);
 void accounting_close(struct accounting *a);
 
 #endif

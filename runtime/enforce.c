@@ -31,15 +31,13 @@
 #include "accounting.h"
 #include "bpf/mmp_shared.h"
 #include "clock.h"
-#include "evict.h"
 #include "governed.h"
+#include "kind.h"
 #include "loader.h"
 #include "log.h"
 #include "mounts.h"
-#include "oom.h"
 #include "pagesize.h"
 #include "pins.h"
-#include "prefetch.h"
 
 #define TICK_NS 100000000LL               /* 100 ms */
 #define SMAPS_EVERY_NS 1000000000LL       /* account huge pages once a second */
@@ -52,10 +50,7 @@ struct runtime {
 	struct governed_set gov;
 	struct accounting acc;
 	struct pagesize_choice *choice;
-	struct collapser collapse;
-	struct oom *oom;                 /* the oom rules, or NULL */
-	struct prefetcher *pf;
-	struct evictor *ev;              /* the evict blocks, or NULL */
+	void **kinds;                    /* each kind's state (mmp_kinds); NULL: no rule of it */
 	int nice_at_start;               /* what the command of 'run' is started with */
 	pid_t child;                     /* run: the command */
 	int child_status;
@@ -65,21 +60,30 @@ struct runtime {
 	long long last_tick_ns, last_smaps_ns;
 };
 
-/* --- what the kinds are told of the governed processes ------------------- */
+/* --- the kinds, driven alike ---------------------------------------------- */
+
+#define FOR_KINDS(k, st) \
+	for (size_t k = 0; k < mmp_nkinds; k++) \
+		for (void *st = rt->kinds ? rt->kinds[k] : NULL; st; st = NULL)
 
 static void on_govern(void *ctx, const struct governed *g, const struct proc_info *info)
 {
 	struct runtime *rt = ctx;
-	oom_govern(rt->oom, info, g->policy);
+	FOR_KINDS(k, st)
+		if (mmp_kinds[k]->govern)
+			mmp_kinds[k]->govern(st, g, info);
 }
 
 static void on_forget(void *ctx, const struct governed *g)
 {
 	struct runtime *rt = ctx;
-	oom_forget(rt->oom, g->pid);
-	prefetch_forget(rt->pf, g->pid);
+	FOR_KINDS(k, st)
+		if (mmp_kinds[k]->forget)
+			mmp_kinds[k]->forget(st, g);
 }
 
+/* A BPF event: process life and mappings are the governed set's; the
+ * rest goes to the kinds. */
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct runtime *rt = ctx;
@@ -88,65 +92,76 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	struct governed *g = governed_find(&rt->gov, (pid_t)e->pid);
 	switch (e->kind) {
-	case MMP_EV_PREFETCH:
-		if (g && len >= sizeof(struct mmp_pf_event))
-			prefetch_add(rt->pf, data, g->pidfd);
-		break;
 	case MMP_EV_EXEC:
 	case MMP_EV_FORK:
 		governed_consider(&rt->gov, (pid_t)e->pid);
-		break;
+		return 0;
 	case MMP_EV_EXIT:
 		if (g)
 			governed_drop(&rt->gov, g, "it exited");
-		break;
-	case MMP_EV_RSS:
-		oom_on_rss(rt->oom, (pid_t)e->pid);
-		break;
-	case MMP_EV_OOM_VICTIM:
-		oom_on_victim(rt->oom, (pid_t)e->pid);
-		break;
+		return 0;
 	case MMP_EV_MAPS:
 		if (g)
 			governed_maps_changed(&rt->gov, g);
-		break;
+		return 0;
+	}
+	FOR_KINDS(k, st)
+		if (mmp_kinds[k]->on_event)
+			mmp_kinds[k]->on_event(st, e, len);
+	return 0;
+}
+
+static void after_events(struct runtime *rt)
+{
+	FOR_KINDS(k, st)
+		if (mmp_kinds[k]->after_events)
+			mmp_kinds[k]->after_events(st);
+}
+
+/* Is FD one of a kind's? Then it has taken the event. */
+static bool kinds_on_fd(struct runtime *rt, int fd)
+{
+	long long now = mono_ns();
+	FOR_KINDS(k, st)
+		if (mmp_kinds[k]->on_fd && mmp_kinds[k]->on_fd(st, fd, now))
+			return true;
+	return false;
+}
+
+static int kinds_setup(struct runtime *rt)
+{
+	rt->kinds = calloc(mmp_nkinds, sizeof(*rt->kinds));
+	if (!rt->kinds)
+		return -ENOMEM;
+	struct kind_env env = { .obj = rt->obj, .loaded = &rt->loaded, .gov = &rt->gov, .reports = rt->acc.reports,
+				.choice = rt->choice, .dry_run = rt->opts->dry_run,
+				.collapse_rate = rt->opts->collapse_rate };
+	for (size_t k = 0; k < mmp_nkinds; k++) {
+		int err = mmp_kinds[k]->setup(&env, &rt->kinds[k]);
+		if (err)
+			return err;
 	}
 	return 0;
 }
 
-/* --- eviction ------------------------------------------------------------ */
-
-/* The evict blocks see each governed process with its regions'
- * statistics, the faults still pending on the CPUs included. */
-static void evict_step(struct runtime *rt)
+static int kinds_watch(struct runtime *rt, int epfd)
 {
-	struct governed_set *s = &rt->gov;
-	struct evict_proc *procs = calloc(s->n + 1, sizeof(*procs));
-	const struct mmp_region_stats **stats = NULL;
-	size_t total = 0;
-	for (size_t i = 0; i < s->n; i++)
-		total += rt->obj->plan.policies[s->gov[i].policy].nregions;
-	stats = calloc(total + 1, sizeof(*stats));
-	if (!procs || !stats)
-		goto out;
-	size_t at = 0;
-	governed_read_pending(s);
-	for (size_t i = 0; i < s->n; i++) {
-		struct governed *g = &s->gov[i];
-		const struct mmp_plan_policy *pp = &rt->obj->plan.policies[g->policy];
-		for (unsigned r = 0; r < pp->nregions; r++) {
-			__u32 slot = g->slots[r];
-			s->view[slot] = s->stats[slot];
-			s->view[slot].faults = governed_faults(s, slot);
-			stats[at + r] = &s->view[slot];
+	FOR_KINDS(k, st)
+		if (mmp_kinds[k]->watch && mmp_kinds[k]->watch(st, epfd) < 0) {
+			mmp_error("cannot watch the triggers of the %s rules: %s", mmp_kinds[k]->name, strerror(errno));
+			return -1;
 		}
-		procs[i] = (struct evict_proc){ g->pid, g->pidfd, g->policy, g->ranges, g->nranges, stats + at };
-		at += pp->nregions;
-	}
-	evict_tick(rt->ev, procs, s->n);
-out:
-	free(procs);
-	free(stats);
+	return 0;
+}
+
+/* In reverse: the oom rules, last in the table, restore first. */
+static void kinds_undo(struct runtime *rt)
+{
+	for (size_t k = mmp_nkinds; rt->kinds && k-- > 0;)
+		if (rt->kinds[k])
+			mmp_kinds[k]->undo(rt->kinds[k]);
+	free(rt->kinds);
+	rt->kinds = NULL;
 }
 
 /* --- the loop ---------------------------------------------------------- */
@@ -157,10 +172,9 @@ static void tick(struct runtime *rt)
 	double dt = rt->last_tick_ns ? (double)(now - rt->last_tick_ns) / 1e9 : 0;
 	rt->last_tick_ns = now;
 	governed_refresh(&rt->gov);
-	pagesize_collapse_tick(&rt->collapse, dt);
-	oom_tick(rt->oom);
-	if (rt->ev)
-		evict_step(rt);
+	FOR_KINDS(k, st)
+		if (mmp_kinds[k]->tick)
+			mmp_kinds[k]->tick(st, now, dt);
 	if (now - rt->last_smaps_ns >= SMAPS_EVERY_NS) {
 		rt->last_smaps_ns = now;
 		accounting_refresh(&rt->acc);
@@ -231,10 +245,7 @@ static void reap(struct runtime *rt)
 
 static void cleanup(struct runtime *rt)
 {
-	oom_free(rt->oom);   /* first: it restores oom_score_adj */
-	rt->oom = NULL;
-	prefetch_free(rt->pf);
-	evict_free(rt->ev);
+	kinds_undo(rt);   /* first: what they changed is put back */
 	governed_close(&rt->gov);
 	accounting_close(&rt->acc);
 	loader_close(&rt->loaded);   /* detaches every program */
@@ -284,21 +295,9 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	if (governed_open(&rt.gov, &obj->plan, &rt.loaded) < 0 ||
 	    accounting_open(&rt.acc, name, &obj->plan, rt.choice, &rt.gov, &rt.loaded, opts->dry_run) < 0)
 		goto out;
+	if (kinds_setup(&rt) < 0)
+		goto out;
 	rt.gov.listener = (struct governed_listener){ &rt, on_govern, on_forget };
-	rt.collapse = (struct collapser){ .plan = &obj->plan, .choice = rt.choice, .gov = &rt.gov,
-					  .reports = rt.acc.reports, .rate = opts->collapse_rate, .dry_run = opts->dry_run };
-	int oom_err;
-	rt.oom = oom_new(obj, opts->dry_run, loader_map_fd(&rt.loaded, "mmp_task_mem"),
-			 loader_map_fd(&rt.loaded, "mmp_oom_tasks"), loader_map_fd(&rt.loaded, "mmp_oom_reports"), &oom_err);
-	if (oom_err)
-		goto out;
-	rt.pf = prefetch_new(obj, opts->dry_run, rt.acc.reports);
-	if (!rt.pf)
-		goto out;
-	int ev_err;
-	rt.ev = evict_new(obj, opts->dry_run, loader_map_fd(&rt.loaded, "mmp_files"), rt.acc.reports, &ev_err);
-	if (ev_err)
-		goto out;
 	rt.pinned = true;   /* even half made, the directory is removed */
 	if (pins_create(rt.pindir, rt.loaded.bpf) < 0)
 		goto out;
@@ -333,11 +332,8 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
-	if ((rt.oom && oom_watch(rt.oom, epfd) < 0) || (rt.ev && evict_watch(rt.ev, epfd) < 0)) {
-		mmp_error("cannot watch the triggers: %s", strerror(errno));
-		status = 1;
+	if (kinds_watch(&rt, epfd) < 0)
 		goto out;
-	}
 	long long deadline = opts->duration > 0 ? mono_ns() + (long long)(opts->duration * 1e9) : 0;
 	status = 0;
 	while (!rt.stop) {
@@ -360,13 +356,9 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 				uint64_t exp;
 				if (read(tfd, &exp, sizeof(exp)) == sizeof(exp))
 					tick(&rt);
-			} else if (oom_on_fd(rt.oom, evs[i].data.fd)) {
-				continue;
-			} else if (evict_on_fd(rt.ev, evs[i].data.fd)) {
-				evict_step(&rt);   /* a threshold crossed: act now, not at the next tick */
-			} else {
+			} else if (!kinds_on_fd(&rt, evs[i].data.fd)) {
 				ring_buffer__consume(rb);
-				prefetch_flush(rt.pf);   /* what the events asked for, merged */
+				after_events(&rt);
 			}
 		}
 		if (rt.child > 0 && rt.child_done) {
@@ -377,7 +369,9 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 			break;
 	}
 	accounting_refresh(&rt.acc);
-	accounting_summary(&rt.acc, opts->dry_run);
+	for (size_t k = 0; k < mmp_nkinds; k++)
+		if (rt.kinds[k] && mmp_kinds[k]->summary)
+			mmp_kinds[k]->summary(rt.kinds[k]);
 out:
 	if (go_fd >= 0)
 		close(go_fd);   /* the child sees EOF and exits 127 without running anything */

@@ -57,11 +57,22 @@ struct block {
 	long long last_tick;
 };
 
-/* A mapped range of a unit, in one process. */
+/* A mapped range of a unit, in one process (its pidfd is the governed
+ * set's, looked up when it is acted on). */
 struct piece {
 	pid_t pid;
-	int pidfd;
 	uint64_t start, end;
+};
+
+/* What the evictor sees of a governed process, each tick. */
+struct evict_proc {
+	pid_t pid;
+	unsigned policy;
+	const struct mmp_range *ranges;   /* sorted, with region ids */
+	size_t nranges;
+	/* Statistics of each region of its policy, by region id minus the
+	 * policy's first region, with the faults still pending on the CPUs. */
+	const struct mmp_region_stats *const *stats;
 };
 
 struct unit {
@@ -88,6 +99,7 @@ struct unit {
 
 struct evictor {
 	const struct mmp_object *obj;
+	struct governed_set *gov;
 	bool dry_run;
 	int files_fd;
 	struct mmp_region_report *reports;
@@ -179,56 +191,50 @@ static int build_block(struct evictor *e, struct block *b, unsigned policy, cons
 	return 0;
 }
 
-struct evictor *evict_new(const struct mmp_object *obj, bool dry_run, int files_fd, struct mmp_region_report *reports,
-			  int *err)
+static void undo(void *state);
+
+static int setup(const struct kind_env *env, void **state)
 {
-	*err = 0;
+	const struct mmp_object *obj = env->obj;
 	size_t n = 0;
 	for (unsigned p = 0; p < obj->plan.npolicies; p++)
 		for (const struct mmp_node *it = obj->plan.policies[p].node->u.stmt.body; it; it = it->next)
 			n += it->kind == N_EVICT;
 	if (!n)
-		return NULL;
+		return 0;
 	struct evictor *e = calloc(1, sizeof(*e));
 	if (!e || !(e->blocks = calloc(n, sizeof(*e->blocks)))) {
 		free(e);
-		*err = -ENOMEM;
-		return NULL;
+		mmp_error("out of memory");
+		return -ENOMEM;
 	}
 	e->obj = obj;
-	e->dry_run = dry_run;
-	e->files_fd = files_fd;
-	e->reports = reports;
+	e->gov = env->gov;
+	e->dry_run = env->dry_run;
+	e->files_fd = loader_map_fd(env->loaded, "mmp_files");
+	e->reports = env->reports;
 	for (unsigned p = 0; p < obj->plan.npolicies; p++) {
 		for (const struct mmp_node *it = obj->plan.policies[p].node->u.stmt.body; it; it = it->next) {
 			if (it->kind != N_EVICT)
 				continue;
 			int r = build_block(e, &e->blocks[e->nblocks++], p, it);
 			if (r < 0) {
-				*err = r;
-				evict_free(e);
-				return NULL;
+				undo(e);
+				return r;
 			}
 		}
 	}
-	return e;
-}
-
-int evict_watch(struct evictor *e, int epfd)
-{
-	for (size_t i = 0; e && i < e->nblocks; i++)
-		if (trigger_watch(e->blocks[i].trigger, epfd) < 0)
-			return -1;
+	*state = e;
 	return 0;
 }
 
-bool evict_on_fd(struct evictor *e, int fd)
+static int watch(void *state, int epfd)
 {
-	long long now = mono_ns();
-	for (size_t i = 0; e && i < e->nblocks; i++)
-		if (trigger_on_fd(e->blocks[i].trigger, fd, now))
-			return true;
-	return false;
+	struct evictor *e = state;
+	for (size_t i = 0; i < e->nblocks; i++)
+		if (trigger_watch(e->blocks[i].trigger, epfd) < 0)
+			return -1;
+	return 0;
 }
 
 /* --- units ------------------------------------------------------------- */
@@ -339,7 +345,7 @@ static void add_piece(struct unit *u, const struct evict_proc *p, uint64_t start
 		u->pieces = n;
 		u->cap = cap;
 	}
-	u->pieces[u->npieces++] = (struct piece){ p->pid, p->pidfd, start, end };
+	u->pieces[u->npieces++] = (struct piece){ p->pid, start, end };
 }
 
 /* Files a process has open that REGION selects: read(2) users map nothing. */
@@ -646,7 +652,12 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 			mmp_info("evict: dry run: would mark %" PRIu64 " bytes of %s %s", n, unit_label(e, u, name, sizeof(name)),
 				 advice == MADV_COLD ? "cold" : "for pageout");
 		} else {
-			long r = syscall(SYS_process_madvise, pc->pidfd, &iov, 1, advice, 0);
+			const struct governed *g = governed_find(e->gov, pc->pid);
+			if (!g) {
+				pos += len;   /* gone since the units were read */
+				continue;
+			}
+			long r = syscall(SYS_process_madvise, g->pidfd, &iov, 1, advice, 0);
 			rep->ev_calls++;
 			if (r < 0) {
 				rep->ev_errors++;
@@ -775,11 +786,8 @@ static void refresh_cgroups(struct evictor *e, const struct evict_proc *procs, s
 		}
 }
 
-void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t n)
+static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t n, long long now)
 {
-	if (!e)
-		return;
-	long long now = mono_ns();
 	bool refresh = now - e->last_refresh >= REFRESH_NS;
 	if (refresh) {
 		e->last_refresh = now;
@@ -827,10 +835,76 @@ void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t n)
 	free(holds);
 }
 
-void evict_free(struct evictor *e)
+/* Each governed process with its regions' statistics, the faults still
+ * pending on the CPUs included, for one step. */
+static void step(struct evictor *e, long long now)
 {
-	if (!e)
-		return;
+	struct governed_set *s = e->gov;
+	const struct mmp_plan *plan = &e->obj->plan;
+	struct evict_proc *procs = calloc(s->n + 1, sizeof(*procs));
+	const struct mmp_region_stats **stats = NULL;
+	size_t total = 0;
+	for (size_t i = 0; i < s->n; i++)
+		total += plan->policies[s->gov[i].policy].nregions;
+	stats = calloc(total + 1, sizeof(*stats));
+	if (!procs || !stats)
+		goto out;
+	size_t at = 0;
+	governed_read_pending(s);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct governed *g = &s->gov[i];
+		const struct mmp_plan_policy *pp = &plan->policies[g->policy];
+		for (unsigned r = 0; r < pp->nregions; r++) {
+			__u32 slot = g->slots[r];
+			s->view[slot] = s->stats[slot];
+			s->view[slot].faults = governed_faults(s, slot);
+			stats[at + r] = &s->view[slot];
+		}
+		procs[i] = (struct evict_proc){ g->pid, g->policy, g->ranges, g->nranges, stats + at };
+		at += pp->nregions;
+	}
+	evict_tick(e, procs, s->n, now);
+out:
+	free(procs);
+	free(stats);
+}
+
+static void tick(void *state, long long now, double dt)
+{
+	step(state, now);
+}
+
+/* A trigger's threshold was crossed: act now, not at the next tick. */
+static bool on_fd(void *state, int fd, long long now)
+{
+	struct evictor *e = state;
+	for (size_t i = 0; i < e->nblocks; i++) {
+		if (trigger_on_fd(e->blocks[i].trigger, fd, now)) {
+			step(e, now);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void summary(void *state)
+{
+	struct evictor *e = state;
+	const struct mmp_plan *plan = &e->obj->plan;
+	for (unsigned r = 0; r < plan->nregions; r++) {
+		const struct mmp_plan_region *reg = &plan->regions[r];
+		const struct mmp_region_report *pr = &e->reports[r];
+		if (pr->ev_units || pr->ev_calls)
+			mmp_info("%s.%s: %llu bytes evicted in %llu actions (%llu failed), %llu units scored",
+				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
+				 (unsigned long long)pr->ev_calls, (unsigned long long)pr->ev_errors,
+				 (unsigned long long)pr->ev_units);
+	}
+}
+
+static void undo(void *state)
+{
+	struct evictor *e = state;
 	for (size_t i = 0; i < e->nunits; i++)
 		free(e->units[i].pieces);
 	free(e->units);
@@ -843,3 +917,13 @@ void evict_free(struct evictor *e)
 	free(e->cgp);
 	free(e);
 }
+
+const struct kind evict_kind = {
+	.name = "evict",
+	.setup = setup,
+	.watch = watch,
+	.on_fd = on_fd,
+	.tick = tick,
+	.summary = summary,
+	.undo = undo,
+};

@@ -11,36 +11,8 @@
 #ifndef MMP_EVICT_H
 #define MMP_EVICT_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <sys/types.h>
+#include "kind.h"
 
-#include "bpf/mmp_shared.h"
-#include "object.h"
-
-struct evictor;
-
-/* What the evictor needs of a governed process, each tick. */
-struct evict_proc {
-	pid_t pid;
-	int pidfd;
-	unsigned policy;
-	const struct mmp_range *ranges;   /* sorted, with region ids */
-	size_t nranges;
-	/* Statistics of each region of its policy, by region id minus the
-	 * policy's first region. */
-	const struct mmp_region_stats *const *stats;
-};
-
-/* NULL with *err 0 when no policy has an evict block; NULL with *err < 0
- * after an error message. FILES_FD is the BPF map mmp_files; REPORTS are
- * the runtime's per-region reports, where actions are counted. */
-struct evictor *evict_new(const struct mmp_object *obj, bool dry_run, int files_fd, struct mmp_region_report *reports,
-			  int *err);
-int evict_watch(struct evictor *e, int epfd);
-bool evict_on_fd(struct evictor *e, int fd);
-/* Each tick, with the governed processes. */
-void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t n);
-void evict_free(struct evictor *e);
+extern const struct kind evict_kind;
 
 #endif

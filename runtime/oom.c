@@ -33,9 +33,7 @@
 
 struct oom_task {
 	struct oom_candidate cand;     /* pid, class, score, pages, adj and floor */
-	unsigned policy;
-	int pidfd;
-	unsigned long long start;
+	unsigned policy;                /* its pidfd and start time are the governed set's */
 	char comm[16];
 	int orig_adj;                  /* before mmp */
 	bool touched;                  /* we changed it (or, in a dry run, would have) */
@@ -62,6 +60,7 @@ struct oom_policy {
 
 struct oom {
 	const struct mmp_object *obj;
+	struct governed_set *gov;
 	bool dry_run, can_negative;
 	int mem_fd, tasks_fd, reports_fd;
 	struct oom_policy *pol;
@@ -102,9 +101,10 @@ static int write_adj(pid_t pid, int adj)
 }
 
 /* Is the task still the process we started governing? */
-static bool alive(const struct oom_task *t)
+static bool alive(struct oom *o, const struct oom_task *t)
 {
-	return proc_start_time(t->cand.pid) == t->start;
+	const struct governed *g = governed_find(o->gov, t->cand.pid);
+	return g && proc_start_time(t->cand.pid) == g->start;
 }
 
 /* CAP_SYS_RESOURCE in our effective set: may we write negative values? */
@@ -173,7 +173,9 @@ static void refresh(struct oom *o, struct oom_task *t, long long now)
 	struct timespec up;
 	clock_gettime(CLOCK_BOOTTIME, &up);
 	long long up_ms = up.tv_sec * 1000LL + up.tv_nsec / 1000000;
-	t->age_ms = up_ms - (long long)(t->start * 1000ULL / (unsigned long long)o->hz);
+	const struct governed *g = governed_find(o->gov, t->cand.pid);
+	if (g)
+		t->age_ms = up_ms - (long long)(g->start * 1000ULL / (unsigned long long)o->hz);
 	long long usage, limit;
 	if (t->memcg[0] && memcg_usage(t->memcg, &usage, &limit) == 0)
 		t->cgroup_usage = usage;
@@ -232,26 +234,29 @@ static int64_t task_stat(void *ctx, enum stat_id id, bool rate)
 
 /* --- building ------------------------------------------------------------- */
 
-struct oom *oom_new(const struct mmp_object *obj, bool dry_run, int mem_fd, int tasks_fd, int reports_fd, int *err)
+static void undo(void *state);
+
+static int setup(const struct kind_env *env, void **state)
 {
-	*err = 0;
+	const struct mmp_object *obj = env->obj;
 	bool any = false;
 	for (unsigned i = 0; i < obj->plan.npolicies; i++)
 		any |= obj->plan.policies[i].oom != NULL;
 	if (!any)
-		return NULL;
+		return 0;
 	struct oom *o = calloc(1, sizeof(*o));
 	if (!o || !(o->pol = calloc(obj->plan.npolicies, sizeof(*o->pol)))) {
 		free(o);
-		*err = -ENOMEM;
-		return NULL;
+		mmp_error("out of memory");
+		return -ENOMEM;
 	}
 	o->obj = obj;
+	o->gov = env->gov;
 	o->npol = obj->plan.npolicies;
-	o->dry_run = dry_run;
-	o->mem_fd = mem_fd;
-	o->tasks_fd = tasks_fd;
-	o->reports_fd = reports_fd;
+	o->dry_run = env->dry_run;
+	o->mem_fd = loader_map_fd(env->loaded, "mmp_task_mem");
+	o->tasks_fd = loader_map_fd(env->loaded, "mmp_oom_tasks");
+	o->reports_fd = loader_map_fd(env->loaded, "mmp_oom_reports");
 	o->page = sysconf(_SC_PAGESIZE);
 	o->hz = sysconf(_SC_CLK_TCK);
 	o->system_pages = (proc_meminfo_kb("MemTotal") + proc_meminfo_kb("SwapTotal")) * 1024 / o->page;
@@ -281,9 +286,8 @@ struct oom *oom_new(const struct mmp_object *obj, bool dry_run, int mem_fd, int 
 						  "which this version of mmp does not set; give it a trigger ('kill group when "
 						  "pressure full > 20%% for 5s') to kill the group ahead of the OOM killer",
 						  obj->source_name, line, col, obj->plan.policies[i].name);
-					*err = -EOPNOTSUPP;
-					oom_free(o);
-					return NULL;
+					undo(o);
+					return -EOPNOTSUPP;
 				}
 				continue;
 			}
@@ -291,9 +295,8 @@ struct oom *oom_new(const struct mmp_object *obj, bool dry_run, int mem_fd, int 
 			snprintf(what, sizeof(what), "policy '%s': kill", obj->plan.policies[i].name);
 			p->trigger = trigger_new(it->u.stmt.expr, obj->unit.src, what);
 			if (!p->trigger) {
-				*err = -EINVAL;
-				oom_free(o);
-				return NULL;
+				undo(o);
+				return -EINVAL;
 			}
 		}
 	}
@@ -302,22 +305,22 @@ struct oom *oom_new(const struct mmp_object *obj, bool dry_run, int mem_fd, int 
 	else
 		mmp_info("oom: this runtime cannot write a negative oom_score_adj (no CAP_SYS_RESOURCE): protected "
 			 "processes keep theirs and the other governed processes are raised above them");
-	return o;
+	*state = o;
+	return 0;
 }
 
-int oom_watch(struct oom *o, int epfd)
+static int watch(void *state, int epfd)
 {
+	struct oom *o = state;
 	for (unsigned i = 0; i < o->npol; i++)
 		if (o->pol[i].trigger && trigger_watch(o->pol[i].trigger, epfd) < 0)
 			return -1;
 	return 0;
 }
 
-bool oom_on_fd(struct oom *o, int fd)
+static bool on_fd(void *state, int fd, long long now)
 {
-	if (!o)
-		return false;
-	long long now = mono_ns();
+	struct oom *o = state;
 	for (unsigned i = 0; i < o->npol; i++)
 		if (o->pol[i].trigger && trigger_on_fd(o->pol[i].trigger, fd, now))
 			return true;
@@ -340,9 +343,11 @@ static const char *class_name(enum mmp_oom_class c)
 	return names[c];
 }
 
-void oom_govern(struct oom *o, const struct proc_info *info, unsigned policy)
+static void govern(void *state, const struct governed *g, const struct proc_info *info)
 {
-	if (!o || policy >= o->npol || !o->pol[policy].node || find(o, info->pid))
+	struct oom *o = state;
+	unsigned policy = g->policy;
+	if (policy >= o->npol || !o->pol[policy].node || find(o, info->pid))
 		return;
 	if (o->ntasks == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 16;
@@ -356,14 +361,10 @@ void oom_govern(struct oom *o, const struct proc_info *info, unsigned policy)
 	memset(t, 0, sizeof(*t));
 	t->cand.pid = info->pid;
 	t->policy = policy;
-	t->start = info->start;
 	t->page = o->page;
 	snprintf(t->comm, sizeof(t->comm), "%.15s", info->comm);
 	if (read_adj(t->cand.pid, &t->orig_adj) < 0)
 		return;   /* gone */
-	t->pidfd = (int)syscall(SYS_pidfd_open, t->cand.pid, 0);
-	if (t->pidfd < 0)
-		return;
 	t->cand.adj = t->orig_adj;
 	/* The order is built up from 0 (or the process's own value, when
 	 * below), never down from -999: a governed process is not made safer
@@ -388,35 +389,34 @@ void oom_govern(struct oom *o, const struct proc_info *info, unsigned policy)
 }
 
 /* Puts T's oom_score_adj back if we changed it and it is still running. */
-static bool restore(struct oom_task *t)
+static bool restore(struct oom *o, struct oom_task *t)
 {
-	return t->written && alive(t) && write_adj(t->cand.pid, t->orig_adj) == 0;
+	return t->written && alive(o, t) && write_adj(t->cand.pid, t->orig_adj) == 0;
 }
 
 static void drop(struct oom *o, struct oom_task *t)
 {
-	if (restore(t))
+	if (restore(o, t))
 		mmp_debug("oom: pid %d (%s): no longer governed; oom_score_adj back to %d", t->cand.pid, t->comm,
 			  t->orig_adj);
 	__u32 key = (__u32)t->cand.pid;
 	bpf_map_delete_elem(o->mem_fd, &key);
 	bpf_map_delete_elem(o->tasks_fd, &key);
-	if (t->pidfd >= 0)
-		close(t->pidfd);
 	if (o->pol[t->policy].rep.tasks)
 		o->pol[t->policy].rep.tasks--;
 	*t = o->tasks[--o->ntasks];
 	o->dirty = true;
 }
 
-void oom_forget(struct oom *o, pid_t pid)
+static void forget(void *state, const struct governed *g)
 {
-	struct oom_task *t = o ? find(o, pid) : NULL;
+	struct oom *o = state;
+	struct oom_task *t = find(o, g->pid);
 	if (t)
 		drop(o, t);
 }
 
-void oom_on_rss(struct oom *o, pid_t pid)
+static void on_rss(struct oom *o, pid_t pid)
 {
 	if (o && find(o, pid))
 		o->dirty = true;
@@ -552,7 +552,7 @@ static void note_victim(struct oom_policy *p, pid_t pid, const char *comm, const
 	snprintf(p->rep.last_reason, sizeof(p->rep.last_reason), "%.95s", reason);
 }
 
-void oom_on_victim(struct oom *o, pid_t pid)
+static void on_victim(struct oom *o, pid_t pid)
 {
 	if (!o)
 		return;
@@ -647,7 +647,10 @@ static int kill_task(struct oom *o, struct oom_task *t)
 {
 	if (o->dry_run)
 		return 0;
-	if (syscall(SYS_pidfd_send_signal, t->pidfd, SIGKILL, NULL, 0) < 0)
+	const struct governed *g = governed_find(o->gov, t->cand.pid);
+	if (!g)
+		return -ESRCH;
+	if (syscall(SYS_pidfd_send_signal, g->pidfd, SIGKILL, NULL, 0) < 0)
 		return -errno;
 	return 0;
 }
@@ -729,7 +732,7 @@ static void act_on_trigger(struct oom *o, unsigned pi, long long now)
 	struct oom_task *victim = NULL;
 	for (size_t i = 0; i < o->ntasks; i++) {
 		struct oom_task *t = &o->tasks[i];
-		if (t->policy != pi || t->cand.cls == MMP_OOM_PROTECT || !alive(t) || !in_scope(t, scope))
+		if (t->policy != pi || t->cand.cls == MMP_OOM_PROTECT || !alive(o, t) || !in_scope(t, scope))
 			continue;
 		if (!victim || oom_victim_cmp(&t->cand, &victim->cand) < 0)
 			victim = t;
@@ -780,13 +783,11 @@ static void publish(struct oom *o)
 		bpf_map_update_elem(o->reports_fd, &i, &o->pol[i].rep, BPF_ANY);
 }
 
-void oom_tick(struct oom *o)
+static void tick(void *state, long long now, double dt)
 {
-	if (!o)
-		return;
-	/* Exited processes are gone already: the runtime's tick forgets them
-	 * (oom_forget) before it calls this. */
-	long long now = mono_ns();
+	struct oom *o = state;
+	/* Exited processes are gone already: the governed set forgets them
+	 * (forget) before the kinds' ticks. */
 	if (now - o->last_refresh >= REFRESH_NS) {
 		o->last_refresh = now;
 		for (size_t i = 0; i < o->ntasks; i++)
@@ -811,17 +812,15 @@ void oom_tick(struct oom *o)
 	publish(o);
 }
 
-void oom_free(struct oom *o)
+/* Puts back every oom_score_adj it changed. */
+static void undo(void *state)
 {
-	if (!o)
-		return;
+	struct oom *o = state;
 	size_t restored = 0;
 	for (size_t i = 0; i < o->ntasks; i++) {
 		struct oom_task *t = &o->tasks[i];
-		if (restore(t))
+		if (restore(o, t))
 			restored++;
-		if (t->pidfd >= 0)
-			close(t->pidfd);
 	}
 	if (restored)
 		mmp_info("oom: restored the oom_score_adj of %zu process%s", restored, restored == 1 ? "" : "es");
@@ -834,3 +833,23 @@ void oom_free(struct oom *o)
 	free(o->tasks);
 	free(o);
 }
+
+static void on_event(void *state, const struct mmp_event *e, size_t len)
+{
+	if (e->kind == MMP_EV_RSS)
+		on_rss(state, (pid_t)e->pid);
+	else if (e->kind == MMP_EV_OOM_VICTIM)
+		on_victim(state, (pid_t)e->pid);
+}
+
+const struct kind oom_kind = {
+	.name = "oom",
+	.setup = setup,
+	.watch = watch,
+	.on_fd = on_fd,
+	.on_event = on_event,
+	.govern = govern,
+	.forget = forget,
+	.tick = tick,
+	.undo = undo,
+};

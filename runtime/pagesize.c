@@ -22,6 +22,8 @@
 #include <bpf/bpf.h>
 
 #include "clock.h"
+#include "governed.h"
+#include "kind.h"
 
 #include "compiler/sema.h"
 #include "log.h"
@@ -134,6 +136,16 @@ void pagesize_choose(const struct mmp_plan *plan, struct pagesize_choice *out, b
  * (mmp_chunks); the hottest settled chunks are collapsed with
  * process_madvise(MADV_COLLAPSE), within the rate, neighbours in one call. */
 
+struct collapser {
+	const struct mmp_plan *plan;
+	const struct pagesize_choice *choice;   /* a region's size */
+	struct governed_set *gov;
+	struct mmp_region_report *reports;      /* hot chunks, collapses and failures counted here */
+	int64_t rate;                           /* bytes a second collapsed at most */
+	bool dry_run;
+	double budget;                          /* bytes that may be collapsed now */
+};
+
 struct candidate {
 	struct mmp_chunk_key key;
 	struct mmp_chunk val;
@@ -214,7 +226,7 @@ static void collapse_run(struct collapser *cl, struct candidate *c, size_t n)
 		  cl->plan->policies[r->policy].name, r->name, g->pid, start, strerror(err));
 }
 
-void pagesize_collapse_tick(struct collapser *cl, double dt)
+static void collapse_tick(struct collapser *cl, double dt)
 {
 	double cap = (double)cl->rate;   /* at most one second's worth saved up */
 	cl->budget += cap * dt;
@@ -294,3 +306,56 @@ void pagesize_collapse_tick(struct collapser *cl, double dt)
 	}
 	free(cand);
 }
+
+/* --- the kind ------------------------------------------------------------ */
+
+static int setup(const struct kind_env *env, void **state)
+{
+	bool any = false;
+	for (unsigned r = 0; r < env->obj->plan.nregions; r++)
+		any |= env->obj->plan.regions[r].pagesize && env->choice[r].size == SIZE_2M;
+	if (!any)
+		return 0;   /* no region gets 2M pages: nothing to collapse */
+	struct collapser *cl = calloc(1, sizeof(*cl));
+	if (!cl) {
+		mmp_error("out of memory");
+		return -ENOMEM;
+	}
+	*cl = (struct collapser){ .plan = &env->obj->plan, .choice = env->choice, .gov = env->gov,
+				  .reports = env->reports, .rate = env->collapse_rate, .dry_run = env->dry_run };
+	*state = cl;
+	return 0;
+}
+
+static void tick(void *state, long long now, double dt)
+{
+	collapse_tick(state, dt);
+}
+
+static void summary(void *state)
+{
+	struct collapser *cl = state;
+	for (unsigned r = 0; r < cl->plan->nregions; r++) {
+		const struct mmp_plan_region *reg = &cl->plan->regions[r];
+		const struct mmp_region_report *rep = &cl->reports[r];
+		if (reg->pagesize)
+			mmp_info("%s.%s: %llu hot chunks, %llu collapsed%s, %llu failed attempts",
+				 cl->plan->policies[reg->policy].name, reg->name, (unsigned long long)rep->hot_chunks,
+				 (unsigned long long)rep->collapses, cl->dry_run ? " (dry run)" : "",
+				 (unsigned long long)rep->collapse_failures);
+	}
+}
+
+/* Collapsed pages stay huge: a layout, not a setting to put back. */
+static void undo(void *state)
+{
+	free(state);
+}
+
+const struct kind pagesize_kind = {
+	.name = "pagesize",
+	.setup = setup,
+	.tick = tick,
+	.summary = summary,
+	.undo = undo,
+};

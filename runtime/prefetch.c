@@ -17,33 +17,43 @@
 #include "log.h"
 #include "pf_ranges.h"
 
+/* What is queued for a governed process; its pidfd is the governed set's. */
 struct pending {
 	pid_t pid;
-	int pidfd;
 	struct pf_ranges queued;
 	struct pf_recent recent;
 };
 
 struct prefetcher {
 	const struct mmp_object *obj;
+	struct governed_set *gov;
 	bool dry_run;
 	struct mmp_region_report *reports;
 	struct pending *procs;
 	size_t nprocs, cap;
 };
 
-struct prefetcher *prefetch_new(const struct mmp_object *obj, bool dry_run, struct mmp_region_report *reports)
+static int setup(const struct kind_env *env, void **state)
 {
+	bool any = false;
+	for (unsigned r = 0; r < env->obj->plan.nregions; r++)
+		any |= env->obj->plan.regions[r].prefetch != NULL;
+	if (!any)
+		return 0;
 	struct prefetcher *p = calloc(1, sizeof(*p));
-	if (!p)
-		return NULL;
-	p->obj = obj;
-	p->dry_run = dry_run;
-	p->reports = reports;
-	return p;
+	if (!p) {
+		mmp_error("out of memory");
+		return -ENOMEM;
+	}
+	p->obj = env->obj;
+	p->gov = env->gov;
+	p->dry_run = env->dry_run;
+	p->reports = env->reports;
+	*state = p;
+	return 0;
 }
 
-static struct pending *proc_of(struct prefetcher *p, pid_t pid, int pidfd)
+static struct pending *proc_of(struct prefetcher *p, pid_t pid)
 {
 	for (size_t i = 0; i < p->nprocs; i++)
 		if (p->procs[i].pid == pid)
@@ -59,15 +69,18 @@ static struct pending *proc_of(struct prefetcher *p, pid_t pid, int pidfd)
 	struct pending *q = &p->procs[p->nprocs++];
 	memset(q, 0, sizeof(*q));
 	q->pid = pid;
-	q->pidfd = pidfd;
 	return q;
 }
 
-void prefetch_add(struct prefetcher *p, const struct mmp_pf_event *e, int pidfd)
+/* A prediction from BPF, queued for its process if that is governed. */
+static void on_event(void *state, const struct mmp_event *ev, size_t len)
 {
-	if (!pf_event_valid(e))
+	struct prefetcher *p = state;
+	const struct mmp_pf_event *e = (const void *)ev;
+	if (ev->kind != MMP_EV_PREFETCH || len < sizeof(*e) || !pf_event_valid(e) ||
+	    !governed_find(p->gov, (pid_t)e->pid))
 		return;
-	struct pending *q = proc_of(p, (pid_t)e->pid, pidfd);
+	struct pending *q = proc_of(p, (pid_t)e->pid);
 	if (!q)
 		return;
 	pf_ranges_add_event(&q->queued, e);
@@ -75,6 +88,7 @@ void prefetch_add(struct prefetcher *p, const struct mmp_pf_event *e, int pidfd)
 
 static void issue(struct prefetcher *p, struct pending *q, struct iovec *iov, size_t n, const uint32_t *regions)
 {
+	const struct governed *g = governed_find(p->gov, q->pid);
 	if (!n)
 		return;
 	uint64_t bytes = 0;
@@ -84,12 +98,14 @@ static void issue(struct prefetcher *p, struct pending *q, struct iovec *iov, si
 		mmp_info("dry run: would prefetch %" PRIu64 " pages in %zu range%s of pid %d from 0x%" PRIxPTR,
 			 bytes / PF_PAGE, n, n == 1 ? "" : "s", q->pid, (uintptr_t)iov[0].iov_base);
 	} else {
-		long ret = syscall(SYS_process_madvise, q->pidfd, iov, n, MADV_WILLNEED, 0);
+		errno = ESRCH;   /* no longer governed */
+		long ret = g ? syscall(SYS_process_madvise, g->pidfd, iov, n, MADV_WILLNEED, 0) : -1;
 		if (ret < 0) {
 			mmp_debug("prefetch: pid %d: process_madvise(WILLNEED) of %zu ranges failed: %s", q->pid, n,
 				  strerror(errno));
 			for (size_t i = 0; i < n; i++)
-				p->reports[regions[i]].pf_request_errors++;
+				if (regions[i] < p->obj->plan.nregions)
+					p->reports[regions[i]].pf_request_errors++;
 		} else {
 			mmp_debug("prefetch: pid %d: %" PRIu64 " pages in %zu range%s from 0x%" PRIxPTR, q->pid,
 				  (uint64_t)(bytes / PF_PAGE), n, n == 1 ? "" : "s", (uintptr_t)iov[0].iov_base);
@@ -133,20 +149,19 @@ static void flush_one(struct prefetcher *p, struct pending *q)
 	q->queued.n = 0;
 }
 
-void prefetch_flush(struct prefetcher *p)
+/* What a batch of events asked for, merged: one call a process. */
+static void after_events(void *state)
 {
-	if (!p)
-		return;
+	struct prefetcher *p = state;
 	for (size_t i = 0; i < p->nprocs; i++)
 		flush_one(p, &p->procs[i]);
 }
 
-void prefetch_forget(struct prefetcher *p, pid_t pid)
+static void forget(void *state, const struct governed *g)
 {
-	if (!p)
-		return;
+	struct prefetcher *p = state;
 	for (size_t i = 0; i < p->nprocs; i++) {
-		if (p->procs[i].pid == pid) {
+		if (p->procs[i].pid == g->pid) {
 			free(p->procs[i].queued.r);
 			p->procs[i] = p->procs[--p->nprocs];
 			return;
@@ -154,12 +169,38 @@ void prefetch_forget(struct prefetcher *p, pid_t pid)
 	}
 }
 
-void prefetch_free(struct prefetcher *p)
+static void summary(void *state)
 {
-	if (!p)
-		return;
+	struct prefetcher *p = state;
+	const struct mmp_plan *plan = &p->obj->plan;
+	for (unsigned r = 0; r < plan->nregions; r++) {
+		const struct mmp_plan_region *reg = &plan->regions[r];
+		const struct mmp_region_report *pr = &p->reports[r];
+		if (reg->prefetch)
+			mmp_info("%s.%s: %llu predictions, %llu pages asked for in %llu calls, %llu used (%llu late), %llu "
+				 "major faults",
+				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->pf_predictions,
+				 (unsigned long long)pr->pf_pages, (unsigned long long)pr->pf_requests,
+				 (unsigned long long)pr->pf_used, (unsigned long long)pr->pf_late,
+				 (unsigned long long)pr->major_faults);
+	}
+}
+
+static void undo(void *state)
+{
+	struct prefetcher *p = state;
 	for (size_t i = 0; i < p->nprocs; i++)
 		free(p->procs[i].queued.r);
 	free(p->procs);
 	free(p);
 }
+
+const struct kind prefetch_kind = {
+	.name = "prefetch",
+	.setup = setup,
+	.on_event = on_event,
+	.after_events = after_events,
+	.forget = forget,
+	.summary = summary,
+	.undo = undo,
+};
