@@ -1,6 +1,7 @@
 /* hog.c - a memory-hungry test workload for the oom kernel tests.
  *
- *   hog MIB [--grow MIB_PER_SEC [--max MIB] | --thrash FILE] [--seconds S]
+ *   hog MIB [--grow MIB_PER_SEC [--max MIB] | --thrash FILE [--stop-when LOG TEXT]]
+ *       [--seconds S]
  *
  * Allocates MIB MiB of anonymous memory and writes every page of it, so
  * that all of it is resident and charged to the hog's memory cgroup. Then
@@ -18,6 +19,12 @@
  *                   out-of-memory kill. Here "ready" is said once the
  *                   thrashing shows in the pressure file (see thrash()).
  *
+ * --stop-when LOG TEXT stops thrashing as soon as the file LOG holds TEXT
+ * (a runtime's log says it saw the pressure), checked every 20 ms between
+ * reads, and stops the hog itself (SIGSTOP): a spike that ends when the
+ * runtime has seen it, however slow the machine and the test's own shell.
+ * After SIGCONT it says "done".
+ *
  * --seconds S stops growing or thrashing S seconds after "ready" (a
  * fraction is fine); the hog then prints "done pid=N" and sleeps until
  * killed, keeping its memory. A hog never exits by itself, except on a
@@ -26,6 +33,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +49,8 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: hog MIB [--grow MIB_PER_SEC [--max MIB] | --thrash FILE] [--seconds S]\n");
+	fprintf(stderr, "usage: hog MIB [--grow MIB_PER_SEC [--max MIB] | --thrash FILE [--stop-when LOG TEXT]] "
+			"[--seconds S]\n");
 	exit(2);
 }
 
@@ -171,14 +180,28 @@ static double stalled_us(const char *path)
  * said once the pressure file of the hog's cgroup (or the system's) shows
  * that it stalls more than half of the time, three times 100 ms in a row,
  * or after 10 s without. */
-static void thrash(const char *path, double seconds)
+/* Does the file PATH hold TEXT? (A log of a few KiB, read whole.) */
+static int file_has(const char *path, const char *text)
+{
+	char buf[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+static void thrash(const char *path, double seconds, const char *stop_log, const char *stop_text)
 {
 	enum { CHUNK = 256 << 10 };
 	struct stat st;
 	long page = sysconf(_SC_PAGESIZE);
 	char *buf = malloc(CHUNK), psi[4096];
 	off_t off, size, back;
-	double until = 0, t0, s0, give_up;
+	double until = 0, t0, s0, give_up, watched = 0;
 	int fd = open(path, O_RDONLY), ready = 0, stalled = 0;
 	if (!buf || fd < 0 || fstat(fd, &st) < 0 || st.st_size < 2 * CHUNK) {
 		fprintf(stderr, "hog: %s: %s\n", path, fd < 0 ? strerror(errno) : "not a file of 512K or more");
@@ -194,6 +217,14 @@ static void thrash(const char *path, double seconds)
 		readat(fd, path, buf, CHUNK, off);
 		if (off >= back)
 			readat(fd, path, buf, CHUNK, off - back);
+		if (stop_log && now() - watched >= 0.02) {   /* the first pass may stall too */
+			watched = now();
+			if (file_has(stop_log, stop_text)) {
+				close(fd);
+				free(buf);
+				return;
+			}
+		}
 	}
 	readat(fd, path, buf, CHUNK, size - back);
 
@@ -222,6 +253,11 @@ static void thrash(const char *path, double seconds)
 				}
 				t0 = t, s0 = s;
 			}
+			if (stop_log && t - watched >= 0.02) {
+				watched = t;
+				if (file_has(stop_log, stop_text))
+					until = t;
+			}
 			if (until > 0 && t >= until) {
 				close(fd);
 				free(buf);
@@ -234,7 +270,7 @@ static void thrash(const char *path, double seconds)
 int main(int argc, char **argv)
 {
 	double mib, rate = 0, max_mib = 0, seconds = 0, until = 0;
-	const char *file = NULL;
+	const char *file = NULL, *stop_log = NULL, *stop_text = NULL;
 	int i;
 
 	if (argc < 2)
@@ -247,12 +283,14 @@ int main(int argc, char **argv)
 			max_mib = number(argv[++i]);
 		else if (!strcmp(argv[i], "--thrash") && i + 1 < argc)
 			file = argv[++i];
+		else if (!strcmp(argv[i], "--stop-when") && i + 2 < argc)
+			stop_log = argv[++i], stop_text = argv[++i];
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
 			seconds = number(argv[++i]);
 		else
 			usage();
 	}
-	if ((file && rate > 0) || (max_mib > 0 && rate <= 0))
+	if ((file && rate > 0) || (max_mib > 0 && rate <= 0) || (stop_log && !file))
 		usage();
 
 	if (mib > 0 && !touch((size_t)(mib * MIB))) {
@@ -260,7 +298,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (file) {
-		thrash(file, seconds);   /* says "ready" once it thrashes */
+		thrash(file, seconds, stop_log, stop_text);   /* says "ready" once it thrashes */
+		if (stop_log)
+			raise(SIGSTOP);
 	} else {
 		say("ready");
 		if (seconds > 0)
