@@ -39,14 +39,27 @@ make_cold() { wait_until 30 cold || { bad "the file's pages stay in the page cac
 # The reader touches 1000 pages a second at most: what is asserted is what
 # the policy predicts, not whether mmp outruns a reader on this machine
 # (under QEMU's TCG an unpaced reader runs ahead of every prefetch).
+# With a policy, the reader maps the file and waits (STRIDER_GO) until
+# 'mmp stats' shows the mapping governed: a fault before the runtime has
+# resolved a new mapping is not the region's, and on a loaded machine the
+# reader would otherwise fault first.
 run() {
 	make_cold || return 1
 	if [ "$1" = none ]; then
 		STRIDER_RATE=1000 "$TMP/strider" "$data" "$2" 16 >"$TMP/out" 2>"$TMP/err"
 	else
-		STRIDER_RATE=1000 "$MMP" run "$TMP/$1.mmp" -- "$TMP/strider" "$data" "$2" 16 >"$TMP/out" 2>"$TMP/err"
+		rm -f "$TMP/go"
+		STRIDER_GO="$TMP/go" STRIDER_RATE=1000 "$MMP" run --name "$1" "$TMP/$1.mmp" -- "$TMP/strider" "$data" "$2" 16 \
+			>"$TMP/out" 2>"$TMP/err" &
+		runpid=$!
+		PIDS="$PIDS $runpid"
+		wait_until 120 mapped "$1" || bad "the reader's mapping was not governed within 2 minutes: $(cat "$TMP/err")"
+		touch "$TMP/go"
+		wait "$runpid"
 	fi
 }
+# mapped NAME: the runtime NAME reports the region 'data' mapped in a process.
+mapped() { "$MMP" stats --json "$1" 2>/dev/null | grep -q '"region":"data","processes":[1-9][0-9]*,"mapped_bytes":[1-9]'; }
 summary() { sed -n "s/.*: \([0-9]*\) predictions, \([0-9]*\) pages asked for in [0-9]* calls, \([0-9]*\) used (\([0-9]*\) late), \([0-9]*\) major faults/\1 \2 \3 \4 \5/p" "$TMP/err"; }
 
 run none forward || exit 99

@@ -16,7 +16,9 @@
  * (and with it the large folios it reads, which a fault maps whole).
  * With STRIDER_RATE=N in the environment, it touches at most N pages a
  * second, so that a test does not race a prefetcher against the machine's
- * speed. Prints one line:
+ * speed. With STRIDER_GO=PATH, it waits after mapping the file until PATH
+ * exists (two minutes at most), so that a test can first see the mapping
+ * governed. Prints one line:
  *   touched=N faults=F major=M seconds=S
  * with F and M from getrusage over the reading only.
  */
@@ -77,6 +79,9 @@ int main(int argc, char **argv)
 	}
 	if (argc < 5 || strcmp(argv[4], "readahead") != 0)
 		madvise(p, (size_t)st.st_size, MADV_RANDOM);
+	const char *go = getenv("STRIDER_GO");
+	for (int waited = 0; go && access(go, F_OK) != 0 && waited < 120000; waited++)
+		usleep(1000);
 	size_t n = (pages + (size_t)stride - 1) / (size_t)stride;
 	srandom(42);
 	struct rusage r0, r1;
