@@ -154,7 +154,7 @@ static int kinds_watch(struct runtime *rt, int epfd)
 	return 0;
 }
 
-/* In reverse: the oom rules, last in the table, restore first. */
+/* In reverse order of set-up. */
 static void kinds_undo(struct runtime *rt)
 {
 	for (size_t k = mmp_nkinds; rt->kinds && k-- > 0;)
@@ -174,7 +174,7 @@ static void tick(struct runtime *rt)
 	governed_refresh(&rt->gov);
 	FOR_KINDS(k, st)
 		if (mmp_kinds[k]->tick)
-			mmp_kinds[k]->tick(st, now, dt);
+			mmp_kinds[k]->tick(st, mono_ns(), dt);   /* its own time: the one before may have taken long */
 	if (now - rt->last_smaps_ns >= SMAPS_EVERY_NS) {
 		rt->last_smaps_ns = now;
 		accounting_refresh(&rt->acc);

@@ -1,6 +1,6 @@
 /* kinds.c - the table of policy kinds the runtime drives (kind.h). The
- * order is the order of set-up; clean-up runs it backwards, so the oom
- * rules, last here, put back oom_score_adj before anything else stops. */
+ * order is the order of set-up and of each tick (the oom rules act before
+ * the evict blocks page anything out); clean-up runs it backwards. */
 #include "kind.h"
 
 #include "evict.h"
@@ -8,5 +8,5 @@
 #include "pagesize.h"
 #include "prefetch.h"
 
-const struct kind *const mmp_kinds[] = { &pagesize_kind, &prefetch_kind, &evict_kind, &oom_kind };
+const struct kind *const mmp_kinds[] = { &pagesize_kind, &prefetch_kind, &oom_kind, &evict_kind };
 const size_t mmp_nkinds = sizeof(mmp_kinds) / sizeof(mmp_kinds[0]);

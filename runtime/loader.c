@@ -190,7 +190,7 @@ void loader_close(struct loaded *l)
 	for (int cpu = 0; l->perf_links && cpu < l->ncpus; cpu++) {
 		if (l->perf_links[cpu])
 			bpf_link__destroy(l->perf_links[cpu]);   /* closes its perf event too */
-		else if (l->perf_fds[cpu] >= 0)
+		else if (l->perf_fds && l->perf_fds[cpu] >= 0)
 			close(l->perf_fds[cpu]);
 	}
 	free(l->perf_links);

@@ -13,8 +13,7 @@
 
 #include "kind.h"
 
-/* Its oom_score_adj writes are undone first on exit: it comes last in
- * mmp_kinds. */
+/* Every oom_score_adj it wrote is put back by its undo. */
 extern const struct kind oom_kind;
 
 #endif

@@ -311,11 +311,13 @@ static void collapse_tick(struct collapser *cl, double dt)
 
 static int setup(const struct kind_env *env, void **state)
 {
+	/* Hot chunks are counted for every region with a page-size rule, for
+	 * 'mmp stats', even where 4K is what it gets. */
 	bool any = false;
 	for (unsigned r = 0; r < env->obj->plan.nregions; r++)
-		any |= env->obj->plan.regions[r].pagesize && env->choice[r].size == SIZE_2M;
+		any |= env->obj->plan.regions[r].pagesize != NULL;
 	if (!any)
-		return 0;   /* no region gets 2M pages: nothing to collapse */
+		return 0;
 	struct collapser *cl = calloc(1, sizeof(*cl));
 	if (!cl) {
 		mmp_error("out of memory");
