@@ -894,13 +894,10 @@ static void summary(void *state)
 	for (unsigned r = 0; r < plan->nregions; r++) {
 		const struct mmp_plan_region *reg = &plan->regions[r];
 		const struct mmp_region_report *pr = &e->reports[r];
-		/* Every region a block scores, even with no unit left: the last
-		 * process may have exited, and its units gone, before this. */
-		bool scored = false;
-		for (size_t b = 0; b < e->nblocks && !scored; b++)
-			for (size_t i = 0; i < e->blocks[b].nscores && !scored; i++)
-				scored = e->blocks[b].scores[i].region == r;
-		if (scored || pr->ev_calls)
+		/* Every region a block scores (the report's rules say which), even
+		 * with no unit left: the last process may have exited, and its
+		 * units gone, before this. */
+		if ((pr->rules & MMP_RULE_EVICT) || pr->ev_calls)
 			mmp_info("%s.%s: %llu bytes evicted in %llu actions (%llu failed), %llu units scored",
 				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
 				 (unsigned long long)pr->ev_calls, (unsigned long long)pr->ev_errors,

@@ -130,7 +130,8 @@ wait_line() {
 }
 
 # Running, not a zombie: the test reaps its children only at the end of a trial.
-alive() { _state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1); [ -n "$_state" ] && [ "$_state" != Z ]; }
+state_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1; }
+alive() { _state=$(state_of "$1"); [ -n "$_state" ] && [ "$_state" != Z ]; }
 adj_of() { cat "/proc/$(pid_of "$1")/oom_score_adj" 2>/dev/null; }
 
 # reap NAME...: ends the hogs still running (SIGTERM: status 143) and sets
@@ -382,7 +383,7 @@ sample() {
 	done
 	END=$(((${stopped:-$t} - t0) / 1000000)) STALL=$(((st - s0) / 1000))
 }
-stopped_itself() { [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = T ]; }
+stopped_itself() { [ "$(state_of "$1")" = T ]; }
 
 # The runtime (-v) logs when the pressure it samples goes over the
 # threshold ("... over 10%"), and when it falls back, after how long.

@@ -194,6 +194,16 @@ static int file_has(const char *path, const char *text)
 	return strstr(buf, text) != NULL;
 }
 
+/* Has STOP_LOG come to hold STOP_TEXT? Looked at every 20 ms at most. */
+static int stop_seen(const char *stop_log, const char *stop_text, double *watched)
+{
+	double t = now();
+	if (!stop_log || t - *watched < 0.02)
+		return 0;
+	*watched = t;
+	return file_has(stop_log, stop_text);
+}
+
 static void thrash(const char *path, double seconds, const char *stop_log, const char *stop_text)
 {
 	enum { CHUNK = 256 << 10 };
@@ -217,13 +227,10 @@ static void thrash(const char *path, double seconds, const char *stop_log, const
 		readat(fd, path, buf, CHUNK, off);
 		if (off >= back)
 			readat(fd, path, buf, CHUNK, off - back);
-		if (stop_log && now() - watched >= 0.02) {   /* the first pass may stall too */
-			watched = now();
-			if (file_has(stop_log, stop_text)) {
-				close(fd);
-				free(buf);
-				return;
-			}
+		if (stop_seen(stop_log, stop_text, &watched)) {   /* the first pass may stall too */
+			close(fd);
+			free(buf);
+			return;
 		}
 	}
 	readat(fd, path, buf, CHUNK, size - back);
@@ -253,11 +260,8 @@ static void thrash(const char *path, double seconds, const char *stop_log, const
 				}
 				t0 = t, s0 = s;
 			}
-			if (stop_log && t - watched >= 0.02) {
-				watched = t;
-				if (file_has(stop_log, stop_text))
-					until = t;
-			}
+			if (stop_seen(stop_log, stop_text, &watched))
+				until = t;
 			if (until > 0 && t >= until) {
 				close(fd);
 				free(buf);
