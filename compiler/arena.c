@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 #define CHUNK_MIN (64 * 1024)
 
 struct chunk {
@@ -87,10 +89,7 @@ char *arena_strndup(struct mmp_arena *a, const char *s, size_t n)
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
+	return mmp_fnv1a(MMP_FNV_OFFSET, s, n);
 }
 
 static void intern_grow(struct mmp_arena *a)

@@ -18,16 +18,9 @@
 
 #include "arena.h"
 #include "source.h"
+#include "units.h"
 
 struct mmp_stat;
-
-/* Units of measure. Values are kept in the base unit given here. */
-enum mmp_unit {
-	UNIT_NONE,     /* a plain number (a count, a benefit) */
-	UNIT_BYTES,    /* bytes */
-	UNIT_MS,       /* milliseconds */
-	UNIT_PERCENT,  /* whole percent, 0..100 */
-};
 
 enum mmp_op {
 	OP_ADD, OP_SUB, OP_MUL, OP_DIV,
@@ -150,9 +143,6 @@ struct mmp_list list_push(struct mmp_list l, struct mmp_node *item);
 
 const char *ast_kind_name(enum mmp_node_kind kind);
 const char *ast_op_name(enum mmp_op op);
-const char *unit_name(enum mmp_unit unit);
-/* A value in its unit, as a person would write it: 1G, 64K, 5s, 10%. */
-void unit_format(char *buf, size_t len, int64_t value, enum mmp_unit unit);
 
 /* The stable, readable tree printed by `mmpc --dump-ast`. */
 void ast_dump(FILE *out, const struct mmp_source *src, const struct mmp_ast *ast);

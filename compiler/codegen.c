@@ -34,17 +34,17 @@ struct emitter {
 	bool major;      /* the policy reads major faults */
 };
 
-static void emit_line(struct emitter *em, const struct mmp_node *n)
+static void emit_line(struct emitter *em, struct mmp_loc loc)
 {
 	unsigned line, col;
-	source_position(em->src, n->loc.start, &line, &col);
+	source_position(em->src, loc.start, &line, &col);
 	fprintf(em->out, "#line %u \"%s\"\n", line, em->src->name);
 }
 
 /* A region statistic as C over 'const struct mmp_region_stats *s'. */
-static void emit_stat(struct emitter *em, const struct mmp_stat *st, bool rate)
+static void emit_stat(struct emitter *em, enum stat_id id, bool rate)
 {
-	switch (st->id) {
+	switch (id) {
 	case STAT_R_FAULTS:
 		fputs(rate ? "mmp_rate(s, now)" : "(__s64)s->faults", em->out);
 		break;
@@ -59,52 +59,44 @@ static void emit_stat(struct emitter *em, const struct mmp_stat *st, bool rate)
 	case STAT_R_AGE: fputs("mmp_ms_since(s->first_ns, now)", em->out); break;
 	default:
 		/* The checker lets only region statistics into region rules. */
-		fprintf(em->out, "0 /* %s */", st->name);
+		fprintf(em->out, "0 /* %s */", stat_get(id)->name);
 		break;
 	}
 }
 
-static void emit_expr(struct emitter *em, const struct mmp_node *e)
+static void emit_calc(struct emitter *em, const struct mmp_calc *c)
 {
-	switch (e->kind) {
-	case N_NUMBER:
-		fprintf(em->out, "((__s64)%" PRId64 "LL)", (int64_t)e->u.num.value);
+	static const char *const ops[] = {
+		[CALC_ADD] = "+", [CALC_SUB] = "-", [CALC_MUL] = "*", [CALC_LT] = "<", [CALC_LE] = "<=",
+		[CALC_GT] = ">", [CALC_GE] = ">=", [CALC_EQ] = "==", [CALC_NE] = "!=", [CALC_AND] = "&&",
+		[CALC_OR] = "||",
+	};
+	switch (c->op) {
+	case CALC_CONST:
+		fprintf(em->out, "((__s64)%" PRId64 "LL)", c->value);
 		break;
-	case N_NAME:
-		emit_stat(em, e->u.name.stat, false);
+	case CALC_STAT:
+		emit_stat(em, c->stat, c->rate);
 		break;
-	case N_RATE:
-		if (e->u.un.operand->kind == N_NAME)
-			emit_stat(em, e->u.un.operand->u.name.stat, true);
-		else
-			emit_expr(em, e->u.un.operand);   /* 64/s is 64 a second */
-		break;
-	case N_UNARY:
-		fputs(e->u.un.op == OP_NOT ? "(!" : "(-", em->out);
-		emit_expr(em, e->u.un.operand);
+	case CALC_NEG:
+	case CALC_NOT:
+		fputs(c->op == CALC_NOT ? "(!" : "(-", em->out);
+		emit_calc(em, c->l);
 		fputc(')', em->out);
 		break;
-	case N_BINARY:
-		if (e->u.bin.op == OP_DIV) {
-			fputs("mmp_div(", em->out);
-			emit_expr(em, e->u.bin.lhs);
-			fputs(", ", em->out);
-			emit_expr(em, e->u.bin.rhs);
-			fputc(')', em->out);
-			break;
-		}
-		fputc('(', em->out);
-		emit_expr(em, e->u.bin.lhs);
-		switch (e->u.bin.op) {
-		case OP_AND: fputs(" && ", em->out); break;
-		case OP_OR: fputs(" || ", em->out); break;
-		default: fprintf(em->out, " %s ", ast_op_name(e->u.bin.op)); break;
-		}
-		emit_expr(em, e->u.bin.rhs);
+	case CALC_DIV:
+		fputs("mmp_div(", em->out);
+		emit_calc(em, c->l);
+		fputs(", ", em->out);
+		emit_calc(em, c->r);
 		fputc(')', em->out);
 		break;
 	default:
-		fprintf(em->out, "0 /* %s */", ast_kind_name(e->kind));
+		fputc('(', em->out);
+		emit_calc(em, c->l);
+		fprintf(em->out, " %s ", ops[c->op]);
+		emit_calc(em, c->r);
+		fputc(')', em->out);
 		break;
 	}
 }
@@ -127,29 +119,6 @@ static void emit_cstring(FILE *out, const char *s, size_t n)
 	fputc('"', out);
 }
 
-/* The value of a prefetch setting NAME of RULE, or DEF. Sizes count in pages. */
-static uint64_t setting(const struct mmp_node *rule, const char *name, uint64_t def)
-{
-	for (const struct mmp_node *st = rule->u.stmt.body; st; st = st->next) {
-		if (st->kind != N_SETTING || strcmp(st->u.stmt.name->u.name.id, name) != 0)
-			continue;
-		const struct mmp_node *v = st->u.stmt.expr;
-		if (v->kind == N_NAME) {
-			static const char *const patterns[] = { "", "sequential", "stride", "leap" };
-			for (uint64_t i = 1; i < 4; i++)
-				if (strcmp(v->u.name.id, patterns[i]) == 0)
-					return i;
-			return def;
-		}
-		if (v->kind == N_RATE)
-			v = v->u.un.operand;
-		if (v->kind != N_NUMBER)
-			return def;
-		return v->u.num.unit == UNIT_BYTES && strcmp(name, "limit") != 0 ? v->u.num.value / 4096 : v->u.num.value;
-	}
-	return def;
-}
-
 /* mmp_group_prefetch(): each group's prefetch settings, as constants. */
 static void emit_prefetch_config(FILE *b, const struct mmp_plan *plan, const struct mmp_plan_region **first,
 				 unsigned ngroups)
@@ -158,15 +127,14 @@ static void emit_prefetch_config(FILE *b, const struct mmp_plan *plan, const str
 	fputs("\nstatic __always_inline int mmp_group_prefetch(__u32 group, struct mmp_pf_config *c)\n{\n"
 	      "\tswitch (group) {\n", b);
 	for (unsigned g = 1; g <= ngroups; g++) {
-		const struct mmp_node *r = first[g]->prefetch;
+		const struct mmp_prefetch_rule *r = first[g]->prefetch;
 		if (!r)
 			continue;
 		static const char *const pattern[] = { "0", "MMP_PF_SEQUENTIAL", "MMP_PF_STRIDE", "MMP_PF_LEAP" };
 		fprintf(b, "\tcase %u:\n\t\tc->pattern = %s;\n\t\tc->degree = %" PRIu64 ";\n"
 			   "\t\tc->distance = %" PRIu64 ";\n\t\tc->window = %" PRIu64 ";\n\t\tc->limit = %" PRIu64 "ULL;\n"
 			   "\t\treturn 1;\n",
-			g, pattern[setting(r, "pattern", 1) & 3], setting(r, "degree", 16), setting(r, "distance", 1),
-			setting(r, "window", 8), setting(r, "limit", 0));
+			g, pattern[r->pattern & 3], r->degree, r->distance, r->window, r->limit);
 	}
 	fputs("\t}\n\treturn 0;\n}\n", b);
 }
@@ -225,17 +193,20 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 	static const char *const bits[2] = { "MMP_RULE_PAGESIZE", "MMP_RULE_PREFETCH" };
 	for (unsigned g = 1; g <= ngroups; g++) {
 		const struct mmp_plan_region *r = first[g];
-		const struct mmp_node *rules[2] = { r->pagesize, r->prefetch };
+		const struct mmp_calc *when[2] = { r->pagesize ? r->pagesize->when : NULL,
+						   r->prefetch ? r->prefetch->when : NULL };
+		struct mmp_loc at[2] = { r->pagesize ? r->pagesize->when_loc : (struct mmp_loc){ 0, 0 },
+					 r->prefetch ? r->prefetch->when_loc : (struct mmp_loc){ 0, 0 } };
 		for (int k = 0; k < 2; k++) {
-			if (!rules[k] || !rules[k]->u.stmt.expr)
+			if (!when[k])
 				continue;
 			fprintf(b, "\n/* %s.%s and the regions it shares its rules with: the %s rule's 'when' */\n",
 				plan->policies[r->policy].name, r->name, kinds[k]);
 			fprintf(b, "static __always_inline int mmp_when_%u_%s(const struct mmp_region_stats *s, __u64 now)\n{\n",
 				g, kinds[k]);
-			emit_line(&em, rules[k]->u.stmt.expr);
+			emit_line(&em, at[k]);
 			fputs("\treturn ", b);
-			emit_expr(&em, rules[k]->u.stmt.expr);
+			emit_calc(&em, when[k]);
 			fputs(";\n}\n", b);
 		}
 	}
@@ -261,11 +232,12 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 	for (unsigned g = 1; g <= ngroups; g++) {
 		const struct mmp_plan_region *r = first[g];
 		fprintf(b, "\tcase %u: /* %s.%s */\n", g, plan->policies[r->policy].name, r->name);
-		const struct mmp_node *rules[2] = { r->pagesize, r->prefetch };
+		bool has[2] = { r->pagesize != NULL, r->prefetch != NULL };
+		bool when[2] = { r->pagesize && r->pagesize->when, r->prefetch && r->prefetch->when };
 		for (int k = 0; k < 2; k++) {
-			if (!rules[k])
+			if (!has[k])
 				continue;
-			if (rules[k]->u.stmt.expr)
+			if (when[k])
 				fprintf(b, "\t\tif (mmp_when_%u_%s(s, now))\n\t\t\tflags |= %s;\n", g, kinds[k], bits[k]);
 			else
 				fprintf(b, "\t\tflags |= %s;\n", bits[k]);
@@ -301,12 +273,9 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 	fwrite(body, 1, body_len, out);
 	free(body);
 	fputs("\n#include \"mmp_progs.bpf.h\"\n", out);
-	bool oom = false, evict = false;
-	for (unsigned i = 0; i < plan->npolicies; i++) {
+	bool oom = false, evict = plan->nevicts > 0;
+	for (unsigned i = 0; i < plan->npolicies; i++)
 		oom |= plan->policies[i].oom != NULL;
-		for (const struct mmp_node *it = plan->policies[i].node->u.stmt.body; it; it = it->next)
-			evict |= it->kind == N_EVICT;
-	}
 	if (oom)
 		fputs("#include \"mmp_oom.bpf.h\"\n", out);
 	if (evict)

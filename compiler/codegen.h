@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 
-#include "ast.h"
 #include "plan.h"
 #include "source.h"
 

@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 	int rc = err ? 1 : 0;
 	if (!err && (output || mode == MODE_EMIT_C)) {
 		struct mmp_plan plan;
-		if (plan_build(&plan, &u.ast) < 0) {
+		if (plan_build(&plan, &u.ast, u.src, u.arena) < 0) {
 			fail("out of memory");
 			rc = 1;
 		} else {

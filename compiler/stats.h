@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ast.h"
+#include "units.h"
 
 enum stat_scope {
 	SCOPE_REGION = 1,   /* a memory region of a process: pagesize/prefetch 'when', evict 'score' */

@@ -74,27 +74,13 @@ static void account(struct accounting *a, struct governed *g)
 	free(res);
 }
 
-/* Is region R scored by an evict block? */
-static bool evict_scored(const struct mmp_plan *plan, unsigned r)
-{
-	const struct mmp_plan_region *reg = &plan->regions[r];
-	for (const struct mmp_node *it = plan->policies[reg->policy].node->u.stmt.body; it; it = it->next) {
-		if (it->kind != N_EVICT)
-			continue;
-		for (const struct mmp_node *sc = it->u.stmt.body; sc; sc = sc->next)
-			if (sc->kind == N_SCORE && plan_region_of(plan, sc->u.stmt.name->u.name.decl) == reg)
-				return true;
-	}
-	return false;
-}
-
 void accounting_publish(struct accounting *a)
 {
 	for (unsigned r = 0; r < a->plan->nregions; r++) {
 		a->reports[r].page_size = (__u64)a->choice[r].size;
 		a->reports[r].rules = (a->plan->regions[r].pagesize ? MMP_RULE_PAGESIZE : 0) |
 				      (a->plan->regions[r].prefetch ? MMP_RULE_PREFETCH : 0) |
-				      (evict_scored(a->plan, r) ? MMP_RULE_EVICT : 0);
+				      (a->plan->regions[r].evict_scored ? MMP_RULE_EVICT : 0);
 		bpf_map_update_elem(a->reports_fd, &r, &a->reports[r], BPF_ANY);
 	}
 }

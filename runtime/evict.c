@@ -29,29 +29,16 @@
 #include "trigger.h"
 #include "vmas.h"
 
-#define PAGE ((uint64_t)4096)
 #define REFRESH_NS 1000000000LL            /* units and scores once a second */
-#define DEFAULT_LIMIT (64LL << 20)         /* bytes a second without 'limit' */
 #define MAX_IOV 1024
 
-enum action { ACT_COLD, ACT_PAGEOUT, ACT_DROP };
+/* The machine's page: what mincore() and the file statistics count in. */
+static uint64_t machine_page = 4096;   /* set from sysconf at setup */
 
-struct score_rule {
-	unsigned region;                       /* plan region id */
-	const struct mmp_node *expr;
-	bool files;                            /* the region can select files */
-};
-
+/* An evict block: its lowered rule, and what enforcing it keeps. */
 struct block {
-	unsigned policy;
-	const struct mmp_node *node;
+	const struct mmp_evict_rule *rule;
 	struct trigger *trigger;
-	struct score_rule *scores;
-	size_t nscores;
-	enum action action;
-	long long limit;                       /* bytes a second */
-	long long keep;                        /* protect top: bytes, or */
-	int keep_pct;                          /* ... a percentage; 0: none */
 	double budget;
 	bool holding;
 	long long last_tick;
@@ -117,72 +104,15 @@ struct evictor {
 
 /* --- building ---------------------------------------------------------- */
 
-static bool may_select_files(const struct mmp_node *sel)
+static int build_block(struct evictor *e, struct block *b, const struct mmp_evict_rule *rule)
 {
-	switch (sel->kind) {
-	case N_ALL:
-	case N_FILE:
-		return true;
-	case N_BINARY:
-		return may_select_files(sel->u.bin.lhs) || may_select_files(sel->u.bin.rhs);
-	case N_UNARY:
-		return true;   /* not anon: may be a file */
-	default:
-		return false;
-	}
-}
-
-static int build_block(struct evictor *e, struct block *b, unsigned policy, const struct mmp_node *node)
-{
-	const struct mmp_plan *plan = &e->obj->plan;
-	b->policy = policy;
-	b->node = node;
-	b->limit = DEFAULT_LIMIT;
+	b->rule = rule;
 	char what[160];
-	snprintf(what, sizeof(what), "policy '%s': evict", plan->policies[policy].name);
-	for (const struct mmp_node *it = node->u.stmt.body; it; it = it->next) {
-		switch (it->kind) {
-		case N_SCORE: {
-			const struct mmp_plan_region *r = plan_region_of(plan, it->u.stmt.name->u.name.decl);
-			if (!r)
-				break;
-			struct score_rule *ns = realloc(b->scores, (b->nscores + 1) * sizeof(*ns));
-			if (!ns)
-				return -ENOMEM;
-			b->scores = ns;
-			b->scores[b->nscores++] = (struct score_rule){ r->id, it->u.stmt.expr,
-								       may_select_files(r->decl->u.stmt.expr) };
-			break;
-		}
-		case N_ACTION: {
-			const char *a = it->u.stmt.expr->u.name.id;
-			b->action = strcmp(a, "drop") == 0 ? ACT_DROP : strcmp(a, "pageout") == 0 ? ACT_PAGEOUT : ACT_COLD;
-			break;
-		}
-		case N_LIMIT: {
-			const struct mmp_node *v = it->u.stmt.expr;
-			if (v->kind == N_RATE)
-				v = v->u.un.operand;
-			if (v->kind == N_NUMBER)
-				b->limit = (long long)v->u.num.value;
-			break;
-		}
-		case N_KEEP: {
-			const struct mmp_node *v = it->u.stmt.expr;
-			if (v->kind == N_NUMBER && v->u.num.unit == UNIT_PERCENT)
-				b->keep_pct = (int)v->u.num.value;
-			else if (v->kind == N_NUMBER)
-				b->keep = (long long)v->u.num.value;
-			break;
-		}
-		default:
-			break;
-		}
-	}
-	b->trigger = trigger_new(node->u.stmt.expr, e->obj->unit.src, what);
+	snprintf(what, sizeof(what), "policy '%s': evict", e->obj->plan.policies[rule->policy].name);
+	b->trigger = trigger_new(&rule->when, what);
 	if (!b->trigger)
 		return -EINVAL;
-	if (b->keep || b->keep_pct)
+	if (rule->keep || rule->keep_pct)
 		mmp_info("%s: 'protect top' keeps the highest scores out of mmp's evictions; the kernel's own reclaim "
 			 "cannot be kept off some files of a cgroup (cgroup2's memory.low protects a whole cgroup, v1 "
 			 "has none), so what it reclaims of them is read back in (WILLNEED) when the trigger stops "
@@ -196,12 +126,10 @@ static void undo(void *state);
 static int setup(const struct kind_env *env, void **state)
 {
 	const struct mmp_object *obj = env->obj;
-	size_t n = 0;
-	for (unsigned p = 0; p < obj->plan.npolicies; p++)
-		for (const struct mmp_node *it = obj->plan.policies[p].node->u.stmt.body; it; it = it->next)
-			n += it->kind == N_EVICT;
+	size_t n = obj->plan.nevicts;
 	if (!n)
 		return 0;
+	machine_page = (uint64_t)sysconf(_SC_PAGESIZE);
 	struct evictor *e = calloc(1, sizeof(*e));
 	if (!e || !(e->blocks = calloc(n, sizeof(*e->blocks)))) {
 		free(e);
@@ -213,15 +141,11 @@ static int setup(const struct kind_env *env, void **state)
 	e->dry_run = env->dry_run;
 	e->files_fd = loader_map_fd(env->loaded, "mmp_files");
 	e->reports = env->reports;
-	for (unsigned p = 0; p < obj->plan.npolicies; p++) {
-		for (const struct mmp_node *it = obj->plan.policies[p].node->u.stmt.body; it; it = it->next) {
-			if (it->kind != N_EVICT)
-				continue;
-			int r = build_block(e, &e->blocks[e->nblocks++], p, it);
-			if (r < 0) {
-				undo(e);
-				return r;
-			}
+	for (unsigned i = 0; i < n; i++) {
+		int r = build_block(e, &e->blocks[e->nblocks++], &obj->plan.evicts[i]);
+		if (r < 0) {
+			undo(e);
+			return r;
 		}
 	}
 	*state = e;
@@ -282,7 +206,7 @@ static unsigned char *cached_map(int fd, uint64_t size)
 	void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		return NULL;
-	unsigned char *vec = malloc((size + PAGE - 1) / PAGE);
+	unsigned char *vec = malloc((size + machine_page - 1) / machine_page);
 	if (vec && mincore(m, size, vec) < 0) {
 		free(vec);
 		vec = NULL;
@@ -302,7 +226,7 @@ static int64_t resident_pages(const char *path, uint64_t size)
 	unsigned char *vec = cached_map(fd, size);
 	close(fd);
 	int64_t n = 0;
-	for (size_t i = 0; vec && i < (size + PAGE - 1) / PAGE; i++)
+	for (size_t i = 0; vec && i < (size + machine_page - 1) / machine_page; i++)
 		n += vec[i] & 1;
 	free(vec);
 	return n;
@@ -349,14 +273,14 @@ static void add_piece(struct unit *u, const struct evict_proc *p, uint64_t start
 }
 
 /* Files a process has open that REGION selects: read(2) users map nothing. */
-static void open_files(struct evictor *e, unsigned b, const struct score_rule *sr, const struct evict_proc *p)
+static void open_files(struct evictor *e, unsigned b, const struct mmp_evict_score *sr, const struct evict_proc *p)
 {
 	char dir[64], link[384], path[PATH_MAX];
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)p->pid);
 	DIR *d = opendir(dir);
 	if (!d)
 		return;
-	const struct mmp_node *sel = e->obj->plan.regions[sr->region].decl->u.stmt.expr;
+	const struct mmp_test *sel = e->obj->plan.regions[sr->region].select;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
@@ -386,13 +310,13 @@ static void refresh_units(struct evictor *e, const struct evict_proc *procs, siz
 		const struct block *blk = &e->blocks[b];
 		for (size_t pi = 0; pi < nprocs; pi++) {
 			const struct evict_proc *p = &procs[pi];
-			if (p->policy != blk->policy)
+			if (p->policy != blk->rule->policy)
 				continue;
 			struct vma_list vmas = { 0 };
 			bool have_vmas = vmas_read(p->pid, &vmas) == 0;
-			for (size_t s = 0; s < blk->nscores; s++) {
-				const struct score_rule *sr = &blk->scores[s];
-				if (sr->files)
+			for (size_t s = 0; s < blk->rule->nscores; s++) {
+				const struct mmp_evict_score *sr = &blk->rule->scores[s];
+				if (e->obj->plan.regions[sr->region].may_be_file)
 					open_files(e, (unsigned)b, sr, p);
 				for (size_t r = 0; r < p->nranges; r++) {
 					const struct mmp_range *rg = &p->ranges[r];
@@ -482,11 +406,11 @@ static int64_t unit_stat(void *ctx, enum stat_id id, bool rate)
 	}
 }
 
-static const struct mmp_node *score_of(const struct block *b, unsigned region)
+static const struct mmp_calc *score_of(const struct block *b, unsigned region)
 {
-	for (size_t i = 0; i < b->nscores; i++)
-		if (b->scores[i].region == region)
-			return b->scores[i].expr;
+	for (size_t i = 0; i < b->rule->nscores; i++)
+		if (b->rule->scores[i].region == region)
+			return b->rule->scores[i].calc;
 	return NULL;
 }
 
@@ -497,7 +421,7 @@ static void score_units(struct evictor *e, long long now)
 		if (u->file) {
 			if (bpf_map_lookup_elem(e->files_fd, &u->key, &u->fs) < 0)
 				memset(&u->fs, 0, sizeof(u->fs));
-			u->resident = u->fs.resident > 0 ? (uint64_t)u->fs.resident * PAGE : 0;
+			u->resident = u->fs.resident > 0 ? (uint64_t)u->fs.resident * machine_page : 0;
 			if (u->prev_ns && now > u->prev_ns) {
 				long long dt = now - u->prev_ns;
 				u->rate_accesses = (int64_t)((u->fs.accesses - u->prev_accesses) * 1000000000ULL / (uint64_t)dt);
@@ -510,8 +434,8 @@ static void score_units(struct evictor *e, long long now)
 			u->resident = u->rs ? u->rs->resident : 0;
 		}
 		struct stat_ctx c = { u, now };
-		const struct mmp_node *expr = score_of(&e->blocks[u->block], u->region);
-		u->score = expr ? expr_eval(expr, unit_stat, &c) : 0;
+		const struct mmp_calc *score = score_of(&e->blocks[u->block], u->region);
+		u->score = score ? calc_eval(score, unit_stat, &c) : 0;
 	}
 }
 
@@ -552,10 +476,10 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 		mmp_debug("evict: cannot open %s: %s", u->path, strerror(errno));
 		return 0;
 	}
-	uint64_t pages = (u->size + PAGE - 1) / PAGE, want = (bytes + PAGE - 1) / PAGE, chosen = 0;
+	uint64_t pages = (u->size + machine_page - 1) / machine_page, want = (bytes + machine_page - 1) / machine_page, chosen = 0;
 	unsigned char *vec = cached_map(fd, u->size);
 	int64_t before = cached_pages(e, u);
-	uint64_t p = u->cursor / PAGE < pages ? u->cursor / PAGE : 0;
+	uint64_t p = u->cursor / machine_page < pages ? u->cursor / machine_page : 0;
 	/* Runs of cached pages from the cursor on; gaps of up to 32 pages that
 	 * are not cached are taken into a run, as dropping them costs nothing. */
 	for (uint64_t seen = 0; seen < pages && chosen < want;) {
@@ -583,10 +507,10 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 		uint64_t n = last - run + 1;
 		if (e->dry_run) {
 			mmp_info("evict: dry run: would drop up to %" PRIu64 " bytes of %s from the page cache at offset %" PRIu64,
-				 n * PAGE, unit_label(e, u, name, sizeof(name)), run * PAGE);
+				 n * machine_page, unit_label(e, u, name, sizeof(name)), run * machine_page);
 			continue;
 		}
-		int err = posix_fadvise(fd, (off_t)(run * PAGE), (off_t)(n * PAGE), POSIX_FADV_DONTNEED);
+		int err = posix_fadvise(fd, (off_t)(run * machine_page), (off_t)(n * machine_page), POSIX_FADV_DONTNEED);
 		rep->ev_calls++;
 		if (err) {
 			rep->ev_errors++;
@@ -594,15 +518,15 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 			break;
 		}
 	}
-	u->cursor = p * PAGE;
+	u->cursor = p * machine_page;
 	free(vec);
 	close(fd);
 	uint64_t freed;
 	if (e->dry_run) {
-		freed = chosen * PAGE;
+		freed = chosen * machine_page;
 	} else {
 		int64_t after = cached_pages(e, u);
-		freed = before > after ? (uint64_t)(before - after) * PAGE : 0;
+		freed = before > after ? (uint64_t)(before - after) * machine_page : 0;
 		mmp_debug("evict: dropped %" PRIu64 " bytes of %s (score %" PRId64 "), up to offset %" PRIu64, freed, u->path,
 			  u->score, u->cursor);
 	}
@@ -644,7 +568,7 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 		}
 		uint64_t off = u->cursor > pos ? u->cursor - pos : 0, n = len - off;
 		if (n > want - done)
-			n = (want - done + PAGE - 1) / PAGE * PAGE;
+			n = (want - done + machine_page - 1) / machine_page * machine_page;
 		if (n > len - off)
 			n = len - off;
 		struct iovec iov = { (void *)(uintptr_t)(pc->start + off), (size_t)n };
@@ -671,7 +595,7 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 	}
 	uint64_t freed = (uint64_t)((double)done * density);
 	rep->ev_bytes += freed;
-	return freed ? freed : done ? PAGE : 0;
+	return freed ? freed : done ? machine_page : 0;
 }
 
 /* Marks the highest scores 'protect top' keeps; returns the order. */
@@ -695,7 +619,7 @@ static size_t *order_block(struct evictor *e, size_t b, size_t *n)
 	}
 	evict_sort(keys, *n);
 	const struct block *blk = &e->blocks[b];
-	size_t np = evict_protected(keys, *n, evict_keep_bytes(total, blk->keep, blk->keep_pct));
+	size_t np = evict_protected(keys, *n, evict_keep_bytes(total, blk->rule->keep, blk->rule->keep_pct));
 	for (size_t k = 0; k < *n; k++) {
 		idx[k] = keys[k].unit;
 		e->units[idx[k]].protected = k >= *n - np;
@@ -713,22 +637,22 @@ static void act(struct evictor *e, size_t b)
 	size_t *idx = order_block(e, b, &n);
 	if (!idx)
 		return;
-	for (size_t k = 0; k < n && blk->budget >= (double)PAGE && need >= (double)PAGE; k++) {
+	for (size_t k = 0; k < n && blk->budget >= (double)machine_page && need >= (double)machine_page; k++) {
 		struct unit *u = &e->units[idx[k]];
 		if (u->protected || !u->resident)
 			continue;
 		uint64_t want = (uint64_t)(blk->budget < need ? blk->budget : need), freed = 0;
-		if (blk->action == ACT_DROP)
+		if (blk->rule->action == EVICT_DROP)
 			freed = u->file ? drop_file(e, u, want) : 0;   /* anonymous parts cannot be dropped */
 		else
-			freed = advise(e, u, want, blk->action == ACT_COLD ? MADV_COLD : MADV_PAGEOUT);
+			freed = advise(e, u, want, blk->rule->action == EVICT_COLD ? MADV_COLD : MADV_PAGEOUT);
 		blk->budget -= (double)freed;
 		need -= (double)freed;
 		if (freed > u->resident)
 			freed = u->resident;
 		u->resident -= freed;
 		/* The next score up only when this unit has nothing left to give. */
-		if (u->file && blk->action == ACT_DROP && u->resident && need >= (double)PAGE)
+		if (u->file && blk->rule->action == EVICT_DROP && u->resident && need >= (double)machine_page)
 			break;
 	}
 	free(idx);
@@ -811,17 +735,17 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 	for (size_t b = 0; b < e->nblocks; b++) {
 		struct block *blk = &e->blocks[b];
 		/* The rate limit is a token bucket. */
-		blk->budget = evict_refill(blk->budget, blk->limit, blk->last_tick, now);
+		blk->budget = evict_refill(blk->budget, blk->rule->limit, blk->last_tick, now);
 		blk->last_tick = now;
 		if (holds[b] != blk->holding) {
 			mark_protected(e, b);
-			mmp_info("evict: policy '%s': %s %s", e->obj->plan.policies[blk->policy].name,
+			mmp_info("evict: policy '%s': %s %s", e->obj->plan.policies[blk->rule->policy].name,
 				 trigger_text(blk->trigger),
 				 holds[b] ? "holds: evicting the lowest scores first" : "no longer holds");
 			for (size_t i = 0; holds[b] && i < e->nunits; i++)
 				if (e->units[i].block == b)
 					e->units[i].resident_at_start = e->units[i].resident;
-			if (!holds[b] && (blk->keep || blk->keep_pct))
+			if (!holds[b] && (blk->rule->keep || blk->rule->keep_pct))
 				reread_protected(e, b);
 			blk->holding = holds[b];
 		}
@@ -911,10 +835,8 @@ static void undo(void *state)
 	for (size_t i = 0; i < e->nunits; i++)
 		free(e->units[i].pieces);
 	free(e->units);
-	for (size_t b = 0; b < e->nblocks; b++) {
+	for (size_t b = 0; b < e->nblocks; b++)
 		trigger_free(e->blocks[b].trigger);
-		free(e->blocks[b].scores);
-	}
 	free(e->blocks);
 	free(e->cgs);
 	free(e->cgp);

@@ -18,6 +18,7 @@
 
 #include "bpf/mmp_shared.h"
 #include "compiler/codegen.h"
+#include "compiler/hash.h"
 #include "config.h"
 #include "log.h"
 
@@ -119,7 +120,7 @@ static int open_compiled(struct mmp_object *obj, const char *path)
 		if (frontend_run_text(&obj->unit, obj->source_name, source, slen, &fo) != 0) {
 			mmp_error("the policy inside %s does not check with this mmp", path);
 			err = -EINVAL;
-		} else if (plan_build(&obj->plan, &obj->unit.ast) < 0) {
+		} else if (plan_build(&obj->plan, &obj->unit.ast, obj->unit.src, obj->unit.arena) < 0) {
 			err = -ENOMEM;
 		} else if (obj->plan.layout_hash != obj->layout) {
 			mmp_error("%s: the compiled layout (%016" PRIx64 ") differs from this mmp's (%016" PRIx64
@@ -135,13 +136,6 @@ static int open_compiled(struct mmp_object *obj, const char *path)
 	obj->path = strdup(path);
 	obj->name = base_name(obj->source_name);
 	return obj->path && obj->name ? 0 : -ENOMEM;
-}
-
-static uint64_t fnv_file(uint64_t h, const char *data, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)data[i]) * 1099511628211ULL;
-	return h;
 }
 
 /* mmpc next to this mmp (a build tree or an installed bindir), else PATH. */
@@ -174,17 +168,17 @@ static int compile_source(const char *src, char *out, size_t outlen)
 	}
 	char mmpc[PATH_MAX];
 	find_mmpc(mmpc, sizeof(mmpc));
-	uint64_t h = fnv_file(1469598103934665603ULL, s->text, s->len);
-	h = fnv_file(h, src, strlen(src));   /* the name appears in diagnostics and pins */
+	uint64_t h = mmp_fnv1a(MMP_FNV_OFFSET, s->text, s->len);
+	h = mmp_fnv1a(h, src, strlen(src));   /* the name appears in diagnostics and pins */
 	source_free(s);
 	/* The compiler itself is part of the key: a rebuilt mmpc (new BPF code)
 	 * must not be answered with an object from the old one. */
 	struct mmp_source *bin = strchr(mmpc, '/') ? source_load(mmpc) : NULL;
 	if (bin) {
-		h = fnv_file(h, bin->text, bin->len);
+		h = mmp_fnv1a(h, bin->text, bin->len);
 		source_free(bin);
 	} else {
-		h = fnv_file(h, PACKAGE_VERSION, strlen(PACKAGE_VERSION));
+		h = mmp_fnv1a(h, PACKAGE_VERSION, strlen(PACKAGE_VERSION));
 	}
 
 	const char *cache = getenv("MMP_CACHE_DIR");

@@ -49,8 +49,7 @@ struct oom_task {
 };
 
 struct oom_policy {
-	const struct mmp_node *node;   /* N_OOM, or NULL */
-	const struct mmp_node *score;
+	const struct mmp_oom_rule *rule;   /* or NULL */
 	bool kill_group;
 	struct trigger *trigger;       /* kill ... when */
 	long long next_kill;
@@ -263,41 +262,35 @@ static int setup(const struct kind_env *env, void **state)
 	o->can_negative = have_sys_resource();
 	for (unsigned i = 0; i < o->npol; i++) {
 		struct oom_policy *p = &o->pol[i];
-		p->node = obj->plan.policies[i].oom;
+		p->rule = obj->plan.policies[i].oom;
 		p->rep.protect_by_adj = o->can_negative;
 		snprintf(p->rep.policy, sizeof(p->rep.policy), "%.63s", obj->plan.policies[i].name);
-		if (!p->node)
+		if (!p->rule || p->rule->kill == OOM_KILL_NONE)
 			continue;
-		for (const struct mmp_node *it = p->node->u.stmt.body; it; it = it->next) {
-			if (it->kind == N_SCORE)
-				p->score = it->u.stmt.expr;
-			if (it->kind != N_KILL)
-				continue;
-			p->kill_group = it->u.stmt.name && strcmp(it->u.stmt.name->u.name.id, "group") == 0;
-			if (!it->u.stmt.expr) {
-				/* 'kill task;' without a trigger is what the kernel's OOM
-				 * killer does. A group needs the kernel to kill the whole
-				 * cgroup on OOM (memory.oom.group), which this runtime does
-				 * not drive. */
-				if (p->kill_group) {
-					unsigned line, col;
-					source_position(obj->unit.src, it->loc.start, &line, &col);
-					mmp_error("%s:%u:%u: policy '%s': 'kill group' without 'when' needs memory.oom.group, "
-						  "which this version of mmp does not set; give it a trigger ('kill group when "
-						  "pressure full > 20%% for 5s') to kill the group ahead of the OOM killer",
-						  obj->source_name, line, col, obj->plan.policies[i].name);
-					undo(o);
-					return -EOPNOTSUPP;
-				}
-				continue;
-			}
-			char what[160];
-			snprintf(what, sizeof(what), "policy '%s': kill", obj->plan.policies[i].name);
-			p->trigger = trigger_new(it->u.stmt.expr, obj->unit.src, what);
-			if (!p->trigger) {
+		p->kill_group = p->rule->kill == OOM_KILL_GROUP;
+		if (!p->rule->kill_when) {
+			/* 'kill task;' without a trigger is what the kernel's OOM
+			 * killer does. A group needs the kernel to kill the whole
+			 * cgroup on OOM (memory.oom.group), which this runtime does
+			 * not drive. */
+			if (p->kill_group) {
+				unsigned line, col;
+				source_position(obj->unit.src, p->rule->kill_loc.start, &line, &col);
+				mmp_error("%s:%u:%u: policy '%s': 'kill group' without 'when' needs memory.oom.group, "
+					  "which this version of mmp does not set; give it a trigger ('kill group when "
+					  "pressure full > 20%% for 5s') to kill the group ahead of the OOM killer",
+					  obj->source_name, line, col, obj->plan.policies[i].name);
 				undo(o);
-				return -EINVAL;
+				return -EOPNOTSUPP;
 			}
+			continue;
+		}
+		char what[160];
+		snprintf(what, sizeof(what), "policy '%s': kill", obj->plan.policies[i].name);
+		p->trigger = trigger_new(p->rule->kill_when, what);
+		if (!p->trigger) {
+			undo(o);
+			return -EINVAL;
 		}
 	}
 	if (o->can_negative)
@@ -347,7 +340,7 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 {
 	struct oom *o = state;
 	unsigned policy = g->policy;
-	if (policy >= o->npol || !o->pol[policy].node || find(o, info->pid))
+	if (policy >= o->npol || !o->pol[policy].rule || find(o, info->pid))
 		return;
 	if (o->ntasks == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 16;
@@ -374,7 +367,7 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 	 * most its current value and, for processes no privileged writer
 	 * set, 0. */
 	t->cand.lowest = t->orig_adj < 0 ? t->orig_adj : 0;
-	t->cand.cls = oom_classify(o->pol[policy].node, info);
+	t->cand.cls = oom_classify(o->pol[policy].rule, info);
 	if (proc_memcg_dir(t->cand.pid, t->memcg, sizeof(t->memcg)) < 0)
 		t->memcg[0] = '\0';
 	if (proc_unified_dir(t->cand.pid, t->unified, sizeof(t->unified)) < 0)
@@ -528,8 +521,8 @@ static void rank_all(struct oom *o)
 		return;
 	for (size_t i = 0; i < o->ntasks; i++) {
 		struct oom_task *t = &o->tasks[i];
-		const struct mmp_node *score = o->pol[t->policy].score;
-		t->cand.score = score ? expr_eval(score, task_stat, t) : oom_badness(&t->cand);
+		const struct mmp_calc *score = o->pol[t->policy].rule->score;
+		t->cand.score = score ? calc_eval(score, task_stat, t) : oom_badness(&t->cand);
 		v[i] = t;
 	}
 	qsort(v, o->ntasks, sizeof(*v), by_domain);

@@ -4,17 +4,12 @@
 
 #include <stdlib.h>
 
-enum mmp_oom_class oom_classify(const struct mmp_node *oomnode, const struct proc_info *info)
+enum mmp_oom_class oom_classify(const struct mmp_oom_rule *rule, const struct proc_info *info)
 {
-	bool prefer = false, avoid = false;
-	for (const struct mmp_node *it = oomnode->u.stmt.body; it; it = it->next) {
-		if (it->kind == N_PROTECT && proc_matches(it->u.stmt.expr, info))
-			return MMP_OOM_PROTECT;   /* protect wins over everything */
-		if (it->kind == N_PREFER && proc_matches(it->u.stmt.expr, info))
-			prefer = true;
-		if (it->kind == N_AVOID && proc_matches(it->u.stmt.expr, info))
-			avoid = true;
-	}
+	if (rule->protect && proc_matches(rule->protect, info))
+		return MMP_OOM_PROTECT;   /* protect wins over everything */
+	bool prefer = rule->prefer && proc_matches(rule->prefer, info);
+	bool avoid = rule->avoid && proc_matches(rule->avoid, info);
 	if (prefer && avoid)
 		return MMP_OOM_NORMAL;   /* they cancel out (mmpc warns) */
 	return prefer ? MMP_OOM_PREFER : avoid ? MMP_OOM_AVOID : MMP_OOM_NORMAL;

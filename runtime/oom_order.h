@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "bpf/mmp_shared.h"
-#include "compiler/ast.h"
+#include "compiler/plan.h"
 #include "process.h"
 
 #define OOM_ADJ_MIN -1000
@@ -30,9 +30,9 @@ struct oom_candidate {
 	int lowest;                    /* the floor of the order: 0, or the process's own value below it */
 };
 
-/* The class the rules of OOMNODE (an N_OOM) give INFO: protect wins over
- * everything; prefer and avoid together cancel out. */
-enum mmp_oom_class oom_classify(const struct mmp_node *oomnode, const struct proc_info *info);
+/* The class the 'oom' RULE gives INFO: protect wins over everything;
+ * prefer and avoid together cancel out. */
+enum mmp_oom_class oom_classify(const struct mmp_oom_rule *rule, const struct proc_info *info);
 /* The kernel's badness before oom_score_adj, in pages (oom_badness()). */
 long long oom_badness(const struct oom_candidate *c);
 /* < 0 if X is the earlier victim: prefer, normal, avoid; within a class

@@ -25,7 +25,7 @@
 #include "governed.h"
 #include "kind.h"
 
-#include "compiler/sema.h"
+#include "compiler/units.h"
 #include "log.h"
 #include "process.h"
 
@@ -82,8 +82,8 @@ void pagesize_choose(const struct mmp_plan *plan, struct pagesize_choice *out, b
 			out[i] = c;
 			continue;
 		}
-		for (const struct mmp_node *e = r->pagesize->u.stmt.body; e; e = e->next) {
-			int64_t size = (int64_t)e->u.bin.lhs->u.num.value, benefit = (int64_t)e->u.bin.rhs->u.num.value;
+		for (unsigned k = 0; k < r->pagesize->nentries; k++) {
+			int64_t size = r->pagesize->entries[k].size, benefit = r->pagesize->entries[k].benefit;
 			/* Ties go to the larger page: fewer TLB entries for the same benefit. */
 			if (benefit > c.best_benefit || (benefit == c.best_benefit && size > c.best)) {
 				c.best = size;

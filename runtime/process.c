@@ -120,33 +120,32 @@ bool proc_descends_from(pid_t pid, pid_t root)
 	return pid == root;
 }
 
-bool proc_matches(const struct mmp_node *m, const struct proc_info *p)
+bool proc_matches(const struct mmp_test *t, const struct proc_info *p)
 {
-	switch (m->kind) {
-	case N_ALL:
+	switch (t->kind) {
+	case TEST_ALL:
 		return true;
-	case N_COMM:
-		return pattern_match(m->u.str.s, p->comm, PATTERN_GLOB);
-	case N_EXE:
-		return p->exe[0] && pattern_match(m->u.str.s, p->exe, PATTERN_GLOB);
-	case N_PID:
-		return (uint64_t)p->pid == m->u.un.operand->u.num.value;
-	case N_UID: {
-		const struct mmp_node *o = m->u.un.operand;
-		if (o->kind == N_NUMBER)
-			return (uint64_t)p->uid == o->u.num.value;
-		struct passwd *pw = getpwnam(o->u.str.s);
+	case TEST_COMM:
+		return pattern_match(t->text, p->comm, PATTERN_GLOB);
+	case TEST_EXE:
+		return p->exe[0] && pattern_match(t->text, p->exe, PATTERN_GLOB);
+	case TEST_PID:
+		return (uint64_t)p->pid == t->value;
+	case TEST_UID:
+		return (uint64_t)p->uid == t->value;
+	case TEST_USER: {
+		struct passwd *pw = getpwnam(t->text);
 		return pw && pw->pw_uid == p->uid;
 	}
-	case N_CGROUP:
-		return cgroup_matches(m->u.str.s, p->cgroups, cgroup_root_is_v2());
-	case N_UNARY:
-		return !proc_matches(m->u.un.operand, p);
-	case N_BINARY:
-		if (m->u.bin.op == OP_AND)
-			return proc_matches(m->u.bin.lhs, p) && proc_matches(m->u.bin.rhs, p);
-		return proc_matches(m->u.bin.lhs, p) || proc_matches(m->u.bin.rhs, p);
+	case TEST_CGROUP:
+		return cgroup_matches(t->text, p->cgroups, cgroup_root_is_v2());
+	case TEST_NOT:
+		return !proc_matches(t->l, p);
+	case TEST_AND:
+		return proc_matches(t->l, p) && proc_matches(t->r, p);
+	case TEST_OR:
+		return proc_matches(t->l, p) || proc_matches(t->r, p);
 	default:
-		return false;
+		return false;   /* memory tests select no process */
 	}
 }

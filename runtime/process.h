@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "compiler/ast.h"
+#include "compiler/plan.h"
 
 struct proc_info {
 	pid_t pid, ppid;
@@ -29,8 +29,8 @@ int proc_read(pid_t pid, struct proc_info *p);
 pid_t proc_tgid(pid_t tid);
 /* Start time of PID, or 0 if it is gone. */
 unsigned long long proc_start_time(pid_t pid);
-/* Does the matcher expression M select P? */
-bool proc_matches(const struct mmp_node *m, const struct proc_info *p);
+/* Does the process test T (a matcher) select P? */
+bool proc_matches(const struct mmp_test *t, const struct proc_info *p);
 /* Is PID a descendant of (or equal to) ROOT? */
 bool proc_descends_from(pid_t pid, pid_t root);
 

@@ -12,7 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "bpf/mmp_shared.h"
-#include "compiler/ast.h"
+#include "compiler/units.h"
 #include "log.h"
 #include "pins.h"
 

@@ -99,22 +99,20 @@ static int psi_open(struct cmp *c, const char *what)
 	return -1;
 }
 
-static struct cmp *build_cmp(const struct mmp_node *e, long long hold, const char *what)
+static struct cmp *build_cmp(const struct mmp_cond *e, const char *what)
 {
-	const struct mmp_node *src = e->u.bin.lhs, *num = e->u.bin.rhs;
 	struct cmp *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->fd = -1;
-	c->th.ge = e->u.bin.op == OP_GE;
-	c->th.pct = (unsigned)num->u.num.value;
-	c->hold_ns = hold;
-	c->kind = src->kind == N_PRESSURE ? CMP_PRESSURE : CMP_USAGE;
-	if (src->u.psi.cgroup) {
+	c->th.ge = e->ge;
+	c->th.pct = e->pct;
+	c->hold_ns = e->hold_ns;
+	c->kind = e->kind == COND_PRESSURE ? CMP_PRESSURE : CMP_USAGE;
+	if (e->cgroup) {
 		char dir[4096];
-		if (cgroup_dir(src->u.psi.cgroup->u.str.s, c->kind == CMP_PRESSURE ? CG_PRESSURE : CG_MEMORY, dir,
-			       sizeof(dir)) < 0) {
-			mmp_error("%s: cgroup \"%s\" has no %s here", what, src->u.psi.cgroup->u.str.s,
+		if (cgroup_dir(e->cgroup, c->kind == CMP_PRESSURE ? CG_PRESSURE : CG_MEMORY, dir, sizeof(dir)) < 0) {
+			mmp_error("%s: cgroup \"%s\" has no %s here", what, e->cgroup,
 				  c->kind == CMP_PRESSURE ? "memory.pressure (PSI of a cgroup needs cgroup v2)" :
 							    "memory controller");
 			free(c);
@@ -123,7 +121,7 @@ static struct cmp *build_cmp(const struct mmp_node *e, long long hold, const cha
 		c->dir = strdup(dir);
 	}
 	if (c->kind == CMP_PRESSURE) {
-		c->full = src->u.psi.kind && strcmp(src->u.psi.kind->u.name.id, "full") == 0;
+		c->full = e->full;
 		if (c->dir) {
 			size_t n = strlen(c->dir) + 32;
 			c->file = malloc(n);
@@ -142,25 +140,21 @@ static struct cmp *build_cmp(const struct mmp_node *e, long long hold, const cha
 	return c;
 }
 
-static struct tnode *build(struct trigger *t, const struct mmp_node *e, long long hold, const char *what)
+static struct tnode *build(struct trigger *t, const struct mmp_cond *e, const char *what)
 {
 	struct tnode *n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
-	if (e->kind == N_FOR) {
-		free(n);
-		return build(t, e->u.bin.lhs, (long long)e->u.bin.rhs->u.num.value * 1000000LL, what);
-	}
-	if (e->kind == N_BINARY && (e->u.bin.op == OP_AND || e->u.bin.op == OP_OR)) {
-		n->kind = e->u.bin.op == OP_AND ? T_AND : T_OR;
-		n->l = build(t, e->u.bin.lhs, hold, what);
-		n->r = build(t, e->u.bin.rhs, hold, what);
+	if (e->kind == COND_AND || e->kind == COND_OR) {
+		n->kind = e->kind == COND_AND ? T_AND : T_OR;
+		n->l = build(t, e->l, what);
+		n->r = build(t, e->r, what);
 		if (!n->l || !n->r)
 			return NULL;   /* freed with the trigger */
 		return n;
 	}
 	n->kind = T_CMP;
-	n->cmp = build_cmp(e, hold, what);
+	n->cmp = build_cmp(e, what);
 	if (!n->cmp)
 		return NULL;
 	struct cmp **nc = realloc(t->cmps, (t->ncmps + 1) * sizeof(*nc));
@@ -180,15 +174,15 @@ static void free_tree(struct tnode *n)
 	free(n);
 }
 
-struct trigger *trigger_new(const struct mmp_node *expr, const struct mmp_source *src, const char *what)
+struct trigger *trigger_new(const struct mmp_trigger *rule, const char *what)
 {
 	struct trigger *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->text = strndup(src->text + expr->loc.start, expr->loc.end - expr->loc.start);
+	t->text = strdup(rule->text);
 	t->what = strdup(what);
 	t->epfd = -1;
-	t->root = build(t, expr, 0, what);
+	t->root = build(t, rule->cond, what);
 	if (!t->root || !t->text || !t->what) {
 		trigger_free(t);
 		return NULL;

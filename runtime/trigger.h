@@ -17,13 +17,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "compiler/ast.h"
+#include "compiler/plan.h"
 
 struct trigger;
 
-/* Builds the watchers of EXPR (a checked trigger). WHAT names it in
- * messages ("policy 'p': kill"). NULL after an error message. */
-struct trigger *trigger_new(const struct mmp_node *expr, const struct mmp_source *src, const char *what);
+/* Builds the watchers of RULE. WHAT names it in messages ("policy 'p':
+ * kill"). NULL after an error message. */
+struct trigger *trigger_new(const struct mmp_trigger *rule, const char *what);
 void trigger_free(struct trigger *t);
 
 /* Adds the trigger's PSI descriptors to EPFD (data.fd is the descriptor). */

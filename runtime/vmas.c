@@ -85,95 +85,82 @@ bool vma_file_path(const struct vma *v, char *buf, size_t len)
 	return true;
 }
 
-static bool compare(int64_t a, enum mmp_op op, int64_t b)
+static bool size_is(uint64_t size, enum mmp_cmp cmp, uint64_t value)
 {
-	switch (op) {
-	case OP_LT: return a < b;
-	case OP_LE: return a <= b;
-	case OP_GT: return a > b;
-	case OP_GE: return a >= b;
-	case OP_EQ: return a == b;
+	int64_t a = (int64_t)size, b = (int64_t)value;
+	switch (cmp) {
+	case CMP_LT: return a < b;
+	case CMP_LE: return a <= b;
+	case CMP_GT: return a > b;
+	case CMP_GE: return a >= b;
+	case CMP_EQ: return a == b;
 	default: return a != b;
 	}
 }
 
 /* Does SEL select (part of) V? [*lo, *hi) narrows to the part: a range
  * selects the part of each mapping inside it. */
-static bool select_vma(const struct mmp_node *sel, const struct vma *v, uint64_t *lo, uint64_t *hi)
+static bool select_vma(const struct mmp_test *sel, const struct vma *v, uint64_t *lo, uint64_t *hi)
 {
 	char path[4096];
 	switch (sel->kind) {
-	case N_ALL:
+	case TEST_ALL:
 		return true;
-	case N_ANON:
+	case TEST_ANON:
 		return vma_is_anon(v);
-	case N_FILE:
+	case TEST_FILE:
 		if (!vma_file_path(v, path, sizeof(path)))
 			return false;
-		return !sel->u.str.s || pattern_match(sel->u.str.s, path, PATTERN_GLOB);
-	case N_MAPPING:
-		return pattern_match(sel->u.str.s, v->name, PATTERN_MAPPING);
-	case N_RANGE: {
-		uint64_t a = (uint64_t)sel->u.range.start, b = (uint64_t)sel->u.range.end;
-		if (v->end <= a || v->start >= b)
+		return !sel->text || pattern_match(sel->text, path, PATTERN_GLOB);
+	case TEST_MAPPING:
+		return pattern_match(sel->text, v->name, PATTERN_MAPPING);
+	case TEST_RANGE:
+		if (v->end <= sel->lo || v->start >= sel->hi)
 			return false;
-		*lo = *lo > a ? *lo : a;
-		*hi = *hi < b ? *hi : b;
+		*lo = *lo > sel->lo ? *lo : sel->lo;
+		*hi = *hi < sel->hi ? *hi : sel->hi;
 		return *lo < *hi;
-	}
-	case N_BINARY:
-		if (sel->u.bin.op == OP_AND) {
-			return select_vma(sel->u.bin.lhs, v, lo, hi) && select_vma(sel->u.bin.rhs, v, lo, hi);
-		} else if (sel->u.bin.op == OP_OR) {
-			uint64_t l1 = *lo, h1 = *hi, l2 = *lo, h2 = *hi;
-			bool a = select_vma(sel->u.bin.lhs, v, &l1, &h1), b = select_vma(sel->u.bin.rhs, v, &l2, &h2);
-			if (a && b) {   /* the hull of both parts */
-				*lo = l1 < l2 ? l1 : l2;
-				*hi = h1 > h2 ? h1 : h2;
-			} else if (a) {
-				*lo = l1, *hi = h1;
-			} else if (b) {
-				*lo = l2, *hi = h2;
-			}
-			return a || b;
-		} else {
-			/* size OP constant, with the statistic on either side */
-			const struct mmp_node *l = sel->u.bin.lhs, *r = sel->u.bin.rhs;
-			int64_t size = (int64_t)(v->end - v->start);
-			if (l->kind == N_NAME && r->kind == N_NUMBER)
-				return compare(size, sel->u.bin.op, (int64_t)r->u.num.value);
-			if (r->kind == N_NAME && l->kind == N_NUMBER)
-				return compare((int64_t)l->u.num.value, sel->u.bin.op, size);
-			return false;
+	case TEST_SIZE:
+		return size_is(v->end - v->start, sel->cmp, sel->value);
+	case TEST_AND:
+		return select_vma(sel->l, v, lo, hi) && select_vma(sel->r, v, lo, hi);
+	case TEST_OR: {
+		uint64_t l1 = *lo, h1 = *hi, l2 = *lo, h2 = *hi;
+		bool a = select_vma(sel->l, v, &l1, &h1), b = select_vma(sel->r, v, &l2, &h2);
+		if (a && b) {   /* the hull of both parts */
+			*lo = l1 < l2 ? l1 : l2;
+			*hi = h1 > h2 ? h1 : h2;
+		} else if (a) {
+			*lo = l1, *hi = h1;
+		} else if (b) {
+			*lo = l2, *hi = h2;
 		}
-	case N_UNARY: {
+		return a || b;
+	}
+	case TEST_NOT: {
 		uint64_t l = v->start, h = v->end;
-		return !select_vma(sel->u.un.operand, v, &l, &h);
+		return !select_vma(sel->l, v, &l, &h);
 	}
 	default:
-		return false;
+		return false;   /* process tests select no memory */
 	}
 }
 
-bool file_selected(const struct mmp_node *sel, const char *path, uint64_t size)
+bool file_selected(const struct mmp_test *sel, const char *path, uint64_t size)
 {
 	switch (sel->kind) {
-	case N_ALL:
+	case TEST_ALL:
 		return true;
-	case N_FILE:
-		return !sel->u.str.s || pattern_match(sel->u.str.s, path, PATTERN_GLOB);
-	case N_BINARY:
-		if (sel->u.bin.op == OP_AND)
-			return file_selected(sel->u.bin.lhs, path, size) && file_selected(sel->u.bin.rhs, path, size);
-		if (sel->u.bin.op == OP_OR)
-			return file_selected(sel->u.bin.lhs, path, size) || file_selected(sel->u.bin.rhs, path, size);
-		if (sel->u.bin.lhs->kind == N_NAME && sel->u.bin.rhs->kind == N_NUMBER)
-			return compare((int64_t)size, sel->u.bin.op, (int64_t)sel->u.bin.rhs->u.num.value);
-		if (sel->u.bin.rhs->kind == N_NAME && sel->u.bin.lhs->kind == N_NUMBER)
-			return compare((int64_t)sel->u.bin.lhs->u.num.value, sel->u.bin.op, (int64_t)size);
-		return false;
-	case N_UNARY:
-		return !file_selected(sel->u.un.operand, path, size);
+	case TEST_FILE:
+		return !sel->text || pattern_match(sel->text, path, PATTERN_GLOB);
+	case TEST_SIZE:
+		return size_is(size, sel->cmp, sel->value);
+	case TEST_AND:
+		return file_selected(sel->l, path, size) && file_selected(sel->r, path, size);
+	case TEST_OR:
+		return file_selected(sel->l, path, size) || file_selected(sel->r, path, size);
+	case TEST_NOT:
+		return !file_selected(sel->l, path, size);
 	default:
 		return false;   /* anon, mapping and range select memory, not files */
 	}
@@ -268,7 +255,7 @@ size_t regions_resolve(const struct mmp_plan *plan, unsigned policy, const struc
 		for (unsigned k = 0; k < pp->nregions; k++) {
 			const struct mmp_plan_region *r = &plan->regions[pp->first_region + k];
 			uint64_t lo = v->start, hi = v->end;
-			if (!select_vma(r->decl->u.stmt.expr, v, &lo, &hi) || lo >= hi)
+			if (!select_vma(r->select, v, &lo, &hi) || lo >= hi)
 				continue;
 			em.region = r->id;
 			if (take(&t, lo, hi, emit_range, &em) < 0)

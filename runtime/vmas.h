@@ -32,7 +32,7 @@ bool vma_is_anon(const struct vma *v);
 bool vma_file_path(const struct vma *v, char *buf, size_t len);
 /* Does a region selector select the file PATH of SIZE bytes (open, not
  * necessarily mapped)? Only file and size tests can. */
-bool file_selected(const struct mmp_node *sel, const char *path, uint64_t size);
+bool file_selected(const struct mmp_test *sel, const char *path, uint64_t size);
 void vmas_free(struct vma_list *l);
 
 /* The sorted, disjoint ranges of PID's memory that POLICY's regions cover

@@ -113,7 +113,7 @@ static bool matches(const char *match, const struct proc_info *p)
 	run_text(&r, text, false);
 	ck_assert_msg(r.rc == 0, "%s", r.out ? r.out : "");
 	struct mmp_plan plan;
-	ck_assert_int_eq(plan_build(&plan, &r.u.ast), 0);
+	ck_assert_int_eq(plan_build(&plan, &r.u.ast, r.u.src, r.u.arena), 0);
 	bool m = proc_matches(plan.policies[0].match, p);
 	plan_free(&plan);
 	run_free(&r);

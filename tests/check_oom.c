@@ -211,7 +211,7 @@ static enum mmp_oom_class classify(const char *oom, const struct proc_info *p)
 	run_text(&r, text, false);
 	ck_assert_msg(r.rc == 0, "%s", r.out ? r.out : "");
 	struct mmp_plan plan;
-	ck_assert_int_eq(plan_build(&plan, &r.u.ast), 0);
+	ck_assert_int_eq(plan_build(&plan, &r.u.ast, r.u.src, r.u.arena), 0);
 	enum mmp_oom_class c = oom_classify(plan.policies[0].oom, p);
 	plan_free(&plan);
 	run_free(&r);

@@ -119,7 +119,7 @@ static size_t resolve(const char *text, const char *maps_text, struct mmp_range 
 	run_text(&r, text, false);
 	ck_assert_msg(r.rc == 0, "%s", r.out ? r.out : "");
 	struct mmp_plan plan;
-	ck_assert_int_eq(plan_build(&plan, &r.u.ast), 0);
+	ck_assert_int_eq(plan_build(&plan, &r.u.ast, r.u.src, r.u.arena), 0);
 	struct vma_list l;
 	parse(maps_text, &l);
 	size_t n = regions_resolve(&plan, 0, &l, out, truncated);
