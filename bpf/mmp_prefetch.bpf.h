@@ -165,8 +165,8 @@ static __always_inline void mmp_pf_emit(__u32 tgid, __u32 region, __s64 start, _
 	e->pid = tgid;
 	e->region = region;
 	e->count = count;
-	e->start = (__u64)start << 12;
-	e->stride = stride * 4096;
+	e->start = (__u64)start << MMP_PAGE_SHIFT;
+	e->stride = stride * (__s64)MMP_PAGE_SIZE;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -257,7 +257,7 @@ static __always_inline void mmp_prefetch_fault(__u32 tgid, __u32 region, __u32 g
 		__u32 count = fits < cfg.degree ? (__u32)fits : cfg.degree;
 		if (!count)
 			break;
-		if (!mmp_pf_take(s, limit, (__u64)count * 4096, now)) {
+		if (!mmp_pf_take(s, limit, (__u64)count * MMP_PAGE_SIZE, now)) {
 			__sync_fetch_and_add(&s->pf_limited, 1);   /* held back: tried again at the next fault */
 			break;
 		}

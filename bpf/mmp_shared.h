@@ -14,6 +14,11 @@
 #define MMP_MAX_CHUNKS 262144      /* 2M chunks tracked (512 GiB of memory) */
 #define MMP_MAX_FILES 65536        /* files watched by evict rules */
 #define MMP_CHUNK_SHIFT 21
+/* The page the language counts in ('degree 64K' is 16 pages) and the BPF
+ * side's: x86-64's and arm64's 4K base page. The runtime asks the kernel
+ * (sysconf) wherever it counts the machine's own pages. */
+#define MMP_PAGE_SHIFT 12
+#define MMP_PAGE_SIZE (1ULL << MMP_PAGE_SHIFT)
 #define MMP_RATE_WINDOW_NS 1000000000ULL
 
 /* Bits of mmp_region_stats.rule_flags: which rule's 'when' held at the last

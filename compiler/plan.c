@@ -266,7 +266,7 @@ static uint64_t setting(const struct mmp_node *rule, const char *name, uint64_t 
 		if (v->kind != N_NUMBER)
 			return def;
 		bool pages = v->u.num.unit == UNIT_BYTES && strcmp(name, "limit") != 0;
-		return pages ? v->u.num.value / MMP_LANG_PAGE : v->u.num.value;
+		return pages ? v->u.num.value / MMP_PAGE_SIZE : v->u.num.value;
 	}
 	return def;
 }

@@ -25,11 +25,6 @@
 
 struct mmp_ast;
 
-/* The page the language counts in ('degree 64K' is 16 pages) and the BPF
- * side's page: x86-64's and arm64's 4K base page. The runtime asks the
- * kernel (sysconf) wherever it counts the machine's own pages. */
-#define MMP_LANG_PAGE 4096ULL
-
 enum mmp_cmp { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE };
 
 /* A yes/no test: a policy's process matcher, an oom class's, or a region's

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/mmp_shared.h"   /* MMP_PAGE_SIZE */
 #include "overlap.h"
 #include "stats.h"
 #include "types.h"
@@ -362,11 +363,11 @@ static void check_prefetch(struct sema *s, struct mmp_node *rule)
 			if (t.kind == T_ERROR || !expr_const(s->d, s->a, v, units, false, what, &val))
 				break;
 			if (t.unit == UNIT_BYTES) {
-				if (val % 4096) {
+				if (val % MMP_PAGE_SIZE) {
 					diag_error(s->d, v->loc, "%s in bytes must be a multiple of the 4K page size", what);
 					break;
 				}
-				val /= 4096;
+				val /= MMP_PAGE_SIZE;
 			}
 			if (val < settings[k].min || val > settings[k].max)
 				diag_error(s->d, v->loc, "%s must be from %lld to %lld%s", what, (long long)settings[k].min,

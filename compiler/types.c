@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bpf/mmp_shared.h"   /* MMP_PAGE_SIZE */
 #include "pattern.h"
 #include "stats.h"
 
@@ -200,8 +201,8 @@ static struct mmp_type check_range(struct tc *c, struct mmp_node *e)
 		diag_error(c->d, e->loc, "empty address range: the end must be above the start");
 		return T_ERR;
 	}
-	if (lo % 4096 || hi % 4096) {
-		struct mmp_node *bad = lo % 4096 ? e->u.range.lo : e->u.range.hi;
+	if (lo % MMP_PAGE_SIZE || hi % MMP_PAGE_SIZE) {
+		struct mmp_node *bad = lo % MMP_PAGE_SIZE ? e->u.range.lo : e->u.range.hi;
 		diag_error(c->d, bad->loc, "range bounds must be multiples of the 4K page size");
 		return T_ERR;
 	}

@@ -558,14 +558,9 @@ static void on_victim(struct oom *o, pid_t pid)
 			pid = tgid;
 	}
 	if (!t) {
-		char p[64], comm[32] = "?";
-		snprintf(p, sizeof(p), "/proc/%d/comm", (int)pid);
-		FILE *f = fopen(p, "re");
-		if (f) {
-			if (fgets(comm, sizeof(comm), f))
-				comm[strcspn(comm, "\n")] = '\0';
-			fclose(f);
-		}
+		char comm[32];
+		if (proc_comm(pid, comm, sizeof(comm)) < 0)
+			snprintf(comm, sizeof(comm), "?");
 		mmp_debug("oom: the kernel's OOM killer chose pid %d (%s), which no oom rule governs", pid, comm);
 		return;
 	}

@@ -36,11 +36,9 @@ bool pins_runtime_alive(const struct mmp_meta *meta)
 {
 	if (meta->runtime_pid == 0 || kill((pid_t)meta->runtime_pid, 0) != 0)
 		return false;
-	char path[64], comm[32] = "";
-	snprintf(path, sizeof(path), "/proc/%u/comm", meta->runtime_pid);
-	if (proc_read_file(path, comm, sizeof(comm)) < 0)
+	char comm[32];
+	if (proc_comm((pid_t)meta->runtime_pid, comm, sizeof(comm)) < 0)
 		return false;
-	comm[strcspn(comm, "\n")] = '\0';
 	return strcmp(comm, "mmp") == 0;   /* not a pid reused by another program */
 }
 

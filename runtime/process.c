@@ -23,6 +23,17 @@ int proc_read_file(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
+int proc_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	int n = proc_read_file(path, buf, len);
+	if (n < 0)
+		return n;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
 long long proc_meminfo_kb(const char *key)
 {
 	FILE *f = fopen("/proc/meminfo", "re");
@@ -88,10 +99,8 @@ int proc_read(pid_t pid, struct proc_info *p)
 	int err = read_stat(pid, &p->ppid, &p->start);
 	if (err < 0)
 		return err;
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	if (proc_read_file(path, p->comm, sizeof(p->comm)) < 0)
+	if (proc_comm(pid, p->comm, sizeof(p->comm)) < 0)
 		return -ENOENT;
-	p->comm[strcspn(p->comm, "\n")] = '\0';
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	ssize_t n = readlink(path, p->exe, sizeof(p->exe) - 1);
 	p->exe[n > 0 ? n : 0] = '\0';   /* kernel threads have none */

@@ -21,6 +21,8 @@ struct proc_info {
 /* Reads a small file (a /proc or cgroup file) into BUF, NUL-terminated.
  * Returns the bytes read, or -errno. */
 int proc_read_file(const char *path, char *buf, size_t len);
+/* PID's name (/proc/PID/comm) into BUF. 0, or -errno if it is gone. */
+int proc_comm(pid_t pid, char *buf, size_t len);
 /* A /proc/meminfo figure in kB (MemTotal, SwapTotal...), 0 if absent. */
 long long proc_meminfo_kb(const char *key);
 /* Reads /proc/PID. Returns 0, or -errno (the process is gone: -ENOENT/-ESRCH). */
