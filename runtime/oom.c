@@ -1,77 +1,26 @@
 /* oom.c - the 'oom' rules enforced: oom_score_adj kept in step with the
  * policy's order, the kernel's victims reported, and pre-OOM kills when a
- * trigger holds. See oom.h. */
+ * trigger holds. See oom.h; the kind's files are listed in oom_state.h. */
 #define _GNU_SOURCE
 #include "oom.h"
+#include "oom_state.h"
 
-#include <dirent.h>
 #include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
-#include "bpf/mmp_shared.h"
 #include "cgroups.h"
-#include "compiler/stats.h"
 #include "expr.h"
 #include "clock.h"
 #include "log.h"
-#include "oom_order.h"
-#include "trigger.h"
 
 #define REFRESH_NS 1000000000LL    /* /proc figures once a second */
-#define KILL_GAP_NS 1000000000LL   /* at most one pre-OOM kill a second */
-
-struct oom_task {
-	struct oom_candidate cand;     /* pid, class, score, pages, adj and floor */
-	unsigned policy;                /* its pidfd and start time are the governed set's */
-	char comm[16];
-	int orig_adj;                  /* before mmp */
-	bool touched;                  /* we changed it (or, in a dry run, would have) */
-	bool written;                  /* we wrote oom_score_adj: restore it */
-	/* figures */
-	long long vsize, age_ms, cgroup_usage;
-	long long faults0, major0, faults, major, fault_rate, major_rate;
-	long long last_refresh;
-	long long page;                /* the page size, for the score's statistics */
-	char memcg[512], unified[512], domain[512];
-	long long domain_bytes;        /* the domain's limit (0: the system) */
-	unsigned rank;
-};
-
-struct oom_policy {
-	const struct mmp_oom_rule *rule;   /* or NULL */
-	bool kill_group;
-	struct trigger *trigger;       /* kill ... when */
-	long long next_kill;
-	struct mmp_oom_report rep;
-	bool warned_nothing;
-};
-
-struct oom {
-	const struct mmp_object *obj;
-	struct governed_set *gov;
-	bool dry_run, can_negative;
-	int mem_fd, tasks_fd, reports_fd;
-	struct oom_policy *pol;
-	unsigned npol;
-	struct oom_task *tasks;
-	size_t ntasks, cap;
-	bool dirty;                    /* re-rank at the next tick */
-	long long page, hz, system_pages;
-	long long last_refresh;
-	char **warned_domains;
-	size_t nwarned;
-};
 
 /* --- reading and writing /proc ----------------------------------------- */
 
@@ -99,8 +48,7 @@ static int write_adj(pid_t pid, int adj)
 	return err;
 }
 
-/* Is the task still the process we started governing? */
-static bool alive(struct oom *o, const struct oom_task *t)
+bool oom_alive(struct oom *o, const struct oom_task *t)
 {
 	const struct governed *g = governed_find(o->gov, t->cand.pid);
 	return g && proc_start_time(t->cand.pid) == g->start;
@@ -119,116 +67,6 @@ static bool have_sys_resource(void)
 			break;
 	fclose(f);
 	return eff & (1ULL << 24);   /* CAP_SYS_RESOURCE */
-}
-
-/* Memory figures from /proc/PID/status and stat, and the fault counters.
- * The resident and swapped pages are BPF's (mmp_task_mem), current to the
- * last change; /proc's serve only until BPF has an entry. */
-static void refresh(struct oom *o, struct oom_task *t, long long now)
-{
-	char p[64], line[512];
-	long long proc_pages[MMP_MEM_COUNT] = { 0 };
-	snprintf(p, sizeof(p), "/proc/%d/status", (int)t->cand.pid);
-	FILE *f = fopen(p, "re");
-	if (f) {
-		long long kb;
-		while (fgets(line, sizeof(line), f)) {
-			if (sscanf(line, "VmPTE: %lld", &kb) == 1)
-				t->cand.pte_pages = kb * 1024 / o->page;
-			else if (sscanf(line, "VmSize: %lld", &kb) == 1)
-				t->vsize = kb * 1024;
-			else if (sscanf(line, "RssAnon: %lld", &kb) == 1)
-				proc_pages[MMP_MEM_ANON] = kb * 1024 / o->page;
-			else if (sscanf(line, "RssFile: %lld", &kb) == 1)
-				proc_pages[MMP_MEM_FILE] = kb * 1024 / o->page;
-			else if (sscanf(line, "RssShmem: %lld", &kb) == 1)
-				proc_pages[MMP_MEM_SHMEM] = kb * 1024 / o->page;
-			else if (sscanf(line, "VmSwap: %lld", &kb) == 1)
-				proc_pages[MMP_MEM_SWAP] = kb * 1024 / o->page;
-		}
-		fclose(f);
-	}
-	snprintf(p, sizeof(p), "/proc/%d/stat", (int)t->cand.pid);
-	f = fopen(p, "re");
-	if (f) {
-		if (fgets(line, sizeof(line), f)) {
-			/* After the command name: state ppid ... minflt(10) cminflt majflt(12). */
-			const char *s = strrchr(line, ')');
-			unsigned long long minflt = 0, majflt = 0;
-			if (s && sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %llu %*u %llu", &minflt, &majflt) == 2) {
-				long long faults = (long long)(minflt + majflt) - t->faults0;
-				long long major = (long long)majflt - t->major0;
-				if (t->last_refresh && now > t->last_refresh) {
-					long long dt = now - t->last_refresh;
-					t->fault_rate = (faults - t->faults) * 1000000000LL / dt;
-					t->major_rate = (major - t->major) * 1000000000LL / dt;
-				}
-				t->faults = faults;
-				t->major = major;
-			}
-		}
-		fclose(f);
-	}
-	struct timespec up;
-	clock_gettime(CLOCK_BOOTTIME, &up);
-	long long up_ms = up.tv_sec * 1000LL + up.tv_nsec / 1000000;
-	const struct governed *g = governed_find(o->gov, t->cand.pid);
-	if (g)
-		t->age_ms = up_ms - (long long)(g->start * 1000ULL / (unsigned long long)o->hz);
-	long long usage, limit;
-	if (t->memcg[0] && memcg_usage(t->memcg, &usage, &limit) == 0)
-		t->cgroup_usage = usage;
-	struct mmp_task_mem m;
-	__u32 key = (__u32)t->cand.pid;
-	bool bpf = bpf_map_lookup_elem(o->mem_fd, &key, &m) == 0;
-	for (int i = 0; i < MMP_MEM_COUNT; i++)
-		t->cand.pages[i] = bpf ? m.pages[i] : proc_pages[i];
-	t->last_refresh = now;
-}
-
-/* The first reading of a process's memory, from /proc; BPF keeps it from
- * then on. The fault counters start from zero here: "since mmp first saw it". */
-static void seed_memory(struct oom *o, struct oom_task *t)
-{
-	t->faults0 = t->major0 = 0;
-	t->last_refresh = 0;
-	refresh(o, t, mono_ns());
-	struct mmp_task_mem m = { 0 };
-	for (int i = 0; i < MMP_MEM_COUNT; i++) {
-		m.pages[i] = t->cand.pages[i];
-		m.reported += t->cand.pages[i];
-	}
-	__u32 key = (__u32)t->cand.pid;
-	bpf_map_update_elem(o->mem_fd, &key, &m, BPF_ANY);
-	t->faults0 = t->faults;
-	t->major0 = t->major;
-	t->faults = t->major = 0;
-}
-
-/* --- the score ------------------------------------------------------------ */
-
-static long long stat_value(const struct oom_task *t, enum stat_id id, long long page, bool rate)
-{
-	switch (id) {
-	case STAT_T_RSS:
-		return (t->cand.pages[MMP_MEM_FILE] + t->cand.pages[MMP_MEM_ANON] + t->cand.pages[MMP_MEM_SHMEM]) * page;
-	case STAT_T_ANON: return t->cand.pages[MMP_MEM_ANON] * page;
-	case STAT_T_FILE: return t->cand.pages[MMP_MEM_FILE] * page;
-	case STAT_T_SHMEM: return t->cand.pages[MMP_MEM_SHMEM] * page;
-	case STAT_T_SWAP: return t->cand.pages[MMP_MEM_SWAP] * page;
-	case STAT_T_VSIZE: return t->vsize;
-	case STAT_T_AGE: return t->age_ms;
-	case STAT_T_FAULTS: return rate ? t->fault_rate : t->faults;
-	case STAT_T_MAJOR_FAULTS: return rate ? t->major_rate : t->major;
-	case STAT_T_CGROUP_USAGE: return t->cgroup_usage;
-	default: return 0;
-	}
-}
-
-static int64_t task_stat(void *ctx, enum stat_id id, bool rate)
-{
-	const struct oom_task *t = ctx;
-	return stat_value(t, id, t->page, rate);
 }
 
 /* --- building ------------------------------------------------------------- */
@@ -322,7 +160,7 @@ static bool on_fd(void *state, int fd, long long now)
 
 /* --- governing ------------------------------------------------------------ */
 
-static struct oom_task *find(struct oom *o, pid_t pid)
+struct oom_task *oom_find(struct oom *o, pid_t pid)
 {
 	for (size_t i = 0; i < o->ntasks; i++)
 		if (o->tasks[i].cand.pid == pid)
@@ -330,7 +168,7 @@ static struct oom_task *find(struct oom *o, pid_t pid)
 	return NULL;
 }
 
-static const char *class_name(enum mmp_oom_class c)
+const char *oom_class_name(enum mmp_oom_class c)
 {
 	static const char *const names[] = { "protect", "avoid", "normal", "prefer" };
 	return names[c];
@@ -340,7 +178,7 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 {
 	struct oom *o = state;
 	unsigned policy = g->policy;
-	if (policy >= o->npol || !o->pol[policy].rule || find(o, info->pid))
+	if (policy >= o->npol || !o->pol[policy].rule || oom_find(o, info->pid))
 		return;
 	if (o->ntasks == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 16;
@@ -374,17 +212,17 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 		t->unified[0] = '\0';
 	memcg_domain(t->memcg, t->domain, sizeof(t->domain), &t->domain_bytes);
 	o->ntasks++;
-	seed_memory(o, t);
+	oom_seed_memory(o, t);
 	o->pol[policy].rep.tasks++;
 	o->dirty = true;
 	mmp_debug("oom: pid %d (%s): %s, oom_score_adj %d, OOM domain %s", t->cand.pid, t->comm,
-		  class_name(t->cand.cls), t->orig_adj, t->domain[0] ? t->domain : "the system");
+		  oom_class_name(t->cand.cls), t->orig_adj, t->domain[0] ? t->domain : "the system");
 }
 
 /* Puts T's oom_score_adj back if we changed it and it is still running. */
 static bool restore(struct oom *o, struct oom_task *t)
 {
-	return t->written && alive(o, t) && write_adj(t->cand.pid, t->orig_adj) == 0;
+	return t->written && oom_alive(o, t) && write_adj(t->cand.pid, t->orig_adj) == 0;
 }
 
 static void drop(struct oom *o, struct oom_task *t)
@@ -404,14 +242,14 @@ static void drop(struct oom *o, struct oom_task *t)
 static void forget(void *state, const struct governed *g)
 {
 	struct oom *o = state;
-	struct oom_task *t = find(o, g->pid);
+	struct oom_task *t = oom_find(o, g->pid);
 	if (t)
 		drop(o, t);
 }
 
 static void on_rss(struct oom *o, pid_t pid)
 {
-	if (o && find(o, pid))
+	if (o && oom_find(o, pid))
 		o->dirty = true;
 }
 
@@ -498,7 +336,7 @@ static void rank_domain(struct oom *o, struct oom_task **v, size_t n)
 		warn_domain(o, v[0]->domain);
 	for (size_t k = 0; k < nc; k++) {
 		char why[64];
-		snprintf(why, sizeof(why), "%s, victim %zu of %zu", class_name(cand[k]->cls), k + 1, nc);
+		snprintf(why, sizeof(why), "%s, victim %zu of %zu", oom_class_name(cand[k]->cls), k + 1, nc);
 		set_adj(o, task_of(cand[k]), adj[k], (unsigned)k + 1, why);
 	}
 out:
@@ -522,7 +360,7 @@ static void rank_all(struct oom *o)
 	for (size_t i = 0; i < o->ntasks; i++) {
 		struct oom_task *t = &o->tasks[i];
 		const struct mmp_calc *score = o->pol[t->policy].rule->score;
-		t->cand.score = score ? calc_eval(score, task_stat, t) : oom_badness(&t->cand);
+		t->cand.score = score ? calc_eval(score, oom_task_stat, t) : oom_badness(&t->cand);
 		v[i] = t;
 	}
 	qsort(v, o->ntasks, sizeof(*v), by_domain);
@@ -537,223 +375,6 @@ static void rank_all(struct oom *o)
 }
 
 /* --- the kernel's victims ---------------------------------------------------- */
-
-static void note_victim(struct oom_policy *p, pid_t pid, const char *comm, const char *reason)
-{
-	p->rep.last_victim = (__u32)pid;
-	snprintf(p->rep.last_comm, sizeof(p->rep.last_comm), "%s", comm);
-	snprintf(p->rep.last_reason, sizeof(p->rep.last_reason), "%.95s", reason);
-}
-
-static void on_victim(struct oom *o, pid_t pid)
-{
-	if (!o)
-		return;
-	struct oom_task *t = find(o, pid);
-	if (!t) {
-		/* Before 6.8 the tracepoint gives the victim thread's id: its
-		 * process, while /proc still has it. */
-		pid_t tgid = proc_tgid(pid);
-		if (tgid > 0 && tgid != pid && (t = find(o, tgid)))
-			pid = tgid;
-	}
-	if (!t) {
-		char comm[32];
-		if (proc_comm(pid, comm, sizeof(comm)) < 0)
-			snprintf(comm, sizeof(comm), "?");
-		mmp_debug("oom: the kernel's OOM killer chose pid %d (%s), which no oom rule governs", pid, comm);
-		return;
-	}
-	struct oom_policy *p = &o->pol[t->policy];
-	p->rep.kernel_victims++;
-	if (t->rank == 1) {
-		p->rep.kernel_as_chosen++;
-		mmp_info("oom: the kernel's OOM killer chose pid %d (%s): the policy's first choice", pid, t->comm);
-	} else {
-		const struct oom_task *first = NULL;
-		for (size_t i = 0; i < o->ntasks; i++)
-			if (o->tasks[i].rank == 1 && strcmp(o->tasks[i].domain, t->domain) == 0)
-				first = &o->tasks[i];
-		mmp_warn("oom: the kernel's OOM killer chose pid %d (%s), %s of the policy's order; its first choice "
-			 "was %s%d%s%s%s",
-			 pid, t->comm, t->cand.cls == MMP_OOM_PROTECT ? "a protected process" : "not first", first ? "pid " : "",
-			 first ? first->cand.pid : 0, first ? " (" : "none", first ? first->comm : "", first ? ")" : "");
-	}
-	note_victim(p, pid, t->comm, "the kernel's OOM killer");
-}
-
-/* --- pre-OOM kills ---------------------------------------------------------- */
-
-static bool in_scope(const struct oom_task *t, const char *const *scope)
-{
-	if (!scope || !scope[0])
-		return true;
-	for (size_t i = 0; scope[i]; i++)
-		if ((t->memcg[0] && cgroup_dir_under(t->memcg, scope[i])) ||
-		    (t->unified[0] && cgroup_dir_under(t->unified, scope[i])))
-			return true;
-	return false;
-}
-
-/* Every process in DIR and below, into *PIDS. */
-static void cgroup_members(const char *dir, pid_t **pids, size_t *n, size_t *cap, int depth)
-{
-	char p[4200];
-	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
-	FILE *f = fopen(p, "re");
-	if (f) {
-		long pid;
-		while (fscanf(f, "%ld", &pid) == 1) {
-			if (*n == *cap) {
-				size_t nc = *cap ? *cap * 2 : 16;
-				pid_t *np = realloc(*pids, nc * sizeof(*np));
-				if (!np)
-					break;
-				*pids = np;
-				*cap = nc;
-			}
-			(*pids)[(*n)++] = (pid_t)pid;
-		}
-		fclose(f);
-	}
-	if (depth > 16)
-		return;
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_type != DT_DIR || e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		cgroup_members(p, pids, n, cap, depth + 1);
-	}
-	closedir(d);
-}
-
-static int kill_task(struct oom *o, struct oom_task *t)
-{
-	if (o->dry_run)
-		return 0;
-	const struct governed *g = governed_find(o->gov, t->cand.pid);
-	if (!g)
-		return -ESRCH;
-	if (syscall(SYS_pidfd_send_signal, g->pidfd, SIGKILL, NULL, 0) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Kills VICTIM's cgroup: every process in it, if each is one this policy
- * may kill; otherwise those that are, sparing the rest. */
-static void kill_group(struct oom *o, struct oom_policy *p, struct oom_task *victim, const char *why)
-{
-	const char *dir = victim->unified[0] && !cgroup_dir_is_root(victim->unified) ? victim->unified :
-			  victim->memcg[0] && !cgroup_dir_is_root(victim->memcg) ? victim->memcg : NULL;
-	if (!dir) {
-		mmp_info("oom: pid %d (%s) is in a root cgroup: killing the process alone%s (%s)", victim->cand.pid,
-			 victim->comm, o->dry_run ? " (dry run)" : "", why);
-		if (kill_task(o, victim) == 0)
-			p->rep.kills++;
-		return;
-	}
-	pid_t *pids = NULL;
-	size_t n = 0, cap = 0, spared = 0;
-	cgroup_members(dir, &pids, &n, &cap, 0);
-	bool all = true;
-	for (size_t i = 0; i < n; i++) {
-		struct oom_task *t = find(o, pids[i]);
-		if (!t || t->policy != victim->policy || t->cand.cls == MMP_OOM_PROTECT)
-			all = false;
-	}
-	char kill_file[4200];
-	snprintf(kill_file, sizeof(kill_file), "%s/cgroup.kill", dir);
-	if (all && access(kill_file, W_OK) == 0) {
-		int fd = o->dry_run ? -2 : open(kill_file, O_WRONLY | O_CLOEXEC);
-		if (fd == -2 || (fd >= 0 && write(fd, "1", 1) == 1)) {
-			mmp_info("oom: %skilled cgroup %s (%zu processes, pid %d (%s) chosen): %s",
-				 o->dry_run ? "dry run: would have " : "", dir, n, victim->cand.pid, victim->comm, why);
-			if (fd >= 0)
-				close(fd);
-			p->rep.group_kills++;
-			p->rep.kills += n;
-			free(pids);
-			return;
-		}
-		if (fd >= 0)
-			close(fd);
-	}
-	size_t killed = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct oom_task *t = find(o, pids[i]);
-		if (!t || t->policy != victim->policy || t->cand.cls == MMP_OOM_PROTECT) {
-			spared++;
-			continue;
-		}
-		if (kill_task(o, t) == 0)
-			killed++;
-	}
-	mmp_info("oom: %skilled %zu processes of cgroup %s (pid %d (%s) chosen)%s%s: %s",
-		 o->dry_run ? "dry run: would have " : "", killed, dir, victim->cand.pid, victim->comm,
-		 spared ? "; spared the protected or ungoverned ones: " : "", spared ? "yes" : "", why);
-	p->rep.group_kills++;
-	p->rep.kills += killed;
-	free(pids);
-}
-
-static void act_on_trigger(struct oom *o, unsigned pi, long long now)
-{
-	struct oom_policy *p = &o->pol[pi];
-	const char **cgs = malloc((o->ntasks + 1) * sizeof(*cgs));
-	if (!cgs)
-		return;
-	size_t ncg = 0;
-	for (size_t i = 0; i < o->ntasks; i++)
-		if (o->tasks[i].policy == pi && o->tasks[i].memcg[0])
-			cgs[ncg++] = o->tasks[i].memcg;
-	trigger_tick(p->trigger, now, cgs, ncg);
-	free(cgs);
-	const char *const *scope;
-	if (now < p->next_kill || !trigger_holds(p->trigger, now, &scope))
-		return;
-	p->rep.trigger_fired++;
-	/* The victim by the same order as the kernel's, among those in scope. */
-	struct oom_task *victim = NULL;
-	for (size_t i = 0; i < o->ntasks; i++) {
-		struct oom_task *t = &o->tasks[i];
-		if (t->policy != pi || t->cand.cls == MMP_OOM_PROTECT || !alive(o, t) || !in_scope(t, scope))
-			continue;
-		if (!victim || oom_victim_cmp(&t->cand, &victim->cand) < 0)
-			victim = t;
-	}
-	char why[300];
-	snprintf(why, sizeof(why), "%s held", trigger_text(p->trigger));
-	if (!victim) {
-		if (!p->warned_nothing)
-			mmp_warn("oom: policy '%s': %s, but no governed process may be killed", o->obj->plan.policies[pi].name,
-				 why);
-		p->warned_nothing = true;
-		trigger_reset(p->trigger);
-		return;
-	}
-	p->warned_nothing = false;
-	if (p->kill_group) {
-		kill_group(o, p, victim, why);
-	} else {
-		int err = kill_task(o, victim);
-		if (err)
-			mmp_warn("oom: cannot kill pid %d (%s): %s", victim->cand.pid, victim->comm, strerror(-err));
-		else {
-			mmp_info("oom: %skilled pid %d (%s), %s, victim 1 of its policy: %s",
-				 o->dry_run ? "dry run: would have " : "", victim->cand.pid, victim->comm, class_name(victim->cand.cls),
-				 why);
-			p->rep.kills++;
-		}
-	}
-	note_victim(p, victim->cand.pid, victim->comm, why);
-	/* Only new pressure counts from here: the kill's effect shows first. */
-	trigger_reset(p->trigger);
-	p->next_kill = now + KILL_GAP_NS;
-}
 
 /* --- the tick --------------------------------------------------------------- */
 
@@ -779,7 +400,7 @@ static void tick(void *state, long long now, double dt)
 	if (now - o->last_refresh >= REFRESH_NS) {
 		o->last_refresh = now;
 		for (size_t i = 0; i < o->ntasks; i++)
-			refresh(o, &o->tasks[i], now);
+			oom_refresh(o, &o->tasks[i], now);
 		o->dirty = true;
 	} else if (o->dirty) {
 		/* A memory event: BPF's counters are current, the rest can wait. */
@@ -796,7 +417,7 @@ static void tick(void *state, long long now, double dt)
 	}
 	for (unsigned i = 0; i < o->npol; i++)
 		if (o->pol[i].trigger)
-			act_on_trigger(o, i, now);
+			oom_act_on_trigger(o, i, now);
 	publish(o);
 }
 
@@ -827,7 +448,7 @@ static void on_event(void *state, const struct mmp_event *e, size_t len)
 	if (e->kind == MMP_EV_RSS)
 		on_rss(state, (pid_t)e->pid);
 	else if (e->kind == MMP_EV_OOM_VICTIM)
-		on_victim(state, (pid_t)e->pid);
+		oom_on_victim(state, (pid_t)e->pid);
 }
 
 const struct kind oom_kind = {

@@ -1,0 +1,272 @@
+/* evict_act.c - evicting an evict block's units, lowest score first,
+ * within the bytes its limit allows: page cache dropped in runs of cached
+ * pages (POSIX_FADV_DONTNEED), or memory advised cold or paged out
+ * (process_madvise); 'protect top' kept out. See evict_state.h. */
+#define _GNU_SOURCE
+#include "evict_state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "evict_order.h"
+#include "log.h"
+
+#define MAX_IOV 1024
+
+const char *evict_unit_label(const struct evictor *e, const struct unit *u, char *buf, size_t len)
+{
+	if (u->file)
+		snprintf(buf, len, "%s", u->path);
+	else
+		snprintf(buf, len, "%s.%s of pid %d", e->obj->plan.policies[e->obj->plan.regions[u->region].policy].name,
+			 e->obj->plan.regions[u->region].name, u->pid);
+	return buf;
+}
+
+/* The pages of U in the page cache now, as BPF counts them. */
+static int64_t cached_pages(const struct evictor *e, const struct unit *u)
+{
+	struct mmp_file_stats fs;
+	return bpf_map_lookup_elem(e->files_fd, &u->key, &fs) == 0 ? fs.resident : 0;
+}
+
+/* Drops up to BYTES of U's page cache from its cursor on, wrapping once at
+ * the end of the file, so that a file with pages left is not passed over
+ * for the next score up. The cached pages are found with mincore and only
+ * they are dropped, in runs: a scan's pages all lie behind its reader, so
+ * a window guessed from the file's share in the cache mostly missed them.
+ * Returns the bytes freed, as BPF counted them. */
+static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
+{
+	if (!u->size || !u->resident)
+		return 0;
+	struct mmp_region_report *rep = &e->reports[u->region];
+	char name[PATH_MAX + 64];
+	int fd = open(u->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rep->ev_errors++;
+		mmp_debug("evict: cannot open %s: %s", u->path, strerror(errno));
+		return 0;
+	}
+	uint64_t pages = (u->size + e->page - 1) / e->page, want = (bytes + e->page - 1) / e->page, chosen = 0;
+	unsigned char *vec = evict_cached_map(fd, u->size, e->page);
+	int64_t before = cached_pages(e, u);
+	uint64_t p = u->cursor / e->page < pages ? u->cursor / e->page : 0;
+	/* Runs of cached pages from the cursor on; gaps of up to 32 pages that
+	 * are not cached are taken into a run, as dropping them costs nothing. */
+	for (uint64_t seen = 0; seen < pages && chosen < want;) {
+		if (vec && !(vec[p] & 1)) {
+			p = p + 1 < pages ? p + 1 : 0;
+			seen++;
+			continue;
+		}
+		uint64_t run = p, last = p, gap = 0;
+		while (seen < pages && chosen < want && gap <= 32) {
+			if (!vec || (vec[p] & 1)) {
+				chosen++;
+				last = p;
+				gap = 0;
+			} else {
+				gap++;
+			}
+			p++;
+			seen++;
+			if (p == pages) {
+				p = 0;
+				break;   /* a run does not wrap */
+			}
+		}
+		uint64_t n = last - run + 1;
+		if (e->dry_run) {
+			mmp_info("evict: dry run: would drop up to %" PRIu64 " bytes of %s from the page cache at offset %" PRIu64,
+				 n * e->page, evict_unit_label(e, u, name, sizeof(name)), run * e->page);
+			continue;
+		}
+		int err = posix_fadvise(fd, (off_t)(run * e->page), (off_t)(n * e->page), POSIX_FADV_DONTNEED);
+		rep->ev_calls++;
+		if (err) {
+			rep->ev_errors++;
+			mmp_debug("evict: cannot drop %s: %s", u->path, strerror(err));
+			break;
+		}
+	}
+	u->cursor = p * e->page;
+	free(vec);
+	close(fd);
+	uint64_t freed;
+	if (e->dry_run) {
+		freed = chosen * e->page;
+	} else {
+		int64_t after = cached_pages(e, u);
+		freed = before > after ? (uint64_t)(before - after) * e->page : 0;
+		mmp_debug("evict: dropped %" PRIu64 " bytes of %s (score %" PRId64 "), up to offset %" PRIu64, freed, u->path,
+			  u->score, u->cursor);
+	}
+	rep->ev_bytes += freed;
+	return freed;
+}
+
+/* MADV_COLD or MADV_PAGEOUT on up to BYTES of U's mappings. */
+static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int advice)
+{
+	uint64_t mapped = 0;
+	for (size_t i = 0; i < u->npieces; i++)
+		mapped += u->pieces[i].end - u->pieces[i].start;
+	if (u->file && !mapped && u->resident && !u->warned_unmapped) {
+		/* Read with read(2), never mapped: there is no mapping to advise. */
+		mmp_warn("evict: %s is cached but no governed process maps it: '%s' cannot reach its page cache "
+			 "(action drop can)",
+			 u->path, advice == MADV_COLD ? "cold" : "pageout");
+		u->warned_unmapped = true;
+	}
+	if (!mapped || !u->resident)
+		return 0;
+	double density = (double)u->resident / (double)mapped;
+	if (density > 1)
+		density = 1;
+	uint64_t want = density > 0 ? (uint64_t)((double)bytes / density) : mapped, done = 0;
+	struct mmp_region_report *rep = &e->reports[u->region];
+	char name[PATH_MAX + 64];
+	if (u->cursor >= mapped)
+		u->cursor = 0;
+	/* Walk the pieces from the cursor, a call a process. */
+	uint64_t pos = 0;
+	for (size_t i = 0; i < u->npieces && done < want; i++) {
+		struct piece *pc = &u->pieces[i];
+		uint64_t len = pc->end - pc->start;
+		if (pos + len <= u->cursor) {
+			pos += len;
+			continue;
+		}
+		uint64_t off = u->cursor > pos ? u->cursor - pos : 0, n = len - off;
+		if (n > want - done)
+			n = (want - done + e->page - 1) / e->page * e->page;
+		if (n > len - off)
+			n = len - off;
+		struct iovec iov = { (void *)(uintptr_t)(pc->start + off), (size_t)n };
+		if (e->dry_run) {
+			mmp_info("evict: dry run: would mark %" PRIu64 " bytes of %s %s", n, evict_unit_label(e, u, name, sizeof(name)),
+				 advice == MADV_COLD ? "cold" : "for pageout");
+		} else {
+			const struct governed *g = governed_find(e->gov, pc->pid);
+			if (!g) {
+				pos += len;   /* gone since the units were read */
+				continue;
+			}
+			long r = syscall(SYS_process_madvise, g->pidfd, &iov, 1, advice, 0);
+			rep->ev_calls++;
+			if (r < 0) {
+				rep->ev_errors++;
+				mmp_debug("evict: process_madvise(%s) on pid %d failed: %s",
+					  advice == MADV_COLD ? "COLD" : "PAGEOUT", pc->pid, strerror(errno));
+			}
+		}
+		done += n;
+		pos += len;
+		u->cursor = pos - len + off + n;
+	}
+	uint64_t freed = (uint64_t)((double)done * density);
+	rep->ev_bytes += freed;
+	return freed ? freed : done ? e->page : 0;
+}
+
+/* Marks the highest scores 'protect top' keeps; returns the order. */
+static size_t *order_block(struct evictor *e, size_t b, size_t *n)
+{
+	size_t *idx = malloc((e->nunits + 1) * sizeof(*idx));
+	struct evict_key *keys = malloc((e->nunits + 1) * sizeof(*keys));
+	if (!idx || !keys) {
+		free(idx);
+		free(keys);
+		return NULL;
+	}
+	*n = 0;
+	uint64_t total = 0;
+	for (size_t i = 0; i < e->nunits; i++) {
+		e->units[i].protected = false;
+		if (e->units[i].block == b) {
+			keys[(*n)++] = (struct evict_key){ e->units[i].score, e->units[i].resident, i };
+			total += e->units[i].resident;
+		}
+	}
+	evict_sort(keys, *n);
+	const struct block *blk = &e->blocks[b];
+	size_t np = evict_protected(keys, *n, evict_keep_bytes(total, blk->rule->keep, blk->rule->keep_pct));
+	for (size_t k = 0; k < *n; k++) {
+		idx[k] = keys[k].unit;
+		e->units[idx[k]].protected = k >= *n - np;
+	}
+	free(keys);
+	return idx;
+}
+
+void evict_act(struct evictor *e, size_t b)
+{
+	struct block *blk = &e->blocks[b];
+	/* A usage trigger says how much is needed. */
+	double need = evict_need(trigger_excess(blk->trigger), blk->budget);
+	size_t n;
+	size_t *idx = order_block(e, b, &n);
+	if (!idx)
+		return;
+	for (size_t k = 0; k < n && blk->budget >= (double)e->page && need >= (double)e->page; k++) {
+		struct unit *u = &e->units[idx[k]];
+		if (u->protected || !u->resident)
+			continue;
+		uint64_t want = (uint64_t)(blk->budget < need ? blk->budget : need), freed = 0;
+		if (blk->rule->action == EVICT_DROP)
+			freed = u->file ? drop_file(e, u, want) : 0;   /* anonymous parts cannot be dropped */
+		else
+			freed = advise(e, u, want, blk->rule->action == EVICT_COLD ? MADV_COLD : MADV_PAGEOUT);
+		blk->budget -= (double)freed;
+		need -= (double)freed;
+		if (freed > u->resident)
+			freed = u->resident;
+		u->resident -= freed;
+		/* The next score up only when this unit has nothing left to give. */
+		if (u->file && blk->rule->action == EVICT_DROP && u->resident && need >= (double)e->page)
+			break;
+	}
+	free(idx);
+}
+
+/* No cgroup knob keeps the kernel's reclaim off some files of a cgroup:
+ * what the block protected and the kernel reclaimed anyway is read back
+ * in once the trigger stops holding. */
+void evict_reread_protected(struct evictor *e, size_t b)
+{
+	for (size_t i = 0; i < e->nunits; i++) {
+		struct unit *u = &e->units[i];
+		if (u->block != b || !u->protected || !u->file || u->resident >= u->resident_at_start)
+			continue;
+		if (e->dry_run) {
+			mmp_info("evict: dry run: would read %s back in (protected)", u->path);
+			continue;
+		}
+		int fd = open(u->path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+			close(fd);
+			mmp_debug("evict: read %s back in: protected, and reclaimed while the trigger held", u->path);
+		}
+	}
+}
+
+void evict_mark_protected(struct evictor *e, size_t b)
+{
+	size_t n;
+	free(order_block(e, b, &n));
+}

@@ -1,0 +1,303 @@
+/* evict_units.c - what an evict block scores: a file a governed process
+ * has mapped or open (watched by BPF's filemap tracepoints), or a region of
+ * one process's memory; found once a second, and scored with the block's
+ * lowered score. See evict_state.h. */
+#define _GNU_SOURCE
+#include "evict_state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "clock.h"
+#include "expr.h"
+#include "log.h"
+#include "vmas.h"
+
+static struct unit *find_file(struct evictor *e, unsigned block, unsigned region, const struct mmp_file_key *k)
+{
+	for (size_t i = 0; i < e->nunits; i++) {
+		struct unit *u = &e->units[i];
+		if (u->file && u->block == block && u->region == region && u->key.dev == k->dev && u->key.ino == k->ino)
+			return u;
+	}
+	return NULL;
+}
+
+static struct unit *find_proc(struct evictor *e, unsigned block, unsigned region, pid_t pid)
+{
+	for (size_t i = 0; i < e->nunits; i++) {
+		struct unit *u = &e->units[i];
+		if (!u->file && u->block == block && u->region == region && u->pid == pid)
+			return u;
+	}
+	return NULL;
+}
+
+static struct unit *new_unit(struct evictor *e)
+{
+	if (e->nunits == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 32;
+		struct unit *n = realloc(e->units, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		e->units = n;
+		e->cap = cap;
+	}
+	struct unit *u = &e->units[e->nunits++];
+	memset(u, 0, sizeof(*u));
+	u->first_seen = mono_ns();
+	return u;
+}
+
+/* Which pages of the file behind FD (SIZE bytes) are in the page cache:
+ * one byte a page, bit 0 set if cached, in a buffer the caller frees. */
+unsigned char *evict_cached_map(int fd, uint64_t size, uint64_t page)
+{
+	void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	unsigned char *vec = malloc((size + page - 1) / page);
+	if (vec && mincore(m, size, vec) < 0) {
+		free(vec);
+		vec = NULL;
+	}
+	munmap(m, size);
+	return vec;
+}
+
+/* The page-cache pages of PATH now: the seed of BPF's count. */
+static int64_t resident_pages(const char *path, uint64_t size, uint64_t page)
+{
+	if (!size)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	unsigned char *vec = evict_cached_map(fd, size, page);
+	close(fd);
+	int64_t n = 0;
+	for (size_t i = 0; vec && i < (size + page - 1) / page; i++)
+		n += vec[i] & 1;
+	free(vec);
+	return n;
+}
+
+/* The file unit of PATH in BLOCK's REGION, watched from now on. */
+static struct unit *file_unit(struct evictor *e, unsigned block, unsigned region, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	/* The filemap tracepoints name a file by the kernel's dev_t. */
+	struct mmp_file_key k = { .dev = (major(st.st_dev) << 20) | minor(st.st_dev), .ino = st.st_ino };
+	struct unit *u = find_file(e, block, region, &k);
+	if (u)
+		return u;
+	u = new_unit(e);
+	if (!u)
+		return NULL;
+	u->block = block;
+	u->region = region;
+	u->file = true;
+	u->key = k;
+	u->size = (uint64_t)st.st_size;
+	snprintf(u->path, sizeof(u->path), "%s", path);
+	struct mmp_file_stats fs = { .resident = resident_pages(path, u->size, e->page) };
+	if (bpf_map_update_elem(e->files_fd, &k, &fs, BPF_NOEXIST) < 0 && errno != EEXIST)
+		mmp_debug("evict: cannot watch %s: %s", path, strerror(errno));
+	mmp_debug("evict: watching %s (%" PRIu64 " bytes, %" PRId64 " pages cached)", path, u->size, (int64_t)fs.resident);
+	return u;
+}
+
+static void add_piece(struct unit *u, const struct evict_proc *p, uint64_t start, uint64_t end)
+{
+	if (u->npieces == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 8;
+		struct piece *n = realloc(u->pieces, cap * sizeof(*n));
+		if (!n)
+			return;
+		u->pieces = n;
+		u->cap = cap;
+	}
+	u->pieces[u->npieces++] = (struct piece){ p->pid, start, end };
+}
+
+/* Files a process has open that REGION selects: read(2) users map nothing. */
+static void open_files(struct evictor *e, unsigned b, const struct mmp_evict_score *sr, const struct evict_proc *p)
+{
+	char dir[64], link[384], path[PATH_MAX];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)p->pid);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	const struct mmp_test *sel = e->obj->plan.regions[sr->region].select;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		ssize_t n = readlink(link, path, sizeof(path) - 1);
+		if (n <= 0 || path[0] != '/')
+			continue;
+		path[n] = '\0';
+		struct stat st;
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !file_selected(sel, path, (uint64_t)st.st_size))
+			continue;
+		struct unit *u = file_unit(e, b, sr->region, path);
+		if (u)
+			u->seen = true;
+	}
+	closedir(d);
+}
+
+void evict_refresh_units(struct evictor *e, const struct evict_proc *procs, size_t nprocs)
+{
+	for (size_t i = 0; i < e->nunits; i++) {
+		e->units[i].seen = false;
+		e->units[i].npieces = 0;
+	}
+	for (size_t b = 0; b < e->nblocks; b++) {
+		const struct block *blk = &e->blocks[b];
+		for (size_t pi = 0; pi < nprocs; pi++) {
+			const struct evict_proc *p = &procs[pi];
+			if (p->policy != blk->rule->policy)
+				continue;
+			struct vma_list vmas = { 0 };
+			bool have_vmas = vmas_read(p->pid, &vmas) == 0;
+			for (size_t s = 0; s < blk->rule->nscores; s++) {
+				const struct mmp_evict_score *sr = &blk->rule->scores[s];
+				if (e->obj->plan.regions[sr->region].may_be_file)
+					open_files(e, (unsigned)b, sr, p);
+				for (size_t r = 0; r < p->nranges; r++) {
+					const struct mmp_range *rg = &p->ranges[r];
+					if (rg->region != sr->region)
+						continue;
+					/* The mapping the range is in: a file, or memory. */
+					const struct vma *v = NULL;
+					for (size_t k = 0; have_vmas && k < vmas.n && !v; k++)
+						if (vmas.v[k].start <= rg->start && rg->start < vmas.v[k].end)
+							v = &vmas.v[k];
+					char path[PATH_MAX];
+					struct unit *u;
+					if (v && vma_file_path(v, path, sizeof(path)))
+						u = file_unit(e, (unsigned)b, sr->region, path);
+					else if (!(u = find_proc(e, (unsigned)b, sr->region, p->pid)) && (u = new_unit(e))) {
+						u->block = (unsigned)b;
+						u->region = sr->region;
+						u->pid = p->pid;
+					}
+					if (!u)
+						continue;
+					u->seen = true;
+					add_piece(u, p, rg->start, rg->end);
+					if (!u->file)
+						u->rs = p->stats[sr->region - e->obj->plan.policies[p->policy].first_region];
+				}
+			}
+			vmas_free(&vmas);
+		}
+	}
+	/* Units no governed process uses any more are forgotten. */
+	for (size_t i = 0; i < e->nunits;) {
+		struct unit *u = &e->units[i];
+		if (u->seen) {
+			i++;
+			continue;
+		}
+		bool shared = false;   /* another block or region may still watch the file */
+		for (size_t j = 0; u->file && j < e->nunits && !shared; j++)
+			shared = j != i && e->units[j].seen && e->units[j].file && e->units[j].key.dev == u->key.dev &&
+				 e->units[j].key.ino == u->key.ino;
+		if (u->file && !shared)
+			bpf_map_delete_elem(e->files_fd, &u->key);
+		free(u->pieces);
+		*u = e->units[--e->nunits];
+	}
+}
+
+/* --- scores ------------------------------------------------------------- */
+
+struct stat_ctx {
+	const struct unit *u;
+	long long now;
+};
+
+/* A unit's statistics, in the units of the language. For a file: faults
+ * are its pages read or faulted on (every access mmp sees), major_faults
+ * the pages read into the page cache, resident its page-cache bytes. */
+static int64_t unit_stat(void *ctx, enum stat_id id, bool rate)
+{
+	const struct stat_ctx *c = ctx;
+	const struct unit *u = c->u;
+	if (u->file) {
+		switch (id) {
+		case STAT_R_FAULTS: return rate ? u->rate_accesses : (int64_t)u->fs.accesses;
+		case STAT_R_MAJOR_FAULTS: return rate ? u->rate_misses : (int64_t)u->fs.misses;
+		case STAT_R_SIZE: return (int64_t)u->size;
+		case STAT_R_RESIDENT: return (int64_t)u->resident;
+		case STAT_R_SWAP: return 0;
+		case STAT_R_IDLE: return (c->now - (u->fs.last_ns ? (long long)u->fs.last_ns : u->first_seen)) / 1000000;
+		case STAT_R_AGE: return (c->now - (u->fs.first_ns ? (long long)u->fs.first_ns : u->first_seen)) / 1000000;
+		default: return 0;
+		}
+	}
+	const struct mmp_region_stats *s = u->rs;
+	if (!s)
+		return 0;
+	switch (id) {
+	case STAT_R_FAULTS: return rate ? (int64_t)s->rate : (int64_t)s->faults;
+	case STAT_R_MAJOR_FAULTS: return rate ? (int64_t)s->major_rate : (int64_t)s->major_faults;
+	case STAT_R_SIZE: return (int64_t)s->size;
+	case STAT_R_RESIDENT: return (int64_t)s->resident;
+	case STAT_R_SWAP: return (int64_t)s->swap;
+	case STAT_R_IDLE: return s->last_ns ? (c->now - (long long)s->last_ns) / 1000000 : (c->now - u->first_seen) / 1000000;
+	case STAT_R_AGE: return s->first_ns ? (c->now - (long long)s->first_ns) / 1000000 : (c->now - u->first_seen) / 1000000;
+	default: return 0;
+	}
+}
+
+static const struct mmp_calc *score_of(const struct block *b, unsigned region)
+{
+	for (size_t i = 0; i < b->rule->nscores; i++)
+		if (b->rule->scores[i].region == region)
+			return b->rule->scores[i].calc;
+	return NULL;
+}
+
+void evict_score_units(struct evictor *e, long long now)
+{
+	for (size_t i = 0; i < e->nunits; i++) {
+		struct unit *u = &e->units[i];
+		if (u->file) {
+			if (bpf_map_lookup_elem(e->files_fd, &u->key, &u->fs) < 0)
+				memset(&u->fs, 0, sizeof(u->fs));
+			u->resident = u->fs.resident > 0 ? (uint64_t)u->fs.resident * e->page : 0;
+			if (u->prev_ns && now > u->prev_ns) {
+				long long dt = now - u->prev_ns;
+				u->rate_accesses = (int64_t)((u->fs.accesses - u->prev_accesses) * 1000000000ULL / (uint64_t)dt);
+				u->rate_misses = (int64_t)((u->fs.misses - u->prev_misses) * 1000000000ULL / (uint64_t)dt);
+			}
+			u->prev_accesses = u->fs.accesses;
+			u->prev_misses = u->fs.misses;
+			u->prev_ns = now;
+		} else {
+			u->resident = u->rs ? u->rs->resident : 0;
+		}
+		struct stat_ctx c = { u, now };
+		const struct mmp_calc *score = score_of(&e->blocks[u->block], u->region);
+		u->score = score ? calc_eval(score, unit_stat, &c) : 0;
+	}
+}

@@ -1,0 +1,83 @@
+/* oom_state.h - what the 'oom' kind keeps, shared by its files (not an
+ * interface for the rest of the runtime: that is oom.h):
+ *   oom.c          setup, the governed processes, the order written to
+ *                  oom_score_adj, the tick, undo
+ *   oom_figures.c  a process's memory figures and the score's statistics
+ *   oom_victims.c  the kernel's victims reported, pre-OOM kills
+ */
+#ifndef MMP_OOM_STATE_H
+#define MMP_OOM_STATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "bpf/mmp_shared.h"
+#include "compiler/plan.h"
+#include "governed.h"
+#include "object.h"
+#include "oom_order.h"
+#include "trigger.h"
+
+struct oom_task {
+	struct oom_candidate cand;     /* pid, class, score, pages, adj and floor */
+	unsigned policy;                /* its pidfd and start time are the governed set's */
+	char comm[16];
+	int orig_adj;                  /* before mmp */
+	bool touched;                  /* we changed it (or, in a dry run, would have) */
+	bool written;                  /* we wrote oom_score_adj: restore it */
+	/* figures */
+	long long vsize, age_ms, cgroup_usage;
+	long long faults0, major0, faults, major, fault_rate, major_rate;
+	long long last_refresh;
+	long long page;                /* the page size, for the score's statistics */
+	char memcg[512], unified[512], domain[512];
+	long long domain_bytes;        /* the domain's limit (0: the system) */
+	unsigned rank;
+};
+
+struct oom_policy {
+	const struct mmp_oom_rule *rule;   /* or NULL */
+	bool kill_group;
+	struct trigger *trigger;       /* kill ... when */
+	long long next_kill;
+	struct mmp_oom_report rep;
+	bool warned_nothing;
+};
+
+struct oom {
+	const struct mmp_object *obj;
+	struct governed_set *gov;
+	bool dry_run, can_negative;
+	int mem_fd, tasks_fd, reports_fd;
+	struct oom_policy *pol;
+	unsigned npol;
+	struct oom_task *tasks;
+	size_t ntasks, cap;
+	bool dirty;                    /* re-rank at the next tick */
+	long long page, hz, system_pages;
+	long long last_refresh;
+	char **warned_domains;
+	size_t nwarned;
+};
+
+/* oom.c */
+struct oom_task *oom_find(struct oom *o, pid_t pid);
+/* Is the task still the process we started governing? */
+bool oom_alive(struct oom *o, const struct oom_task *t);
+const char *oom_class_name(enum mmp_oom_class c);
+
+/* oom_figures.c */
+/* Memory figures from /proc and BPF, and the fault counters, as of NOW. */
+void oom_refresh(struct oom *o, struct oom_task *t, long long now);
+/* The first reading of a new task's memory. */
+void oom_seed_memory(struct oom *o, struct oom_task *t);
+/* A statistic of the task CTX, for calc_eval. */
+int64_t oom_task_stat(void *ctx, enum stat_id id, bool rate);
+
+/* oom_victims.c */
+/* The kernel's OOM killer chose PID. */
+void oom_on_victim(struct oom *o, pid_t pid);
+/* Policy PI's 'kill ... when': sample its trigger, and kill if it holds. */
+void oom_act_on_trigger(struct oom *o, unsigned pi, long long now);
+
+#endif
