@@ -32,5 +32,27 @@ elif ! grep -q 'cannot run /nonexistent/clang' "$tmp/log" || [ -e "$tmp/x.o" ]; 
 else
 	pass=$((pass + 1))
 fi
+# A file's name reaches the generated C (in #line, a comment and the
+# header) only escaped: quotes, backslashes, a comment's end and line
+# breaks compile as the bytes they are and inject nothing.
+mkdir -p "$tmp/hostile/end*" "$tmp/hostile/back\\slash"
+nl='
+'
+for name in "$tmp/hostile/p\";int injected = 42;const char *x = \".mmp" "$tmp/hostile/end*/comment.mmp" \
+	    "$tmp/hostile/back\\slash/q.mmp" "$tmp/hostile/new${nl}line.mmp"; do
+	cp "$srcdir/examples/kvstore.mmp" "$name"
+	if ! "$MMPC" --color=never "$name" -o "$tmp/hostile.o" >"$tmp/log" 2>&1; then
+		echo "FAIL: a policy named '$name' does not compile:"; cat "$tmp/log"; fail=$((fail + 1)); continue
+	fi
+	if llvm-nm "$tmp/hostile.o" 2>/dev/null | grep -q injected; then
+		echo "FAIL: the name '$name' injected a definition into the object"; fail=$((fail + 1)); continue
+	fi
+	llvm-objcopy -O binary --only-section=.mmp.header "$tmp/hostile.o" "$tmp/header"
+	want=$(printf '%s' "$name" | tr '\n' '?')
+	if ! grep -qxF "name $want" "$tmp/header"; then
+		echo "FAIL: the header does not name '$name':"; cat "$tmp/header"; fail=$((fail + 1)); continue
+	fi
+	pass=$((pass + 1))
+done
 echo "compile: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
