@@ -41,6 +41,7 @@ struct mmp_node *ast_binary(struct mmp_arena *a, enum mmp_op op, struct mmp_node
 	n->u.bin.op = op;
 	n->u.bin.lhs = l;
 	n->u.bin.rhs = r;
+	n->depth = 1 + (l->depth > r->depth ? l->depth : r->depth);
 	return n;
 }
 
@@ -49,6 +50,7 @@ struct mmp_node *ast_unary(struct mmp_arena *a, struct mmp_loc loc, enum mmp_op 
 	struct mmp_node *n = ast_new(a, N_UNARY, loc);
 	n->u.un.op = op;
 	n->u.un.operand = x;
+	n->depth = 1 + x->depth;
 	return n;
 }
 

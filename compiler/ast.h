@@ -71,10 +71,16 @@ enum mmp_node_kind {
 	N_KIND_COUNT
 };
 
+/* How deep operators may nest in one expression. The passes after the
+ * parser walk expressions recursively, and codegen's C nests a level per
+ * operator (clang stops at 256), so the parser refuses deeper ones. */
+#define MMP_MAX_EXPR_DEPTH 200
+
 struct mmp_node {
 	enum mmp_node_kind kind;
 	struct mmp_loc loc;
 	struct mmp_node *next;
+	unsigned depth;     /* operators between this node and its deepest leaf */
 	union {
 		struct {
 			uint64_t value;

@@ -40,6 +40,7 @@ static int lex_token(YYSTYPE *val, struct mmp_loc *loc, yyscan_t scanner);
 	} while (0)
 
 static void mmp_yyerror(struct mmp_loc *loc, yyscan_t scanner, struct mmp_parse_ctx *ctx, const char *msg);
+static struct mmp_node *bounded(struct mmp_parse_ctx *ctx, struct mmp_node *n);
 static struct mmp_node *stmt(struct mmp_parse_ctx *ctx, enum mmp_node_kind k, struct mmp_loc loc,
 			     struct mmp_node *name, struct mmp_node *targets, struct mmp_node *body,
 			     struct mmp_node *expr);
@@ -204,22 +205,22 @@ oom_item:
 	;
 
 expr:
-	expr OR expr                    { $$ = ast_binary(A, OP_OR, $1, $3); }
-	| expr AND expr                 { $$ = ast_binary(A, OP_AND, $1, $3); }
-	| expr FOR expr                 { $$ = ast_binary(A, OP_ADD, $1, $3); $$->kind = N_FOR; }
-	| NOT expr                      { $$ = ast_unary(A, @$, OP_NOT, $2); }
-	| expr '<' expr                 { $$ = ast_binary(A, OP_LT, $1, $3); }
-	| expr LE expr                  { $$ = ast_binary(A, OP_LE, $1, $3); }
-	| expr '>' expr                 { $$ = ast_binary(A, OP_GT, $1, $3); }
-	| expr GE expr                  { $$ = ast_binary(A, OP_GE, $1, $3); }
-	| expr EQ expr                  { $$ = ast_binary(A, OP_EQ, $1, $3); }
-	| expr NE expr                  { $$ = ast_binary(A, OP_NE, $1, $3); }
-	| expr '+' expr                 { $$ = ast_binary(A, OP_ADD, $1, $3); }
-	| expr '-' expr                 { $$ = ast_binary(A, OP_SUB, $1, $3); }
-	| expr '*' expr                 { $$ = ast_binary(A, OP_MUL, $1, $3); }
-	| expr '/' expr                 { $$ = ast_binary(A, OP_DIV, $1, $3); }
-	| '-' expr %prec UMINUS         { $$ = ast_unary(A, @$, OP_NEG, $2); }
-	| expr PERSEC                   { $$ = ast_unary(A, @$, OP_DIV, $1); $$->kind = N_RATE; }
+	expr OR expr                    { $$ = bounded(ctx, ast_binary(A, OP_OR, $1, $3)); }
+	| expr AND expr                 { $$ = bounded(ctx, ast_binary(A, OP_AND, $1, $3)); }
+	| expr FOR expr                 { $$ = bounded(ctx, ast_binary(A, OP_ADD, $1, $3)); $$->kind = N_FOR; }
+	| NOT expr                      { $$ = bounded(ctx, ast_unary(A, @$, OP_NOT, $2)); }
+	| expr '<' expr                 { $$ = bounded(ctx, ast_binary(A, OP_LT, $1, $3)); }
+	| expr LE expr                  { $$ = bounded(ctx, ast_binary(A, OP_LE, $1, $3)); }
+	| expr '>' expr                 { $$ = bounded(ctx, ast_binary(A, OP_GT, $1, $3)); }
+	| expr GE expr                  { $$ = bounded(ctx, ast_binary(A, OP_GE, $1, $3)); }
+	| expr EQ expr                  { $$ = bounded(ctx, ast_binary(A, OP_EQ, $1, $3)); }
+	| expr NE expr                  { $$ = bounded(ctx, ast_binary(A, OP_NE, $1, $3)); }
+	| expr '+' expr                 { $$ = bounded(ctx, ast_binary(A, OP_ADD, $1, $3)); }
+	| expr '-' expr                 { $$ = bounded(ctx, ast_binary(A, OP_SUB, $1, $3)); }
+	| expr '*' expr                 { $$ = bounded(ctx, ast_binary(A, OP_MUL, $1, $3)); }
+	| expr '/' expr                 { $$ = bounded(ctx, ast_binary(A, OP_DIV, $1, $3)); }
+	| '-' expr %prec UMINUS         { $$ = bounded(ctx, ast_unary(A, @$, OP_NEG, $2)); }
+	| expr PERSEC                   { $$ = bounded(ctx, ast_unary(A, @$, OP_DIV, $1)); $$->kind = N_RATE; }
 	| primary
 	;
 
@@ -240,9 +241,9 @@ primary:
 	| COMM STRING                   { $$ = ast_with_str(A, N_COMM, @$, $2); }
 	| EXE STRING                    { $$ = ast_with_str(A, N_EXE, @$, $2); }
 	| CGROUP STRING                 { $$ = ast_with_str(A, N_CGROUP, @$, $2); }
-	| PID NUMBER                    { $$ = ast_unary(A, @$, OP_NOT, $2); $$->kind = N_PID; }
-	| UID NUMBER                    { $$ = ast_unary(A, @$, OP_NOT, $2); $$->kind = N_UID; }
-	| UID STRING                    { $$ = ast_unary(A, @$, OP_NOT, $2); $$->kind = N_UID; }
+	| PID NUMBER                    { $$ = bounded(ctx, ast_unary(A, @$, OP_NOT, $2)); $$->kind = N_PID; }
+	| UID NUMBER                    { $$ = bounded(ctx, ast_unary(A, @$, OP_NOT, $2)); $$->kind = N_UID; }
+	| UID STRING                    { $$ = bounded(ctx, ast_unary(A, @$, OP_NOT, $2)); $$->kind = N_UID; }
 	| PRESSURE IDENT                { $$ = ast_new(A, N_PRESSURE, @$); $$->u.psi.kind = $2; }
 	| PRESSURE IDENT OF CGROUP STRING
 	                                { $$ = ast_new(A, N_PRESSURE, @$); $$->u.psi.kind = $2; $$->u.psi.cgroup = $5; }
@@ -257,6 +258,16 @@ static struct mmp_node *stmt(struct mmp_parse_ctx *ctx, enum mmp_node_kind k, st
 			     struct mmp_node *expr)
 {
 	return ast_stmt(ctx->arena, k, loc, name, targets, body, expr);
+}
+
+/* N, refused once when its expression grows past MMP_MAX_EXPR_DEPTH: the
+ * parser itself never recurses, the passes after it do. */
+static struct mmp_node *bounded(struct mmp_parse_ctx *ctx, struct mmp_node *n)
+{
+	if (n->depth == MMP_MAX_EXPR_DEPTH + 1)
+		diag_error(ctx->diag, n->loc, "this expression nests more than %d operators deep; split it into rules "
+			   "of their own", MMP_MAX_EXPR_DEPTH);
+	return n;
 }
 
 static void mmp_yyerror(struct mmp_loc *loc, yyscan_t scanner, struct mmp_parse_ctx *ctx, const char *msg)

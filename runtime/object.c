@@ -211,7 +211,10 @@ static int compile_source(const char *src, char *out, size_t outlen)
 			return -errno;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		unlink(tmp);
-		if (WIFEXITED(status) && WEXITSTATUS(status) != 127)
+		if (WIFSIGNALED(status))
+			mmp_error("%s died of signal %d (%s) compiling %s", mmpc, WTERMSIG(status),
+				  strsignal(WTERMSIG(status)), src);
+		else if (WEXITSTATUS(status) != 127)
 			mmp_error("%s does not compile (see above)", src);
 		return -EINVAL;
 	}

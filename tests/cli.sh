@@ -61,5 +61,22 @@ expect compile-errors 1 'unknown region' -- "$MMPC" "$tmp/bad.mmp" -o "$tmp/bad.
 expect dump-ast 0 '^policy <1:1>' -- "$MMPC" --dump-ast "$tmp/good.mmp"
 [ -e "$tmp/x.o" ] && { echo "FAIL: -o left a file behind"; fail=$((fail + 1)); }
 
+# Expressions are bounded where they are parsed: a 30,000-term sum is one
+# positioned error, not a crash, with --check and --dump-ast; the deepest
+# expression the checker passes (200 operators) compiles with clang.
+terms() { awk -v n="$1" 'BEGIN { s = "1"; for (i = 1; i < n; i++) s = s " + 1"; print s }'; }
+deep() { echo "policy p { match comm \"x\"; region a = anon; pagesize a { 2M: 100; } when faults >= $(terms "$1"); }"; }
+deep 30000 >"$tmp/deep.mmp"
+expect "30,000 terms" 1 'deep.mmp:1:[0-9]+: error: this expression nests more than 200 operators deep' -- \
+	"$MMPC" --color=never --check "$tmp/deep.mmp"
+expect "30,000 terms, dumped" 1 'nests more than 200 operators deep' -- "$MMPC" --color=never --dump-ast "$tmp/deep.mmp"
+if [ "$(grep -c 'error:' "$tmp/out")" -ne 1 ]; then
+	echo "FAIL: a deep expression is reported more than once"; fail=$((fail + 1))
+fi
+deep 200 >"$tmp/deep200.mmp"     # 199 additions under the comparison: 200 deep
+expect "200 operators compile" 0 '^$' -- "$MMPC" --color=never "$tmp/deep200.mmp" -o "$tmp/deep200.o"
+deep 201 >"$tmp/deep201.mmp"
+expect "201 operators" 1 'more than 200 operators deep' -- "$MMPC" --color=never --check "$tmp/deep201.mmp"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
