@@ -28,35 +28,76 @@ void diag_init(struct mmp_diag *d, FILE *out, const struct mmp_source *src, enum
 	}
 }
 
+/* Lines longer than this are shown as a window around the caret. */
+#define SNIPPET_WIDTH 160
+#define SNIPPET_BEFORE 60
+
+static bool continuation(char c)
+{
+	return ((unsigned char)c & 0xc0) == 0x80;
+}
+
 /* The source line, then a caret under the start of LOC and tildes to its end
  * (clipped to the line). Tabs are copied so that the caret lines up. */
-static void print_snippet(struct mmp_diag *d, struct mmp_loc loc)
+static void print_snippet(struct mmp_diag *d, FILE *out, struct mmp_loc loc)
 {
 	unsigned line, col;
 	source_position(d->src, loc.start, &line, &col);
 	size_t len;
 	const char *text = source_line(d->src, line, &len);
-	fwrite(text, 1, len, d->out);   /* fwrite: a NUL byte does not end the line */
-	fputc('\n', d->out);
 	size_t caret = col - 1;
 	size_t width = loc.end > loc.start ? loc.end - loc.start : 1;
 	if (caret > len)
 		caret = len;
-	if (caret + width > len)
-		width = len > caret ? len - caret : 1;
+	/* A long line: the part around the caret, cut at characters. */
+	size_t from = 0, to = len;
+	if (len > SNIPPET_WIDTH) {
+		from = caret > SNIPPET_BEFORE ? caret - SNIPPET_BEFORE : 0;
+		while (from > 0 && continuation(text[from]))
+			from--;
+		to = from + SNIPPET_WIDTH < len ? from + SNIPPET_WIDTH : len;
+		while (to < len && continuation(text[to]))
+			to++;
+	}
+	const char *more = "...";
+	if (from)
+		fputs(more, out);
+	fwrite(text + from, 1, to - from, out);   /* fwrite: a NUL byte does not end the line */
+	if (to < len)
+		fputs(more, out);
+	fputc('\n', out);
+	if (caret + width > to)
+		width = to > caret ? to - caret : 1;
+	if (from)
+		fputs("   ", out);
 	/* One column a character: UTF-8 continuation bytes take no column. */
-	for (size_t i = 0; i < caret; i++)
-		if (((unsigned char)text[i] & 0xc0) != 0x80)
-			fputc(text[i] == '\t' ? '\t' : ' ', d->out);
+	for (size_t i = from; i < caret; i++)
+		if (!continuation(text[i]))
+			fputc(text[i] == '\t' ? '\t' : ' ', out);
 	if (d->color)
-		fputs(GREEN, d->out);
-	fputc('^', d->out);
+		fputs(GREEN, out);
+	fputc('^', out);
 	for (size_t i = caret + 1; i < caret + width; i++)
-		if (((unsigned char)text[i] & 0xc0) != 0x80)
-			fputc('~', d->out);
+		if (!continuation(text[i]))
+			fputc('~', out);
 	if (d->color)
-		fputs(RESET, d->out);
-	fputc('\n', d->out);
+		fputs(RESET, out);
+	fputc('\n', out);
+}
+
+/* Past the limit, errors and warnings are counted, not shown. */
+static bool hidden(struct mmp_diag *d, enum severity sev)
+{
+	if (sev == SEV_NOTE)
+		return d->hiding;
+	d->hiding = d->limit && d->shown >= d->limit;
+	if (!d->hiding)
+		d->shown++;
+	else if (sev == SEV_ERROR)
+		d->hidden_errors++;
+	else
+		d->hidden_warnings++;
+	return d->hiding;
 }
 
 static void report(struct mmp_diag *d, enum severity sev, const struct mmp_loc *loc, const char *fmt,
@@ -69,28 +110,56 @@ static void report(struct mmp_diag *d, enum severity sev, const struct mmp_loc *
 		d->errors++;
 	else if (sev == SEV_WARNING)
 		d->warnings++;
+	if (hidden(d, sev))
+		return;
 
+	/* Built in memory and written at once: the output is often stderr,
+	 * which stdio does not buffer. */
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *out = open_memstream(&buf, &n);
+	if (!out)
+		return;
 	if (d->color)
-		fputs(BOLD, d->out);
+		fputs(BOLD, out);
 	if (loc) {
 		unsigned line, col;
 		source_position(d->src, loc->start, &line, &col);
-		fprintf(d->out, "%s:%u:%u: ", d->src->name, line, col);
+		fprintf(out, "%s:%u:%u: ", d->src->name, line, col);
 	} else {
-		fprintf(d->out, "%s: ", d->src->name);
+		fprintf(out, "%s: ", d->src->name);
 	}
 	if (d->color)
-		fprintf(d->out, "%s%s:" RESET BOLD " ", sev_color[sev], sev_name[sev]);
+		fprintf(out, "%s%s:" RESET BOLD " ", sev_color[sev], sev_name[sev]);
 	else
-		fprintf(d->out, "%s: ", sev_name[sev]);
-	vfprintf(d->out, fmt, ap);
+		fprintf(out, "%s: ", sev_name[sev]);
+	vfprintf(out, fmt, ap);
 	if (promoted)
-		fputs(" [-Werror]", d->out);
+		fputs(" [-Werror]", out);
 	if (d->color)
-		fputs(RESET, d->out);
-	fputc('\n', d->out);
+		fputs(RESET, out);
+	fputc('\n', out);
 	if (loc)
-		print_snippet(d, *loc);
+		print_snippet(d, out, *loc);
+	fclose(out);
+	fwrite(buf, 1, n, d->out);
+	fflush(d->out);
+	free(buf);
+}
+
+void diag_finish(struct mmp_diag *d)
+{
+	if (!d->hidden_errors && !d->hidden_warnings)
+		return;
+	char errors[48] = "", warnings[48] = "";
+	if (d->hidden_errors)
+		snprintf(errors, sizeof(errors), "%u more error%s", d->hidden_errors, d->hidden_errors == 1 ? "" : "s");
+	if (d->hidden_warnings)
+		snprintf(warnings, sizeof(warnings), "%u more warning%s", d->hidden_warnings,
+			 d->hidden_warnings == 1 ? "" : "s");
+	fprintf(d->out, "%s: note: %s%s%s not shown (the limit is %u; --error-limit=0 shows all)\n", d->src->name,
+		errors, *errors && *warnings ? " and " : "", warnings, d->limit);
+	d->hidden_errors = d->hidden_warnings = 0;
 }
 
 void diag_error(struct mmp_diag *d, struct mmp_loc loc, const char *fmt, ...)

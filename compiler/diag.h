@@ -22,9 +22,17 @@ struct mmp_diag {
 	bool color;
 	bool werror;   /* warnings count as errors */
 	unsigned errors, warnings;
+	/* Errors and warnings shown at most (0: all), as clang's -ferror-limit;
+	 * past it they are counted, and diag_finish says how many. */
+	unsigned limit, shown, hidden_errors, hidden_warnings;
+	bool hiding;   /* the last error or warning was hidden: so are its notes */
 };
 
+#define DIAG_DEFAULT_LIMIT 20
+
 void diag_init(struct mmp_diag *d, FILE *out, const struct mmp_source *src, enum diag_color color);
+/* Says how many diagnostics the limit hid, if any. */
+void diag_finish(struct mmp_diag *d);
 
 #if defined(__GNUC__)
 #define DIAG_PRINTF __attribute__((format(printf, 3, 4)))

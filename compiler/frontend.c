@@ -13,12 +13,14 @@ static int run(struct mmp_compilation *u, const struct mmp_frontend_opts *opts)
 	u->arena = arena_new();
 	diag_init(&u->diag, opts->diag_out ? opts->diag_out : stderr, u->src, opts->color);
 	u->diag.werror = opts->werror;
+	u->diag.limit = opts->error_limit;
 	struct mmp_parse_ctx pc = { .arena = u->arena, .diag = &u->diag, .src = u->src };
 	int err = mmp_parse(&pc);
 	u->ast = pc.ast;
-	if (err || opts->parse_only)
-		return err;
-	return sema_check(&u->diag, u->arena, &u->ast);
+	if (!err && !opts->parse_only)
+		err = sema_check(&u->diag, u->arena, &u->ast);
+	diag_finish(&u->diag);
+	return err;
 }
 
 int frontend_run(struct mmp_compilation *u, const char *path, const struct mmp_frontend_opts *opts)
@@ -42,7 +44,9 @@ int frontend_run_text(struct mmp_compilation *u, const char *name, const char *t
 
 int frontend_check(struct mmp_compilation *u)
 {
-	return sema_check(&u->diag, u->arena, &u->ast);
+	int err = sema_check(&u->diag, u->arena, &u->ast);
+	diag_finish(&u->diag);
+	return err;
 }
 
 void frontend_free(struct mmp_compilation *u)

@@ -15,6 +15,7 @@ struct mmp_frontend_opts {
 	enum diag_color color;
 	FILE *diag_out;          /* stderr if NULL */
 	bool parse_only;         /* stop after parsing (for --dump-ast) */
+	unsigned error_limit;    /* errors and warnings shown at most; 0: all */
 };
 
 struct mmp_compilation {

@@ -27,6 +27,7 @@ static void usage(FILE *out)
 	      "  -v, --verbose        print the clang command\n"
 	      "  -W, --Werror         treat warnings as errors (also -Werror)\n"
 	      "      --color=WHEN     colour diagnostics: auto, always or never\n"
+	      "      --error-limit=N  show at most N errors and warnings (default 20; 0: all)\n"
 	      "  -h, --help           show this help and exit\n"
 	      "  -V, --version        show the version and exit\n"
 	      "\n"
@@ -90,13 +91,14 @@ static int usage_error(const char *what, const char *arg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_DUMP_AST = 256, OPT_COLOR, OPT_EMIT_C, OPT_CLANG };
+	enum { OPT_DUMP_AST = 256, OPT_COLOR, OPT_EMIT_C, OPT_CLANG, OPT_ERROR_LIMIT };
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, 'c' },
 		{ "dump-ast", no_argument, NULL, OPT_DUMP_AST },
 		{ "output", required_argument, NULL, 'o' },
 		{ "emit-c", no_argument, NULL, OPT_EMIT_C },
 		{ "clang", required_argument, NULL, OPT_CLANG },
+		{ "error-limit", required_argument, NULL, OPT_ERROR_LIMIT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "Werror", no_argument, NULL, 'W' },
 		{ "color", required_argument, NULL, OPT_COLOR },
@@ -104,7 +106,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct mmp_frontend_opts opts = { .color = DIAG_COLOR_AUTO };
+	struct mmp_frontend_opts opts = { .color = DIAG_COLOR_AUTO, .error_limit = DIAG_DEFAULT_LIMIT };
 	enum mode mode = MODE_SUMMARY;
 	const char *output = NULL;
 	struct codegen_opts cg = { .clang = getenv("MMP_CLANG") ? getenv("MMP_CLANG") : MMP_DEFAULT_CLANG };
@@ -134,6 +136,15 @@ int main(int argc, char **argv)
 			else
 				return usage_error("--color takes auto, always or never, not '%s'", optarg);
 			break;
+		case OPT_ERROR_LIMIT: {
+			char *end;
+			errno = 0;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || n > 1000000 || optarg[0] == '-')
+				return usage_error("--error-limit takes a count from 0 to 1000000, not '%s'", optarg);
+			opts.error_limit = (unsigned)n;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("mmpc %s\n", PACKAGE_VERSION); return 0;
 		case ':':

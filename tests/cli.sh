@@ -78,5 +78,33 @@ expect "200 operators compile" 0 '^$' -- "$MMPC" --color=never "$tmp/deep200.mmp
 deep 201 >"$tmp/deep201.mmp"
 expect "201 operators" 1 'more than 200 operators deep' -- "$MMPC" --color=never --check "$tmp/deep201.mmp"
 
+# Diagnostics are bounded: 20 errors and warnings by default, then a count
+# of the rest; --error-limit changes it. 10,000 errors on one line, a
+# thousand overlapping regions and a caret after 10 MB of spaces stay
+# small (the long line is cut around the caret).
+awk 'BEGIN { s = "policy p { match all;"; for (i = 0; i < 10000; i++) s = s " region r" i " = bogus" i ";"; print s " }" }' \
+	>"$tmp/many.mmp"
+expect "10,000 errors" 1 'note: 9980 more errors and 10001 more warnings not shown \(the limit is 20' -- \
+	"$MMPC" --color=never --check "$tmp/many.mmp"
+if [ "$(wc -c <"$tmp/out")" -gt 20000 ] || [ "$(grep -c ': error: ' "$tmp/out")" -ne 20 ]; then
+	echo "FAIL: 10,000 errors: more than 20 shown, or a long line not cut"; fail=$((fail + 1))
+fi
+expect "--error-limit=3" 1 'note: 9997 more errors' -- "$MMPC" --color=never --error-limit=3 --check "$tmp/many.mmp"
+expect "--error-limit=0" 1 'region r9999 = bogus9999' -- "$MMPC" --color=never --error-limit=0 --check "$tmp/many.mmp"
+expect "a bad --error-limit" 2 'error: --error-limit takes a count' -- "$MMPC" --error-limit=-1 --check "$tmp/many.mmp"
+awk 'BEGIN { print "policy p { match all;"; for (i = 0; i < 1000; i++) print "region r" i " = anon;";
+	for (i = 0; i < 1000; i++) print "pagesize r" i " { 2M: " i % 100 + 1 "; }"; print "}" }' >"$tmp/overlap.mmp"
+expect "1,000 overlapping regions" 0 'note: 979 more warnings not shown' -- \
+	"$MMPC" --color=never --check "$tmp/overlap.mmp"
+"$MMPC" --color=never --error-limit=0 --check "$tmp/overlap.mmp" >"$tmp/out" 2>&1
+if [ "$(grep -c ': warning: ' "$tmp/out")" -ne 999 ] || ! grep -q "'r999' may overlap 998 more regions declared before it" "$tmp/out"; then
+	echo "FAIL: overlap warnings are not one a region:"; grep -c ': warning: ' "$tmp/out"; fail=$((fail + 1))
+fi
+{ head -c 10000000 /dev/zero | tr '\0' ' '; echo 'policy'; } >"$tmp/spaces.mmp"
+expect "an error after 10 MB of spaces" 1 'expected a name' -- "$MMPC" --color=never --check "$tmp/spaces.mmp"
+if [ "$(wc -c <"$tmp/out")" -gt 2000 ]; then
+	echo "FAIL: the caret line after 10 MB of spaces is not cut"; fail=$((fail + 1))
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
