@@ -298,7 +298,6 @@ static const struct mmp_oom_rule *lower_oom(struct lowering *lw, const struct mm
 		case N_KILL: {
 			bool group = it->u.stmt.name && strcmp(it->u.stmt.name->u.name.id, "group") == 0;
 			r->kill = group ? OOM_KILL_GROUP : OOM_KILL_TASK;
-			r->kill_loc = it->loc;
 			if (it->u.stmt.expr) {
 				struct mmp_trigger *t = new_in(lw, sizeof(*t));
 				lower_trigger(lw, t, it->u.stmt.expr);

@@ -122,8 +122,7 @@ struct mmp_oom_rule {
 	const struct mmp_test *protect, *prefer, *avoid;
 	const struct mmp_calc *score;  /* NULL: the kernel's badness */
 	enum mmp_oom_kill kill;
-	const struct mmp_trigger *kill_when;   /* NULL: when the kernel's OOM killer runs */
-	struct mmp_loc kill_loc;
+	const struct mmp_trigger *kill_when;   /* NULL: when the kernel's OOM killer runs (a task) */
 };
 
 enum mmp_evict_action { EVICT_COLD, EVICT_PAGEOUT, EVICT_DROP };

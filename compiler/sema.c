@@ -524,6 +524,14 @@ static void check_oom(struct sema *s, struct mmp_node *rule)
 			char what[32];
 			snprintf(what, sizeof(what), "'%s'", ast_kind_name(st->kind));
 			expr_check_cond(s->d, s->a, st->u.stmt.expr, PLACE_MATCHER, what);
+			/* Any user can name a process sshd: protection resting on
+			 * the name alone can be claimed by anyone. */
+			if (st->kind == N_PROTECT && formula_kinds(st->u.stmt.expr) == 1u << N_COMM) {
+				diag_warning(s->d, st->u.stmt.expr->loc, "'protect' rests on process names alone, which any "
+					     "user can give a process");
+				diag_hint(s->d, "add what a user cannot choose: an 'exe' path, a 'uid' or a 'cgroup' "
+					  "(protect exe \"/usr/sbin/sshd\")");
+			}
 			break;
 		}
 		case N_SCORE: {
@@ -552,6 +560,14 @@ static void check_oom(struct sema *s, struct mmp_node *rule)
 			}
 			if (st->u.stmt.expr)
 				expr_check_cond(s->d, s->a, st->u.stmt.expr, PLACE_TRIGGER, "the trigger");
+			else if (strcmp(mode, "group") == 0) {
+				/* The kernel kills a whole cgroup on OOM only with
+				 * memory.oom.group, which mmp does not set. */
+				diag_error(s->d, st->loc, "'kill group' without 'when' needs memory.oom.group, which mmp does "
+					   "not set");
+				diag_hint(s->d, "give it a trigger ('kill group when pressure full > 20%% for 5s') to kill the "
+					  "group ahead of the OOM killer");
+			}
 			break;
 		}
 		default:

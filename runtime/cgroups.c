@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "process.h"
@@ -30,6 +31,12 @@ static bool has_want(const char *dir, enum cg_want want)
 	       (exists(dir, "memory.pressure") && exists(dir, "memory.stat"));
 }
 
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int cgroup_dir(const char *path, enum cg_want want, char *out, size_t len)
 {
 	if (strncmp(path, CG_MOUNT "/", sizeof(CG_MOUNT)) == 0) {
@@ -37,15 +44,17 @@ int cgroup_dir(const char *path, enum cg_want want, char *out, size_t len)
 		size_t n = strlen(out);
 		while (n > 1 && out[n - 1] == '/')
 			out[--n] = '\0';
-		return has_want(out, want) ? 0 : -ENOENT;
+		return has_want(out, want) ? 0 : is_dir(out) ? -ENODATA : -ENOENT;
 	}
-	const char *bases[] = { want == CG_MEMORY ? V1_MEMORY : HYBRID_V2, CG_MOUNT, HYBRID_V2 };
-	for (size_t i = 0; i < 3; i++) {
+	const char *bases[] = { want == CG_MEMORY ? V1_MEMORY : HYBRID_V2, CG_MOUNT, HYBRID_V2, V1_MEMORY };
+	bool found = false;
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
 		snprintf(out, len, "%s%s", bases[i], strcmp(path, "/") == 0 ? "" : path);
 		if (has_want(out, want))
 			return 0;
+		found |= is_dir(out);
 	}
-	return -ENOENT;
+	return found ? -ENODATA : -ENOENT;
 }
 
 /* The path of PID's cgroup in the hierarchy whose /proc/PID/cgroup line

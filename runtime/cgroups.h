@@ -16,7 +16,9 @@ enum cg_want {
 };
 
 /* The directory a policy's cgroup PATH means for WANT: a full path under
- * /sys/fs/cgroup as it is, or a path inside a hierarchy ("/kv"). 0 or -ENOENT. */
+ * /sys/fs/cgroup as it is, or a path inside a hierarchy ("/kv"). 0;
+ * -ENOENT if no hierarchy has that cgroup; -ENODATA if one has it, but not
+ * with what WANT needs. */
 int cgroup_dir(const char *path, enum cg_want want, char *out, size_t len);
 /* PID's memory cgroup directory, or its cgroup2 directory. 0 or -errno. */
 int proc_memcg_dir(pid_t pid, char *out, size_t len);

@@ -56,7 +56,9 @@ static int parse_size(const char *s, long long *out)
 		scale = 1LL << 20, end++;
 	else if (*end == 'G' || *end == 'g')
 		scale = 1LL << 30, end++;
-	if (*end || v <= 0)
+	else if (*end == 'T' || *end == 't')
+		scale = 1LL << 40, end++;
+	if (*end || end == s || !(v > 0) || v * (double)scale > (double)(1LL << 50))
 		return -1;
 	*out = (long long)(v * (double)scale);
 	return 0;
@@ -106,8 +108,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r': {
 			long long v;
-			if (parse_size(optarg, &v) < 0 || v < (2LL << 20)) {
-				mmp_error("--collapse-rate takes a size of at least 2M (per second), not '%s'", optarg);
+			if (parse_size(optarg, &v) < 0 || v < (2LL << 20) || v > (1LL << 40)) {
+				mmp_error("--collapse-rate takes a size a second from 2M to 1T (a number with K, M, G or T), "
+					  "not '%s'", optarg);
 				return 2;
 			}
 			opts.collapse_rate = v;

@@ -106,23 +106,10 @@ static int setup(const struct kind_env *env, void **state)
 		if (!p->rule || p->rule->kill == OOM_KILL_NONE)
 			continue;
 		p->kill_group = p->rule->kill == OOM_KILL_GROUP;
-		if (!p->rule->kill_when) {
-			/* 'kill task;' without a trigger is what the kernel's OOM
-			 * killer does. A group needs the kernel to kill the whole
-			 * cgroup on OOM (memory.oom.group), which this runtime does
-			 * not drive. */
-			if (p->kill_group) {
-				unsigned line, col;
-				source_position(obj->unit.src, p->rule->kill_loc.start, &line, &col);
-				mmp_error("%s:%u:%u: policy '%s': 'kill group' without 'when' needs memory.oom.group, "
-					  "which this version of mmp does not set; give it a trigger ('kill group when "
-					  "pressure full > 20%% for 5s') to kill the group ahead of the OOM killer",
-					  obj->source_name, line, col, obj->plan.policies[i].name);
-				undo(o);
-				return -EOPNOTSUPP;
-			}
+		/* 'kill task;' without a trigger is what the kernel's OOM killer
+		 * does; the checker refuses 'kill group;' without one. */
+		if (!p->rule->kill_when)
 			continue;
-		}
 		char what[160];
 		snprintf(what, sizeof(what), "policy '%s': kill", obj->plan.policies[i].name);
 		p->trigger = trigger_new(p->rule->kill_when, what);

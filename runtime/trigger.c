@@ -111,7 +111,13 @@ static struct cmp *build_cmp(const struct mmp_cond *e, const char *what)
 	c->kind = e->kind == COND_PRESSURE ? CMP_PRESSURE : CMP_USAGE;
 	if (e->cgroup) {
 		char dir[4096];
-		if (cgroup_dir(e->cgroup, c->kind == CMP_PRESSURE ? CG_PRESSURE : CG_MEMORY, dir, sizeof(dir)) < 0) {
+		int err = cgroup_dir(e->cgroup, c->kind == CMP_PRESSURE ? CG_PRESSURE : CG_MEMORY, dir, sizeof(dir));
+		if (err == -ENOENT) {
+			mmp_error("%s: cgroup \"%s\" does not exist", what, e->cgroup);
+			free(c);
+			return NULL;
+		}
+		if (err < 0) {
 			mmp_error("%s: cgroup \"%s\" has no %s here", what, e->cgroup,
 				  c->kind == CMP_PRESSURE ? "memory.pressure (PSI of a cgroup needs cgroup v2)" :
 							    "memory controller");

@@ -129,7 +129,11 @@ START_TEST(test_rules)
 	expect(POLICY("oom { protect comm \"sshd\"; prefer comm \"ssh*\"; }"),
 	       "warning: a process can match both 'protect' and 'prefer'; 'protect' wins");
 	/* Different attributes, or names that cannot meet: nothing to say. */
-	expect_clean(POLICY("oom { protect comm \"sshd\"; prefer comm \"java\"; avoid cgroup \"/sys\"; }"));
+	expect_clean(POLICY("oom { protect comm \"sshd\" and uid 0; prefer comm \"java\"; avoid cgroup \"/sys\"; }"));
+	/* A name alone is no protection: anyone can name a process sshd. */
+	expect(POLICY("oom { protect comm \"sshd\" or comm \"pg\"; }"),
+	       "warning: 'protect' rests on process names alone, which any user can give a process");
+	expect_clean(POLICY("oom { protect exe \"/usr/sbin/sshd\"; }"));
 }
 END_TEST
 
