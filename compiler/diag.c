@@ -1,4 +1,5 @@
 /* diag.c - printing positioned diagnostics with the source line and a caret. */
+#define _GNU_SOURCE   /* vasprintf */
 #include "diag.h"
 
 #include <stdarg.h>
@@ -62,7 +63,9 @@ static void print_snippet(struct mmp_diag *d, FILE *out, struct mmp_loc loc)
 	const char *more = "...";
 	if (from)
 		fputs(more, out);
-	fwrite(text + from, 1, to - from, out);   /* fwrite: a NUL byte does not end the line */
+	/* One column a byte shown: a control byte (a tab aside) as '?'. */
+	for (size_t i = from; i < to; i++)
+		fputc((unsigned char)text[i] < 0x20 && text[i] != '\t' ? '?' : text[i] == 0x7f ? '?' : text[i], out);
 	if (to < len)
 		fputs(more, out);
 	fputc('\n', out);
@@ -133,7 +136,18 @@ static void report(struct mmp_diag *d, enum severity sev, const struct mmp_loc *
 		fprintf(out, "%s%s:" RESET BOLD " ", sev_color[sev], sev_name[sev]);
 	else
 		fprintf(out, "%s: ", sev_name[sev]);
-	vfprintf(out, fmt, ap);
+	/* Messages quote the policy's strings, decoded: a control byte in
+	 * one is shown as \xNN, never sent to the terminal. */
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) >= 0) {
+		for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(out, "\\x%02x", *p);
+			else
+				fputc(*p, out);
+		}
+		free(msg);
+	}
 	if (promoted)
 		fputs(" [-Werror]", out);
 	if (d->color)

@@ -106,5 +106,18 @@ if [ "$(wc -c <"$tmp/out")" -gt 2000 ]; then
 	echo "FAIL: the caret line after 10 MB of spaces is not cut"; fail=$((fail + 1))
 fi
 
+# A policy's string reaches the terminal only visibly escaped: a decoded
+# \x1b in a message is shown as \x1b, a raw control byte in a source line
+# as '?'.
+printf 'policy p { match cgroup "\\x1b[31mred"; }\n' >"$tmp/esc.mmp"
+expect "an escape in a message" 1 'must be absolute: "\\x1b\[31mred"' -- "$MMPC" --color=never --check "$tmp/esc.mmp"
+printf 'policy p { match cgroup "a\033[31mb"; }\n' >"$tmp/esc2.mmp"
+"$MMPC" --color=never --check "$tmp/esc2.mmp" >"$tmp/out" 2>&1
+if grep -q "$(printf '\033')" "$tmp/out"; then
+	echo "FAIL: a raw escape byte reached the output"; fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
