@@ -220,6 +220,7 @@ static int start_child(struct runtime *rt, int *go_fd)
 		if (read(pipefd[0], &c, 1) != 1)
 			_exit(127);
 		setpriority(PRIO_PROCESS, 0, rt->nice_at_start);   /* the command runs as it would without mmp */
+		signal(SIGPIPE, SIG_DFL);
 		execvp(rt->opts->cmd[0], rt->opts->cmd);
 		fprintf(stderr, "mmp: cannot run %s: %s\n", rt->opts->cmd[0], strerror(errno));
 		_exit(127);
@@ -275,6 +276,9 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 		goto out;
 	pagesize_choose(&obj->plan, rt.choice, true);
 
+	/* A reader of the log that goes away (mmp attach | head) must not end
+	 * the runtime before it undoes what it changed: writes just fail. */
+	signal(SIGPIPE, SIG_IGN);
 	/* Signals arrive through a descriptor, so that every exit path is this
 	 * function's: nothing is left attached or pinned. */
 	sigset_t mask;

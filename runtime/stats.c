@@ -13,6 +13,7 @@
 
 #include "bpf/mmp_shared.h"
 #include "compiler/units.h"
+#include "textout.h"
 #include "log.h"
 #include "pins.h"
 
@@ -154,9 +155,11 @@ static void show_oom(const char *dir, bool json)
 			       (unsigned long long)rep.kernel_victims, (unsigned long long)rep.kernel_as_chosen,
 			       (unsigned long long)rep.trigger_fired, (unsigned long long)rep.kills,
 			       (unsigned long long)rep.group_kills);
+			char comm[128], reason[1024];
 			if (rep.last_victim)
-				printf("{\"pid\":%u,\"comm\":\"%s\",\"reason\":\"%s\"}}", rep.last_victim, rep.last_comm,
-				       rep.last_reason);
+				printf("{\"pid\":%u,\"comm\":\"%s\",\"reason\":\"%s\"}}", rep.last_victim,
+				       json_text(comm, sizeof(comm), rep.last_comm),
+				       json_text(reason, sizeof(reason), rep.last_reason));
 			else
 				printf("null}");
 		} else {
@@ -167,8 +170,10 @@ static void show_oom(const char *dir, bool json)
 			       (unsigned long long)rep.kernel_victims, (unsigned long long)rep.kernel_as_chosen,
 			       (unsigned long long)rep.trigger_fired, (unsigned long long)rep.kills,
 			       (unsigned long long)rep.group_kills);
+			char comm[128], reason[512];
 			if (rep.last_victim)
-				printf("last victim: pid %u (%s): %s\n", rep.last_victim, rep.last_comm, rep.last_reason);
+				printf("last victim: pid %u (%s): %s\n", rep.last_victim, shown_text(comm, sizeof(comm), rep.last_comm),
+				       shown_text(reason, sizeof(reason), rep.last_reason));
 		}
 	}
 	if (json)
@@ -186,17 +191,18 @@ static void show_oom(const char *dir, bool json)
 			continue;
 		struct mmp_oom_report pr = { 0 };
 		bpf_map_lookup_elem(rep_fd, &t.policy, &pr);
+		char comm[128];
 		if (json) {
 			printf("%s{\"pid\":%u,\"comm\":\"%s\",\"policy\":\"%s\",\"class\":\"%s\",\"rank\":%u,"
 			       "\"oom_score_adj\":%d,\"original_oom_score_adj\":%d,\"score\":%lld}",
-			       first ? "" : ",", key, t.comm, pr.policy, class_name(t.class), t.rank, t.adj, t.orig_adj,
+			       first ? "" : ",", key, json_text(comm, sizeof(comm), t.comm), pr.policy, class_name(t.class), t.rank, t.adj, t.orig_adj,
 			       (long long)t.score);
 		} else {
 			char adj[32], rank[16] = "-";
 			snprintf(adj, sizeof(adj), "%d (was %d)", t.adj, t.orig_adj);
 			if (t.rank)
 				snprintf(rank, sizeof(rank), "%u", t.rank);
-			printf("%-8u %-16s %-16s %-8s %5s %14s %20lld\n", key, t.comm, pr.policy, class_name(t.class), rank,
+			printf("%-8u %-16s %-16s %-8s %5s %14s %20lld\n", key, shown_text(comm, sizeof(comm), t.comm), pr.policy, class_name(t.class), rank,
 			       adj, (long long)t.score);
 		}
 		first = false;
@@ -240,12 +246,13 @@ static int show_one(const char *name, bool json, bool first)
 	struct timespec bt;
 	clock_gettime(CLOCK_BOOTTIME, &bt);
 	double up = ((double)bt.tv_sec * 1e9 + (double)bt.tv_nsec - (double)meta.started_ns) / 1e9;
+	char shown[512];
 	if (json)
 		printf("%s{\"name\":\"%s\",\"pid\":%u,\"uptime_s\":%.1f,\"dry_run\":%s,\"regions\":[", first ? "" : ",",
-		       meta.name, meta.runtime_pid, up, meta.dry_run ? "true" : "false");
+		       json_text(shown, sizeof(shown), meta.name), meta.runtime_pid, up, meta.dry_run ? "true" : "false");
 	else
 		printf("%sruntime %s (pid %u, up %.0fs%s)\n%-16s %-16s %5s %8s %10s %10s %9s %7s %8s %6s\n", first ? "" : "\n",
-		       meta.name, meta.runtime_pid, up, meta.dry_run ? ", dry run" : "", "policy", "region", "procs", "mapped",
+		       shown_text(shown, sizeof(shown), meta.name), meta.runtime_pid, up, meta.dry_run ? ", dry run" : "", "policy", "region", "procs", "mapped",
 		       "faults", "hot chunks", "collapsed", "failed", "huge", "pages");
 	for (__u32 r = 0; r < meta.nregions; r++) {
 		struct mmp_region_name rn;

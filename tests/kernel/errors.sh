@@ -51,4 +51,10 @@ grep -q "already running (pid $FIRST)" "$TMP/out" || bad "the refusal names the 
 kill -INT $FIRST; wait $FIRST
 check "SIGINT stops attach cleanly" [ $? -eq 0 ]
 check "nothing left after SIGINT" no_programs_left hc
+# A reader of the log that goes away does not end the runtime: it runs
+# its command to the end and cleans up (SIGPIPE would have killed it at
+# its next line, leaving everything attached).
+{ "$MMP" run -v "$TMP/hc.bpf.o" -- sleep 3 2>&1; echo $? >"$TMP/rc"; } | head -c 1 >/dev/null
+check "a closed log pipe does not end mmp run" [ "$(cat "$TMP/rc")" -eq 0 ]
+check "nothing left after a closed log pipe" no_programs_left hc
 finish
