@@ -10,6 +10,7 @@
 #include "loader.h"
 #include "log.h"
 #include "object.h"
+#include "pins.h"
 #include "stats.h"
 
 static void usage(FILE *out)
@@ -34,8 +35,9 @@ static void usage(FILE *out)
 	      "  -n, --dry-run        decide and log every decision, change nothing\n"
 	      "  -d, --duration=SECS  attach: stop after SECS seconds\n"
 	      "  -r, --collapse-rate=BYTES  most memory collapsed into huge pages per second\n"
-	      "                       (default 1G; suffixes K, M, G)\n"
-	      "      --name=NAME      the runtime's name (default: the policy file's base name)\n"
+	      "                       (2M to 1T; default 1G; suffixes K, M, G, T)\n"
+	      "      --name=NAME      the runtime's name: 1 to 63 of A-Z a-z 0-9 - _ (default:\n"
+	      "                       the policy file's base name)\n"
 	      "      --nice=N         the runtime's niceness while it enforces (default -10; the\n"
 	      "                       command of 'run' keeps the niceness mmp started with)\n"
 	      "  -v, --verbose        log each decision as it is applied\n"
@@ -116,7 +118,13 @@ int main(int argc, char **argv)
 			opts.collapse_rate = v;
 			break;
 		}
-		case OPT_NAME: opts.name = optarg; break;
+		case OPT_NAME:
+			if (!pins_name_ok(optarg)) {
+				mmp_error("--name takes 1 to %d letters, digits, '-' or '_', not '%s'", PIN_NAME_MAX, optarg);
+				return 2;
+			}
+			opts.name = optarg;
+			break;
 		case OPT_NICE: {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -134,8 +142,14 @@ int main(int argc, char **argv)
 		default: fputs("Try 'mmp --help' for more information.\n", stderr); return 2;
 		}
 	}
-	if (strcmp(cmd, "stats") == 0)
+	if (strcmp(cmd, "stats") == 0) {
+		if (optind < argc && !pins_name_ok(argv[optind])) {
+			mmp_error("stats: a runtime's name is 1 to %d letters, digits, '-' or '_', not '%s'", PIN_NAME_MAX,
+				  argv[optind]);
+			return 2;
+		}
 		return stats_show(optind < argc ? argv[optind] : NULL, json);
+	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "attach") != 0 && strcmp(cmd, "verify") != 0) {
 		mmp_error("unknown command '%s'; expected run, attach, stats or verify", cmd);
 		return 2;

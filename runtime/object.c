@@ -80,10 +80,18 @@ static char *base_name(const char *path)
 	char *dot = strchr(n, '.');
 	if (dot && dot != n)
 		*dot = '\0';
-	for (char *p = n; *p; p++)   /* a pin directory name */
+	for (char *p = n; *p; p++)   /* a pin directory name: see pins_name_ok */
 		if (!(*p == '-' || *p == '_' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= 'A' && *p <= 'Z')))
 			*p = '_';
+	if (strlen(n) > 63) {
+		mmp_info("the runtime is named '%.63s', its policy file's name cut to 63 characters (--name names it)", n);
+		n[63] = '\0';
+	}
+	if (!*n) {
+		free(n);
+		n = strdup("policy");
+	}
 	return n;
 }
 

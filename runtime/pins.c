@@ -32,6 +32,18 @@ int pins_open(const char *dir, const char *map)
 	return fd < 0 ? -errno : fd;
 }
 
+bool pins_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > PIN_NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!(*p == '-' || *p == '_' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z')))
+			return false;
+	return true;
+}
+
 bool pins_runtime_alive(const struct mmp_meta *meta)
 {
 	if (meta->runtime_pid == 0 || kill((pid_t)meta->runtime_pid, 0) != 0)

@@ -14,6 +14,10 @@
 
 #define PIN_ROOT "/sys/fs/bpf/mmp"
 
+/* A runtime's name is a directory under PIN_ROOT and mmp_meta.name: so
+ * 1 to 63 of [A-Za-z0-9_-], nothing that leaves the directory. */
+#define PIN_NAME_MAX 63
+bool pins_name_ok(const char *name);
 /* The pin directory of the runtime NAME, in BUF. */
 void pins_dir(char *buf, size_t len, const char *name);
 /* An fd of the map MAP pinned in DIR, or -errno. */

@@ -1,8 +1,10 @@
 #!/bin/sh
-# cli.sh - mmpc's command line: options, exit status, standard input.
+# cli.sh - mmpc's command line (options, exit status, standard input), and
+# mmp's options that are refused before anything runs.
 set -u
 srcdir=${srcdir:-.}
 MMPC=${MMPC:-$PWD/mmpc}
+MMP=${MMP:-$PWD/mmp}
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
@@ -118,6 +120,15 @@ if grep -q "$(printf '\033')" "$tmp/out"; then
 else
 	pass=$((pass + 1))
 fi
+
+# A runtime's name is a directory: only a safe, bounded name is taken.
+long=$(awk 'BEGIN { for (i = 0; i < 64; i++) printf "a" }')
+for name in ../../../../tmp/d "" "$long" 'a b' 'x/y'; do
+	expect "--name '$name'" 2 "error: --name takes 1 to 63 letters, digits, '-' or '_'" -- \
+		"$MMP" attach --name "$name" "$srcdir/examples/kvstore.mmp"
+done
+expect "stats of '../x'" 2 "error: stats: a runtime's name is 1 to 63" -- "$MMP" stats ../x
+expect "--collapse-rate 1T+" 2 'from 2M to 1T' -- "$MMP" attach -r 2T "$srcdir/examples/kvstore.mmp"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
