@@ -46,12 +46,18 @@ bool pins_name_ok(const char *name)
 
 bool pins_runtime_alive(const struct mmp_meta *meta)
 {
-	if (meta->runtime_pid == 0 || kill((pid_t)meta->runtime_pid, 0) != 0)
+	pid_t pid = (pid_t)meta->runtime_pid;
+	if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH))
 		return false;
-	char comm[32];
-	if (proc_comm((pid_t)meta->runtime_pid, comm, sizeof(comm)) < 0)
-		return false;
-	return strcmp(comm, "mmp") == 0;   /* not a pid reused by another program */
+	/* A pid reused since is a process that started after the runtime
+	 * did. Its name says nothing (mmp may be installed under another);
+	 * where the start time cannot be read, it is not proven gone. */
+	unsigned long long ticks = proc_start_time(pid);
+	long hz = sysconf(_SC_CLK_TCK);
+	if (!ticks || hz <= 0)
+		return true;
+	unsigned long long started_ns = ticks * (1000000000ULL / (unsigned long long)hz);
+	return started_ns <= meta->started_ns + 1000000000ULL / (unsigned long long)hz;
 }
 
 void pins_remove(const char *dir)

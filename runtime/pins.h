@@ -22,7 +22,8 @@ bool pins_name_ok(const char *name);
 void pins_dir(char *buf, size_t len, const char *name);
 /* An fd of the map MAP pinned in DIR, or -errno. */
 int pins_open(const char *dir, const char *map);
-/* Is the runtime that wrote META still running (its pid is an mmp)? */
+/* Is the runtime that wrote META still running? False only when its pid
+ * is gone or belongs to a process started after it. */
 bool pins_runtime_alive(const struct mmp_meta *meta);
 /* Removes DIR and what is pinned in it, and PIN_ROOT if that leaves it empty. */
 void pins_remove(const char *dir);

@@ -127,4 +127,18 @@ check "a killed runtime leaves its pins" [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ]
 "$MMP" stats hotcold >"$TMP/stale" 2>&1
 grep -q "is gone; removed its pins" "$TMP/stale" || bad "stats: a stale runtime is reported"
 check "stale pins are removed" [ ! -e /sys/fs/bpf/mmp/hotcold ]
+
+# 9. A runtime installed under another name is alive to 'mmp stats': its
+# pins are shown, not removed.
+cp "$MMP" "$TMP/memrt"
+"$MMPC" "$K/hotcold.mmp" -o "$TMP/hc.bpf.o"
+"$TMP/memrt" attach "$TMP/hc.bpf.o" 2>/dev/null &
+RT=$!
+PIDS="$PIDS $RT"
+wait_until 120 [ -e /sys/fs/bpf/mmp/hc/mmp_meta ]
+"$MMP" stats hc >"$TMP/renamed" 2>&1
+check "stats shows a runtime whose binary has another name" grep -q "runtime hc (pid $RT" "$TMP/renamed"
+check "stats keeps that runtime's pins" [ -e /sys/fs/bpf/mmp/hc/mmp_meta ]
+kill -INT $RT; wait $RT
+check "it stops cleanly" [ $? -eq 0 ]
 finish
