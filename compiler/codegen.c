@@ -8,8 +8,10 @@
  */
 #include "codegen.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -356,17 +358,81 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
+/* What a signal during the compile must remove: the temporary directory's
+ * files, the directory and the unfinished output. Laid out before the
+ * handler is installed, so that it only calls unlink and rmdir. */
+#define MAX_TEMP_PATHS 32
+static char temp_paths[MAX_TEMP_PATHS][4400];
+static volatile sig_atomic_t ntemp_paths;
+
+static void remove_temp_and_die(int sig)
+{
+	for (sig_atomic_t i = 0; i < ntemp_paths; i++)
+		if (unlink(temp_paths[i]) < 0)
+			rmdir(temp_paths[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void watch_signals(const char *dir, const char *output, struct sigaction *old)
+{
+	int n = 0;
+	for (const struct embedded_file *h = mmp_bpf_headers; h->name && n < MAX_TEMP_PATHS - 3; h++)
+		snprintf(temp_paths[n++], sizeof(temp_paths[0]), "%s/%s", dir, h->name);
+	snprintf(temp_paths[n++], sizeof(temp_paths[0]), "%s/policy.bpf.c", dir);
+	snprintf(temp_paths[n++], sizeof(temp_paths[0]), "%s", dir);   /* after its files */
+	snprintf(temp_paths[n++], sizeof(temp_paths[0]), "%s", output);
+	ntemp_paths = n;
+	struct sigaction sa = { .sa_handler = remove_temp_and_die };
+	sigemptyset(&sa.sa_mask);
+	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+}
+
+static void unwatch_signals(const struct sigaction *old)
+{
+	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	ntemp_paths = 0;
+}
+
+/* Temporary directories of an mmpc that was killed (SIGKILL leaves them):
+ * TMP/mmpc.PID.XXXXXX whose PID is gone. */
+static void remove_stale_dirs(const char *tmpbase)
+{
+	DIR *d = opendir(tmpbase);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int pid, end = 0;
+		if (sscanf(e->d_name, "mmpc.%d.%*6[A-Za-z0-9]%n", &pid, &end) != 1 || e->d_name[end] || pid <= 0)
+			continue;
+		if (kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s/%s", tmpbase, e->d_name);
+		remove_dir(dir);
+	}
+	closedir(d);
+}
+
 int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, const char *output,
 		    const struct codegen_opts *opts)
 {
 	const char *tmpbase = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	remove_stale_dirs(tmpbase);
 	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/mmpc.XXXXXX", tmpbase);
+	snprintf(dir, sizeof(dir), "%s/mmpc.%d.XXXXXX", tmpbase, (int)getpid());
 	if (!mkdtemp(dir)) {
 		int err = -errno;
 		fprintf(stderr, "mmpc: error: cannot make a temporary directory in %s: %s\n", tmpbase, strerror(-err));
 		return err;
 	}
+	struct sigaction old[3];
+	watch_signals(dir, output, old);
 	int err = 0;
 	for (const struct embedded_file *h = mmp_bpf_headers; h->name && !err; h++)
 		err = write_file(dir, h->name, h->text);
@@ -377,6 +443,7 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 		err = err ? err : -errno;
 		fprintf(stderr, "mmpc: error: cannot write in %s: %s\n", dir, strerror(-err));
 		remove_dir(dir);
+		unwatch_signals(old);
 		return err;
 	}
 	codegen_emit(c, src, plan);
@@ -384,6 +451,7 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 		err = -errno;
 		fprintf(stderr, "mmpc: error: cannot write %s: %s\n", cfile, strerror(-err));
 		remove_dir(dir);
+		unwatch_signals(old);
 		return err;
 	}
 
@@ -419,5 +487,6 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 		}
 	}
 	remove_dir(dir);
+	unwatch_signals(old);
 	return err;
 }

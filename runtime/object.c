@@ -1,12 +1,14 @@
 /* object.c - reading what mmpc put in an object, and compiling sources. */
 #include "object.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
 #include <libelf.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +148,27 @@ static int open_compiled(struct mmp_object *obj, const char *path)
 	return obj->path && obj->name ? 0 : -ENOMEM;
 }
 
+/* Objects being compiled are HASH.bpf.o.PID.tmp: remove those of an mmp
+ * that is gone (killed while mmpc ran). */
+static void remove_stale_temps(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int pid, end = 0;
+		if (sscanf(e->d_name, "%*16[0-9a-f].bpf.o.%d.tmp%n", &pid, &end) != 1 || e->d_name[end] || pid <= 0)
+			continue;
+		if (kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
 /* mmpc next to this mmp (a build tree or an installed bindir), else PATH. */
 static void find_mmpc(char *buf, size_t len)
 {
@@ -197,7 +220,10 @@ static int compile_source(const char *src, char *out, size_t outlen)
 		snprintf(dir, sizeof(dir), "/var/cache/mmp");
 	else
 		snprintf(dir, sizeof(dir), "%s/.cache/mmp", getenv("HOME") ? getenv("HOME") : "/tmp");
-	mkdir(dir, 0755);
+	/* Private: the objects hold the policies' source. */
+	if (mkdir(dir, 0700) < 0 && errno == EEXIST && !cache)
+		chmod(dir, 0700);
+	remove_stale_temps(dir);
 	snprintf(out, outlen, "%s/%016" PRIx64 ".bpf.o", dir, h);
 	if (access(out, R_OK) == 0) {
 		mmp_debug("using the compiled policy cached in %s", out);

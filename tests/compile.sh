@@ -54,5 +54,30 @@ for name in "$tmp/hostile/p\";int injected = 42;const char *x = \".mmp" "$tmp/ho
 	fi
 	pass=$((pass + 1))
 done
+# Killed while clang runs, mmpc leaves neither its temporary directory nor
+# a part of the object; one killed for good (SIGKILL) has its directory
+# removed by the next mmpc.
+mkdir -p "$tmp/t"
+printf '#!/bin/sh\nsleep 30\n' >"$tmp/slowclang" && chmod +x "$tmp/slowclang"
+TMPDIR=$tmp/t "$MMPC" --clang="$tmp/slowclang" "$srcdir/examples/kvstore.mmp" -o "$tmp/killed.o" 2>/dev/null &
+victim=$!
+i=0
+while [ -z "$(ls "$tmp/t")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.2
+kill -TERM $victim; wait $victim 2>/dev/null
+pkill -f "$tmp/slowclang" 2>/dev/null
+if [ -n "$(ls "$tmp/t")" ] || [ -e "$tmp/killed.o" ]; then
+	echo "FAIL: mmpc killed while compiling left: $(ls "$tmp/t") $(ls "$tmp/killed.o" 2>/dev/null)"; fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+sh -c 'exit 0' & gone=$!; wait $gone
+mkdir -p "$tmp/t/mmpc.$gone.AbC123" && touch "$tmp/t/mmpc.$gone.AbC123/policy.bpf.c"
+TMPDIR=$tmp/t "$MMPC" "$srcdir/examples/kvstore.mmp" -o "$tmp/after.o" >/dev/null 2>&1
+if [ -n "$(ls "$tmp/t")" ]; then
+	echo "FAIL: a killed mmpc's directory stays: $(ls "$tmp/t")"; fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
 echo "compile: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
