@@ -293,6 +293,12 @@ static int show_one(const char *name, bool json, bool first)
 
 int stats_show(const char *name, bool json)
 {
+	/* The pins are root's: another user would see nothing and be told
+	 * that nothing runs. */
+	if (geteuid() != 0) {
+		mmp_error("stats needs root: the runtimes' figures are pinned in %s, which only root can read", PIN_ROOT);
+		return 1;
+	}
 	if (json)
 		printf("{\"runtimes\":[");
 	int shown = 0, rc = 0;

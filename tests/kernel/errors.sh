@@ -38,6 +38,7 @@ expect no-runtime 1 "no runtime named 'nothing' is running" -- "$MMP" stats noth
 if command -v setpriv >/dev/null; then
 	chmod a+rx "$TMP"; chmod a+r "$TMP/hc.bpf.o"
 	expect not-root 1 'mmp must run as root' -- setpriv --reuid=65534 --regid=65534 --clear-groups "$MMP" attach "$TMP/hc.bpf.o"
+	expect stats-not-root 1 'stats needs root' -- setpriv --reuid=65534 --regid=65534 --clear-groups "$MMP" stats
 fi
 # A second runtime of the same name is refused while the first runs.
 "$MMP" attach "$TMP/hc.bpf.o" 2>/dev/null &
