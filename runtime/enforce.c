@@ -144,6 +144,13 @@ static int kinds_setup(struct runtime *rt)
 	return 0;
 }
 
+/* FD's input wakes the loop; epoll_event.data.fd says which. */
+static int watch_fd(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
 static int kinds_watch(struct runtime *rt, int epfd)
 {
 	FOR_KINDS(k, st)
@@ -288,7 +295,16 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* The loop's own event sources, before anything is changed. */
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	struct itimerspec its = { { 0, TICK_NS }, { 0, TICK_NS } };
+	if (sfd < 0 || epfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0 || watch_fd(epfd, sfd) < 0 ||
+	    watch_fd(epfd, tfd) < 0) {
+		mmp_error("cannot set up the event loop (signalfd, epoll, timerfd): %s", strerror(errno));
+		goto out;
+	}
 
 	if (raise_priority(&rt) < 0)
 		goto out;
@@ -306,7 +322,11 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	if (pins_create(rt.pindir, rt.loaded.bpf) < 0)
 		goto out;
 	rb = ring_buffer__new(loader_map_fd(&rt.loaded, "mmp_events"), on_event, &rt, NULL);
-	if (!rb || loader_attach(&rt.loaded) < 0)
+	if (!rb || watch_fd(epfd, ring_buffer__epoll_fd(rb)) < 0) {
+		mmp_error("cannot read the policy's events (mmp_events): %s", strerror(errno));
+		goto out;
+	}
+	if (kinds_watch(&rt, epfd) < 0 || loader_attach(&rt.loaded) < 0)
 		goto out;
 	if (opts->cmd && start_child(&rt, &go_fd) < 0) {
 		mmp_error("cannot start %s: %s", opts->cmd[0], strerror(errno));
@@ -325,19 +345,6 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 		governed_scan(&rt.gov);
 	}
 
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	struct itimerspec its = { { 0, TICK_NS }, { 0, TICK_NS } };
-	timerfd_settime(tfd, 0, &its, NULL);
-	struct epoll_event ev = { .events = EPOLLIN };
-	ev.data.fd = ring_buffer__epoll_fd(rb);
-	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	ev.data.fd = sfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = tfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
-	if (kinds_watch(&rt, epfd) < 0)
-		goto out;
 	long long deadline = opts->duration > 0 ? mono_ns() + (long long)(opts->duration * 1e9) : 0;
 	status = 0;
 	while (!rt.stop) {
