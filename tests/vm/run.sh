@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh - runs the kernel tests (tests/kernel/*.sh) on other kernels, each
-# booted under QEMU (KVM when /dev/kvm is usable, TCG otherwise) with the
+# booted under QEMU (KVM when it boots a kernel here, TCG otherwise) with the
 # host's root shared read-only over 9p and a tmpfs overlay on top, cgroup2
 # only, and a scratch disk for /tmp. Prints a table per kernel and test.
 #
@@ -85,11 +85,31 @@ exec 9>/tmp/mmp-kernel-tests.lock
 flock -w "${MMP_VM_LOCK_WAIT:-3600}" 9 ||
 	{ echo "run.sh: /tmp/mmp-kernel-tests.lock still held after ${MMP_VM_LOCK_WAIT:-3600}s"; exit 99; }
 
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	ACCEL="-accel kvm -cpu host" ACCEL_NAME=kvm
-else
+# KVM if it works: a /dev/kvm that opens is not enough (nested KVM was
+# seen to start a guest that never runs a single instruction). The probe
+# boots VMLINUZ until the kernel's first line, 20 s at most.
+choose_accel() {
 	ACCEL="-accel tcg -cpu max" ACCEL_NAME=tcg
-fi
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 0
+	"$QEMU" -accel kvm -cpu host -m 256M -smp 1 -nodefaults -no-user-config -display none -no-reboot \
+		-serial "file:$WORK/kvm-probe.log" -kernel "$1" -append "console=ttyS0 panic=-1" \
+		</dev/null >/dev/null 2>&1 &
+	probe=$! QPID=$!   # cleanup stops it if this run is stopped
+	i=0
+	while [ $i -lt 200 ] && ! grep -q 'Linux version' "$WORK/kvm-probe.log" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if grep -q 'Linux version' "$WORK/kvm-probe.log" 2>/dev/null; then
+		ACCEL="-accel kvm -cpu host" ACCEL_NAME=kvm
+	else
+		echo "vm: /dev/kvm is here, but a KVM guest printed nothing in 20 s: using TCG"
+	fi
+	kill "$probe" 2>/dev/null
+	wait "$probe" 2>/dev/null
+	QPID=
+}
+ACCEL=
 
 # initramfs DIR VMLINUZ MODULES-DIR: busybox, init and the root's modules.
 initramfs() {
@@ -148,6 +168,7 @@ while read -r vmlinuz modules; do
 	} >"$res/job"
 	truncate -s 4G "$kw/scratch.img" && mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$kw/scratch.img" ||
 		exit 99
+	[ -n "$ACCEL" ] || choose_accel "$vmlinuz"
 	ntests=$(echo "$TESTS" | wc -w)
 	vm_timeout=${MMP_VM_TIMEOUT:-$((120 + ntests * (TEST_TIMEOUT + 15)))}
 	echo "vm: $kver ($ACCEL_NAME, $CPUS cpus, $MEM): $TESTS"
