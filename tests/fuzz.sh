@@ -26,7 +26,7 @@ done
 [ -n "$parser" ] || { echo "FAIL: grammar/mmp.c not built"; exit 1; }
 
 sources=""
-for f in arena source diag ast stats types pattern overlap sema frontend; do
+for f in arena source diag ast units stats types pattern overlap sema frontend plan; do
 	sources="$sources $srcdir/compiler/$f.c"
 done
 # shellcheck disable=SC2086

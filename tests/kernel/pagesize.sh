@@ -135,10 +135,10 @@ cp "$MMP" "$TMP/memrt"
 "$TMP/memrt" attach "$TMP/hc.bpf.o" 2>/dev/null &
 RT=$!
 PIDS="$PIDS $RT"
-wait_until 120 [ -e /sys/fs/bpf/mmp/hc/mmp_meta ]
-"$MMP" stats hc >"$TMP/renamed" 2>&1
-check "stats shows a runtime whose binary has another name" grep -q "runtime hc (pid $RT" "$TMP/renamed"
-check "stats keeps that runtime's pins" [ -e /sys/fs/bpf/mmp/hc/mmp_meta ]
+wait_until 120 [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ]
+"$MMP" stats hotcold >"$TMP/renamed" 2>&1
+check "stats shows a runtime whose binary has another name" grep -q "runtime hotcold (pid $RT" "$TMP/renamed"
+check "stats keeps that runtime's pins" [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ]
 kill -INT $RT; wait $RT
 check "it stops cleanly" [ $? -eq 0 ]
 finish
