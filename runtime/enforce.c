@@ -283,9 +283,6 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 		goto out;
 	pagesize_choose(&obj->plan, rt.choice, true);
 
-	/* A reader of the log that goes away (mmp attach | head) must not end
-	 * the runtime before it undoes what it changed: writes just fail. */
-	signal(SIGPIPE, SIG_IGN);
 	/* Signals arrive through a descriptor, so that every exit path is this
 	 * function's: nothing is left attached or pinned. */
 	sigset_t mask;

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,11 @@ int main(int argc, char **argv)
 		mmp_error("%s: unexpected '%s' after the policy", cmd, argv[optind]);
 		return 2;
 	}
+	/* A reader of the log that goes away (mmp attach | head) must not end
+	 * the runtime, least of all before it undoes what it changed: from
+	 * here on, writes to it just fail. 'mmp run' gives its command the
+	 * default back. */
+	signal(SIGPIPE, SIG_IGN);
 	struct mmp_object obj;
 	if (object_open(&obj, policy) < 0) {
 		object_close(&obj);
