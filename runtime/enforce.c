@@ -57,6 +57,7 @@ struct runtime {
 	bool child_done, stop;
 	char pindir[256];
 	bool pinned;
+	int name_lock;                   /* held while it runs: see pins_claim */
 	long long last_tick_ns, last_smaps_ns;
 };
 
@@ -259,13 +260,15 @@ static void cleanup(struct runtime *rt)
 	loader_close(&rt->loaded);   /* detaches every program */
 	if (rt->pinned)
 		pins_remove(rt->pindir);
+	if (rt->name_lock >= 0)
+		close(rt->name_lock);   /* the name is free once the pins are gone */
 	mounts_undo(&rt->mounts);
 	free(rt->choice);
 }
 
 int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 {
-	struct runtime rt = { .obj = obj, .opts = opts, .child = -1 };
+	struct runtime rt = { .obj = obj, .opts = opts, .child = -1, .name_lock = -1 };
 	int status = 1, go_fd = -1, epfd = -1, sfd = -1, tfd = -1;
 	struct ring_buffer *rb = NULL;
 
@@ -305,7 +308,7 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 
 	if (raise_priority(&rt) < 0)
 		goto out;
-	if (mounts_ensure(&rt.mounts) < 0 || pins_claim(rt.pindir) < 0)
+	if (pins_claim(name, rt.pindir, &rt.name_lock) < 0 || mounts_ensure(&rt.mounts) < 0)
 		goto out;
 	if (loader_open(obj, &rt.loaded) < 0)
 		goto out;
@@ -377,6 +380,8 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 			break;
 	}
 	accounting_refresh(&rt.acc);
+	if (!rt.gov.ever)
+		mmp_warn("no process matched the policy while it ran: it changed nothing");
 	for (size_t k = 0; k < mmp_nkinds; k++)
 		if (rt.kinds[k] && mmp_kinds[k]->summary)
 			mmp_kinds[k]->summary(rt.kinds[k]);

@@ -263,7 +263,9 @@ void governed_consider(struct governed_set *s, pid_t pid)
 		governed_drop(s, g, "it went away");
 		return;
 	}
-	mmp_info("governing pid %d (%s) with policy '%s'", pid, info.comm, s->plan->policies[policy].name);
+	/* A line a process only with -v: 5,000 short processes are 5,000 lines. */
+	mmp_debug("governing pid %d (%s) with policy '%s'", pid, info.comm, s->plan->policies[policy].name);
+	s->ever++;
 	if (s->listener.govern)
 		s->listener.govern(s->listener.ctx, g, &info);
 }
@@ -281,6 +283,10 @@ void governed_scan(struct governed_set *s)
 			governed_consider(s, (pid_t)pid);
 	}
 	closedir(d);
+	if (s->n)
+		mmp_info("governing %zu running process%s (-v names them)", s->n, s->n == 1 ? "" : "es");
+	else
+		mmp_info("no running process matches the policy; processes that match are governed when they start");
 }
 
 

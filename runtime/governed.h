@@ -40,6 +40,7 @@ struct governed_set {
 	struct governed_listener listener;
 	struct governed *gov;
 	size_t n, cap;
+	unsigned long long ever;         /* processes governed since the start */
 	/* BPF's side: the maps, and the statistics slots shared with it. */
 	int procs_fd, dirty_fd, chunks_fd, cpu_fd;
 	__u64 *epoch;                    /* mmp_epoch, mapped: bumped after every change to mmp_procs */

@@ -3,12 +3,14 @@
  * exit, so the machine is left as it was. */
 #include "mounts.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
 
 #include "log.h"
+#include "pins.h"
 
 #define BPF_FS_MAGIC_ 0xcafe4a11
 #define TRACEFS_MAGIC_ 0x74726163
@@ -42,8 +44,30 @@ int mounts_ensure(struct mounts *m)
 	return err ? err : ensure_mount("tracefs", TRACEFS_PATH, TRACEFS_MAGIC_, &m->tracefs);
 }
 
+/* Does anything but this runtime use the bpffs it mounted? */
+static bool bpffs_in_use(void)
+{
+	DIR *d = opendir(BPFFS_PATH);
+	if (!d)
+		return false;
+	bool used = false;
+	struct dirent *e;
+	while (!used && (e = readdir(d)))
+		used = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return used;
+}
+
 void mounts_undo(struct mounts *m)
 {
+	/* A runtime started after this one uses what this one mounted: it is
+	 * left mounted, and the last one out leaves it too (the machine had
+	 * neither; a mount is harmless, a vanished one is not). */
+	if ((m->tracefs || m->bpffs) && (pins_any_held() || bpffs_in_use())) {
+		mmp_info("left bpffs and tracefs mounted: another runtime or pin uses them");
+		m->tracefs = m->bpffs = false;
+		return;
+	}
 	if (m->tracefs)
 		umount2(TRACEFS_PATH, MNT_DETACH);
 	if (m->bpffs)

@@ -266,7 +266,7 @@ static void set_adj(struct oom *o, struct oom_task *t, int adj, unsigned rank, c
 			  strerror(-err));
 		return;
 	}
-	(t->touched ? mmp_debug : mmp_info)("oom: pid %d (%s): oom_score_adj %d -> %d (%s)", t->cand.pid, t->comm,
+	mmp_debug("oom: pid %d (%s): oom_score_adj %d -> %d (%s)", t->cand.pid, t->comm,
 					    t->cand.adj, adj, why);
 	t->touched = t->written = true;
 	t->cand.adj = adj;

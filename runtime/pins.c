@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,6 +48,10 @@ bool pins_name_ok(const char *name)
 
 bool pins_runtime_alive(const struct mmp_meta *meta)
 {
+	int held = pins_held(meta->name);
+	if (held >= 0)
+		return held;
+	/* No name lock (a runtime of a version before it): by its pid. */
 	pid_t pid = (pid_t)meta->runtime_pid;
 	if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH))
 		return false;
@@ -78,25 +84,94 @@ void pins_remove(const char *dir)
 	rmdir(PIN_ROOT);   /* only if no other runtime is pinned there */
 }
 
-int pins_claim(const char *dir)
+/* The name lock of NAME, opened (and, with CREATE, made). Its directory
+ * is root's alone: one that is a link, another's or writable by others
+ * is refused, so that no user can take or move a runtime's name. */
+static int open_name_lock(const char *name, bool create)
 {
-	int fd = pins_open(dir, "mmp_meta");
-	if (fd < 0) {
-		if (access(dir, F_OK) == 0)
-			pins_remove(dir);   /* a directory with no meta: a runtime that died while starting */
-		return 0;
+	if (create && mkdir(NAME_LOCK_DIR, 0700) < 0 && errno != EEXIST) {
+		int err = -errno;
+		mmp_error("cannot create %s: %s", NAME_LOCK_DIR, strerror(errno));
+		return err;
 	}
+	struct stat st;
+	if (lstat(NAME_LOCK_DIR, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		mmp_error("%s is not a directory of this user's that only it can write: refusing to keep runtime "
+			  "names there", NAME_LOCK_DIR);
+		return -EPERM;
+	}
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s.lock", NAME_LOCK_DIR, name);
+	int fd = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && create) {
+		int err = -errno;
+		mmp_error("cannot open %s: %s", path, strerror(errno));
+		return err;
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+int pins_held(const char *name)
+{
+	int fd = open_name_lock(name, false);
+	if (fd < 0)
+		return -1;
+	int held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);   /* and with it a shared lock it got */
+	return held;
+}
+
+bool pins_any_held(void)
+{
+	DIR *d = opendir(NAME_LOCK_DIR);
+	if (!d)
+		return false;
+	bool any = false;
+	struct dirent *e;
+	while (!any && (e = readdir(d))) {
+		char name[PIN_NAME_MAX + 1];
+		size_t n = strlen(e->d_name);
+		if (n <= 5 || n - 5 > PIN_NAME_MAX || strcmp(e->d_name + n - 5, ".lock") != 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(n - 5), e->d_name);
+		any = pins_name_ok(name) && pins_held(name) == 1;
+	}
+	closedir(d);
+	return any;
+}
+
+int pins_claim(const char *name, const char *dir, int *lock_fd)
+{
+	*lock_fd = -1;
+	int fd = open_name_lock(name, true);
+	if (fd < 0)
+		return fd;
 	struct mmp_meta meta = { 0 };
+	int mfd = pins_open(dir, "mmp_meta");
 	__u32 zero = 0;
-	bool alive = bpf_map_lookup_elem(fd, &zero, &meta) == 0 && pins_runtime_alive(&meta);
-	close(fd);
-	if (alive) {
-		mmp_error("a runtime named '%s' is already running (pid %u); stop it or give another --name", meta.name,
-			  meta.runtime_pid);
-		return -EBUSY;
+	bool have_meta = mfd >= 0 && bpf_map_lookup_elem(mfd, &zero, &meta) == 0;
+	if (mfd >= 0)
+		close(mfd);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		if (have_meta)
+			mmp_error("a runtime named '%s' is already running (pid %u); stop it or give another --name", name,
+				  meta.runtime_pid);
+		else
+			mmp_error("a runtime named '%s' is already starting or running; stop it or give another --name",
+				  name);
+		close(fd);
+		return err;
 	}
-	mmp_info("removed the pins of runtime '%s' (pid %u), which is gone", meta.name, meta.runtime_pid);
-	pins_remove(dir);
+	/* The name is ours: what is pinned under it is a dead runtime's. */
+	if (access(dir, F_OK) == 0) {
+		if (have_meta)
+			mmp_info("removed the pins of runtime '%s' (pid %u), which is gone", name, meta.runtime_pid);
+		pins_remove(dir);
+	}
+	*lock_fd = fd;
 	return 0;
 }
 

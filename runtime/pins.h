@@ -22,14 +22,25 @@ bool pins_name_ok(const char *name);
 void pins_dir(char *buf, size_t len, const char *name);
 /* An fd of the map MAP pinned in DIR, or -errno. */
 int pins_open(const char *dir, const char *map);
-/* Is the runtime that wrote META still running? False only when its pid
- * is gone or belongs to a process started after it. */
+/* Is the runtime that wrote META still running? By its name lock; without
+ * one, false only when its pid is gone or belongs to a process started
+ * after it. */
 bool pins_runtime_alive(const struct mmp_meta *meta);
 /* Removes DIR and what is pinned in it, and PIN_ROOT if that leaves it empty. */
 void pins_remove(const char *dir);
-/* Makes DIR this runtime's: the pins of a runtime that is gone are
- * removed; those of one still running are an error (-EBUSY). */
-int pins_claim(const char *dir);
+/* A runtime holds its name with an exclusive flock on
+ * NAME_LOCK_DIR/NAME.lock for as long as it runs; the kernel lets go of
+ * it however the runtime ends. Two starts under one name cannot both
+ * win, and a live runtime is told from a dead one's pins by the lock. */
+#define NAME_LOCK_DIR "/run/mmp"
+/* Takes NAME (its lock into *LOCK_FD, closed to let go) and makes DIR
+ * this runtime's, removing the pins a dead runtime left there. -EBUSY
+ * after a message when a runtime of that name runs. */
+int pins_claim(const char *name, const char *dir, int *lock_fd);
+/* Is NAME held by a running runtime? 1 or 0; -1 when it has no lock. */
+int pins_held(const char *name);
+/* Does any runtime (but one that let go of its name) run? */
+bool pins_any_held(void);
 /* Pins the maps that 'mmp stats' reads from BPF in DIR. Returns 0 or
  * -errno after an error message. */
 int pins_create(const char *dir, struct bpf_object *bpf);

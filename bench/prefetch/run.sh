@@ -344,7 +344,7 @@ anon_run() {
 	done
 	mpid=
 	if [ "$v" != none ] && [ "$v" != ideal ]; then
-		"$MMP" attach --name "$TAG" "$tmp/$v.mmp" 2>"$tmp/merr" &
+		"$MMP" attach -v --name "$TAG" "$tmp/$v.mmp" 2>"$tmp/merr" &
 		mpid=$!
 		bg_pids="$pid $mpid"
 		n=0

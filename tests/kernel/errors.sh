@@ -31,6 +31,7 @@ expect oom-missing-cgroup 1 'no-such-cg" does not exist' -- "$MMP" attach "$TMP/
 printf 'policy grp { match comm "x"; oom { kill group; } }\n' >"$TMP/grp.mmp"
 expect oom-group-without-trigger 1 "grp.mmp:1:36: error: 'kill group' without 'when' needs memory.oom.group" -- \
 	"$MMP" attach "$TMP/grp.mmp"
+expect nothing-matched 0 'no process matched the policy while it ran' -- "$MMP" run "$TMP/hc.bpf.o" -- true
 expect no-command 2 'no command given' -- "$MMP" run "$K/hotcold.mmp" --
 expect bad-command 127 'cannot run /nonexistent/cmd' -- "$MMP" run "$K/hotcold.mmp" -- /nonexistent/cmd
 expect unknown-verb 2 "unknown command 'frob'" -- "$MMP" frob
@@ -52,6 +53,21 @@ grep -q "already running (pid $FIRST)" "$TMP/out" || bad "the refusal names the 
 kill -INT $FIRST; wait $FIRST
 check "SIGINT stops attach cleanly" [ $? -eq 0 ]
 check "nothing left after SIGINT" no_programs_left hc
+# Two runtimes of one name started together: one runs, the other is
+# refused, and stopping the one that runs leaves nothing behind.
+"$MMP" attach --name race "$TMP/hc.bpf.o" >"$TMP/race1" 2>&1 &
+R1=$!
+"$MMP" attach --name race "$TMP/hc.bpf.o" >"$TMP/race2" 2>&1 &
+R2=$!
+PIDS="$PIDS $R1 $R2"
+wait_until 120 [ -e /sys/fs/bpf/mmp/race/mmp_meta ] || bad "neither runtime named race pinned within 120 s"
+one_left() { n=0; for p in $R1 $R2; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done; [ "$n" -eq 1 ]; }
+wait_until 60 one_left
+check "of two starts under one name, exactly one runs" one_left
+check "the other says the name is taken" grep -q "a runtime named 'race' is already" "$TMP/race1" "$TMP/race2"
+for p in $R1 $R2; do kill -INT "$p" 2>/dev/null; done
+wait $R1 2>/dev/null; wait $R2 2>/dev/null
+check "nothing left of either" no_programs_left race
 # A reader of the log that goes away does not end the runtime: it runs
 # its command to the end and cleans up (SIGPIPE would have killed it at
 # its next line, leaving everything attached).
