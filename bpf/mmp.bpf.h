@@ -104,6 +104,16 @@ struct {
 	__type(value, struct mmp_cpu);
 } mmp_cpu SEC(".maps");
 
+/* An event the ring buffer had no room for: counted, so that the runtime
+ * knows to re-read what it may have missed. */
+static __always_inline void mmp_count_lost(void)
+{
+	__u32 zero = 0;
+	struct mmp_cpu *c = bpf_map_lookup_elem(&mmp_cpu, &zero);
+	if (c)
+		c->lost++;
+}
+
 static __always_inline struct mmp_cpu *mmp_this_cpu(void)
 {
 	__u32 zero = 0;

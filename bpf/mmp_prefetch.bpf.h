@@ -159,8 +159,10 @@ static __always_inline int mmp_pf_take(struct mmp_region_stats *s, __u64 limit, 
 static __always_inline void mmp_pf_emit(__u32 tgid, __u32 region, __s64 start, __s64 stride, __u32 count)
 {
 	struct mmp_pf_event *e = bpf_ringbuf_reserve(&mmp_events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		mmp_count_lost();
 		return;
+	}
 	e->kind = MMP_EV_PREFETCH;
 	e->pid = tgid;
 	e->region = region;

@@ -195,8 +195,10 @@ int mmp_major_fault(struct bpf_perf_event_data *ctx)
 static __always_inline void mmp_emit(__u32 kind, __u32 pid, __u32 parent)
 {
 	struct mmp_event *e = bpf_ringbuf_reserve(&mmp_events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		mmp_count_lost();
 		return;
+	}
 	e->kind = kind;
 	e->pid = pid;
 	e->parent = parent;

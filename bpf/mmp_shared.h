@@ -6,7 +6,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 9
+#define MMP_ABI_VERSION 10
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -97,6 +97,7 @@ struct mmp_cpu {
 	__u64 jiffies, ns;
 	__u64 pend;                /* faults not yet in the statistics at slot */
 	__u64 pend_chunk;          /* their 2M chunk (address >> MMP_CHUNK_SHIFT) */
+	__u64 lost;                /* events this CPU could not put in mmp_events (full) */
 };
 
 struct mmp_chunk_key {
@@ -175,6 +176,7 @@ struct mmp_meta {
 	__u32 nregions;
 	__u32 dry_run;
 	char name[64];             /* the runtime's name: its pin directory */
+	__u64 lost_events;         /* events lost to a full ring buffer, so far */
 };
 
 struct mmp_region_name {

@@ -96,6 +96,11 @@ void accounting_refresh(struct accounting *a)
 	for (size_t i = 0; i < a->gov->n; i++)
 		account(a, &a->gov->gov[i]);
 	accounting_publish(a);
+	if (a->meta.lost_events != a->gov->lost) {
+		a->meta.lost_events = a->gov->lost;
+		__u32 zero = 0;
+		bpf_map_update_elem(a->meta_fd, &zero, &a->meta, BPF_ANY);
+	}
 }
 
 int accounting_open(struct accounting *a, const char *name, const struct mmp_plan *plan,
@@ -108,20 +113,21 @@ int accounting_open(struct accounting *a, const char *name, const struct mmp_pla
 		mmp_error("out of memory");
 		return -1;
 	}
-	int meta_fd = loader_map_fd(l, "mmp_meta"), names_fd = loader_map_fd(l, "mmp_names");
+	int names_fd = loader_map_fd(l, "mmp_names");
+	a->meta_fd = loader_map_fd(l, "mmp_meta");
 	a->reports_fd = loader_map_fd(l, "mmp_reports");
-	if (meta_fd < 0 || names_fd < 0 || a->reports_fd < 0) {
+	if (a->meta_fd < 0 || names_fd < 0 || a->reports_fd < 0) {
 		mmp_error("the policy's object has no report maps: was it built by another mmpc?");
 		return -1;
 	}
-	struct mmp_meta meta = { .abi = MMP_ABI_VERSION, .runtime_pid = (__u32)getpid(), .nregions = nr,
-				 .dry_run = dry_run };
-	snprintf(meta.name, sizeof(meta.name), "%s", name);
+	a->meta = (struct mmp_meta){ .abi = MMP_ABI_VERSION, .runtime_pid = (__u32)getpid(), .nregions = nr,
+				     .dry_run = dry_run };
+	snprintf(a->meta.name, sizeof(a->meta.name), "%s", name);
 	struct timespec bt;
 	clock_gettime(CLOCK_BOOTTIME, &bt);
-	meta.started_ns = (__u64)bt.tv_sec * 1000000000ULL + (__u64)bt.tv_nsec;
+	a->meta.started_ns = (__u64)bt.tv_sec * 1000000000ULL + (__u64)bt.tv_nsec;
 	__u32 zero = 0;
-	bpf_map_update_elem(meta_fd, &zero, &meta, BPF_ANY);
+	bpf_map_update_elem(a->meta_fd, &zero, &a->meta, BPF_ANY);
 	for (unsigned r = 0; r < nr; r++) {
 		struct mmp_region_name rn = { 0 };
 		snprintf(rn.policy, sizeof(rn.policy), "%s", plan->policies[plan->regions[r].policy].name);

@@ -16,6 +16,8 @@ struct accounting {
 	struct governed_set *gov;
 	struct mmp_region_report *reports;   /* a region's; the kinds count their actions here */
 	int reports_fd;                      /* mmp_reports, where they are published */
+	struct mmp_meta meta;                /* the runtime's identity and counts, in mmp_meta */
+	int meta_fd;
 };
 
 /* Writes the runtime's identity (NAME, pid, start) and the region names

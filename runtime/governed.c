@@ -270,7 +270,7 @@ void governed_consider(struct governed_set *s, pid_t pid)
 		s->listener.govern(s->listener.ctx, g, &info);
 }
 
-void governed_scan(struct governed_set *s)
+static void scan_proc(struct governed_set *s)
 {
 	DIR *d = opendir("/proc");
 	if (!d)
@@ -283,6 +283,11 @@ void governed_scan(struct governed_set *s)
 			governed_consider(s, (pid_t)pid);
 	}
 	closedir(d);
+}
+
+void governed_scan(struct governed_set *s)
+{
+	scan_proc(s);
 	if (s->n)
 		mmp_info("governing %zu running process%s (-v names them)", s->n, s->n == 1 ? "" : "es");
 	else
@@ -297,8 +302,32 @@ void governed_maps_changed(struct governed_set *s, struct governed *g)
 		g->maps_dirty = true;   /* the next refresh tries again, or finds it gone */
 }
 
+/* Events lost to a full ring buffer (every CPU's count). After a loss a
+ * mapping change, an exec or a fork may have gone unseen: every governed
+ * process's regions are resolved again, and under attach every running
+ * process considered again. */
+static void recover_lost(struct governed_set *s)
+{
+	__u32 zero = 0;
+	if (bpf_map_lookup_elem(s->cpu_fd, &zero, s->cpu_vals) < 0)
+		return;
+	unsigned long long lost = 0;
+	for (int i = 0; i < s->ncpu_vals; i++)
+		lost += s->cpu_vals[i].lost;
+	if (lost <= s->lost)
+		return;
+	mmp_warn("%llu event%s lost (the ring buffer was full): reading every governed process's mappings again",
+		 lost - s->lost, lost - s->lost == 1 ? "" : "s");
+	s->lost = lost;
+	for (size_t i = 0; i < s->n; i++)
+		s->gov[i].maps_dirty = true;
+	if (s->root < 0)
+		scan_proc(s);
+}
+
 void governed_refresh(struct governed_set *s)
 {
+	recover_lost(s);
 	for (size_t i = 0; i < s->n;) {
 		struct governed *g = &s->gov[i];
 		if (proc_start_time(g->pid) != g->start) {

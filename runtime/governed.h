@@ -41,6 +41,7 @@ struct governed_set {
 	struct governed *gov;
 	size_t n, cap;
 	unsigned long long ever;         /* processes governed since the start */
+	unsigned long long lost;         /* events lost to a full ring buffer, as last read */
 	/* BPF's side: the maps, and the statistics slots shared with it. */
 	int procs_fd, dirty_fd, chunks_fd, cpu_fd;
 	__u64 *epoch;                    /* mmp_epoch, mapped: bumped after every change to mmp_procs */

@@ -213,6 +213,15 @@ static void show_oom(const char *dir, bool json)
 	close(tasks_fd);
 }
 
+static const char *lost_text(char *buf, size_t len, unsigned long long lost)
+{
+	if (lost)
+		snprintf(buf, len, ", %llu events lost", lost);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
 /* One runtime's figures; returns 0 shown, 1 stale (and cleaned), -errno. */
 static int show_one(const char *name, bool json, bool first)
 {
@@ -246,13 +255,16 @@ static int show_one(const char *name, bool json, bool first)
 	struct timespec bt;
 	clock_gettime(CLOCK_BOOTTIME, &bt);
 	double up = ((double)bt.tv_sec * 1e9 + (double)bt.tv_nsec - (double)meta.started_ns) / 1e9;
-	char shown[512];
+	char shown[512], lost[48];
 	if (json)
-		printf("%s{\"name\":\"%s\",\"pid\":%u,\"uptime_s\":%.1f,\"dry_run\":%s,\"regions\":[", first ? "" : ",",
-		       json_text(shown, sizeof(shown), meta.name), meta.runtime_pid, up, meta.dry_run ? "true" : "false");
+		printf("%s{\"name\":\"%s\",\"pid\":%u,\"uptime_s\":%.1f,\"dry_run\":%s,\"lost_events\":%llu,"
+		       "\"regions\":[",
+		       first ? "" : ",", json_text(shown, sizeof(shown), meta.name), meta.runtime_pid, up,
+		       meta.dry_run ? "true" : "false", (unsigned long long)meta.lost_events);
 	else
-		printf("%sruntime %s (pid %u, up %.0fs%s)\n%-16s %-16s %5s %8s %10s %10s %9s %7s %8s %6s\n", first ? "" : "\n",
-		       shown_text(shown, sizeof(shown), meta.name), meta.runtime_pid, up, meta.dry_run ? ", dry run" : "", "policy", "region", "procs", "mapped",
+		printf("%sruntime %s (pid %u, up %.0fs%s%s)\n%-16s %-16s %5s %8s %10s %10s %9s %7s %8s %6s\n", first ? "" : "\n",
+		       shown_text(shown, sizeof(shown), meta.name), meta.runtime_pid, up, meta.dry_run ? ", dry run" : "",
+		       lost_text(lost, sizeof(lost), meta.lost_events), "policy", "region", "procs", "mapped",
 		       "faults", "hot chunks", "collapsed", "failed", "huge", "pages");
 	for (__u32 r = 0; r < meta.nregions; r++) {
 		struct mmp_region_name rn;
