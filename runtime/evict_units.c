@@ -51,8 +51,10 @@ static struct unit *new_unit(struct evictor *e)
 	if (e->nunits == e->cap) {
 		size_t cap = e->cap ? e->cap * 2 : 32;
 		struct unit *n = realloc(e->units, cap * sizeof(*n));
-		if (!n)
+		if (!n) {
+			mmp_warn("evict: a unit is left unscored: out of memory");
 			return NULL;
+		}
 		e->units = n;
 		e->cap = cap;
 	}

@@ -242,8 +242,10 @@ void governed_consider(struct governed_set *s, pid_t pid)
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
 		struct governed *ng = realloc(s->gov, cap * sizeof(*ng));
-		if (!ng)
+		if (!ng) {
+			mmp_warn("pid %d matches, but is not governed: out of memory", pid);
 			return;
+		}
 		s->gov = ng;
 		s->cap = cap;
 	}

@@ -170,8 +170,10 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 	if (o->ntasks == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 16;
 		struct oom_task *n = realloc(o->tasks, cap * sizeof(*n));
-		if (!n)
+		if (!n) {
+			mmp_warn("oom: pid %d is left out of the order: out of memory", info->pid);
 			return;
+		}
 		o->tasks = n;
 		o->cap = cap;
 	}
