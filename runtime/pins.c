@@ -66,9 +66,33 @@ bool pins_runtime_alive(const struct mmp_meta *meta)
 	return started_ns <= meta->started_ns + 1000000000ULL / (unsigned long long)hz;
 }
 
+/* DIR is a directory of this user's that no one else may write: bpffs is
+ * mode 1777, so anyone may make /sys/fs/bpf/mmp first, or a link there. */
+static int check_own_dir(const char *dir, bool quiet)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0) {
+		int err = -errno;
+		if (!quiet)
+			mmp_error("cannot use %s: %s", dir, strerror(errno));
+		return err;
+	}
+	if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		if (!quiet)
+			mmp_error("%s is %s: refusing to pin there (remove it, and mmp makes it again)", dir,
+				  S_ISLNK(st.st_mode) ? "a symbolic link" : !S_ISDIR(st.st_mode) ? "not a directory" :
+				  st.st_uid != geteuid() ? "another user's" : "writable by others");
+		return -EPERM;
+	}
+	return 0;
+}
+
 void pins_remove(const char *dir)
 {
-	DIR *d = opendir(dir);
+	/* Never below a pin root someone else made or linked elsewhere. */
+	if (check_own_dir(PIN_ROOT, true) < 0)
+		return;
+	DIR *d = check_own_dir(dir, true) == 0 ? opendir(dir) : NULL;
 	if (d) {
 		struct dirent *e;
 		char path[512];
@@ -177,12 +201,20 @@ int pins_claim(const char *name, const char *dir, int *lock_fd)
 
 int pins_create(const char *dir, struct bpf_object *bpf)
 {
-	mkdir(PIN_ROOT, 0755);
+	if (mkdir(PIN_ROOT, 0755) < 0 && errno != EEXIST) {
+		int err = -errno;
+		mmp_error("cannot create %s: %s", PIN_ROOT, strerror(errno));
+		return err;
+	}
+	if (check_own_dir(PIN_ROOT, false) < 0)
+		return -EPERM;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		int err = -errno;
 		mmp_error("cannot create %s: %s", dir, strerror(errno));
 		return err;
 	}
+	if (check_own_dir(dir, false) < 0)
+		return -EPERM;
 	char path[512];
 	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(bpf, pinned_maps[i]);

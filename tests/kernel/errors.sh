@@ -53,6 +53,18 @@ grep -q "already running (pid $FIRST)" "$TMP/out" || bad "the refusal names the 
 kill -INT $FIRST; wait $FIRST
 check "SIGINT stops attach cleanly" [ $? -eq 0 ]
 check "nothing left after SIGINT" no_programs_left hc
+# bpffs is writable by anyone: a pin root that is a link (or another
+# user's) is refused, and what it points to is left alone.
+if [ ! -e /sys/fs/bpf/mmp ] && mkdir "$TMP/elsewhere" && touch "$TMP/elsewhere/keep" &&
+   ln -s "$TMP/elsewhere" /sys/fs/bpf/mmp 2>/dev/null; then
+	"$MMP" attach "$TMP/hc.bpf.o" >"$TMP/out" 2>&1
+	rc=$?
+	rm -f /sys/fs/bpf/mmp
+	check "a linked pin root is refused (exit $rc)" [ "$rc" -eq 1 ]
+	check "the refusal says why" grep -q '/sys/fs/bpf/mmp is a symbolic link: refusing to pin there' "$TMP/out"
+	check "what the link points to is left alone" [ -e "$TMP/elsewhere/keep" ] && [ ! -e "$TMP/elsewhere/hotcold" ]
+	check "nothing left after the refusal" no_programs_left hotcold
+fi
 # Two runtimes of one name started together: one runs, the other is
 # refused, and stopping the one that runs leaves nothing behind.
 "$MMP" attach --name race "$TMP/hc.bpf.o" >"$TMP/race1" 2>&1 &
