@@ -230,20 +230,30 @@ void governed_consider(struct governed_set *s, pid_t pid)
 		return;
 	if (s->root > 0 && !proc_descends_from(pid, s->root))
 		return;
+	/* The pidfd first, then /proc, then the pidfd's process still alive:
+	 * while it lives its pid is not reused, so what /proc said is its. */
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	struct proc_info info;
-	if (proc_read(pid, &info) < 0 || !info.exe[0])
+	if (pidfd < 0 || proc_read(pid, &info) < 0 || !info.exe[0] ||
+	    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+		if (pidfd >= 0)
+			close(pidfd);
 		return;   /* gone, or a kernel thread */
+	}
 	int policy = policy_for(s, &info);
 	struct governed *g = governed_find(s, pid);
 	if (g && (policy < 0 || (unsigned)policy != g->policy || g->start != info.start))
 		governed_drop(s, g, policy < 0 ? "it no longer matches" : "it changed");
-	if (policy < 0 || governed_find(s, pid))
+	if (policy < 0 || governed_find(s, pid)) {
+		close(pidfd);
 		return;
+	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
 		struct governed *ng = realloc(s->gov, cap * sizeof(*ng));
 		if (!ng) {
 			mmp_warn("pid %d matches, but is not governed: out of memory", pid);
+			close(pidfd);
 			return;
 		}
 		s->gov = ng;
@@ -254,7 +264,7 @@ void governed_consider(struct governed_set *s, pid_t pid)
 	g->pid = pid;
 	g->policy = (unsigned)policy;
 	g->start = info.start;
-	g->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	g->pidfd = pidfd;
 	if (take_slots(s, g) < 0) {
 		governed_drop(s, g, "no statistics slot is free");
 		return;
