@@ -32,6 +32,8 @@
 #include "bpf/mmp_shared.h"
 #include "clock.h"
 #include "governed.h"
+#include "guardian.h"
+#include "journal.h"
 #include "kind.h"
 #include "loader.h"
 #include "log.h"
@@ -58,6 +60,8 @@ struct runtime {
 	char pindir[256];
 	bool pinned;
 	int name_lock;                   /* held while it runs: see pins_claim */
+	struct journal journal;          /* what it changes, recorded first */
+	int guardian_fd;                 /* the guardian's pipe: see guardian.h */
 	long long last_tick_ns, last_smaps_ns;
 };
 
@@ -135,7 +139,7 @@ static int kinds_setup(struct runtime *rt)
 	if (!rt->kinds)
 		return -ENOMEM;
 	struct kind_env env = { .obj = rt->obj, .loaded = &rt->loaded, .gov = &rt->gov, .reports = rt->acc.reports,
-				.choice = rt->choice, .dry_run = rt->opts->dry_run,
+				.choice = rt->choice, .dry_run = rt->opts->dry_run, .journal = &rt->journal,
 				.collapse_rate = rt->opts->collapse_rate };
 	for (size_t k = 0; k < mmp_nkinds; k++) {
 		int err = mmp_kinds[k]->setup(&env, &rt->kinds[k]);
@@ -255,6 +259,7 @@ static void reap(struct runtime *rt)
 static void cleanup(struct runtime *rt)
 {
 	kinds_undo(rt);   /* first: what they changed is put back */
+	journal_close(&rt->journal);   /* and with it, nothing is left to put back */
 	governed_close(&rt->gov);
 	accounting_close(&rt->acc);
 	loader_close(&rt->loaded);   /* detaches every program */
@@ -264,11 +269,14 @@ static void cleanup(struct runtime *rt)
 		close(rt->name_lock);   /* the name is free once the pins are gone */
 	mounts_undo(&rt->mounts);
 	free(rt->choice);
+	if (rt->guardian_fd >= 0)
+		close(rt->guardian_fd);   /* the guardian finds nothing to do, and ends */
 }
 
 int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 {
-	struct runtime rt = { .obj = obj, .opts = opts, .child = -1, .name_lock = -1 };
+	struct runtime rt = { .obj = obj, .opts = opts, .child = -1, .name_lock = -1, .journal = { .fd = -1 },
+			      .guardian_fd = -1 };
 	int status = 1, go_fd = -1, epfd = -1, sfd = -1, tfd = -1;
 	struct ring_buffer *rb = NULL;
 
@@ -308,7 +316,16 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 
 	if (raise_priority(&rt) < 0)
 		goto out;
-	if (pins_claim(name, rt.pindir, &rt.name_lock) < 0 || mounts_ensure(&rt.mounts) < 0)
+	if (pins_claim(name, rt.pindir, &rt.name_lock) < 0)
+		goto out;
+	/* A runtime of this name that died with its guardian left changes. */
+	int put_back = journal_replay(name);
+	if (put_back > 0)
+		mmp_info("put back %d oom_score_adj value%s a killed runtime named '%s' left", put_back,
+			 put_back == 1 ? "" : "s", name);
+	if (!opts->dry_run && (journal_open(&rt.journal, name) < 0 || (rt.guardian_fd = guardian_start(name)) < 0))
+		goto out;
+	if (mounts_ensure(&rt.mounts) < 0)
 		goto out;
 	if (loader_open(obj, &rt.loaded) < 0)
 		goto out;

@@ -26,6 +26,7 @@
 
 #include "bpf/mmp_shared.h"
 #include "governed.h"
+#include "journal.h"
 #include "loader.h"
 #include "object.h"
 #include "pagesize.h"
@@ -39,6 +40,7 @@ struct kind_env {
 	struct mmp_region_report *reports;      /* a region's report: count actions here */
 	const struct pagesize_choice *choice;   /* the page size each region gets */
 	bool dry_run;                           /* decide and log, change nothing */
+	struct journal *journal;                /* record a change here before making it */
 	int64_t collapse_rate;                  /* bytes a second the page-size rules collapse */
 };
 

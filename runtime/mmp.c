@@ -1,24 +1,90 @@
 /* mmp.c - the runtime's command line. */
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "enforce.h"
 #include "loader.h"
 #include "log.h"
 #include "object.h"
+#include "journal.h"
 #include "pins.h"
 #include "stats.h"
+
+/* NAME's leftovers, if no runtime holds the name: 1 done, 0 nothing
+ * there, -1 held or failed. */
+static int restore_one(const char *name)
+{
+	int lock = pins_take(name);
+	if (lock == -EBUSY) {
+		mmp_info("runtime '%s' is running: it puts back its own changes when it stops", name);
+		return 0;
+	}
+	if (lock < 0) {
+		mmp_error("restore: cannot take the name '%s': %s", name, strerror(-lock));
+		return -1;
+	}
+	int n = journal_replay(name);
+	char dir[256];
+	pins_dir(dir, sizeof(dir), name);
+	bool pins = access(dir, F_OK) == 0;
+	if (pins)
+		pins_remove(dir);
+	close(lock);
+	if (n < 0) {
+		mmp_error("restore: cannot read the journal of '%s': %s", name, strerror(-n));
+		return -1;
+	}
+	if (n > 0 || pins)
+		mmp_info("runtime '%s': put back %d oom_score_adj value%s%s", name, n, n == 1 ? "" : "s",
+			 pins ? ", removed its pins" : "");
+	return n > 0 || pins;
+}
+
+/* mmp restore [NAME]: what killed runtimes left, NAME's or every one's. */
+static int restore_main(const char *name)
+{
+	if (geteuid() != 0) {
+		mmp_error("restore needs root");
+		return 1;
+	}
+	if (name)
+		return restore_one(name) < 0;
+	int rc = 0, done = 0;
+	DIR *d = opendir(NAME_LOCK_DIR);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (n <= 8 || strcmp(e->d_name + n - 8, ".journal") != 0 || n - 8 > PIN_NAME_MAX)
+			continue;
+		char nm[PIN_NAME_MAX + 1];
+		snprintf(nm, sizeof(nm), "%.*s", (int)(n - 8), e->d_name);
+		if (!pins_name_ok(nm))
+			continue;
+		int r = restore_one(nm);
+		rc |= r < 0;
+		done += r > 0;
+	}
+	if (d)
+		closedir(d);
+	if (!done && !rc)
+		mmp_info("nothing to restore");
+	return rc;
+}
 
 static void usage(FILE *out)
 {
 	fputs("Usage: mmp run [OPTION]... POLICY -- COMMAND [ARG]...\n"
 	      "       mmp attach [OPTION]... POLICY\n"
 	      "       mmp stats [--json] [NAME]\n"
+	      "       mmp restore [NAME]\n"
 	      "       mmp verify POLICY\n"
 	      "Enforce an mmp memory policy on a live system.\n"
 	      "\n"
@@ -30,6 +96,8 @@ static void usage(FILE *out)
 	      "  attach   enforce the policy on every matching process, running or started\n"
 	      "           later, until SIGINT or SIGTERM (or --duration)\n"
 	      "  stats    what running runtimes report, per policy and region\n"
+	      "  restore  put back what runtimes that were killed (and their guardians)\n"
+	      "           left changed, and remove their pins\n"
 	      "  verify   load the policy's programs into the kernel (the verifier runs) and\n"
 	      "           unload them\n"
 	      "\n"
@@ -151,8 +219,16 @@ int main(int argc, char **argv)
 		}
 		return stats_show(optind < argc ? argv[optind] : NULL, json);
 	}
+	if (strcmp(cmd, "restore") == 0) {
+		if (optind < argc && !pins_name_ok(argv[optind])) {
+			mmp_error("restore: a runtime's name is 1 to %d letters, digits, '-' or '_', not '%s'", PIN_NAME_MAX,
+				  argv[optind]);
+			return 2;
+		}
+		return restore_main(optind < argc ? argv[optind] : NULL);
+	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "attach") != 0 && strcmp(cmd, "verify") != 0) {
-		mmp_error("unknown command '%s'; expected run, attach, stats or verify", cmd);
+		mmp_error("unknown command '%s'; expected run, attach, stats, restore or verify", cmd);
 		return 2;
 	}
 	if (optind >= argc) {

@@ -22,32 +22,6 @@
 
 #define REFRESH_NS 1000000000LL    /* /proc figures once a second */
 
-/* --- reading and writing /proc ----------------------------------------- */
-
-static int read_adj(pid_t pid, int *adj)
-{
-	char p[64], buf[32];
-	snprintf(p, sizeof(p), "/proc/%d/oom_score_adj", (int)pid);
-	int n = proc_read_file(p, buf, sizeof(buf));
-	if (n <= 0)
-		return n < 0 ? n : -EIO;
-	*adj = atoi(buf);
-	return 0;
-}
-
-static int write_adj(pid_t pid, int adj)
-{
-	char p[64], buf[32];
-	snprintf(p, sizeof(p), "/proc/%d/oom_score_adj", (int)pid);
-	int fd = open(p, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int n = snprintf(buf, sizeof(buf), "%d", adj);
-	int err = write(fd, buf, (size_t)n) == n ? 0 : -errno;
-	close(fd);
-	return err;
-}
-
 bool oom_alive(struct oom *o, const struct oom_task *t)
 {
 	const struct governed *g = governed_find(o->gov, t->cand.pid);
@@ -91,6 +65,7 @@ static int setup(const struct kind_env *env, void **state)
 	o->gov = env->gov;
 	o->npol = obj->plan.npolicies;
 	o->dry_run = env->dry_run;
+	o->journal = env->journal;
 	o->mem_fd = loader_map_fd(env->loaded, "mmp_task_mem");
 	o->tasks_fd = loader_map_fd(env->loaded, "mmp_oom_tasks");
 	o->reports_fd = loader_map_fd(env->loaded, "mmp_oom_reports");
@@ -161,6 +136,21 @@ const char *oom_class_name(enum mmp_oom_class c)
 	return names[c];
 }
 
+/* A child of a governed process starts with the value mmp wrote for its
+ * parent: its original is the parent's, and mmp owes it that back. */
+static void inherit_original(struct oom *o, struct oom_task *t, const struct governed *g,
+			     const struct proc_info *info)
+{
+	const struct oom_task *parent = oom_find(o, info->ppid);
+	if (!parent || !parent->written || parent->cand.adj != t->cand.adj || parent->orig_adj == t->cand.adj)
+		return;
+	struct journal_entry rec = { t->cand.pid, g->start, parent->orig_adj, t->cand.adj };
+	if (o->dry_run || journal_record(o->journal, &rec) < 0)
+		return;
+	t->orig_adj = parent->orig_adj;
+	t->written = t->touched = true;
+}
+
 static void govern(void *state, const struct governed *g, const struct proc_info *info)
 {
 	struct oom *o = state;
@@ -183,9 +173,10 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 	t->policy = policy;
 	t->page = o->page;
 	snprintf(t->comm, sizeof(t->comm), "%.15s", info->comm);
-	if (read_adj(t->cand.pid, &t->orig_adj) < 0)
+	if (proc_read_adj(t->cand.pid, &t->orig_adj) < 0)
 		return;   /* gone */
 	t->cand.adj = t->orig_adj;
+	inherit_original(o, t, g, info);
 	/* The order is built up from 0 (or the process's own value, when
 	 * below), never down from -999: a governed process is not made safer
 	 * than the processes no policy governs, which keep 0, unless the
@@ -211,7 +202,10 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 /* Puts T's oom_score_adj back if we changed it and it is still running. */
 static bool restore(struct oom *o, struct oom_task *t)
 {
-	return t->written && oom_alive(o, t) && write_adj(t->cand.pid, t->orig_adj) == 0;
+	/* A value the process set itself since mmp's last is its own. */
+	int cur;
+	return t->written && oom_alive(o, t) && proc_read_adj(t->cand.pid, &cur) == 0 && cur == t->cand.adj &&
+	       proc_write_adj(t->cand.pid, t->orig_adj) == 0;
 }
 
 static void drop(struct oom *o, struct oom_task *t)
@@ -257,7 +251,14 @@ static void set_adj(struct oom *o, struct oom_task *t, int adj, unsigned rank, c
 		t->touched = true;
 		return;
 	}
-	int err = write_adj(t->cand.pid, adj);
+	const struct governed *g = governed_find(o->gov, t->cand.pid);
+	struct journal_entry rec = { t->cand.pid, g ? g->start : 0, t->orig_adj, adj };
+	if (!g || journal_record(o->journal, &rec) < 0) {
+		mmp_warn("oom: pid %d (%s): oom_score_adj not changed: it cannot be recorded in %s", t->cand.pid,
+			 t->comm, o->journal->path);
+		return;
+	}
+	int err = proc_write_adj(t->cand.pid, adj);
 	if (err == -EACCES && adj < t->cand.adj) {
 		t->cand.lowest = t->cand.adj;   /* under the process's minimum: never again */
 		o->dirty = true;

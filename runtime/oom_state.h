@@ -14,6 +14,7 @@
 #include "bpf/mmp_shared.h"
 #include "compiler/plan.h"
 #include "governed.h"
+#include "journal.h"
 #include "object.h"
 #include "oom_order.h"
 #include "trigger.h"
@@ -47,6 +48,7 @@ struct oom_policy {
 struct oom {
 	const struct mmp_object *obj;
 	struct governed_set *gov;
+	struct journal *journal;       /* every value is recorded before it is written */
 	bool dry_run, can_negative;
 	int mem_fd, tasks_fd, reports_fd;
 	struct oom_policy *pol;

@@ -166,6 +166,19 @@ bool pins_any_held(void)
 	return any;
 }
 
+int pins_take(const char *name)
+{
+	int fd = open_name_lock(name, true);
+	if (fd < 0)
+		return fd;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int pins_claim(const char *name, const char *dir, int *lock_fd)
 {
 	*lock_fd = -1;

@@ -37,6 +37,8 @@ void pins_remove(const char *dir);
  * this runtime's, removing the pins a dead runtime left there. -EBUSY
  * after a message when a runtime of that name runs. */
 int pins_claim(const char *name, const char *dir, int *lock_fd);
+/* Takes NAME quietly: its lock fd, or -EBUSY while a runtime holds it. */
+int pins_take(const char *name);
 /* Is NAME held by a running runtime? 1 or 0; -1 when it has no lock. */
 int pins_held(const char *name);
 /* Does any runtime (but one that let go of its name) run? */

@@ -2,6 +2,7 @@
 #include "process.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,30 @@ int proc_read_file(const char *path, char *buf, size_t len)
 	buf[n] = '\0';
 	fclose(f);
 	return (int)n;
+}
+
+int proc_read_adj(pid_t pid, int *adj)
+{
+	char p[64], buf[32];
+	snprintf(p, sizeof(p), "/proc/%d/oom_score_adj", (int)pid);
+	int n = proc_read_file(p, buf, sizeof(buf));
+	if (n <= 0)
+		return n < 0 ? n : -EIO;
+	*adj = atoi(buf);
+	return 0;
+}
+
+int proc_write_adj(pid_t pid, int adj)
+{
+	char p[64], buf[32];
+	snprintf(p, sizeof(p), "/proc/%d/oom_score_adj", (int)pid);
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int n = snprintf(buf, sizeof(buf), "%d", adj);
+	int err = write(fd, buf, (size_t)n) == n ? 0 : -errno;
+	close(fd);
+	return err;
 }
 
 int proc_comm(pid_t pid, char *buf, size_t len)

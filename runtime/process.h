@@ -21,6 +21,9 @@ struct proc_info {
 /* Reads a small file (a /proc or cgroup file) into BUF, NUL-terminated.
  * Returns the bytes read, or -errno. */
 int proc_read_file(const char *path, char *buf, size_t len);
+/* PID's oom_score_adj, read and written. 0, or -errno. */
+int proc_read_adj(pid_t pid, int *adj);
+int proc_write_adj(pid_t pid, int adj);
 /* PID's name (/proc/PID/comm) into BUF. 0, or -errno if it is gone. */
 int proc_comm(pid_t pid, char *buf, size_t len);
 /* A /proc/meminfo figure in kB (MemTotal, SwapTotal...), 0 if absent. */

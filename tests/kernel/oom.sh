@@ -157,7 +157,7 @@ start_mmp() {
 	: >"$TMP/$1.log"   # before the first grep, which may come before the shell made it
 	_name=$1 _policy=$2
 	shift 2
-	"$MMP" attach --name "$_name" "$@" "$_policy" 2>"$TMP/$_name.log" &
+	"$MMP" attach -v --name "$_name" "$@" "$_policy" 2>"$TMP/$_name.log" &
 	MMPPID=$!
 	MMPS="$MMPS $MMPPID"
 	for _ in $(seq 2400); do
@@ -487,4 +487,43 @@ if start_mmp oomtest-grp "$TMP/grp.mmp"; then
 fi
 rmcg "$G"
 rmcg "$O"
+
+# --- every change undone, whatever ends the runtime -------------------------
+# Killed with SIGKILL, the runtime's guardian puts back the oom_score_adj
+# it wrote; when the guardian was killed too, 'mmp restore' does. The
+# processes are copies of sleep named jr_a and jr_b, at oom_score_adj 0.
+for n in jr_a jr_b; do
+	cp /bin/sleep "$TMP/$n"
+	sh -c 'echo 0 >/proc/self/oom_score_adj && exec "$0" 600' "$TMP/$n" &
+	eval "pid_$n=$!"
+	PIDS="$PIDS $!"
+done
+printf 'policy jrnl { match comm "jr_*"; oom { prefer comm "jr_a"; } }\n' >"$TMP/jrnl.mmp"
+raised() { [ "$(adj_of jr_a)" != 0 ]; }
+both_back() { [ "$(adj_of jr_a)" = 0 ] && [ "$(adj_of jr_b)" = 0 ]; }
+for how in guardian restore; do
+	start_mmp "oomtest-$how" "$TMP/jrnl.mmp" || break
+	wait_until 30 raised
+	check "$how: the runtime raised jr_a's oom_score_adj (now $(adj_of jr_a))" raised
+	guardian=$(pgrep -P "$MMPPID" -x mmp-guardian)
+	check "$how: the runtime has a guardian" [ -n "$guardian" ]
+	[ "$how" = restore ] && [ -n "$guardian" ] && kill -9 "$guardian"
+	kill -9 "$MMPPID"
+	wait "$MMPPID" 2>/dev/null
+	MMPS=$(echo "$MMPS" | sed "s/ $MMPPID\$//; s/ $MMPPID / /")
+	if [ "$how" = guardian ]; then
+		wait_until 30 both_back
+		check "guardian: after SIGKILL every oom_score_adj is back ($(adj_of jr_a), $(adj_of jr_b))" both_back
+		wait_until 30 nothing_left "oomtest-$how"
+		check "guardian: and the killed runtime's pins are gone" nothing_left "oomtest-$how"
+	else
+		sleep 1
+		check "restore: with the guardian killed too, jr_a keeps mmp's value for now" raised
+		"$MMP" restore "oomtest-$how" >"$TMP/restore.out" 2>&1
+		check "restore: 'mmp restore' puts it back ($(adj_of jr_a), $(adj_of jr_b)): $(cat "$TMP/restore.out")" both_back
+		check "restore: and says so" grep -Eq "put back [1-9][0-9]* oom_score_adj value" "$TMP/restore.out"
+		check "restore: and the pins are gone" nothing_left "oomtest-$how"
+	fi
+done
+for n in jr_a jr_b; do kill "$(pid_of $n)" 2>/dev/null; wait "$(pid_of $n)" 2>/dev/null; done
 finish

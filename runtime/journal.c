@@ -1,0 +1,97 @@
+/* journal.c - the journal's file, and putting back what it records. See
+ * journal.h. */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pins.h"
+#include "process.h"
+
+#define MAX_ENTRIES 65536
+
+static void journal_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s.journal", NAME_LOCK_DIR, name);
+}
+
+int journal_open(struct journal *j, const char *name)
+{
+	journal_path(j->path, sizeof(j->path), name);
+	j->fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (j->fd < 0) {
+		int err = -errno;
+		mmp_error("cannot open the journal %s: %s", j->path, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+int journal_record(struct journal *j, const struct journal_entry *e)
+{
+	if (j->fd < 0)
+		return -EBADF;
+	char line[96];
+	int n = journal_format(line, sizeof(line), e);
+	/* One write(2) a record, O_APPEND: a record is whole or absent. */
+	return write(j->fd, line, (size_t)n) == n ? 0 : -errno;
+}
+
+void journal_close(struct journal *j)
+{
+	if (j->fd < 0)
+		return;
+	close(j->fd);
+	j->fd = -1;
+	unlink(j->path);
+}
+
+int journal_replay(const char *name)
+{
+	char path[256];
+	journal_path(path, sizeof(path), name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	size_t cap = 1 << 16, len = 0;
+	char *text = malloc(cap + 1);
+	ssize_t r = 0;
+	while (text && (r = read(fd, text + len, cap - len)) > 0) {
+		len += (size_t)r;
+		if (len == cap) {
+			char *t = realloc(text, cap * 2 + 1);
+			if (!t)
+				break;
+			text = t;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	struct journal_entry *v = malloc(MAX_ENTRIES * sizeof(*v));
+	if (!text || !v) {
+		free(text);
+		free(v);
+		return -ENOMEM;
+	}
+	text[len] = '\0';
+	size_t n = journal_fold(text, v, MAX_ENTRIES);
+	int restored = 0;
+	for (size_t i = 0; i < n; i++) {
+		int cur;
+		if (proc_start_time(v[i].pid) != v[i].start || proc_read_adj(v[i].pid, &cur) < 0)
+			continue;   /* gone, or a new process with its pid */
+		if (cur != v[i].set)
+			continue;   /* set by the process itself since: its own */
+		if (proc_write_adj(v[i].pid, v[i].orig) == 0)
+			restored++;
+	}
+	free(text);
+	free(v);
+	unlink(path);
+	return restored;
+}

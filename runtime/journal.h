@@ -1,0 +1,53 @@
+/* journal.h - every oom_score_adj the runtime writes is recorded here
+ * before it is written, in NAME_LOCK_DIR/NAME.journal, so that it is put
+ * back however the runtime ends: by its own undo on a clean exit, by its
+ * guardian (guardian.h) when it is killed, or by the next start under the
+ * name, or 'mmp restore', when both were.
+ *
+ * A record is a line "pid start orig set": the process, its start time
+ * (clock ticks, to tell a reused pid), its value before mmp and the value
+ * mmp wrote. A value is put back only where the process still holds the
+ * value mmp last wrote: one it set itself since is its own. */
+#ifndef MMP_JOURNAL_H
+#define MMP_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct journal_entry {
+	pid_t pid;
+	unsigned long long start;
+	int orig;                  /* before mmp: the first record's */
+	int set;                   /* what mmp wrote last */
+};
+
+/* --- the records (journal_text.c: plain text in and out) --- */
+
+/* One record, as a line, into BUF. Returns its length. */
+int journal_format(char *buf, size_t len, const struct journal_entry *e);
+/* The processes of journal TEXT, one entry each (the first original, the
+ * last value written), into OUT (MAX at most; lines that do not parse are
+ * skipped). Returns how many. */
+size_t journal_fold(const char *text, struct journal_entry *out, size_t max);
+
+/* --- the file (journal.c) --- */
+
+struct journal {
+	int fd;                    /* -1: no journal (a dry run) */
+	char path[256];
+};
+
+/* Opens NAME's journal, empty. 0, or -errno after a message. */
+int journal_open(struct journal *j, const char *name);
+/* Records E before its value is written. 0, or -errno (then it must not
+ * be written). */
+int journal_record(struct journal *j, const struct journal_entry *e);
+/* After a clean undo: the journal is removed. */
+void journal_close(struct journal *j);
+/* Puts back what NAME's journal records, where each process still holds
+ * mmp's value, and removes the journal. Returns how many were put back,
+ * or -errno. The caller holds NAME (pins_claim or pins_take). */
+int journal_replay(const char *name);
+
+#endif

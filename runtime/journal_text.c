@@ -1,0 +1,39 @@
+/* journal_text.c - the journal's records, as text. See journal.h. */
+#include "journal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int journal_format(char *buf, size_t len, const struct journal_entry *e)
+{
+	return snprintf(buf, len, "%d %llu %d %d\n", (int)e->pid, e->start, e->orig, e->set);
+}
+
+static struct journal_entry *find(struct journal_entry *v, size_t n, pid_t pid, unsigned long long start)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].pid == pid && v[i].start == start)
+			return &v[i];
+	return NULL;
+}
+
+size_t journal_fold(const char *text, struct journal_entry *out, size_t max)
+{
+	size_t n = 0;
+	for (const char *p = text; p && *p;) {
+		int pid, orig, set, used = 0;
+		unsigned long long start;
+		if (sscanf(p, "%d %llu %d %d%n", &pid, &start, &orig, &set, &used) == 4 && pid > 0 &&
+		    (p[used] == '\n' || p[used] == '\0')) {
+			struct journal_entry *e = find(out, n, (pid_t)pid, start);
+			if (e)
+				e->set = set;   /* the original stays the first one */
+			else if (n < max)
+				out[n++] = (struct journal_entry){ (pid_t)pid, start, orig, set };
+		}
+		const char *nl = strchr(p, '\n');
+		p = nl ? nl + 1 : NULL;
+	}
+	return n;
+}
