@@ -62,6 +62,7 @@ struct runtime {
 	int name_lock;                   /* held while it runs: see pins_claim */
 	struct journal journal;          /* what it changes, recorded first */
 	int guardian_fd;                 /* the guardian's pipe: see guardian.h */
+	pid_t guardian;
 	long long last_tick_ns, last_smaps_ns;
 };
 
@@ -252,6 +253,10 @@ static void reap(struct runtime *rt)
 		if (pid == rt->child) {
 			rt->child_done = true;
 			rt->child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		} else if (pid == rt->guardian) {
+			mmp_warn("the guardian (pid %d) ended: if this runtime is killed, 'mmp restore' puts back what it "
+				 "changed", (int)pid);
+			rt->guardian = 0;
 		}
 	}
 }
@@ -323,7 +328,7 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	if (put_back > 0)
 		mmp_info("put back %d oom_score_adj value%s a killed runtime named '%s' left", put_back,
 			 put_back == 1 ? "" : "s", name);
-	if (!opts->dry_run && (journal_open(&rt.journal, name) < 0 || (rt.guardian_fd = guardian_start(name)) < 0))
+	if (!opts->dry_run && (journal_open(&rt.journal, name) < 0 || (rt.guardian_fd = guardian_start(name, &rt.guardian)) < 0))
 		goto out;
 	if (mounts_ensure(&rt.mounts) < 0)
 		goto out;

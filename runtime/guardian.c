@@ -47,7 +47,7 @@ static void guard(const char *name, int fd)
 	_exit(0);
 }
 
-int guardian_start(const char *name)
+int guardian_start(const char *name, pid_t *guardian)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0) {
@@ -68,5 +68,6 @@ int guardian_start(const char *name)
 		guard(name, p[0]);
 	}
 	close(p[0]);
+	*guardian = pid;
 	return p[1];
 }

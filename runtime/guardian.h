@@ -7,8 +7,11 @@
 #ifndef MMP_GUARDIAN_H
 #define MMP_GUARDIAN_H
 
-/* Starts NAME's guardian. Returns the pipe's write end, which the runtime
- * keeps open (close-on-exec) until it ends, or -errno after a message. */
-int guardian_start(const char *name);
+#include <sys/types.h>
+
+/* Starts NAME's guardian (its pid into *PID). Returns the pipe's write
+ * end, which the runtime keeps open (close-on-exec) until it ends, or
+ * -errno after a message. */
+int guardian_start(const char *name, pid_t *pid);
 
 #endif
