@@ -31,6 +31,7 @@ void diag_init(struct mmp_diag *d, FILE *out, const struct mmp_source *src, enum
 
 /* Lines longer than this are shown as a window around the caret. */
 #define SNIPPET_WIDTH 160
+#define MESSAGE_MAX 400
 #define SNIPPET_BEFORE 60
 
 static bool continuation(char c)
@@ -139,7 +140,11 @@ static void report(struct mmp_diag *d, enum severity sev, const struct mmp_loc *
 	/* Messages quote the policy's strings, decoded: a control byte in
 	 * one is shown as \xNN, never sent to the terminal. */
 	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) >= 0) {
+	int len = vasprintf(&msg, fmt, ap);
+	if (len >= 0) {
+		/* A message quotes names and strings: a 1 MiB one is cut. */
+		if (len > MESSAGE_MAX)
+			memcpy(msg + MESSAGE_MAX - 3, "...", 4);
 		for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
 			if (*p < 0x20 || *p == 0x7f)
 				fprintf(out, "\\x%02x", *p);
