@@ -208,8 +208,11 @@ static int resolve(struct governed_set *s, struct governed *g)
 	const struct mmp_plan_policy *pp = &s->plan->policies[g->policy];
 	for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++)
 		s->stats[governed_slot(s, g, r)].size = 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		s->stats[copy[i].slot].size += copy[i].end - copy[i].start;
+		s->mapped[copy[i].region] = true;
+	}
+	s->policy_seen[g->policy] = true;
 	if (changed)
 		mmp_debug("pid %d: %zu ranges in policy '%s'", g->pid, n, s->plan->policies[g->policy].name);
 	return 0;
@@ -337,6 +340,16 @@ static void recover_lost(struct governed_set *s)
 		scan_proc(s);
 }
 
+void governed_report_unmapped(const struct governed_set *s)
+{
+	for (unsigned r = 0; r < s->plan->nregions; r++) {
+		const struct mmp_plan_region *reg = &s->plan->regions[r];
+		if (s->policy_seen && s->policy_seen[reg->policy] && !s->mapped[r])
+			mmp_warn("%s.%s matched no memory in any process the policy governed: its rules had nothing "
+				 "to act on", s->plan->policies[reg->policy].name, reg->name);
+	}
+}
+
 void governed_refresh(struct governed_set *s)
 {
 	recover_lost(s);
@@ -394,9 +407,11 @@ int governed_open(struct governed_set *s, const struct mmp_plan *plan, const str
 	s->pending = calloc(MMP_MAX_SLOTS, sizeof(*s->pending));
 	s->view = calloc(MMP_MAX_SLOTS, sizeof(*s->view));
 	s->retired = calloc(nr ? nr : 1, sizeof(*s->retired));
+	s->mapped = calloc(nr ? nr : 1, sizeof(*s->mapped));
+	s->policy_seen = calloc(plan->npolicies ? plan->npolicies : 1, sizeof(*s->policy_seen));
 	s->procbuf = calloc(1, sizeof(*s->procbuf));
 	if (s->ncpu_vals <= 0 || !s->free_slots || !s->cpu_vals || !s->pending || !s->view || !s->retired ||
-	    !s->procbuf) {
+	    !s->procbuf || !s->mapped || !s->policy_seen) {
 		mmp_error("cannot set up the governed processes' statistics: out of memory");
 		return -ENOMEM;
 	}
@@ -421,6 +436,8 @@ void governed_close(struct governed_set *s)
 	free(s->pending);
 	free(s->view);
 	free(s->retired);
+	free(s->mapped);
+	free(s->policy_seen);
 	free(s->procbuf);
 	if (s->stats)
 		munmap(s->stats, s->stats_len);

@@ -42,6 +42,8 @@ struct governed_set {
 	size_t n, cap;
 	unsigned long long ever;         /* processes governed since the start */
 	unsigned long long lost;         /* events lost to a full ring buffer, as last read */
+	bool *mapped;                    /* by region: resolved in some process, ever */
+	bool *policy_seen;               /* by policy: governed some process, ever */
 	/* BPF's side: the maps, and the statistics slots shared with it. */
 	int procs_fd, dirty_fd, chunks_fd, cpu_fd;
 	__u64 *epoch;                    /* mmp_epoch, mapped: bumped after every change to mmp_procs */
@@ -73,6 +75,9 @@ void governed_drop(struct governed_set *s, struct governed *g, const char *why);
 /* G's mappings changed: resolve them again now. */
 void governed_maps_changed(struct governed_set *s, struct governed *g);
 /* Forgets the processes that exited, resolves those whose last resolving failed. */
+/* Says, once, which regions matched no memory in any process their
+ * policy governed ('mapping "[heap]"' under jemalloc maps nothing). */
+void governed_report_unmapped(const struct governed_set *s);
 void governed_refresh(struct governed_set *s);
 
 /* The statistics slot of region REGION (a plan id) in G's process. */

@@ -32,6 +32,10 @@ printf 'policy grp { match comm "x"; oom { kill group; } }\n' >"$TMP/grp.mmp"
 expect oom-group-without-trigger 1 "grp.mmp:1:36: error: 'kill group' without 'when' needs memory.oom.group" -- \
 	"$MMP" attach "$TMP/grp.mmp"
 expect nothing-matched 0 'no process matched the policy while it ran' -- "$MMP" run "$TMP/hc.bpf.o" -- true
+printf 'policy um { match comm "sleep"; region heap = mapping "[nope]"; region a = anon; pagesize heap, a { 2M: 100; } }\n' \
+	>"$TMP/um.mmp"
+expect unmapped-region 0 'um.heap matched no memory in any process the policy governed' -- "$MMP" run "$TMP/um.mmp" -- sleep 1
+grep -q 'um.a matched no memory' "$TMP/out" && bad "a region that was mapped is said to be unmapped: $(cat "$TMP/out")"
 expect no-command 2 'no command given' -- "$MMP" run "$K/hotcold.mmp" --
 expect bad-command 127 'cannot run /nonexistent/cmd' -- "$MMP" run "$K/hotcold.mmp" -- /nonexistent/cmd
 expect unknown-verb 2 "unknown command 'frob'" -- "$MMP" frob
