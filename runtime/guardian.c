@@ -31,9 +31,13 @@ static void guard(const char *name, int fd)
 	char c;
 	while (read(3, &c, 1) != 0 && errno == EINTR)
 		;
-	/* The runtime is gone. Its name is free, unless a new runtime took
-	 * it: that one puts back what the journal holds as it starts. */
-	int lock = pins_take(name);
+	/* The runtime is gone. Its name is free once the kernel has closed
+	 * all of its files, which may come after the pipe's end: a few tries.
+	 * If it stays taken, a new runtime took it, and that one puts back
+	 * what the journal holds as it starts. */
+	int lock = -EBUSY;
+	for (int i = 0; i < 50 && (lock = pins_take(name)) == -EBUSY; i++)
+		usleep(20000);
 	if (lock < 0)
 		_exit(0);
 	int n = journal_replay(name);

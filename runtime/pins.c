@@ -191,7 +191,12 @@ int pins_claim(const char *name, const char *dir, int *lock_fd)
 	bool have_meta = mfd >= 0 && bpf_map_lookup_elem(mfd, &zero, &meta) == 0;
 	if (mfd >= 0)
 		close(mfd);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	/* A runtime's guardian holds the name for a moment after it ends
+	 * (see guardian.c): a second, and then it is taken for good. */
+	int r;
+	for (int i = 0; (r = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK && i < 50; i++)
+		usleep(20000);
+	if (r < 0) {
 		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		if (have_meta)
 			mmp_error("a runtime named '%s' is already running (pid %u); stop it or give another --name", name,

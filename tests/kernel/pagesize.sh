@@ -118,14 +118,25 @@ wait_until 30 no_chunks
 check "an exited process's chunks are all removed ($n left of $chunks_during, 30 s after its exit)" [ "$n" -eq 0 ]
 kill -INT $MMPPID; wait $MMPPID
 
-# 8. A runtime killed with SIGKILL leaves pins; they are found and removed.
+# 8. A runtime killed with SIGKILL: its guardian removes its pins. With
+# the guardian killed too, the pins stay, and 'mmp stats' finds and
+# removes them.
 "$MMP" attach "$K/hotcold.mmp" 2>/dev/null &
 MMPPID=$!
 wait_until 120 [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ]
 kill -9 $MMPPID; wait $MMPPID 2>/dev/null
-check "a killed runtime leaves its pins" [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ]
+wait_until 30 [ ! -e /sys/fs/bpf/mmp/hotcold ]
+check "a killed runtime's guardian removes its pins" [ ! -e /sys/fs/bpf/mmp/hotcold ]
+"$MMP" attach "$K/hotcold.mmp" 2>/dev/null &
+MMPPID=$!
+wait_until 120 [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ]
+GUARDIAN=$(pgrep -P $MMPPID -x mmp-guardian)
+check "the runtime has a guardian" [ -n "$GUARDIAN" ]
+[ -n "$GUARDIAN" ] && kill -9 "$GUARDIAN"
+kill -9 $MMPPID; wait $MMPPID 2>/dev/null
+check "a runtime killed with its guardian leaves its pins" [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ]
 "$MMP" stats hotcold >"$TMP/stale" 2>&1
-grep -q "is gone; removed its pins" "$TMP/stale" || bad "stats: a stale runtime is reported"
+grep -q "is gone; removed its pins" "$TMP/stale" || bad "stats: a stale runtime is reported: $(cat "$TMP/stale")"
 check "stale pins are removed" [ ! -e /sys/fs/bpf/mmp/hotcold ]
 
 # 9. A runtime installed under another name is alive to 'mmp stats': its
