@@ -13,7 +13,8 @@ struct mmp_arena;
 
 struct mmp_arena *arena_new(void);
 void arena_free(struct mmp_arena *a);
-/* Zeroed, aligned for any type. */
+/* Zeroed, aligned for pointers, 64-bit integers and doubles (not for
+ * max_align_t: nothing the compiler keeps needs more). */
 void *arena_alloc(struct mmp_arena *a, size_t size);
 char *arena_strndup(struct mmp_arena *a, const char *s, size_t n);
 /* Interned copy: equal strings give the same pointer, so names compare with ==. */

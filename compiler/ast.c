@@ -2,11 +2,35 @@
 #include "ast.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
+
+#define PAYLOAD(member) (sizeof(((struct mmp_node *)0)->u.member))
+#define MIN_PAYLOAD PAYLOAD(num)   /* so that fold() may turn any node into a number */
+
+/* The room each kind needs after the common fields: a policy is mostly
+ * numbers, names and statements, and the union is sized for the largest. */
+static size_t payload_size(enum mmp_node_kind kind)
+{
+	size_t size;
+	switch (kind) {
+	case N_NUMBER: size = PAYLOAD(num); break;
+	case N_STRING: case N_FILE: case N_MAPPING: case N_COMM: case N_EXE: case N_CGROUP:
+		size = PAYLOAD(str); break;
+	case N_NAME: size = PAYLOAD(name); break;
+	case N_BINARY: case N_FOR: case N_ENTRY: size = PAYLOAD(bin); break;
+	case N_UNARY: case N_RATE: case N_PID: case N_UID: size = PAYLOAD(un); break;
+	case N_RANGE: size = PAYLOAD(range); break;
+	case N_PRESSURE: case N_USAGE: size = PAYLOAD(psi); break;
+	case N_ALL: case N_ANON: size = 0; break;
+	default: size = PAYLOAD(stmt); break;   /* the statements */
+	}
+	return size > MIN_PAYLOAD ? size : MIN_PAYLOAD;
+}
 
 struct mmp_node *ast_new(struct mmp_arena *a, enum mmp_node_kind kind, struct mmp_loc loc)
 {
-	struct mmp_node *n = arena_alloc(a, sizeof(*n));
+	struct mmp_node *n = arena_alloc(a, offsetof(struct mmp_node, u) + payload_size(kind));
 	n->kind = kind;
 	n->loc = loc;
 	return n;
@@ -56,10 +80,11 @@ struct mmp_node *ast_unary(struct mmp_arena *a, struct mmp_loc loc, enum mmp_op 
 
 struct mmp_node *ast_with_str(struct mmp_arena *a, enum mmp_node_kind k, struct mmp_loc loc, struct mmp_node *str)
 {
-	struct mmp_node *n = ast_new(a, k, loc);
-	if (str)
-		n->u.str = str->u.str;
-	return n;
+	if (!str)
+		return ast_new(a, k, loc);
+	str->kind = k;   /* the string token becomes the node: same member */
+	str->loc = loc;
+	return str;
 }
 
 struct mmp_node *ast_stmt(struct mmp_arena *a, enum mmp_node_kind k, struct mmp_loc loc, struct mmp_node *name,

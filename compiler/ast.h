@@ -76,11 +76,15 @@ enum mmp_node_kind {
  * operator (clang stops at 256), so the parser refuses deeper ones. */
 #define MMP_MAX_EXPR_DEPTH 200
 
+/* A node is allocated with room for its kind's member of `u` only (see
+ * ast_new): never copy a node by value, and change a node's kind only to
+ * one with the same member, or to N_NUMBER (the checker folds constants in
+ * place; every member has at least the room of `num`). */
 struct mmp_node {
 	enum mmp_node_kind kind;
+	unsigned depth;     /* operators between this node and its deepest leaf */
 	struct mmp_loc loc;
 	struct mmp_node *next;
-	unsigned depth;     /* operators between this node and its deepest leaf */
 	union {
 		struct {
 			uint64_t value;

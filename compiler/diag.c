@@ -46,7 +46,7 @@ static void print_snippet(struct mmp_diag *d, FILE *out, struct mmp_loc loc)
 	unsigned line, col;
 	source_position(d->src, loc.start, &line, &col);
 	size_t len;
-	const char *text = source_line(d->src, line, &len);
+	const char *text = source_line_at(d->src, loc.start, &len);
 	size_t caret = col - 1;
 	size_t width = loc.end > loc.start ? loc.end - loc.start : 1;
 	if (caret > len)

@@ -164,6 +164,11 @@ int main(int argc, char **argv)
 	struct mmp_compilation u;
 	opts.parse_only = mode == MODE_DUMP_AST;
 	int err = frontend_run(&u, path, &opts);
+	if (err == -EFBIG) {
+		fail("%s is larger than %zu MiB, the most a policy file may hold", path, MMP_SOURCE_MAX >> 20);
+		frontend_free(&u);
+		return 2;
+	}
 	if (err && !u.arena) {
 		fail("cannot read %s: %s", path, strerror(-err));
 		frontend_free(&u);

@@ -12,6 +12,7 @@ struct mmp_parse_ctx {
 	const struct mmp_source *src;
 	struct mmp_ast ast;
 	size_t offset;   /* the scanner's position, for token locations */
+	size_t fed;      /* bytes of src handed to the scanner's buffer */
 	/* What the parser's error messages need to know of the token stream. */
 	int tok, prev_tok;            /* the last two tokens */
 	uint32_t tok_end, prev_end;   /* and where they ended */

@@ -1,49 +1,119 @@
 /* source.c - loading policy text and mapping offsets to line:column. */
+#define _GNU_SOURCE   /* memrchr */
 #include "source.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-/* Policies are small; refuse absurd inputs before they cost memory. */
-#define SOURCE_MAX ((size_t)1 << 30)
+#define SOURCE_BLOCK 4096
 
-static int index_lines(struct mmp_source *src)
+static size_t count_newlines(const char *p, size_t n)
 {
-	size_t n = 1;
-	for (size_t i = 0; i < src->len; i++)
-		n += src->text[i] == '\n';
-	src->line_start = malloc(n * sizeof(*src->line_start));
-	if (!src->line_start)
+	size_t count = 0;
+	for (const char *end = p + n; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		count++;
+	return count;
+}
+
+static int index_blocks(struct mmp_source *src)
+{
+	size_t nblocks = src->len / SOURCE_BLOCK + 1;
+	src->newlines_before = malloc(nblocks * sizeof(*src->newlines_before));
+	if (!src->newlines_before)
 		return -ENOMEM;
-	src->nlines = 0;
-	src->line_start[src->nlines++] = 0;
-	for (size_t i = 0; i < src->len; i++)
-		if (src->text[i] == '\n')
-			src->line_start[src->nlines++] = i + 1;
+	uint32_t before = 0;
+	for (size_t b = 0; b < nblocks; b++) {
+		src->newlines_before[b] = before;
+		size_t start = b * SOURCE_BLOCK;
+		size_t n = src->len - start < SOURCE_BLOCK ? src->len - start : SOURCE_BLOCK;
+		before += (uint32_t)count_newlines(src->text + start, n);
+	}
 	return 0;
+}
+
+/* Takes TEXT (malloc'd, LEN bytes and room for a NUL) into a new source. */
+static struct mmp_source *source_adopt(const char *name, char *text, size_t len)
+{
+	struct mmp_source *src = calloc(1, sizeof(*src));
+	if (!src) {
+		free(text);
+		return NULL;
+	}
+	src->text = text;
+	src->text[len] = '\0';
+	src->len = len;
+	src->name = strdup(name);
+	if (!src->name || index_blocks(src) < 0) {
+		source_free(src);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return src;
 }
 
 struct mmp_source *source_from_memory(const char *name, const char *text, size_t len)
 {
-	struct mmp_source *src = calloc(1, sizeof(*src));
-	if (!src)
+	char *copy = malloc(len + 1);
+	if (!copy)
 		return NULL;
-	src->name = strdup(name);
-	src->text = malloc(len + 1);
-	if (!src->name || !src->text)
-		goto fail;
-	memcpy(src->text, text, len);
-	src->text[len] = '\0';
-	src->len = len;
-	if (index_lines(src) < 0)
-		goto fail;
-	return src;
-fail:
-	source_free(src);
-	errno = ENOMEM;
-	return NULL;
+	memcpy(copy, text, len);
+	return source_adopt(name, copy, len);
+}
+
+/* Reads F whole into a buffer sized from its length where it has one, so
+ * that the text is held once. */
+static char *read_all(FILE *f, size_t *lenp, int *err)
+{
+	struct stat st;
+	size_t cap = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size : 4096;
+	if (cap > MMP_SOURCE_MAX) {
+		*err = EFBIG;
+		return NULL;
+	}
+	size_t len = 0;
+	char *buf = malloc(cap + 1);
+	while (buf) {
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (len < cap) {
+			if (ferror(f))
+				*err = EIO;
+			break;
+		}
+		/* Full: one more byte says whether there is more (a regular
+		 * file's buffer is exact, so it is not grown for nothing). */
+		int c = fgetc(f);
+		if (c == EOF) {
+			if (ferror(f))
+				*err = EIO;
+			break;
+		}
+		if (cap >= MMP_SOURCE_MAX) {
+			*err = EFBIG;
+			break;
+		}
+		size_t ncap = cap * 2 < MMP_SOURCE_MAX ? cap * 2 : MMP_SOURCE_MAX;
+		char *nbuf = realloc(buf, ncap + 1);
+		if (!nbuf) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		buf = nbuf;
+		cap = ncap;
+		buf[len++] = (char)c;
+	}
+	if (!buf && !*err)
+		*err = ENOMEM;
+	if (*err) {
+		free(buf);
+		return NULL;
+	}
+	*lenp = len;
+	return buf;
 }
 
 struct mmp_source *source_load(const char *path)
@@ -52,38 +122,17 @@ struct mmp_source *source_load(const char *path)
 	FILE *f = is_stdin ? stdin : fopen(path, "rb");
 	if (!f)
 		return NULL;
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
 	int err = 0;
-	while (buf) {
-		if (len == cap) {
-			char *nbuf = cap < SOURCE_MAX ? realloc(buf, cap * 2) : NULL;
-			if (!nbuf) {
-				err = cap < SOURCE_MAX ? ENOMEM : EFBIG;
-				break;
-			}
-			buf = nbuf;
-			cap *= 2;
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0) {
-			if (ferror(f))
-				err = EIO;
-			break;
-		}
-	}
-	if (!buf)
-		err = ENOMEM;
+	size_t len = 0;
+	char *text = read_all(f, &len, &err);
 	if (!is_stdin)
 		fclose(f);
 	struct mmp_source *src = NULL;
-	if (!err) {
-		src = source_from_memory(is_stdin ? "<stdin>" : path, buf, len);
+	if (text) {
+		src = source_adopt(is_stdin ? "<stdin>" : path, text, len);
 		if (!src)
 			err = ENOMEM;
 	}
-	free(buf);
 	errno = err;
 	return src;
 }
@@ -94,31 +143,27 @@ void source_free(struct mmp_source *src)
 		return;
 	free(src->name);
 	free(src->text);
-	free(src->line_start);
+	free(src->newlines_before);
 	free(src);
 }
 
 void source_position(const struct mmp_source *src, size_t offset, unsigned *line, unsigned *col)
 {
-	size_t lo = 0, hi = src->nlines; /* last line whose start <= offset */
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (src->line_start[mid] <= offset)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	*line = (unsigned)lo + 1;
-	*col = (unsigned)(offset - src->line_start[lo]) + 1;
+	if (offset > src->len)
+		offset = src->len;
+	size_t block = offset / SOURCE_BLOCK;
+	size_t start = block * SOURCE_BLOCK;
+	*line = src->newlines_before[block] + (unsigned)count_newlines(src->text + start, offset - start) + 1;
+	const char *nl = offset ? memrchr(src->text, '\n', offset) : NULL;
+	*col = (unsigned)(offset - (nl ? (size_t)(nl - src->text) + 1 : 0)) + 1;
 }
 
-const char *source_line(const struct mmp_source *src, unsigned line, size_t *len)
+const char *source_line_at(const struct mmp_source *src, size_t offset, size_t *len)
 {
-	if (line == 0 || line > src->nlines) {
-		*len = 0;
-		return "";
-	}
-	size_t start = src->line_start[line - 1];
+	if (offset > src->len)
+		offset = src->len;
+	const char *nl = offset ? memrchr(src->text, '\n', offset) : NULL;
+	size_t start = nl ? (size_t)(nl - src->text) + 1 : 0;
 	size_t end = start;
 	while (end < src->len && src->text[end] != '\n' && src->text[end] != '\r')
 		end++;

@@ -187,30 +187,43 @@ static void find_mmpc(char *buf, size_t len)
 	snprintf(buf, len, "mmpc");
 }
 
+/* Folds the bytes of PATH into *H, a piece at a time (mmpc, not this,
+ * says whether a policy is too big). -1 with errno on failure. */
+static int hash_file(const char *path, uint64_t *h)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		*h = mmp_fnv1a(*h, buf, n);
+	int failed = ferror(f);
+	fclose(f);
+	if (failed) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
 /* Compiles SRC to a cached object, named by a hash of the source text and
  * of mmpc's version: the second start of the same policy runs no clang. */
 static int compile_source(const char *src, char *out, size_t outlen)
 {
-	struct mmp_source *s = source_load(src);
-	if (!s) {
+	uint64_t h = MMP_FNV_OFFSET;
+	if (hash_file(src, &h) < 0) {
 		int err = -errno;
 		mmp_error("cannot read %s: %s", src, strerror(errno));
 		return err;
 	}
 	char mmpc[PATH_MAX];
 	find_mmpc(mmpc, sizeof(mmpc));
-	uint64_t h = mmp_fnv1a(MMP_FNV_OFFSET, s->text, s->len);
 	h = mmp_fnv1a(h, src, strlen(src));   /* the name appears in diagnostics and pins */
-	source_free(s);
 	/* The compiler itself is part of the key: a rebuilt mmpc (new BPF code)
 	 * must not be answered with an object from the old one. */
-	struct mmp_source *bin = strchr(mmpc, '/') ? source_load(mmpc) : NULL;
-	if (bin) {
-		h = mmp_fnv1a(h, bin->text, bin->len);
-		source_free(bin);
-	} else {
+	if (!strchr(mmpc, '/') || hash_file(mmpc, &h) < 0)
 		h = mmp_fnv1a(h, PACKAGE_VERSION, strlen(PACKAGE_VERSION));
-	}
 
 	const char *cache = getenv("MMP_CACHE_DIR");
 	char dir[PATH_MAX];

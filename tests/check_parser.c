@@ -121,6 +121,37 @@ START_TEST(test_locations)
 }
 END_TEST
 
+/* Line and column from the block index agree with counting newlines from
+ * the start, at block edges too; the line text is the line of the offset. */
+START_TEST(test_positions_across_blocks)
+{
+	size_t len = 3 * 4096 + 123;
+	char *text = malloc(len);
+	ck_assert_ptr_nonnull(text);
+	for (size_t i = 0; i < len; i++)
+		text[i] = (i * 7919) % 37 == 0 || i == 4095 || i == 4096 ? '\n' : 'a';
+	struct mmp_source *src = source_from_memory("t", text, len);
+	ck_assert_ptr_nonnull(src);
+	unsigned want_line = 1, want_col = 1;
+	for (size_t off = 0; off <= len; off++) {
+		unsigned line, col;
+		source_position(src, off, &line, &col);
+		ck_assert_uint_eq(line, want_line);
+		ck_assert_uint_eq(col, want_col);
+		size_t n;
+		const char *l = source_line_at(src, off, &n);
+		ck_assert_ptr_eq(l, src->text + off - (want_col - 1));
+		ck_assert(memchr(l, '\n', n) == NULL);
+		if (off < len && text[off] == '\n')
+			want_line++, want_col = 1;
+		else
+			want_col++;
+	}
+	source_free(src);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_recovery_reports_every_error)
 {
 	struct run r;
@@ -180,6 +211,7 @@ static Suite *parser_suite(void)
 	tcase_add_test(tc, test_trigger_for_and_cgroup);
 	tcase_add_test(tc, test_region_lists);
 	tcase_add_test(tc, test_locations);
+	tcase_add_test(tc, test_positions_across_blocks);
 	suite_add_tcase(s, tc);
 	TCase *rec = tcase_create("recovery");
 	tcase_add_test(rec, test_recovery_reports_every_error);

@@ -65,5 +65,26 @@ case_ "a string cut by the end of the file" "$tmp/eof.mmp" --check
 head -c 200000 /dev/urandom >"$tmp/random.mmp"
 case_ "200 KB of random bytes" "$tmp/random.mmp" --check
 
+# Past the size limit: refused at once, by name, before it costs memory.
+head -c 17000000 /dev/zero | tr '\0' ' ' >"$tmp/big.mmp"
+"$MMPC" --check "$tmp/big.mmp" >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -ne 2 ] || ! grep -q "larger than 16 MiB, the most a policy file may hold" "$tmp/out"; then
+	echo "FAIL: a 17 MB file: exit $rc: $(head -c 300 "$tmp/out")"; fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
+# The front end's memory, a small multiple of its input: the densest
+# policy text (a node every few bytes) just under the limit. The bound is
+# 12 times the input and 8 MiB: 16 MB of it took 168 MiB here, 21 times its
+# size before nodes took only their kind's room.
+gen 'for (i = 0; i < 180000; i++) print "policy p" i " { match comm \"x" i "\"; region r = anon; pagesize r { 4K: 0; 2M: 100; } }"' dense
+case_ "16 MB of dense policies" "$tmp/dense.mmp" --check
+kib=$(( $(wc -c <"$tmp/dense.mmp") / 1024 ))
+if [ "${rss:-0}" -gt $(( 12 * kib + 8192 )) ]; then
+	echo "FAIL: 16 MB of dense policies took $rss KiB, more than 12 times its $kib KiB and 8 MiB"; fail=$((fail + 1))
+fi
+
 echo "hostile: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
