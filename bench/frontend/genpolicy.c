@@ -49,7 +49,7 @@ static void policy(long p, long budget)
 	line("        limit 64M/s;");
 	line("    }");
 	line("    oom {");
-	line("        protect comm \"sshd\";");
+	line("        protect exe \"/usr/sbin/sshd\";");
 	line("        prefer cgroup \"/batch/%ld\";", p);
 	line("        score = rss + swap / 2 - age / 1s * 1M;");
 	line("        kill group when pressure full > 20%% for 6s;");
