@@ -110,6 +110,32 @@ int BPF_PROG(mmp_rss_stat, struct mm_struct *mm, int member)
 	return 0;
 }
 
+/* The value the oom_score_adj_update tracepoint reports. */
+struct signal_struct {
+	short oom_score_adj;
+} __attribute__((preserve_access_index));
+
+struct task_struct___adj {
+	struct signal_struct *signal;
+	int tgid;
+} __attribute__((preserve_access_index));
+
+/* A governed process's oom_score_adj written by anyone but the runtime
+ * (the process itself, as stress-ng and many services do, or an admin):
+ * the runtime takes the value written, carried in the event (a later read
+ * could see the runtime's own write instead), as the process's own. */
+SEC("tp_btf/oom_score_adj_update")
+int BPF_PROG(mmp_adj_update, struct task_struct *task)
+{
+	struct task_struct___adj *t = (void *)task;
+	__u32 tgid = t->tgid;
+	if (bpf_get_current_pid_tgid() >> 32 == mmp_config.runtime_tgid || !bpf_map_lookup_elem(&mmp_task_mem, &tgid))
+		return 0;
+	__s32 adj = BPF_CORE_READ(t, signal, oom_score_adj);
+	mmp_emit(MMP_EV_ADJ, tgid, (__u32)adj);
+	return 0;
+}
+
 SEC("tp_btf/mark_victim")
 int mmp_mark_victim(__u64 *ctx)
 {

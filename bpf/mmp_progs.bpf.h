@@ -235,6 +235,27 @@ int BPF_PROG(mmp_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/* A process's name and cgroups are what a policy's match may select it
+ * by: a change is its identity changing, as an exec is. A thread's own
+ * name is not the process's. */
+SEC("tp_btf/task_rename")
+int BPF_PROG(mmp_rename, struct task_struct *task, const char *comm)
+{
+	if (task->pid != task->tgid || (__u32)task->tgid == mmp_config.runtime_tgid)
+		return 0;
+	mmp_emit(MMP_EV_RENAME, task->tgid, 0);
+	return 0;
+}
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(mmp_cgroup_attach, void *dst_cgrp, const char *path, struct task_struct *task, int threadgroup)
+{
+	if ((__u32)task->tgid == mmp_config.runtime_tgid)
+		return 0;
+	mmp_emit(MMP_EV_CGROUP, task->tgid, 0);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(mmp_exit, struct task_struct *p)
 {

@@ -129,12 +129,17 @@ enum mmp_event_kind {
 	MMP_EV_RSS,                /* an oom-governed process's memory moved by a step */
 	MMP_EV_OOM_VICTIM,         /* the kernel's OOM killer chose this process */
 	MMP_EV_PREFETCH,           /* struct mmp_pf_event: pages to fetch */
+	MMP_EV_RENAME,             /* a process changed its name (comm) */
+	MMP_EV_CGROUP,             /* a process moved to another cgroup */
+	MMP_EV_ADJ,                /* someone else than the runtime wrote an
+				    * oom-governed process's oom_score_adj */
 };
 
 struct mmp_event {
 	__u32 kind;
 	__u32 pid;                 /* tgid of the process concerned */
-	__u32 parent;              /* for forks and execs: the parent's tgid */
+	__u32 parent;              /* for forks and execs: the parent's tgid;
+				    * MMP_EV_ADJ: the value written (an __s32) */
 	__u32 pad;
 };
 
@@ -228,7 +233,7 @@ struct mmp_oom_task {
 	__u32 class;               /* enum mmp_oom_class */
 	__u32 rank;                /* 1: the first victim in its OOM domain */
 	__s32 adj, orig_adj;       /* oom_score_adj now, and before mmp */
-	__u32 pad;
+	__u32 oom_by_mmp;          /* 1: its cgroup's OOMs are decided by mmp (memory.oom_control) */
 	__s64 score;               /* the policy's score, or the kernel's badness in pages */
 	char comm[16];
 };
@@ -242,6 +247,9 @@ struct mmp_oom_report {
 	__u64 kernel_as_chosen;    /* ... that were the policy's first choice */
 	__u64 kills, group_kills;  /* pre-OOM kills by the policy's trigger */
 	__u64 trigger_fired;       /* times the trigger held */
+	__u64 oom_kills;           /* OOMs of held cgroups decided by mmp's kill */
+	__u32 held_cgroups;        /* v1 memory cgroups whose OOMs mmp decides */
+	__u32 pad;
 	__u32 protect_by_adj;      /* 1: oom_score_adj -1000; 0: by ordering */
 	__u32 last_victim;         /* pid */
 	char last_comm[16];

@@ -99,8 +99,16 @@ static int on_event(void *ctx, void *data, size_t len)
 	struct governed *g = governed_find(&rt->gov, (pid_t)e->pid);
 	switch (e->kind) {
 	case MMP_EV_EXEC:
+		governed_consider(&rt->gov, (pid_t)e->pid, GOV_EXEC);
+		return 0;
 	case MMP_EV_FORK:
-		governed_consider(&rt->gov, (pid_t)e->pid);
+		governed_consider(&rt->gov, (pid_t)e->pid, GOV_FOUND);
+		return 0;
+	case MMP_EV_RENAME:
+		governed_consider(&rt->gov, (pid_t)e->pid, GOV_RENAME);
+		return 0;
+	case MMP_EV_CGROUP:
+		governed_consider(&rt->gov, (pid_t)e->pid, GOV_CGROUP);
 		return 0;
 	case MMP_EV_EXIT:
 		if (g)
@@ -326,7 +334,7 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	/* A runtime of this name that died with its guardian left changes. */
 	int put_back = journal_replay(name);
 	if (put_back > 0)
-		mmp_info("put back %d oom_score_adj value%s a killed runtime named '%s' left", put_back,
+		mmp_info("put back %d oom_score_adj or oom_kill_disable value%s a killed runtime named '%s' left", put_back,
 			 put_back == 1 ? "" : "s", name);
 	if (!opts->dry_run && (journal_open(&rt.journal, name) < 0 || (rt.guardian_fd = guardian_start(name, &rt.guardian)) < 0))
 		goto out;

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "compiler/hash.h"
 #include "log.h"
 #include "report.h"
 #include "vmas.h"
@@ -218,6 +219,45 @@ static int resolve(struct governed_set *s, struct governed *g)
 	return 0;
 }
 
+/* What a match may select P by, hashed: a change is news to the kinds
+ * (an oom class, a cgroup's OOM domain). */
+static unsigned long long identity_of(const struct proc_info *p)
+{
+	uint64_t h = MMP_FNV_OFFSET;
+	h = mmp_fnv1a(h, p->comm, strlen(p->comm) + 1);
+	h = mmp_fnv1a(h, p->exe, strlen(p->exe) + 1);
+	return mmp_fnv1a(h, p->cgroups, strlen(p->cgroups));
+}
+
+static void consider(struct governed_set *s, pid_t pid, enum governed_why why, int depth);
+
+/* Considers each child of PID: children forked before PID was governed
+ * raised no fork event (BPF reports the forks of governed processes). */
+static void consider_children(struct governed_set *s, pid_t pid, int depth)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children", (int)pid, e->d_name);
+		if (proc_read_file(path, buf, sizeof(buf)) <= 0)
+			continue;
+		for (char *p = buf, *end; *p; p = end) {
+			long child = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (child > 0 && !governed_find(s, (pid_t)child))
+				consider(s, (pid_t)child, GOV_FOUND, depth + 1);
+		}
+	}
+	closedir(d);
+}
+
 /* The first policy whose match selects the process, or -1. */
 static int policy_for(struct governed_set *s, const struct proc_info *p)
 {
@@ -227,9 +267,14 @@ static int policy_for(struct governed_set *s, const struct proc_info *p)
 	return -1;
 }
 
-void governed_consider(struct governed_set *s, pid_t pid)
+static const char *const why_changed[] = {
+	[GOV_FOUND] = "it changed", [GOV_EXEC] = "it exec'd", [GOV_RENAME] = "it changed its name",
+	[GOV_CGROUP] = "it moved to another cgroup",
+};
+
+static void consider(struct governed_set *s, pid_t pid, enum governed_why why, int depth)
 {
-	if (pid == getpid() || pid <= 1)
+	if (pid == getpid() || pid <= 1 || depth > 64)
 		return;
 	if (s->root > 0 && !proc_descends_from(pid, s->root))
 		return;
@@ -244,9 +289,13 @@ void governed_consider(struct governed_set *s, pid_t pid)
 		return;   /* gone, or a kernel thread */
 	}
 	int policy = policy_for(s, &info);
+	unsigned long long identity = identity_of(&info);
 	struct governed *g = governed_find(s, pid);
-	if (g && (policy < 0 || (unsigned)policy != g->policy || g->start != info.start))
-		governed_drop(s, g, policy < 0 ? "it no longer matches" : "it changed");
+	if (g && policy < 0)
+		governed_drop(s, g, "it no longer matches");
+	else if (g && ((unsigned)policy != g->policy || g->start != info.start || why == GOV_EXEC ||
+		       g->identity != identity))
+		governed_drop(s, g, why_changed[g->start != info.start ? GOV_FOUND : why]);
 	if (policy < 0 || governed_find(s, pid)) {
 		close(pidfd);
 		return;
@@ -267,6 +316,7 @@ void governed_consider(struct governed_set *s, pid_t pid)
 	g->pid = pid;
 	g->policy = (unsigned)policy;
 	g->start = info.start;
+	g->identity = identity;
 	g->pidfd = pidfd;
 	if (take_slots(s, g) < 0) {
 		governed_drop(s, g, "no statistics slot is free");
@@ -283,6 +333,12 @@ void governed_consider(struct governed_set *s, pid_t pid)
 	s->ever++;
 	if (s->listener.govern)
 		s->listener.govern(s->listener.ctx, g, &info);
+	consider_children(s, pid, depth);
+}
+
+void governed_consider(struct governed_set *s, pid_t pid, enum governed_why why)
+{
+	consider(s, pid, why, 0);
 }
 
 static void scan_proc(struct governed_set *s)
@@ -295,7 +351,7 @@ static void scan_proc(struct governed_set *s)
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
 		if (*end == '\0' && pid > 0)
-			governed_consider(s, (pid_t)pid);
+			governed_consider(s, (pid_t)pid, GOV_FOUND);
 	}
 	closedir(d);
 }

@@ -17,6 +17,8 @@
 struct governed {
 	pid_t pid;
 	unsigned long long start;        /* with the pid, tells a reused pid */
+	unsigned long long identity;     /* a hash of what a match may select it by:
+					  * name, executable, cgroups */
 	unsigned policy;
 	int pidfd;
 	struct mmp_range *ranges;        /* sorted, with region ids and slots */
@@ -65,9 +67,21 @@ int governed_open(struct governed_set *s, const struct mmp_plan *plan, const str
 /* Frees S, telling no listener: the kinds have undone their changes. */
 void governed_close(struct governed_set *s);
 
-/* Governs PID if a policy matches it (and it descends from the root);
- * forgets it if it no longer matches or is another process now. */
-void governed_consider(struct governed_set *s, pid_t pid);
+/* Why a process is considered: the events that may change whether a
+ * policy selects it, and which. */
+enum governed_why {
+	GOV_FOUND,       /* seen at the start, or a governed process's child */
+	GOV_EXEC,        /* it exec'd: a new image, governed anew */
+	GOV_RENAME,      /* its name changed */
+	GOV_CGROUP,      /* it moved to another cgroup */
+};
+
+/* Governs PID if a policy matches it (and it descends from the root),
+ * and then its children not yet governed; forgets it if it no longer
+ * matches or is another process now, and governs it anew (every kind
+ * forgets it, then takes it again) after an exec or when its name or
+ * cgroups changed. */
+void governed_consider(struct governed_set *s, pid_t pid, enum governed_why why);
 /* Considers every process in /proc. */
 void governed_scan(struct governed_set *s);
 struct governed *governed_find(struct governed_set *s, pid_t pid);

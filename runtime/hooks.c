@@ -29,6 +29,7 @@ static const char *kind_of(const char *prog)
 		{ "mmp_file_", "evict" },
 		{ "mmp_rss_stat", "oom" },
 		{ "mmp_mark_victim", "oom" },
+		{ "mmp_adj_update", "oom" },
 		{ "mmp_major_fault", "prefetch" },
 	};
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)

@@ -42,6 +42,45 @@ int journal_record(struct journal *j, const struct journal_entry *e)
 	return write(j->fd, line, (size_t)n) == n ? 0 : -errno;
 }
 
+int journal_record_cgroup(struct journal *j, const struct journal_cgroup *e)
+{
+	if (j->fd < 0)
+		return -EBADF;
+	char line[4200];
+	int n = journal_format_cgroup(line, sizeof(line), e);
+	if (n < 0)
+		return -ENAMETOOLONG;
+	return write(j->fd, line, (size_t)n) == n ? 0 : -errno;
+}
+
+/* Puts back the oom_kill_disable of each cgroup of journal TEXT that
+ * still holds mmp's value. Returns how many. */
+static int replay_cgroups(const char *text)
+{
+	enum { MAX_CGROUPS = 256 };
+	struct journal_cgroup *v = malloc(MAX_CGROUPS * sizeof(*v));
+	if (!v)
+		return 0;
+	size_t n = journal_fold_cgroups(text, v, MAX_CGROUPS);
+	int restored = 0;
+	for (size_t i = 0; i < n; i++) {
+		char path[4200], buf[256];
+		snprintf(path, sizeof(path), "%s/memory.oom_control", v[i].dir);
+		if (proc_read_file(path, buf, sizeof(buf)) < 0)
+			continue;   /* the cgroup is gone */
+		const char *d = strstr(buf, "oom_kill_disable ");
+		if (!d || atoi(d + 17) != v[i].set || v[i].set == v[i].orig)
+			continue;
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && write(fd, v[i].orig ? "1" : "0", 1) == 1)
+			restored++;
+		if (fd >= 0)
+			close(fd);
+	}
+	free(v);
+	return restored;
+}
+
 void journal_close(struct journal *j)
 {
 	if (j->fd < 0)
@@ -90,6 +129,7 @@ int journal_replay(const char *name)
 		if (proc_write_adj(v[i].pid, v[i].orig) == 0)
 			restored++;
 	}
+	restored += replay_cgroups(text);
 	free(text);
 	free(v);
 	unlink(path);

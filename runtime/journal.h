@@ -1,13 +1,18 @@
-/* journal.h - every oom_score_adj the runtime writes is recorded here
- * before it is written, in NAME_LOCK_DIR/NAME.journal, so that it is put
+/* journal.h - every oom_score_adj the runtime writes, and every cgroup
+ * setting it changes, is recorded here before it is written, in NAME_LOCK_DIR/NAME.journal, so that it is put
  * back however the runtime ends: by its own undo on a clean exit, by its
  * guardian (guardian.h) when it is killed, or by the next start under the
  * name, or 'mmp restore', when both were.
  *
  * A record is a line "pid start orig set": the process, its start time
- * (clock ticks, to tell a reused pid), its value before mmp and the value
- * mmp wrote. A value is put back only where the process still holds the
- * value mmp last wrote: one it set itself since is its own. */
+ * (clock ticks, to tell a reused pid), its own value and the value mmp
+ * wrote. A value is put back only where the process still holds the
+ * value mmp last wrote: one it set itself since is its own, and the next
+ * record carries it as the original.
+ *
+ * A cgroup setting is a line "cg orig set DIR": a v1 memory cgroup's
+ * oom_kill_disable (memory.oom_control) before mmp and as mmp set it; it
+ * is put back where the cgroup still holds mmp's value. */
 #ifndef MMP_JOURNAL_H
 #define MMP_JOURNAL_H
 
@@ -31,6 +36,18 @@ int journal_format(char *buf, size_t len, const struct journal_entry *e);
  * skipped). Returns how many. */
 size_t journal_fold(const char *text, struct journal_entry *out, size_t max);
 
+struct journal_cgroup {
+	char dir[4096];            /* the cgroup's directory */
+	int orig, set;             /* oom_kill_disable before mmp, and as mmp set it */
+};
+
+/* One cgroup record, as a line, into BUF (4200 bytes hold any). Returns
+ * its length, or -1 if DIR cannot be written on one line. */
+int journal_format_cgroup(char *buf, size_t len, const struct journal_cgroup *e);
+/* The cgroups of journal TEXT, one entry each (the first original, the
+ * last value set), into OUT (MAX at most). Returns how many. */
+size_t journal_fold_cgroups(const char *text, struct journal_cgroup *out, size_t max);
+
 /* --- the file (journal.c) --- */
 
 struct journal {
@@ -43,10 +60,11 @@ int journal_open(struct journal *j, const char *name);
 /* Records E before its value is written. 0, or -errno (then it must not
  * be written). */
 int journal_record(struct journal *j, const struct journal_entry *e);
+int journal_record_cgroup(struct journal *j, const struct journal_cgroup *e);
 /* After a clean undo: the journal is removed. */
 void journal_close(struct journal *j);
-/* Puts back what NAME's journal records, where each process still holds
- * mmp's value, and removes the journal. Returns how many were put back,
+/* Puts back what NAME's journal records, where each process (cgroup)
+ * still holds mmp's value, and removes the journal. Returns how many were put back,
  * or -errno. The caller holds NAME (pins_claim or pins_take). */
 int journal_replay(const char *name);
 

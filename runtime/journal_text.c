@@ -28,11 +28,47 @@ size_t journal_fold(const char *text, struct journal_entry *out, size_t max)
 		    (p[used] == '\n' || p[used] == '\0')) {
 			struct journal_entry *e = find(out, n, (pid_t)pid, start);
 			if (e)
-				e->set = set;   /* the original stays the first one */
+				*e = (struct journal_entry){ (pid_t)pid, start, orig, set };   /* the last original */
 			else if (n < max)
 				out[n++] = (struct journal_entry){ (pid_t)pid, start, orig, set };
 		}
 		const char *nl = strchr(p, '\n');
+		p = nl ? nl + 1 : NULL;
+	}
+	return n;
+}
+
+int journal_format_cgroup(char *buf, size_t len, const struct journal_cgroup *e)
+{
+	if (strchr(e->dir, '\n'))
+		return -1;
+	int n = snprintf(buf, len, "cg %d %d %s\n", e->orig, e->set, e->dir);
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+size_t journal_fold_cgroups(const char *text, struct journal_cgroup *out, size_t max)
+{
+	size_t n = 0;
+	for (const char *p = text; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t linelen = nl ? (size_t)(nl - p) : strlen(p);
+		int orig, set, used = 0;
+		if (sscanf(p, "cg %d %d %n", &orig, &set, &used) == 2 && used > 0 && (size_t)used < linelen &&
+		    p[used] == '/' && linelen - (size_t)used < sizeof(out[0].dir)) {
+			char dir[sizeof(out[0].dir)];
+			memcpy(dir, p + used, linelen - (size_t)used);
+			dir[linelen - (size_t)used] = '\0';
+			size_t i = 0;
+			while (i < n && strcmp(out[i].dir, dir) != 0)
+				i++;
+			if (i < n) {
+				out[i].set = set;   /* the original stays the first one */
+			} else if (n < max) {
+				memcpy(out[n].dir, dir, strlen(dir) + 1);
+				out[n].orig = orig;
+				out[n++].set = set;
+			}
+		}
 		p = nl ? nl + 1 : NULL;
 	}
 	return n;

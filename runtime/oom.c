@@ -66,6 +66,7 @@ static int setup(const struct kind_env *env, void **state)
 	o->npol = obj->plan.npolicies;
 	o->dry_run = env->dry_run;
 	o->journal = env->journal;
+	o->epfd = -1;
 	o->mem_fd = loader_map_fd(env->loaded, "mmp_task_mem");
 	o->tasks_fd = loader_map_fd(env->loaded, "mmp_oom_tasks");
 	o->reports_fd = loader_map_fd(env->loaded, "mmp_oom_reports");
@@ -105,6 +106,7 @@ static int setup(const struct kind_env *env, void **state)
 static int watch(void *state, int epfd)
 {
 	struct oom *o = state;
+	o->epfd = epfd;   /* cgroups held later add their eventfds to it */
 	for (unsigned i = 0; i < o->npol; i++)
 		if (o->pol[i].trigger && trigger_watch(o->pol[i].trigger, epfd) < 0)
 			return -1;
@@ -117,7 +119,7 @@ static bool on_fd(void *state, int fd, long long now)
 	for (unsigned i = 0; i < o->npol; i++)
 		if (o->pol[i].trigger && trigger_on_fd(o->pol[i].trigger, fd, now))
 			return true;
-	return false;
+	return oom_hold_on_fd(o, fd, now);
 }
 
 /* --- governing ------------------------------------------------------------ */
@@ -192,6 +194,7 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 		t->unified[0] = '\0';
 	memcg_domain(t->memcg, t->domain, sizeof(t->domain), &t->domain_bytes);
 	o->ntasks++;
+	oom_hold_domain(o, t->domain, policy);
 	oom_seed_memory(o, t);
 	o->pol[policy].rep.tasks++;
 	o->dirty = true;
@@ -228,6 +231,33 @@ static void forget(void *state, const struct governed *g)
 	struct oom_task *t = oom_find(o, g->pid);
 	if (t)
 		drop(o, t);
+}
+
+/* Someone else than mmp wrote ADJ into PID's oom_score_adj: the process
+ * itself (stress-ng makes its workers 1000) or an admin. That value is its
+ * own now: what mmp puts back at the end, and where the order starts
+ * from; the policy's order is written again at the next tick. The value
+ * comes with the event: reading it now could give mmp's own later write
+ * (a restore racing with the process's write). */
+static void on_adj(struct oom *o, pid_t pid, int adj)
+{
+	struct oom_task *t = oom_find(o, pid);
+	const struct governed *g = governed_find(o->gov, pid);
+	if (!t || !g || adj < OOM_ADJ_MIN || adj > OOM_ADJ_MAX)
+		return;
+	if (adj != t->orig_adj || adj != t->cand.adj)
+		mmp_info("oom: pid %d (%s) had its oom_score_adj set to %d by another than mmp (mmp's was %d): that is "
+			 "its own value now, and the policy's order is put back", pid, t->comm, adj, t->cand.adj);
+	struct journal_entry rec = { pid, g->start, adj, adj };
+	if (t->written && !o->dry_run)
+		journal_record(o->journal, &rec);   /* nothing of mmp's to put back now */
+	t->orig_adj = adj;
+	int cur;
+	t->cand.adj = proc_read_adj(pid, &cur) == 0 ? cur : adj;
+	if (adj < t->cand.lowest)
+		t->cand.lowest = adj;
+	t->written = t->touched = false;
+	o->dirty = true;
 }
 
 static void on_rss(struct oom *o, pid_t pid)
@@ -313,9 +343,22 @@ static void rank_domain(struct oom *o, struct oom_task **v, size_t n)
 			cand[nc++] = &v[i]->cand;
 	}
 	for (size_t i = 0; i < np; i++) {
+		struct oom_task *t = task_of(prot[i]);
+		/* Without CAP_SYS_RESOURCE: as low as the kernel lets us (a
+		 * process that made itself 1000 can be brought back to 0). */
 		if (o->can_negative)
-			set_adj(o, task_of(prot[i]), OOM_ADJ_MIN, 0, "protect");
-		task_of(prot[i])->rank = 0;
+			set_adj(o, t, OOM_ADJ_MIN, 0, "protect");
+		else if (t->cand.adj > t->cand.lowest)
+			set_adj(o, t, t->cand.lowest, 0, "protect");
+		if (!o->can_negative && t->cand.adj > 0 && !t->warned_unprotected) {
+			t->warned_unprotected = true;
+			mmp_warn("oom: pid %d (%s) is protected, but its oom_score_adj %d cannot be lowered (it was set "
+				 "with CAP_SYS_RESOURCE, which this runtime lacks): the order cannot protect it%s",
+				 t->cand.pid, t->comm, t->cand.adj,
+				 oom_domain_held(o, t->domain) ? "; mmp decides its cgroup's OOMs itself" :
+				 ", nor can mmp decide the OOMs of its cgroup (not a v1 memory cgroup with a limit)");
+		}
+		t->rank = 0;
 	}
 	oom_sort_victims(cand, nc);
 	long long total = v[0]->domain_bytes ? v[0]->domain_bytes / o->page : o->system_pages;
@@ -373,7 +416,8 @@ static void publish(struct oom *o)
 	for (size_t i = 0; i < o->ntasks; i++) {
 		const struct oom_task *t = &o->tasks[i];
 		struct mmp_oom_task v = { .policy = t->policy, .class = t->cand.cls, .rank = t->rank, .adj = t->cand.adj,
-					  .orig_adj = t->orig_adj, .score = t->cand.score };
+					  .orig_adj = t->orig_adj, .score = t->cand.score,
+					  .oom_by_mmp = oom_domain_held(o, t->domain) };
 		snprintf(v.comm, sizeof(v.comm), "%s", t->comm);
 		__u32 key = (__u32)t->cand.pid;
 		bpf_map_update_elem(o->tasks_fd, &key, &v, BPF_ANY);
@@ -408,6 +452,7 @@ static void tick(void *state, long long now, double dt)
 	for (unsigned i = 0; i < o->npol; i++)
 		if (o->pol[i].trigger)
 			oom_act_on_trigger(o, i, now);
+	oom_holds_tick(o, now);
 	publish(o);
 }
 
@@ -415,6 +460,7 @@ static void tick(void *state, long long now, double dt)
 static void undo(void *state)
 {
 	struct oom *o = state;
+	oom_holds_release(o);   /* first: no task may wait for a runtime on its way out */
 	size_t restored = 0;
 	for (size_t i = 0; i < o->ntasks; i++) {
 		struct oom_task *t = &o->tasks[i];
@@ -437,6 +483,8 @@ static void on_event(void *state, const struct mmp_event *e, size_t len)
 {
 	if (e->kind == MMP_EV_RSS)
 		on_rss(state, (pid_t)e->pid);
+	else if (e->kind == MMP_EV_ADJ)
+		on_adj(state, (pid_t)e->pid, (int)(__s32)e->parent);
 	else if (e->kind == MMP_EV_OOM_VICTIM)
 		oom_on_victim(state, (pid_t)e->pid);
 }

@@ -4,6 +4,7 @@
  *                  oom_score_adj, the tick, undo
  *   oom_figures.c  a process's memory figures and the score's statistics
  *   oom_victims.c  the kernel's victims reported, pre-OOM kills
+ *   oom_control.c  the OOMs of v1 memory cgroups, decided by mmp
  */
 #ifndef MMP_OOM_STATE_H
 #define MMP_OOM_STATE_H
@@ -34,6 +35,7 @@ struct oom_task {
 	char memcg[512], unified[512], domain[512];
 	long long domain_bytes;        /* the domain's limit (0: the system) */
 	unsigned rank;
+	bool warned_unprotected;       /* said that the order cannot protect it */
 };
 
 struct oom_policy {
@@ -43,6 +45,19 @@ struct oom_policy {
 	long long next_kill;
 	struct mmp_oom_report rep;
 	bool warned_nothing;
+};
+
+/* A v1 memory cgroup whose OOMs mmp decides (oom_control.c). */
+struct oom_hold {
+	char dir[512];                 /* an OOM domain */
+	int ctl_fd;                    /* its memory.oom_control, open */
+	int efd;                       /* signalled by the kernel at each OOM there */
+	int orig;                      /* oom_kill_disable before mmp */
+	unsigned policy;               /* whose report counts it */
+	bool held;                     /* oom_kill_disable set by mmp */
+	bool given_back;               /* no victim of the policy's: the kernel decides this OOM */
+	int victim_fd;                 /* the last victim's pidfd, until it has exited */
+	long long victim_at, last_kill;
 };
 
 struct oom {
@@ -60,6 +75,9 @@ struct oom {
 	long long last_refresh;
 	char **warned_domains;
 	size_t nwarned;
+	int epfd;                      /* the loop's, for the eventfds of cgroups held later */
+	struct oom_hold *holds;
+	size_t nholds;
 };
 
 /* oom.c */
@@ -81,5 +99,21 @@ int64_t oom_task_stat(void *ctx, enum stat_id id, bool rate);
 void oom_on_victim(struct oom *o, pid_t pid);
 /* Policy PI's 'kill ... when': sample its trigger, and kill if it holds. */
 void oom_act_on_trigger(struct oom *o, unsigned pi, long long now);
+/* The last victim, for 'mmp stats'. */
+void oom_note_victim(struct oom_policy *p, pid_t pid, const char *comm, const char *reason);
+
+/* oom_control.c */
+/* Decides the OOMs of DIR (an OOM domain) from now on, where it is a v1
+ * memory cgroup: once for each; POLICY's report counts it. */
+void oom_hold_domain(struct oom *o, const char *dir, unsigned policy);
+/* An OOM notice on FD, if it is a held cgroup's. */
+bool oom_hold_on_fd(struct oom *o, int fd, long long now);
+/* Each tick: OOMs whose notice was missed, and cgroups given back to the
+ * kernel for one OOM taken back. */
+void oom_holds_tick(struct oom *o, long long now);
+/* Does mmp decide DIR's OOMs? */
+bool oom_domain_held(struct oom *o, const char *dir);
+/* Gives every held cgroup's OOMs back to the kernel. */
+void oom_holds_release(struct oom *o);
 
 #endif

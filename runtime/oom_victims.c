@@ -20,7 +20,7 @@
 
 #define KILL_GAP_NS 1000000000LL   /* at most one pre-OOM kill a second */
 
-static void note_victim(struct oom_policy *p, pid_t pid, const char *comm, const char *reason)
+void oom_note_victim(struct oom_policy *p, pid_t pid, const char *comm, const char *reason)
 {
 	p->rep.last_victim = (__u32)pid;
 	snprintf(p->rep.last_comm, sizeof(p->rep.last_comm), "%s", comm);
@@ -61,7 +61,7 @@ void oom_on_victim(struct oom *o, pid_t pid)
 			 pid, t->comm, t->cand.cls == MMP_OOM_PROTECT ? "a protected process" : "not first", first ? "pid " : "",
 			 first ? first->cand.pid : 0, first ? " (" : "none", first ? first->comm : "", first ? ")" : "");
 	}
-	note_victim(p, pid, t->comm, "the kernel's OOM killer");
+	oom_note_victim(p, pid, t->comm, "the kernel's OOM killer");
 }
 
 /* --- pre-OOM kills ---------------------------------------------------------- */
@@ -231,7 +231,7 @@ void oom_act_on_trigger(struct oom *o, unsigned pi, long long now)
 			p->rep.kills++;
 		}
 	}
-	note_victim(p, victim->cand.pid, victim->comm, why);
+	oom_note_victim(p, victim->cand.pid, victim->comm, why);
 	/* Only new pressure counts from here: the kill's effect shows first. */
 	trigger_reset(p->trigger);
 	p->next_kill = now + KILL_GAP_NS;

@@ -149,12 +149,13 @@ static void show_oom(const char *dir, bool json)
 		if (json) {
 			printf("%s{\"policy\":\"%s\",\"processes\":%llu,\"protect_by\":\"%s\",\"adjustments\":%llu,"
 			       "\"kernel_victims\":%llu,\"kernel_victims_as_chosen\":%llu,\"trigger_fired\":%llu,"
-			       "\"kills\":%llu,\"group_kills\":%llu,\"last_victim\":",
+			       "\"kills\":%llu,\"group_kills\":%llu,\"cgroups_decided_by_mmp\":%u,\"oom_kills_by_mmp\":%llu,"
+			       "\"last_victim\":",
 			       i ? "," : "", rep.policy, (unsigned long long)rep.tasks,
 			       rep.protect_by_adj ? "oom_score_adj" : "ordering", (unsigned long long)rep.adjustments,
 			       (unsigned long long)rep.kernel_victims, (unsigned long long)rep.kernel_as_chosen,
 			       (unsigned long long)rep.trigger_fired, (unsigned long long)rep.kills,
-			       (unsigned long long)rep.group_kills);
+			       (unsigned long long)rep.group_kills, rep.held_cgroups, (unsigned long long)rep.oom_kills);
 			char comm[128], reason[1024];
 			if (rep.last_victim)
 				printf("{\"pid\":%u,\"comm\":\"%s\",\"reason\":\"%s\"}}", rep.last_victim,
@@ -170,6 +171,12 @@ static void show_oom(const char *dir, bool json)
 			       (unsigned long long)rep.kernel_victims, (unsigned long long)rep.kernel_as_chosen,
 			       (unsigned long long)rep.trigger_fired, (unsigned long long)rep.kills,
 			       (unsigned long long)rep.group_kills);
+			if (rep.held_cgroups)
+				printf("OOMs decided by mmp in %u v1 memory cgroup%s (memory.oom_control): %llu kills; elsewhere "
+				       "the kernel's, by the order\n", rep.held_cgroups, rep.held_cgroups == 1 ? "" : "s",
+				       (unsigned long long)rep.oom_kills);
+			else
+				printf("OOMs decided by the kernel, by the order of oom_score_adj\n");
 			char comm[128], reason[512];
 			if (rep.last_victim)
 				printf("last victim: pid %u (%s): %s\n", rep.last_victim, shown_text(comm, sizeof(comm), rep.last_comm),
@@ -179,8 +186,8 @@ static void show_oom(const char *dir, bool json)
 	if (json)
 		printf("],\"oom_processes\":[");
 	else
-		printf("%-8s %-16s %-16s %-8s %5s %14s %20s\n", "pid", "comm", "policy", "class", "rank", "oom_score_adj",
-		       "score");
+		printf("%-8s %-16s %-16s %-8s %5s %14s %20s %-6s\n", "pid", "comm", "policy", "class", "rank", "oom_score_adj",
+		       "score", "oom by");
 	__u32 key, next, *prev = NULL;
 	bool first = true;
 	while (bpf_map_get_next_key(tasks_fd, prev, &next) == 0) {
@@ -194,16 +201,16 @@ static void show_oom(const char *dir, bool json)
 		char comm[128];
 		if (json) {
 			printf("%s{\"pid\":%u,\"comm\":\"%s\",\"policy\":\"%s\",\"class\":\"%s\",\"rank\":%u,"
-			       "\"oom_score_adj\":%d,\"original_oom_score_adj\":%d,\"score\":%lld}",
+			       "\"oom_score_adj\":%d,\"original_oom_score_adj\":%d,\"score\":%lld,\"oom_decided_by\":\"%s\"}",
 			       first ? "" : ",", key, json_text(comm, sizeof(comm), t.comm), pr.policy, class_name(t.class), t.rank, t.adj, t.orig_adj,
-			       (long long)t.score);
+			       (long long)t.score, t.oom_by_mmp ? "mmp" : "kernel");
 		} else {
 			char adj[32], rank[16] = "-";
 			snprintf(adj, sizeof(adj), "%d (was %d)", t.adj, t.orig_adj);
 			if (t.rank)
 				snprintf(rank, sizeof(rank), "%u", t.rank);
-			printf("%-8u %-16s %-16s %-8s %5s %14s %20lld\n", key, shown_text(comm, sizeof(comm), t.comm), pr.policy, class_name(t.class), rank,
-			       adj, (long long)t.score);
+			printf("%-8u %-16s %-16s %-8s %5s %14s %20lld %-6s\n", key, shown_text(comm, sizeof(comm), t.comm), pr.policy, class_name(t.class), rank,
+			       adj, (long long)t.score, t.oom_by_mmp ? "mmp" : "kernel");
 		}
 		first = false;
 	}

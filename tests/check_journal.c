@@ -15,6 +15,8 @@ START_TEST(test_format_and_fold)
 		{ 200, 6000, -17, 500 },
 		{ 100, 5000, 0, 347 },    /* then 347: its original stays 0 */
 		{ 100, 9000, 12, 40 },    /* pid 100 again, another process (start) */
+		{ 200, 6000, 1000, 1000 },   /* pid 200 set its own 1000: its original now */
+		{ 200, 6000, 1000, 80 },
 	};
 	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
 		int n = journal_format(line, sizeof(line), &recs[i]);
@@ -29,8 +31,8 @@ START_TEST(test_format_and_fold)
 	ck_assert_uint_eq(v[0].start, 5000);
 	ck_assert_int_eq(v[0].orig, 0);
 	ck_assert_int_eq(v[0].set, 347);
-	ck_assert_int_eq(v[1].orig, -17);
-	ck_assert_int_eq(v[1].set, 500);
+	ck_assert_int_eq(v[1].orig, 1000);
+	ck_assert_int_eq(v[1].set, 80);
 	ck_assert_uint_eq(v[2].start, 9000);
 	ck_assert_int_eq(v[2].orig, 12);
 }
@@ -51,12 +53,45 @@ START_TEST(test_damaged)
 }
 END_TEST
 
+START_TEST(test_cgroups)
+{
+	char text[9000] = "", line[4200];
+	struct journal_cgroup rec = { .orig = 0, .set = 1 };
+	strcpy(rec.dir, "/sys/fs/cgroup/memory/a b");   /* a space in a name */
+	ck_assert_int_gt(journal_format_cgroup(line, sizeof(line), &rec), 0);
+	strcat(text, line);
+	strcat(text, "100 5000 0 300\n");   /* a process's record between */
+	rec.set = 0;                          /* given back to the kernel for one OOM */
+	ck_assert_int_gt(journal_format_cgroup(line, sizeof(line), &rec), 0);
+	strcat(text, line);
+	strcpy(rec.dir, "/sys/fs/cgroup/memory/c");
+	rec.set = 1;
+	ck_assert_int_gt(journal_format_cgroup(line, sizeof(line), &rec), 0);
+	strcat(text, line);
+	strcat(text, "cg 0 1 relative/path\ncg 0 1\ncg x 1 /d\n");   /* skipped */
+	struct journal_cgroup v[4];
+	ck_assert_uint_eq(journal_fold_cgroups(text, v, 4), 2);
+	ck_assert_str_eq(v[0].dir, "/sys/fs/cgroup/memory/a b");
+	ck_assert_int_eq(v[0].orig, 0);
+	ck_assert_int_eq(v[0].set, 0);
+	ck_assert_str_eq(v[1].dir, "/sys/fs/cgroup/memory/c");
+	ck_assert_int_eq(v[1].set, 1);
+	/* The processes' fold skips the cgroups' records, and theirs the processes'. */
+	struct journal_entry e[4];
+	ck_assert_uint_eq(journal_fold(text, e, 4), 1);
+	/* A directory with a newline cannot be one line: refused. */
+	strcpy(rec.dir, "/sys/fs/cgroup/memory/x\ny");
+	ck_assert_int_eq(journal_format_cgroup(line, sizeof(line), &rec), -1);
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
 	Suite *s = suite_create("journal");
 	TCase *tc = tcase_create("records");
 	tcase_add_test(tc, test_format_and_fold);
 	tcase_add_test(tc, test_damaged);
+	tcase_add_test(tc, test_cgroups);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,208 +1,19 @@
 #!/bin/sh
 # oom.sh - 'oom' rules on real processes in a memory cgroup with a limit:
-# the kernel's OOM killer takes the process the policy names (prefer,
-# score, protect), a pre-OOM kill fires on sustained pressure and not on a
+# the OOM kill takes the process the policy names (prefer, score,
+# protect): the kernel's, by the order of oom_score_adj, or mmp's own in a
+# v1 memory cgroup whose OOMs it decides (memory.oom_control), a pre-OOM kill fires on sustained pressure and not on a
 # spike, a group kill takes the whole cgroup, and every oom_score_adj the
 # runtime changed is back when it exits.
 #
 # Victims are told by exit status (137: SIGKILL) and counted by the memory
-# cgroup's oom_kill counter. The hogs are copies of one binary named
+# cgroup's oom_kill counter and the runtime's log. The hogs are copies of one binary named
 # hog_a, hog_b... so that each has its own comm.
 . "${srcdir:-.}/tests/kernel/lib.sh"
 skip_unless_kernel
 HOG=${HOG:-$top_builddir/tests/workloads/hog}
 TAG=mmp-oomtest-$$
-
-# --- the cgroup hierarchies -------------------------------------------------
-# MEM: where memory cgroups are made (v1 memory hierarchy, or cgroup2 with
-# the memory controller). UNI: the cgroup2 hierarchy, for memory.pressure
-# and cgroup.kill (the same as MEM on a pure cgroup2 host), or empty.
-MEM= MEMV= UNI= ENABLED_MEMORY=
-v1=$(awk '$3 == "cgroup" && ("," $4 ",") ~ /,memory,/ { print $2; exit }' /proc/self/mounts)
-UNI=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
-if [ -n "$v1" ] && [ -w "$v1/cgroup.procs" ]; then
-	MEM=$v1 MEMV=1
-elif [ -n "$UNI" ] && grep -qw memory "$UNI/cgroup.controllers" 2>/dev/null; then
-	MEM=$UNI MEMV=2
-	if ! grep -qw memory "$UNI/cgroup.subtree_control"; then
-		echo +memory >"$UNI/cgroup.subtree_control" || { echo "SKIP: cannot enable the memory controller in $UNI"; exit 77; }
-		ENABLED_MEMORY=1
-	fi
-else
-	echo "SKIP: no memory cgroup (neither a v1 memory hierarchy nor cgroup2 with the memory controller)"
-	exit 77
-fi
-[ -n "$UNI" ] && [ ! -e "$UNI/cgroup.procs" ] && UNI=
-[ -x "$HOG" ] || { echo "FAIL: no workload $HOG"; exit 99; }
-# The hogs start with oom_score_adj 0 to 100: a value under the one this
-# shell inherited may need CAP_SYS_RESOURCE.
-sh -c 'echo 0 >/proc/self/oom_score_adj' 2>/dev/null ||
-	{ echo "SKIP: cannot set oom_score_adj 0 (this test inherited $(cat /proc/self/oom_score_adj))"; exit 77; }
-
-CGS=""   # the names of the cgroups made, removed at the end
-MMPS=""  # runtimes still up
-oom_cleanup() {
-	for m in $MMPS; do kill -INT "$m" 2>/dev/null; done
-	for m in $MMPS; do
-		for _ in $(seq 50); do kill -0 "$m" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$m" 2>/dev/null
-	done
-	for name in $CGS; do
-		for d in "$MEM/$name" ${UNI:+"$UNI/$name"}; do
-			[ -f "$d/cgroup.procs" ] || continue
-			# Only this test's hogs are in its cgroups.
-			for p in $(cat "$d/cgroup.procs"); do kill -9 "$p" 2>/dev/null; done
-		done
-	done
-	cleanup   # lib.sh: the remaining PIDS, then $TMP
-	for name in $CGS; do
-		for d in "$MEM/$name" ${UNI:+"$UNI/$name"}; do
-			for _ in $(seq 50); do [ -d "$d" ] || break; rmdir "$d" 2>/dev/null || sleep 0.1; done
-		done
-	done
-	[ -n "$ENABLED_MEMORY" ] && echo -memory >"$UNI/cgroup.subtree_control"
-}
-trap oom_cleanup EXIT
-trap 'exit 1' INT TERM
-
-# mkcg NAME [LIMIT]: a memory cgroup with a limit and no swap, and the
-# cgroup2 group of the same name when cgroup2 is a separate hierarchy.
-# Without a limit, a parent for others (NAME/CHILD), made after it.
-mkcg() {
-	mkdir "$MEM/$1" || return 1
-	CGS="$1 $CGS"   # children first in the clean-up
-	if [ -z "${2:-}" ]; then
-		[ "$MEMV" = 1 ] || echo +memory >"$MEM/$1/cgroup.subtree_control"
-	elif [ "$MEMV" = 1 ]; then
-		echo "$2" >"$MEM/$1/memory.limit_in_bytes" && echo 0 >"$MEM/$1/memory.swappiness" &&
-			echo 0 >"$MEM/$1/memory.oom_control"
-	else
-		echo "$2" >"$MEM/$1/memory.max" && { [ ! -e "$MEM/$1/memory.swap.max" ] || echo 0 >"$MEM/$1/memory.swap.max"; }
-	fi || return 1
-	if [ -n "$UNI" ] && [ "$UNI" != "$MEM" ]; then mkdir "$UNI/$1" || return 1; fi
-}
-
-rmcg() {
-	for d in "$MEM/$1" ${UNI:+"$UNI/$1"}; do
-		for _ in $(seq 50); do [ -d "$d" ] || break; rmdir "$d" 2>/dev/null || sleep 0.1; done
-	done
-}
-
-# The kernel's OOM kills in a memory cgroup so far.
-oom_kills() {
-	if [ "$MEMV" = 1 ]; then sed -n 's/^oom_kill //p' "$MEM/$1/memory.oom_control"
-	else sed -n 's/^oom_kill //p' "$MEM/$1/memory.events"; fi
-}
-
-# Stall time (us) some task had on memory in the cgroup2 group NAME.
-stall_us() { sed -n 's/^some .*total=//p' "$UNI/$1/memory.pressure"; }
-
-# hog CGROUP ADJ NAME ARGS...: starts $TMP/NAME (a copy of the hog) in the
-# cgroup, with oom_score_adj ADJ, both set before exec; pid in $HPID.
-hog() {
-	cg=$1 adj=$2 name=$3
-	shift 3
-	[ -x "$TMP/$name" ] || cp "$HOG" "$TMP/$name"
-	dirs="$MEM/$cg"
-	[ -n "$UNI" ] && [ "$UNI" != "$MEM" ] && dirs="$dirs $UNI/$cg"
-	: >"$TMP/$name.out"
-	DIRS=$dirs ADJ=$adj sh -c 'for d in $DIRS; do echo $$ >"$d/cgroup.procs" || exit 98; done
-		echo "$ADJ" >/proc/self/oom_score_adj || exit 98
-		exec "$0" "$@"' "$TMP/$name" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	HPID=$!
-	PIDS="$PIDS $HPID"
-	eval "pid_$name=$HPID"
-}
-pid_of() { eval "echo \$pid_$1"; }
-# between N LO HI: LO <= N < HI.
-between() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }
-
-# wait_line NAME WORD SECONDS: the hog NAME printed a line starting with WORD.
-wait_line() {
-	i=0
-	while [ $i -lt $(($3 * 20)) ]; do
-		grep -q "^$2 pid=" "$TMP/$1.out" && return 0
-		alive "$(pid_of "$1")" || return 1
-		sleep 0.05
-		i=$((i + 1))
-	done
-	return 1
-}
-
-# Running, not a zombie: the test reaps its children only at the end of a trial.
-state_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1; }
-alive() { _state=$(state_of "$1"); [ -n "$_state" ] && [ "$_state" != Z ]; }
-adj_of() { cat "/proc/$(pid_of "$1")/oom_score_adj" 2>/dev/null; }
-
-# reap NAME...: ends the hogs still running (SIGTERM: status 143) and sets
-# DEAD to those that died of SIGKILL, and ERRS to those that failed.
-reap() {
-	DEAD="" ERRS=""
-	for n in "$@"; do
-		p=$(pid_of "$n")
-		alive "$p" && kill -TERM "$p"
-		wait "$p" 2>/dev/null
-		rc=$?
-		case $rc in
-		137) DEAD="${DEAD:+$DEAD }$n" ;;
-		143) ;;
-		*) ERRS="$ERRS $n:status=$rc($(cat "$TMP/$n.err"))" ;;
-		esac
-	done
-}
-
-# start_mmp NAME POLICY-FILE [OPTION...]: attach, wait until the policy is
-# attached.
-start_mmp() {
-	: >"$TMP/$1.log"   # before the first grep, which may come before the shell made it
-	_name=$1 _policy=$2
-	shift 2
-	"$MMP" attach -v --name "$_name" "$@" "$_policy" 2>"$TMP/$_name.log" &
-	MMPPID=$!
-	MMPS="$MMPS $MMPPID"
-	for _ in $(seq 2400); do
-		grep -q "attached" "$TMP/$_name.log" && return 0
-		kill -0 $MMPPID 2>/dev/null || break
-		sleep 0.05
-	done
-	bad "$_name: mmp attach did not start: $(cat "$TMP/$_name.log")"
-	kill -9 $MMPPID 2>/dev/null
-	return 1
-}
-
-# stop_mmp NAME: SIGINT, and it exits with 0.
-stop_mmp() {
-	kill -INT $MMPPID
-	wait $MMPPID
-	rc=$?
-	MMPS=$(echo "$MMPS" | sed "s/ $MMPPID\$//; s/ $MMPPID / /")
-	check "$1: the runtime exits with 0 on SIGINT (got $rc): $(tail -n 3 "$TMP/$1.log")" [ "$rc" -eq 0 ]
-}
-
-# Waits until the runtime has set the oom_score_adj of the hogs NAME... and
-# leaves them alone (two equal readings 0.2 s apart), at most 4 s.
-settle() {
-	prev="" i=0
-	while [ $i -lt 20 ]; do
-		cur=""
-		for n in "$@"; do cur="$cur $(adj_of "$n")"; done
-		[ "$cur" = "$prev" ] && [ "$cur" != "$ORIG" ] && return 0
-		prev=$cur
-		sleep 0.2
-		i=$((i + 1))
-	done
-}
-
-# No program or pin of the runtime NAME is left. lib.sh's check sees every
-# mmp program: while runtimes other than this test's run (a benchmark, by
-# hand), only NAME's pins can be checked.
-nothing_left() {
-	if pgrep -x mmp >/dev/null 2>&1; then
-		[ ! -e "/sys/fs/bpf/mmp/$1" ] || { echo "left: $(ls /sys/fs/bpf/mmp/$1)"; return 1; }
-	else
-		no_programs_left "$1"
-	fi
-}
+. "${srcdir:-.}/tests/kernel/oom_lib.sh"
 
 # --- 1. OOM: the kernel's choice, and the policy's -------------------------
 # A 300M cgroup holds hog_a 50M, hog_b 80M, hog_c 140M; 'grow' (no policy
@@ -226,19 +37,26 @@ oom_trial() {
 	done
 	[ "$kind" = baseline ] || settle hog_a hog_b hog_c
 	during="a=$(adj_of hog_a) b=$(adj_of hog_b) c=$(adj_of hog_c)"
-	before=$(oom_kills "$cg")
+	log=""
+	[ "$kind" = baseline ] || log=$TMP/oomtest-$kind.log
+	before=$(oom_kills "$cg") mbefore=$(mmp_kills "$log")
 	echo "$TAG: $kind $trial" >/dev/kmsg 2>/dev/null   # where kernel_victims starts
 	hog "$cg" 0 grow 0 --grow 100 --max 60
 	wait_line grow done 10
 	# Over once grow has its 60M and each process the kernel killed has
 	# exited: no other kill can come then.
 	i=0
-	while [ $i -lt 200 ] && [ "$(gone hog_a hog_b hog_c grow)" -lt $(($(oom_kills "$cg") - before)) ]; do
+	while [ $i -lt 200 ] && [ "$(gone hog_a hog_b hog_c grow)" -lt $(($(oom_kills "$cg") - before + $(mmp_kills "$log") - mbefore)) ]; do
 		sleep 0.05
 		i=$((i + 1))
 	done
-	kills=$(($(oom_kills "$cg") - before))
-	first=$(kernel_victims "$kind $trial" hog_a hog_b hog_c grow | head -n 1)
+	bykernel=$(($(oom_kills "$cg") - before)) bymmp=$(($(mmp_kills "$log") - mbefore))
+	kills=$((bykernel + bymmp))
+	if [ "$bymmp" -gt 0 ]; then
+		first=$(mmp_victims "$log" | tail -n "$bymmp" | head -n 1)
+	else
+		first=$(kernel_victims "$kind $trial" hog_a hog_b hog_c grow | head -n 1)
+	fi
 	if [ "${4:-}" = keep ]; then
 		SURVIVORS="" gone=""
 		for n in hog_a hog_b hog_c; do
@@ -250,7 +68,7 @@ oom_trial() {
 		reap hog_a hog_b hog_c grow
 		rmcg "$cg"
 	fi
-	what="oom_score_adj before the OOM: $during; died of SIGKILL: ${DEAD:-none}; kernel OOM kills: $kills, the first: ${first:-not in the kernel log}"
+	what="oom_score_adj before the OOM: $during; died of SIGKILL: ${DEAD:-none}; OOM kills: $bykernel by the kernel, $bymmp by mmp, the first: ${first:-not in the kernel log}"
 	check "$kind $trial: the hogs ran and ended cleanly ($ERRS)" [ -z "$ERRS" ]
 	# One kill frees enough. A second one can follow where the kernel stops
 	# counting the first victim before its memory is uncharged (it marks
@@ -258,9 +76,9 @@ oom_trial() {
 	# slow machine (QEMU without KVM) shows: the policy's choice is the
 	# first victim, which the kernel log tells.
 	if [ "$kills" -gt 1 ] && [ -n "$first" ]; then
-		echo "$kind $trial: the kernel killed $kills processes, $first first: $DEAD"
+		echo "$kind $trial: $kills processes were killed, $first first: $DEAD"
 	else
-		check "$kind $trial: the kernel killed exactly one process ($what)" [ "$kills" -eq 1 ]
+		check "$kind $trial: exactly one process was killed ($what)" [ "$kills" -eq 1 ]
 	fi
 	case $expect in
 	!*) check "$kind $trial: one process died, not ${expect#!}, which died neither first nor later ($what)" \
@@ -521,7 +339,7 @@ for how in guardian restore; do
 		check "restore: with the guardian killed too, jr_a keeps mmp's value for now" raised
 		"$MMP" restore "oomtest-$how" >"$TMP/restore.out" 2>&1
 		check "restore: 'mmp restore' puts it back ($(adj_of jr_a), $(adj_of jr_b)): $(cat "$TMP/restore.out")" both_back
-		check "restore: and says so" grep -Eq "put back [1-9][0-9]* oom_score_adj value" "$TMP/restore.out"
+		check "restore: and says so" grep -Eq "put back [1-9][0-9]* oom_score_adj" "$TMP/restore.out"
 		check "restore: and the pins are gone" nothing_left "oomtest-$how"
 	fi
 done

@@ -48,7 +48,7 @@ for f in "$MMP" "$MMPC" "$top_builddir/tests/workloads/hotcold"; do
 done
 
 if [ $# -eq 0 ]; then
-	set -- $(cd "$srcdir/tests/kernel" && ls ./*.sh | sed 's|^\./||; /^lib\.sh$/d')
+	set -- $(cd "$srcdir/tests/kernel" && ls ./*.sh | sed 's|^\./||; /lib\.sh$/d')
 fi
 for t; do [ -f "$srcdir/tests/kernel/$t" ] || { echo "run.sh: no test tests/kernel/$t"; exit 99; }; done
 TESTS=$*

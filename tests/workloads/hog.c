@@ -1,7 +1,7 @@
 /* hog.c - a memory-hungry test workload for the oom kernel tests.
  *
  *   hog MIB [--grow MIB_PER_SEC [--max MIB] | --thrash FILE [--stop-when LOG TEXT]]
- *       [--seconds S]
+ *       [--seconds S] [--adj N]
  *
  * Allocates MIB MiB of anonymous memory and writes every page of it, so
  * that all of it is resident and charged to the hog's memory cgroup. Then
@@ -24,6 +24,9 @@
  * reads, and stops the hog itself (SIGSTOP): a spike that ends when the
  * runtime has seen it, however slow the machine and the test's own shell.
  * After SIGCONT it says "done".
+ *
+ * --adj N writes N to the hog's own oom_score_adj before it allocates, as
+ * stress-ng's workers and many services do (stress-ng --oomable: 1000).
  *
  * --seconds S stops growing or thrashing S seconds after "ready" (a
  * fraction is fine); the hog then prints "done pid=N" and sleeps until
@@ -50,7 +53,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: hog MIB [--grow MIB_PER_SEC [--max MIB] | --thrash FILE [--stop-when LOG TEXT]] "
-			"[--seconds S]\n");
+			"[--seconds S] [--adj N]\n");
 	exit(2);
 }
 
@@ -274,7 +277,7 @@ static void thrash(const char *path, double seconds, const char *stop_log, const
 int main(int argc, char **argv)
 {
 	double mib, rate = 0, max_mib = 0, seconds = 0, until = 0;
-	const char *file = NULL, *stop_log = NULL, *stop_text = NULL;
+	const char *file = NULL, *stop_log = NULL, *stop_text = NULL, *adj = NULL;
 	int i;
 
 	if (argc < 2)
@@ -291,12 +294,21 @@ int main(int argc, char **argv)
 			stop_log = argv[++i], stop_text = argv[++i];
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
 			seconds = number(argv[++i]);
+		else if (!strcmp(argv[i], "--adj") && i + 1 < argc)
+			adj = argv[++i];
 		else
 			usage();
 	}
 	if ((file && rate > 0) || (max_mib > 0 && rate <= 0) || (stop_log && !file))
 		usage();
 
+	if (adj) {
+		FILE *f = fopen("/proc/self/oom_score_adj", "w");
+		if (!f || fprintf(f, "%s\n", adj) < 0 || fclose(f) != 0) {
+			fprintf(stderr, "hog: cannot set oom_score_adj %s: %s\n", adj, strerror(errno));
+			return 1;
+		}
+	}
 	if (mib > 0 && !touch((size_t)(mib * MIB))) {
 		fprintf(stderr, "hog: cannot map %.0f MiB: %s\n", mib, strerror(errno));
 		return 1;
