@@ -26,7 +26,8 @@ elif grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
 else
 	echo "SKIP: no memory cgroup controller"; exit 77
 fi
-trap 'for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done; sleep 0.2; rmdir "$CG"; cleanup' EXIT INT TERM
+trap 'for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done; sleep 0.2; rmdir "$CG"; cleanup' EXIT
+trap 'exit 1' INT TERM
 
 dir=$TMP
 if [ "$(stat -f -c %T "$dir")" = tmpfs ]; then   # page cache of tmpfs cannot be dropped
