@@ -1,0 +1,182 @@
+#!/bin/sh
+# bench/oom/real.sh [TRIALS] - the oom rules on a program nobody here
+# wrote: stress-ng, which forks its workers and has them set their own
+# oom_score_adj to 1000 (--oomable). Four copies of /usr/bin/stress-ng,
+# told apart by their executables, share a 2G memory cgroup, each in a
+# child cgroup of its own (so that each one's memory can be read):
+#   important  --vm-bytes 150M   the process to protect
+#   vm-a       --vm-bytes 250M   the one the policy prefers to lose
+#   vm-b       --vm-bytes 450M   the one it avoids
+#   vm-c       --vm-bytes 1200M  started last: the cgroup runs out of memory
+# By itself the kernel kills vm-c, the largest (all workers at 1000).
+#
+# Variants, interleaved, order rotated every trial:
+#   kernel     no user-space killer
+#   earlyoom   earlyoom -m 10 -s 100 --prefer '^vm-a$' --avoid '^important$'
+#              (Debian's; it watches the system's memory, not a cgroup's)
+#   mmp        mmp attach, policy: match cgroup; protect exe important;
+#              prefer exe vm-a; avoid exe vm-b; score = rss
+#   mmp-kill   the same, with 'kill task when usage of cgroup ... >= 95%'
+# Reported per trial: the first to lose its memory, whether important kept
+# its own, the kernel's OOM kills in the cgroup, and the time from the
+# cgroup's usage first at 95% of its limit to the first death (usage read
+# every 10 ms). A trial ends 2 s after the first death, or after 30 s.
+#
+# Environment: MMP (default ../../mmp), VARIANTS (default all four).
+# What it changes (cgroups, the processes it starts) is undone on exit,
+# failure, Ctrl-C or SIGTERM. Run as root.
+set -eu
+TRIALS=${1:-5}
+here=$(cd "$(dirname "$0")" && pwd)
+MMP=${MMP:-$here/../../mmp}
+VARIANTS=${VARIANTS:-kernel earlyoom mmp mmp-kill}
+TAG=mmp-oomreal-$$
+LIMIT_MIB=2048
+die() { echo "real.sh: $*" >&2; exit 1; }
+case $TRIALS in '' | *[!0-9]* | 0) die "TRIALS must be a positive integer, not '$TRIALS'" ;; esac
+[ "$(id -u)" -eq 0 ] || die "run as root"
+command -v stress-ng >/dev/null || die "no stress-ng: scripts/install-deps.sh installs it"
+[ -x "$MMP" ] || die "no mmp at $MMP: run scripts/build.sh"
+# One at a time with the kernel tests, which count every mmp program.
+exec 9>/tmp/mmp-kernel-tests.lock
+if ! flock -n 9; then
+	echo "real.sh: waiting for /tmp/mmp-kernel-tests.lock (a kernel test or benchmark is running)" >&2
+	flock 9
+fi
+sh "$here/../machine/machine.sh"
+
+v1=$(awk '$3 == "cgroup" && ("," $4 ",") ~ /,memory,/ { print $2; exit }' /proc/self/mounts)
+if [ -n "$v1" ]; then
+	MEM=$v1 V=1
+else
+	MEM=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts) V=2
+	grep -qw memory "$MEM/cgroup.subtree_control" || die "cgroup2 at $MEM without the memory controller in its subtree"
+fi
+T=$(mktemp -d)
+CG=$MEM/$TAG
+NAMES="important vm-a vm-b vm-c"
+MMPPID="" EOPID=""
+cleanup() {
+	[ -n "$MMPPID" ] && kill -INT "$MMPPID" 2>/dev/null && wait "$MMPPID" 2>/dev/null
+	[ -n "$EOPID" ] && kill "$EOPID" 2>/dev/null && wait "$EOPID" 2>/dev/null
+	for d in "$CG"/*/ "$CG/"; do
+		[ -f "$d/cgroup.procs" ] || continue
+		for p in $(cat "$d/cgroup.procs"); do kill -9 "$p" 2>/dev/null; done
+	done
+	wait 2>/dev/null
+	for _ in $(seq 50); do
+		for n in $NAMES; do rmdir "$CG/$n" 2>/dev/null; done
+		rmdir "$CG" 2>/dev/null && break
+		sleep 0.1
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+mkdir "$CG"
+if [ $V = 1 ]; then
+	echo ${LIMIT_MIB}M >"$CG/memory.limit_in_bytes"
+	echo 0 >"$CG/memory.swappiness"
+else
+	echo ${LIMIT_MIB}M >"$CG/memory.max"
+	[ ! -e "$CG/memory.swap.max" ] || echo 0 >"$CG/memory.swap.max"
+	echo +memory >"$CG/cgroup.subtree_control"
+fi
+for n in $NAMES; do cp "$(command -v stress-ng)" "$T/$n"; mkdir "$CG/$n"; done
+usage() { if [ $V = 1 ]; then cat "$1/memory.usage_in_bytes"; else cat "$1/memory.current"; fi; }
+# The kernel's OOM kills in the cgroup and its children (v1 counts each
+# in the victim's own cgroup).
+oom_kills() {
+	if [ $V = 1 ]; then cat "$CG/memory.oom_control" "$CG"/*/memory.oom_control
+	else cat "$CG/memory.events"; fi | awk '$1 == "oom_kill" { n += $2 } END { print n + 0 }'
+}
+printf 'policy real { match cgroup "/%s"; oom { protect exe "%s"; prefer exe "%s"; avoid exe "%s"; score = rss;%s } }\n' \
+	"$TAG" "$T/important" "$T/vm-a" "$T/vm-b" "" >"$T/mmp.mmp"
+printf 'policy real { match cgroup "/%s"; oom { protect exe "%s"; prefer exe "%s"; avoid exe "%s"; score = rss;%s } }\n' \
+	"$TAG" "$T/important" "$T/vm-a" "$T/vm-b" " kill task when usage of cgroup \"/$TAG\" >= 95%;" >"$T/mmp-kill.mmp"
+
+# start NAME MIB: the copy NAME in its child cgroup, as stress-ng is run.
+start() {
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$CG/$1" "$T/$1" --vm 1 --vm-keep --vm-bytes "$2M" \
+		--oomable --timeout 60 >"$T/$1.out" 2>&1 &
+}
+mib_of() { echo $(($(usage "$CG/$1") >> 20)); }
+
+trial() {
+	variant=$1
+	case $variant in
+	earlyoom)
+		earlyoom -m 10 -s 100 -r 0 --prefer '^vm-a$' --avoid '^important$' >"$T/earlyoom.log" 2>&1 &
+		EOPID=$!
+		;;
+	mmp*)
+		"$MMP" attach --name "$TAG" "$T/$variant.mmp" 2>"$T/mmp.log" &
+		MMPPID=$!
+		i=0
+		until grep -q attached "$T/mmp.log"; do
+			i=$((i + 1)); [ $i -lt 600 ] && kill -0 $MMPPID 2>/dev/null || die "mmp did not start: $(cat "$T/mmp.log")"
+			sleep 0.05
+		done
+		;;
+	esac
+	start important 150; start vm-a 250; start vm-b 450
+	i=0
+	until [ "$(mib_of important)" -ge 140 ] && [ "$(mib_of vm-a)" -ge 240 ] && [ "$(mib_of vm-b)" -ge 430 ]; do
+		i=$((i + 1)); [ $i -lt 600 ] || die "the first three did not fill their memory"
+		sleep 0.05
+	done
+	sleep 1   # the runtime has ranked them
+	k0=$(oom_kills) limit=$((LIMIT_MIB << 20)) t95="" dead="" tdead=""
+	t0=$(date +%s%N)
+	start vm-c 1200
+	while :; do
+		now=$(date +%s%N)
+		[ -n "$t95" ] || [ "$(usage "$CG")" -lt $((limit / 100 * 95)) ] || t95=$now
+		if [ -z "$dead" ]; then
+			for n in important vm-a vm-b; do
+				[ "$(mib_of $n)" -lt 20 ] && dead=$n tdead=$now && break
+			done
+			# vm-c dies as it grows: its memory falls from its highest.
+			c=$(mib_of vm-c)
+			[ -z "$dead" ] && [ "${cmax:-0}" -gt 300 ] && [ "$c" -lt $((cmax / 4)) ] && dead=vm-c tdead=$now
+			[ "$c" -gt "${cmax:-0}" ] && cmax=$c
+		fi
+		[ -n "$tdead" ] && [ $((now - tdead)) -gt 2000000000 ] && break
+		[ $((now - t0)) -gt 30000000000 ] && break
+		sleep 0.01
+	done
+	cmax=0
+	kills=$(($(oom_kills) - k0))
+	alive=no
+	[ "$(mib_of important)" -ge 140 ] && alive=yes
+	react=-
+	[ -n "$t95" ] && [ -n "$tdead" ] && react=$(awk "BEGIN { printf \"%.2f s\", ($tdead - $t95) / 1e9 }")
+	printf '| %s | %s | %s | %s | %s |\n' "$variant" "${dead:-none}" "$alive" "$kills" "$react" | tee -a "$T/results"
+	case $variant in
+	earlyoom) kill "$EOPID"; wait "$EOPID" 2>/dev/null || true; EOPID="" ;;
+	mmp*) kill -INT "$MMPPID"; wait "$MMPPID" || echo "(mmp exited with $?)"; MMPPID="" ;;
+	esac
+	for n in $NAMES; do for p in $(cat "$CG/$n/cgroup.procs"); do kill -9 "$p" 2>/dev/null; done; done
+	wait 2>/dev/null || true
+	i=0
+	until [ -z "$(cat "$CG"/*/cgroup.procs)" ]; do i=$((i + 1)); [ $i -lt 200 ] || break; sleep 0.05; done
+}
+
+echo "stress-ng $(stress-ng --version 2>/dev/null | awk '{print $3; exit}') in a ${LIMIT_MIB}M cgroup (v$V); $TRIALS trials"
+echo "| variant | first to die | important kept its memory | kernel OOM kills | 95% usage to first death |"
+echo "|---|---|---|---|---|"
+t=1
+set -- $VARIANTS
+while [ $t -le "$TRIALS" ]; do
+	for v in "$@"; do trial "$v"; done
+	first=$1; shift; set -- "$@" "$first"   # rotate the order
+	t=$((t + 1))
+done
+echo
+echo "summary: variant, trials where vm-a died first, important kept, kernel OOM kills in all"
+for v in $VARIANTS; do
+	awk -F'|' -v v="$v" '{ for (i = 2; i <= 6; i++) gsub(/^ +| +$/, "", $i) }
+		$2 == v { n++; if ($3 == "vm-a") a++; if ($4 == "yes") k++; o += $5 }
+		END { printf "%s: vm-a first %d/%d, important kept %d/%d, kernel OOM kills %d\n", v, a, n, k, n, o }' "$T/results"
+done
