@@ -249,7 +249,7 @@ struct mmp_oom_report {
 	__u64 trigger_fired;       /* times the trigger held */
 	__u64 oom_kills;           /* OOMs of held cgroups decided by mmp's kill */
 	__u32 held_cgroups;        /* v1 memory cgroups whose OOMs mmp decides */
-	__u32 pad;
+	__u32 window_cgroups;      /* v2 memory cgroups whose memory.high mmp set */
 	__u32 protect_by_adj;      /* 1: oom_score_adj -1000; 0: by ordering */
 	__u32 last_victim;         /* pid */
 	char last_comm[16];

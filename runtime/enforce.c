@@ -334,7 +334,7 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	/* A runtime of this name that died with its guardian left changes. */
 	int put_back = journal_replay(name);
 	if (put_back > 0)
-		mmp_info("put back %d oom_score_adj or oom_kill_disable value%s a killed runtime named '%s' left", put_back,
+		mmp_info("put back %d oom_score_adj, oom_kill_disable or memory.high value%s a killed runtime named '%s' left", put_back,
 			 put_back == 1 ? "" : "s", name);
 	if (!opts->dry_run && (journal_open(&rt.journal, name) < 0 || (rt.guardian_fd = guardian_start(name, &rt.guardian)) < 0))
 		goto out;

@@ -42,8 +42,8 @@ static void guard(const char *name, int fd)
 		_exit(0);
 	int n = journal_replay(name);
 	if (n > 0)
-		mmp_warn("runtime '%s' ended without undoing its changes: its guardian put back %d oom_score_adj or "
-			 "oom_kill_disable value%s", name, n, n == 1 ? "" : "s");
+		mmp_warn("runtime '%s' ended without undoing its changes: its guardian put back %d oom_score_adj, "
+			 "oom_kill_disable or memory.high value%s", name, n, n == 1 ? "" : "s");
 	char dir[256];
 	pins_dir(dir, sizeof(dir), name);
 	if (access(dir, F_OK) == 0)

@@ -53,8 +53,29 @@ int journal_record_cgroup(struct journal *j, const struct journal_cgroup *e)
 	return write(j->fd, line, (size_t)n) == n ? 0 : -errno;
 }
 
-/* Puts back the oom_kill_disable of each cgroup of journal TEXT that
- * still holds mmp's value. Returns how many. */
+/* A cgroup knob's file and its value as the journal writes it: 0 or 1
+ * for oom_kill_disable, bytes or -1 ("max") for memory.high. */
+static const char *const knob_file[] = { [JOURNAL_OOM_KILL_DISABLE] = "memory.oom_control",
+					 [JOURNAL_MEMORY_HIGH] = "memory.high" };
+
+static int read_knob(const char *path, enum journal_knob knob, long long *v)
+{
+	char buf[256];
+	if (proc_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;   /* the cgroup is gone */
+	if (knob == JOURNAL_MEMORY_HIGH) {
+		*v = strncmp(buf, "max", 3) == 0 ? -1 : atoll(buf);
+		return 0;
+	}
+	const char *d = strstr(buf, "oom_kill_disable ");
+	if (!d)
+		return -1;
+	*v = atoi(d + 17);
+	return 0;
+}
+
+/* Puts back each cgroup setting of journal TEXT that still holds mmp's
+ * value. Returns how many. */
 static int replay_cgroups(const char *text)
 {
 	enum { MAX_CGROUPS = 256 };
@@ -64,15 +85,14 @@ static int replay_cgroups(const char *text)
 	size_t n = journal_fold_cgroups(text, v, MAX_CGROUPS);
 	int restored = 0;
 	for (size_t i = 0; i < n; i++) {
-		char path[4200], buf[256];
-		snprintf(path, sizeof(path), "%s/memory.oom_control", v[i].dir);
-		if (proc_read_file(path, buf, sizeof(buf)) < 0)
-			continue;   /* the cgroup is gone */
-		const char *d = strstr(buf, "oom_kill_disable ");
-		if (!d || atoi(d + 17) != v[i].set || v[i].set == v[i].orig)
+		char path[4200], val[32];
+		long long cur;
+		snprintf(path, sizeof(path), "%s/%s", v[i].dir, knob_file[v[i].knob]);
+		if (read_knob(path, v[i].knob, &cur) < 0 || cur != v[i].set || v[i].set == v[i].orig)
 			continue;
+		int len = v[i].orig < 0 ? snprintf(val, sizeof(val), "max") : snprintf(val, sizeof(val), "%lld", v[i].orig);
 		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd >= 0 && write(fd, v[i].orig ? "1" : "0", 1) == 1)
+		if (fd >= 0 && write(fd, val, (size_t)len) == len)
 			restored++;
 		if (fd >= 0)
 			close(fd);

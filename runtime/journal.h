@@ -10,9 +10,10 @@
  * value mmp last wrote: one it set itself since is its own, and the next
  * record carries it as the original.
  *
- * A cgroup setting is a line "cg orig set DIR": a v1 memory cgroup's
- * oom_kill_disable (memory.oom_control) before mmp and as mmp set it; it
- * is put back where the cgroup still holds mmp's value. */
+ * A cgroup setting is a line "KNOB orig set DIR", before mmp and as mmp
+ * set it: "cg", a v1 memory cgroup's oom_kill_disable (memory.oom_control);
+ * "mh", a v2 memory cgroup's memory.high in bytes (-1: "max"). It is put
+ * back where the cgroup still holds mmp's value. */
 #ifndef MMP_JOURNAL_H
 #define MMP_JOURNAL_H
 
@@ -36,16 +37,23 @@ int journal_format(char *buf, size_t len, const struct journal_entry *e);
  * skipped). Returns how many. */
 size_t journal_fold(const char *text, struct journal_entry *out, size_t max);
 
+enum journal_knob {
+	JOURNAL_OOM_KILL_DISABLE,  /* v1: memory.oom_control's oom_kill_disable, 0 or 1 */
+	JOURNAL_MEMORY_HIGH,       /* v2: memory.high, bytes, -1 for "max" */
+};
+
 struct journal_cgroup {
 	char dir[4096];            /* the cgroup's directory */
-	int orig, set;             /* oom_kill_disable before mmp, and as mmp set it */
+	enum journal_knob knob;
+	long long orig, set;       /* before mmp, and as mmp set it */
 };
 
 /* One cgroup record, as a line, into BUF (4200 bytes hold any). Returns
  * its length, or -1 if DIR cannot be written on one line. */
 int journal_format_cgroup(char *buf, size_t len, const struct journal_cgroup *e);
-/* The cgroups of journal TEXT, one entry each (the first original, the
- * last value set), into OUT (MAX at most). Returns how many. */
+/* The cgroup settings of journal TEXT, one entry for each knob of each
+ * cgroup (the first original, the last value set), into OUT (MAX at
+ * most). Returns how many. */
 size_t journal_fold_cgroups(const char *text, struct journal_cgroup *out, size_t max);
 
 /* --- the file (journal.c) --- */

@@ -38,12 +38,23 @@ size_t journal_fold(const char *text, struct journal_entry *out, size_t max)
 	return n;
 }
 
+static const char *const knob_tag[] = { [JOURNAL_OOM_KILL_DISABLE] = "cg", [JOURNAL_MEMORY_HIGH] = "mh" };
+
 int journal_format_cgroup(char *buf, size_t len, const struct journal_cgroup *e)
 {
-	if (strchr(e->dir, '\n'))
+	if (strchr(e->dir, '\n') || (unsigned)e->knob > JOURNAL_MEMORY_HIGH)
 		return -1;
-	int n = snprintf(buf, len, "cg %d %d %s\n", e->orig, e->set, e->dir);
+	int n = snprintf(buf, len, "%s %lld %lld %s\n", knob_tag[e->knob], e->orig, e->set, e->dir);
 	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+/* The knob a record's line begins with, or -1. */
+static int knob_of(const char *line)
+{
+	for (int k = 0; k <= JOURNAL_MEMORY_HIGH; k++)
+		if (strncmp(line, knob_tag[k], 2) == 0 && line[2] == ' ')
+			return k;
+	return -1;
 }
 
 size_t journal_fold_cgroups(const char *text, struct journal_cgroup *out, size_t max)
@@ -52,19 +63,22 @@ size_t journal_fold_cgroups(const char *text, struct journal_cgroup *out, size_t
 	for (const char *p = text; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t linelen = nl ? (size_t)(nl - p) : strlen(p);
-		int orig, set, used = 0;
-		if (sscanf(p, "cg %d %d %n", &orig, &set, &used) == 2 && used > 0 && (size_t)used < linelen &&
-		    p[used] == '/' && linelen - (size_t)used < sizeof(out[0].dir)) {
+		long long orig, set;
+		int used = 0, knob = knob_of(p);
+		if (knob >= 0 && sscanf(p + 3, "%lld %lld %n", &orig, &set, &used) == 2 && used > 0 &&
+		    (size_t)used + 3 < linelen && p[used + 3] == '/' && linelen - (size_t)used - 3 < sizeof(out[0].dir)) {
+			size_t dlen = linelen - (size_t)used - 3;
 			char dir[sizeof(out[0].dir)];
-			memcpy(dir, p + used, linelen - (size_t)used);
-			dir[linelen - (size_t)used] = '\0';
+			memcpy(dir, p + used + 3, dlen);
+			dir[dlen] = '\0';
 			size_t i = 0;
-			while (i < n && strcmp(out[i].dir, dir) != 0)
+			while (i < n && (out[i].knob != (enum journal_knob)knob || strcmp(out[i].dir, dir) != 0))
 				i++;
 			if (i < n) {
 				out[i].set = set;   /* the original stays the first one */
 			} else if (n < max) {
-				memcpy(out[n].dir, dir, strlen(dir) + 1);
+				memcpy(out[n].dir, dir, dlen + 1);
+				out[n].knob = (enum journal_knob)knob;
 				out[n].orig = orig;
 				out[n++].set = set;
 			}

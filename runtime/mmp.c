@@ -43,7 +43,7 @@ static int restore_one(const char *name)
 		return -1;
 	}
 	if (n > 0 || pins)
-		mmp_info("runtime '%s': put back %d oom_score_adj or oom_kill_disable value%s%s", name, n, n == 1 ? "" : "s",
+		mmp_info("runtime '%s': put back %d oom_score_adj, oom_kill_disable or memory.high value%s%s", name, n, n == 1 ? "" : "s",
 			 pins ? ", removed its pins" : "");
 	return n > 0 || pins;
 }

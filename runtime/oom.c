@@ -47,6 +47,13 @@ static bool have_sys_resource(void)
 
 static void undo(void *state);
 
+/* The trigger's hook: a kill rule's usage threshold in a v2 memory cgroup. */
+static long long open_window(void *ctx, const char *dir, long long threshold)
+{
+	struct oom_policy *p = ctx;
+	return oom_window_open(p->owner, p->index, dir, threshold);
+}
+
 static int setup(const struct kind_env *env, void **state)
 {
 	const struct mmp_object *obj = env->obj;
@@ -93,6 +100,9 @@ static int setup(const struct kind_env *env, void **state)
 			undo(o);
 			return -EINVAL;
 		}
+		p->owner = o;
+		p->index = i;
+		trigger_set_window(p->trigger, open_window, p);
 	}
 	if (o->can_negative)
 		mmp_info("oom: protected processes get oom_score_adj -1000: the kernel never chooses them");
@@ -117,8 +127,10 @@ static bool on_fd(void *state, int fd, long long now)
 {
 	struct oom *o = state;
 	for (unsigned i = 0; i < o->npol; i++)
-		if (o->pol[i].trigger && trigger_on_fd(o->pol[i].trigger, fd, now))
+		if (o->pol[i].trigger && trigger_on_fd(o->pol[i].trigger, fd, now)) {
+			oom_act_on_trigger(o, i, now);   /* a threshold crossed: now, not at the next tick */
 			return true;
+		}
 	return oom_hold_on_fd(o, fd, now);
 }
 
@@ -461,6 +473,7 @@ static void undo(void *state)
 {
 	struct oom *o = state;
 	oom_holds_release(o);   /* first: no task may wait for a runtime on its way out */
+	oom_windows_release(o);
 	size_t restored = 0;
 	for (size_t i = 0; i < o->ntasks; i++) {
 		struct oom_task *t = &o->tasks[i];

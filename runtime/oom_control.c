@@ -69,7 +69,7 @@ static struct oom_hold *hold_of(struct oom *o, const char *dir)
 /* Sets oom_kill_disable to V, recorded in the journal first. */
 static int set_disabled(struct oom *o, struct oom_hold *h, int v)
 {
-	struct journal_cgroup rec = { .orig = h->orig, .set = v };
+	struct journal_cgroup rec = { .knob = JOURNAL_OOM_KILL_DISABLE, .orig = h->orig, .set = v };
 	snprintf(rec.dir, sizeof(rec.dir), "%s", h->dir);
 	int err = journal_record_cgroup(o->journal, &rec);
 	return err ? err : write_control(h->ctl_fd, v);

@@ -5,6 +5,7 @@
  *   oom_figures.c  a process's memory figures and the score's statistics
  *   oom_victims.c  the kernel's victims reported, pre-OOM kills
  *   oom_control.c  the OOMs of v1 memory cgroups, decided by mmp
+ *   oom_window.c   memory.high in v2 memory cgroups, for the pre-OOM kill
  */
 #ifndef MMP_OOM_STATE_H
 #define MMP_OOM_STATE_H
@@ -42,6 +43,8 @@ struct oom_policy {
 	const struct mmp_oom_rule *rule;   /* or NULL */
 	bool kill_group;
 	struct trigger *trigger;       /* kill ... when */
+	struct oom *owner;             /* for the trigger's window hook */
+	unsigned index;
 	long long next_kill;
 	struct mmp_oom_report rep;
 	bool warned_nothing;
@@ -58,6 +61,13 @@ struct oom_hold {
 	bool given_back;               /* no victim of the policy's: the kernel decides this OOM */
 	int victim_fd;                 /* the last victim's pidfd, until it has exited */
 	long long victim_at, last_kill;
+};
+
+/* A v2 memory cgroup whose memory.high mmp set (oom_window.c). */
+struct oom_window {
+	char dir[512];
+	long long orig, set;           /* memory.high before mmp (-1: max), and mmp's */
+	unsigned policy;               /* whose report counts it */
 };
 
 struct oom {
@@ -78,6 +88,8 @@ struct oom {
 	int epfd;                      /* the loop's, for the eventfds of cgroups held later */
 	struct oom_hold *holds;
 	size_t nholds;
+	struct oom_window *windows;
+	size_t nwindows;
 };
 
 /* oom.c */
@@ -115,5 +127,13 @@ void oom_holds_tick(struct oom *o, long long now);
 bool oom_domain_held(struct oom *o, const char *dir);
 /* Gives every held cgroup's OOMs back to the kernel. */
 void oom_holds_release(struct oom *o);
+
+/* oom_window.c */
+/* Sets DIR's memory.high (a v2 memory cgroup) to THRESHOLD, where it is
+ * higher, for POLICY's kill rule: once for each cgroup. Returns the value
+ * set, or 0 (see trigger_set_window). */
+long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long long threshold);
+/* Puts back every memory.high it set, where it still holds mmp's value. */
+void oom_windows_release(struct oom *o);
 
 #endif

@@ -150,12 +150,14 @@ static void show_oom(const char *dir, bool json)
 			printf("%s{\"policy\":\"%s\",\"processes\":%llu,\"protect_by\":\"%s\",\"adjustments\":%llu,"
 			       "\"kernel_victims\":%llu,\"kernel_victims_as_chosen\":%llu,\"trigger_fired\":%llu,"
 			       "\"kills\":%llu,\"group_kills\":%llu,\"cgroups_decided_by_mmp\":%u,\"oom_kills_by_mmp\":%llu,"
+			       "\"cgroups_with_memory_high\":%u,"
 			       "\"last_victim\":",
 			       i ? "," : "", rep.policy, (unsigned long long)rep.tasks,
 			       rep.protect_by_adj ? "oom_score_adj" : "ordering", (unsigned long long)rep.adjustments,
 			       (unsigned long long)rep.kernel_victims, (unsigned long long)rep.kernel_as_chosen,
 			       (unsigned long long)rep.trigger_fired, (unsigned long long)rep.kills,
-			       (unsigned long long)rep.group_kills, rep.held_cgroups, (unsigned long long)rep.oom_kills);
+			       (unsigned long long)rep.group_kills, rep.held_cgroups, (unsigned long long)rep.oom_kills,
+			       rep.window_cgroups);
 			char comm[128], reason[1024];
 			if (rep.last_victim)
 				printf("{\"pid\":%u,\"comm\":\"%s\",\"reason\":\"%s\"}}", rep.last_victim,
@@ -177,6 +179,10 @@ static void show_oom(const char *dir, bool json)
 				       (unsigned long long)rep.oom_kills);
 			else
 				printf("OOMs decided by the kernel, by the order of oom_score_adj\n");
+			if (rep.window_cgroups)
+				printf("memory.high set at the kill rule's threshold in %u v2 memory cgroup%s: the kill "
+				       "acts while the kernel throttles there\n",
+				       rep.window_cgroups, rep.window_cgroups == 1 ? "" : "s");
 			char comm[128], reason[512];
 			if (rep.last_victim)
 				printf("last victim: pid %u (%s): %s\n", rep.last_victim, shown_text(comm, sizeof(comm), rep.last_comm),

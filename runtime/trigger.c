@@ -29,7 +29,11 @@ struct usage_state {
 	struct usage_level level;
 	bool seen;                   /* sampled this tick */
 	int efd;                     /* v1: an eventfd the kernel signals when usage
-				      * crosses the threshold, or -1 */
+				      * crosses the threshold; v2: memory.events,
+				      * polled for EPOLLPRI; or -1 */
+	bool events;                 /* efd is memory.events */
+	long long window;            /* memory.high as the window hook set it, or 0 */
+	long long base;              /* the limit the percentages are of, from before */
 };
 
 struct cmp {
@@ -64,6 +68,8 @@ struct trigger {
 	const char *scope[MAX_SCOPE + 1];
 	size_t nscope;
 	int epfd;                    /* where descriptors are watched; -1 before trigger_watch */
+	trigger_window_fn window;    /* see trigger_set_window */
+	void *window_ctx;
 };
 
 /* --- building ---------------------------------------------------------- */
@@ -235,6 +241,12 @@ int trigger_watch(struct trigger *t, int epfd)
 	return 0;
 }
 
+void trigger_set_window(struct trigger *t, trigger_window_fn fn, void *ctx)
+{
+	t->window = fn;
+	t->window_ctx = ctx;
+}
+
 const char *trigger_text(const struct trigger *t)
 {
 	return t->text;
@@ -271,9 +283,15 @@ bool trigger_on_fd(struct trigger *t, int fd, long long now)
 		for (size_t k = 0; k < c->ncgs; k++) {
 			if (c->cgs[k].efd != fd)
 				continue;
-			uint64_t n;
-			if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-				return true;
+			if (c->cgs[k].events) {
+				char buf[512];   /* read: polls again at the next change */
+				if (pread(fd, buf, sizeof(buf), 0) < 0)
+					mmp_debug("%s: %s/memory.events: %s", t->what, c->cgs[k].dir, strerror(errno));
+			} else {
+				uint64_t n;
+				if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+					return true;
+			}
 			return true;   /* crossed the threshold: the caller samples now */
 		}
 		if (c->fd != fd)
@@ -321,13 +339,10 @@ static void tick_pressure(struct trigger *t, struct cmp *c, long long now)
  * every 128 page events per CPU, so when a drop brings usage under it
  * and a reader lifts it again in between, the kernel sees no crossing,
  * and says nothing the next time either. */
-static void arm(struct trigger *t, const struct cmp *c, struct usage_state *u)
+static void arm_v1(struct trigger *t, const struct cmp *c, struct usage_state *u, long long limit)
 {
 	char path[4200];
-	long long usage, limit;
 	snprintf(path, sizeof(path), "%s/cgroup.event_control", u->dir);
-	if (t->epfd < 0 || access(path, W_OK) != 0 || memcg_reclaim_point(u->dir, &usage, &limit) < 0 || limit <= 0)
-		return;
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), ctl = open(path, O_WRONLY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "%s/memory.usage_in_bytes", u->dir);
 	int ufd = open(path, O_RDONLY | O_CLOEXEC);
@@ -347,6 +362,43 @@ static void arm(struct trigger *t, const struct cmp *c, struct usage_state *u)
 	}
 	u->efd = efd;
 	mmp_debug("%s: usage of %s watched at %u%% through cgroup.event_control", t->what, u->dir, c->th.pct);
+}
+
+/* cgroup v2 has no usage thresholds. Its memory.events changes when usage
+ * goes over memory.high (and at memory.max, and at an OOM), and polls
+ * with EPOLLPRI then, until it is read. The owner's window hook may put
+ * memory.high at the threshold, so that the crossing is told at once. */
+static void arm_v2(struct trigger *t, const struct cmp *c, struct usage_state *u, long long limit)
+{
+	char path[4200], buf[512];
+	snprintf(path, sizeof(path), "%s/memory.events", u->dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLPRI, .data.fd = fd };
+	if (fd < 0 || pread(fd, buf, sizeof(buf), 0) < 0 || epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	u->efd = fd;
+	u->events = true;
+	u->base = limit;
+	if (t->window)
+		u->window = t->window(t->window_ctx, u->dir, threshold_bytes(&c->th, limit));
+	mmp_debug("%s: usage of %s watched at %u%% through memory.events%s", t->what, u->dir, c->th.pct,
+		  u->window > 0 ? ", with memory.high there" : "");
+}
+
+static void arm(struct trigger *t, const struct cmp *c, struct usage_state *u)
+{
+	char path[4200];
+	long long usage, limit;
+	if (t->epfd < 0 || memcg_reclaim_point(u->dir, &usage, &limit) < 0 || limit <= 0)
+		return;
+	snprintf(path, sizeof(path), "%s/cgroup.event_control", u->dir);
+	if (access(path, W_OK) == 0)
+		arm_v1(t, c, u, limit);
+	else
+		arm_v2(t, c, u, limit);
 }
 
 static struct usage_state *usage_of(struct trigger *t, struct cmp *c, const char *dir)
@@ -376,6 +428,8 @@ static void sample_usage(struct trigger *t, struct cmp *c, const char *dir, long
 	long long usage = 0, limit = 0;
 	if (memcg_reclaim_point(dir, &usage, &limit) < 0)
 		limit = 0;   /* unreadable: not over, as without a limit */
+	else if (u->window > 0 && limit == u->window)
+		limit = u->base;   /* memory.high is the window's: the percentage stays of the limit before it */
 	usage_update(&u->level, &c->th, usage, limit, now);
 }
 

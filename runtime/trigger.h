@@ -9,7 +9,8 @@
  * pressure file is sampled each tick until the pressure is gone, so that a
  * short spike does not count as sustained pressure. Usage is read each
  * tick; cgroup v1 also signals a crossing through an eventfd
- * (cgroup.event_control), which wakes the runtime before the next tick.
+ * (cgroup.event_control), cgroup v2 a change of memory.events, either of
+ * which wakes the runtime before the next tick.
  */
 #ifndef MMP_TRIGGER_H
 #define MMP_TRIGGER_H
@@ -25,6 +26,14 @@ struct trigger;
  * kill"). NULL after an error message. */
 struct trigger *trigger_new(const struct mmp_trigger *rule, const char *what);
 void trigger_free(struct trigger *t);
+
+/* When a 'usage' comparison starts watching a cgroup v2 memory cgroup DIR
+ * with a limit, where it holds from THRESHOLD bytes: the owner may set
+ * memory.high there. Returns the memory.high it set, or 0. While DIR's
+ * memory.high is that, the comparison's percentage stays of the limit
+ * from before. */
+typedef long long (*trigger_window_fn)(void *ctx, const char *dir, long long threshold);
+void trigger_set_window(struct trigger *t, trigger_window_fn fn, void *ctx);
 
 /* Adds the trigger's PSI descriptors to EPFD (data.fd is the descriptor). */
 int trigger_watch(struct trigger *t, int epfd);

@@ -76,6 +76,26 @@ START_TEST(test_cgroups)
 	ck_assert_int_eq(v[0].set, 0);
 	ck_assert_str_eq(v[1].dir, "/sys/fs/cgroup/memory/c");
 	ck_assert_int_eq(v[1].set, 1);
+	/* memory.high of the same cgroup is a setting of its own; "max" is -1. */
+	strcpy(rec.dir, "/sys/fs/cgroup/c");
+	rec.knob = JOURNAL_MEMORY_HIGH;
+	rec.orig = -1;
+	rec.set = 3LL << 30;   /* over 2^31: the values are long long */
+	ck_assert_int_gt(journal_format_cgroup(line, sizeof(line), &rec), 0);
+	strcat(text, line);
+	rec.knob = JOURNAL_OOM_KILL_DISABLE;
+	rec.orig = 0;
+	rec.set = 1;
+	ck_assert_int_gt(journal_format_cgroup(line, sizeof(line), &rec), 0);
+	strcat(text, line);
+	strcat(text, "mx 1 2 /d\nmh 1 2 d\n");   /* skipped: no such knob, a relative path */
+	ck_assert_uint_eq(journal_fold_cgroups(text, v, 4), 4);
+	ck_assert_int_eq(v[2].knob, JOURNAL_MEMORY_HIGH);
+	ck_assert_str_eq(v[2].dir, "/sys/fs/cgroup/c");
+	ck_assert_int_eq(v[2].orig, -1);
+	ck_assert_int_eq(v[2].set, 3LL << 30);
+	ck_assert_int_eq(v[3].knob, JOURNAL_OOM_KILL_DISABLE);
+	ck_assert_str_eq(v[3].dir, "/sys/fs/cgroup/c");
 	/* The processes' fold skips the cgroups' records, and theirs the processes'. */
 	struct journal_entry e[4];
 	ck_assert_uint_eq(journal_fold(text, e, 4), 1);

@@ -1,0 +1,121 @@
+/* oom_window.c - on cgroup v2, the room a pre-OOM kill acts in.
+ *
+ * A v2 memory cgroup has no oom_kill_disable: when it reaches memory.max
+ * and reclaim fails, the kernel's OOM killer acts at once, and a process
+ * that grows fast gets there between two of mmp's looks. So where a
+ * 'kill ... when usage of cgroup ...' comparison watches a v2 memory
+ * cgroup with a limit, mmp sets memory.high at the comparison's threshold.
+ * Above it the kernel reclaims and throttles the cgroup's allocations (its
+ * tasks sleep on their way back to user space) and signals memory.events,
+ * which wakes mmp at once; mmp kills the policy's victim while usage is
+ * held between memory.high and memory.max, before the kernel's killer.
+ *
+ * memory.high is recorded in the journal before it is written, and put
+ * back where the cgroup still holds mmp's value: at exit, by the
+ * guardian when mmp is killed, or by 'mmp restore'. See oom_state.h. */
+#define _GNU_SOURCE
+#include "oom_state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "process.h"
+
+/* DIR's memory.high: bytes, -1 for "max". 0, or -errno. */
+static int read_high(const char *dir, long long *v)
+{
+	char path[600], buf[64];
+	snprintf(path, sizeof(path), "%s/memory.high", dir);
+	int n = proc_read_file(path, buf, sizeof(buf));
+	if (n <= 0)
+		return n < 0 ? n : -EIO;
+	*v = strncmp(buf, "max", 3) == 0 ? -1 : atoll(buf);
+	return 0;
+}
+
+static int write_high(const char *dir, long long v)
+{
+	char path[600], val[32];
+	snprintf(path, sizeof(path), "%s/memory.high", dir);
+	int len = v < 0 ? snprintf(val, sizeof(val), "max") : snprintf(val, sizeof(val), "%lld", v);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int err = write(fd, val, (size_t)len) == len ? 0 : -errno;
+	close(fd);
+	return err;
+}
+
+static struct oom_window *window_of(struct oom *o, const char *dir)
+{
+	for (size_t i = 0; i < o->nwindows; i++)
+		if (strcmp(o->windows[i].dir, dir) == 0)
+			return &o->windows[i];
+	return NULL;
+}
+
+long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long long threshold)
+{
+	long long page = sysconf(_SC_PAGESIZE), high = threshold / page * page, orig;
+	struct oom_window *w = window_of(o, dir);
+	if (w)
+		return w->set;   /* another comparison's, or another policy's: one window a cgroup */
+	if (high <= 0 || read_high(dir, &orig) < 0)
+		return 0;
+	if (orig >= 0 && orig <= high)
+		return 0;   /* the kernel throttles there already */
+	if (o->dry_run) {
+		mmp_info("oom: dry run: would set memory.high of %s to %lld MiB (was %s), the threshold of the kill rule",
+			 dir, high >> 20, orig < 0 ? "max" : "lower");
+		return 0;
+	}
+	struct oom_window *n = realloc(o->windows, (o->nwindows + 1) * sizeof(*n));
+	if (!n)
+		return 0;
+	o->windows = n;
+	w = &o->windows[o->nwindows];
+	*w = (struct oom_window){ .orig = orig, .set = high, .policy = policy };
+	snprintf(w->dir, sizeof(w->dir), "%s", dir);
+	struct journal_cgroup rec = { .knob = JOURNAL_MEMORY_HIGH, .orig = orig, .set = high };
+	snprintf(rec.dir, sizeof(rec.dir), "%s", dir);
+	int err = journal_record_cgroup(o->journal, &rec);
+	if (!err)
+		err = write_high(dir, high);
+	if (err) {
+		mmp_warn("oom: cannot set memory.high of %s (%s): the kernel's OOM killer may act before the kill rule "
+			 "there", dir, strerror(-err));
+		return 0;
+	}
+	o->nwindows++;
+	o->pol[policy].rep.window_cgroups++;
+	char was[32];
+	if (orig < 0)
+		snprintf(was, sizeof(was), "max");
+	else
+		snprintf(was, sizeof(was), "%lld MiB", orig >> 20);
+	mmp_info("oom: memory cgroup %s: memory.high set to %lld MiB (was %s), the kill rule's threshold: above it the "
+		 "kernel throttles, and mmp kills before memory.max", dir, high >> 20, was);
+	return high;
+}
+
+void oom_windows_release(struct oom *o)
+{
+	for (size_t i = 0; i < o->nwindows; i++) {
+		struct oom_window *w = &o->windows[i];
+		long long cur;
+		/* Where it still holds ours: a value set since is someone's own. */
+		if (read_high(w->dir, &cur) == 0 && cur == w->set) {
+			int err = write_high(w->dir, w->orig);
+			if (err)
+				mmp_warn("oom: cannot put back memory.high of %s: %s", w->dir, strerror(-err));
+		}
+	}
+	free(o->windows);
+	o->windows = NULL;
+	o->nwindows = 0;
+}
