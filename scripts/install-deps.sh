@@ -4,7 +4,7 @@
 set -eu
 PACKAGES="gcc make autoconf automake pkg-config flex bison clang llvm libclang-rt-dev
           libbpf-dev libelf-dev zlib1g-dev check time bpftool bpftrace earlyoom
-          stress-ng qemu-system-x86 busybox-static cpio kmod e2fsprogs"
+          stress-ng redis-server qemu-system-x86 busybox-static cpio kmod e2fsprogs"
 # tests/vm/run.sh boots Debian 12's own kernel in QEMU: the package that
 # linux-image-amd64 names now, unsigned, extracted here, never installed
 # (installing it would pull in initramfs-tools and change this machine's
@@ -47,9 +47,10 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# earlyoom is installed for the OOM benchmark, which starts its own; a
-# daemon killing processes machine-wide would upset the tests.
+# earlyoom and redis-server are installed for the OOM benchmark, which
+# starts its own; a daemon killing processes machine-wide would upset the
+# tests, and a service nobody uses would hold memory.
 if command -v systemctl >/dev/null && [ "$(cat /proc/1/comm)" = systemd ]; then
-	systemctl disable --now earlyoom >/dev/null 2>&1 || true
+	systemctl disable --now earlyoom redis-server >/dev/null 2>&1 || true
 fi
 kernel_or_warn

@@ -13,6 +13,14 @@
  *                         MAX_MIB, all of it written over and over by a
  *                         second thread: once it no longer fits in its
  *                         memory cgroup it thrashes through swap
+ *   oombench watch LIMIT PCT SECONDS TOTAL NAME=FILE...
+ *                         the measuring side of real.sh: reads the usage
+ *                         file TOTAL and each NAME's every millisecond and
+ *                         prints when TOTAL first reached PCT% of LIMIT
+ *                         bytes and which NAME lost its memory first, when
+ *                         (a NAME that held 100 MiB or more and fell below
+ *                         a quarter of its highest); it ends 2 s after that
+ *                         death, or after SECONDS
  *   oombench trial [OPTION]...
  *                         one trial: starts the three in the cgroups given,
  *                         samples memory pressure and available memory every
@@ -491,6 +499,66 @@ static int trial_main(int argc, char **argv)
 	return 0;
 }
 
+/* A usage file's bytes, read through its open descriptor; -1 on error. */
+static long long read_usage(int fd)
+{
+	char buf[64];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return atoll(buf);
+}
+
+static int watch_main(int argc, char **argv)
+{
+	enum { MAX_NAMES = 16 };
+	if (argc < 7 || argc - 6 > MAX_NAMES)
+		die("usage: oombench watch LIMIT PCT SECONDS TOTAL NAME=FILE... (at most %d)", MAX_NAMES);
+	long long limit = num(argv[2], "LIMIT"), pct = num(argv[3], "PCT");
+	double seconds = fnum(argv[4], "SECONDS");
+	int total = open(argv[5], O_RDONLY | O_CLOEXEC), n = argc - 6;
+	if (total < 0)
+		die("%s: %s", argv[5], strerror(errno));
+	struct { const char *name; int fd; long long peak; } w[MAX_NAMES];
+	for (int i = 0; i < n; i++) {
+		char *eq = strchr(argv[6 + i], '=');
+		if (!eq)
+			die("not NAME=FILE: '%s'", argv[6 + i]);
+		*eq = '\0';
+		w[i].name = argv[6 + i];
+		w[i].peak = 0;
+		if ((w[i].fd = open(eq + 1, O_RDONLY | O_CLOEXEC)) < 0)
+			die("%s: %s", eq + 1, strerror(errno));
+	}
+	double t0 = now(), crossed = -1, died = -1;
+	const char *first = NULL;
+	struct timespec ms = { 0, 1000000 };
+	while (now() - t0 < seconds && !(died >= 0 && now() - died > 2)) {
+		double t = now();
+		long long u = read_usage(total);
+		if (crossed < 0 && u >= limit / 100 * pct)
+			crossed = t;
+		for (int i = 0; i < n && !first; i++) {
+			long long v = read_usage(w[i].fd);
+			if (v > w[i].peak)
+				w[i].peak = v;
+			if (v >= 0 && w[i].peak >= 100 * MIB && v < w[i].peak / 4) {
+				first = w[i].name;
+				died = t;
+			}
+		}
+		nanosleep(&ms, NULL);
+	}
+	printf("first=%s crossed=%.4f died=%.4f react_ms=", first ? first : "none", crossed >= 0 ? crossed - t0 : -1,
+	       died >= 0 ? died - t0 : -1);
+	if (crossed >= 0 && died >= 0)
+		printf("%.1f\n", (died - crossed) * 1e3);
+	else
+		printf("-\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *me = strrchr(argv[0], '/');
@@ -501,6 +569,8 @@ int main(int argc, char **argv)
 		return grow_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "trial"))
 		return trial_main(argc, argv);
-	fputs("usage: oombench trial ... (or run as svc_oombench, batch_oombench, grow_oombench)\n", stderr);
+	if (argc >= 2 && !strcmp(argv[1], "watch"))
+		return watch_main(argc, argv);
+	fputs("usage: oombench trial|watch ... (or run as svc_oombench, batch_oombench, grow_oombench)\n", stderr);
 	return 2;
 }

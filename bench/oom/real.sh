@@ -9,6 +9,10 @@
 #   vm-b       --vm-bytes 450M   the one it avoids
 #   vm-c       --vm-bytes 1200M  started last: the cgroup runs out of memory
 # By itself the kernel kills vm-c, the largest (all workers at 1000).
+# With PROTECTED=redis, important is a real service instead: redis-server
+# (Debian's, /usr/bin/redis-server, on a unix socket) holding 150 MiB of
+# keys, protected by that executable; it has kept them when it still
+# answers and holds every key.
 #
 # Variants, interleaved, order rotated every trial:
 #   kernel     no user-space killer
@@ -19,10 +23,12 @@
 #   mmp-kill   the same, with 'kill task when usage of cgroup ... >= 95%'
 # Reported per trial: the first to lose its memory, whether important kept
 # its own, the kernel's OOM kills in the cgroup, and the time from the
-# cgroup's usage first at 95% of its limit to the first death (usage read
-# every 10 ms). A trial ends 2 s after the first death, or after 30 s.
+# cgroup's usage first at 95% of its limit to the first death (every usage
+# read each millisecond by 'oombench watch'). A trial ends 2 s after the
+# first death, or after 30 s.
 #
-# Environment: MMP (default ../../mmp), VARIANTS (default all four).
+# Environment: MMP (default ../../mmp), VARIANTS (default all four),
+# PROTECTED (stress-ng, the default, or redis).
 # What it changes (cgroups, the processes it starts) is undone on exit,
 # failure, Ctrl-C or SIGTERM. Run as root.
 set -eu
@@ -35,7 +41,15 @@ LIMIT_MIB=2048
 die() { echo "real.sh: $*" >&2; exit 1; }
 case $TRIALS in '' | *[!0-9]* | 0) die "TRIALS must be a positive integer, not '$TRIALS'" ;; esac
 [ "$(id -u)" -eq 0 ] || die "run as root"
+PROTECTED=${PROTECTED:-stress-ng}
 command -v stress-ng >/dev/null || die "no stress-ng: scripts/install-deps.sh installs it"
+command -v cc >/dev/null || die "needs a C compiler (cc)"
+case $PROTECTED in
+stress-ng) ;;
+redis) command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
+	die "no redis-server: scripts/install-deps.sh installs it" ;;
+*) die "PROTECTED is stress-ng or redis, not '$PROTECTED'" ;;
+esac
 [ -x "$MMP" ] || die "no mmp at $MMP: run scripts/build.sh"
 # One at a time with the kernel tests, which count every mmp program.
 exec 9>/tmp/mmp-kernel-tests.lock
@@ -84,6 +98,12 @@ else
 	echo +memory >"$CG/cgroup.subtree_control"
 fi
 for n in $NAMES; do cp "$(command -v stress-ng)" "$T/$n"; mkdir "$CG/$n"; done
+cc -O2 -Wall -pthread -o "$T/oombench" "$here/oombench.c" || die "cannot build oombench"
+USAGE_FILE=memory.current
+[ $V = 1 ] && USAGE_FILE=memory.usage_in_bytes
+KEEP_EXE=$T/important AVOID_RE='^important$' KEYS=150000
+[ "$PROTECTED" = redis ] && KEEP_EXE=$(readlink -f "$(command -v redis-server)") AVOID_RE='^redis-server$'
+RCLI="redis-cli -s $T/redis.sock"
 usage() { if [ $V = 1 ]; then cat "$1/memory.usage_in_bytes"; else cat "$1/memory.current"; fi; }
 # The kernel's OOM kills in the cgroup and its children (v1 counts each
 # in the victim's own cgroup).
@@ -92,9 +112,9 @@ oom_kills() {
 	else cat "$CG/memory.events"; fi | awk '$1 == "oom_kill" { n += $2 } END { print n + 0 }'
 }
 printf 'policy real { match cgroup "/%s"; oom { protect exe "%s"; prefer exe "%s"; avoid exe "%s"; score = rss;%s } }\n' \
-	"$TAG" "$T/important" "$T/vm-a" "$T/vm-b" "" >"$T/mmp.mmp"
+	"$TAG" "$KEEP_EXE" "$T/vm-a" "$T/vm-b" "" >"$T/mmp.mmp"
 printf 'policy real { match cgroup "/%s"; oom { protect exe "%s"; prefer exe "%s"; avoid exe "%s"; score = rss;%s } }\n' \
-	"$TAG" "$T/important" "$T/vm-a" "$T/vm-b" " kill task when usage of cgroup \"/$TAG\" >= 95%;" >"$T/mmp-kill.mmp"
+	"$TAG" "$KEEP_EXE" "$T/vm-a" "$T/vm-b" " kill task when usage of cgroup \"/$TAG\" >= 95%;" >"$T/mmp-kill.mmp"
 
 # start NAME MIB: the copy NAME in its child cgroup, as stress-ng is run.
 start() {
@@ -102,12 +122,32 @@ start() {
 		--oomable --timeout 60 >"$T/$1.out" 2>&1 &
 }
 mib_of() { echo $(($(usage "$CG/$1") >> 20)); }
+# The protected process: a stress-ng copy, or redis-server filled with
+# KEYS keys of 1000 bytes.
+start_important() {
+	if [ "$PROTECTED" = stress-ng ]; then start important 150; return; fi
+	rm -f "$T/redis.sock"
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$CG/important" redis-server --port 0 \
+		--unixsocket "$T/redis.sock" --save '' --appendonly no --enable-debug-command local \
+		>"$T/important.out" 2>&1 &
+	i=0
+	until $RCLI ping 2>/dev/null | grep -q PONG; do
+		i=$((i + 1)); [ $i -lt 200 ] || die "redis-server did not start: $(tail -n 3 "$T/important.out")"
+		sleep 0.05
+	done
+	$RCLI debug populate $KEYS key 1000 >/dev/null || die "redis: debug populate failed"
+}
+# Did the protected process keep its memory (redis: answers, every key)?
+important_kept() {
+	if [ "$PROTECTED" = stress-ng ]; then [ "$(mib_of important)" -ge 140 ]; return; fi
+	[ "$($RCLI dbsize 2>/dev/null)" = $KEYS ]
+}
 
 trial() {
 	variant=$1
 	case $variant in
 	earlyoom)
-		earlyoom -m 10 -s 100 -r 0 --prefer '^vm-a$' --avoid '^important$' >"$T/earlyoom.log" 2>&1 &
+		earlyoom -m 10 -s 100 -r 0 --prefer '^vm-a$' --avoid "$AVOID_RE" >"$T/earlyoom.log" 2>&1 &
 		EOPID=$!
 		;;
 	mmp*)
@@ -120,38 +160,25 @@ trial() {
 		done
 		;;
 	esac
-	start important 150; start vm-a 250; start vm-b 450
+	start_important; start vm-a 250; start vm-b 450
 	i=0
 	until [ "$(mib_of important)" -ge 140 ] && [ "$(mib_of vm-a)" -ge 240 ] && [ "$(mib_of vm-b)" -ge 430 ]; do
 		i=$((i + 1)); [ $i -lt 600 ] || die "the first three did not fill their memory"
 		sleep 0.05
 	done
 	sleep 1   # the runtime has ranked them
-	k0=$(oom_kills) limit=$((LIMIT_MIB << 20)) t95="" dead="" tdead=""
-	t0=$(date +%s%N)
+	k0=$(oom_kills)
+	"$T/oombench" watch $((LIMIT_MIB << 20)) 95 30 "$CG/$USAGE_FILE" important="$CG/important/$USAGE_FILE" \
+		vm-a="$CG/vm-a/$USAGE_FILE" vm-b="$CG/vm-b/$USAGE_FILE" vm-c="$CG/vm-c/$USAGE_FILE" >"$T/watch.out" &
+	wpid=$!
 	start vm-c 1200
-	while :; do
-		now=$(date +%s%N)
-		[ -n "$t95" ] || [ "$(usage "$CG")" -lt $((limit / 100 * 95)) ] || t95=$now
-		if [ -z "$dead" ]; then
-			for n in important vm-a vm-b; do
-				[ "$(mib_of $n)" -lt 20 ] && dead=$n tdead=$now && break
-			done
-			# vm-c dies as it grows: its memory falls from its highest.
-			c=$(mib_of vm-c)
-			[ -z "$dead" ] && [ "${cmax:-0}" -gt 300 ] && [ "$c" -lt $((cmax / 4)) ] && dead=vm-c tdead=$now
-			[ "$c" -gt "${cmax:-0}" ] && cmax=$c
-		fi
-		[ -n "$tdead" ] && [ $((now - tdead)) -gt 2000000000 ] && break
-		[ $((now - t0)) -gt 30000000000 ] && break
-		sleep 0.01
-	done
-	cmax=0
+	wait $wpid || die "oombench watch failed"
 	kills=$(($(oom_kills) - k0))
+	dead=$(sed -n 's/.*first=\([^ ]*\).*/\1/p' "$T/watch.out")
+	react=$(sed -n 's/.*react_ms=//p' "$T/watch.out")
+	[ "$react" = - ] || react="$react ms"
 	alive=no
-	[ "$(mib_of important)" -ge 140 ] && alive=yes
-	react=-
-	[ -n "$t95" ] && [ -n "$tdead" ] && react=$(awk "BEGIN { printf \"%.2f s\", ($tdead - $t95) / 1e9 }")
+	important_kept && alive=yes
 	printf '| %s | %s | %s | %s | %s |\n' "$variant" "${dead:-none}" "$alive" "$kills" "$react" | tee -a "$T/results"
 	case $variant in
 	earlyoom) kill "$EOPID"; wait "$EOPID" 2>/dev/null || true; EOPID="" ;;
@@ -163,7 +190,8 @@ trial() {
 	until [ -z "$(cat "$CG"/*/cgroup.procs)" ]; do i=$((i + 1)); [ $i -lt 200 ] || break; sleep 0.05; done
 }
 
-echo "stress-ng $(stress-ng --version 2>/dev/null | awk '{print $3; exit}') in a ${LIMIT_MIB}M cgroup (v$V); $TRIALS trials"
+echo "stress-ng $(stress-ng --version 2>/dev/null | awk '{print $3; exit}') in a ${LIMIT_MIB}M cgroup (v$V); $TRIALS trials;" \
+	"protected: $([ "$PROTECTED" = redis ] && redis-server --version | cut -d' ' -f1-3 || echo 'a stress-ng copy')"
 echo "| variant | first to die | important kept its memory | kernel OOM kills | 95% usage to first death |"
 echo "|---|---|---|---|---|"
 t=1
