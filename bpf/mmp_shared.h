@@ -228,12 +228,18 @@ enum mmp_oom_class {
 };
 
 /* Per oom-governed process, written by the runtime for 'mmp stats'. */
+enum mmp_oom_by {
+	MMP_OOM_BY_KERNEL,         /* the kernel, by the order of oom_score_adj */
+	MMP_OOM_BY_MMP,            /* mmp, through memory.oom_control (v1) */
+	MMP_OOM_BY_KILL_RULE,      /* mmp's kill rule first, in memory.high's window (v2); then the kernel */
+};
+
 struct mmp_oom_task {
 	__u32 policy;
 	__u32 class;               /* enum mmp_oom_class */
 	__u32 rank;                /* 1: the first victim in its OOM domain */
 	__s32 adj, orig_adj;       /* oom_score_adj now, and before mmp */
-	__u32 oom_by_mmp;          /* 1: its cgroup's OOMs are decided by mmp (memory.oom_control) */
+	__u32 oom_by;              /* enum mmp_oom_by: who decides its cgroup's OOMs */
 	__s64 score;               /* the policy's score, or the kernel's badness in pages */
 	char comm[16];
 };

@@ -133,6 +133,8 @@ void oom_holds_release(struct oom *o);
  * higher, for POLICY's kill rule: once for each cgroup. Returns the value
  * set, or 0 (see trigger_set_window). */
 long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long long threshold);
+/* Is the memory cgroup DIR in (or below) one whose memory.high mmp set? */
+bool oom_in_window(const struct oom *o, const char *dir);
 /* Puts back every memory.high it set, where it still holds mmp's value. */
 void oom_windows_release(struct oom *o);
 

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup_paths.h"
 #include "log.h"
 #include "process.h"
 
@@ -101,6 +102,14 @@ long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long 
 	mmp_info("oom: memory cgroup %s: memory.high set to %lld MiB (was %s), the kill rule's threshold: above it the "
 		 "kernel throttles, and mmp kills before memory.max", dir, high >> 20, was);
 	return high;
+}
+
+bool oom_in_window(const struct oom *o, const char *dir)
+{
+	for (size_t i = 0; i < o->nwindows; i++)
+		if (dir[0] && cgroup_dir_under(dir, o->windows[i].dir))
+			return true;
+	return false;
 }
 
 void oom_windows_release(struct oom *o)

@@ -129,6 +129,19 @@ static const char *class_name(__u32 c)
 	return c < 4 ? names[c] : "?";
 }
 
+/* Who decides a process's OOM (enum mmp_oom_by), for a column or JSON. */
+static const char *oom_by_name(__u32 by, bool json)
+{
+	switch (by) {
+	case MMP_OOM_BY_MMP:
+		return "mmp";
+	case MMP_OOM_BY_KILL_RULE:
+		return json ? "kill_rule" : "kill rule, then kernel";
+	default:
+		return "kernel";
+	}
+}
+
 /* The oom rules' decisions, if the runtime has any. */
 static void show_oom(const char *dir, bool json)
 {
@@ -192,7 +205,7 @@ static void show_oom(const char *dir, bool json)
 	if (json)
 		printf("],\"oom_processes\":[");
 	else
-		printf("%-8s %-16s %-16s %-8s %5s %14s %20s %-6s\n", "pid", "comm", "policy", "class", "rank", "oom_score_adj",
+		printf("%-8s %-16s %-16s %-8s %5s %14s %20s %s\n", "pid", "comm", "policy", "class", "rank", "oom_score_adj",
 		       "score", "oom by");
 	__u32 key, next, *prev = NULL;
 	bool first = true;
@@ -209,14 +222,14 @@ static void show_oom(const char *dir, bool json)
 			printf("%s{\"pid\":%u,\"comm\":\"%s\",\"policy\":\"%s\",\"class\":\"%s\",\"rank\":%u,"
 			       "\"oom_score_adj\":%d,\"original_oom_score_adj\":%d,\"score\":%lld,\"oom_decided_by\":\"%s\"}",
 			       first ? "" : ",", key, json_text(comm, sizeof(comm), t.comm), pr.policy, class_name(t.class), t.rank, t.adj, t.orig_adj,
-			       (long long)t.score, t.oom_by_mmp ? "mmp" : "kernel");
+			       (long long)t.score, oom_by_name(t.oom_by, true));
 		} else {
 			char adj[32], rank[16] = "-";
 			snprintf(adj, sizeof(adj), "%d (was %d)", t.adj, t.orig_adj);
 			if (t.rank)
 				snprintf(rank, sizeof(rank), "%u", t.rank);
-			printf("%-8u %-16s %-16s %-8s %5s %14s %20lld %-6s\n", key, shown_text(comm, sizeof(comm), t.comm), pr.policy, class_name(t.class), rank,
-			       adj, (long long)t.score, t.oom_by_mmp ? "mmp" : "kernel");
+			printf("%-8u %-16s %-16s %-8s %5s %14s %20lld %s\n", key, shown_text(comm, sizeof(comm), t.comm), pr.policy, class_name(t.class), rank,
+			       adj, (long long)t.score, oom_by_name(t.oom_by, false));
 		}
 		first = false;
 	}

@@ -149,12 +149,13 @@ reap() {
 }
 
 # start_mmp NAME POLICY-FILE [OPTION...]: attach, wait until the policy is
-# attached.
+# attached. MMP_WRAP, if set, is a command the runtime is started through
+# (setpriv, to start it without a capability).
 start_mmp() {
 	: >"$TMP/$1.log"   # before the first grep, which may come before the shell made it
 	_name=$1 _policy=$2
 	shift 2
-	"$MMP" attach -v --name "$_name" "$@" "$_policy" 2>"$TMP/$_name.log" &
+	${MMP_WRAP:-} "$MMP" attach -v --name "$_name" "$@" "$_policy" 2>"$TMP/$_name.log" &
 	MMPPID=$!
 	MMPS="$MMPS $MMPPID"
 	for _ in $(seq 2400); do
