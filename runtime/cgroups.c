@@ -142,13 +142,54 @@ int memcg_usage(const char *dir, long long *usage, long long *limit)
 	return 0;
 }
 
+/* The memory.high values the runtime wrote (oom_window.c): a few cgroups. */
+static struct own_high {
+	char *dir;
+	long long high, before;
+} *own;
+static size_t nown;
+
+void memcg_own_high(const char *dir, long long high, long long before)
+{
+	for (size_t i = 0; i < nown; i++) {
+		if (strcmp(own[i].dir, dir) != 0)
+			continue;
+		if (high < 0) {
+			free(own[i].dir);
+			own[i] = own[--nown];
+		} else {
+			own[i].high = high;   /* lowered again: the point from before stays */
+		}
+		return;
+	}
+	if (high < 0)
+		return;
+	struct own_high *n = realloc(own, (nown + 1) * sizeof(*n));
+	char *d = strdup(dir);
+	if (!n || !d) {
+		free(d);
+		if (n)
+			own = n;
+		return;
+	}
+	own = n;
+	own[nown++] = (struct own_high){ d, high, before };
+}
+
 int memcg_reclaim_point(const char *dir, long long *usage, long long *limit)
 {
 	int err = memcg_usage(dir, usage, limit);
 	long long high;
-	if (err == 0 && read_ll(dir, "memory.high", &high) == 0 && high >= 0 && (*limit == 0 || high < *limit))
-		*limit = high;   /* "max" reads as -1 */
-	return err;
+	if (err != 0 || read_ll(dir, "memory.high", &high) < 0 || high < 0)
+		return err;   /* "max" reads as -1 */
+	for (size_t i = 0; i < nown; i++)
+		if (own[i].high == high && strcmp(own[i].dir, dir) == 0) {
+			*limit = own[i].before;
+			return 0;
+		}
+	if (*limit == 0 || high < *limit)
+		*limit = high;
+	return 0;
 }
 
 /* The swap the kernel counts into a memory cgroup's size when it picks an

@@ -26,8 +26,14 @@ int proc_unified_dir(pid_t pid, char *out, size_t len);
 /* Usage and limit of a memory cgroup, in bytes; *limit is 0 if unlimited. */
 int memcg_usage(const char *dir, long long *usage, long long *limit);
 /* The same, but LIMIT is where the kernel starts to reclaim: on cgroup2
- * the lower of memory.high and memory.max (v1 has only its limit). */
+ * the lower of memory.high and memory.max (v1 has only its limit). A
+ * memory.high this runtime set itself (memcg_own_high) does not count:
+ * the reclaim point is then the one from before, so that a percentage of
+ * it means what the policy meant. */
 int memcg_reclaim_point(const char *dir, long long *usage, long long *limit);
+/* DIR's memory.high is now HIGH, written by this runtime where the
+ * reclaim point was BEFORE; HIGH < 0 forgets it (put back). */
+void memcg_own_high(const char *dir, long long high, long long before);
 /* The nearest of DIR and its ancestors with a memory limit: where an OOM
  * of DIR's processes happens. *limit is that limit in bytes, plus the swap
  * it may use; 0 and out "" when no ancestor has one (a system OOM). */

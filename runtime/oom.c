@@ -368,8 +368,8 @@ static void rank_domain(struct oom *o, struct oom_task **v, size_t n)
 				 "with CAP_SYS_RESOURCE, which this runtime lacks): the order cannot protect it%s",
 				 t->cand.pid, t->comm, t->cand.adj,
 				 oom_domain_held(o, t->domain) ? "; mmp decides its cgroup's OOMs itself" :
-				 o->pol[t->policy].trigger ? "; its policy's kill rule acts before the kernel's OOM killer (on "
-							     "cgroup v2 with memory.high at a usage threshold)" :
+				 o->pol[t->policy].trigger ? "; only its policy's kill rule can act before the kernel's OOM "
+							     "killer there" :
 				 ", nor can mmp decide the OOMs of its cgroup (not a v1 memory cgroup with a limit): a "
 				 "'kill task when usage of cgroup ...' rule would act before the kernel's OOM killer");
 		}
@@ -433,7 +433,7 @@ static void publish(struct oom *o)
 		struct mmp_oom_task v = { .policy = t->policy, .class = t->cand.cls, .rank = t->rank, .adj = t->cand.adj,
 					  .orig_adj = t->orig_adj, .score = t->cand.score,
 					  .oom_by = oom_domain_held(o, t->domain)	? MMP_OOM_BY_MMP
-						    : oom_in_window(o, t->memcg) ? MMP_OOM_BY_KILL_RULE
+						    : oom_in_window(o, t->policy, t->memcg) ? MMP_OOM_BY_KILL_RULE
 										 : MMP_OOM_BY_KERNEL };
 		snprintf(v.comm, sizeof(v.comm), "%s", t->comm);
 		__u32 key = (__u32)t->cand.pid;

@@ -75,8 +75,9 @@ static int set_disabled(struct oom *o, struct oom_hold *h, int v)
 	return err ? err : write_control(h->ctl_fd, v);
 }
 
-/* Is the runtime itself in DIR or below? Then it would wait with the rest. */
-static bool runtime_inside(const char *dir)
+/* Is the runtime itself in DIR or below? Then it would wait (or be
+ * throttled) with the rest. */
+bool oom_runtime_inside(const char *dir)
 {
 	char mine[512];
 	return proc_memcg_dir(getpid(), mine, sizeof(mine)) == 0 && cgroup_dir_under(mine, dir);
@@ -104,7 +105,7 @@ void oom_hold_domain(struct oom *o, const char *dir, unsigned policy)
 	*h = (struct oom_hold){ .ctl_fd = -1, .efd = -1, .victim_fd = -1, .policy = policy };
 	snprintf(h->dir, sizeof(h->dir), "%s", dir);
 	o->nholds++;   /* kept even when it cannot be held: tried once */
-	if (runtime_inside(dir)) {
+	if (oom_runtime_inside(dir)) {
 		mmp_warn("oom: memory cgroup %s holds this runtime itself: its OOMs stay the kernel's to decide, by "
 			 "the order of oom_score_adj", dir);
 		return;

@@ -67,6 +67,7 @@ struct oom_hold {
 struct oom_window {
 	char dir[512];
 	long long orig, set;           /* memory.high before mmp (-1: max), and mmp's */
+	long long before;              /* the reclaim point before mmp: the percentages' base */
 	unsigned policy;               /* whose report counts it */
 };
 
@@ -115,6 +116,8 @@ void oom_act_on_trigger(struct oom *o, unsigned pi, long long now);
 void oom_note_victim(struct oom_policy *p, pid_t pid, const char *comm, const char *reason);
 
 /* oom_control.c */
+/* Is this runtime in the memory cgroup DIR, or below it? */
+bool oom_runtime_inside(const char *dir);
 /* Decides the OOMs of DIR (an OOM domain) from now on, where it is a v1
  * memory cgroup: once for each; POLICY's report counts it. */
 void oom_hold_domain(struct oom *o, const char *dir, unsigned policy);
@@ -130,11 +133,12 @@ void oom_holds_release(struct oom *o);
 
 /* oom_window.c */
 /* Sets DIR's memory.high (a v2 memory cgroup) to THRESHOLD, where it is
- * higher, for POLICY's kill rule: once for each cgroup. Returns the value
- * set, or 0 (see trigger_set_window). */
+ * higher, for POLICY's kill rule; a cgroup's window is the lowest
+ * threshold asked for. Returns what trigger_set_window's hook does. */
 long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long long threshold);
-/* Is the memory cgroup DIR in (or below) one whose memory.high mmp set? */
-bool oom_in_window(const struct oom *o, const char *dir);
+/* Is the memory cgroup DIR in (or below) one whose memory.high mmp set
+ * for POLICY's kill rule? */
+bool oom_in_window(const struct oom *o, unsigned policy, const char *dir);
 /* Puts back every memory.high it set, where it still holds mmp's value. */
 void oom_windows_release(struct oom *o);
 

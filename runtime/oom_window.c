@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cgroup_paths.h"
+#include "cgroups.h"
 #include "log.h"
 #include "process.h"
 
@@ -60,54 +61,78 @@ static struct oom_window *window_of(struct oom *o, const char *dir)
 	return NULL;
 }
 
-long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long long threshold)
+/* Writes HIGH into W's cgroup, recorded in the journal first. 0 or -errno. */
+static int set_high(struct oom *o, struct oom_window *w, long long high)
 {
-	long long page = sysconf(_SC_PAGESIZE), high = threshold / page * page, orig;
-	struct oom_window *w = window_of(o, dir);
-	if (w)
-		return w->set;   /* another comparison's, or another policy's: one window a cgroup */
-	if (high <= 0 || read_high(dir, &orig) < 0)
-		return 0;
-	if (orig >= 0 && orig <= high)
-		return 0;   /* the kernel throttles there already */
-	if (o->dry_run) {
-		mmp_info("oom: dry run: would set memory.high of %s to %lld MiB (was %s), the threshold of the kill rule",
-			 dir, high >> 20, orig < 0 ? "max" : "lower");
-		return 0;
-	}
-	struct oom_window *n = realloc(o->windows, (o->nwindows + 1) * sizeof(*n));
-	if (!n)
-		return 0;
-	o->windows = n;
-	w = &o->windows[o->nwindows];
-	*w = (struct oom_window){ .orig = orig, .set = high, .policy = policy };
-	snprintf(w->dir, sizeof(w->dir), "%s", dir);
-	struct journal_cgroup rec = { .knob = JOURNAL_MEMORY_HIGH, .orig = orig, .set = high };
-	snprintf(rec.dir, sizeof(rec.dir), "%s", dir);
+	struct journal_cgroup rec = { .knob = JOURNAL_MEMORY_HIGH, .orig = w->orig, .set = high };
+	snprintf(rec.dir, sizeof(rec.dir), "%s", w->dir);
 	int err = journal_record_cgroup(o->journal, &rec);
 	if (!err)
-		err = write_high(dir, high);
-	if (err) {
-		mmp_warn("oom: cannot set memory.high of %s (%s): the kernel's OOM killer may act before the kill rule "
-			 "there", dir, strerror(-err));
-		return 0;
+		err = write_high(w->dir, high);
+	if (!err) {
+		w->set = high;
+		memcg_own_high(w->dir, high, w->before);
 	}
-	o->nwindows++;
-	o->pol[policy].rep.window_cgroups++;
+	return err;
+}
+
+long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long long threshold)
+{
+	long long page = sysconf(_SC_PAGESIZE), high = threshold / page * page, orig, usage, before;
+	struct oom_window *w = window_of(o, dir);
+	if (high <= 0 || read_high(dir, &orig) < 0 || memcg_reclaim_point(dir, &usage, &before) < 0)
+		return -1;
+	/* Lowering memory.high under the usage makes the writer reclaim down to
+	 * it, and the runtime would wait in write(2): the rule holds now anyway. */
+	if (usage >= high)
+		return 0;
+	if (w) {
+		/* Another comparison's: the lowest threshold is where the kernel throttles. */
+		if (high < w->set && set_high(o, w, high) < 0)
+			return -1;
+		return w->set;
+	}
+	if (orig >= 0 && orig <= high)
+		return -1;   /* the kernel throttles there already */
+	if (strlen(dir) >= sizeof(w->dir) || oom_runtime_inside(dir)) {
+		mmp_warn("oom: memory.high of %s is left as it is (%s): the kernel's OOM killer may act there before the "
+			 "kill rule", dir, oom_runtime_inside(dir) ? "this runtime is in that cgroup" : "its path is too long");
+		return -1;
+	}
 	char was[32];
 	if (orig < 0)
 		snprintf(was, sizeof(was), "max");
 	else
 		snprintf(was, sizeof(was), "%lld MiB", orig >> 20);
+	if (o->dry_run) {
+		mmp_info("oom: dry run: would set memory.high of %s to %lld MiB (was %s), the kill rule's threshold", dir,
+			 high >> 20, was);
+		return -1;
+	}
+	struct oom_window *n = realloc(o->windows, (o->nwindows + 1) * sizeof(*n));
+	if (!n)
+		return -1;
+	o->windows = n;
+	w = &o->windows[o->nwindows];
+	*w = (struct oom_window){ .orig = orig, .before = before, .policy = policy };
+	snprintf(w->dir, sizeof(w->dir), "%s", dir);
+	int err = set_high(o, w, high);
+	if (err) {
+		mmp_warn("oom: cannot set memory.high of %s (%s): the kernel's OOM killer may act before the kill rule "
+			 "there", dir, strerror(-err));
+		return -1;
+	}
+	o->nwindows++;
+	o->pol[policy].rep.window_cgroups++;
 	mmp_info("oom: memory cgroup %s: memory.high set to %lld MiB (was %s), the kill rule's threshold: above it the "
-		 "kernel throttles, and mmp kills before memory.max", dir, high >> 20, was);
+		 "kernel throttles every process of the cgroup, and mmp kills before memory.max", dir, high >> 20, was);
 	return high;
 }
 
-bool oom_in_window(const struct oom *o, const char *dir)
+bool oom_in_window(const struct oom *o, unsigned policy, const char *dir)
 {
 	for (size_t i = 0; i < o->nwindows; i++)
-		if (dir[0] && cgroup_dir_under(dir, o->windows[i].dir))
+		if (o->windows[i].policy == policy && dir[0] && cgroup_dir_under(dir, o->windows[i].dir))
 			return true;
 	return false;
 }
@@ -123,6 +148,7 @@ void oom_windows_release(struct oom *o)
 			if (err)
 				mmp_warn("oom: cannot put back memory.high of %s: %s", w->dir, strerror(-err));
 		}
+		memcg_own_high(w->dir, -1, 0);
 	}
 	free(o->windows);
 	o->windows = NULL;

@@ -32,8 +32,8 @@ struct usage_state {
 				      * crosses the threshold; v2: memory.events,
 				      * polled for EPOLLPRI; or -1 */
 	bool events;                 /* efd is memory.events */
-	long long window;            /* memory.high as the window hook set it, or 0 */
-	long long base;              /* the limit the percentages are of, from before */
+	long long window;            /* the window hook's answer: memory.high set (> 0),
+				      * not yet (0, asked again), never (< 0) */
 };
 
 struct cmp {
@@ -285,8 +285,15 @@ bool trigger_on_fd(struct trigger *t, int fd, long long now)
 				continue;
 			if (c->cgs[k].events) {
 				char buf[512];   /* read: polls again at the next change */
-				if (pread(fd, buf, sizeof(buf), 0) < 0)
-					mmp_debug("%s: %s/memory.events: %s", t->what, c->cgs[k].dir, strerror(errno));
+				if (pread(fd, buf, sizeof(buf), 0) < 0) {
+					/* The cgroup is gone: its file would poll ready for ever. */
+					mmp_debug("%s: %s/memory.events: %s; no longer watched", t->what, c->cgs[k].dir,
+						  strerror(errno));
+					epoll_ctl(t->epfd, EPOLL_CTL_DEL, fd, NULL);
+					close(fd);
+					c->cgs[k].efd = -1;
+					c->cgs[k].events = false;
+				}
 			} else {
 				uint64_t n;
 				if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
@@ -364,6 +371,18 @@ static void arm_v1(struct trigger *t, const struct cmp *c, struct usage_state *u
 	mmp_debug("%s: usage of %s watched at %u%% through cgroup.event_control", t->what, u->dir, c->th.pct);
 }
 
+/* The owner's window hook, for a comparison without 'for' (one with a
+ * duration would have the cgroup throttled at the threshold for all that
+ * time), asked until it answers. */
+static void ask_window(struct trigger *t, const struct cmp *c, struct usage_state *u, long long limit)
+{
+	if (!t->window || !u->events || u->window != 0 || c->hold_ns)
+		return;
+	u->window = t->window(t->window_ctx, u->dir, threshold_bytes(&c->th, limit));
+	if (u->window > 0)
+		mmp_debug("%s: memory.high of %s is the threshold", t->what, u->dir);
+}
+
 /* cgroup v2 has no usage thresholds. Its memory.events changes when usage
  * goes over memory.high (and at memory.max, and at an OOM), and polls
  * with EPOLLPRI then, until it is read. The owner's window hook may put
@@ -381,11 +400,8 @@ static void arm_v2(struct trigger *t, const struct cmp *c, struct usage_state *u
 	}
 	u->efd = fd;
 	u->events = true;
-	u->base = limit;
-	if (t->window)
-		u->window = t->window(t->window_ctx, u->dir, threshold_bytes(&c->th, limit));
-	mmp_debug("%s: usage of %s watched at %u%% through memory.events%s", t->what, u->dir, c->th.pct,
-		  u->window > 0 ? ", with memory.high there" : "");
+	mmp_debug("%s: usage of %s watched at %u%% through memory.events", t->what, u->dir, c->th.pct);
+	ask_window(t, c, u, limit);
 }
 
 static void arm(struct trigger *t, const struct cmp *c, struct usage_state *u)
@@ -428,8 +444,8 @@ static void sample_usage(struct trigger *t, struct cmp *c, const char *dir, long
 	long long usage = 0, limit = 0;
 	if (memcg_reclaim_point(dir, &usage, &limit) < 0)
 		limit = 0;   /* unreadable: not over, as without a limit */
-	else if (u->window > 0 && limit == u->window)
-		limit = u->base;   /* memory.high is the window's: the percentage stays of the limit before it */
+	else if (limit > 0)
+		ask_window(t, c, u, limit);
 	usage_update(&u->level, &c->th, usage, limit, now);
 }
 

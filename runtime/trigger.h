@@ -27,11 +27,11 @@ struct trigger;
 struct trigger *trigger_new(const struct mmp_trigger *rule, const char *what);
 void trigger_free(struct trigger *t);
 
-/* When a 'usage' comparison starts watching a cgroup v2 memory cgroup DIR
- * with a limit, where it holds from THRESHOLD bytes: the owner may set
- * memory.high there. Returns the memory.high it set, or 0. While DIR's
- * memory.high is that, the comparison's percentage stays of the limit
- * from before. */
+/* When a 'usage' comparison without 'for' watches a cgroup v2 memory
+ * cgroup DIR with a limit, where it holds from THRESHOLD bytes: the owner
+ * may set memory.high there (see memcg_own_high: the percentage stays of
+ * the limit from before). Returns the memory.high set (> 0), 0 for not
+ * now (it is asked again at the next reading), or -1 for never. */
 typedef long long (*trigger_window_fn)(void *ctx, const char *dir, long long threshold);
 void trigger_set_window(struct trigger *t, trigger_window_fn fn, void *ctx);
 

@@ -47,7 +47,9 @@ command -v cc >/dev/null || die "needs a C compiler (cc)"
 case $PROTECTED in
 stress-ng) ;;
 redis) command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
-	die "no redis-server: scripts/install-deps.sh installs it" ;;
+	die "no redis-server: scripts/install-deps.sh installs it"
+	# 'debug populate' fills it; Redis 7 keeps the command off unless asked.
+	case $(redis-server --version) in *" v=7."* | *" v="[89]"."*) ;; *) die "needs Redis 7 or later: $(redis-server --version)" ;; esac ;;
 *) die "PROTECTED is stress-ng or redis, not '$PROTECTED'" ;;
 esac
 [ -x "$MMP" ] || die "no mmp at $MMP: run scripts/build.sh"
@@ -103,7 +105,7 @@ USAGE_FILE=memory.current
 [ $V = 1 ] && USAGE_FILE=memory.usage_in_bytes
 KEEP_EXE=$T/important AVOID_RE='^important$' KEYS=150000
 [ "$PROTECTED" = redis ] && KEEP_EXE=$(readlink -f "$(command -v redis-server)") AVOID_RE='^redis-server$'
-RCLI="redis-cli -s $T/redis.sock"
+rcli() { redis-cli -s "$T/redis.sock" "$@"; }
 usage() { if [ $V = 1 ]; then cat "$1/memory.usage_in_bytes"; else cat "$1/memory.current"; fi; }
 # The kernel's OOM kills in the cgroup and its children (v1 counts each
 # in the victim's own cgroup).
@@ -131,16 +133,16 @@ start_important() {
 		--unixsocket "$T/redis.sock" --save '' --appendonly no --enable-debug-command local \
 		>"$T/important.out" 2>&1 &
 	i=0
-	until $RCLI ping 2>/dev/null | grep -q PONG; do
+	until rcli ping 2>/dev/null | grep -q PONG; do
 		i=$((i + 1)); [ $i -lt 200 ] || die "redis-server did not start: $(tail -n 3 "$T/important.out")"
 		sleep 0.05
 	done
-	$RCLI debug populate $KEYS key 1000 >/dev/null || die "redis: debug populate failed"
+	rcli debug populate $KEYS key 1000 >/dev/null || die "redis: debug populate failed"
 }
 # Did the protected process keep its memory (redis: answers, every key)?
 important_kept() {
 	if [ "$PROTECTED" = stress-ng ]; then [ "$(mib_of important)" -ge 140 ]; return; fi
-	[ "$($RCLI dbsize 2>/dev/null)" = $KEYS ]
+	[ "$(rcli dbsize 2>/dev/null)" = $KEYS ]
 }
 
 trial() {
