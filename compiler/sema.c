@@ -301,6 +301,30 @@ static const struct setting_spec {
 
 static const char *const patterns[] = { "sequential", "stride", "leap" };
 
+/* A comparison that the condition E needs to hold and that asks for 'idle'
+ * above a positive constant ('idle > 3s', '1s < idle'), at the top or
+ * under 'and'; or NULL. At a fault 'idle' is 0. */
+static const struct mmp_node *idle_required(const struct mmp_node *e)
+{
+	if (e->kind != N_BINARY)
+		return NULL;
+	enum mmp_op op = e->u.bin.op;
+	const struct mmp_node *l = e->u.bin.lhs, *r = e->u.bin.rhs;
+	if (op == OP_AND) {
+		const struct mmp_node *n = idle_required(l);
+		return n ? n : idle_required(r);
+	}
+	if (op == OP_LT || op == OP_LE) {   /* C < idle is idle > C */
+		const struct mmp_node *t = l;
+		l = r;
+		r = t;
+		op = op == OP_LT ? OP_GT : OP_GE;
+	}
+	bool is_idle = l->kind == N_NAME && l->u.name.stat && l->u.name.stat->id == STAT_R_IDLE;
+	bool positive = r->kind == N_NUMBER && (r->u.num.value > 0 || op == OP_GT);
+	return (op == OP_GT || op == OP_GE) && is_idle && positive ? e : NULL;
+}
+
 static void check_prefetch(struct sema *s, struct mmp_node *rule)
 {
 	bind_targets(s, rule, RULE_PREFETCH, "a prefetch rule");
@@ -384,8 +408,14 @@ static void check_prefetch(struct sema *s, struct mmp_node *rule)
 	}
 	if (pattern && strcmp(pattern, "sequential") == 0 && seen[SET_WINDOW])
 		diag_warning(s->d, seen[SET_WINDOW]->loc, "'window' has no effect with pattern sequential");
-	if (rule->u.stmt.expr)
-		expr_check_cond(s->d, s->a, rule->u.stmt.expr, PLACE_REGION, "the 'when' condition");
+	if (rule->u.stmt.expr && expr_check_cond(s->d, s->a, rule->u.stmt.expr, PLACE_REGION, "the 'when' condition")) {
+		const struct mmp_node *idle = idle_required(rule->u.stmt.expr);
+		if (idle) {
+			diag_warning(s->d, idle->loc, "a prefetch rule's 'when' is evaluated at each fault, where 'idle' "
+				     "is 0: this condition never holds");
+			diag_hint(s->d, "'idle' suits 'pagesize' and 'evict' rules, which are evaluated on a timer too");
+		}
+	}
 }
 
 /* --- evict ------------------------------------------------------------- */

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "expr.h"
 #include "log.h"
+#include "region_stats.h"
 #include "vmas.h"
 
 static struct unit *find_file(struct evictor *e, unsigned block, unsigned region, const struct mmp_file_key *k)
@@ -256,19 +257,7 @@ static int64_t unit_stat(void *ctx, enum stat_id id, bool rate)
 		default: return 0;
 		}
 	}
-	const struct mmp_region_stats *s = u->rs;
-	if (!s)
-		return 0;
-	switch (id) {
-	case STAT_R_FAULTS: return rate ? (int64_t)s->rate : (int64_t)s->faults;
-	case STAT_R_MAJOR_FAULTS: return rate ? (int64_t)s->major_rate : (int64_t)s->major_faults;
-	case STAT_R_SIZE: return (int64_t)s->size;
-	case STAT_R_RESIDENT: return (int64_t)s->resident;
-	case STAT_R_SWAP: return (int64_t)s->swap;
-	case STAT_R_IDLE: return s->last_ns ? (c->now - (long long)s->last_ns) / 1000000 : (c->now - u->first_seen) / 1000000;
-	case STAT_R_AGE: return s->first_ns ? (c->now - (long long)s->first_ns) / 1000000 : (c->now - u->first_seen) / 1000000;
-	default: return 0;
-	}
+	return u->rs ? region_stat(u->rs, id, rate, c->now, u->first_seen) : 0;
 }
 
 static const struct mmp_calc *score_of(const struct block *b, unsigned region)

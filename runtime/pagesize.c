@@ -22,8 +22,10 @@
 #include <bpf/bpf.h>
 
 #include "clock.h"
+#include "expr.h"
 #include "governed.h"
 #include "kind.h"
+#include "region_stats.h"
 
 #include "compiler/units.h"
 #include "log.h"
@@ -226,6 +228,32 @@ static void collapse_run(struct collapser *cl, struct candidate *c, size_t n)
 		  cl->plan->policies[r->policy].name, r->name, g->pid, start, strerror(err));
 }
 
+struct when_ctx {
+	const struct mmp_region_stats *s;
+	long long now;
+};
+
+static int64_t when_stat(void *ctx, enum stat_id id, bool rate)
+{
+	const struct when_ctx *c = ctx;
+	return region_stat(c->s, id, rate, c->now, c->now);
+}
+
+/* Does REGION's rule hold for G now? A 'when' over a statistic that moves
+ * without faults (idle, age, size...) is evaluated here, at each tick, with
+ * the time of now: at a fault 'idle' is 0, so 'when idle > 3s' evaluated
+ * only there would never hold. Any other is as BPF found it at the
+ * region's last fault. */
+static bool rule_holds(const struct collapser *cl, const struct governed *g, unsigned region, long long now)
+{
+	const struct mmp_region_stats *s = &cl->gov->stats[governed_slot(cl->gov, g, region)];
+	const struct mmp_calc *when = cl->plan->regions[region].pagesize->when;
+	if (!calc_moves_without_faults(when))
+		return s->rule_flags & MMP_RULE_PAGESIZE;
+	struct when_ctx c = { s, now };
+	return calc_eval(when, when_stat, &c) != 0;
+}
+
 static void collapse_tick(struct collapser *cl, double dt)
 {
 	double cap = (double)cl->rate;   /* at most one second's worth saved up */
@@ -274,8 +302,8 @@ static void collapse_tick(struct collapser *cl, double dt)
 		 * mostly fails with EAGAIN. */
 		if (now - (long long)v.last_ns < CHUNK_SETTLE_NS)
 			continue;
-		/* Only while the region's rule holds (its 'when', at its last fault). */
-		if (!(cl->gov->stats[governed_slot(cl->gov, g, k.region)].rule_flags & MMP_RULE_PAGESIZE))
+		/* Only while the region's rule holds. */
+		if (!rule_holds(cl, g, k.region, now))
 			continue;
 		if (n == cap_c) {
 			struct candidate *nc = realloc(cand, cap_c * 2 * sizeof(*cand));

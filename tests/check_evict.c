@@ -1,9 +1,12 @@
 /* check_evict.c - what an evict block acts on first, what 'protect top'
- * keeps, and its rate (runtime/evict_order.c). Times are given. */
+ * keeps, and its rate (runtime/evict_order.c); a region's statistics as
+ * scores and timed conditions read them (runtime/region_stats.c). Times
+ * are given. */
 #include <check.h>
 #include <stdlib.h>
 
 #include "runtime/evict_order.h"
+#include "runtime/region_stats.h"
 
 #define MiB (1ULL << 20)
 #define S 1000000000LL
@@ -79,11 +82,59 @@ START_TEST(test_need)
 }
 END_TEST
 
+START_TEST(test_region_stats)
+{
+	const long long t0 = 100 * S;
+	struct mmp_region_stats s = { .faults = 500, .first_ns = t0, .last_ns = t0 + 2 * S, .win_start_ns = t0 + 2 * S,
+				      .win_faults = 40, .rate = 300, .size = 64 * MiB };
+	/* idle and age from the last and first fault, in ms. */
+	ck_assert_int_eq(region_stat(&s, STAT_R_IDLE, false, t0 + 5 * S, 0), 3000);
+	ck_assert_int_eq(region_stat(&s, STAT_R_AGE, false, t0 + 5 * S, 0), 5000);
+	/* No fault yet: from when the region was seen. */
+	struct mmp_region_stats none = { 0 };
+	ck_assert_int_eq(region_stat(&none, STAT_R_IDLE, false, t0 + 5 * S, t0 + 4 * S), 1000);
+	/* A rate, as BPF's rules read it: the last full window's, or the
+	 * current window's once it is a tenth of a second long if higher; 0
+	 * two seconds after the window began. */
+	ck_assert_int_eq(region_stat(&s, STAT_R_FAULTS, true, t0 + 2 * S + S / 20, 0), 300);   /* too short */
+	ck_assert_int_eq(region_stat(&s, STAT_R_FAULTS, true, t0 + 2 * S + S / 2, 0), 300);    /* 80/s < 300/s */
+	s.win_faults = 400;
+	ck_assert_int_eq(region_stat(&s, STAT_R_FAULTS, true, t0 + 2 * S + S / 2, 0), 800);    /* 400 in 0.5 s */
+	ck_assert_int_eq(region_stat(&s, STAT_R_FAULTS, true, t0 + 4 * S, 0), 300);            /* 200/s < 300/s */
+	ck_assert_int_eq(region_stat(&s, STAT_R_FAULTS, true, t0 + 4 * S + 1, 0), 0);
+	ck_assert_int_eq(region_stat(&s, STAT_R_FAULTS, false, t0 + 5 * S, 0), 500);
+	ck_assert_int_eq(region_stat(&s, STAT_R_SIZE, false, t0, 0), 64 * MiB);
+}
+END_TEST
+
+START_TEST(test_timed_conditions)
+{
+	/* 'faults >= 100/s' moves only with faults; 'idle > 3s', and any
+	 * condition that reads idle, age, size, resident or swap, does not. */
+	struct mmp_calc rate = { .op = CALC_STAT, .stat = STAT_R_FAULTS, .rate = true };
+	struct mmp_calc hundred = { .op = CALC_CONST, .value = 100 };
+	struct mmp_calc by_faults = { .op = CALC_GE, .l = &rate, .r = &hundred };
+	ck_assert(!calc_moves_without_faults(&by_faults));
+	ck_assert(!calc_moves_without_faults(NULL));
+	struct mmp_calc idle = { .op = CALC_STAT, .stat = STAT_R_IDLE };
+	struct mmp_calc three_s = { .op = CALC_CONST, .value = 3000 };
+	struct mmp_calc by_idle = { .op = CALC_GT, .l = &idle, .r = &three_s };
+	struct mmp_calc both = { .op = CALC_AND, .l = &by_faults, .r = &by_idle };
+	ck_assert(calc_moves_without_faults(&by_idle));
+	ck_assert(calc_moves_without_faults(&both));
+	struct mmp_calc resident = { .op = CALC_STAT, .stat = STAT_R_RESIDENT };
+	struct mmp_calc neg = { .op = CALC_NEG, .l = &resident };
+	ck_assert(calc_moves_without_faults(&neg));
+}
+END_TEST
+
 static Suite *evict_suite(void)
 {
 	Suite *s = suite_create("evict");
 	TCase *tc = tcase_create("order");
 	tcase_add_test(tc, test_sort);
+	tcase_add_test(tc, test_region_stats);
+	tcase_add_test(tc, test_timed_conditions);
 	tcase_add_test(tc, test_keep_bytes);
 	tcase_add_test(tc, test_protect_top);
 	tcase_add_test(tc, test_refill);

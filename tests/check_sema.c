@@ -111,6 +111,13 @@ START_TEST(test_rules)
 	expect(POLICY("region a = anon; pagesize a { 2M: 101; }"), "error: a benefit is from 0 to 100, not 101");
 	expect(POLICY("region a = anon; pagesize a { 4K: 0; 2M: 0; }"),
 	       "warning: every benefit in this profile is 0");
+	/* prefetch's 'when' is evaluated at faults, where idle is 0 */
+	expect(POLICY("region a = anon; prefetch a { pattern sequential; } when faults > 10/s and idle > 3s;"),
+	       "warning: a prefetch rule's 'when' is evaluated at each fault, where 'idle' is 0");
+	expect(POLICY("region a = anon; prefetch a { pattern sequential; } when 1s <= idle;"),
+	       "warning: a prefetch rule's 'when' is evaluated at each fault");
+	expect_clean(POLICY("region a = anon; prefetch a { pattern sequential; } when idle < 3s;"));
+	expect_clean(POLICY("region a = anon; pagesize a { 2M: 100; } when idle > 3s;"));
 	expect(POLICY("region a = anon; pagesize a { 2M: 1; } pagesize a { 64K: 1; }"),
 	       "error: region 'a' already has a page-size profile");
 	expect(POLICY("region a = anon; prefetch a { pattern stride; degree 2000; }"),

@@ -15,6 +15,17 @@ WAIT="--wait-huge $((HOT_KB * 9 / 10))K"
 #    otherwise waits for khugepaged; and a region the profile wants at 4K
 #    cannot be kept there from outside, which mmp says. The workload
 #    writes its memory in 4K pages (--small-pages) for the baseline.
+# A 'when' over idle time is evaluated on a timer too: the hot region,
+# written over its first second and then only read (no more faults), is
+# collapsed once it has been idle for a second. Evaluated only at faults,
+# where idle is 0, it never would be. ARGS: the workload's extra options.
+printf 'policy idle { match comm "hotcold"; region hot = range 0x600000000000 .. +64M;\n pagesize hot { 4K: 0; 2M: 100; } when idle > 1s; }\n' >"$TMP/idle.mmp"
+idle_case() {
+	"$MMP" run "$TMP/idle.mmp" -- "$WORKLOAD" --fill 1 --seconds 4 "$@" $WAIT >"$TMP/out" 2>"$TMP/err"
+	check "idle: 'when idle > 1s' collapses the region once it is idle ($(field hot_huge_kb "$TMP/out") of $HOT_KB kB; waited $(field waited_s "$TMP/out") s)" \
+		[ "$(field hot_huge_kb "$TMP/out")" -ge $((HOT_KB * 9 / 10)) ]
+}
+
 if grep -q '\[always\]' /sys/kernel/mm/transparent_hugepage/enabled; then
 	"$WORKLOAD" --seconds 2 --small-pages >"$TMP/out"
 	base=$(field hot_huge_kb "$TMP/out")
@@ -30,6 +41,7 @@ if grep -q '\[always\]' /sys/kernel/mm/transparent_hugepage/enabled; then
 	grep -q "hotcold.cold: 4K pages are the best this profile can have, but THP is 'always' here" "$TMP/err" ||
 		bad "THP always: mmp says a 4K region cannot be kept at 4K: $(grep cold "$TMP/err")"
 	check "nothing left after run" no_programs_left hotcold
+	idle_case --small-pages
 	echo "THP is 'always': the tests that need a baseline without huge pages (THP 'madvise') are not run"
 	finish
 	exit
@@ -55,6 +67,9 @@ check "baseline: no huge pages without the policy" [ "$(field hot_huge_kb "$TMP/
 "$MMP" run "$K/never.mmp" -- "$WORKLOAD" --seconds 2 >"$TMP/out" 2>"$TMP/err"
 check "never: nothing collapsed" [ "$(field hot_huge_kb "$TMP/out")" -eq 0 ]
 grep -q "never.hot: [0-9]* hot chunks, 0 collapsed" "$TMP/err" || bad "never: the summary says 0 collapsed"
+
+# 3b. A condition over idle time holds once the region is idle.
+idle_case
 
 # 4. --dry-run decides the same and changes nothing.
 "$MMP" run --dry-run "$K/hotcold.mmp" -- "$WORKLOAD" --seconds 2 >"$TMP/out" 2>"$TMP/err"
