@@ -165,20 +165,6 @@ static __always_inline const struct mmp_range *mmp_lookup(struct mmp_proc *p, __
 	return 0;
 }
 
-/* Faults per second: the last full window, or the current one once it is
- * long enough to say anything (a tenth of a second). */
-static __always_inline __s64 mmp_rate_of(__u64 last_rate, __u64 win, __u64 win_start, __u64 now)
-{
-	__u64 elapsed = now - win_start;
-	if (elapsed > 2 * MMP_RATE_WINDOW_NS)
-		return 0;
-	if (elapsed >= MMP_RATE_WINDOW_NS / 10) {
-		__u64 cur = win * MMP_RATE_WINDOW_NS / elapsed;
-		return (__s64)(cur > last_rate ? cur : last_rate);
-	}
-	return (__s64)last_rate;
-}
-
 #define mmp_rate(s, now) mmp_rate_of((s)->rate, (s)->win_faults, (s)->win_start_ns, now)
 #define mmp_major_rate(s, now) mmp_rate_of((s)->major_rate, (s)->win_major, (s)->win_start_ns, now)
 #define mmp_ms_since(t, now) ((__s64)((now) - (t)) / 1000000)

@@ -1,5 +1,6 @@
 /* mmp_shared.h - the whole contract between the BPF side and the runtime:
- * map layouts and event records, in plain structs both sides compile. */
+ * map layouts and event records, in plain structs both sides compile, and
+ * the one reading of them both sides must agree on (mmp_rate_of). */
 #ifndef MMP_SHARED_H
 #define MMP_SHARED_H
 
@@ -20,6 +21,24 @@
 #define MMP_PAGE_SHIFT 12
 #define MMP_PAGE_SIZE (1ULL << MMP_PAGE_SHIFT)
 #define MMP_RATE_WINDOW_NS 1000000000ULL
+
+/* Faults per second from a region's window counters: the last full
+ * window, or the current one once it is long enough to say anything (a
+ * tenth of a second), whichever is higher; 0 two seconds after the window
+ * began, when no fault has rolled it. BPF's rules read it at faults, the
+ * runtime at its ticks. */
+static inline __attribute__((always_inline)) __s64 mmp_rate_of(__u64 last_rate, __u64 win, __u64 win_start,
+							       __u64 now)
+{
+	__u64 elapsed = now - win_start;
+	if (elapsed > 2 * MMP_RATE_WINDOW_NS)
+		return 0;
+	if (elapsed >= MMP_RATE_WINDOW_NS / 10) {
+		__u64 cur = win * MMP_RATE_WINDOW_NS / elapsed;
+		return (__s64)(cur > last_rate ? cur : last_rate);
+	}
+	return (__s64)last_rate;
+}
 
 /* Bits of mmp_region_stats.rule_flags: which rule's 'when' held at the last
  * fault in the region (a rule without 'when' always holds). */

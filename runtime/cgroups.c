@@ -3,6 +3,7 @@
 #include "cgroups.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,24 @@ int memcg_usage(const char *dir, long long *usage, long long *limit)
 	return 0;
 }
 
+int memcg_read_high(const char *dir, long long *high)
+{
+	return read_ll(dir, "memory.high", high);
+}
+
+int memcg_write_high(const char *dir, long long high)
+{
+	char path[4200], val[32];
+	snprintf(path, sizeof(path), "%s/memory.high", dir);
+	int len = high < 0 ? snprintf(val, sizeof(val), "max") : snprintf(val, sizeof(val), "%lld", high);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int err = write(fd, val, (size_t)len) == len ? 0 : -errno;
+	close(fd);
+	return err;
+}
+
 /* The memory.high values the runtime wrote (oom_window.c): a few cgroups. */
 static struct own_high {
 	char *dir;
@@ -180,7 +199,7 @@ int memcg_reclaim_point(const char *dir, long long *usage, long long *limit)
 {
 	int err = memcg_usage(dir, usage, limit);
 	long long high;
-	if (err != 0 || read_ll(dir, "memory.high", &high) < 0 || high < 0)
+	if (err != 0 || memcg_read_high(dir, &high) < 0 || high < 0)
 		return err;   /* "max" reads as -1 */
 	for (size_t i = 0; i < nown; i++)
 		if (own[i].high == high && strcmp(own[i].dir, dir) == 0) {

@@ -31,6 +31,10 @@ int memcg_usage(const char *dir, long long *usage, long long *limit);
  * the reclaim point is then the one from before, so that a percentage of
  * it means what the policy meant. */
 int memcg_reclaim_point(const char *dir, long long *usage, long long *limit);
+/* A cgroup2 memory cgroup's memory.high, in bytes, -1 for "max" (as read
+ * and as written). 0, or -errno. */
+int memcg_read_high(const char *dir, long long *high);
+int memcg_write_high(const char *dir, long long high);
 /* DIR's memory.high is now HIGH, written by this runtime where the
  * reclaim point was BEFORE; HIGH < 0 forgets it (put back). */
 void memcg_own_high(const char *dir, long long high, long long before);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroups.h"
 #include "log.h"
 #include "pins.h"
 #include "process.h"
@@ -53,26 +54,40 @@ int journal_record_cgroup(struct journal *j, const struct journal_cgroup *e)
 	return write(j->fd, line, (size_t)n) == n ? 0 : -errno;
 }
 
-/* A cgroup knob's file and its value as the journal writes it: 0 or 1
- * for oom_kill_disable, bytes or -1 ("max") for memory.high. */
-static const char *const knob_file[] = { [JOURNAL_OOM_KILL_DISABLE] = "memory.oom_control",
-					 [JOURNAL_MEMORY_HIGH] = "memory.high" };
-
-static int read_knob(const char *path, enum journal_knob knob, long long *v)
+/* A v1 cgroup's oom_kill_disable, 0 or 1. 0, or -1 when it is gone. */
+static int read_oom_kill_disable(const char *dir, long long *v)
 {
-	char buf[256];
+	char path[4200], buf[256];
+	snprintf(path, sizeof(path), "%s/memory.oom_control", dir);
 	if (proc_read_file(path, buf, sizeof(buf)) < 0)
-		return -1;   /* the cgroup is gone */
-	if (knob == JOURNAL_MEMORY_HIGH) {
-		*v = strncmp(buf, "max", 3) == 0 ? -1 : atoll(buf);
-		return 0;
-	}
+		return -1;
 	const char *d = strstr(buf, "oom_kill_disable ");
 	if (!d)
 		return -1;
 	*v = atoi(d + 17);
 	return 0;
 }
+
+static int write_oom_kill_disable(const char *dir, long long v)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/memory.oom_control", dir);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int err = write(fd, v ? "1" : "0", 1) == 1 ? 0 : -errno;
+	close(fd);
+	return err;
+}
+
+/* Each knob read and written as the journal records it. */
+static const struct {
+	int (*read)(const char *dir, long long *v);
+	int (*write)(const char *dir, long long v);
+} knobs[] = {
+	[JOURNAL_OOM_KILL_DISABLE] = { read_oom_kill_disable, write_oom_kill_disable },
+	[JOURNAL_MEMORY_HIGH] = { memcg_read_high, memcg_write_high },
+};
 
 /* Puts back each cgroup setting of journal TEXT that still holds mmp's
  * value. Returns how many. */
@@ -85,17 +100,11 @@ static int replay_cgroups(const char *text)
 	size_t n = journal_fold_cgroups(text, v, MAX_CGROUPS);
 	int restored = 0;
 	for (size_t i = 0; i < n; i++) {
-		char path[4200], val[32];
 		long long cur;
-		snprintf(path, sizeof(path), "%s/%s", v[i].dir, knob_file[v[i].knob]);
-		if (read_knob(path, v[i].knob, &cur) < 0 || cur != v[i].set || v[i].set == v[i].orig)
-			continue;
-		int len = v[i].orig < 0 ? snprintf(val, sizeof(val), "max") : snprintf(val, sizeof(val), "%lld", v[i].orig);
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd >= 0 && write(fd, val, (size_t)len) == len)
+		if (knobs[v[i].knob].read(v[i].dir, &cur) < 0 || cur != v[i].set || v[i].set == v[i].orig)
+			continue;   /* gone, or set by someone since */
+		if (knobs[v[i].knob].write(v[i].dir, v[i].orig) == 0)
 			restored++;
-		if (fd >= 0)
-			close(fd);
 	}
 	free(v);
 	return restored;

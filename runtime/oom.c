@@ -48,10 +48,10 @@ static bool have_sys_resource(void)
 static void undo(void *state);
 
 /* The trigger's hook: a kill rule's usage threshold in a v2 memory cgroup. */
-static long long open_window(void *ctx, const char *dir, long long threshold)
+static long long open_window(void *ctx, const char *dir, long long threshold, long long usage, long long limit)
 {
 	struct oom_policy *p = ctx;
-	return oom_window_open(p->owner, p->index, dir, threshold);
+	return oom_window_open(p->owner, p->index, dir, threshold, usage, limit);
 }
 
 static int setup(const struct kind_env *env, void **state)

@@ -132,10 +132,12 @@ bool oom_domain_held(struct oom *o, const char *dir);
 void oom_holds_release(struct oom *o);
 
 /* oom_window.c */
-/* Sets DIR's memory.high (a v2 memory cgroup) to THRESHOLD, where it is
- * higher, for POLICY's kill rule; a cgroup's window is the lowest
- * threshold asked for. Returns what trigger_set_window's hook does. */
-long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long long threshold);
+/* Sets DIR's memory.high (a v2 memory cgroup, at USAGE now, whose reclaim
+ * point before mmp is BEFORE) to THRESHOLD, where it is higher, for
+ * POLICY's kill rule; a cgroup's window is the lowest threshold asked
+ * for. Returns what trigger_set_window's hook does. */
+long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long long threshold, long long usage,
+			  long long before);
 /* Is the memory cgroup DIR in (or below) one whose memory.high mmp set
  * for POLICY's kill rule? */
 bool oom_in_window(const struct oom *o, unsigned policy, const char *dir);

@@ -17,7 +17,6 @@
 #include "oom_state.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,32 +25,6 @@
 #include "cgroup_paths.h"
 #include "cgroups.h"
 #include "log.h"
-#include "process.h"
-
-/* DIR's memory.high: bytes, -1 for "max". 0, or -errno. */
-static int read_high(const char *dir, long long *v)
-{
-	char path[600], buf[64];
-	snprintf(path, sizeof(path), "%s/memory.high", dir);
-	int n = proc_read_file(path, buf, sizeof(buf));
-	if (n <= 0)
-		return n < 0 ? n : -EIO;
-	*v = strncmp(buf, "max", 3) == 0 ? -1 : atoll(buf);
-	return 0;
-}
-
-static int write_high(const char *dir, long long v)
-{
-	char path[600], val[32];
-	snprintf(path, sizeof(path), "%s/memory.high", dir);
-	int len = v < 0 ? snprintf(val, sizeof(val), "max") : snprintf(val, sizeof(val), "%lld", v);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int err = write(fd, val, (size_t)len) == len ? 0 : -errno;
-	close(fd);
-	return err;
-}
 
 static struct oom_window *window_of(struct oom *o, const char *dir)
 {
@@ -68,7 +41,7 @@ static int set_high(struct oom *o, struct oom_window *w, long long high)
 	snprintf(rec.dir, sizeof(rec.dir), "%s", w->dir);
 	int err = journal_record_cgroup(o->journal, &rec);
 	if (!err)
-		err = write_high(w->dir, high);
+		err = memcg_write_high(w->dir, high);
 	if (!err) {
 		w->set = high;
 		memcg_own_high(w->dir, high, w->before);
@@ -76,11 +49,12 @@ static int set_high(struct oom *o, struct oom_window *w, long long high)
 	return err;
 }
 
-long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long long threshold)
+long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long long threshold, long long usage,
+			  long long before)
 {
-	long long page = sysconf(_SC_PAGESIZE), high = threshold / page * page, orig, usage, before;
+	long long page = sysconf(_SC_PAGESIZE), high = threshold / page * page, orig;
 	struct oom_window *w = window_of(o, dir);
-	if (high <= 0 || read_high(dir, &orig) < 0 || memcg_reclaim_point(dir, &usage, &before) < 0)
+	if (high <= 0 || memcg_read_high(dir, &orig) < 0)
 		return -1;
 	/* Lowering memory.high under the usage makes the writer reclaim down to
 	 * it, and the runtime would wait in write(2): the rule holds now anyway. */
@@ -143,8 +117,8 @@ void oom_windows_release(struct oom *o)
 		struct oom_window *w = &o->windows[i];
 		long long cur;
 		/* Where it still holds ours: a value set since is someone's own. */
-		if (read_high(w->dir, &cur) == 0 && cur == w->set) {
-			int err = write_high(w->dir, w->orig);
+		if (memcg_read_high(w->dir, &cur) == 0 && cur == w->set) {
+			int err = memcg_write_high(w->dir, w->orig);
 			if (err)
 				mmp_warn("oom: cannot put back memory.high of %s: %s", w->dir, strerror(-err));
 		}

@@ -1,31 +1,14 @@
 /* region_stats.c - see region_stats.h. */
 #include "region_stats.h"
 
-#define RATE_WINDOW_NS 1000000000ULL   /* as BPF's MMP_RATE_WINDOW_NS */
-
-/* Per second: the last full window's rate, or the current window's once
- * it is a tenth of a second long, whichever is higher; 0 two seconds
- * after the window began with no fault to roll it. BPF's mmp_rate_of,
- * which the rules evaluated at faults read. */
-static int64_t rate_now(uint64_t last_rate, uint64_t win_count, uint64_t win_start, long long now)
-{
-	uint64_t elapsed = (uint64_t)now - win_start;
-	if (elapsed > 2 * RATE_WINDOW_NS)
-		return 0;
-	if (elapsed >= RATE_WINDOW_NS / 10) {
-		uint64_t cur = win_count * RATE_WINDOW_NS / elapsed;
-		return (int64_t)(cur > last_rate ? cur : last_rate);
-	}
-	return (int64_t)last_rate;
-}
-
 int64_t region_stat(const struct mmp_region_stats *s, enum stat_id id, bool rate, long long now, long long seen_ns)
 {
 	switch (id) {
 	case STAT_R_FAULTS:
-		return rate ? rate_now(s->rate, s->win_faults, s->win_start_ns, now) : (int64_t)s->faults;
+		return rate ? mmp_rate_of(s->rate, s->win_faults, s->win_start_ns, (__u64)now) : (int64_t)s->faults;
 	case STAT_R_MAJOR_FAULTS:
-		return rate ? rate_now(s->major_rate, s->win_major, s->win_start_ns, now) : (int64_t)s->major_faults;
+		return rate ? mmp_rate_of(s->major_rate, s->win_major, s->win_start_ns, (__u64)now)
+			    : (int64_t)s->major_faults;
 	case STAT_R_SIZE:
 		return (int64_t)s->size;
 	case STAT_R_RESIDENT:

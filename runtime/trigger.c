@@ -295,9 +295,9 @@ bool trigger_on_fd(struct trigger *t, int fd, long long now)
 					c->cgs[k].events = false;
 				}
 			} else {
-				uint64_t n;
+				uint64_t n;   /* the eventfd's count: consumed, not needed */
 				if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-					return true;
+					mmp_debug("%s: the eventfd of %s: %s", t->what, c->cgs[k].dir, strerror(errno));
 			}
 			return true;   /* crossed the threshold: the caller samples now */
 		}
@@ -374,11 +374,12 @@ static void arm_v1(struct trigger *t, const struct cmp *c, struct usage_state *u
 /* The owner's window hook, for a comparison without 'for' (one with a
  * duration would have the cgroup throttled at the threshold for all that
  * time), asked until it answers. */
-static void ask_window(struct trigger *t, const struct cmp *c, struct usage_state *u, long long limit)
+static void ask_window(struct trigger *t, const struct cmp *c, struct usage_state *u, long long usage,
+		       long long limit)
 {
 	if (!t->window || !u->events || u->window != 0 || c->hold_ns)
 		return;
-	u->window = t->window(t->window_ctx, u->dir, threshold_bytes(&c->th, limit));
+	u->window = t->window(t->window_ctx, u->dir, threshold_bytes(&c->th, limit), usage, limit);
 	if (u->window > 0)
 		mmp_debug("%s: memory.high of %s is the threshold", t->what, u->dir);
 }
@@ -387,7 +388,7 @@ static void ask_window(struct trigger *t, const struct cmp *c, struct usage_stat
  * goes over memory.high (and at memory.max, and at an OOM), and polls
  * with EPOLLPRI then, until it is read. The owner's window hook may put
  * memory.high at the threshold, so that the crossing is told at once. */
-static void arm_v2(struct trigger *t, const struct cmp *c, struct usage_state *u, long long limit)
+static void arm_v2(struct trigger *t, const struct cmp *c, struct usage_state *u, long long usage, long long limit)
 {
 	char path[4200], buf[512];
 	snprintf(path, sizeof(path), "%s/memory.events", u->dir);
@@ -401,7 +402,7 @@ static void arm_v2(struct trigger *t, const struct cmp *c, struct usage_state *u
 	u->efd = fd;
 	u->events = true;
 	mmp_debug("%s: usage of %s watched at %u%% through memory.events", t->what, u->dir, c->th.pct);
-	ask_window(t, c, u, limit);
+	ask_window(t, c, u, usage, limit);
 }
 
 static void arm(struct trigger *t, const struct cmp *c, struct usage_state *u)
@@ -414,7 +415,7 @@ static void arm(struct trigger *t, const struct cmp *c, struct usage_state *u)
 	if (access(path, W_OK) == 0)
 		arm_v1(t, c, u, limit);
 	else
-		arm_v2(t, c, u, limit);
+		arm_v2(t, c, u, usage, limit);
 }
 
 static struct usage_state *usage_of(struct trigger *t, struct cmp *c, const char *dir)
@@ -445,7 +446,7 @@ static void sample_usage(struct trigger *t, struct cmp *c, const char *dir, long
 	if (memcg_reclaim_point(dir, &usage, &limit) < 0)
 		limit = 0;   /* unreadable: not over, as without a limit */
 	else if (limit > 0)
-		ask_window(t, c, u, limit);
+		ask_window(t, c, u, usage, limit);
 	usage_update(&u->level, &c->th, usage, limit, now);
 }
 

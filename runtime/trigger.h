@@ -28,11 +28,13 @@ struct trigger *trigger_new(const struct mmp_trigger *rule, const char *what);
 void trigger_free(struct trigger *t);
 
 /* When a 'usage' comparison without 'for' watches a cgroup v2 memory
- * cgroup DIR with a limit, where it holds from THRESHOLD bytes: the owner
- * may set memory.high there (see memcg_own_high: the percentage stays of
- * the limit from before). Returns the memory.high set (> 0), 0 for not
- * now (it is asked again at the next reading), or -1 for never. */
-typedef long long (*trigger_window_fn)(void *ctx, const char *dir, long long threshold);
+ * cgroup DIR with a limit, where it holds from THRESHOLD bytes (USAGE and
+ * LIMIT as just read, by memcg_reclaim_point): the owner may set
+ * memory.high there (see memcg_own_high: the percentage stays of the
+ * limit from before). Returns the memory.high set (> 0), 0 for not now
+ * (it is asked again at the next reading), or -1 for never. */
+typedef long long (*trigger_window_fn)(void *ctx, const char *dir, long long threshold, long long usage,
+				       long long limit);
 void trigger_set_window(struct trigger *t, trigger_window_fn fn, void *ctx);
 
 /* Adds the trigger's PSI descriptors to EPFD (data.fd is the descriptor). */
