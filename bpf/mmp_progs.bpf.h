@@ -94,6 +94,21 @@ static __always_inline void mmp_flush(struct mmp_cpu *c, __u64 then, __u64 now)
 	c->pend = 0;
 }
 
+static __always_inline void mmp_emit_ahead(__u32 tgid, __u32 region, __u64 chunk)
+{
+	struct mmp_ahead_event *e = bpf_ringbuf_reserve(&mmp_events, sizeof(*e), 0);
+	if (!e) {
+		mmp_count_lost();
+		return;
+	}
+	e->kind = MMP_EV_AHEAD;
+	e->pid = tgid;
+	e->region = region;
+	e->pad = 0;
+	e->chunk = chunk;
+	bpf_ringbuf_submit(e, 0);
+}
+
 static __always_inline void mmp_on_fault(__u64 addr, int major)
 {
 	struct mmp_cpu *c = mmp_this_cpu();
@@ -162,6 +177,14 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	 * updated when faults move to another chunk. */
 	if (rules & MMP_RULE_PAGESIZE) {
 		__u64 chunk = addr >> MMP_CHUNK_SHIFT;
+		/* 'ahead': a fault in a chunk this CPU's faults were not in is a
+		 * frontier moving (each thread's, on its CPU); the runtime
+		 * prepares the chunks after it. The fast path above never
+		 * enters a new chunk, so this costs nothing on most faults. */
+		if ((rules & MMP_RULE_AHEAD) && c->ahead_chunk != chunk + 1) {
+			c->ahead_chunk = chunk + 1;
+			mmp_emit_ahead(tgid, region, chunk);
+		}
 		if (chunk == s->cur_chunk && s->cur_faults) {
 			s->cur_faults++;
 			s->cur_last_ns = now;
@@ -289,5 +312,63 @@ SEC("tp/syscalls/sys_exit_mremap")
 int mmp_mremap(void *ctx) { return mmp_maps_changed(); }
 SEC("tp/syscalls/sys_exit_brk")
 int mmp_brk(void *ctx) { return mmp_maps_changed(); }
+
+/* What a process guards from page-size preparation: locked memory, ranges
+ * it set MADV_NOHUGEPAGE (or HUGEPAGE) on, and userfaultfd ranges (the
+ * registration is an ioctl: the userfaultfd syscall itself is the sign).
+ * Told once the call is done, so that what the runtime reads then holds. */
+struct mmp_sys_enter {
+	__u64 common;
+	long id;
+	unsigned long args[6];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);        /* pid_tgid in a madvise that changes VmFlags */
+	__type(value, __u8);
+} mmp_madvising SEC(".maps");
+
+/* UFFD: the call made a userfaultfd (in the event's 'parent' field). */
+static __always_inline int mmp_guards_changed(__u32 uffd)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (bpf_map_lookup_elem(&mmp_procs, &tgid))
+		mmp_emit(MMP_EV_GUARDS, tgid, uffd);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_madvise")
+int mmp_madvise_enter(struct mmp_sys_enter *ctx)
+{
+	unsigned long advice = ctx->args[2];
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	/* MADV_HUGEPAGE 14, MADV_NOHUGEPAGE 15 */
+	if ((advice == 14 || advice == 15) && bpf_map_lookup_elem(&mmp_procs, &tgid)) {
+		__u64 id = bpf_get_current_pid_tgid();
+		__u8 one = 1;
+		bpf_map_update_elem(&mmp_madvising, &id, &one, BPF_ANY);
+	}
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_madvise")
+int mmp_madvise_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (bpf_map_delete_elem(&mmp_madvising, &id) == 0)
+		mmp_guards_changed(0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_mlock")
+int mmp_mlock(void *ctx) { return mmp_guards_changed(0); }
+SEC("tp/syscalls/sys_exit_mlock2")
+int mmp_mlock2(void *ctx) { return mmp_guards_changed(0); }
+SEC("tp/syscalls/sys_exit_mlockall")
+int mmp_mlockall(void *ctx) { return mmp_guards_changed(0); }
+SEC("tp/syscalls/sys_exit_userfaultfd")
+int mmp_userfaultfd(void *ctx) { return mmp_guards_changed(1); }
 
 #endif

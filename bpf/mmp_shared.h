@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 10
+#define MMP_ABI_VERSION 11
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -46,6 +46,8 @@ enum mmp_rule_bit {
 	MMP_RULE_PAGESIZE = 1u << 0,
 	MMP_RULE_PREFETCH = 1u << 1,
 	MMP_RULE_EVICT = 1u << 2,  /* scored by an evict block (reports only) */
+	MMP_RULE_AHEAD = 1u << 3,  /* a page-size rule with 'ahead': a fault in a new
+				    * 2M chunk is sent to the runtime (mmp_ahead_event) */
 };
 
 struct mmp_range {
@@ -117,6 +119,7 @@ struct mmp_cpu {
 	__u64 pend;                /* faults not yet in the statistics at slot */
 	__u64 pend_chunk;          /* their 2M chunk (address >> MMP_CHUNK_SHIFT) */
 	__u64 lost;                /* events this CPU could not put in mmp_events (full) */
+	__u64 ahead_chunk;         /* the chunk of this CPU's last MMP_EV_AHEAD, + 1 */
 };
 
 struct mmp_chunk_key {
@@ -152,6 +155,10 @@ enum mmp_event_kind {
 	MMP_EV_CGROUP,             /* a process moved to another cgroup */
 	MMP_EV_ADJ,                /* someone else than the runtime wrote an
 				    * oom-governed process's oom_score_adj */
+	MMP_EV_AHEAD,              /* struct mmp_ahead_event: a fault in a new chunk */
+	MMP_EV_GUARDS,             /* a governed process may have changed what it
+				    * guards (mlock, MADV_[NO]HUGEPAGE, userfaultfd);
+				    * 'parent' is 1 for a new userfaultfd */
 };
 
 struct mmp_event {
@@ -190,6 +197,16 @@ struct mmp_pf_event {
 	__s64 stride;
 };
 
+/* The first fault of a thread in a 2M chunk of a region whose page-size
+ * rule has 'ahead': the runtime prepares the chunks after it. */
+struct mmp_ahead_event {
+	__u32 kind;                /* MMP_EV_AHEAD */
+	__u32 pid;                 /* tgid */
+	__u32 region;
+	__u32 pad;
+	__u64 chunk;               /* address >> MMP_CHUNK_SHIFT */
+};
+
 enum mmp_pf_pattern { MMP_PF_SEQUENTIAL = 1, MMP_PF_STRIDE, MMP_PF_LEAP };
 
 /* What a running runtime publishes for 'mmp stats', in pinned maps. */
@@ -225,6 +242,13 @@ struct mmp_region_report {
 	__u64 ev_bytes;            /* bytes acted on by evict rules */
 	__u64 ev_calls, ev_errors; /* actions taken, and failed */
 	__u64 ev_protected;        /* units kept by 'protect top' */
+	/* 'ahead': chunks prepared ahead of the faults, in 2M chunks. */
+	__u64 ah_prepared;         /* collapsed before the process touched them */
+	__u64 ah_failed;           /* ... whose collapse failed (left to the faults) */
+	__u64 ah_untouched;        /* prepared beyond the last fault the process made */
+	__u64 ah_skipped;          /* left alone: guarded by the process, or not anonymous */
+	__u64 ah_cpu_ns;           /* CPU the runtime spent preparing them */
+	__u64 collapse_cpu_ns;     /* ... and collapsing hot chunks */
 };
 
 /* Memory of a process with an oom rule, in pages, kept current by BPF from

@@ -54,7 +54,8 @@ enum mmp_node_kind {
 	N_POLICY,    /* u.stmt: name, body */
 	N_MATCH,     /* u.stmt: expr */
 	N_REGION,    /* u.stmt: name, expr */
-	N_PAGESIZE,  /* u.stmt: targets (N_NAME list), body (N_ENTRY list), expr (when) */
+	N_PAGESIZE,  /* u.stmt: targets (N_NAME list), body (N_ENTRY list, and an
+		      * N_SETTING 'ahead'), expr (when) */
 	N_ENTRY,     /* u.bin: page size : benefit */
 	N_PREFETCH,  /* u.stmt: targets, body (N_SETTING list), expr (when) */
 	N_SETTING,   /* u.stmt: name, expr */

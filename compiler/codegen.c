@@ -278,7 +278,8 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 	fputs("\nstatic __u32 mmp_group_rules(__u32 group)\n{\n\tswitch (group) {\n", b);
 	for (unsigned g = 1; g <= ngroups; g++) {
 		const struct mmp_plan_region *r = first[g];
-		fprintf(b, "\tcase %u: return %s%s%s;\n", g, r->pagesize ? "MMP_RULE_PAGESIZE" : "",
+		fprintf(b, "\tcase %u: return %s%s%s%s;\n", g, r->pagesize ? "MMP_RULE_PAGESIZE" : "",
+			r->pagesize && r->pagesize->ahead ? " | MMP_RULE_AHEAD" : "",
 			r->pagesize && r->prefetch ? " | " : "", r->prefetch ? "MMP_RULE_PREFETCH" : "");
 	}
 	fputs("\t}\n\treturn 0;\n}\n", b);

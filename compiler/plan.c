@@ -231,12 +231,16 @@ static const struct mmp_pagesize_rule *lower_pagesize(struct lowering *lw, const
 {
 	struct mmp_pagesize_rule *r = new_in(lw, sizeof(*r));
 	for (const struct mmp_node *e = rule->u.stmt.body; e; e = e->next)
-		r->nentries++;
+		r->nentries += e->kind == N_ENTRY;
 	struct mmp_pagesize_entry *v = new_in(lw, (r->nentries ? r->nentries : 1) * sizeof(*v));
 	unsigned i = 0;
-	for (const struct mmp_node *e = rule->u.stmt.body; e; e = e->next, i++)
-		v[i] = (struct mmp_pagesize_entry){ (int64_t)e->u.bin.lhs->u.num.value,
-						    (int64_t)e->u.bin.rhs->u.num.value };
+	for (const struct mmp_node *e = rule->u.stmt.body; e; e = e->next) {
+		if (e->kind == N_SETTING)   /* 'ahead', the one setting */
+			r->ahead = (int64_t)e->u.stmt.expr->u.num.value;
+		else
+			v[i++] = (struct mmp_pagesize_entry){ (int64_t)e->u.bin.lhs->u.num.value,
+							      (int64_t)e->u.bin.rhs->u.num.value };
+	}
 	r->entries = v;
 	if (rule->u.stmt.expr) {
 		r->when = lower_calc(lw, rule->u.stmt.expr);

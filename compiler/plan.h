@@ -100,9 +100,16 @@ struct mmp_pagesize_entry {
 	int64_t size, benefit;         /* bytes; the profile's benefit */
 };
 
+/* The smallest lead 'ahead' takes: four 2M chunks, the runtime being told
+ * the frontier every half lead. */
+#define MMP_AHEAD_MIN (8LL << 20)
+#define MMP_AHEAD_MAX (1LL << 30)
+
 struct mmp_pagesize_rule {
 	const struct mmp_pagesize_entry *entries;
 	unsigned nentries;
+	int64_t ahead;                 /* bytes: 2M pages from the first touch, prepared
+					* this far ahead of the faults; 0: hot chunks only */
 	const struct mmp_calc *when;   /* NULL: always */
 	struct mmp_loc when_loc;
 };

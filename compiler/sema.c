@@ -13,6 +13,7 @@
 
 #include "bpf/mmp_shared.h"   /* MMP_PAGE_SIZE */
 #include "overlap.h"
+#include "plan.h"
 #include "stats.h"
 #include "types.h"
 
@@ -237,6 +238,39 @@ static void bind_targets(struct sema *s, struct mmp_node *rule, enum rule_kind k
 	}
 }
 
+/* 'ahead SIZE': 2M pages from the first touch, prepared up to SIZE ahead
+ * of the fault frontier. They are anonymous memory's (a file's pages come
+ * from its cache), so the profile must value 2M most and the region must
+ * be able to hold anonymous memory. SEEN: the profile's entries by size. */
+static void check_ahead(struct sema *s, struct mmp_node *rule, struct mmp_node *ahead, struct mmp_node *const *seen)
+{
+	int64_t lead;
+	if (expr_const(s->d, s->a, ahead->u.stmt.expr, 1u << UNIT_BYTES, false, "the lead of 'ahead'", &lead)) {
+		if (lead < MMP_AHEAD_MIN || lead > MMP_AHEAD_MAX || lead % (2LL << 20)) {
+			diag_error(s->d, ahead->u.stmt.expr->loc,
+				   "the lead of 'ahead' is a multiple of 2M from 8M to 1G (at least four chunks: "
+				   "the runtime is told the frontier every half lead)");
+			diag_hint(s->d, "try 'ahead 64M;'");
+		}
+	}
+	int64_t best = -1, best_size = 0;
+	for (unsigned k = 0; k < sema_n_page_sizes; k++) {
+		if (!seen[k] || seen[k]->u.bin.rhs->kind != N_NUMBER)
+			continue;
+		int64_t b = (int64_t)seen[k]->u.bin.rhs->u.num.value;
+		if (b > best || (b == best && sema_page_sizes[k] > best_size))
+			best = b, best_size = sema_page_sizes[k];
+	}
+	if (best_size && best_size != (2LL << 20))
+		diag_error(s->d, ahead->loc, "'ahead' prepares 2M pages, and this profile values another size most");
+	for (struct mmp_node *t = rule->u.stmt.targets; t; t = t->next) {
+		struct region *r = t->u.name.decl ? region_find(s, t->u.name.id) : NULL;
+		if (r && r->ok && !r->may_anon)
+			diag_error(s->d, t->loc, "'ahead' prepares anonymous memory, and region '%s' holds only file "
+				   "mappings, whose pages come from the page cache", r->name);
+	}
+}
+
 static void check_pagesize(struct sema *s, struct mmp_node *rule)
 {
 	bind_targets(s, rule, RULE_PAGESIZE, "a page-size profile");
@@ -246,7 +280,17 @@ static void check_pagesize(struct sema *s, struct mmp_node *rule)
 		diag_error(s->d, rule->loc, "an empty page-size profile has no effect");
 		diag_hint(s->d, "list page sizes with their benefit from 0 to 100, as in { 4K: 0; 2M: 100; }");
 	}
+	struct mmp_node *ahead = NULL;
 	for (struct mmp_node *e = rule->u.stmt.body; e; e = e->next) {
+		if (e->kind == N_SETTING) {
+			if (ahead) {
+				diag_error(s->d, e->loc, "'ahead' is already given in this profile");
+				diag_note(s->d, ahead->loc, "first given here");
+			} else {
+				ahead = e;
+			}
+			continue;
+		}
 		int64_t size, benefit;
 		bool size_ok = expr_const(s->d, s->a, e->u.bin.lhs, 1u << UNIT_BYTES, false, "a page size", &size);
 		bool benefit_ok = expr_const(s->d, s->a, e->u.bin.rhs, 1u << UNIT_NONE | 1u << UNIT_PERCENT, false,
@@ -280,6 +324,8 @@ static void check_pagesize(struct sema *s, struct mmp_node *rule)
 	}
 	if (all_ok && rule->u.stmt.body && !any_benefit)
 		diag_warning(s->d, rule->loc, "every benefit in this profile is 0, so it never changes a page size");
+	if (ahead)
+		check_ahead(s, rule, ahead, seen);
 	if (rule->u.stmt.expr)
 		expr_check_cond(s->d, s->a, rule->u.stmt.expr, PLACE_REGION, "the 'when' condition");
 }

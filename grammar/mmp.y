@@ -69,7 +69,7 @@ static struct mmp_node *stmt(struct mmp_parse_ctx *ctx, enum mmp_node_kind k, st
 %token MAPPING "mapping" RANGE "range" COMM "comm" EXE "exe" PID "pid"
 %token UID "uid" CGROUP "cgroup" SCORE "score" ACTION "action" LIMIT "limit"
 %token PROTECT "protect" PREFER "prefer" AVOID "avoid" KILL "kill"
-%token PRESSURE "pressure" USAGE "usage" FOR "for" OF "of" TOP "top"
+%token PRESSURE "pressure" USAGE "usage" FOR "for" OF "of" TOP "top" AHEAD "ahead"
 %token EQ "==" NE "!=" LE "<=" GE ">=" DOTDOT ".." PERSEC "/s"
 
 /* Lowest first. */
@@ -147,7 +147,7 @@ opt_when:
 	| WHEN error ';'                { $$ = NULL; yyerrok; }
 	;
 
-/* pagesize REGION { SIZE: BENEFIT; ... } */
+/* pagesize REGION { SIZE: BENEFIT; ... [ahead SIZE;] } */
 entries:
 	%empty                          { $$ = (struct mmp_list){ 0 }; }
 	| entries entry                 { $$ = list_push($1, $2); }
@@ -155,6 +155,8 @@ entries:
 
 entry:
 	expr ':' expr ';'               { $$ = ast_new(A, N_ENTRY, @$); $$->u.bin.lhs = $1; $$->u.bin.rhs = $3; }
+	| AHEAD expr ';'                { $$ = stmt(ctx, N_SETTING, @$, ast_name(A, @1, arena_intern(A, "ahead", 5)),
+	                                            NULL, NULL, $2); }
 	| ';'                           { $$ = NULL; }
 	| error ';'                     { $$ = NULL; yyerrok; }
 	;

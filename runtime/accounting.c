@@ -78,7 +78,8 @@ void accounting_publish(struct accounting *a)
 {
 	for (unsigned r = 0; r < a->plan->nregions; r++) {
 		a->reports[r].page_size = (__u64)a->choice[r].size;
-		a->reports[r].rules = (a->plan->regions[r].pagesize ? MMP_RULE_PAGESIZE : 0) |
+		const struct mmp_pagesize_rule *ps = a->plan->regions[r].pagesize;
+		a->reports[r].rules = (ps ? MMP_RULE_PAGESIZE : 0) | (ps && ps->ahead ? MMP_RULE_AHEAD : 0) |
 				      (a->plan->regions[r].prefetch ? MMP_RULE_PREFETCH : 0) |
 				      (a->plan->regions[r].evict_scored ? MMP_RULE_EVICT : 0);
 		bpf_map_update_elem(a->reports_fd, &r, &a->reports[r], BPF_ANY);

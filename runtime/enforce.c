@@ -149,7 +149,8 @@ static int kinds_setup(struct runtime *rt)
 		return -ENOMEM;
 	struct kind_env env = { .obj = rt->obj, .loaded = &rt->loaded, .gov = &rt->gov, .reports = rt->acc.reports,
 				.choice = rt->choice, .dry_run = rt->opts->dry_run, .journal = &rt->journal,
-				.collapse_rate = rt->opts->collapse_rate };
+				.collapse_rate = rt->opts->collapse_rate,
+				.collapse_cpu = rt->opts->collapse_cpu };
 	for (size_t k = 0; k < mmp_nkinds; k++) {
 		int err = mmp_kinds[k]->setup(&env, &rt->kinds[k]);
 		if (err)

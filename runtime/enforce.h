@@ -11,6 +11,7 @@ struct enforce_opts {
 	bool dry_run;              /* decide and log, change nothing */
 	double duration;           /* seconds; 0: until a signal (attach) or the command ends (run) */
 	int64_t collapse_rate;     /* bytes per second collapsed at most */
+	int collapse_cpu;          /* percent of one CPU the hot-chunk collapses may take */
 	char **cmd;                /* run: the command to start; NULL: attach to every match */
 	const char *name;          /* overrides the pin directory name */
 	int nice;                  /* the runtime's niceness while it enforces */

@@ -90,6 +90,12 @@ int hooks_select(struct bpf_object *bpf)
 				bpf_program__set_autoload(standin, false);
 			continue;
 		}
+		/* A kernel without userfaultfd has no range for it to guard. */
+		if (strcmp(name, "mmp_userfaultfd") == 0) {
+			mmp_debug("this kernel has no %s: no userfaultfd to watch for", what);
+			bpf_program__set_autoload(prog, false);
+			continue;
+		}
 		if (standin && hook_exists(vmlinux, bpf_program__section_name(standin), standin_what, sizeof(standin_what))) {
 			mmp_debug("this kernel has no %s: %s stands in, on %s", what, standin_name, standin_what);
 			bpf_program__set_autoload(prog, false);

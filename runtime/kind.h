@@ -42,6 +42,7 @@ struct kind_env {
 	bool dry_run;                           /* decide and log, change nothing */
 	struct journal *journal;                /* record a change here before making it */
 	int64_t collapse_rate;                  /* bytes a second the page-size rules collapse */
+	int collapse_cpu;                       /* ... and the percent of one CPU they may take */
 };
 
 struct kind {

@@ -105,6 +105,8 @@ static void usage(FILE *out)
 	      "  -d, --duration=SECS  attach: stop after SECS seconds\n"
 	      "  -r, --collapse-rate=BYTES  most memory collapsed into huge pages per second\n"
 	      "                       (2M to 1T; default 1G; suffixes K, M, G, T)\n"
+	      "      --collapse-cpu=PERCENT  most CPU the hot-chunk collapses take, in percent\n"
+	      "                       of one CPU (1 to 100; default 50)\n"
 	      "      --name=NAME      the runtime's name: 1 to 63 of A-Z a-z 0-9 - _ (default:\n"
 	      "                       the policy file's base name)\n"
 	      "      --nice=N         the runtime's niceness while it enforces (default -10; the\n"
@@ -150,11 +152,12 @@ int main(int argc, char **argv)
 		printf("mmp %s\n", PACKAGE_VERSION);
 		return 0;
 	}
-	enum { OPT_NAME = 256, OPT_JSON, OPT_NICE };
+	enum { OPT_NAME = 256, OPT_JSON, OPT_NICE, OPT_COLLAPSE_CPU };
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "collapse-rate", required_argument, NULL, 'r' },
+		{ "collapse-cpu", required_argument, NULL, OPT_COLLAPSE_CPU },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "nice", required_argument, NULL, OPT_NICE },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -162,7 +165,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct enforce_opts opts = { .collapse_rate = 1LL << 30, .nice = -10 };
+	struct enforce_opts opts = { .collapse_rate = 1LL << 30, .collapse_cpu = 50, .nice = -10 };
 	bool json = false;
 	int c;
 	optind = 2;
@@ -185,6 +188,18 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			opts.collapse_rate = v;
+			break;
+		}
+		case OPT_COLLAPSE_CPU: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end == '%')
+				end++;
+			if (!*optarg || *end || v < 1 || v > 100) {
+				mmp_error("--collapse-cpu takes a percentage of one CPU from 1 to 100, not '%s'", optarg);
+				return 2;
+			}
+			opts.collapse_cpu = (int)v;
 			break;
 		}
 		case OPT_NAME:

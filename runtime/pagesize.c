@@ -24,7 +24,9 @@
 #include "clock.h"
 #include "expr.h"
 #include "governed.h"
+#include "guards.h"
 #include "kind.h"
+#include "pagesize_ahead.h"
 #include "region_stats.h"
 
 #include "compiler/units.h"
@@ -146,6 +148,11 @@ struct collapser {
 	int64_t rate;                           /* bytes a second collapsed at most */
 	bool dry_run;
 	double budget;                          /* bytes that may be collapsed now */
+	double cpu_share;                       /* of one CPU the collapses may take */
+	double cpu_budget;                      /* CPU ns they may take now */
+	struct ahead *ahead;                    /* regions with 'ahead', or NULL */
+	struct guards *guards;                  /* what each process asked to be left alone */
+	bool *said;                             /* by region: a guarded mapping was named */
 };
 
 struct candidate {
@@ -205,8 +212,12 @@ static void collapse_run(struct collapser *cl, struct candidate *c, size_t n)
 		return;
 	}
 	struct iovec iov = { (void *)(uintptr_t)start, len };
+	long long cpu0 = thread_cpu_ns();
 	long ret = syscall(SYS_process_madvise, g->pidfd, &iov, 1, MADV_COLLAPSE, 0);
 	int err = ret < 0 ? errno : 0;
+	long long cpu = thread_cpu_ns() - cpu0;
+	rep->collapse_cpu_ns += (uint64_t)cpu;
+	cl->cpu_budget -= (double)cpu;
 	long long now = mono_ns();
 	if (!err) {
 		mmp_debug("collapsed %zu chunk%s (%" PRIu64 " MiB) of %s.%s in pid %d at 0x%" PRIx64, n, n == 1 ? "" : "s",
@@ -260,6 +271,12 @@ static void collapse_tick(struct collapser *cl, double dt)
 	cl->budget += cap * dt;
 	if (cl->budget > cap)
 		cl->budget = cap;
+	/* CPU, as well as bytes: what a collapse costs varies tenfold (a chunk
+	 * of zero pages, or one whose 2M page needs compaction first). */
+	double cpu_cap = cl->cpu_share * 1e9;
+	cl->cpu_budget += cpu_cap * dt;
+	if (cl->cpu_budget > cpu_cap)
+		cl->cpu_budget = cpu_cap;
 	for (unsigned i = 0; i < cl->plan->nregions; i++)
 		cl->reports[i].hot_chunks = 0;
 
@@ -305,6 +322,22 @@ static void collapse_tick(struct collapser *cl, double dt)
 		/* Only while the region's rule holds. */
 		if (!rule_holds(cl, g, k.region, now))
 			continue;
+		/* Never where the process asked otherwise (mlock, NOHUGEPAGE...). */
+		uint64_t lo = k.chunk << MMP_CHUNK_SHIFT;
+		const char *why = guards_check(cl->guards, g->pid, lo, lo + (1ULL << MMP_CHUNK_SHIFT));
+		if (why) {
+			if (why != guards_unmapped) {
+				/* Looked at again in a second: the process may lift it. */
+				struct candidate left = { k, v, g };
+				mark(cl, &left, MMP_CHUNK_RETRY, now + 1000000000LL);
+				if (!cl->said[k.region])
+					mmp_info("%s.%s: memory of pid %d at 0x%" PRIx64 " is left as the process has it: %s",
+						 cl->plan->policies[cl->plan->regions[k.region].policy].name,
+						 cl->plan->regions[k.region].name, g->pid, lo, why);
+				cl->said[k.region] = true;
+			}
+			continue;
+		}
 		if (n == cap_c) {
 			struct candidate *nc = realloc(cand, cap_c * 2 * sizeof(*cand));
 			if (!nc)
@@ -323,7 +356,7 @@ static void collapse_tick(struct collapser *cl, double dt)
 		take++;
 	}
 	qsort(cand, take, sizeof(*cand), by_address);
-	for (size_t i = 0; i < take;) {
+	for (size_t i = 0; i < take && cl->cpu_budget > 0;) {
 		size_t j = i + 1;
 		while (j < take && cand[j].g == cand[i].g && cand[j].key.region == cand[i].key.region &&
 		       cand[j].key.chunk == cand[j - 1].key.chunk + 1 &&
@@ -336,6 +369,44 @@ static void collapse_tick(struct collapser *cl, double dt)
 }
 
 /* --- the kind ------------------------------------------------------------ */
+
+/* A fault in a new chunk of a region with 'ahead': the chunks after it
+ * are prepared, while the rule holds, in the mapping it is in. */
+static void on_event(void *state, const struct mmp_event *ev, size_t len)
+{
+	struct collapser *cl = state;
+	if (ev->kind == MMP_EV_GUARDS) {
+		guards_changed(cl->guards, (pid_t)ev->pid, ev->parent == 1);
+		return;
+	}
+	if (!cl->ahead)
+		return;
+	const struct mmp_ahead_event *e = (const void *)ev;
+	if (ev->kind != MMP_EV_AHEAD || len < sizeof(*e) || e->region >= cl->plan->nregions ||
+	    cl->choice[e->region].size != SIZE_2M || !cl->plan->regions[e->region].pagesize->ahead)
+		return;
+	struct governed *g = governed_find(cl->gov, (pid_t)e->pid);
+	const struct mmp_plan_policy *pp = g ? &cl->plan->policies[g->policy] : NULL;
+	if (!g || e->region < pp->first_region || e->region >= pp->first_region + pp->nregions)
+		return;
+	uint64_t addr = e->chunk << MMP_CHUNK_SHIFT;
+	for (size_t i = 0; i < g->nranges; i++) {
+		const struct mmp_range *r = &g->ranges[i];
+		if (r->region != e->region || addr + (1ULL << MMP_CHUNK_SHIFT) <= r->start || addr >= r->end)
+			continue;
+		if (rule_holds(cl, g, e->region, mono_ns()))
+			ahead_fault(cl->ahead, g->pid, g->pidfd, e->region, e->chunk, r->start, r->end);
+		return;
+	}
+}
+
+static void forget(void *state, const struct governed *g)
+{
+	struct collapser *cl = state;
+	if (cl->ahead)
+		ahead_forget(cl->ahead, g->pid);
+	guards_forget(cl->guards, g->pid);
+}
 
 static int setup(const struct kind_env *env, void **state)
 {
@@ -352,39 +423,90 @@ static int setup(const struct kind_env *env, void **state)
 		return -ENOMEM;
 	}
 	*cl = (struct collapser){ .plan = &env->obj->plan, .choice = env->choice, .gov = env->gov,
-				  .reports = env->reports, .rate = env->collapse_rate, .dry_run = env->dry_run };
+				  .reports = env->reports, .rate = env->collapse_rate, .dry_run = env->dry_run,
+				  .cpu_share = (env->collapse_cpu ? env->collapse_cpu : 50) / 100.0 };
+	cl->guards = guards_new();
+	cl->said = calloc(env->obj->plan.nregions, sizeof(*cl->said));
+	if (!cl->guards || !cl->said) {
+		mmp_error("out of memory");
+		guards_free(cl->guards);
+		free(cl->said);
+		free(cl);
+		return -ENOMEM;
+	}
+	bool ahead = false;
+	for (unsigned r = 0; r < env->obj->plan.nregions; r++) {
+		const struct mmp_pagesize_rule *ps = env->obj->plan.regions[r].pagesize;
+		if (ps && ps->ahead && env->choice[r].size == SIZE_2M)
+			ahead = true;
+		else if (ps && ps->ahead)
+			mmp_warn("%s.%s: 'ahead' is not applied: it prepares 2M pages, which this kernel cannot collapse",
+				 env->obj->plan.policies[env->obj->plan.regions[r].policy].name, env->obj->plan.regions[r].name);
+	}
+	if (ahead) {
+		/* The process being prepared for runs on a CPU of its own. */
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned workers = ncpu > 2 ? (unsigned)(ncpu / 2) : 1;
+		if (workers > 8)
+			workers = 8;
+		cl->ahead = ahead_new(&env->obj->plan, env->reports, cl->guards, env->dry_run, workers);
+		if (!cl->ahead) {
+			guards_free(cl->guards);
+			free(cl->said);
+			free(cl);
+			return -ENOMEM;
+		}
+	}
 	*state = cl;
 	return 0;
 }
 
 static void tick(void *state, long long now, double dt)
 {
-	collapse_tick(state, dt);
+	struct collapser *cl = state;
+	collapse_tick(cl, dt);
+	if (cl->ahead)
+		ahead_publish(cl->ahead);
 }
 
 static void summary(void *state)
 {
 	struct collapser *cl = state;
+	if (cl->ahead)
+		ahead_publish(cl->ahead);
 	for (unsigned r = 0; r < cl->plan->nregions; r++) {
 		const struct mmp_plan_region *reg = &cl->plan->regions[r];
 		const struct mmp_region_report *rep = &cl->reports[r];
 		if (reg->pagesize)
-			mmp_info("%s.%s: %llu hot chunks, %llu collapsed%s, %llu failed attempts",
+			mmp_info("%s.%s: %llu hot chunks, %llu collapsed%s, %llu failed attempts, %.2f s CPU",
 				 cl->plan->policies[reg->policy].name, reg->name, (unsigned long long)rep->hot_chunks,
 				 (unsigned long long)rep->collapses, cl->dry_run ? " (dry run)" : "",
-				 (unsigned long long)rep->collapse_failures);
+				 (unsigned long long)rep->collapse_failures, (double)rep->collapse_cpu_ns / 1e9);
+		if (reg->pagesize && reg->pagesize->ahead && cl->ahead)
+			mmp_info("%s.%s: ahead: %llu chunks prepared%s, %llu failed, %llu left alone, %llu prepared beyond "
+				 "the last fault, %.2f s CPU",
+				 cl->plan->policies[reg->policy].name, reg->name, (unsigned long long)rep->ah_prepared,
+				 cl->dry_run ? " (dry run)" : "", (unsigned long long)rep->ah_failed,
+				 (unsigned long long)rep->ah_skipped, (unsigned long long)rep->ah_untouched,
+				 (double)rep->ah_cpu_ns / 1e9);
 	}
 }
 
 /* Collapsed pages stay huge: a layout, not a setting to put back. */
 static void undo(void *state)
 {
-	free(state);
+	struct collapser *cl = state;
+	ahead_free(cl->ahead);   /* its workers use the guards */
+	guards_free(cl->guards);
+	free(cl->said);
+	free(cl);
 }
 
 const struct kind pagesize_kind = {
 	.name = "pagesize",
 	.setup = setup,
+	.on_event = on_event,
+	.forget = forget,
 	.tick = tick,
 	.summary = summary,
 	.undo = undo,

@@ -21,12 +21,47 @@ int vmas_read(pid_t pid, struct vma_list *out)
 	return err;
 }
 
+int vmas_read_flags(pid_t pid, struct vma_list *out)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	int err = vmas_parse(f, out);
+	fclose(f);
+	return err;
+}
+
+unsigned vma_flags_parse(const char *vmflags)
+{
+	static const struct { char code[3]; unsigned flag; } codes[] = {
+		{ "lo", VMA_LOCKED }, { "nh", VMA_NOHUGEPAGE }, { "um", VMA_UFFD }, { "uw", VMA_UFFD }, { "ui", VMA_UFFD },
+	};
+	unsigned flags = 0;
+	const char *p = strchr(vmflags, ':');
+	for (p = p ? p + 1 : vmflags; *p;) {
+		p += strspn(p, " \t\n");
+		size_t n = strcspn(p, " \t\n");
+		for (size_t i = 0; n == 2 && i < sizeof(codes) / sizeof(codes[0]); i++)
+			if (memcmp(p, codes[i].code, 2) == 0)
+				flags |= codes[i].flag;
+		p += n;
+	}
+	return flags;
+}
+
 int vmas_parse(FILE *f, struct vma_list *out)
 {
 	out->n = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	while (getline(&line, &cap, f) > 0) {
+		if (strncmp(line, "VmFlags:", 8) == 0) {   /* smaps: the mapping above's */
+			if (out->n)
+				out->v[out->n - 1].flags = vma_flags_parse(line);
+			continue;
+		}
 		struct vma v = { 0 };
 		int name_at = 0;
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %*s %*s %*s %n", &v.start, &v.end, v.perms, &name_at) < 3)

@@ -11,10 +11,19 @@
 #include "bpf/mmp_shared.h"
 #include "compiler/plan.h"
 
+/* What smaps' VmFlags say a process asked of a mapping, where page-size
+ * preparation must leave it alone. */
+enum vma_flag {
+	VMA_LOCKED = 1u << 0,      /* lo: mlock'd */
+	VMA_NOHUGEPAGE = 1u << 1,  /* nh: MADV_NOHUGEPAGE */
+	VMA_UFFD = 1u << 2,        /* um, uw, ui: registered with a userfaultfd */
+};
+
 struct vma {
 	uint64_t start, end;
 	char perms[5];
 	char *name;                /* path, [heap], ..., or "" */
+	unsigned flags;            /* enum vma_flag; read from smaps only */
 };
 
 struct vma_list {
@@ -24,8 +33,14 @@ struct vma_list {
 
 /* PID's mappings from /proc/PID/maps. 0 or -errno. */
 int vmas_read(pid_t pid, struct vma_list *out);
+/* PID's mappings with their VmFlags, from /proc/PID/smaps (which walks
+ * the page tables: dearer than maps). 0 or -errno. */
+int vmas_read_flags(pid_t pid, struct vma_list *out);
+/* The enum vma_flag bits of a "VmFlags: rd wr ..." line. */
+unsigned vma_flags_parse(const char *vmflags);
 /* The mappings of a maps text (the format of /proc/PID/maps) read from F,
- * into OUT (emptied first). 0 or -ENOMEM. */
+ * into OUT (emptied first); of an smaps text, with each mapping's
+ * VmFlags. 0 or -ENOMEM. */
 int vmas_parse(FILE *f, struct vma_list *out);
 bool vma_is_anon(const struct vma *v);
 /* A file mapping's path, without the " (deleted)" the kernel may append. */

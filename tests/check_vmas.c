@@ -31,6 +31,35 @@ static void parse(const char *text, struct vma_list *l)
 	fclose(f);
 }
 
+/* smaps: the same header lines, each with its fields and VmFlags. */
+static const char SMAPS[] =
+	"600000000000-600020000000 rw-p 00000000 00:00 0 \n"
+	"Size:             524288 kB\n"
+	"AnonHugePages:    522240 kB\n"
+	"VmFlags: rd wr mr mw me ac sd \n"
+	"600020000000-600020800000 rw-p 00000000 00:00 0 \n"
+	"Size:               8192 kB\n"
+	"VmFlags: rd wr mr mw me lo ac sd \n"
+	"600020a00000-600021200000 rw-p 00000000 00:00 0 \n"
+	"FilePmdMapped:         0 kB\n"
+	"VmFlags: rd wr mr mw me ac sd nh um \n";
+
+START_TEST(test_smaps_flags)
+{
+	struct vma_list l;
+	parse(SMAPS, &l);
+	ck_assert_uint_eq(l.n, 3);
+	ck_assert_uint_eq(l.v[0].flags, 0);
+	ck_assert_uint_eq(l.v[1].flags, VMA_LOCKED);
+	ck_assert_uint_eq(l.v[2].flags, VMA_NOHUGEPAGE | VMA_UFFD);
+	ck_assert_uint_eq(l.v[2].start, 0x600020a00000);
+	ck_assert_uint_eq(vma_flags_parse("VmFlags: rd wr ui"), VMA_UFFD);
+	ck_assert_uint_eq(vma_flags_parse("VmFlags: rd wr uw"), VMA_UFFD);
+	ck_assert_uint_eq(vma_flags_parse("VmFlags: rd lol"), 0);   /* two letters, whole */
+	vmas_free(&l);
+}
+END_TEST
+
 START_TEST(test_parse_fields)
 {
 	struct vma_list l;
@@ -231,6 +260,7 @@ static Suite *vmas_suite(void)
 	TCase *tc = tcase_create("vmas");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_parse_fields);
+	tcase_add_test(tc, test_smaps_flags);
 	tcase_add_test(tc, test_parse_edges);
 	tcase_add_test(tc, test_kinds);
 	tcase_add_test(tc, test_resolve_kinds);

@@ -62,7 +62,8 @@ wait_until() {
 }
 
 # The value of KEY=N in the workload's last output line.
-field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$2" | tail -n 1; }
+# KEY as a whole word: 'huge_kb' is not the end of 'guard_nohuge_huge_kb'.
+field() { sed -n "s/.*\(^\| \)$1=\([0-9]*\).*/\2/p" "$2" | tail -n 1; }
 
 # No mmp program may outlive its runtime.
 no_programs_left() {

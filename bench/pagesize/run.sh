@@ -1,0 +1,204 @@
+#!/bin/sh
+# bench/pagesize/run.sh [RUNS] - 2M pages from the first touch ('ahead'),
+# against what a user would pick instead, on memory being populated:
+#   populate  tests/workloads/populate writing POP_SIZE (2G) front to back,
+#             POP_THREADS (1) writers; the time to write it
+#   redis     Debian's redis-server (jemalloc) filled with REDIS_KEYS (3M)
+#             values of 1000 bytes by redis-benchmark SETs, then
+#             REDIS_GETS (2M) random GETs and as many SETs; fill time, GET
+#             and SET throughput
+# Variants, interleaved, the order rotated every round, each after caches
+# are dropped and memory compacted (the same memory state for every run):
+#   4k          THP mode as found ('madvise' here: no huge pages for them)
+#   thp         populate: MADV_HUGEPAGE by the process itself (--hugepage);
+#               redis: THP 'always' for the run (redis cannot ask), restored
+#               after, also on failure or a signal
+#   mmp         mmp run with a policy of 'pagesize { 4K: 0; 2M: 100; ahead 64M; }'
+#               over the workload's memory
+# Prints the machine, then per variant the medians, the huge-page memory
+# and mmp's CPU. redis runs with 'disable-thp no' (its default 'yes' turns
+# THP off for itself where the mode is 'always'), no persistence, on a unix
+# socket. Environment: PARTS ("populate redis"), POP_SIZE, POP_THREADS,
+# REDIS_KEYS, REDIS_GETS, MMP (the mmp binary), AHEAD (64M). Run as root.
+set -eu
+RUNS=${1:-3}
+PARTS=${PARTS:-populate redis}
+POP_SIZE=${POP_SIZE:-2G}
+POP_THREADS=${POP_THREADS:-1}
+REDIS_KEYS=${REDIS_KEYS:-3000000}
+REDIS_GETS=${REDIS_GETS:-2000000}
+AHEAD=${AHEAD:-64M}
+THP=/sys/kernel/mm/transparent_hugepage/enabled
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+MMP=${MMP:-$top/mmp}
+POPULATE=$top/tests/workloads/populate
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+case $RUNS in '' | *[!0-9]* | 0) die "RUNS must be a positive integer, not '$RUNS'" ;; esac
+[ "$(id -u)" = 0 ] || die "must run as root (it drops caches, compacts memory and writes $THP)"
+[ -w "$THP" ] || die "$THP is not writable: no transparent huge pages?"
+[ -x "$MMP" ] || die "no mmp at $MMP: build the project first, or set MMP"
+for p in $PARTS; do
+	case $p in
+	populate) [ -x "$POPULATE" ] || die "no $POPULATE: run 'make check' or 'make tests/workloads/populate' first" ;;
+	redis) command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null ||
+		die "redis needs redis-server and redis-benchmark (Debian: redis-server, redis-tools)" ;;
+	*) die "unknown part '$p' (populate, redis)" ;;
+	esac
+done
+
+orig=$(sed -n 's/.*\[\([a-z]*\)\].*/\1/p' "$THP")
+[ -n "$orig" ] || die "cannot read the THP mode from $THP"
+[ "$orig" = always ] && echo "run.sh: warning: THP is 'always' already: the 4k variant gets huge pages too" >&2
+tmp=$(mktemp -d)
+redis_pid=
+restore() { [ "$(sed -n 's/.*\[\([a-z]*\)\].*/\1/p' "$THP")" = "$orig" ] || echo "$orig" >"$THP"; }
+cleanup() {
+	[ -z "$redis_pid" ] || kill -9 "$redis_pid" 2>/dev/null || true
+	restore || echo "run.sh: could not restore '$orig' in $THP" >&2
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+settle() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	echo 1 >/proc/sys/vm/compact_memory
+}
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+# CPU seconds from mmp's summary (FILE): preparing ahead, collapsing hot
+# chunks; and the runtime's whole CPU, user and system, from time(1).
+mmp_cpu() {
+	awk '/ahead: .* chunks prepared/ { for (i = 1; i <= NF; i++) if ($i == "CPU") p += $(i - 2) }
+	     /hot chunks, .* collapsed/ { for (i = 1; i <= NF; i++) if ($i == "CPU") c += $(i - 2) }
+	     END { printf "%.2f %.2f", p, c }' "$1"
+	awk '{ printf " %.2f", $1 + $2 }' "$tmp/time"
+}
+
+sh "$here/../machine/machine.sh"
+echo "ahead $AHEAD; $RUNS rounds of 4k thp mmp (THP found: $orig)"
+
+# --- populate -----------------------------------------------------------------
+# Result line: seconds huge_mib cpu_prepare cpu_collapse cpu_mmp
+populate_run() {
+	v=$1
+	settle
+	set -- --size "$POP_SIZE" --threads "$POP_THREADS"
+	rc=0
+	case $v in
+	4k) "$POPULATE" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$? ;;
+	thp) "$POPULATE" "$@" --hugepage >"$tmp/out" 2>"$tmp/err" || rc=$? ;;
+	mmp) /usr/bin/time -f "%U %S" -o "$tmp/time" "$MMP" run "$tmp/populate.mmp" -- "$POPULATE" "$@" \
+		>"$tmp/out" 2>"$tmp/err" || rc=$? ;;
+	esac
+	line=$(grep 'populate_ms=' "$tmp/out" | tail -n 1 || true)
+	[ "$rc" = 0 ] && [ -n "$line" ] || { echo "run.sh: populate, $v: failed ($rc)" >&2; cat "$tmp/out" "$tmp/err" >&2; exit 1; }
+	case $line in *mismatches=0*) ;; *) die "populate, $v: the contents changed: $line" ;; esac
+	cpu="0 0 0"
+	[ "$v" != mmp ] || cpu=$(mmp_cpu "$tmp/err")
+	echo "$line" | awk -v cpu="$cpu" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		printf "%.3f %.0f %s\n", f["populate_ms"] / 1000, f["huge_kb"] / 1024, cpu }'
+}
+
+# --- redis --------------------------------------------------------------------
+# Result line: fill_s get_rps set_rps huge_mib rss_mib cpu_prepare cpu_collapse cpu_mmp
+rcli() { redis-cli -s "$tmp/redis.sock" "$@"; }
+redis_run() {
+	v=$1
+	settle
+	rm -f "$tmp/redis.sock"
+	[ "$v" != thp ] || echo always >"$THP"
+	set -- redis-server --port 0 --unixsocket "$tmp/redis.sock" --save "" --appendonly no --disable-thp no \
+		--dir "$tmp" --loglevel warning
+	if [ "$v" = mmp ]; then
+		/usr/bin/time -f "%U %S" -o "$tmp/time" "$MMP" run "$tmp/redis.mmp" -- "$@" >"$tmp/mmp.out" 2>"$tmp/err" &
+	else
+		"$@" >"$tmp/mmp.out" 2>"$tmp/err" &
+	fi
+	redis_pid=$!
+	i=0
+	until rcli ping >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || die "redis, $v: redis-server did not answer within 30 s: $(cat "$tmp/err")"
+		sleep 0.1
+	done
+	server=$redis_pid   # under mmp run, its child: never another redis-server
+	if [ "$v" = mmp ]; then   # time(1), then mmp, then redis-server
+		mmp_pid=$(pgrep -P "$redis_pid" -x mmp)
+		server=$(pgrep -P "$mmp_pid" -x redis-server)
+	fi
+	t0=$(now)
+	redis-benchmark -s "$tmp/redis.sock" -t set -n "$REDIS_KEYS" -r "$REDIS_KEYS" -d 1000 -P 16 -q >/dev/null
+	fill=$(since "$t0")
+	get=$(redis-benchmark -s "$tmp/redis.sock" -t get -n "$REDIS_GETS" -r "$REDIS_KEYS" -d 1000 -q |
+		sed -n 's/.*GET: \([0-9.]*\) requests.*/\1/p')
+	sett=$(redis-benchmark -s "$tmp/redis.sock" -t set -n "$REDIS_GETS" -r "$REDIS_KEYS" -d 1000 -q |
+		sed -n 's/.*SET: \([0-9.]*\) requests.*/\1/p')
+	huge=$(awk '/^AnonHugePages:/ { print int($2 / 1024) }' "/proc/$server/smaps_rollup")
+	rss=$(awk '/^Rss:/ { print int($2 / 1024) }' "/proc/$server/smaps_rollup")
+	rcli shutdown nosave >/dev/null 2>&1 || true
+	wait "$redis_pid" || true
+	redis_pid=
+	restore
+	cpu="0 0 0"
+	[ "$v" != mmp ] || cpu=$(mmp_cpu "$tmp/err")
+	[ -n "$get" ] && [ -n "$sett" ] || die "redis, $v: no throughput from redis-benchmark"
+	echo "$fill $get $sett $huge $rss $cpu"
+}
+
+cat >"$tmp/populate.mmp" <<EOF
+policy fill { match comm "populate"; region arena = range 0x600000000000 .. +$POP_SIZE;
+  pagesize arena { 4K: 0; 2M: 100; ahead $AHEAD; } }
+EOF
+cat >"$tmp/redis.mmp" <<EOF
+policy cache { match comm "redis-server"; region heap = anon;
+  pagesize heap { 4K: 0; 2M: 100; ahead $AHEAD; } }
+EOF
+
+median() { # FILE COLUMN
+	cut -d' ' -f"$2" "$1" | sort -g | awk '{ a[NR] = $1 } END {
+		print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+VARIANTS="4k thp mmp"
+for part in $PARTS; do
+	echo
+	case $part in
+	populate) echo "populate: $POP_SIZE by $POP_THREADS writer(s), front to back" ;;
+	redis) echo "redis: $(redis-server --version | cut -d' ' -f3), $REDIS_KEYS keys of 1000 bytes, then $REDIS_GETS GETs and SETs" ;;
+	esac
+	for v in $VARIANTS; do : >"$tmp/$part.$v"; done
+	r=0
+	while [ "$r" -lt "$RUNS" ]; do
+		r=$((r + 1))
+		order=$(echo "$VARIANTS" | awk -v k=$(( (r - 1) % 3 )) '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }')
+		for v in $order; do
+			res=$(${part}_run "$v")
+			echo "$res" >>"$tmp/$part.$v"
+			echo "  round $r $v: $res"
+		done
+	done
+	if [ "$part" = populate ]; then
+		printf '%-6s %10s %10s %8s %14s %14s %10s\n' variant "median s" "huge MiB" "4k/this" "prepare cpu s" \
+			"collapse cpu s" "mmp cpu s"
+		b=$(median "$tmp/populate.4k" 1)
+		for v in $VARIANTS; do
+			f=$tmp/populate.$v
+			awk -v v="$v" -v s="$(median "$f" 1)" -v h="$(median "$f" 2)" -v p="$(median "$f" 3)" \
+				-v c="$(median "$f" 4)" -v m="$(median "$f" 5)" -v b="$b" \
+				'BEGIN { printf "%-6s %10.3f %10.0f %8.2f %14.2f %14.2f %10.2f\n", v, s, h, b / s, p, c, m }'
+		done
+	else
+		printf '%-6s %8s %10s %10s %9s %8s %14s %14s %10s\n' variant "fill s" "GET/s" "SET/s" "huge MiB" "rss MiB" \
+			"prepare cpu s" "collapse cpu s" "mmp cpu s"
+		for v in $VARIANTS; do
+			f=$tmp/redis.$v
+			printf '%-6s %8.1f %10.0f %10.0f %9.0f %8.0f %14.2f %14.2f %10.2f\n' "$v" "$(median "$f" 1)" \
+				"$(median "$f" 2)" "$(median "$f" 3)" "$(median "$f" 4)" "$(median "$f" 5)" "$(median "$f" 6)" \
+				"$(median "$f" 7)" "$(median "$f" 8)"
+		done
+	fi
+done

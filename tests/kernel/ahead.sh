@@ -1,0 +1,78 @@
+#!/bin/sh
+# ahead.sh - 2M pages from the first touch ('ahead'), checked in the
+# kernel on a workload that writes known patterns while mmp prepares the
+# chunks ahead of it: every byte as written, the region in 2M pages, no
+# more than the lead prepared past what it wrote, and what the process
+# guards (PROT_NONE, userfaultfd, mlock, MADV_NOHUGEPAGE) left alone.
+# Nothing here is timed: the workload waits (bounded) for the state asserted.
+. "${srcdir:-.}/tests/kernel/lib.sh"
+skip_unless_kernel thp
+POPULATE=${POPULATE:-$top_builddir/tests/workloads/populate}
+SIZE_MB=512 LEAD_MB=64
+# The region and the four guard mappings the workload puts after it.
+cat >"$TMP/ahead.mmp" <<POLICY
+policy fill { match comm "populate"; region arena = range 0x600000000000 .. +$((SIZE_MB + 38))M;
+  pagesize arena { 4K: 0; 2M: 100; ahead ${LEAD_MB}M; } }
+POLICY
+WAIT="--wait-huge $((SIZE_MB * 9 / 10))M"
+always=false
+grep -q '\[always\]' /sys/kernel/mm/transparent_hugepage/enabled && always=true
+
+# 0. The baseline, on a THP 'madvise' host: no 2M page without the policy.
+if ! $always; then
+	"$POPULATE" --size ${SIZE_MB}M >"$TMP/out"
+	check "baseline: no huge pages without the policy ($(field huge_kb "$TMP/out") kB)" [ "$(field huge_kb "$TMP/out")" -eq 0 ]
+fi
+
+# 1. One writer, then two (two frontiers): contents intact, the region in
+#    2M pages, chunks prepared ahead of the faults, guards untouched.
+for threads in 1 2; do
+	"$MMP" run "$TMP/ahead.mmp" -- "$POPULATE" --size ${SIZE_MB}M --threads $threads --guards $WAIT \
+		>"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	o=$TMP/out
+	check "$threads writer(s): run exits with the command's status (got $rc)" [ "$rc" -eq 0 ]
+	check "$threads writer(s): every byte as the process wrote it ($(field mismatches "$o") words differ)" \
+		[ "$(field mismatches "$o")" = 0 ]
+	check "$threads writer(s): the region in 2M pages ($(field huge_kb "$o") of $((SIZE_MB * 1024)) kB)" \
+		[ "$(field huge_kb "$o")" -ge $((SIZE_MB * 1024 * 9 / 10)) ] || { cat "$o"; tail -n 5 "$TMP/err"; }
+	prepared=$(sed -n 's/.*ahead: \([0-9]*\) chunks prepared.*/\1/p' "$TMP/err")
+	check "$threads writer(s): chunks prepared ahead of the faults (${prepared:-none})" [ "${prepared:-0}" -gt 0 ]
+	check "$threads writer(s): the PROT_NONE reserve untouched ($(field guard_none_present_kb "$o") kB present)" \
+		[ "$(field guard_none_present_kb "$o")" = 0 ]
+	uffd=$(field guard_uffd_faults "$o")
+	if [ -n "$uffd" ]; then
+		check "$threads writer(s): the userfaultfd range never read ($uffd faults)" [ "$uffd" = 0 ]
+	else
+		echo "userfaultfd is not available here: its guard is not checked"
+	fi
+	# Under THP 'always' the kernel itself gives these 2M pages at fault.
+	$always || check "$threads writer(s): mlock'd memory left in 4K pages ($(field guard_mlock_huge_kb "$o") kB huge)" \
+		[ "$(field guard_mlock_huge_kb "$o")" = 0 ]
+	$always || check "$threads writer(s): MADV_NOHUGEPAGE memory left in 4K pages ($(field guard_nohuge_huge_kb "$o") kB huge)" \
+		[ "$(field guard_nohuge_huge_kb "$o")" = 0 ]
+	grep -q "is left as the process has it" "$TMP/err" || bad "$threads writer(s): guarded memory is named as left alone: $(cat "$TMP/err")"
+done
+
+# 2. Bloat: the process writes half its mapping; what was made past that is
+#    within the lead.
+"$MMP" run "$TMP/ahead.mmp" -- "$POPULATE" --size ${SIZE_MB}M --touch $((SIZE_MB / 2))M \
+	--wait-huge $((SIZE_MB / 2 * 9 / 10))M >"$TMP/out" 2>"$TMP/err"
+check "half written: populated past it within the lead ($(field beyond_kb "$TMP/out") kB, lead $((LEAD_MB * 1024)) kB)" \
+	[ "$(field beyond_kb "$TMP/out")" -le $((LEAD_MB * 1024)) ]
+check "half written: every byte as written" [ "$(field mismatches "$TMP/out")" = 0 ]
+
+# 3. A part of the region unmapped while chunks are prepared for it.
+"$MMP" run "$TMP/ahead.mmp" -- "$POPULATE" --size ${SIZE_MB}M --unmap-midway --threads 2 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "unmapped midway: the run ends well (rc $rc)" [ "$rc" -eq 0 ]
+check "unmapped midway: every byte as written" [ "$(field mismatches "$TMP/out")" = 0 ]
+
+# 4. --dry-run decides and changes nothing.
+if ! $always; then
+	"$MMP" run --dry-run "$TMP/ahead.mmp" -- "$POPULATE" --size ${SIZE_MB}M >"$TMP/out" 2>"$TMP/err"
+	check "dry run: no huge pages ($(field huge_kb "$TMP/out") kB)" [ "$(field huge_kb "$TMP/out")" -eq 0 ]
+	grep -q "dry run: would prepare" "$TMP/err" || bad "dry run: the preparation is logged"
+fi
+check "nothing left after run" no_programs_left ahead
+finish
