@@ -4,7 +4,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "clock.h"
 #include "vmas.h"
+
+#define GUARDS_REREAD_NS 100000000LL
 
 const char guards_unmapped[] = "no longer mapped as one mapping";
 
@@ -12,6 +15,7 @@ struct guarded_proc {
 	pid_t pid;
 	bool stale;
 	bool uffd;                 /* it made a userfaultfd: read smaps every time */
+	long long read_ns;         /* smaps last read */
 	struct vma_list vmas;      /* with VmFlags */
 	struct guarded_proc *next;
 };
@@ -74,9 +78,13 @@ const char *guards_check(struct guards *gs, pid_t pid, uint64_t lo, uint64_t hi)
 	if (!p)
 		goto out;
 	bool unknown = false;
+	long long now = mono_ns();
 	if (!p->stale && !p->uffd) {
 		why = reason(&p->vmas, lo, hi, &unknown);
-		if (!unknown)
+		/* A range in no mapping read: a mapping made since, or one
+		 * gone; smaps walks every page table, so at most ten reads a
+		 * second for that. */
+		if (!unknown || now - p->read_ns < GUARDS_REREAD_NS)
 			goto out;
 	}
 	/* New, changed, or a mapping made since the last read. */
@@ -85,6 +93,7 @@ const char *guards_check(struct guards *gs, pid_t pid, uint64_t lo, uint64_t hi)
 		goto out;
 	}
 	p->stale = false;
+	p->read_ns = now;
 	why = reason(&p->vmas, lo, hi, &unknown);
 out:
 	pthread_mutex_unlock(&gs->lock);

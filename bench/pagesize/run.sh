@@ -71,19 +71,22 @@ settle() {
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 # CPU seconds from mmp's summary (FILE): preparing ahead, collapsing hot
-# chunks; and the runtime's whole CPU, user and system, from time(1).
+# chunks; then the runtime's own CPU (its threads, not its command's), as
+# sampled into $tmp/cpu while the command still ran, or "-".
 mmp_cpu() {
 	awk '/ahead: .* chunks prepared/ { for (i = 1; i <= NF; i++) if ($i == "CPU") p += $(i - 2) }
 	     /hot chunks, .* collapsed/ { for (i = 1; i <= NF; i++) if ($i == "CPU") c += $(i - 2) }
 	     END { printf "%.2f %.2f", p, c }' "$1"
-	awk '{ printf " %.2f", $1 + $2 }' "$tmp/time"
+	if [ -s "$tmp/cpu" ]; then printf ' %s' "$(cat "$tmp/cpu")"; else printf ' -'; fi
 }
+# utime + stime of PID itself, in seconds.
+own_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 
 sh "$here/../machine/machine.sh"
 echo "ahead $AHEAD; $RUNS rounds of 4k thp mmp (THP found: $orig)"
 
 # --- populate -----------------------------------------------------------------
-# Result line: seconds huge_mib cpu_prepare cpu_collapse cpu_mmp
+# Result line: seconds huge_mib cpu_prepare cpu_collapse -
 populate_run() {
 	v=$1
 	settle
@@ -92,13 +95,13 @@ populate_run() {
 	case $v in
 	4k) "$POPULATE" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$? ;;
 	thp) "$POPULATE" "$@" --hugepage >"$tmp/out" 2>"$tmp/err" || rc=$? ;;
-	mmp) /usr/bin/time -f "%U %S" -o "$tmp/time" "$MMP" run "$tmp/populate.mmp" -- "$POPULATE" "$@" \
-		>"$tmp/out" 2>"$tmp/err" || rc=$? ;;
+	mmp) "$MMP" run "$tmp/policy-populate.mmp" -- "$POPULATE" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$? ;;
 	esac
 	line=$(grep 'populate_ms=' "$tmp/out" | tail -n 1 || true)
 	[ "$rc" = 0 ] && [ -n "$line" ] || { echo "run.sh: populate, $v: failed ($rc)" >&2; cat "$tmp/out" "$tmp/err" >&2; exit 1; }
 	case $line in *mismatches=0*) ;; *) die "populate, $v: the contents changed: $line" ;; esac
-	cpu="0 0 0"
+	: >"$tmp/cpu"
+	cpu="0 0 -"
 	[ "$v" != mmp ] || cpu=$(mmp_cpu "$tmp/err")
 	echo "$line" | awk -v cpu="$cpu" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 		printf "%.3f %.0f %s\n", f["populate_ms"] / 1000, f["huge_kb"] / 1024, cpu }'
@@ -106,6 +109,7 @@ populate_run() {
 
 # --- redis --------------------------------------------------------------------
 # Result line: fill_s get_rps set_rps huge_mib rss_mib cpu_prepare cpu_collapse cpu_mmp
+# (the runtime's own CPU over the whole run, its threads only)
 rcli() { redis-cli -s "$tmp/redis.sock" "$@"; }
 redis_run() {
 	v=$1
@@ -115,7 +119,7 @@ redis_run() {
 	set -- redis-server --port 0 --unixsocket "$tmp/redis.sock" --save "" --appendonly no --disable-thp no \
 		--dir "$tmp" --loglevel warning
 	if [ "$v" = mmp ]; then
-		/usr/bin/time -f "%U %S" -o "$tmp/time" "$MMP" run "$tmp/redis.mmp" -- "$@" >"$tmp/mmp.out" 2>"$tmp/err" &
+		"$MMP" run "$tmp/policy-redis.mmp" -- "$@" >"$tmp/mmp.out" 2>"$tmp/err" &
 	else
 		"$@" >"$tmp/mmp.out" 2>"$tmp/err" &
 	fi
@@ -127,10 +131,7 @@ redis_run() {
 		sleep 0.1
 	done
 	server=$redis_pid   # under mmp run, its child: never another redis-server
-	if [ "$v" = mmp ]; then   # time(1), then mmp, then redis-server
-		mmp_pid=$(pgrep -P "$redis_pid" -x mmp)
-		server=$(pgrep -P "$mmp_pid" -x redis-server)
-	fi
+	[ "$v" != mmp ] || server=$(pgrep -P "$redis_pid" -x redis-server)
 	t0=$(now)
 	redis-benchmark -s "$tmp/redis.sock" -t set -n "$REDIS_KEYS" -r "$REDIS_KEYS" -d 1000 -P 16 -q >/dev/null
 	fill=$(since "$t0")
@@ -140,6 +141,8 @@ redis_run() {
 		sed -n 's/.*SET: \([0-9.]*\) requests.*/\1/p')
 	huge=$(awk '/^AnonHugePages:/ { print int($2 / 1024) }' "/proc/$server/smaps_rollup")
 	rss=$(awk '/^Rss:/ { print int($2 / 1024) }' "/proc/$server/smaps_rollup")
+	: >"$tmp/cpu"
+	[ "$v" != mmp ] || own_cpu "$redis_pid" >"$tmp/cpu"
 	rcli shutdown nosave >/dev/null 2>&1 || true
 	wait "$redis_pid" || true
 	redis_pid=
@@ -150,11 +153,11 @@ redis_run() {
 	echo "$fill $get $sett $huge $rss $cpu"
 }
 
-cat >"$tmp/populate.mmp" <<EOF
+cat >"$tmp/policy-populate.mmp" <<EOF
 policy fill { match comm "populate"; region arena = range 0x600000000000 .. +$POP_SIZE;
   pagesize arena { 4K: 0; 2M: 100; ahead $AHEAD; } }
 EOF
-cat >"$tmp/redis.mmp" <<EOF
+cat >"$tmp/policy-redis.mmp" <<EOF
 policy cache { match comm "redis-server"; region heap = anon;
   pagesize heap { 4K: 0; 2M: 100; ahead $AHEAD; } }
 EOF
@@ -182,14 +185,14 @@ for part in $PARTS; do
 		done
 	done
 	if [ "$part" = populate ]; then
-		printf '%-6s %10s %10s %8s %14s %14s %10s\n' variant "median s" "huge MiB" "4k/this" "prepare cpu s" \
-			"collapse cpu s" "mmp cpu s"
+		printf '%-6s %10s %10s %8s %14s %14s\n' variant "median s" "huge MiB" "4k/this" "prepare cpu s" \
+			"collapse cpu s"
 		b=$(median "$tmp/populate.4k" 1)
 		for v in $VARIANTS; do
 			f=$tmp/populate.$v
 			awk -v v="$v" -v s="$(median "$f" 1)" -v h="$(median "$f" 2)" -v p="$(median "$f" 3)" \
-				-v c="$(median "$f" 4)" -v m="$(median "$f" 5)" -v b="$b" \
-				'BEGIN { printf "%-6s %10.3f %10.0f %8.2f %14.2f %14.2f %10.2f\n", v, s, h, b / s, p, c, m }'
+				-v c="$(median "$f" 4)" -v b="$b" \
+				'BEGIN { printf "%-6s %10.3f %10.0f %8.2f %14.2f %14.2f\n", v, s, h, b / s, p, c }'
 		done
 	else
 		printf '%-6s %8s %10s %10s %9s %8s %14s %14s %10s\n' variant "fill s" "GET/s" "SET/s" "huge MiB" "rss MiB" \
