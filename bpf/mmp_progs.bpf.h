@@ -104,7 +104,7 @@ static __always_inline void mmp_emit_ahead(__u32 tgid, __u32 region, __u64 chunk
 	e->kind = MMP_EV_AHEAD;
 	e->pid = tgid;
 	e->region = region;
-	e->pad = 0;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->chunk = chunk;
 	bpf_ringbuf_submit(e, 0);
 }
@@ -181,8 +181,13 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 		 * frontier moving (each thread's, on its CPU); the runtime
 		 * prepares the chunks after it. The fast path above never
 		 * enters a new chunk, so this costs nothing on most faults. */
-		if ((rules & MMP_RULE_AHEAD) && c->ahead_chunk != chunk + 1) {
+		if ((rules & MMP_RULE_AHEAD) && c->ahead_chunk != chunk + 1 &&
+		    (c->ahead_chunk == chunk || c->ahead_jiffies != j)) {
+			/* The next chunk at once (a frontier moving); any other at
+			 * most once a jiffy, so that memory touched at random does
+			 * not flood the ring buffer. */
 			c->ahead_chunk = chunk + 1;
+			c->ahead_jiffies = j;
 			mmp_emit_ahead(tgid, region, chunk);
 		}
 		if (chunk == s->cur_chunk && s->cur_faults) {

@@ -120,6 +120,7 @@ struct mmp_cpu {
 	__u64 pend_chunk;          /* their 2M chunk (address >> MMP_CHUNK_SHIFT) */
 	__u64 lost;                /* events this CPU could not put in mmp_events (full) */
 	__u64 ahead_chunk;         /* the chunk of this CPU's last MMP_EV_AHEAD, + 1 */
+	__u64 ahead_jiffies;       /* ... and when: one a jiffy, but for the next chunk */
 };
 
 struct mmp_chunk_key {
@@ -203,7 +204,7 @@ struct mmp_ahead_event {
 	__u32 kind;                /* MMP_EV_AHEAD */
 	__u32 pid;                 /* tgid */
 	__u32 region;
-	__u32 pad;
+	__u32 tid;                 /* the thread: each writes its own part */
 	__u64 chunk;               /* address >> MMP_CHUNK_SHIFT */
 };
 

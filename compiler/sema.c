@@ -261,8 +261,9 @@ static void check_ahead(struct sema *s, struct mmp_node *rule, struct mmp_node *
 		if (b > best || (b == best && sema_page_sizes[k] > best_size))
 			best = b, best_size = sema_page_sizes[k];
 	}
-	if (best_size && best_size != (2LL << 20))
-		diag_error(s->d, ahead->loc, "'ahead' prepares 2M pages, and this profile values another size most");
+	if (best_size != (2LL << 20) || best <= 0)
+		diag_error(s->d, ahead->loc, "'ahead' prepares 2M pages, and this profile %s",
+			   best <= 0 ? "gives 2M no benefit" : "values another size most");
 	for (struct mmp_node *t = rule->u.stmt.targets; t; t = t->next) {
 		struct region *r = t->u.name.decl ? region_find(s, t->u.name.id) : NULL;
 		if (r && r->ok && !r->may_anon)

@@ -114,10 +114,10 @@ static int on_event(void *ctx, void *data, size_t len)
 		if (g)
 			governed_drop(&rt->gov, g, "it exited");
 		return 0;
-	case MMP_EV_MAPS:
+	case MMP_EV_MAPS:   /* the kinds too: what a mapping guards may have changed */
 		if (g)
 			governed_maps_changed(&rt->gov, g);
-		return 0;
+		break;
 	}
 	FOR_KINDS(k, st)
 		if (mmp_kinds[k]->on_event)

@@ -1,12 +1,19 @@
 /* guards.c - see guards.h. */
+#define _GNU_SOURCE
 #include "guards.h"
 
+#include <dirent.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "vmas.h"
 
+/* smaps walks every page table of the process: a range in no mapping read
+ * (one made since, or one gone) reads it again at most ten times a second. */
 #define GUARDS_REREAD_NS 100000000LL
 
 const char guards_unmapped[] = "no longer mapped as one mapping";
@@ -14,7 +21,7 @@ const char guards_unmapped[] = "no longer mapped as one mapping";
 struct guarded_proc {
 	pid_t pid;
 	bool stale;
-	bool uffd;                 /* it made a userfaultfd: read smaps every time */
+	bool uffd;                 /* it has (or had) a userfaultfd */
 	long long read_ns;         /* smaps last read */
 	struct vma_list vmas;      /* with VmFlags */
 	struct guarded_proc *next;
@@ -46,7 +53,30 @@ static struct guarded_proc *find(struct guards *gs, pid_t pid, bool add)
 	return p;
 }
 
-static const char *reason(const struct vma_list *l, uint64_t lo, uint64_t hi, bool *unknown)
+/* Does PID hold a userfaultfd, made before mmp looked (by the syscall or
+ * through /dev/userfaultfd, which BPF does not see)? */
+static bool has_userfaultfd(pid_t pid)
+{
+	char dir[64], path[300], target[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(d))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			found = strcmp(target, "anon_inode:[userfaultfd]") == 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static const char *reason(const struct vma_list *l, uint64_t lo, uint64_t hi, unsigned *flags, bool *unknown)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const struct vma *v = &l->v[i];
@@ -54,6 +84,7 @@ static const char *reason(const struct vma_list *l, uint64_t lo, uint64_t hi, bo
 			continue;
 		if (v->start > lo || v->end < hi)
 			break;
+		*flags |= v->flags;
 		if (!vma_is_anon(v) || v->perms[3] != 'p')
 			return "a file or shared mapping (its pages are the page cache's)";
 		if (v->perms[0] != 'r' || v->perms[1] != 'w')
@@ -70,32 +101,51 @@ static const char *reason(const struct vma_list *l, uint64_t lo, uint64_t hi, bo
 	return guards_unmapped;
 }
 
-const char *guards_check(struct guards *gs, pid_t pid, uint64_t lo, uint64_t hi)
+const char *guards_check(struct guards *gs, pid_t pid, uint64_t lo, uint64_t hi, unsigned *flags)
 {
+	*flags = 0;
+	long long now = mono_ns();
+	bool unknown = false;
 	pthread_mutex_lock(&gs->lock);
 	struct guarded_proc *p = find(gs, pid, true);
 	const char *why = guards_unmapped;
+	if (p && !p->stale) {
+		why = reason(&p->vmas, lo, hi, flags, &unknown);
+		if (!unknown || now - p->read_ns < GUARDS_REREAD_NS)
+			p = NULL;   /* answered */
+	}
+	bool fds = p && p->stale;
+	if (p)
+		p->stale = false;
+	pthread_mutex_unlock(&gs->lock);
 	if (!p)
 		goto out;
-	bool unknown = false;
-	long long now = mono_ns();
-	if (!p->stale && !p->uffd) {
-		why = reason(&p->vmas, lo, hi, &unknown);
-		/* A range in no mapping read: a mapping made since, or one
-		 * gone; smaps walks every page table, so at most ten reads a
-		 * second for that. */
-		if (!unknown || now - p->read_ns < GUARDS_REREAD_NS)
-			goto out;
-	}
-	/* New, changed, or a mapping made since the last read. */
-	if (vmas_read_flags(pid, &p->vmas) < 0) {
+
+	/* Read without the lock: the main loop may be checking too. */
+	struct vma_list fresh = { 0 };
+	bool uffd = fds && has_userfaultfd(pid);
+	int err = vmas_read_flags(pid, &fresh);
+	pthread_mutex_lock(&gs->lock);
+	p = find(gs, pid, false);
+	if (err < 0 || !p) {
 		why = guards_unmapped;
-		goto out;
+	} else {
+		vmas_free(&p->vmas);
+		p->vmas = fresh;
+		fresh = (struct vma_list){ 0 };
+		p->read_ns = now;
+		p->uffd |= uffd;
+		*flags = 0;
+		unknown = false;
+		why = reason(&p->vmas, lo, hi, flags, &unknown);
 	}
-	p->stale = false;
-	p->read_ns = now;
-	why = reason(&p->vmas, lo, hi, &unknown);
+	pthread_mutex_unlock(&gs->lock);
+	vmas_free(&fresh);
 out:
+	pthread_mutex_lock(&gs->lock);
+	p = find(gs, pid, false);
+	if (p && p->uffd)
+		*flags |= GUARD_PROC_UFFD;
 	pthread_mutex_unlock(&gs->lock);
 	return why;
 }
@@ -103,7 +153,7 @@ out:
 void guards_changed(struct guards *gs, pid_t pid, bool uffd)
 {
 	pthread_mutex_lock(&gs->lock);
-	struct guarded_proc *p = find(gs, pid, false);
+	struct guarded_proc *p = find(gs, pid, true);
 	if (p) {
 		p->stale = true;
 		p->uffd |= uffd;

@@ -13,12 +13,19 @@
 struct guards;
 
 struct guards *guards_new(void);
-/* Why [LO, HI) of PID must be left as the process has it, or NULL. Reads
- * the process's smaps first if they are not known, or may be stale. */
-const char *guards_check(struct guards *gs, pid_t pid, uint64_t lo, uint64_t hi);
-/* PID may have changed what it guards (BPF's MMP_EV_GUARDS): read its
- * smaps again before the next check; before every check from now on if
- * it made a userfaultfd (UFFD), whose ranges change without a sign. */
+/* Set in guards_check's *FLAGS for a process that holds a userfaultfd:
+ * its registered ranges can change without a sign (an ioctl), so no
+ * cached answer is sure for it, and nothing may read its memory. */
+#define GUARD_PROC_UFFD (1u << 16)
+
+/* Why [LO, HI) of PID must be left as the process has it, or NULL; *FLAGS
+ * gets the mapping's enum vma_flag bits and GUARD_PROC_UFFD. Reads the
+ * process's smaps (and, the first time, its fds) if they are not known
+ * or may be stale. */
+const char *guards_check(struct guards *gs, pid_t pid, uint64_t lo, uint64_t hi, unsigned *flags);
+/* PID may have changed what it guards (BPF's MMP_EV_GUARDS, a mapping
+ * change): read its smaps again before the next check. UFFD: it made a
+ * userfaultfd. */
 void guards_changed(struct guards *gs, pid_t pid, bool uffd);
 void guards_forget(struct guards *gs, pid_t pid);
 void guards_free(struct guards *gs);

@@ -324,12 +324,14 @@ static void collapse_tick(struct collapser *cl, double dt)
 			continue;
 		/* Never where the process asked otherwise (mlock, NOHUGEPAGE...). */
 		uint64_t lo = k.chunk << MMP_CHUNK_SHIFT;
-		const char *why = guards_check(cl->guards, g->pid, lo, lo + (1ULL << MMP_CHUNK_SHIFT));
+		unsigned flags;
+		const char *why = guards_check(cl->guards, g->pid, lo, lo + (1ULL << MMP_CHUNK_SHIFT), &flags);
 		if (why) {
+			/* Looked at again in a second: the process may lift it, or
+			 * the mappings settle. */
+			struct candidate left = { k, v, g };
+			mark(cl, &left, MMP_CHUNK_RETRY, now + 1000000000LL);
 			if (why != guards_unmapped) {
-				/* Looked at again in a second: the process may lift it. */
-				struct candidate left = { k, v, g };
-				mark(cl, &left, MMP_CHUNK_RETRY, now + 1000000000LL);
 				if (!cl->said[k.region])
 					mmp_info("%s.%s: memory of pid %d at 0x%" PRIx64 " is left as the process has it: %s",
 						 cl->plan->policies[cl->plan->regions[k.region].policy].name,
@@ -375,8 +377,8 @@ static void collapse_tick(struct collapser *cl, double dt)
 static void on_event(void *state, const struct mmp_event *ev, size_t len)
 {
 	struct collapser *cl = state;
-	if (ev->kind == MMP_EV_GUARDS) {
-		guards_changed(cl->guards, (pid_t)ev->pid, ev->parent == 1);
+	if (ev->kind == MMP_EV_GUARDS || ev->kind == MMP_EV_MAPS) {
+		guards_changed(cl->guards, (pid_t)ev->pid, ev->kind == MMP_EV_GUARDS && ev->parent == 1);
 		return;
 	}
 	if (!cl->ahead)
@@ -395,7 +397,7 @@ static void on_event(void *state, const struct mmp_event *ev, size_t len)
 		if (r->region != e->region || addr + (1ULL << MMP_CHUNK_SHIFT) <= r->start || addr >= r->end)
 			continue;
 		if (rule_holds(cl, g, e->region, mono_ns()))
-			ahead_fault(cl->ahead, g->pid, g->pidfd, e->region, e->chunk, r->start, r->end);
+			ahead_fault(cl->ahead, g->pid, g->pidfd, e->tid, e->region, e->chunk, r->start, r->end);
 		return;
 	}
 }
@@ -442,6 +444,15 @@ static int setup(const struct kind_env *env, void **state)
 		else if (ps && ps->ahead)
 			mmp_warn("%s.%s: 'ahead' is not applied: it prepares 2M pages, which this kernel cannot collapse",
 				 env->obj->plan.policies[env->obj->plan.regions[r].policy].name, env->obj->plan.regions[r].name);
+	}
+	char mode[16];
+	thp_mode(mode, sizeof(mode));
+	if (ahead && strcmp(mode, "always") == 0) {
+		/* A read there would map the huge zero page, which the write
+		 * then splits into 4K pages: worse than nothing. */
+		mmp_info("'ahead' has nothing to add here: THP is 'always', so the kernel gives 2M pages at the first "
+			 "touch itself");
+		ahead = false;
 	}
 	if (ahead) {
 		/* The process being prepared for runs on a CPU of its own. */

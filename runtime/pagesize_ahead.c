@@ -42,6 +42,7 @@
 #include "clock.h"
 #include "log.h"
 #include "guards.h"
+#include "vmas.h"
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
@@ -54,6 +55,9 @@
 
 struct frontier {
 	bool used;
+	bool moving;                    /* two faults in successive chunks: prepare */
+	pid_t tid;
+	unsigned gen;                   /* bumped when the slot is taken for another */
 	unsigned region;
 	uint64_t last_fault;            /* the furthest chunk it faulted in */
 	uint64_t hi;                    /* the furthest chunk queued */
@@ -77,6 +81,7 @@ struct batch {
 	unsigned region;
 	uint64_t chunk;                 /* the first */
 	unsigned n;
+	unsigned gen;                   /* the frontier's, when queued */
 };
 
 struct counts {
@@ -124,20 +129,23 @@ static void proc_put(struct ahead *a, struct aproc *p)
 	free(p);
 }
 
-/* The frontier a fault in CHUNK moves: one whose faults or prepared
- * chunks it is among, or a new one. */
-static struct frontier *frontier_for(struct aproc *p, unsigned region, uint64_t chunk, uint64_t lead, long long now)
+/* The frontier of thread TID that a fault in CHUNK moves: one whose
+ * faults or prepared chunks it is among, or a new one. */
+static struct frontier *frontier_for(struct aproc *p, pid_t tid, unsigned region, uint64_t chunk, uint64_t lead)
 {
 	struct frontier *oldest = &p->fr[0];
 	for (unsigned i = 0; i < FRONTIERS; i++) {
 		struct frontier *f = &p->fr[i];
-		if (f->used && f->region == region && chunk + lead >= f->last_fault && chunk <= f->hi + 1)
+		if (f->used && f->tid == tid && f->region == region && chunk + lead >= f->last_fault &&
+		    chunk <= f->hi + 1)
 			return f;
 		if (!f->used || (oldest->used && f->seen_ns < oldest->seen_ns))
 			oldest = f;
 	}
+	unsigned gen = oldest->gen + 1;
 	memset(oldest, 0, sizeof(*oldest));
-	*oldest = (struct frontier){ .used = true, .region = region, .last_fault = chunk, .hi = chunk };
+	*oldest = (struct frontier){ .used = true, .tid = tid, .gen = gen, .region = region, .last_fault = chunk,
+				     .hi = chunk };
 	return oldest;
 }
 
@@ -164,7 +172,7 @@ static void push(struct ahead *a, struct batch b)
 	a->qlen++;
 }
 
-void ahead_fault(struct ahead *a, pid_t pid, int pidfd, unsigned region, uint64_t chunk, uint64_t start,
+void ahead_fault(struct ahead *a, pid_t pid, int pidfd, pid_t tid, unsigned region, uint64_t chunk, uint64_t start,
 		 uint64_t end)
 {
 	const struct mmp_pagesize_rule *rule = a->plan->regions[region].pagesize;
@@ -184,10 +192,18 @@ void ahead_fault(struct ahead *a, pid_t pid, int pidfd, unsigned region, uint64_
 		*p = (struct aproc){ .pid = pid, .pidfd = fd, .refs = 1, .next = a->procs };
 		a->procs = p;
 	}
-	struct frontier *f = frontier_for(p, region, chunk, lead, now);
+	struct frontier *f = frontier_for(p, tid, region, chunk, lead);
 	f->seen_ns = now;
+	/* Memory touched here and there is no frontier: a lead after each
+	 * touch would be bloat. The next chunk, or the one after, is. */
+	if (!f->moving && (chunk == f->last_fault + 1 || chunk == f->last_fault + 2))
+		f->moving = true;
 	if (chunk > f->last_fault)
 		f->last_fault = chunk;
+	if (!f->moving) {
+		pthread_mutex_unlock(&a->lock);
+		return;
+	}
 	uint64_t first, last;
 	ahead_span(chunk, f->hi, lead, (start + CHUNK - 1) / CHUNK, end / CHUNK, &first, &last);
 	bool queued = false;
@@ -199,7 +215,7 @@ void ahead_fault(struct ahead *a, pid_t pid, int pidfd, unsigned region, uint64_
 		unsigned n = 1;
 		while (n < BATCH_CHUNKS && c + n < last && !ahead_is_tripwire(c + n, spacing))
 			n++;
-		push(a, (struct batch){ p, f, region, c, n });
+		push(a, (struct batch){ p, f, region, c, n, f->gen });
 		queued = true;
 		c += n;
 	}
@@ -241,16 +257,25 @@ static void prepare(struct ahead *a, struct batch *b)
 
 	pthread_mutex_lock(&a->lock);
 	/* The process has reached these chunks since: it is writing them. */
-	bool passed = b->f->last_fault >= b->chunk || p->gone;
+	bool passed = b->f->gen != b->gen || b->f->last_fault >= b->chunk || p->gone;
 	pthread_mutex_unlock(&a->lock);
 	if (passed)
 		return;
-	const char *why = guards_check(a->guards, p->pid, lo, lo + len);
+	unsigned flags;
+	const char *why = guards_check(a->guards, p->pid, lo, lo + len, &flags);
+	/* Nothing of a process with a userfaultfd is read (its ranges change
+	 * unseen); where the process asked for huge pages, the kernel gives
+	 * them at fault, and a read would map the huge zero page, which its
+	 * write splits into 4K pages. */
+	if (!why && (flags & GUARD_PROC_UFFD))
+		why = "the process holds a userfaultfd, whose ranges can change unseen: none of its memory is read";
+	else if (!why && (flags & VMA_HUGEPAGE))
+		why = "MADV_HUGEPAGE by the process: the kernel gives it 2M pages at fault";
 	if (why) {
 		/* Chunk by chunk: part of a batch may be inside one mapping. */
 		if (b->n > 1) {
 			for (unsigned i = 0; i < b->n; i++) {
-				struct batch one = { p, b->f, b->region, b->chunk + i, 1 };
+				struct batch one = { p, b->f, b->region, b->chunk + i, 1, b->gen };
 				prepare(a, &one);
 			}
 			return;
@@ -275,7 +300,10 @@ static void prepare(struct ahead *a, struct batch *b)
 		pthread_mutex_unlock(&a->lock);
 		return;
 	}
-	if (!alive(p->pidfd))
+	pthread_mutex_lock(&a->lock);
+	bool gone = p->gone;   /* forgotten meanwhile: no longer governed */
+	pthread_mutex_unlock(&a->lock);
+	if (gone || !alive(p->pidfd))
 		return;
 	/* One byte of each chunk: the zero page, and the chunk's page table. */
 	char sink[BATCH_CHUNKS];

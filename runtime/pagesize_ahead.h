@@ -41,9 +41,10 @@ struct guards;
  * process guards. NULL after a message. */
 struct ahead *ahead_new(const struct mmp_plan *plan, struct mmp_region_report *reports, struct guards *guards,
 			bool dry_run, unsigned workers);
-/* A fault of PID in CHUNK of REGION, whose mapping spans [START, END)
- * (bytes): chunks after it are queued. PIDFD is the process's (dup'd). */
-void ahead_fault(struct ahead *a, pid_t pid, int pidfd, unsigned region, uint64_t chunk, uint64_t start,
+/* A fault of thread TID of PID in CHUNK of REGION, whose mapping spans
+ * [START, END) (bytes): once two faults of the thread show a frontier
+ * moving, the chunks after it are queued. PIDFD is the process's (dup'd). */
+void ahead_fault(struct ahead *a, pid_t pid, int pidfd, pid_t tid, unsigned region, uint64_t chunk, uint64_t start,
 		 uint64_t end);
 /* PID is no longer governed: its queued chunks are dropped. */
 void ahead_forget(struct ahead *a, pid_t pid);

@@ -37,6 +37,7 @@ unsigned vma_flags_parse(const char *vmflags)
 {
 	static const struct { char code[3]; unsigned flag; } codes[] = {
 		{ "lo", VMA_LOCKED }, { "nh", VMA_NOHUGEPAGE }, { "um", VMA_UFFD }, { "uw", VMA_UFFD }, { "ui", VMA_UFFD },
+		{ "hg", VMA_HUGEPAGE },
 	};
 	unsigned flags = 0;
 	const char *p = strchr(vmflags, ':');
@@ -53,6 +54,8 @@ unsigned vma_flags_parse(const char *vmflags)
 
 int vmas_parse(FILE *f, struct vma_list *out)
 {
+	for (size_t i = 0; i < out->n; i++)   /* a list read again */
+		free(out->v[i].name);
 	out->n = 0;
 	char *line = NULL;
 	size_t cap = 0;

@@ -17,6 +17,7 @@ enum vma_flag {
 	VMA_LOCKED = 1u << 0,      /* lo: mlock'd */
 	VMA_NOHUGEPAGE = 1u << 1,  /* nh: MADV_NOHUGEPAGE */
 	VMA_UFFD = 1u << 2,        /* um, uw, ui: registered with a userfaultfd */
+	VMA_HUGEPAGE = 1u << 3,    /* hg: MADV_HUGEPAGE (2M pages at fault, by the kernel) */
 };
 
 struct vma {

@@ -23,8 +23,9 @@
  * G+30M (G is A+SIZE rounded up to 2M), that a runtime must leave as the
  * workload made them:
  *   none    PROT_NONE, MAP_NORESERVE: nothing may be present;
- *   uffd    userfaultfd, missing mode, never touched by the workload: each
- *           fault is someone else's access (resolved with a zero page);
+ *   uffd    with --uffd-guard, userfaultfd, missing mode, never touched by
+ *           the workload: each fault is someone else's access (resolved
+ *           with a zero page); without it, a plain mapping;
  *   mlock   mlock2(MLOCK_ONFAULT), its first half written: no huge page;
  *   nohuge  MADV_NOHUGEPAGE, written whole: no huge page.
  * The mlock and nohuge guards are written after the region, and read back
@@ -71,7 +72,7 @@
 
 static const char usage[] =
 	"usage: populate [--size SIZE] [--touch SIZE] [--addr A] [--threads N] [--hugepage]\n"
-	"                [--guards] [--unmap-midway] [--hold S] [--wait-huge SIZE]\n"
+	"                [--guards] [--uffd-guard] [--unmap-midway] [--hold S] [--wait-huge SIZE]\n"
 	"                [--wait-timeout S] [--start-delay S]\n";
 
 static size_t parse_size(const char *s)
@@ -262,10 +263,11 @@ int main(int argc, char **argv)
 	size_t size = 512 << 20, touch = (size_t)-1, wait_huge = 0;
 	uintptr_t addr = 0x600000000000;
 	long threads = 1;
-	int hugepage = 0, guards = 0, unmap_midway = 0;
+	int hugepage = 0, guards = 0, uffd = 0, unmap_midway = 0;
 	double hold = 0, wait_timeout = 60, start_delay = 0;
 	for (int i = 1; i < argc; i += 2) {
 		int *flag = !strcmp(argv[i], "--hugepage") ? &hugepage : !strcmp(argv[i], "--guards") ? &guards
+			  : !strcmp(argv[i], "--uffd-guard") ? &uffd
 			  : !strcmp(argv[i], "--unmap-midway") ? &unmap_midway : NULL;
 		if (flag) {
 			*flag = 1;
@@ -304,7 +306,8 @@ int main(int argc, char **argv)
 	if (guards) {
 		map_at(g_none, GUARD, PROT_NONE, MAP_NORESERVE);
 		map_at(g_uffd, GUARD, PROT_READ | PROT_WRITE, 0);
-		have_uffd = uffd_guard(g_uffd);
+		if (uffd)
+			have_uffd = uffd_guard(g_uffd);
 		map_at(g_mlock, GUARD, PROT_READ | PROT_WRITE, 0);
 		if (mlock2((void *)g_mlock, GUARD, MLOCK_ONFAULT) < 0)
 			fail("mlock2(MLOCK_ONFAULT)", g_mlock);
