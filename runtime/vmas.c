@@ -9,10 +9,11 @@
 
 #include "compiler/pattern.h"
 
-int vmas_read(pid_t pid, struct vma_list *out)
+/* PID's /proc file NAME (maps, or smaps), parsed into OUT. */
+static int read_proc(pid_t pid, const char *name, struct vma_list *out)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -21,16 +22,14 @@ int vmas_read(pid_t pid, struct vma_list *out)
 	return err;
 }
 
+int vmas_read(pid_t pid, struct vma_list *out)
+{
+	return read_proc(pid, "maps", out);
+}
+
 int vmas_read_flags(pid_t pid, struct vma_list *out)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	int err = vmas_parse(f, out);
-	fclose(f);
-	return err;
+	return read_proc(pid, "smaps", out);
 }
 
 unsigned vma_flags_parse(const char *vmflags)
