@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 11
+#define MMP_ABI_VERSION 12
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -250,6 +250,7 @@ struct mmp_region_report {
 	__u64 ah_skipped;          /* left alone: guarded by the process, or not anonymous */
 	__u64 ah_cpu_ns;           /* CPU the runtime spent preparing them */
 	__u64 collapse_cpu_ns;     /* ... and collapsing hot chunks */
+	__u64 scan_hot;            /* hot chunks of processes running before mmp, found at attach */
 };
 
 /* Memory of a process with an oom rule, in pages, kept current by BPF from

@@ -27,6 +27,7 @@
 #include "guards.h"
 #include "kind.h"
 #include "pagesize_ahead.h"
+#include "pagesize_scan.h"
 #include "region_stats.h"
 
 #include "compiler/units.h"
@@ -151,6 +152,7 @@ struct collapser {
 	double cpu_share;                       /* of one CPU the collapses may take */
 	double cpu_budget;                      /* CPU ns they may take now */
 	struct ahead *ahead;                    /* regions with 'ahead', or NULL */
+	struct scan *scan;                      /* processes running before mmp: their hot chunks */
 	struct guards *guards;                  /* what each process asked to be left alone */
 	bool *said;                             /* by region: a guarded mapping was named */
 };
@@ -259,6 +261,8 @@ static bool rule_holds(const struct collapser *cl, const struct governed *g, uns
 {
 	const struct mmp_region_stats *s = &cl->gov->stats[governed_slot(cl->gov, g, region)];
 	const struct mmp_calc *when = cl->plan->regions[region].pagesize->when;
+	if (!when)   /* holds without a fault: a process running before mmp may take none */
+		return true;
 	if (!calc_moves_without_faults(when))
 		return s->rule_flags & MMP_RULE_PAGESIZE;
 	struct when_ctx c = { s, now };
@@ -402,9 +406,17 @@ static void on_event(void *state, const struct mmp_event *ev, size_t len)
 	}
 }
 
+static void govern(void *state, const struct governed *g, const struct proc_info *info)
+{
+	(void)info;
+	struct collapser *cl = state;
+	scan_govern(cl->scan, g);
+}
+
 static void forget(void *state, const struct governed *g)
 {
 	struct collapser *cl = state;
+	scan_forget(cl->scan, g->pid);
 	if (cl->ahead)
 		ahead_forget(cl->ahead, g->pid);
 	guards_forget(cl->guards, g->pid);
@@ -429,8 +441,10 @@ static int setup(const struct kind_env *env, void **state)
 				  .cpu_share = (env->collapse_cpu ? env->collapse_cpu : 50) / 100.0 };
 	cl->guards = guards_new();
 	cl->said = calloc(env->obj->plan.nregions, sizeof(*cl->said));
-	if (!cl->guards || !cl->said) {
+	cl->scan = scan_new(&env->obj->plan, env->choice, env->gov->chunks_fd, env->reports, env->dry_run);
+	if (!cl->guards || !cl->said || !cl->scan) {
 		mmp_error("out of memory");
+		scan_free(cl->scan);
 		guards_free(cl->guards);
 		free(cl->said);
 		free(cl);
@@ -462,6 +476,7 @@ static int setup(const struct kind_env *env, void **state)
 			workers = 8;
 		cl->ahead = ahead_new(&env->obj->plan, env->reports, cl->guards, env->dry_run, workers);
 		if (!cl->ahead) {
+			scan_free(cl->scan);
 			guards_free(cl->guards);
 			free(cl->said);
 			free(cl);
@@ -475,6 +490,7 @@ static int setup(const struct kind_env *env, void **state)
 static void tick(void *state, long long now, double dt)
 {
 	struct collapser *cl = state;
+	scan_tick(cl->scan, cl->gov, now);
 	collapse_tick(cl, dt);
 	if (cl->ahead)
 		ahead_publish(cl->ahead);
@@ -489,8 +505,10 @@ static void summary(void *state)
 		const struct mmp_plan_region *reg = &cl->plan->regions[r];
 		const struct mmp_region_report *rep = &cl->reports[r];
 		if (reg->pagesize)
-			mmp_info("%s.%s: %llu hot chunks, %llu collapsed%s, %llu failed attempts, %.2f s CPU",
+			mmp_info("%s.%s: %llu hot chunks (%llu found at attach), %llu collapsed%s, %llu failed attempts, "
+				 "%.2f s CPU",
 				 cl->plan->policies[reg->policy].name, reg->name, (unsigned long long)rep->hot_chunks,
+				 (unsigned long long)rep->scan_hot,
 				 (unsigned long long)rep->collapses, cl->dry_run ? " (dry run)" : "",
 				 (unsigned long long)rep->collapse_failures, (double)rep->collapse_cpu_ns / 1e9);
 		if (reg->pagesize && reg->pagesize->ahead && cl->ahead)
@@ -508,6 +526,7 @@ static void undo(void *state)
 {
 	struct collapser *cl = state;
 	ahead_free(cl->ahead);   /* its workers use the guards */
+	scan_free(cl->scan);
 	guards_free(cl->guards);
 	free(cl->said);
 	free(cl);
@@ -517,6 +536,7 @@ const struct kind pagesize_kind = {
 	.name = "pagesize",
 	.setup = setup,
 	.on_event = on_event,
+	.govern = govern,
 	.forget = forget,
 	.tick = tick,
 	.summary = summary,

@@ -2,6 +2,7 @@
 #include "vmas.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,25 @@ unsigned vma_flags_parse(const char *vmflags)
 	return flags;
 }
 
+/* An smaps size line of the mapping above ("Rss:   1234 kB"): true if it
+ * was one. */
+static bool smaps_size(const char *line, struct vma *v)
+{
+	static const struct { const char *key; size_t off; } keys[] = {
+		{ "Rss:", offsetof(struct vma, rss_kb) },
+		{ "Referenced:", offsetof(struct vma, referenced_kb) },
+		{ "AnonHugePages:", offsetof(struct vma, anon_huge_kb) },
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		size_t n = strlen(keys[i].key);
+		if (strncmp(line, keys[i].key, n) == 0) {
+			*(uint64_t *)((char *)v + keys[i].off) = strtoull(line + n, NULL, 10);
+			return true;
+		}
+	}
+	return false;
+}
+
 int vmas_parse(FILE *f, struct vma_list *out)
 {
 	for (size_t i = 0; i < out->n; i++)   /* a list read again */
@@ -64,6 +84,8 @@ int vmas_parse(FILE *f, struct vma_list *out)
 				out->v[out->n - 1].flags = vma_flags_parse(line);
 			continue;
 		}
+		if (out->n && smaps_size(line, &out->v[out->n - 1]))
+			continue;
 		struct vma v = { 0 };
 		int name_at = 0;
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %*s %*s %*s %n", &v.start, &v.end, v.perms, &name_at) < 3)

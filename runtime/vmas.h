@@ -25,6 +25,9 @@ struct vma {
 	char perms[5];
 	char *name;                /* path, [heap], ..., or "" */
 	unsigned flags;            /* enum vma_flag; read from smaps only */
+	/* From smaps only: resident, referenced (accessed since the bits were
+	 * last cleared) and in 2M pages, in kB. */
+	uint64_t rss_kb, referenced_kb, anon_huge_kb;
 };
 
 struct vma_list {
@@ -34,14 +37,14 @@ struct vma_list {
 
 /* PID's mappings from /proc/PID/maps. 0 or -errno. */
 int vmas_read(pid_t pid, struct vma_list *out);
-/* PID's mappings with their VmFlags, from /proc/PID/smaps (which walks
+/* PID's mappings with their VmFlags and sizes, from /proc/PID/smaps (which walks
  * the page tables: dearer than maps). 0 or -errno. */
 int vmas_read_flags(pid_t pid, struct vma_list *out);
 /* The enum vma_flag bits of a "VmFlags: rd wr ..." line. */
 unsigned vma_flags_parse(const char *vmflags);
 /* The mappings of a maps text (the format of /proc/PID/maps) read from F,
  * into OUT (emptied first); of an smaps text, with each mapping's
- * VmFlags. 0 or -ENOMEM. */
+ * VmFlags and sizes. 0 or -ENOMEM. */
 int vmas_parse(FILE *f, struct vma_list *out);
 bool vma_is_anon(const struct vma *v);
 /* A file mapping's path, without the " (deleted)" the kernel may append. */

@@ -35,6 +35,8 @@ static void parse(const char *text, struct vma_list *l)
 static const char SMAPS[] =
 	"600000000000-600020000000 rw-p 00000000 00:00 0 \n"
 	"Size:             524288 kB\n"
+	"Rss:              524288 kB\n"
+	"Referenced:         4096 kB\n"
 	"AnonHugePages:    522240 kB\n"
 	"VmFlags: rd wr mr mw me ac sd \n"
 	"600020000000-600020800000 rw-p 00000000 00:00 0 \n"
@@ -53,6 +55,10 @@ START_TEST(test_smaps_flags)
 	ck_assert_uint_eq(l.v[1].flags, VMA_LOCKED);
 	ck_assert_uint_eq(l.v[2].flags, VMA_NOHUGEPAGE | VMA_UFFD);
 	ck_assert_uint_eq(l.v[2].start, 0x600020a00000);
+	ck_assert_uint_eq(l.v[0].rss_kb, 524288);
+	ck_assert_uint_eq(l.v[0].referenced_kb, 4096);
+	ck_assert_uint_eq(l.v[0].anon_huge_kb, 522240);
+	ck_assert_uint_eq(l.v[1].rss_kb, 0);   /* a field not given stays 0 */
 	ck_assert_uint_eq(vma_flags_parse("VmFlags: rd wr ui"), VMA_UFFD);
 	ck_assert_uint_eq(vma_flags_parse("VmFlags: rd wr uw"), VMA_UFFD);
 	ck_assert_uint_eq(vma_flags_parse("VmFlags: rd lol"), 0);   /* two letters, whole */

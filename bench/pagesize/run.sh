@@ -7,6 +7,11 @@
 #             values of 1000 bytes by redis-benchmark SETs, then
 #             REDIS_GETS (2M) random GETs and as many SETs; fill time, GET
 #             and SET throughput
+#   attach    the same redis-server, filled in 4K pages and serving GETs,
+#             then given huge pages while it runs: the huge-page memory
+#             ATTACH_AT (10) seconds later, the seconds until 90% of its
+#             memory is in 2M pages (ATTACH_MAX, 60, at most), and GET
+#             throughput after that
 # Variants, interleaved, the order rotated every round, each after caches
 # are dropped and memory compacted (the same memory state for every run):
 #   4k          THP mode as found ('madvise' here: no huge pages for them)
@@ -15,11 +20,15 @@
 #               after, also on failure or a signal
 #   mmp         mmp run with a policy of 'pagesize { 4K: 0; 2M: 100; ahead 64M; }'
 #               over the workload's memory
+# and for attach: 4k as it is; thp, THP 'always' from then on (khugepaged
+# collapses it); mmp, 'mmp attach' with 'pagesize { 4K: 0; 2M: 100; }'
+# matching that redis-server's pid
 # Prints the machine, then per variant the medians, the huge-page memory
 # and mmp's CPU. redis runs with 'disable-thp no' (its default 'yes' turns
 # THP off for itself where the mode is 'always'), no persistence, on a unix
-# socket. Environment: PARTS ("populate redis"), POP_SIZE, POP_THREADS,
-# REDIS_KEYS, REDIS_GETS, MMP (the mmp binary), AHEAD (64M). Run as root.
+# socket. Environment: PARTS ("populate redis"; also attach), POP_SIZE,
+# POP_THREADS, REDIS_KEYS, REDIS_GETS, ATTACH_AT, ATTACH_MAX, MMP (the mmp
+# binary), AHEAD (64M). Run as root.
 set -eu
 RUNS=${1:-3}
 PARTS=${PARTS:-populate redis}
@@ -28,6 +37,8 @@ POP_THREADS=${POP_THREADS:-1}
 REDIS_KEYS=${REDIS_KEYS:-3000000}
 REDIS_GETS=${REDIS_GETS:-2000000}
 AHEAD=${AHEAD:-64M}
+ATTACH_AT=${ATTACH_AT:-10}
+ATTACH_MAX=${ATTACH_MAX:-60}
 THP=/sys/kernel/mm/transparent_hugepage/enabled
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -42,9 +53,9 @@ case $RUNS in '' | *[!0-9]* | 0) die "RUNS must be a positive integer, not '$RUN
 for p in $PARTS; do
 	case $p in
 	populate) [ -x "$POPULATE" ] || die "no $POPULATE: run 'make check' or 'make tests/workloads/populate' first" ;;
-	redis) command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null ||
+	redis | attach) command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null ||
 		die "redis needs redis-server and redis-benchmark (Debian: redis-server, redis-tools)" ;;
-	*) die "unknown part '$p' (populate, redis)" ;;
+	*) die "unknown part '$p' (populate, redis, attach)" ;;
 	esac
 done
 
@@ -52,9 +63,12 @@ orig=$(sed -n 's/.*\[\([a-z]*\)\].*/\1/p' "$THP")
 [ -n "$orig" ] || die "cannot read the THP mode from $THP"
 [ "$orig" = always ] && echo "run.sh: warning: THP is 'always' already: the 4k variant gets huge pages too" >&2
 tmp=$(mktemp -d)
-redis_pid=
+redis_pid= attach_pid= load_pid=
 restore() { [ "$(sed -n 's/.*\[\([a-z]*\)\].*/\1/p' "$THP")" = "$orig" ] || echo "$orig" >"$THP"; }
 cleanup() {
+	[ -z "$load_pid" ] || kill "$load_pid" 2>/dev/null || true
+	[ -z "$attach_pid" ] || kill -INT "$attach_pid" 2>/dev/null || true
+	[ -z "$attach_pid" ] || wait "$attach_pid" 2>/dev/null || true
 	[ -z "$redis_pid" ] || kill -9 "$redis_pid" 2>/dev/null || true
 	restore || echo "run.sh: could not restore '$orig' in $THP" >&2
 	rm -rf "$tmp"
@@ -75,7 +89,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 # sampled into $tmp/cpu while the command still ran, or "-".
 mmp_cpu() {
 	awk '/ahead: .* chunks prepared/ { for (i = 1; i <= NF; i++) if ($i == "CPU") p += $(i - 2) }
-	     /hot chunks, .* collapsed/ { for (i = 1; i <= NF; i++) if ($i == "CPU") c += $(i - 2) }
+	     /hot chunks .* collapsed/ { for (i = 1; i <= NF; i++) if ($i == "CPU") c += $(i - 2) }
 	     END { printf "%.2f %.2f", p, c }' "$1"
 	if [ -s "$tmp/cpu" ]; then printf ' %s' "$(cat "$tmp/cpu")"; else printf ' -'; fi
 }
@@ -153,6 +167,74 @@ redis_run() {
 	echo "$fill $get $sett $huge $rss $cpu"
 }
 
+# --- attach -------------------------------------------------------------------
+# Result line: huge_at_mib secs_to_90 get_rps huge_mib rss_mib cpu_collapse cpu_mmp
+huge_mib() { awk '/^AnonHugePages:/ { print int($2 / 1024) }' "/proc/$1/smaps_rollup"; }
+anon_mib() { awk '/^Anonymous:/ { print int($2 / 1024) }' "/proc/$1/smaps_rollup"; }
+attach_run() {
+	v=$1
+	settle
+	rm -f "$tmp/redis.sock"
+	redis-server --port 0 --unixsocket "$tmp/redis.sock" --save "" --appendonly no --disable-thp no \
+		--dir "$tmp" --loglevel warning >"$tmp/redis.out" 2>&1 &
+	redis_pid=$!
+	i=0
+	until rcli ping >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || die "attach, $v: redis-server did not answer within 30 s"
+		sleep 0.1
+	done
+	redis-benchmark -s "$tmp/redis.sock" -t set -n "$REDIS_KEYS" -r "$REDIS_KEYS" -d 1000 -P 16 -q >/dev/null
+	# Serving GETs when it is given huge pages, as a server would be.
+	redis-benchmark -s "$tmp/redis.sock" -t get -n 1000000000 -r "$REDIS_KEYS" -d 1000 -q >/dev/null 2>&1 &
+	load_pid=$!
+	sleep 2
+	sed "s/@PID@/$redis_pid/" "$tmp/policy-attach.mmp.in" >"$tmp/policy-attach.mmp"
+	case $v in
+	thp) echo always >"$THP" ;;
+	mmp) "$MMP" attach "$tmp/policy-attach.mmp" >"$tmp/mmp.out" 2>"$tmp/err" &
+	     attach_pid=$! ;;
+	esac
+	t0=$(now)
+	want=$(( $(anon_mib "$redis_pid") * 9 / 10 ))
+	at="" to90=""
+	while :; do
+		el=$(since "$t0")
+		h=$(huge_mib "$redis_pid")
+		[ -n "$at" ] || ! awk -v e="$el" -v a="$ATTACH_AT" 'BEGIN { exit !(e >= a) }' || at=$h
+		[ -n "$to90" ] || [ "$h" -lt "$want" ] || to90=$el
+		[ -z "$at" ] || [ -z "$to90" ] || break
+		awk -v e="$el" -v m="$ATTACH_MAX" 'BEGIN { exit !(e < m) }' || break
+		sleep 0.5
+	done
+	[ -n "$at" ] || at=$(huge_mib "$redis_pid")
+	kill "$load_pid" 2>/dev/null || true
+	wait "$load_pid" 2>/dev/null || true
+	load_pid=
+	get=$(redis-benchmark -s "$tmp/redis.sock" -t get -n "$REDIS_GETS" -r "$REDIS_KEYS" -d 1000 -q |
+		sed -n 's/.*GET: \([0-9.]*\) requests.*/\1/p')
+	huge=$(huge_mib "$redis_pid")
+	rss=$(awk '/^Rss:/ { print int($2 / 1024) }' "/proc/$redis_pid/smaps_rollup")
+	cpu="0 0"
+	if [ "$v" = mmp ]; then
+		mcpu=$(own_cpu "$attach_pid")
+		kill -INT "$attach_pid"
+		wait "$attach_pid" || true
+		attach_pid=
+		cpu="$(mmp_cpu "$tmp/err" | cut -d' ' -f2) $mcpu"
+	fi
+	rcli shutdown nosave >/dev/null 2>&1 || true
+	wait "$redis_pid" || true
+	redis_pid=
+	restore
+	[ -n "$get" ] || die "attach, $v: no throughput from redis-benchmark"
+	echo "$at ${to90:-inf} $get $huge $rss $cpu"
+}
+
+cat >"$tmp/policy-attach.mmp.in" <<EOF
+policy running { match pid @PID@; region heap = anon;
+  pagesize heap { 4K: 0; 2M: 100; } }
+EOF
 cat >"$tmp/policy-populate.mmp" <<EOF
 policy fill { match comm "populate"; region arena = range 0x600000000000 .. +$POP_SIZE;
   pagesize arena { 4K: 0; 2M: 100; ahead $AHEAD; } }
@@ -172,6 +254,7 @@ for part in $PARTS; do
 	case $part in
 	populate) echo "populate: $POP_SIZE by $POP_THREADS writer(s), front to back" ;;
 	redis) echo "redis: $(redis-server --version | cut -d' ' -f3), $REDIS_KEYS keys of 1000 bytes, then $REDIS_GETS GETs and SETs" ;;
+	attach) echo "attach: redis $(redis-server --version | cut -d' ' -f3), $REDIS_KEYS keys of 1000 bytes in 4K pages, serving GETs; huge pages given while it runs" ;;
 	esac
 	for v in $VARIANTS; do : >"$tmp/$part.$v"; done
 	r=0
@@ -193,6 +276,14 @@ for part in $PARTS; do
 			awk -v v="$v" -v s="$(median "$f" 1)" -v h="$(median "$f" 2)" -v p="$(median "$f" 3)" \
 				-v c="$(median "$f" 4)" -v b="$b" \
 				'BEGIN { printf "%-6s %10.3f %10.0f %8.2f %14.2f %14.2f\n", v, s, h, b / s, p, c }'
+		done
+	elif [ "$part" = attach ]; then
+		printf '%-6s %14s %12s %10s %9s %8s %14s %10s\n' variant "huge MiB @${ATTACH_AT}s" "s to 90%" "GET/s" \
+			"huge MiB" "rss MiB" "collapse cpu s" "mmp cpu s"
+		for v in $VARIANTS; do
+			f=$tmp/attach.$v
+			printf '%-6s %14.0f %12s %10.0f %9.0f %8.0f %14.2f %10.2f\n' "$v" "$(median "$f" 1)" "$(median "$f" 2)" \
+				"$(median "$f" 3)" "$(median "$f" 4)" "$(median "$f" 5)" "$(median "$f" 6)" "$(median "$f" 7)"
 		done
 	else
 		printf '%-6s %8s %10s %10s %9s %8s %14s %14s %10s\n' variant "fill s" "GET/s" "SET/s" "huge MiB" "rss MiB" \

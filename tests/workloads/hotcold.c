@@ -17,10 +17,12 @@
  * THP 'always' host leaves memory in when no 2M page was free at the fault,
  * which only khugepaged, slowly, or a collapse changes.
  *
- * With --wait-huge, it then waits until at least SIZE of the hot region is
- * in huge pages, or --wait-timeout seconds (default 60) have passed: a test
- * waits for the state it asserts, however fast the machine.
- * On exit it prints, from its own smaps,
+ * With --wait-huge, it then goes on reading until at least SIZE of the hot
+ * region is in huge pages, or --wait-timeout seconds (default 60) have
+ * passed: a test waits for the state it asserts, however fast the machine.
+ * Once the hot region is written it prints "filled=1" (flushed: a test
+ * attaching to a running process waits for it). On exit it prints, from
+ * its own smaps,
  *   hot_huge_kb=N cold_huge_kb=N waited_s=S
  */
 #define _GNU_SOURCE
@@ -108,12 +110,18 @@ int main(int argc, char **argv)
 	if (fill < 0)
 		fill = seconds / 2;
 	size_t pages = hot / 4096, done = 0;
+	int filled = 0;
 	volatile unsigned long sum = 0;
 	while (now() - t0 < seconds || done < pages) {
 		double frac = (now() - t0) / fill;
 		size_t want = frac >= 1 ? pages : (size_t)(frac * (double)pages);
 		for (; done < want; done++)
 			h[done * 4096] = 1;
+		if (done == pages && !filled) {
+			printf("filled=1\n");
+			fflush(stdout);
+			filled = 1;
+		}
 		if (small_pages == 1 && done == pages) {
 			if (madvise(h, hot, MADV_HUGEPAGE) < 0) {
 				perror("hotcold: madvise(MADV_HUGEPAGE)");
@@ -126,8 +134,13 @@ int main(int argc, char **argv)
 		usleep(1000);
 	}
 	double w0 = now();
-	while (wait_huge && huge_kb(hot_addr, hot_addr + hot) * 1024 < wait_huge && now() - w0 < wait_timeout)
-		usleep(50000);
+	while (wait_huge && huge_kb(hot_addr, hot_addr + hot) * 1024 < wait_huge && now() - w0 < wait_timeout) {
+		for (int k = 0; k < 50; k++) {   /* still in use: read as before, 50 ms between looks */
+			for (size_t i = 0; i < pages; i += 64)
+				sum += (unsigned char)h[i * 4096 % hot];
+			usleep(1000);
+		}
+	}
 	printf("hot_huge_kb=%lu cold_huge_kb=%lu waited_s=%.1f\n", huge_kb(hot_addr, hot_addr + hot),
 	       huge_kb(cold_addr, cold_addr + cold), now() - w0);
 	return (int)(sum & 0);

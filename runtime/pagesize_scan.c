@@ -1,0 +1,274 @@
+/* pagesize_scan.c - see pagesize_scan.h. */
+#define _GNU_SOURCE
+#include "pagesize_scan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "clock.h"
+#include "log.h"
+#include "process.h"
+#include "vmas.h"
+
+#define READ_CHUNKS 64               /* pagemap read 128 MiB of memory at a time */
+
+/* --- the scans ------------------------------------------------------------ */
+
+enum scan_phase {
+	SCAN_QUEUED,         /* governed: its populated chunks not yet read */
+	SCAN_ARMED,          /* accessed bits cleared at armed_ns */
+};
+
+struct pending {
+	pid_t pid;
+	unsigned long long start;
+	enum scan_phase phase;
+	long long armed_ns;
+	struct scan_chunk *found;    /* populated chunks, in address order */
+	size_t n, cap;
+	struct pending *next;
+};
+
+struct scan {
+	const struct mmp_plan *plan;
+	const struct pagesize_choice *choice;
+	int chunks_fd;
+	struct mmp_region_report *reports;
+	bool dry_run;
+	unsigned long long self_start;   /* mmp's own start: who was running before it */
+	struct pending *pending;
+};
+
+struct scan *scan_new(const struct mmp_plan *plan, const struct pagesize_choice *choice, int chunks_fd,
+		      struct mmp_region_report *reports, bool dry_run)
+{
+	struct scan *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	*s = (struct scan){ .plan = plan, .choice = choice, .chunks_fd = chunks_fd, .reports = reports,
+			    .dry_run = dry_run, .self_start = proc_start_time(getpid()) };
+	return s;
+}
+
+void scan_govern(struct scan *s, const struct governed *g)
+{
+	/* Processes started since take faults, which BPF counts. */
+	if (!s->self_start || g->start >= s->self_start)
+		return;
+	bool any = false;
+	for (size_t i = 0; i < g->nranges && !any; i++)
+		any = s->choice[g->ranges[i].region].size == (2LL << 20);
+	if (!any)
+		return;
+	struct pending *p = calloc(1, sizeof(*p));
+	if (!p) {
+		mmp_warn("out of memory: the populated memory of pid %d is not scanned", g->pid);
+		return;
+	}
+	*p = (struct pending){ .pid = g->pid, .start = g->start, .phase = SCAN_QUEUED, .next = s->pending };
+	s->pending = p;
+}
+
+static void drop(struct scan *s, struct pending *p)
+{
+	for (struct pending **pp = &s->pending; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	free(p->found);
+	free(p);
+}
+
+void scan_forget(struct scan *s, pid_t pid)
+{
+	for (struct pending *p = s->pending, *next; p; p = next) {
+		next = p->next;
+		if (p->pid == pid)
+			drop(s, p);
+	}
+}
+
+void scan_free(struct scan *s)
+{
+	if (!s)
+		return;
+	while (s->pending)
+		drop(s, s->pending);
+	free(s);
+}
+
+static int add_found(struct pending *p, const struct scan_chunk *c, size_t n, unsigned region)
+{
+	if (p->n + n > p->cap) {
+		size_t ncap = p->cap ? p->cap : 256;
+		while (ncap < p->n + n)
+			ncap *= 2;
+		struct scan_chunk *nf = realloc(p->found, ncap * sizeof(*nf));
+		if (!nf)
+			return -ENOMEM;
+		p->found = nf;
+		p->cap = ncap;
+	}
+	for (size_t i = 0; i < n; i++) {
+		p->found[p->n] = c[i];
+		p->found[p->n++].region = region;
+	}
+	return 0;
+}
+
+/* The populated chunks of [LO, HI) (2M-aligned), from pagemap FD. */
+static int read_dense(int fd, struct pending *p, uint64_t lo, uint64_t hi, unsigned region, uint64_t *buf)
+{
+	struct scan_chunk got[READ_CHUNKS];
+	for (uint64_t at = lo; at < hi;) {
+		uint64_t to = hi - at > (uint64_t)READ_CHUNKS << MMP_CHUNK_SHIFT ? at + ((uint64_t)READ_CHUNKS << MMP_CHUNK_SHIFT)
+										   : hi;
+		size_t len = (size_t)((to - at) >> SCAN_PAGE_SHIFT) * sizeof(uint64_t);
+		ssize_t r = pread(fd, buf, len, (off_t)((at >> SCAN_PAGE_SHIFT) * sizeof(uint64_t)));
+		if (r < 0)
+			return -errno;
+		if ((size_t)r < len)   /* unmapped meanwhile: the rest reads as absent */
+			memset((char *)buf + r, 0, len - (size_t)r);
+		size_t n = scan_dense(buf, at, to, SCAN_MIN_PRESENT, got, READ_CHUNKS);
+		if (add_found(p, got, n, region) < 0)
+			return -ENOMEM;
+		at = to;
+	}
+	return 0;
+}
+
+/* Step 1 and 2: the populated chunks of G's 2M regions, then its accessed
+ * bits cleared. False when there is nothing more to do for it. */
+static bool arm(struct scan *s, struct pending *p, const struct governed *g, long long now)
+{
+	struct vma_list vl = { 0 };
+	int err = vmas_read_flags(p->pid, &vl);
+	if (err < 0) {
+		vmas_free(&vl);
+		return false;   /* gone: its exit event follows */
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)p->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t *buf = malloc(((size_t)READ_CHUNKS * SCAN_CHUNK_PAGES) * sizeof(uint64_t));
+	if (fd < 0 || !buf) {
+		err = fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	long long t0 = mono_ns();
+	for (size_t i = 0; i < g->nranges && !err; i++) {
+		const struct mmp_range *r = &g->ranges[i];
+		if (s->choice[r->region].size != (2LL << 20))
+			continue;
+		for (size_t v = 0; v < vl.n && !err; v++) {
+			const struct vma *m = &vl.v[v];
+			/* Only mappings with a chunk's worth resident, and not all
+			 * of it in 2M pages already: bounded by what is resident. */
+			if (m->end <= r->start || m->start >= r->end || !vma_is_anon(m) ||
+			    m->rss_kb * 1024 < (uint64_t)SCAN_MIN_PRESENT << SCAN_PAGE_SHIFT || m->anon_huge_kb >= m->rss_kb)
+				continue;
+			uint64_t mask = (1ULL << MMP_CHUNK_SHIFT) - 1;
+			uint64_t lo = ((m->start > r->start ? m->start : r->start) + mask) & ~mask;
+			uint64_t hi = (m->end < r->end ? m->end : r->end) & ~mask;
+			if (lo < hi)
+				err = read_dense(fd, p, lo, hi, r->region, buf);
+		}
+	}
+	mmp_debug("pid %d: %zu populated 2M chunks found in %.1f ms", p->pid, p->n, (double)(mono_ns() - t0) / 1e6);
+	if (err || !p->n)
+		goto out;
+	if (!s->dry_run) {
+		/* Clears the accessed bits of every page of the process (its
+		 * contents and page tables are unchanged): to the kernel's
+		 * reclaim the process looks as if aged once. */
+		snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)p->pid);
+		int cfd = open(path, O_WRONLY | O_CLOEXEC);
+		if (cfd < 0 || write(cfd, "1", 1) != 1)
+			err = -errno;
+		if (cfd >= 0)
+			close(cfd);
+		if (err)
+			goto out;
+	}
+	p->phase = SCAN_ARMED;
+	p->armed_ns = now;
+out:
+	if (err && err != -ENOENT && err != -ESRCH)
+		mmp_warn("pid %d was running before mmp, but its populated memory cannot be scanned (%s: %s): its chunks "
+			 "are collapsed as they take faults, not before",
+			 p->pid, path, strerror(-err));
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	vmas_free(&vl);
+	return !err && p->n;
+}
+
+/* Step 3: the chunks of mappings touched in the window, to the chunk map. */
+static void harvest(struct scan *s, struct pending *p)
+{
+	struct vma_list vl = { 0 };
+	if (vmas_read_flags(p->pid, &vl) < 0) {
+		vmas_free(&vl);
+		return;
+	}
+	size_t hot = 0, v = 0;
+	unsigned nregions = s->plan->nregions;
+	uint64_t *by_region = calloc(nregions, sizeof(*by_region));
+	for (size_t i = 0; i < p->n; i++) {
+		uint64_t lo = p->found[i].chunk << MMP_CHUNK_SHIFT;
+		while (v < vl.n && vl.v[v].end <= lo)   /* both in address order */
+			v++;
+		if (v == vl.n || vl.v[v].start > lo)
+			continue;
+		uint64_t heat = scan_heat(p->found[i].present, vl.v[v].referenced_kb, vl.v[v].rss_kb);
+		if (!heat)
+			continue;
+		struct mmp_chunk_key k = { (__u32)p->pid, p->found[i].region, p->found[i].chunk };
+		struct mmp_chunk c = { .faults = heat };   /* last_ns 0: settled */
+		if (bpf_map_update_elem(s->chunks_fd, &k, &c, BPF_NOEXIST) == 0) {
+			hot++;
+			if (by_region)
+				by_region[k.region]++;
+		}
+	}
+	for (unsigned r = 0; by_region && r < nregions; r++) {
+		if (!by_region[r])
+			continue;
+		s->reports[r].scan_hot += by_region[r];
+	}
+	mmp_info("pid %d was running before mmp: %zu of its %zu populated 2M chunks are in mappings it touched within "
+		 "%.0f s%s (accessed bits, read a mapping at a time from smaps), and go to the hot-chunk collapse",
+		 p->pid, hot, p->n, SCAN_WINDOW_NS / 1e9, s->dry_run ? " or before (dry run: the bits were not cleared)" : "");
+	free(by_region);
+	vmas_free(&vl);
+}
+
+void scan_tick(struct scan *s, struct governed_set *gov, long long now)
+{
+	/* One step of one process a tick: each reads smaps, which walks
+	 * every page table of the process. */
+	for (struct pending *p = s->pending; p; p = p->next) {
+		if (p->phase == SCAN_ARMED && now - p->armed_ns < SCAN_WINDOW_NS)
+			continue;
+		struct governed *g = governed_find(gov, p->pid);
+		if (!g || g->start != p->start) {
+			drop(s, p);
+		} else if (p->phase == SCAN_QUEUED) {
+			if (!arm(s, p, g, now))
+				drop(s, p);
+		} else {
+			harvest(s, p);
+			drop(s, p);
+		}
+		return;
+	}
+}
