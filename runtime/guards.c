@@ -135,6 +135,9 @@ const char *guards_check(struct guards *gs, pid_t pid, uint64_t lo, uint64_t hi,
 		fresh = (struct vma_list){ 0 };
 		p->read_ns = now;
 		p->uffd |= uffd;
+		/* A registered range says so too, however the fd was made. */
+		for (size_t i = 0; i < p->vmas.n; i++)
+			p->uffd |= (p->vmas.v[i].flags & VMA_UFFD) != 0;
 		*flags = 0;
 		unknown = false;
 		why = reason(&p->vmas, lo, hi, flags, &unknown);

@@ -12,10 +12,14 @@
 #             ATTACH_AT (10) seconds later, the seconds until 90% of its
 #             memory is in 2M pages (ATTACH_MAX, 60, at most), and GET
 #             throughput after that
+#   jvm       OpenJDK (java, javac) starting with a pre-touched heap of
+#             JVM_HEAP (4G): java -Xms -Xmx -XX:+AlwaysPreTouch; its start
+#             time, from its process's start to its main()
 # Variants, interleaved, the order rotated every round, each after caches
 # are dropped and memory compacted (the same memory state for every run):
 #   4k          THP mode as found ('madvise' here: no huge pages for them)
 #   thp         populate: MADV_HUGEPAGE by the process itself (--hugepage);
+#               jvm: -XX:+UseTransparentHugePages (the JVM's own madvise);
 #               redis: THP 'always' for the run (redis cannot ask), restored
 #               after, also on failure or a signal
 #   mmp         mmp run with a policy of 'pagesize { 4K: 0; 2M: 100; ahead 64M; }'
@@ -27,8 +31,8 @@
 # and mmp's CPU. redis runs with 'disable-thp no' (its default 'yes' turns
 # THP off for itself where the mode is 'always'), no persistence, on a unix
 # socket. Environment: PARTS ("populate redis"; also attach), POP_SIZE,
-# POP_THREADS, REDIS_KEYS, REDIS_GETS, ATTACH_AT, ATTACH_MAX, MMP (the mmp
-# binary), AHEAD (64M). Run as root.
+# POP_THREADS, REDIS_KEYS, REDIS_GETS, ATTACH_AT, ATTACH_MAX, JVM_HEAP, MMP
+# (the mmp binary), AHEAD (64M). Run as root.
 set -eu
 RUNS=${1:-3}
 PARTS=${PARTS:-populate redis}
@@ -39,6 +43,7 @@ REDIS_GETS=${REDIS_GETS:-2000000}
 AHEAD=${AHEAD:-64M}
 ATTACH_AT=${ATTACH_AT:-10}
 ATTACH_MAX=${ATTACH_MAX:-60}
+JVM_HEAP=${JVM_HEAP:-4G}
 THP=/sys/kernel/mm/transparent_hugepage/enabled
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -55,7 +60,9 @@ for p in $PARTS; do
 	populate) [ -x "$POPULATE" ] || die "no $POPULATE: run 'make check' or 'make tests/workloads/populate' first" ;;
 	redis | attach) command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null ||
 		die "redis needs redis-server and redis-benchmark (Debian: redis-server, redis-tools)" ;;
-	*) die "unknown part '$p' (populate, redis, attach)" ;;
+	jvm) command -v java >/dev/null && command -v javac >/dev/null ||
+		die "jvm needs java and javac (Debian: openjdk-17-jdk-headless)" ;;
+	*) die "unknown part '$p' (populate, redis, attach, jvm)" ;;
 	esac
 done
 
@@ -235,6 +242,46 @@ cat >"$tmp/policy-attach.mmp.in" <<EOF
 policy running { match pid @PID@; region heap = anon;
   pagesize heap { 4K: 0; 2M: 100; } }
 EOF
+# --- jvm ----------------------------------------------------------------------
+# Result line: start_s huge_mib cpu_prepare cpu_collapse -
+# The start time is the JVM's own: from its process's start to its main().
+jvm_run() {
+	v=$1
+	settle
+	set -- java "-Xms$JVM_HEAP" "-Xmx$JVM_HEAP" -XX:+AlwaysPreTouch -XX:+UseG1GC -cp "$tmp" Started
+	[ "$v" != thp ] || set -- "$1" -XX:+UseTransparentHugePages "$@"
+	rc=0
+	if [ "$v" = mmp ]; then
+		"$MMP" run "$tmp/policy-jvm.mmp" -- "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	else
+		"$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	fi
+	line=$(grep 'start_ms=' "$tmp/out" | tail -n 1 || true)
+	[ "$rc" = 0 ] && [ -n "$line" ] || { echo "run.sh: jvm, $v: failed ($rc)" >&2; cat "$tmp/out" "$tmp/err" >&2; exit 1; }
+	: >"$tmp/cpu"
+	cpu="0 0 -"
+	[ "$v" != mmp ] || cpu=$(mmp_cpu "$tmp/err")
+	echo "$line" | awk -v cpu="$cpu" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		printf "%.3f %.0f %s\n", f["start_ms"] / 1000, f["huge_kb"] / 1024, cpu }'
+}
+
+cat >"$tmp/Started.java" <<'EOF'
+import java.nio.file.*;
+import java.time.*;
+public class Started {
+    public static void main(String[] a) throws Exception {
+        long ms = Duration.between(ProcessHandle.current().info().startInstant().get(), Instant.now()).toMillis();
+        long huge = 0;
+        for (String l : Files.readAllLines(Paths.get("/proc/self/smaps_rollup")))
+            if (l.startsWith("AnonHugePages:")) huge = Long.parseLong(l.replaceAll("[^0-9]", ""));
+        System.out.println("start_ms=" + ms + " huge_kb=" + huge);
+    }
+}
+EOF
+cat >"$tmp/policy-jvm.mmp" <<EOF
+policy jvm { match comm "java"; region heap = anon and size >= $JVM_HEAP;
+  pagesize heap { 4K: 0; 2M: 100; ahead $AHEAD; } }
+EOF
 cat >"$tmp/policy-populate.mmp" <<EOF
 policy fill { match comm "populate"; region arena = range 0x600000000000 .. +$POP_SIZE;
   pagesize arena { 4K: 0; 2M: 100; ahead $AHEAD; } }
@@ -254,6 +301,8 @@ for part in $PARTS; do
 	case $part in
 	populate) echo "populate: $POP_SIZE by $POP_THREADS writer(s), front to back" ;;
 	redis) echo "redis: $(redis-server --version | cut -d' ' -f3), $REDIS_KEYS keys of 1000 bytes, then $REDIS_GETS GETs and SETs" ;;
+	jvm) javac -d "$tmp" "$tmp/Started.java" || die "javac failed"
+	     echo "jvm: $(java -version 2>&1 | head -n 1), heap $JVM_HEAP pre-touched" ;;
 	attach) echo "attach: redis $(redis-server --version | cut -d' ' -f3), $REDIS_KEYS keys of 1000 bytes in 4K pages, serving GETs; huge pages given while it runs" ;;
 	esac
 	for v in $VARIANTS; do : >"$tmp/$part.$v"; done
@@ -267,7 +316,17 @@ for part in $PARTS; do
 			echo "  round $r $v: $res"
 		done
 	done
-	if [ "$part" = populate ]; then
+	if [ "$part" = jvm ]; then
+		printf '%-6s %14s %10s %8s %14s %14s\n' variant "median start s" "huge MiB" "4k/this" "prepare cpu s" \
+			"collapse cpu s"
+		b=$(median "$tmp/jvm.4k" 1)
+		for v in $VARIANTS; do
+			f=$tmp/jvm.$v
+			awk -v v="$v" -v s="$(median "$f" 1)" -v h="$(median "$f" 2)" -v p="$(median "$f" 3)" \
+				-v c="$(median "$f" 4)" -v b="$b" \
+				'BEGIN { printf "%-6s %14.3f %10.0f %8.2f %14.2f %14.2f\n", v, s, h, b / s, p, c }'
+		done
+	elif [ "$part" = populate ]; then
 		printf '%-6s %10s %10s %8s %14s %14s\n' variant "median s" "huge MiB" "4k/this" "prepare cpu s" \
 			"collapse cpu s"
 		b=$(median "$tmp/populate.4k" 1)
