@@ -311,13 +311,13 @@ static __always_inline int mmp_maps_changed(void)
 
 /* The system calls that change a process's mappings or what it guards are
  * followed with fexit on their x86-64 entry points, never with the
- * syscalls tracepoints: enabling any of those sends every system call of
- * every process on the machine through the tracing slow path (190 ns more
- * a call on machine B: 16% on a read(2) loop, 5% on redis GETs), where a
- * trampoline costs only the calls it is on. The arguments are the user's
- * registers, as the entry point gets them. Where the kernel allows no
- * trampoline, mmp_mm_changed__older stands in for all of them
- * (runtime/hooks.c). */
+ * syscalls tracepoints: enabling any of those marks every thread on the
+ * machine for the tracing slow path of every system call, where a
+ * trampoline costs only the calls it is on. (On machine B, where a system
+ * call costs a microsecond, bench/syscalls sees no difference either way.)
+ * The arguments are the user's registers, as the entry point gets them.
+ * Where the kernel allows no trampoline, mmp_mm_changed__older stands in
+ * for all of them (runtime/hooks.c). */
 struct pt_regs___mmp {
 	unsigned long di, si, dx;
 } __attribute__((preserve_access_index));

@@ -32,15 +32,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-export MMP_CACHE_DIR="$tmp/cache"
 printf 'policy nobody { match comm "mmp-bench-none"; region heap = anon;\n  pagesize heap { 4K: 0; 2M: 100; } }\n' \
 	>"$tmp/nobody.mmp"
 
 sh "$here/../machine/machine.sh"
 now() { date +%s.%N; }
-# attach BINARY: runs it on the policy until it says it is attached.
+# attach BINARY NAME: runs it on the policy until it says it is attached.
 attach() {
-	"$1" attach "$tmp/nobody.mmp" >"$tmp/out" 2>"$tmp/err" &
+	# A cache of its own: the object is the build's, not the other's.
+	MMP_CACHE_DIR="$tmp/cache-$2" "$1" attach "$tmp/nobody.mmp" >"$tmp/out" 2>"$tmp/err" &
 	attached=$!
 	i=0
 	until grep -q ' attached; pins in ' "$tmp/err"; do
@@ -65,7 +65,7 @@ while [ "$r" -lt "$RUNS" ]; do
 	n=$(echo "$VARIANTS" | wc -w)
 	order=$(echo "$VARIANTS" | awk -v k=$(( (r - 1) % n )) '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }')
 	for v in $order; do
-		case $v in mmp) attach "$MMP" ;; old) attach "$MMP_OLD" ;; esac
+		case $v in mmp) attach "$MMP" new ;; old) attach "$MMP_OLD" old ;; esac
 		s=$(one)
 		[ -z "$attached" ] || detach
 		echo "$s" >>"$tmp/$v"
