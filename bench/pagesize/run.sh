@@ -249,7 +249,7 @@ jvm_run() {
 	v=$1
 	settle
 	set -- java "-Xms$JVM_HEAP" "-Xmx$JVM_HEAP" -XX:+AlwaysPreTouch -XX:+UseG1GC -cp "$tmp" Started
-	[ "$v" != thp ] || set -- "$1" -XX:+UseTransparentHugePages "$@"
+	if [ "$v" = thp ]; then shift; set -- java -XX:+UseTransparentHugePages "$@"; fi
 	rc=0
 	if [ "$v" = mmp ]; then
 		"$MMP" run "$tmp/policy-jvm.mmp" -- "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
