@@ -31,8 +31,9 @@
 # and mmp's CPU. redis runs with 'disable-thp no' (its default 'yes' turns
 # THP off for itself where the mode is 'always'), no persistence, on a unix
 # socket. Environment: PARTS ("populate redis"; also attach), POP_SIZE,
-# POP_THREADS, REDIS_KEYS, REDIS_GETS, ATTACH_AT, ATTACH_MAX, JVM_HEAP, MMP
-# (the mmp binary), AHEAD (64M). Run as root.
+# POP_THREADS, REDIS_KEYS, REDIS_GETS, ATTACH_AT, ATTACH_MAX, ATTACH_OPTS
+# (mmp attach's options, e.g. --collapse-cpu=100), JVM_HEAP, VARIANTS (a
+# subset of "4k thp mmp"), MMP (the mmp binary), AHEAD (64M). Run as root.
 set -eu
 RUNS=${1:-3}
 PARTS=${PARTS:-populate redis}
@@ -43,6 +44,7 @@ REDIS_GETS=${REDIS_GETS:-2000000}
 AHEAD=${AHEAD:-64M}
 ATTACH_AT=${ATTACH_AT:-10}
 ATTACH_MAX=${ATTACH_MAX:-60}
+ATTACH_OPTS=${ATTACH_OPTS:-}
 JVM_HEAP=${JVM_HEAP:-4G}
 THP=/sys/kernel/mm/transparent_hugepage/enabled
 here=$(cd "$(dirname "$0")" && pwd)
@@ -199,7 +201,7 @@ attach_run() {
 	sed "s/@PID@/$redis_pid/" "$tmp/policy-attach.mmp.in" >"$tmp/policy-attach.mmp"
 	case $v in
 	thp) echo always >"$THP" ;;
-	mmp) "$MMP" attach "$tmp/policy-attach.mmp" >"$tmp/mmp.out" 2>"$tmp/err" &
+	mmp) "$MMP" attach $ATTACH_OPTS "$tmp/policy-attach.mmp" >"$tmp/mmp.out" 2>"$tmp/err" &
 	     attach_pid=$! ;;
 	esac
 	t0=$(now)
@@ -295,7 +297,7 @@ median() { # FILE COLUMN
 	cut -d' ' -f"$2" "$1" | sort -g | awk '{ a[NR] = $1 } END {
 		print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
-VARIANTS="4k thp mmp"
+VARIANTS=${VARIANTS:-4k thp mmp}
 for part in $PARTS; do
 	echo
 	case $part in
