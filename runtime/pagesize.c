@@ -415,7 +415,8 @@ static void collapse_tick(struct collapser *cl, double dt)
 		take++;
 	}
 	qsort(cand, take, sizeof(*cand), by_address);
-	for (size_t i = 0; i < take && cl->cpu_budget > 0;) {
+	size_t i = 0;
+	while (i < take && cl->cpu_budget > 0) {
 		size_t j = i + 1;
 		while (j < take && cand[j].g == cand[i].g && cand[j].key.region == cand[i].key.region &&
 		       cand[j].key.chunk == cand[j - 1].key.chunk + 1 &&
@@ -424,6 +425,8 @@ static void collapse_tick(struct collapser *cl, double dt)
 		collapse_run(cl, &cand[i], j - i);
 		i = j;
 	}
+	/* What the CPU cap left for a later tick keeps its bytes. */
+	cl->budget += (double)(take - i) * (double)(1ULL << MMP_CHUNK_SHIFT);
 	free(cand);
 }
 
