@@ -4,8 +4,7 @@
 set -eu
 PACKAGES="gcc make autoconf automake pkg-config flex bison clang llvm libclang-rt-dev
           libbpf-dev libelf-dev zlib1g-dev check time bpftool bpftrace earlyoom
-          stress-ng redis-server openjdk-17-jdk-headless qemu-system-x86 busybox-static cpio kmod
-          e2fsprogs"
+          stress-ng redis-server qemu-system-x86 busybox-static cpio kmod e2fsprogs"
 # tests/vm/run.sh boots Debian 12's own kernel in QEMU: the package that
 # linux-image-amd64 names now, unsigned, extracted here, never installed
 # (installing it would pull in initramfs-tools and change this machine's

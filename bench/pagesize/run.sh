@@ -62,8 +62,13 @@ for p in $PARTS; do
 	populate) [ -x "$POPULATE" ] || die "no $POPULATE: run 'make check' or 'make tests/workloads/populate' first" ;;
 	redis | attach) command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null ||
 		die "redis needs redis-server and redis-benchmark (Debian: redis-server, redis-tools)" ;;
-	jvm) command -v java >/dev/null && command -v javac >/dev/null ||
-		die "jvm needs java and javac (Debian: openjdk-17-jdk-headless)" ;;
+	jvm) # A JDK only this part needs: installed here, not with the rest.
+		if ! command -v java >/dev/null || ! command -v javac >/dev/null; then
+			echo "run.sh: installing openjdk-17-jdk-headless for the jvm part" >&2
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+				openjdk-17-jdk-headless >/dev/null ||
+				die "jvm needs java and javac: apt-get install openjdk-17-jdk-headless failed"
+		fi ;;
 	*) die "unknown part '$p' (populate, redis, attach, jvm)" ;;
 	esac
 done
