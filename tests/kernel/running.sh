@@ -83,12 +83,12 @@ start_workload 30
 "$MMP" attach --dry-run "$TMP/running.bpf.o" >"$TMP/m.out" 2>"$TMP/m.err" &
 MPID=$!
 PIDS="$PIDS $MPID"
+wait_until 60 said "dry run: the bits were not cleared" || bad "dry run: the scan says the bits were not cleared: $(tail -5 "$TMP/m.err")"
 wait_until 60 said "dry run: would collapse" || bad "dry run: it says what it would collapse: $(tail -5 "$TMP/m.err")"
 stop_mmp
 pid_huge=$(grep AnonHugePages /proc/$WPID/smaps 2>/dev/null | awk '{s += $2} END {print s + 0}')
 kill "$WPID" 2>/dev/null
 wait "$WPID"
-check "dry run: the scan says the bits were not cleared" said "dry run: the bits were not cleared"
 # Under THP 'always' khugepaged may collapse the region the workload made
 # eligible meanwhile: only where it does not is "none" mmp's doing.
 $always || check "dry run: nothing collapsed (${pid_huge} kB)" [ "${pid_huge:-0}" -eq 0 ]
