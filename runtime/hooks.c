@@ -163,11 +163,14 @@ int hooks_select(struct bpf_object *bpf)
 		const char *name = bpf_program__name(prog);
 		const struct family *f = family_of(name);
 		if (f) {
+			/* Up, the family lacks at most its optional member's hook
+			 * (looked up again only for it). */
 			char what[300];
-			if (family_down[f - families] ||
-			    !hook_exists(vmlinux, bpf_program__section_name(prog), what, sizeof(what))) {
-				if (!family_down[f - families])
-					mmp_debug("this kernel has no %s: nothing for %s to follow", what, name);
+			if (family_down[f - families])
+				bpf_program__set_autoload(prog, false);
+			else if (strcmp(name, f->optional) == 0 &&
+				 !hook_exists(vmlinux, bpf_program__section_name(prog), what, sizeof(what))) {
+				mmp_debug("this kernel has no %s: nothing for %s to follow", what, name);
 				bpf_program__set_autoload(prog, false);
 			}
 			continue;

@@ -221,8 +221,6 @@ static void harvest(struct scan *s, struct pending *p)
 		return;
 	}
 	size_t hot = 0, v = 0;
-	unsigned nregions = s->plan->nregions;
-	uint64_t *by_region = calloc(nregions, sizeof(*by_region));
 	for (size_t i = 0; i < p->n; i++) {
 		uint64_t lo = p->found[i].chunk << MMP_CHUNK_SHIFT;
 		while (v < vl.n && vl.v[v].end <= lo)   /* both in address order */
@@ -236,19 +234,12 @@ static void harvest(struct scan *s, struct pending *p)
 		struct mmp_chunk c = { .faults = heat };   /* last_ns 0: settled */
 		if (bpf_map_update_elem(s->chunks_fd, &k, &c, BPF_NOEXIST) == 0) {
 			hot++;
-			if (by_region)
-				by_region[k.region]++;
+			s->reports[k.region].scan_hot++;
 		}
-	}
-	for (unsigned r = 0; by_region && r < nregions; r++) {
-		if (!by_region[r])
-			continue;
-		s->reports[r].scan_hot += by_region[r];
 	}
 	mmp_info("pid %d was running before mmp: %zu of its %zu populated 2M chunks are in mappings it touched within "
 		 "%.0f s%s (accessed bits, read a mapping at a time from smaps), and go to the hot-chunk collapse",
 		 p->pid, hot, p->n, SCAN_WINDOW_NS / 1e9, s->dry_run ? " or before (dry run: the bits were not cleared)" : "");
-	free(by_region);
 	vmas_free(&vl);
 }
 

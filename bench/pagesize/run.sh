@@ -323,25 +323,18 @@ for part in $PARTS; do
 			echo "  round $r $v: $res"
 		done
 	done
-	if [ "$part" = jvm ]; then
-		printf '%-6s %14s %10s %8s %14s %14s\n' variant "median start s" "huge MiB" "4k/this" "prepare cpu s" \
+	if [ "$part" = populate ] || [ "$part" = jvm ]; then
+		# The same result line: seconds huge_mib cpu_prepare cpu_collapse
+		label="median s"
+		[ "$part" = populate ] || label="median start s"
+		printf '%-6s %14s %10s %8s %14s %14s\n' variant "$label" "huge MiB" "4k/this" "prepare cpu s" \
 			"collapse cpu s"
-		b=$(median "$tmp/jvm.4k" 1)
+		b=$(median "$tmp/$part.4k" 1)
 		for v in $VARIANTS; do
-			f=$tmp/jvm.$v
+			f=$tmp/$part.$v
 			awk -v v="$v" -v s="$(median "$f" 1)" -v h="$(median "$f" 2)" -v p="$(median "$f" 3)" \
 				-v c="$(median "$f" 4)" -v b="$b" \
 				'BEGIN { printf "%-6s %14.3f %10.0f %8.2f %14.2f %14.2f\n", v, s, h, b / s, p, c }'
-		done
-	elif [ "$part" = populate ]; then
-		printf '%-6s %10s %10s %8s %14s %14s\n' variant "median s" "huge MiB" "4k/this" "prepare cpu s" \
-			"collapse cpu s"
-		b=$(median "$tmp/populate.4k" 1)
-		for v in $VARIANTS; do
-			f=$tmp/populate.$v
-			awk -v v="$v" -v s="$(median "$f" 1)" -v h="$(median "$f" 2)" -v p="$(median "$f" 3)" \
-				-v c="$(median "$f" 4)" -v b="$b" \
-				'BEGIN { printf "%-6s %10.3f %10.0f %8.2f %14.2f %14.2f\n", v, s, h, b / s, p, c }'
 		done
 	elif [ "$part" = attach ]; then
 		printf '%-6s %14s %12s %10s %9s %8s %14s %10s\n' variant "huge MiB @${ATTACH_AT}s" "s to 90%" "GET/s" \
