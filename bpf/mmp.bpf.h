@@ -63,7 +63,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	__uint(max_entries, 1024 * 1024);   /* a scan names thousands of files a second */
 } mmp_events SEC(".maps");
 
 /* Published by the runtime for 'mmp stats'; sized by it before load. */

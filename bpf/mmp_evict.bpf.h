@@ -4,9 +4,12 @@
  * mapped regions are counted in mmp_progs.bpf.h). Included by generated
  * code whose policies have an 'evict' block.
  *
- * The runtime adds the files of the policies' file regions to mmp_files
- * (keyed as the kernel keys them: s_dev is MAJOR << 20 | MINOR) and seeds
- * 'resident' from mincore; BPF keeps the counts from then on.
+ * A file enters mmp_files (keyed as the kernel keys them: s_dev is
+ * MAJOR << 20 | MINOR) when a governed process first reads or faults on
+ * it, with an MMP_EV_FILE that names it; or when the runtime adds a file a
+ * process had open or mapped before. The runtime seeds 'resident' from
+ * mincore; BPF keeps the counts from then on, whoever reads the file, open
+ * or closed, until the runtime forgets it.
  */
 #ifndef MMP_EVICT_BPF_H
 #define MMP_EVICT_BPF_H
@@ -28,21 +31,41 @@ struct trace_event_raw_mm_filemap_op_page_cache {
 	unsigned char order;
 } __attribute__((preserve_access_index));
 
-struct trace_event_raw_mm_filemap_op_page_cache_range {
-	unsigned long i_ino;
-	__u32 s_dev;
-	unsigned long index, last_index;
-} __attribute__((preserve_access_index));
-
-/* What the stand-ins for kernels without the range tracepoints (6.1 has
- * neither) read: a read(2)'s file and range, a fault's file. */
+/* What the programs below read of the kernel's structures: a read's or a
+ * fault's file, and the names of the file's directories. */
 struct super_block {
 	__u32 s_dev;
+} __attribute__((preserve_access_index));
+
+struct hlist_node {
+	struct hlist_node *next;
+} __attribute__((preserve_access_index));
+
+struct hlist_head {
+	struct hlist_node *first;
 } __attribute__((preserve_access_index));
 
 struct inode {
 	unsigned long i_ino;
 	struct super_block *i_sb;
+	struct hlist_head i_dentry;          /* its names (hard links), by d_u.d_alias */
+} __attribute__((preserve_access_index));
+
+struct qstr {
+	__u32 len;
+	const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+	union {
+		struct hlist_node d_alias;
+	} d_u;
+} __attribute__((preserve_access_index));
+
+struct address_space {
+	struct inode *host;
 } __attribute__((preserve_access_index));
 
 struct file {
@@ -66,16 +89,94 @@ struct vm_fault {
 	struct vm_area_struct *vma;
 } __attribute__((preserve_access_index));
 
+/* The policies whose evict blocks score file regions (bit N: policy N;
+ * policies past 63 always): generated code defines it. */
+#ifndef MMP_FILE_POLICIES
+#define MMP_FILE_POLICIES (~0ULL)
+#endif
+
 static __always_inline struct mmp_file_stats *mmp_file(__u32 dev, unsigned long ino)
 {
 	struct mmp_file_key k = { .dev = dev, .ino = ino };
 	return bpf_map_lookup_elem(&mmp_files, &k);
 }
 
-static __always_inline void mmp_file_access(__u32 dev, unsigned long ino, __u64 pages)
+/* A file event is built here, then sent at its length: most paths are
+ * short, and the ring buffer holds many more of them than of the whole
+ * record. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mmp_file_event);
+} mmp_file_scratch SEC(".maps");
+
+/* Names a newly watched file for the runtime: its first name's components
+ * from the file up, to the root of its file system. Paths are resolved in
+ * user space (mountinfo), where the mounts are known. */
+static __always_inline void mmp_emit_file(struct inode *inode, __u32 tgid, __u32 policy, __u32 dev, __u64 ino)
 {
+	__u32 zero = 0;
+	struct mmp_file_event *e = bpf_map_lookup_elem(&mmp_file_scratch, &zero);
+	if (!e)
+		return;
+	e->kind = MMP_EV_FILE;
+	e->pid = tgid;
+	e->policy = policy;
+	e->dev = dev;
+	e->ino = ino;
+	struct hlist_node *first = BPF_CORE_READ(inode, i_dentry.first);
+	struct dentry *d = first ? (struct dentry *)((char *)first - bpf_core_field_offset(struct dentry, d_u.d_alias)) : 0;
+	__u32 off = 0, complete = 0;
+	for (int i = 0; d && i < MMP_FILE_DEPTH; i++) {
+		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+		if (!parent || parent == d) {
+			complete = 1;
+			break;
+		}
+		__u32 len = BPF_CORE_READ(d, d_name.len);
+		if (len > 255 || off + len + 1 > MMP_FILE_NAMES)
+			break;
+		__u32 at = off & (MMP_FILE_NAMES - 1);
+		bpf_probe_read_kernel(&e->names[at], len & 255, BPF_CORE_READ(d, d_name.name));
+		e->names[at + (len & 255)] = '/';
+		off += len + 1;
+		d = parent;
+	}
+	e->len = off;
+	e->complete = complete;
+	__u64 size = sizeof(*e) - sizeof(e->names) + (off & (2 * MMP_FILE_NAMES - 1));
+	if (bpf_ringbuf_output(&mmp_events, e, size, 0) < 0)
+		mmp_count_lost();
+}
+
+/* A file a governed process touches is watched from its first access on,
+ * open or not later: the runtime keeps it while it has pages cached. */
+static __always_inline struct mmp_file_stats *mmp_file_found(struct inode *inode, __u32 dev, __u64 ino)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct mmp_proc *p = bpf_map_lookup_elem(&mmp_procs, &tgid);
+	if (!p)
+		return 0;
+	__u32 policy = p->policy;
+	if (policy < 64 && !((MMP_FILE_POLICIES >> policy) & 1))
+		return 0;
+	struct mmp_file_key k = { .dev = dev, .ino = ino };
+	struct mmp_file_stats zero = {};
+	if (bpf_map_update_elem(&mmp_files, &k, &zero, BPF_NOEXIST) == 0)
+		mmp_emit_file(inode, tgid, policy, dev, ino);
+	return bpf_map_lookup_elem(&mmp_files, &k);
+}
+
+/* PAGES of INODE's file read or faulted on. */
+static __always_inline void mmp_file_access(struct inode *inode, __u64 pages)
+{
+	if (!inode)
+		return;
+	__u32 dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	__u64 ino = BPF_CORE_READ(inode, i_ino);
 	struct mmp_file_stats *f = mmp_file(dev, ino);
-	if (!f)
+	if (!f && !(f = mmp_file_found(inode, dev, ino)))
 		return;
 	__u64 now = bpf_ktime_get_ns();
 	__sync_fetch_and_add(&f->accesses, pages);
@@ -115,32 +216,25 @@ int mmp_file_deleted(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 	return 0;
 }
 
-/* read(2) and friends: the pages each batch of filemap_read() covers. */
-SEC("tp/filemap/mm_filemap_get_pages")
-int mmp_file_read(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
+/* read(2) and friends: the pages each batch of filemap_read() covers. BTF
+ * tracepoints, for the file's inode: its names, when it is new. */
+SEC("tp_btf/mm_filemap_get_pages")
+int BPF_PROG(mmp_file_read, struct address_space *mapping, unsigned long first, unsigned long last)
 {
-	unsigned long first = ctx->index, last = ctx->last_index;
-	mmp_file_access(ctx->s_dev, ctx->i_ino, last >= first ? last - first + 1 : 1);
+	mmp_file_access(BPF_CORE_READ(mapping, host), last >= first ? last - first + 1 : 1);
 	return 0;
 }
 
-SEC("tp/filemap/mm_filemap_fault")
-int mmp_file_fault(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
+SEC("tp_btf/mm_filemap_fault")
+int BPF_PROG(mmp_file_fault, struct address_space *mapping, unsigned long index)
 {
-	mmp_file_access(ctx->s_dev, ctx->i_ino, 1);
+	mmp_file_access(BPF_CORE_READ(mapping, host), 1);
 	return 0;
 }
 
 /* The stand-ins the runtime loads where the kernel lacks the tracepoints
  * above (runtime/hooks.c pairs them by the '__older' suffix): the entry of
  * the functions those tracepoints sit in. */
-static __always_inline void mmp_file_access_of(struct file *file, __u64 pages)
-{
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	if (inode)
-		mmp_file_access(BPF_CORE_READ(inode, i_sb, s_dev), BPF_CORE_READ(inode, i_ino), pages);
-}
-
 SEC("fentry/filemap_read")
 int BPF_PROG(mmp_file_read__older, struct kiocb *iocb, struct iov_iter *iter)
 {
@@ -149,14 +243,14 @@ int BPF_PROG(mmp_file_read__older, struct kiocb *iocb, struct iov_iter *iter)
 	if (pos < 0 || !count)
 		return 0;
 	__u64 first = (__u64)pos >> 12, last = ((__u64)pos + count - 1) >> 12;
-	mmp_file_access_of(BPF_CORE_READ(iocb, ki_filp), last - first + 1);
+	mmp_file_access(BPF_CORE_READ(iocb, ki_filp, f_inode), last - first + 1);
 	return 0;
 }
 
 SEC("fentry/filemap_fault")
 int BPF_PROG(mmp_file_fault__older, struct vm_fault *vmf)
 {
-	mmp_file_access_of(BPF_CORE_READ(vmf, vma, vm_file), 1);
+	mmp_file_access(BPF_CORE_READ(vmf, vma, vm_file, f_inode), 1);
 	return 0;
 }
 

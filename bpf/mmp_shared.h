@@ -7,13 +7,15 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 12
+#define MMP_ABI_VERSION 13
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
 #define MMP_MAX_SLOTS 16384        /* (process, region) statistics at once */
 #define MMP_MAX_CHUNKS 262144      /* 2M chunks tracked (512 GiB of memory) */
-#define MMP_MAX_FILES 65536        /* files watched by evict rules */
+#define MMP_MAX_FILES 262144       /* files watched by evict rules */
+#define MMP_FILE_NAMES 1024        /* a file event's names, up to its file system's root */
+#define MMP_FILE_DEPTH 40          /* ... and the directories above it */
 #define MMP_CHUNK_SHIFT 21
 /* The page the language counts in ('degree 64K' is 16 pages) and the BPF
  * side's: x86-64's and arm64's 4K base page. The runtime asks the kernel
@@ -160,6 +162,8 @@ enum mmp_event_kind {
 	MMP_EV_GUARDS,             /* a governed process may have changed what it
 				    * guards (mlock, MADV_[NO]HUGEPAGE, userfaultfd);
 				    * 'parent' is 1 for a new userfaultfd */
+	MMP_EV_FILE,               /* struct mmp_file_event: a governed process
+				    * touched a file mmp did not watch yet */
 };
 
 struct mmp_event {
@@ -185,6 +189,23 @@ struct mmp_file_stats {
 	__u64 evicted;             /* pages deleted from it */
 	__s64 resident;            /* pages in it now (seeded by the runtime) */
 	__u64 first_ns, last_ns;   /* first and last access seen */
+};
+
+/* A file a governed process read or faulted on, first seen: BPF watches
+ * it from then on (an entry in mmp_files), and names it for the runtime,
+ * which decides whether an evict block's regions select it. NAMES are the
+ * file's own name and then each directory's above it, up to the root of
+ * its file system (not of a mount), each followed by a '/': "c/b/a/" is
+ * /a/b/c. */
+struct mmp_file_event {
+	__u32 kind;                /* MMP_EV_FILE */
+	__u32 pid;                 /* tgid */
+	__u32 policy;              /* the process's */
+	__u32 dev;                 /* as in struct mmp_file_key */
+	__u64 ino;
+	__u32 len;                 /* bytes of NAMES used */
+	__u32 complete;            /* 0: the root was not reached (too deep, too long) */
+	char names[2 * MMP_FILE_NAMES];     /* room past the limit, for the verifier */
 };
 
 /* A prediction: COUNT pages at START, START + STRIDE, ... (bytes; STRIDE

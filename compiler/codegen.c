@@ -311,8 +311,17 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 		oom |= plan->policies[i].oom != NULL;
 	if (oom)
 		fputs("#include \"mmp_oom.bpf.h\"\n", out);
-	if (evict)
+	if (evict) {
+		/* The policies whose processes' files BPF watches from their
+		 * first access: those that score a file region. */
+		uint64_t files = 0;
+		for (unsigned i = 0; i < plan->nevicts; i++)
+			for (size_t s = 0; s < plan->evicts[i].nscores; s++)
+				if (plan->regions[plan->evicts[i].scores[s].region].may_be_file)
+					files |= plan->evicts[i].policy < 64 ? 1ULL << plan->evicts[i].policy : 0;
+		fprintf(out, "#define MMP_FILE_POLICIES 0x%" PRIx64 "ULL\n", files);
 		fputs("#include \"mmp_evict.bpf.h\"\n", out);
+	}
 	fputc('\n', out);
 	/* What the runtime needs, versioned: it re-checks the source with the
 	 * same front end and compares the layout. */

@@ -414,7 +414,7 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	if (!rt.gov.ever)
 		mmp_warn("no process matched the policy while it ran: it changed nothing");
 	else
-		governed_report_unmapped(&rt.gov);
+		governed_report_unmapped(&rt.gov, rt.acc.reports);
 	for (size_t k = 0; k < mmp_nkinds; k++)
 		if (rt.kinds[k] && mmp_kinds[k]->summary)
 			mmp_kinds[k]->summary(rt.kinds[k]);

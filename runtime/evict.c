@@ -5,6 +5,7 @@
 #include "evict_state.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,13 @@
 #include <bpf/bpf.h>
 
 #include "cgroups.h"
+#include "clock.h"
 #include "evict_order.h"
 #include "log.h"
 #include "trigger.h"
 
 #define REFRESH_NS 1000000000LL            /* units and scores once a second */
+#define RESCORE_NS 90000000LL              /* ... and at most each tick while a trigger holds */
 
 /* --- building ---------------------------------------------------------- */
 
@@ -57,6 +60,7 @@ static int setup(const struct kind_env *env, void **state)
 	e->gov = env->gov;
 	e->dry_run = env->dry_run;
 	e->files_fd = loader_map_fd(env->loaded, "mmp_files");
+	e->dump = (struct map_dump){ .key_size = sizeof(struct mmp_file_key), .value_size = sizeof(struct mmp_file_stats) };
 	e->reports = env->reports;
 	for (unsigned i = 0; i < n; i++) {
 		int r = build_block(e, &e->blocks[e->nblocks++], &obj->plan.evicts[i]);
@@ -83,8 +87,8 @@ static void publish_units(struct evictor *e)
 	for (unsigned r = 0; r < e->obj->plan.nregions; r++)
 		e->reports[r].ev_units = e->reports[r].ev_protected = 0;
 	for (size_t i = 0; i < e->nunits; i++) {
-		e->reports[e->units[i].region].ev_units++;
-		e->reports[e->units[i].region].ev_protected += e->units[i].protected;
+		e->reports[e->units[i]->region].ev_units++;
+		e->reports[e->units[i]->region].ev_protected += e->units[i]->protected;
 	}
 }
 
@@ -109,9 +113,13 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 		e->last_refresh = now;
 		evict_refresh_units(e, procs, n);
 		refresh_cgroups(e, procs, n);
+		evict_files_forget(e, now);
 	}
 	/* The triggers first: scores are needed once a second, and at every
-	 * tick a block holds or changes. */
+	 * tick a block holds or changes. Between ticks (a threshold crossed
+	 * again) the last scores serve: reading BPF's file map walks all its
+	 * buckets, a few milliseconds, and a scan crosses many times a
+	 * second. */
 	bool need_scores = refresh;
 	bool *holds = calloc(e->nblocks + 1, sizeof(*holds));
 	if (!holds)
@@ -120,10 +128,12 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 		struct block *blk = &e->blocks[b];
 		trigger_tick(blk->trigger, now, e->cgp, e->cgp ? e->ncgs : 0);
 		holds[b] = trigger_holds(blk->trigger, now, NULL);
-		need_scores |= holds[b] || holds[b] != blk->holding;
+		need_scores |= (holds[b] && now - e->scored_ns >= RESCORE_NS) || holds[b] != blk->holding;
 	}
-	if (need_scores)
+	if (need_scores) {
 		evict_score_units(e, now);
+		e->scored_ns = now;
+	}
 	for (size_t b = 0; b < e->nblocks; b++) {
 		struct block *blk = &e->blocks[b];
 		/* The rate limit is a token bucket. */
@@ -135,8 +145,8 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 				 trigger_text(blk->trigger),
 				 holds[b] ? "holds: evicting the lowest scores first" : "no longer holds");
 			for (size_t i = 0; holds[b] && i < e->nunits; i++)
-				if (e->units[i].block == b)
-					e->units[i].resident_at_start = e->units[i].resident;
+				if (e->units[i]->block == b)
+					e->units[i]->resident_at_start = e->units[i]->resident;
 			if (!holds[b] && (blk->rule->keep || blk->rule->keep_pct))
 				evict_reread_protected(e, b);
 			blk->holding = holds[b];
@@ -203,6 +213,23 @@ static bool on_fd(void *state, int fd, long long now)
 	return false;
 }
 
+/* A file a governed process read for the first time. */
+static void on_event(void *state, const struct mmp_event *ev, size_t len)
+{
+	const struct mmp_file_event *f = (const void *)ev;
+	if (ev->kind == MMP_EV_FILE && len >= offsetof(struct mmp_file_event, names) &&
+	    len >= offsetof(struct mmp_file_event, names) + (f->len < MMP_FILE_NAMES ? f->len : MMP_FILE_NAMES))
+		evict_file_found(state, f);
+}
+
+/* A process taken on: its cgroup is watched from the next tick, not a
+ * second later (a scan fills a cgroup in less). */
+static void govern(void *state, const struct governed *g, const struct proc_info *info)
+{
+	struct evictor *e = state;
+	e->last_refresh = 0;
+}
+
 static void summary(void *state)
 {
 	struct evictor *e = state;
@@ -224,9 +251,12 @@ static void summary(void *state)
 static void undo(void *state)
 {
 	struct evictor *e = state;
-	for (size_t i = 0; i < e->nunits; i++)
-		free(e->units[i].pieces);
+	for (size_t i = 0; i < e->nunits; i++) {
+		free(e->units[i]->pieces);
+		free(e->units[i]);
+	}
 	free(e->units);
+	evict_files_free(e);
 	for (size_t b = 0; b < e->nblocks; b++)
 		trigger_free(e->blocks[b].trigger);
 	free(e->blocks);
@@ -240,6 +270,8 @@ const struct kind evict_kind = {
 	.setup = setup,
 	.watch = watch,
 	.on_fd = on_fd,
+	.on_event = on_event,
+	.govern = govern,
 	.tick = tick,
 	.summary = summary,
 	.undo = undo,

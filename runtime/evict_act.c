@@ -29,18 +29,11 @@
 const char *evict_unit_label(const struct evictor *e, const struct unit *u, char *buf, size_t len)
 {
 	if (u->file)
-		snprintf(buf, len, "%s", u->path);
+		snprintf(buf, len, "%s", u->w->path ? u->w->path : "(a file not found by its names)");
 	else
 		snprintf(buf, len, "%s.%s of pid %d", e->obj->plan.policies[e->obj->plan.regions[u->region].policy].name,
 			 e->obj->plan.regions[u->region].name, u->pid);
 	return buf;
-}
-
-/* The pages of U in the page cache now, as BPF counts them. */
-static int64_t cached_pages(const struct evictor *e, const struct unit *u)
-{
-	struct mmp_file_stats fs;
-	return bpf_map_lookup_elem(e->files_fd, &u->key, &fs) == 0 ? fs.resident : 0;
 }
 
 /* Drops up to BYTES of U's page cache from its cursor on, wrapping once at
@@ -51,19 +44,44 @@ static int64_t cached_pages(const struct evictor *e, const struct unit *u)
  * Returns the bytes freed, as BPF counted them. */
 static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 {
-	if (!u->size || !u->resident)
+	struct watched *w = u->w;
+	if (!w->size || !u->resident)
 		return 0;
 	struct mmp_region_report *rep = &e->reports[u->region];
 	char name[PATH_MAX + 64];
-	int fd = open(u->path, O_RDONLY | O_CLOEXEC);
+	int fd = evict_file_open(e, w);
 	if (fd < 0) {
 		rep->ev_errors++;
-		mmp_debug("evict: cannot open %s: %s", u->path, strerror(errno));
 		return 0;
 	}
-	uint64_t pages = (u->size + e->page - 1) / e->page, want = (bytes + e->page - 1) / e->page, chosen = 0;
-	unsigned char *vec = evict_cached_map(fd, u->size, e->page);
-	int64_t before = cached_pages(e, u);
+	int64_t before = evict_file_cached(e, w);
+	uint64_t pages = (w->size + e->page - 1) / e->page, want = (bytes + e->page - 1) / e->page, chosen = 0;
+	/* All of it wanted: one call, no map of what is cached. Most files
+	 * a scan reads are small, and go whole. */
+	if (want >= (uint64_t)before || want >= pages) {
+		if (e->dry_run) {
+			mmp_info("evict: dry run: would drop %s from the page cache (%" PRId64 " pages cached)",
+				 evict_unit_label(e, u, name, sizeof(name)), before);
+			close(fd);
+			rep->ev_bytes += (uint64_t)before * e->page;
+			return (uint64_t)before * e->page;
+		}
+		int err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		rep->ev_calls++;
+		close(fd);
+		if (err) {
+			rep->ev_errors++;
+			mmp_debug("evict: cannot drop %s: %s", w->path, strerror(err));
+			return 0;
+		}
+		int64_t after = evict_file_cached(e, w);
+		uint64_t freed = before > after ? (uint64_t)(before - after) * e->page : 0;
+		mmp_debug("evict: dropped %" PRIu64 " bytes of %s (score %" PRId64 "), the whole file", freed, w->path, u->score);
+		u->cursor = 0;
+		rep->ev_bytes += freed;
+		return freed;
+	}
+	unsigned char *vec = evict_cached_map(fd, w->size, e->page);
 	uint64_t p = u->cursor / e->page < pages ? u->cursor / e->page : 0;
 	/* Runs of cached pages from the cursor on; gaps of up to 32 pages that
 	 * are not cached are taken into a run, as dropping them costs nothing. */
@@ -99,7 +117,7 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 		rep->ev_calls++;
 		if (err) {
 			rep->ev_errors++;
-			mmp_debug("evict: cannot drop %s: %s", u->path, strerror(err));
+			mmp_debug("evict: cannot drop %s: %s", w->path, strerror(err));
 			break;
 		}
 	}
@@ -110,9 +128,9 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 	if (e->dry_run) {
 		freed = chosen * e->page;
 	} else {
-		int64_t after = cached_pages(e, u);
+		int64_t after = evict_file_cached(e, w);
 		freed = before > after ? (uint64_t)(before - after) * e->page : 0;
-		mmp_debug("evict: dropped %" PRIu64 " bytes of %s (score %" PRId64 "), up to offset %" PRIu64, freed, u->path,
+		mmp_debug("evict: dropped %" PRIu64 " bytes of %s (score %" PRId64 "), up to offset %" PRIu64, freed, w->path,
 			  u->score, u->cursor);
 	}
 	rep->ev_bytes += freed;
@@ -127,9 +145,10 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 		mapped += u->pieces[i].end - u->pieces[i].start;
 	if (u->file && !mapped && u->resident && !u->warned_unmapped) {
 		/* Read with read(2), never mapped: there is no mapping to advise. */
+		char name[PATH_MAX + 64];
 		mmp_warn("evict: %s is cached but no governed process maps it: '%s' cannot reach its page cache "
 			 "(action drop can)",
-			 u->path, advice == MADV_COLD ? "cold" : "pageout");
+			 evict_unit_label(e, u, name, sizeof(name)), advice == MADV_COLD ? "cold" : "pageout");
 		u->warned_unmapped = true;
 	}
 	if (!mapped || !u->resident)
@@ -196,10 +215,11 @@ static size_t *order_block(struct evictor *e, size_t b, size_t *n)
 	*n = 0;
 	uint64_t total = 0;
 	for (size_t i = 0; i < e->nunits; i++) {
-		e->units[i].protected = false;
-		if (e->units[i].block == b) {
-			keys[(*n)++] = (struct evict_key){ e->units[i].score, e->units[i].resident, i };
-			total += e->units[i].resident;
+		struct unit *u = e->units[i];
+		u->protected = false;
+		if (u->block == b) {
+			keys[(*n)++] = (struct evict_key){ u->score, u->resident, i };
+			total += u->resident;
 		}
 	}
 	evict_sort(keys, *n);
@@ -207,7 +227,7 @@ static size_t *order_block(struct evictor *e, size_t b, size_t *n)
 	size_t np = evict_protected(keys, *n, evict_keep_bytes(total, blk->rule->keep, blk->rule->keep_pct));
 	for (size_t k = 0; k < *n; k++) {
 		idx[k] = keys[k].unit;
-		e->units[idx[k]].protected = k >= *n - np;
+		e->units[idx[k]]->protected = k >= *n - np;
 	}
 	free(keys);
 	return idx;
@@ -223,7 +243,7 @@ void evict_act(struct evictor *e, size_t b)
 	if (!idx)
 		return;
 	for (size_t k = 0; k < n && blk->budget >= (double)e->page && need >= (double)e->page; k++) {
-		struct unit *u = &e->units[idx[k]];
+		struct unit *u = e->units[idx[k]];
 		if (u->protected || !u->resident)
 			continue;
 		uint64_t want = (uint64_t)(blk->budget < need ? blk->budget : need), freed = 0;
@@ -249,18 +269,18 @@ void evict_act(struct evictor *e, size_t b)
 void evict_reread_protected(struct evictor *e, size_t b)
 {
 	for (size_t i = 0; i < e->nunits; i++) {
-		struct unit *u = &e->units[i];
+		struct unit *u = e->units[i];
 		if (u->block != b || !u->protected || !u->file || u->resident >= u->resident_at_start)
 			continue;
 		if (e->dry_run) {
-			mmp_info("evict: dry run: would read %s back in (protected)", u->path);
+			mmp_info("evict: dry run: would read %s back in (protected)", u->w->path);
 			continue;
 		}
-		int fd = open(u->path, O_RDONLY | O_CLOEXEC);
+		int fd = evict_file_open(e, u->w);
 		if (fd >= 0) {
 			posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
 			close(fd);
-			mmp_debug("evict: read %s back in: protected, and reclaimed while the trigger held", u->path);
+			mmp_debug("evict: read %s back in: protected, and reclaimed while the trigger held", u->w->path);
 		}
 	}
 }

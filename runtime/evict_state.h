@@ -2,6 +2,8 @@
  * an interface for the rest of the runtime: that is evict.h):
  *   evict.c        setup from the lowered rules, triggers, the tick, the
  *                  summary, undo
+ *   evict_files.c  the files BPF watches: named by its events, kept while
+ *                  they have pages cached, their figures read in one go
  *   evict_units.c  the units a block scores (a file, or a region of one
  *                  process), found each second, and their scores
  *   evict_act.c    evicting units in score order within the block's
@@ -18,7 +20,10 @@
 
 #include "bpf/mmp_shared.h"
 #include "compiler/plan.h"
+#include "file_paths.h"
+#include "file_table.h"
 #include "governed.h"
+#include "map_dump.h"
 #include "object.h"
 #include "trigger.h"
 
@@ -49,17 +54,29 @@ struct evict_proc {
 	const struct mmp_region_stats *const *stats;
 };
 
+/* A file BPF watches (an entry of mmp_files), open or not: its figures,
+ * shared by the units that score it. */
+struct watched {
+	struct mmp_file_key key;
+	char *path;                            /* NULL: not named (yet), or not found */
+	uint64_t size;
+	int64_t base;                          /* pages cached before BPF counted (mincore) */
+	struct mmp_file_stats fs;              /* as last read */
+	struct unit *units;                    /* the units scoring it, by next_of_file */
+	long long found_ns;
+	bool forget;                           /* to be forgotten at the end of this refresh */
+};
+
 struct unit {
 	unsigned block, region;
 	bool file;
-	struct mmp_file_key key;               /* file units */
-	char path[PATH_MAX];
-	uint64_t size, cursor;
+	struct watched *w;                     /* file units */
+	struct unit *next_of_file;
+	uint64_t cursor;
 	pid_t pid;                             /* process units */
 	struct piece *pieces;
 	size_t npieces, cap;
 	/* figures */
-	struct mmp_file_stats fs;
 	const struct mmp_region_stats *rs;
 	uint64_t prev_accesses, prev_misses;
 	long long prev_ns, first_seen;
@@ -80,9 +97,15 @@ struct evictor {
 	struct mmp_region_report *reports;
 	struct block *blocks;
 	size_t nblocks;
-	struct unit *units;
+	struct unit **units;
 	size_t nunits, cap;
-	long long last_refresh;
+	struct file_table files;               /* struct watched, by key */
+	struct map_dump dump;                  /* mmp_files, as last read */
+	struct mount_table mounts;             /* to name the files BPF finds */
+	long long mounts_ns;
+	unsigned long long lost_seen;          /* events lost, when last looked */
+	bool warned_full;
+	long long last_refresh, scored_ns;
 	/* The memory cgroups of the governed processes, for 'usage' without
 	 * 'of cgroup': read with the units, once a second. */
 	char (*cgs)[512];
@@ -90,15 +113,39 @@ struct evictor {
 	size_t ncgs;
 };
 
-/* evict_units.c */
-/* Finds the units of every block among PROCS (their mappings and open
- * files); units no process holds any more are dropped. */
-void evict_refresh_units(struct evictor *e, const struct evict_proc *procs, size_t nprocs);
-/* Each unit's figures and its block's score for it, as of NOW. */
-void evict_score_units(struct evictor *e, long long now);
+/* evict_files.c */
+/* A governed process touched a file BPF did not watch: name it, and make
+ * it a unit of the blocks whose regions select it. */
+void evict_file_found(struct evictor *e, const struct mmp_file_event *ev);
+/* The watched file of KEY, or NULL. */
+struct watched *evict_file_find(struct evictor *e, const struct mmp_file_key *k);
+/* The watched file at PATH (found by a process's open files or mappings),
+ * watched from now on if it was not. */
+struct watched *evict_file_at(struct evictor *e, const char *path);
+/* Every watched file's figures, from mmp_files in one go. */
+void evict_files_read(struct evictor *e);
+/* Forgets the files nothing needs any more: no page cached, no access
+ * for a minute, and no process holding them open or mapped. */
+void evict_files_forget(struct evictor *e, long long now);
+/* WATCHED's pages in the page cache now, as BPF counts them. */
+int64_t evict_file_cached(const struct evictor *e, const struct watched *w);
+/* Opens W's file for an action, if it is still the file BPF counts;
+ * -1 (and W forgotten at the next refresh) if not. */
+int evict_file_open(struct evictor *e, struct watched *w);
+void evict_files_free(struct evictor *e);
 /* Which pages of the file behind FD (SIZE bytes) are in the page cache:
  * one byte a PAGE, bit 0 set if cached, in a buffer the caller frees. */
 unsigned char *evict_cached_map(int fd, uint64_t size, uint64_t page);
+
+/* evict_units.c */
+/* Finds the units of every block among PROCS (their mappings and open
+ * files); process units no process holds any more are dropped, file
+ * units stay as long as their file is watched. */
+void evict_refresh_units(struct evictor *e, const struct evict_proc *procs, size_t nprocs);
+/* The unit of block B's REGION for file W, made if there is none. */
+struct unit *evict_file_unit(struct evictor *e, unsigned b, unsigned region, struct watched *w);
+/* Each unit's figures and its block's score for it, as of NOW. */
+void evict_score_units(struct evictor *e, long long now);
 
 /* evict_act.c */
 /* Evicts block B's units, lowest score first, within its budget. */

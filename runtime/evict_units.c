@@ -1,7 +1,7 @@
 /* evict_units.c - what an evict block scores: a file a governed process
- * has mapped or open (watched by BPF's filemap tracepoints), or a region of
- * one process's memory; found once a second, and scored with the block's
- * lowered score. See evict_state.h. */
+ * read, has open or mapped (evict_files.c), or a region of one process's
+ * memory; the mappings and open files looked at once a second, and every
+ * unit scored with its block's lowered score. See evict_state.h. */
 #define _GNU_SOURCE
 #include "evict_state.h"
 
@@ -27,20 +27,10 @@
 #include "region_stats.h"
 #include "vmas.h"
 
-static struct unit *find_file(struct evictor *e, unsigned block, unsigned region, const struct mmp_file_key *k)
-{
-	for (size_t i = 0; i < e->nunits; i++) {
-		struct unit *u = &e->units[i];
-		if (u->file && u->block == block && u->region == region && u->key.dev == k->dev && u->key.ino == k->ino)
-			return u;
-	}
-	return NULL;
-}
-
 static struct unit *find_proc(struct evictor *e, unsigned block, unsigned region, pid_t pid)
 {
 	for (size_t i = 0; i < e->nunits; i++) {
-		struct unit *u = &e->units[i];
+		struct unit *u = e->units[i];
 		if (!u->file && u->block == block && u->region == region && u->pid == pid)
 			return u;
 	}
@@ -51,7 +41,7 @@ static struct unit *new_unit(struct evictor *e)
 {
 	if (e->nunits == e->cap) {
 		size_t cap = e->cap ? e->cap * 2 : 32;
-		struct unit *n = realloc(e->units, cap * sizeof(*n));
+		struct unit **n = realloc(e->units, cap * sizeof(*n));
 		if (!n) {
 			mmp_warn("evict: a unit is left unscored: out of memory");
 			return NULL;
@@ -59,70 +49,40 @@ static struct unit *new_unit(struct evictor *e)
 		e->units = n;
 		e->cap = cap;
 	}
-	struct unit *u = &e->units[e->nunits++];
-	memset(u, 0, sizeof(*u));
+	struct unit *u = calloc(1, sizeof(*u));
+	if (!u) {
+		mmp_warn("evict: a unit is left unscored: out of memory");
+		return NULL;
+	}
 	u->first_seen = mono_ns();
+	e->units[e->nunits++] = u;
 	return u;
 }
 
-/* Which pages of the file behind FD (SIZE bytes) are in the page cache:
- * one byte a page, bit 0 set if cached, in a buffer the caller frees. */
-unsigned char *evict_cached_map(int fd, uint64_t size, uint64_t page)
+struct unit *evict_file_unit(struct evictor *e, unsigned b, unsigned region, struct watched *w)
 {
-	void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
+	for (struct unit *u = w->units; u; u = u->next_of_file)
+		if (u->block == b && u->region == region)
+			return u;
+	struct unit *u = new_unit(e);
+	if (!u)
 		return NULL;
-	unsigned char *vec = malloc((size + page - 1) / page);
-	if (vec && mincore(m, size, vec) < 0) {
-		free(vec);
-		vec = NULL;
-	}
-	munmap(m, size);
-	return vec;
-}
-
-/* The page-cache pages of PATH now: the seed of BPF's count. */
-static int64_t resident_pages(const char *path, uint64_t size, uint64_t page)
-{
-	if (!size)
-		return 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	unsigned char *vec = evict_cached_map(fd, size, page);
-	close(fd);
-	int64_t n = 0;
-	for (size_t i = 0; vec && i < (size + page - 1) / page; i++)
-		n += vec[i] & 1;
-	free(vec);
-	return n;
+	u->block = b;
+	u->region = region;
+	u->file = true;
+	u->w = w;
+	u->next_of_file = w->units;
+	w->units = u;
+	/* Its age and idle time count from its file's first access. */
+	u->first_seen = w->found_ns;
+	return u;
 }
 
 /* The file unit of PATH in BLOCK's REGION, watched from now on. */
 static struct unit *file_unit(struct evictor *e, unsigned block, unsigned region, const char *path)
 {
-	struct stat st;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return NULL;
-	/* The filemap tracepoints name a file by the kernel's dev_t. */
-	struct mmp_file_key k = { .dev = (major(st.st_dev) << 20) | minor(st.st_dev), .ino = st.st_ino };
-	struct unit *u = find_file(e, block, region, &k);
-	if (u)
-		return u;
-	u = new_unit(e);
-	if (!u)
-		return NULL;
-	u->block = block;
-	u->region = region;
-	u->file = true;
-	u->key = k;
-	u->size = (uint64_t)st.st_size;
-	snprintf(u->path, sizeof(u->path), "%s", path);
-	struct mmp_file_stats fs = { .resident = resident_pages(path, u->size, e->page) };
-	if (bpf_map_update_elem(e->files_fd, &k, &fs, BPF_NOEXIST) < 0 && errno != EEXIST)
-		mmp_debug("evict: cannot watch %s: %s", path, strerror(errno));
-	mmp_debug("evict: watching %s (%" PRIu64 " bytes, %" PRId64 " pages cached)", path, u->size, (int64_t)fs.resident);
-	return u;
+	struct watched *w = evict_file_at(e, path);
+	return w ? evict_file_unit(e, block, region, w) : NULL;
 }
 
 static void add_piece(struct unit *u, const struct evict_proc *p, uint64_t start, uint64_t end)
@@ -169,8 +129,8 @@ static void open_files(struct evictor *e, unsigned b, const struct mmp_evict_sco
 void evict_refresh_units(struct evictor *e, const struct evict_proc *procs, size_t nprocs)
 {
 	for (size_t i = 0; i < e->nunits; i++) {
-		e->units[i].seen = false;
-		e->units[i].npieces = 0;
+		e->units[i]->seen = false;
+		e->units[i]->npieces = 0;
 	}
 	for (size_t b = 0; b < e->nblocks; b++) {
 		const struct block *blk = &e->blocks[b];
@@ -213,21 +173,17 @@ void evict_refresh_units(struct evictor *e, const struct evict_proc *procs, size
 			vmas_free(&vmas);
 		}
 	}
-	/* Units no governed process uses any more are forgotten. */
+	/* Process units no governed process has any more are forgotten; file
+	 * units stay with their file (evict_files_forget). */
 	for (size_t i = 0; i < e->nunits;) {
-		struct unit *u = &e->units[i];
-		if (u->seen) {
+		struct unit *u = e->units[i];
+		if (u->seen || u->file) {
 			i++;
 			continue;
 		}
-		bool shared = false;   /* another block or region may still watch the file */
-		for (size_t j = 0; u->file && j < e->nunits && !shared; j++)
-			shared = j != i && e->units[j].seen && e->units[j].file && e->units[j].key.dev == u->key.dev &&
-				 e->units[j].key.ino == u->key.ino;
-		if (u->file && !shared)
-			bpf_map_delete_elem(e->files_fd, &u->key);
 		free(u->pieces);
-		*u = e->units[--e->nunits];
+		free(u);
+		e->units[i] = e->units[--e->nunits];
 	}
 }
 
@@ -246,14 +202,15 @@ static int64_t unit_stat(void *ctx, enum stat_id id, bool rate)
 	const struct stat_ctx *c = ctx;
 	const struct unit *u = c->u;
 	if (u->file) {
+		const struct mmp_file_stats *fs = &u->w->fs;
 		switch (id) {
-		case STAT_R_FAULTS: return rate ? u->rate_accesses : (int64_t)u->fs.accesses;
-		case STAT_R_MAJOR_FAULTS: return rate ? u->rate_misses : (int64_t)u->fs.misses;
-		case STAT_R_SIZE: return (int64_t)u->size;
+		case STAT_R_FAULTS: return rate ? u->rate_accesses : (int64_t)fs->accesses;
+		case STAT_R_MAJOR_FAULTS: return rate ? u->rate_misses : (int64_t)fs->misses;
+		case STAT_R_SIZE: return (int64_t)u->w->size;
 		case STAT_R_RESIDENT: return (int64_t)u->resident;
 		case STAT_R_SWAP: return 0;
-		case STAT_R_IDLE: return (c->now - (u->fs.last_ns ? (long long)u->fs.last_ns : u->first_seen)) / 1000000;
-		case STAT_R_AGE: return (c->now - (u->fs.first_ns ? (long long)u->fs.first_ns : u->first_seen)) / 1000000;
+		case STAT_R_IDLE: return (c->now - (fs->last_ns ? (long long)fs->last_ns : u->first_seen)) / 1000000;
+		case STAT_R_AGE: return (c->now - (fs->first_ns ? (long long)fs->first_ns : u->first_seen)) / 1000000;
 		default: return 0;
 		}
 	}
@@ -270,19 +227,20 @@ static const struct mmp_calc *score_of(const struct block *b, unsigned region)
 
 void evict_score_units(struct evictor *e, long long now)
 {
+	evict_files_read(e);
 	for (size_t i = 0; i < e->nunits; i++) {
-		struct unit *u = &e->units[i];
+		struct unit *u = e->units[i];
 		if (u->file) {
-			if (bpf_map_lookup_elem(e->files_fd, &u->key, &u->fs) < 0)
-				memset(&u->fs, 0, sizeof(u->fs));
-			u->resident = u->fs.resident > 0 ? (uint64_t)u->fs.resident * e->page : 0;
+			const struct mmp_file_stats *fs = &u->w->fs;
+			int64_t cached = u->w->base + fs->resident;
+			u->resident = cached > 0 ? (uint64_t)cached * e->page : 0;
 			if (u->prev_ns && now > u->prev_ns) {
 				long long dt = now - u->prev_ns;
-				u->rate_accesses = (int64_t)((u->fs.accesses - u->prev_accesses) * 1000000000ULL / (uint64_t)dt);
-				u->rate_misses = (int64_t)((u->fs.misses - u->prev_misses) * 1000000000ULL / (uint64_t)dt);
+				u->rate_accesses = (int64_t)((fs->accesses - u->prev_accesses) * 1000000000ULL / (uint64_t)dt);
+				u->rate_misses = (int64_t)((fs->misses - u->prev_misses) * 1000000000ULL / (uint64_t)dt);
 			}
-			u->prev_accesses = u->fs.accesses;
-			u->prev_misses = u->fs.misses;
+			u->prev_accesses = fs->accesses;
+			u->prev_misses = fs->misses;
 			u->prev_ns = now;
 		} else {
 			u->resident = u->rs ? u->rs->resident : 0;

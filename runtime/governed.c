@@ -396,11 +396,13 @@ static void recover_lost(struct governed_set *s)
 		scan_proc(s);
 }
 
-void governed_report_unmapped(const struct governed_set *s)
+void governed_report_unmapped(const struct governed_set *s, const struct mmp_region_report *reports)
 {
 	for (unsigned r = 0; r < s->plan->nregions; r++) {
 		const struct mmp_plan_region *reg = &s->plan->regions[r];
-		if (s->policy_seen && s->policy_seen[reg->policy] && !s->mapped[r])
+		/* A file region of an evict block has files a process read
+		 * without mapping them. */
+		if (s->policy_seen && s->policy_seen[reg->policy] && !s->mapped[r] && !reports[r].ev_units)
 			mmp_warn("%s.%s matched no memory in any process the policy governed: its rules had nothing "
 				 "to act on", s->plan->policies[reg->policy].name, reg->name);
 	}

@@ -91,7 +91,7 @@ void governed_maps_changed(struct governed_set *s, struct governed *g);
 /* Forgets the processes that exited, resolves those whose last resolving failed. */
 /* Says, once, which regions matched no memory in any process their
  * policy governed ('mapping "[heap]"' under jemalloc maps nothing). */
-void governed_report_unmapped(const struct governed_set *s);
+void governed_report_unmapped(const struct governed_set *s, const struct mmp_region_report *reports);
 void governed_refresh(struct governed_set *s);
 
 /* The statistics slot of region REGION (a plan id) in G's process. */

@@ -26,6 +26,7 @@
 #include "governed.h"
 #include "guards.h"
 #include "kind.h"
+#include "map_dump.h"
 #include "pagesize_ahead.h"
 #include "pagesize_scan.h"
 #include "region_stats.h"
@@ -155,10 +156,7 @@ struct collapser {
 	struct scan *scan;                      /* processes running before mmp: their hot chunks */
 	struct guards *guards;                  /* what each process asked to be left alone */
 	bool *said;                             /* by region: a guarded mapping was named */
-	struct mmp_chunk_key *keys;             /* the chunk map, as read at the tick */
-	struct mmp_chunk *vals;
-	size_t cap_chunks;
-	__u64 batch;                            /* bpf_map_lookup_batch's token */
+	struct map_dump chunks;                 /* the chunk map, as read at the tick */
 };
 
 struct candidate {
@@ -273,56 +271,6 @@ static bool rule_holds(const struct collapser *cl, const struct governed *g, uns
 	return calc_eval(when, when_stat, &c) != 0;
 }
 
-/* Every entry of the chunk map into cl->keys and cl->vals, in a few
- * batched calls: a call per chunk at every tick, two thousand a tick for
- * a 2 GiB heap, cost 3-7% of a CPU on machine B, where a system call
- * costs a microsecond. Falls back to a call per chunk where the kernel
- * has no batch lookup. Returns how many. */
-static size_t read_chunks(struct collapser *cl)
-{
-	size_t n = 0;
-	int fd = cl->gov->chunks_fd;
-	for (bool batched = true, grow = false;;) {
-		if (n == cl->cap_chunks || grow) {
-			grow = false;
-			size_t cap = cl->cap_chunks ? cl->cap_chunks * 2 : 1024;
-			struct mmp_chunk_key *nk = realloc(cl->keys, cap * sizeof(*nk));
-			if (nk)
-				cl->keys = nk;
-			struct mmp_chunk *nv = nk ? realloc(cl->vals, cap * sizeof(*nv)) : NULL;
-			if (!nv)
-				return n;
-			cl->vals = nv;
-			cl->cap_chunks = cap;
-		}
-		if (batched) {
-			/* A hash map's batch token is its next bucket. */
-			__u32 count = (__u32)(cl->cap_chunks - n);
-			int err = bpf_map_lookup_batch(fd, n ? &cl->batch : NULL, &cl->batch, cl->keys + n, cl->vals + n,
-						       &count, NULL);
-			n += count;
-			if (!err)
-				continue;
-			if (errno == ENOENT)   /* the last bucket read */
-				return n;
-			if (errno == ENOSPC) {   /* a bucket larger than the room left */
-				grow = true;
-				continue;
-			}
-			batched = false;       /* no batch lookup here: a call per chunk */
-			n = 0;
-		}
-		struct mmp_chunk_key next;
-		if (bpf_map_get_next_key(fd, n ? &cl->keys[n - 1] : NULL, &next) < 0)
-			return n;
-		cl->keys[n] = next;
-		if (bpf_map_lookup_elem(fd, &next, &cl->vals[n]) == 0)
-			n++;
-		else if (n == 0)
-			return 0;
-	}
-}
-
 static void collapse_tick(struct collapser *cl, double dt)
 {
 	double cap = (double)cl->rate;   /* at most one second's worth saved up */
@@ -357,10 +305,12 @@ static void collapse_tick(struct collapser *cl, double dt)
 	if (!cand)
 		return;
 	long long now = mono_ns();
-	size_t nchunks = read_chunks(cl);
+	size_t nchunks = map_dump_read(&cl->chunks, cl->gov->chunks_fd);
+	const struct mmp_chunk_key *keys = cl->chunks.keys;
+	const struct mmp_chunk *vals = cl->chunks.values;
 	for (size_t ci = 0; ci < nchunks; ci++) {
-		struct mmp_chunk_key k = cl->keys[ci];
-		struct mmp_chunk v = cl->vals[ci];
+		struct mmp_chunk_key k = keys[ci];
+		struct mmp_chunk v = vals[ci];
 		if (k.region >= cl->plan->nregions)
 			continue;
 		cl->reports[k.region].hot_chunks++;
@@ -494,7 +444,8 @@ static int setup(const struct kind_env *env, void **state)
 	}
 	*cl = (struct collapser){ .plan = &env->obj->plan, .choice = env->choice, .gov = env->gov,
 				  .reports = env->reports, .rate = env->collapse_rate, .dry_run = env->dry_run,
-				  .cpu_share = (env->collapse_cpu ? env->collapse_cpu : 50) / 100.0 };
+				  .cpu_share = (env->collapse_cpu ? env->collapse_cpu : 50) / 100.0,
+				  .chunks = { .key_size = sizeof(struct mmp_chunk_key), .value_size = sizeof(struct mmp_chunk) } };
 	cl->guards = guards_new();
 	cl->said = calloc(env->obj->plan.nregions, sizeof(*cl->said));
 	cl->scan = scan_new(&env->obj->plan, env->choice, env->gov->chunks_fd, env->reports, env->dry_run);
@@ -585,8 +536,7 @@ static void undo(void *state)
 	scan_free(cl->scan);
 	guards_free(cl->guards);
 	free(cl->said);
-	free(cl->keys);
-	free(cl->vals);
+	map_dump_free(&cl->chunks);
 	free(cl);
 }
 

@@ -1,11 +1,15 @@
 /* check_evict.c - what an evict block acts on first, what 'protect top'
  * keeps, and its rate (runtime/evict_order.c); a region's statistics as
- * scores and timed conditions read them (runtime/region_stats.c). Times
- * are given. */
+ * scores and timed conditions read them (runtime/region_stats.c); a file's
+ * path from its names and the mounts (runtime/file_paths.c), and the table
+ * of watched files (runtime/file_table.c). Times are given. */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "runtime/evict_order.h"
+#include "runtime/file_paths.h"
+#include "runtime/file_table.h"
 #include "runtime/region_stats.h"
 
 #define MiB (1ULL << 20)
@@ -128,6 +132,98 @@ START_TEST(test_timed_conditions)
 }
 END_TEST
 
+START_TEST(test_names_path)
+{
+	char p[64];
+	ck_assert(file_names_path("c/b/a/", 6, p, sizeof(p)));
+	ck_assert_str_eq(p, "/a/b/c");
+	ck_assert(file_names_path("f/", 2, p, sizeof(p)));
+	ck_assert_str_eq(p, "/f");
+	ck_assert(!file_names_path("", 0, p, sizeof(p)));         /* names nothing */
+	ck_assert(!file_names_path("c/b", 3, p, sizeof(p)));      /* a name not ended */
+	ck_assert(!file_names_path("c//a/", 5, p, sizeof(p)));    /* an empty name */
+	ck_assert(!file_names_path("name/", 5, p, 5));            /* "/name" and its NUL: 6 */
+	ck_assert(file_names_path("name/", 5, p, 6));
+}
+END_TEST
+
+START_TEST(test_mount_places)
+{
+	/* proc(5)'s mountinfo: ID PARENT MAJ:MIN ROOT POINT OPTIONS ... */
+	const char *text = "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
+			   "30 22 254:0 /srv/data /mnt/my\\040data rw - ext4 /dev/vda rw\n"
+			   "31 22 0:25 / /tmp rw - tmpfs tmpfs rw\n"
+			   "bad line\n"
+			   "32 22 8:1 /a /b rw - ext4 /dev/sda1 rw";
+	struct mount_table t;
+	ck_assert_int_eq(mount_table_parse(&t, text), 0);
+	ck_assert_uint_eq(t.n, 4);
+	ck_assert_uint_eq(t.m[0].kdev, 254u << 20);
+	ck_assert_str_eq(t.m[1].point, "/mnt/my data");   /* the escape undone */
+	char p[128];
+	/* A file of the root file system under /srv/data: seen at both. */
+	ck_assert(mount_table_place(&t, 254u << 20, "/srv/data/x/y", 0, p, sizeof(p)));
+	ck_assert_str_eq(p, "/srv/data/x/y");
+	ck_assert(mount_table_place(&t, 254u << 20, "/srv/data/x/y", 1, p, sizeof(p)));
+	ck_assert_str_eq(p, "/mnt/my data/x/y");
+	ck_assert(!mount_table_place(&t, 254u << 20, "/srv/data/x/y", 2, p, sizeof(p)));
+	/* Not under the bind mount's directory: the root mount only. */
+	ck_assert(mount_table_place(&t, 254u << 20, "/srv/database", 0, p, sizeof(p)));
+	ck_assert_str_eq(p, "/srv/database");
+	ck_assert(!mount_table_place(&t, 254u << 20, "/srv/database", 1, p, sizeof(p)));
+	ck_assert(mount_table_place(&t, 25, "/f", 0, p, sizeof(p)));
+	ck_assert_str_eq(p, "/tmp/f");
+	ck_assert(mount_table_place(&t, (8u << 20) | 1, "/a/f", 0, p, sizeof(p)));
+	ck_assert_str_eq(p, "/b/f");
+	ck_assert(!mount_table_place(&t, (8u << 20) | 1, "/ab/f", 0, p, sizeof(p)));
+	ck_assert(!mount_table_place(&t, 99, "/f", 0, p, sizeof(p)));   /* no such file system mounted */
+	ck_assert(!mount_table_place(&t, 25, "/f", 0, p, 6));             /* "/tmp/f" does not fit */
+	mount_table_free(&t);
+	ck_assert_uint_eq(t.n, 0);
+}
+END_TEST
+
+struct rec {
+	struct mmp_file_key key;
+	int v;
+};
+
+START_TEST(test_file_table)
+{
+	struct file_table t = { 0 };
+	enum { N = 5000 };
+	struct rec *r = calloc(N, sizeof(*r));
+	ck_assert_ptr_null(file_table_find(&t, &r[0].key));   /* empty */
+	for (int i = 0; i < N; i++) {
+		r[i].key = (struct mmp_file_key){ .dev = (unsigned)(i % 3), .ino = (unsigned long long)i * 7 };
+		r[i].v = i;
+		ck_assert_int_eq(file_table_add(&t, &r[i]), 0);
+	}
+	ck_assert_uint_eq(t.n, N);
+	ck_assert_uint_ge(t.cap, 2 * N);   /* at most half full */
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(((struct rec *)file_table_find(&t, &r[i].key))->v, i);
+	struct mmp_file_key other = { .dev = 1, .ino = 7 };   /* ino 7 is on dev 1; dev 0 has none */
+	ck_assert_ptr_nonnull(file_table_find(&t, &other));
+	other.dev = 0;
+	ck_assert_ptr_null(file_table_find(&t, &other));
+	/* Every other one removed: the rest still found, the removed not. */
+	for (int i = 0; i < N; i += 2)
+		file_table_remove(&t, &r[i].key);
+	file_table_remove(&t, &r[0].key);   /* twice: nothing happens */
+	ck_assert_uint_eq(t.n, N / 2);
+	for (int i = 0; i < N; i++) {
+		struct rec *f = file_table_find(&t, &r[i].key);
+		if (i % 2)
+			ck_assert_int_eq(f->v, i);
+		else
+			ck_assert_ptr_null(f);
+	}
+	file_table_free(&t);
+	free(r);
+}
+END_TEST
+
 static Suite *evict_suite(void)
 {
 	Suite *s = suite_create("evict");
@@ -139,6 +235,9 @@ static Suite *evict_suite(void)
 	tcase_add_test(tc, test_protect_top);
 	tcase_add_test(tc, test_refill);
 	tcase_add_test(tc, test_need);
+	tcase_add_test(tc, test_names_path);
+	tcase_add_test(tc, test_mount_places);
+	tcase_add_test(tc, test_file_table);
 	suite_add_tcase(s, tc);
 	return s;
 }

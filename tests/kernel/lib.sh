@@ -8,6 +8,7 @@ WORKLOAD=${WORKLOAD:-$top_builddir/tests/workloads/hotcold}
 STRIDER=${STRIDER:-$top_builddir/tests/workloads/strider}
 GETSCAN=${GETSCAN:-$top_builddir/tests/workloads/getscan}
 HOG=${HOG:-$top_builddir/tests/workloads/hog}
+TREEREADER=${TREEREADER:-$top_builddir/tests/workloads/treereader}
 pass=0 fail=0
 
 skip_unless_kernel() {

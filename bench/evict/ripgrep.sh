@@ -1,0 +1,369 @@
+#!/bin/sh
+# bench/evict/ripgrep.sh [ROUNDS] - ripgrep searching, pass after pass, a
+# tree of small files larger than its memory cgroup (cache_ext's ripgrep
+# experiment): the kernel's own reclaim against mmp's MRU policy.
+#
+# The corpus: RG_TREE_MB (1536) MiB of files of at most 1 MiB copied from
+# /usr/include, /usr/share and /usr/lib (text and binary alike, hidden
+# files left out, as rg skips them), into numbered copies 000, 001... of
+# RG_DIR/tree until the size is reached. RG_DIR (/var/tmp/mmp-rg-corpus)
+# must be on a disk, not tmpfs. The tree is built once and reused while
+# RG_DIR/corpus.done says it has that size.
+#
+# One run of a variant: drop the page cache, compact memory, start the
+# variant, then 'rg -c -a -j2 PATTERN TREE' RG_PASSES (4) times in a row,
+# in a memory cgroup limited to RG_CGROUP_MB (1024) MiB (v1
+# memory.limit_in_bytes where v1 exists, else v2 memory.max). Pass 1
+# warms up; passes 2 to 4 are measured. The pattern matches nothing, so
+# rg reads every byte of every file.
+#
+# Variants, interleaved, the order rotated every round:
+#   default   no mmp: the kernel's reclaim in the cgroup
+#   mmp       'mmp attach policies/rg-mru.mmp' for the whole run: while
+#             the cgroup is at 90% of its limit or more, drop the file rg
+#             read most recently first (score idle / 1ms), at most 1G/s
+#
+# Bytes read from disk a pass are rg's own: the read_bytes of
+# /proc/PID/io, the bytes it submitted to the block layer, data readahead
+# and metadata alike. rg is this shell's child, and a reaped child's I/O
+# is added to its parent's, so the delta of this shell's read_bytes over
+# a pass is rg's. Unlike the device's counters it leaves out whatever else
+# the machine reads meanwhile (and mmp); the device's sectors read
+# (/proc/diskstats) are printed beside it as a cross-check. The hit ratio
+# of a pass is 1 - read / the tree's bytes in whole pages (what a cold
+# pass brings into the page cache: a 100-byte file takes a 4K page). The
+# metadata rg reads (directories, inodes) can take it a little below 0.
+# The cgroup's usage also holds the kernel memory of the tree's inodes
+# and dentries (v1 counts it): about 60 MiB for 40,000 files, which no
+# drop of page cache frees.
+#
+# It prints, per variant, the medians over the rounds of: the wall time of
+# a pass (each run's median of passes 2-4), its range, default/variant of
+# that time, MiB read from disk a pass, the hit ratio, the device's MiB
+# read a pass, what mmp dropped in a run ("bytes evicted" in its exit
+# summary) and how often the cgroup hit its limit in a run (v1
+# memory.failcnt, v2 memory.events "max": the kernel's reclaim ran, so
+# mmp did not keep usage under the limit); as a markdown table.
+#
+# Environment: ROUNDS (3; the first argument wins), RG_DIR, RG_TREE_MB,
+# RG_CGROUP_MB, RG_PASSES (4), RG_THREADS (2), RG_PATTERN
+# ('mmp_needle_[0-9]{6}'), VARIANTS ("default mmp"), MMP (the mmp binary,
+# default ../../mmp). Installs ripgrep with apt-get if rg is missing.
+# Other kernel tests and benchmarks take the same lock
+# (/tmp/mmp-kernel-tests.lock): this waits for it. The cgroup and mmp are
+# removed and stopped on exit, failure, Ctrl-C or SIGTERM; the corpus is
+# kept for the next run. Run as root, after a build (make -j2).
+set -eu
+ROUNDS=${1:-${ROUNDS:-3}}
+RG_DIR=${RG_DIR:-/var/tmp/mmp-rg-corpus}
+TREE_MB=${RG_TREE_MB:-1536}
+CG_MB=${RG_CGROUP_MB:-1024}
+PASSES=${RG_PASSES:-4}
+THREADS=${RG_THREADS:-2}
+PATTERN=${RG_PATTERN:-'mmp_needle_[0-9]{6}'}
+VARIANTS=${VARIANTS:-default mmp}
+here=$(cd "$(dirname "$0")" && pwd)
+MMP=${MMP:-$here/../../mmp}
+LOCK=/tmp/mmp-kernel-tests.lock
+SOURCES="/usr/include /usr/share /usr/lib"
+
+die() { echo "ripgrep.sh: $*" >&2; exit 1; }
+case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac
+case $TREE_MB$CG_MB$PASSES$THREADS in '' | *[!0-9]*) die "RG_TREE_MB, RG_CGROUP_MB, RG_PASSES and RG_THREADS are whole numbers" ;; esac
+[ "$PASSES" -ge 2 ] || die "RG_PASSES must be at least 2 (pass 1 is a warm-up)"
+[ "$TREE_MB" -gt "$CG_MB" ] || die "the tree ($TREE_MB MiB) must be larger than the cgroup ($CG_MB MiB)"
+[ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup and drops the page cache)"
+command -v flock >/dev/null || die "needs flock (util-linux)"
+for v in $VARIANTS; do
+	case $v in
+	default) ;;
+	mmp) [ -x "$MMP" ] || die "no mmp binary at $MMP: build it first (make -j2)" ;;
+	*) die "unknown variant '$v' (default mmp)" ;;
+	esac
+done
+if [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
+	cgv=1 cgparent=/sys/fs/cgroup/memory
+elif grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
+	cgv=2 cgparent=/sys/fs/cgroup
+else
+	die "needs a memory cgroup: v1 at /sys/fs/cgroup/memory, or v2 with memory enabled in /sys/fs/cgroup/cgroup.subtree_control"
+fi
+if ! command -v rg >/dev/null; then
+	echo "installing ripgrep"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q ripgrep >/dev/null ||
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ripgrep >/dev/null; } ||
+		die "could not install ripgrep"
+fi
+RG=$(command -v rg)
+mkdir -p "$RG_DIR"
+# tmpfs and ramfs pages cannot be dropped: every pass would hit.
+case $(stat -f -c %T "$RG_DIR") in tmpfs | ramfs) die "$RG_DIR is in memory: set RG_DIR to a directory on a disk" ;; esac
+RG_DIR=$(cd "$RG_DIR" && pwd)
+tree=$RG_DIR/tree
+marker=$RG_DIR/corpus.done
+
+tmp=$(mktemp -d)
+cg='' pid='' mpid=''
+# stop_mmp: stops the mmp this script started (SIGINT, then SIGTERM after
+# 10 s), which prints its summary on the way out.
+stop_mmp() {
+	[ -n "$mpid" ] || return 0
+	kill -INT "$mpid" 2>/dev/null || true
+	n=0
+	while kill -0 "$mpid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	kill -TERM "$mpid" 2>/dev/null || true
+	wait "$mpid" 2>/dev/null || true
+	mpid=
+}
+cleanup() {
+	stop_mmp
+	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+	if [ -n "$cg" ] && [ -d "$cg" ]; then
+		# Only this script's rg runs in the cgroup (named after its PID).
+		while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$cg/cgroup.procs"
+		n=0
+		while [ -s "$cg/cgroup.procs" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+		rmdir "$cg" || echo "ripgrep.sh: could not remove $cg" >&2
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+exec 9>"$LOCK"
+if ! flock -n 9; then
+	echo "ripgrep.sh: waiting for $LOCK (another kernel test or benchmark is running)" >&2
+	flock 9
+fi
+# The machine, before any result: figures differ tenfold between machines.
+sh "$here/../machine/machine.sh"
+
+# --- the corpus ----------------------------------------------------------------
+pagesize=$(getconf PAGESIZE)
+# tree_stats: "files=N bytes=B pagebytes=P" of the tree.
+tree_stats() {
+	find "$tree" -type f -printf '%s\n' | awk -v ps="$pagesize" '
+		{ n++; s += $1; p += int(($1 + ps - 1) / ps) * ps }
+		END { printf "files=%d bytes=%.0f pagebytes=%.0f\n", n, s, p }'
+}
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+want=$((TREE_MB * 1048576))
+if [ -f "$marker" ] && [ -d "$tree" ] && [ "$(field "$(cat "$marker")" mb)" = "$TREE_MB" ]; then
+	stats=$(cat "$marker")
+	how="reused"
+else
+	echo "building the corpus: $TREE_MB MiB from $SOURCES in $tree"
+	start=$(date +%s)
+	rm -f "$marker"
+	rm -rf "$tree"
+	mkdir -p "$tree"
+	# "size path" of every regular file up to 1 MiB (a source tree's
+	# files are small), hidden ones and any under RG_DIR left out. A name
+	# with a newline would break the list: such files are skipped too.
+	nl='
+'
+	# shellcheck disable=SC2086 # a list of directories
+	find $SOURCES \( -path "$RG_DIR" -o -name '.*' \) -prune -o -type f -size -1025k ! -name "*$nl*" \
+		-printf '%s %p\n' 2>/dev/null >"$tmp/list" || true
+	[ -s "$tmp/list" ] || die "found no files in $SOURCES"
+	n=0 have=0
+	while [ "$have" -lt "$want" ]; do
+		d=$tree/$(printf %03d $n)
+		mkdir "$d"
+		# The first files of the list that make up what is still missing.
+		awk -v need=$((want - have)) '{ s += $1; sub(/^[0-9]+ \//, ""); print; if (s >= need) exit }' \
+			"$tmp/list" >"$tmp/part"
+		tar -C / --no-recursion --no-unquote --verbatim-files-from -cf - -T "$tmp/part" | tar -C "$d" -xf -
+		have=$(find "$tree" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s }')
+		n=$((n + 1))
+	done
+	sync
+	stats="mb=$TREE_MB $(tree_stats)"
+	echo "$stats" >"$marker"
+	how="built in $(( $(date +%s) - start )) s"
+fi
+files=$(field "$stats" files)
+bytes=$(field "$stats" bytes)
+pagebytes=$(field "$stats" pagebytes)
+{ [ -n "$files" ] && [ -n "$pagebytes" ]; } || die "bad $marker: remove it to build the corpus again"
+echo "corpus: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }') MiB ($(awk -v b="$pagebytes" 'BEGIN { printf "%.0f", b / 1048576 }') MiB in ${pagesize}-byte pages) in $tree ($how)"
+[ "$pagebytes" -gt $((CG_MB * 1048576)) ] || die "the tree's pages must not fit in the cgroup ($CG_MB MiB)"
+
+# --- the cgroup, the policy, the counters --------------------------------------
+cg=$cgparent/mmp-rgbench-$$
+mkdir "$cg"
+if [ $cgv = 1 ]; then
+	echo "${CG_MB}M" >"$cg/memory.limit_in_bytes"
+	cg_mib=$(( $(cat "$cg/memory.limit_in_bytes") / 1048576 ))
+else
+	echo $((CG_MB * 1048576)) >"$cg/memory.max"
+	cg_mib=$(( $(cat "$cg/memory.max") / 1048576 ))
+fi
+
+# The policy, for this tree (rg-mru.mmp names the default one).
+sed "s|/var/tmp/mmp-rg-corpus/tree/|$tree/|" "$here/policies/rg-mru.mmp" >"$tmp/rg-mru.mmp"
+grep -qF "\"$tree/*\"" "$tmp/rg-mru.mmp" || die "policies/rg-mru.mmp does not name /var/tmp/mmp-rg-corpus/tree/*"
+
+# The device under the tree, for /proc/diskstats ("-" if it is not a
+# block device there, as on btrfs).
+dev_major=$(stat -c %Hd "$tree") dev_minor=$(stat -c %Ld "$tree")
+dev_name=$(awk -v a="$dev_major" -v b="$dev_minor" '$1 == a && $2 == b { print $3 }' /proc/diskstats)
+# read_bytes: this shell's read_bytes, its reaped children's included.
+# Builtins only: a child started to read it would add its own reads.
+read_bytes() { while read -r k val; do [ "$k" != read_bytes: ] || { echo "$val"; return; }; done </proc/$$/io; }
+# disk_bytes: the bytes read from the tree's device since boot.
+disk_bytes() {
+	while read -r ma mi _name _rd _rdm sec _rest; do
+		[ "$ma" != "$dev_major" ] || [ "$mi" != "$dev_minor" ] || { echo $((sec * 512)); return; }
+	done </proc/diskstats
+	echo -
+}
+
+# limit_hits: how often the cgroup has hit its limit (a builtin read).
+limit_hits() {
+	if [ $cgv = 1 ]; then
+		read -r h <"$cg/memory.failcnt"
+		echo "$h"
+	else
+		while read -r k h; do [ "$k" != max ] || { echo "$h"; return; }; done <"$cg/memory.events"
+	fi
+}
+
+# --- one run -------------------------------------------------------------------
+# start_mmp: 'mmp attach' in the background; returns once its policy is
+# attached (it says so in its log), or fails after 60 s (the first start
+# compiles the policy with clang).
+start_mmp() {
+	"$MMP" attach --name "mmp-rgbench-$$" "$tmp/rg-mru.mmp" >"$tmp/mmp.log" 2>&1 &
+	mpid=$!
+	n=0
+	until grep -q 'policy .* attached' "$tmp/mmp.log"; do
+		if ! kill -0 "$mpid" 2>/dev/null || [ $n -ge 600 ]; then
+			echo "ripgrep.sh: mmp did not attach; its output:" >&2
+			sed 's/^/    /' "$tmp/mmp.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+# one_pass: one rg pass in the cgroup; sets secs, rd (rg's bytes read from
+# disk) and dk (the device's). Runs in this shell, not in $(...), so that
+# this shell reaps rg and gets its I/O.
+one_pass() {
+	t0=$(date +%s.%N)
+	r0=$(read_bytes) d0=$(disk_bytes)
+	# shellcheck disable=SC2016 # expanded by that shell
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$RG" -c -a -j"$THREADS" "$PATTERN" "$tree" \
+		>"$tmp/rg.out" 2>"$tmp/rg.err" &
+	pid=$!
+	rc=0
+	wait "$pid" || rc=$?
+	pid=
+	t1=$(date +%s.%N)
+	r1=$(read_bytes) d1=$(disk_bytes)
+	# 1 is "no match", the usual case; 2 is an error.
+	if [ "$rc" -gt 1 ]; then
+		echo "ripgrep.sh: rg failed (exit status $rc):" >&2
+		head -n 5 "$tmp/rg.err" >&2
+		exit 1
+	fi
+	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	rd=$((r1 - r0))
+	if [ "$d0" = - ] || [ "$d1" = - ]; then dk=-; else dk=$((d1 - d0)); fi
+}
+
+# median_of LIST...: the median of numbers ("-" if none).
+median_of() {
+	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '{ a[NR] = $1 } END {
+		if (!NR) { print "-"; exit }
+		print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+mib() { awk -v b="$1" 'BEGIN { if (b == "-") print "-"; else printf "%.0f", b / 1048576 }'; }
+
+# run_variant VARIANT: one run; appends "secs read disk dropped pass1_secs
+# limit_hits" (medians of passes 2 on; bytes) to $tmp/VARIANT.res and
+# prints a line.
+run_variant() {
+	v=$1
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	echo 1 >/proc/sys/vm/compact_memory
+	[ "$v" = default ] || start_mmp
+	h0=$(limit_hits)
+	ts='' rds='' dks='' all=''
+	p=0
+	while [ $p -lt "$PASSES" ]; do
+		p=$((p + 1))
+		one_pass
+		all="$all $secs s/$(mib "$rd")"
+		if [ $p = 1 ]; then
+			first=$secs
+		else
+			ts="$ts $secs" rds="$rds $rd" dks="$dks $dk"
+		fi
+	done
+	hits=$(( $(limit_hits) - h0 ))
+	dropped=- note=''
+	if [ "$v" != default ]; then
+		stop_mmp
+		# mmp's exit summary: "POLICY.REGION: N bytes evicted in C actions (E failed), U units scored"
+		dropped=$(sed -n 's/.*rg_mru\.corpus: \([0-9]*\) bytes evicted.*/\1/p' "$tmp/mmp.log" | tail -n 1)
+		[ -n "$dropped" ] || { dropped=-; note=" (no summary from mmp)"; }
+		note="$note$(sed -n 's/.*rg_mru\.corpus: [0-9]* bytes evicted in \([0-9]*\) actions (\([0-9]*\) failed), \([0-9]*\) units scored.*/ in \1 drops (\2 failed), \3 files scored/p' "$tmp/mmp.log" | tail -n 1)"
+		grep -E 'warning|error' "$tmp/mmp.log" | grep -v 'no running process matches' | sed 's/^/    /' | head -n 3
+	fi
+	# shellcheck disable=SC2086 # lists of numbers
+	res="$(median_of $ts) $(median_of $rds) $(median_of $dks) $dropped $first $hits"
+	echo "$res" >>"$tmp/$v.res"
+	# shellcheck disable=SC2086 # six fields
+	set -- $res
+	printf '  %-8s passes (s/MiB read):%s  median %s s, %s MiB read (device %s MiB), hits %s, limit hit %s times  mmp dropped %s MiB%s\n' \
+		"$v" "$all" "$1" "$(mib "$2")" "$(mib "$3")" \
+		"$(awk -v r="$2" -v t="$pagebytes" 'BEGIN { printf "%.1f%%", 100 * (1 - r / t) }')" "$6" "$(mib "$4")" "$note"
+}
+
+echo "ripgrep: $ROUNDS rounds of: $VARIANTS; 'rg -c -a -j$THREADS $PATTERN' $PASSES passes a run (pass 1 warms up), cgroup v$cgv limit $cg_mib MiB; disk reads: rg's read_bytes, device ${dev_name:-(none)} beside"
+for v in $VARIANTS; do : >"$tmp/$v.res"; done
+nvar=$(echo "$VARIANTS" | wc -w)
+start=$(date +%s)
+r=0
+while [ "$r" -lt "$ROUNDS" ]; do
+	r=$((r + 1))
+	echo "round $r/$ROUNDS"
+	order=$(echo "$VARIANTS" | awk -v k=$(( (r - 1) % nvar )) '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }')
+	for v in $order; do run_variant "$v"; done
+done
+
+# --- the table -----------------------------------------------------------------
+# col FILE N: the median of column N of FILE.
+col() {
+	# shellcheck disable=SC2046 # a list of numbers
+	median_of $(cut -d' ' -f"$2" "$1")
+}
+range() { cut -d' ' -f"$2" "$1" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
+echo
+echo "medians of $ROUNDS rounds; a pass is one 'rg -c -a -j$THREADS' over $files files, $(mib "$bytes") MiB ($(mib "$pagebytes") MiB in pages), in $cg_mib MiB:"
+echo
+echo "| variant | pass wall s | range | default/variant | MiB read from disk a pass | hit ratio | device MiB read a pass | pass 1 s | mmp dropped MiB a run | limit hits a run |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+base=-
+[ ! -s "$tmp/default.res" ] || base=$(col "$tmp/default.res" 1)
+for v in $VARIANTS; do
+	f=$tmp/$v.res
+	awk -v v="$v" -v t="$(col "$f" 1)" -v b="$base" -v rg="$(range "$f" 1)" -v rd="$(col "$f" 2)" \
+		-v dk="$(col "$f" 3)" -v dr="$(col "$f" 4)" -v p1="$(col "$f" 5)" -v lh="$(col "$f" 6)" -v tb="$pagebytes" 'BEGIN {
+		ratio = (b == "-" || t + 0 == 0) ? "-" : sprintf("%.2fx", b / t)
+		m = 1048576
+		printf "| %s | %.2f | %s | %s | %.0f | %.1f%% | %s | %.2f | %s | %s |\n", v, t, rg, ratio, rd / m,
+			100 * (1 - rd / tb), dk == "-" ? "-" : sprintf("%.0f", dk / m), p1,
+			dr == "-" ? "-" : sprintf("%.0f", dr / m), lh }'
+done
+echo
+if [ "$base" != - ] && [ -s "$tmp/mmp.res" ]; then
+	awk -v b="$base" -v t="$(col "$tmp/mmp.res" 1)" 'BEGIN {
+		printf "mmp: a pass takes %.2fx the default'\''s time (default/mmp %.2fx)\n", t / b, b / t }'
+fi
+echo "total: $(( $(date +%s) - start )) s for $ROUNDS rounds"

@@ -1,0 +1,351 @@
+/* evict_files.c - the files the evict blocks see: every file a governed
+ * process reads or faults on, open or closed by now. BPF watches a file
+ * from its first access (an entry in mmp_files) and names it in an
+ * MMP_EV_FILE; here the name becomes a path (mountinfo, checked with
+ * stat), the blocks whose regions select it get a unit for it, and its
+ * figures are read with the rest of the map in one go. A file is kept
+ * while it has pages in the page cache or was read in the last minute,
+ * whether a process still has it open or not. See evict_state.h. */
+#define _GNU_SOURCE
+#include "evict_state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "clock.h"
+#include "log.h"
+#include "vmas.h"
+
+#define FORGET_NS (60 * 1000000000LL)      /* idle and uncached this long: forgotten */
+#define MOUNTS_NS 1000000000LL             /* mountinfo read again at most this often */
+
+struct watched *evict_file_find(struct evictor *e, const struct mmp_file_key *k)
+{
+	return file_table_find(&e->files, k);
+}
+
+/* The kernel's dev_t, as BPF reads it from the superblock. */
+static uint32_t kernel_dev(dev_t d)
+{
+	return (uint32_t)(major(d) << 20 | minor(d));
+}
+
+unsigned char *evict_cached_map(int fd, uint64_t size, uint64_t page)
+{
+	void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	unsigned char *vec = malloc((size + page - 1) / page);
+	if (vec && mincore(m, size, vec) < 0) {
+		free(vec);
+		vec = NULL;
+	}
+	munmap(m, size);
+	return vec;
+}
+
+#ifndef SYS_cachestat
+#define SYS_cachestat 451
+#endif
+
+/* cachestat(2)'s (Linux 6.5) range and answer; Debian 12's headers have
+ * neither. */
+struct cachestat_range {
+	uint64_t off, len;
+};
+
+struct cachestat_answer {
+	uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+};
+
+/* The page-cache pages of the file at PATH now: cachestat, one call,
+ * where the kernel has it (a scan's first pass names thousands of files a
+ * second); mincore otherwise. */
+static int64_t resident_pages(const char *path, uint64_t size, uint64_t page)
+{
+	static bool no_cachestat;
+	if (!size)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct cachestat_range r = { 0, 0 };   /* 0: to the end */
+	struct cachestat_answer c;
+	if (!no_cachestat) {
+		if (syscall(SYS_cachestat, fd, &r, &c, 0) == 0) {
+			close(fd);
+			return (int64_t)c.nr_cache;
+		}
+		no_cachestat = errno == ENOSYS;
+	}
+	unsigned char *vec = evict_cached_map(fd, size, page);
+	close(fd);
+	int64_t n = 0;
+	for (size_t i = 0; vec && i < (size + page - 1) / page; i++)
+		n += vec[i] & 1;
+	free(vec);
+	return n;
+}
+
+int64_t evict_file_cached(const struct evictor *e, const struct watched *w)
+{
+	struct mmp_file_stats fs;
+	return w->base + (bpf_map_lookup_elem(e->files_fd, &w->key, &fs) == 0 ? fs.resident : w->fs.resident);
+}
+
+/* A new watched file of KEY; PATH and ST when it was found, and WHY (for
+ * the log). Its pages cached so far are counted once here; BPF counts the
+ * rest. */
+static struct watched *add_file(struct evictor *e, const struct mmp_file_key *k, const char *path, const struct stat *st,
+				const char *why)
+{
+	struct watched *w = calloc(1, sizeof(*w));
+	if (!w || (path && !(w->path = strdup(path)))) {
+		free(w);
+		mmp_warn("evict: a file is left unwatched: out of memory");
+		return NULL;
+	}
+	w->key = *k;
+	w->found_ns = mono_ns();
+	if (path) {
+		w->size = (uint64_t)st->st_size;
+		struct mmp_file_stats now = { 0 };
+		bpf_map_lookup_elem(e->files_fd, k, &now);
+		w->base = resident_pages(path, w->size, e->page) - now.resident;
+		w->fs = now;
+	}
+	if (file_table_add(&e->files, w) < 0) {
+		free(w->path);
+		free(w);
+		mmp_warn("evict: a file is left unwatched: out of memory");
+		return NULL;
+	}
+	if (path)
+		mmp_debug("evict: watching %s (%" PRIu64 " bytes, %" PRId64 " pages cached): %s", path, w->size,
+			  (int64_t)(w->base + w->fs.resident), why);
+	return w;
+}
+
+struct watched *evict_file_at(struct evictor *e, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	struct mmp_file_key k = { .dev = kernel_dev(st.st_dev), .ino = st.st_ino };
+	struct watched *w = evict_file_find(e, &k);
+	if (w) {
+		if (!w->path)   /* not named by its event */
+			w->path = strdup(path);
+		return w;
+	}
+	struct mmp_file_stats zero = { 0 };
+	if (bpf_map_update_elem(e->files_fd, &k, &zero, BPF_NOEXIST) < 0 && errno != EEXIST) {
+		mmp_debug("evict: cannot watch %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return add_file(e, &k, path, &st, "a governed process has it open or mapped");
+}
+
+static void read_mounts(struct evictor *e, long long now)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	char buf[4096];
+	size_t n;
+	while (m && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, m);
+	fclose(f);
+	if (!m)
+		return;
+	fclose(m);
+	struct mount_table t;
+	if (text && mount_table_parse(&t, text) == 0) {
+		mount_table_free(&e->mounts);
+		e->mounts = t;
+		e->mounts_ns = now;
+	}
+	free(text);
+}
+
+/* The path of EV's file as mmp's mount namespace sees it: each place its
+ * file system is mounted that holds its directory, checked with stat. */
+static bool path_of(struct evictor *e, const struct mmp_file_event *ev, char *path, size_t len, struct stat *st)
+{
+	char rel[PATH_MAX];
+	if (!ev->complete || !file_names_path(ev->names, ev->len < MMP_FILE_NAMES ? ev->len : MMP_FILE_NAMES, rel, sizeof(rel)))
+		return false;
+	long long now = mono_ns();
+	for (int again = 0; again < 2; again++) {
+		if (again || !e->mounts.n) {
+			if (now - e->mounts_ns < MOUNTS_NS && e->mounts.n)
+				return false;
+			read_mounts(e, now);   /* a mount made since */
+		}
+		for (size_t i = 0; mount_table_place(&e->mounts, ev->dev, rel, i, path, len); i++)
+			if (stat(path, st) == 0 && S_ISREG(st->st_mode) && kernel_dev(st->st_dev) == ev->dev &&
+			    st->st_ino == ev->ino)
+				return true;
+	}
+	return false;
+}
+
+void evict_file_found(struct evictor *e, const struct mmp_file_event *ev)
+{
+	struct mmp_file_key k = { .dev = ev->dev, .ino = ev->ino };
+	if (evict_file_find(e, &k))
+		return;   /* already added from a process's open files */
+	char path[PATH_MAX];
+	struct stat st;
+	bool named = path_of(e, ev, path, sizeof(path), &st);
+	char why[64];
+	snprintf(why, sizeof(why), "pid %u read it", ev->pid);
+	struct watched *w = add_file(e, &k, named ? path : NULL, &st, why);
+	if (!w || !named) {
+		if (w)
+			mmp_debug("evict: pid %u read a file (device %u:%u, inode %" PRIu64 ") not found by its names%s",
+				  ev->pid, ev->dev >> 20, ev->dev & 0xfffff, (uint64_t)ev->ino,
+				  ev->complete ? "" : " (too deep)");
+		return;
+	}
+	/* A unit in each block of the process's policy whose regions select it. */
+	for (size_t b = 0; b < e->nblocks; b++) {
+		const struct mmp_evict_rule *rule = e->blocks[b].rule;
+		if (rule->policy != ev->policy)
+			continue;
+		for (size_t s = 0; s < rule->nscores; s++) {
+			const struct mmp_plan_region *reg = &e->obj->plan.regions[rule->scores[s].region];
+			if (reg->may_be_file && file_selected(reg->select, path, w->size))
+				evict_file_unit(e, (unsigned)b, rule->scores[s].region, w);
+		}
+	}
+	if (!w->units)
+		mmp_debug("evict: no region selects %s", path);
+}
+
+void evict_files_read(struct evictor *e)
+{
+	size_t n = map_dump_read(&e->dump, e->files_fd);
+	const struct mmp_file_key *keys = e->dump.keys;
+	const struct mmp_file_stats *vals = e->dump.values;
+	/* Entries whose event was lost can never be named: forgotten, so
+	 * that BPF names them at their next access. Others not known yet
+	 * have their event still in the ring buffer. */
+	bool lost = e->gov->lost != e->lost_seen;
+	e->lost_seen = e->gov->lost;
+	for (size_t i = 0; i < n; i++) {
+		struct watched *w = evict_file_find(e, &keys[i]);
+		if (w)
+			w->fs = vals[i];
+		else if (lost)
+			bpf_map_delete_elem(e->files_fd, &keys[i]);
+	}
+	if (n >= MMP_MAX_FILES && !e->warned_full) {
+		mmp_warn("evict: BPF watches %d files, as many as it can: files first read from now on are not scored "
+			 "until others are forgotten (a minute without access and without cached pages)",
+			 MMP_MAX_FILES);
+		e->warned_full = true;
+	}
+}
+
+/* Nothing needs W any more: no page cached, no access for a minute, and
+ * no governed process holding it open or mapped now. */
+static bool unneeded(const struct watched *w, long long now)
+{
+	if (w->forget)
+		return true;
+	for (const struct unit *u = w->units; u; u = u->next_of_file)
+		if (u->seen)
+			return false;
+	long long last = w->fs.last_ns ? (long long)w->fs.last_ns : w->found_ns;
+	return w->base + w->fs.resident <= 0 && now - last >= FORGET_NS;
+}
+
+void evict_files_forget(struct evictor *e, long long now)
+{
+	size_t gone = 0;
+	for (size_t i = 0; i < e->files.cap; i++) {
+		struct watched *w = e->files.slots[i];
+		if (w && unneeded(w, now)) {
+			w->forget = true;
+			gone++;
+		}
+	}
+	if (!gone)
+		return;
+	/* Their units, in one pass over the units. */
+	for (size_t i = 0; i < e->nunits;) {
+		struct unit *u = e->units[i];
+		if (u->file && u->w->forget) {
+			free(u->pieces);
+			free(u);
+			e->units[i] = e->units[--e->nunits];
+		} else {
+			i++;
+		}
+	}
+	/* Then the files: a removal moves entries back, so the slot is
+	 * looked at again after one. */
+	for (size_t i = 0; i < e->files.cap;) {
+		struct watched *w = e->files.slots[i];
+		if (!w || !w->forget) {
+			i++;
+			continue;
+		}
+		bpf_map_delete_elem(e->files_fd, &w->key);
+		file_table_remove(&e->files, &w->key);
+		free(w->path);
+		free(w);
+	}
+}
+
+int evict_file_open(struct evictor *e, struct watched *w)
+{
+	if (!w->path)
+		return -1;
+	int fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)   /* O_NOATIME: not the file's owner */
+		fd = open(w->path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && kernel_dev(st.st_dev) == w->key.dev && st.st_ino == w->key.ino) {
+		w->size = (uint64_t)st.st_size;
+		return fd;
+	}
+	/* Removed, or another file at its path now: BPF's figures are not
+	 * that file's. */
+	mmp_debug("evict: %s is no longer the file mmp watched: forgotten", w->path);
+	if (fd >= 0)
+		close(fd);
+	w->forget = true;
+	return -1;
+}
+
+void evict_files_free(struct evictor *e)
+{
+	for (size_t i = 0; i < e->files.cap; i++) {
+		struct watched *w = e->files.slots[i];
+		if (w) {
+			free(w->path);
+			free(w);
+		}
+	}
+	file_table_free(&e->files);
+	map_dump_free(&e->dump);
+	mount_table_free(&e->mounts);
+}
