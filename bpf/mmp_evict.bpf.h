@@ -7,20 +7,37 @@
  * A file enters mmp_files (keyed as the kernel keys them: s_dev is
  * MAJOR << 20 | MINOR) when a governed process first reads or faults on
  * it, with an MMP_EV_FILE that names it; or when the runtime adds a file a
- * process had open or mapped before. The runtime seeds 'resident' from
- * mincore; BPF keeps the counts from then on, whoever reads the file, open
- * or closed, until the runtime forgets it.
+ * process had open or mapped before. Its figures are at its slot of
+ * mmp_file_stats, which the runtime reads through mmap. BPF keeps them,
+ * whoever reads the file, open or closed, until the runtime forgets it
+ * (the pages cached before are counted by the runtime, with cachestat).
  */
 #ifndef MMP_EVICT_BPF_H
 #define MMP_EVICT_BPF_H
 
+/* The watched files: their slots in mmp_file_stats. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MMP_MAX_FILES);
 	__type(key, struct mmp_file_key);
-	__type(value, struct mmp_file_stats);
+	__type(value, __u32);
 } mmp_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, MMP_MAX_FILES);
+	__type(key, __u32);
+	__type(value, struct mmp_file_stats);
+} mmp_file_stats SEC(".maps");
+
+/* Slots for files BPF finds, zeroed and kept stocked by the runtime. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, MMP_FILE_FREE);
+	__type(value, __u32);
+} mmp_file_free SEC(".maps");
 
 /* The classic tracepoints' records, relocated against the running
  * kernel's BTF (CO-RE). 'order' came with large folios in the page cache;
@@ -98,7 +115,8 @@ struct vm_fault {
 static __always_inline struct mmp_file_stats *mmp_file(__u32 dev, unsigned long ino)
 {
 	struct mmp_file_key k = { .dev = dev, .ino = ino };
-	return bpf_map_lookup_elem(&mmp_files, &k);
+	__u32 *slot = bpf_map_lookup_elem(&mmp_files, &k);
+	return slot ? bpf_map_lookup_elem(&mmp_file_stats, slot) : 0;
 }
 
 /* A file event is built here, then sent at its length: most paths are
@@ -114,7 +132,8 @@ struct {
 /* Names a newly watched file for the runtime: its first name's components
  * from the file up, to the root of its file system. Paths are resolved in
  * user space (mountinfo), where the mounts are known. */
-static __always_inline void mmp_emit_file(struct inode *inode, __u32 tgid, __u32 policy, __u32 dev, __u64 ino)
+static __always_inline void mmp_emit_file(struct inode *inode, __u32 tgid, __u32 policy, __u32 dev, __u64 ino,
+					  __u32 slot)
 {
 	__u32 zero = 0;
 	struct mmp_file_event *e = bpf_map_lookup_elem(&mmp_file_scratch, &zero);
@@ -125,6 +144,8 @@ static __always_inline void mmp_emit_file(struct inode *inode, __u32 tgid, __u32
 	e->policy = policy;
 	e->dev = dev;
 	e->ino = ino;
+	e->slot = slot;
+	e->pad = 0;
 	struct hlist_node *first = BPF_CORE_READ(inode, i_dentry.first);
 	struct dentry *d = first ? (struct dentry *)((char *)first - bpf_core_field_offset(struct dentry, d_u.d_alias)) : 0;
 	__u32 off = 0, complete = 0;
@@ -146,7 +167,11 @@ static __always_inline void mmp_emit_file(struct inode *inode, __u32 tgid, __u32
 	e->len = off;
 	e->complete = complete;
 	__u64 size = sizeof(*e) - sizeof(e->names) + (off & (2 * MMP_FILE_NAMES - 1));
-	if (bpf_ringbuf_output(&mmp_events, e, size, 0) < 0)
+	/* The runtime is woken for every 16K of them, not for each: a scan's
+	 * first pass names thousands a second. It reads the ring at every
+	 * tick too. */
+	__u64 flags = bpf_ringbuf_query(&mmp_events, BPF_RB_AVAIL_DATA) >= 16384 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&mmp_events, e, size, flags) < 0)
 		mmp_count_lost();
 }
 
@@ -161,11 +186,16 @@ static __always_inline struct mmp_file_stats *mmp_file_found(struct inode *inode
 	__u32 policy = p->policy;
 	if (policy < 64 && !((MMP_FILE_POLICIES >> policy) & 1))
 		return 0;
+	__u32 slot;
+	if (bpf_map_pop_elem(&mmp_file_free, &slot) < 0)
+		return 0;   /* none ready: found at a later access */
 	struct mmp_file_key k = { .dev = dev, .ino = ino };
-	struct mmp_file_stats zero = {};
-	if (bpf_map_update_elem(&mmp_files, &k, &zero, BPF_NOEXIST) == 0)
-		mmp_emit_file(inode, tgid, policy, dev, ino);
-	return bpf_map_lookup_elem(&mmp_files, &k);
+	if (bpf_map_update_elem(&mmp_files, &k, &slot, BPF_NOEXIST) < 0) {
+		bpf_map_push_elem(&mmp_file_free, &slot, 0);   /* found on another CPU meanwhile, or full */
+		return mmp_file(dev, ino);
+	}
+	mmp_emit_file(inode, tgid, policy, dev, ino, slot);
+	return bpf_map_lookup_elem(&mmp_file_stats, &slot);
 }
 
 /* PAGES of INODE's file read or faulted on. */

@@ -175,19 +175,23 @@ struct mmp_event {
 };
 
 /* A file watched by evict rules, as the kernel's filemap tracepoints name
- * it: s_dev is MAJOR << 20 | MINOR (not stat's st_dev encoding). */
+ * it: s_dev is MAJOR << 20 | MINOR (not stat's st_dev encoding). Its
+ * figures are at a slot of mmp_file_stats, an array the runtime reads
+ * through mmap, with no system call a file. */
 struct mmp_file_key {
 	__u32 dev;
 	__u32 pad;
 	__u64 ino;
 };
 
+#define MMP_FILE_FREE 16384        /* free slots the runtime keeps ready for BPF */
+
 /* Counted by BPF, in pages (see mmp_evict.bpf.h). */
 struct mmp_file_stats {
 	__u64 accesses;            /* pages read (read(2)) or faulted on */
 	__u64 misses;              /* pages added to the page cache */
 	__u64 evicted;             /* pages deleted from it */
-	__s64 resident;            /* pages in it now (seeded by the runtime) */
+	__s64 resident;            /* pages added less pages deleted, since watched */
 	__u64 first_ns, last_ns;   /* first and last access seen */
 };
 
@@ -203,8 +207,10 @@ struct mmp_file_event {
 	__u32 policy;              /* the process's */
 	__u32 dev;                 /* as in struct mmp_file_key */
 	__u64 ino;
+	__u32 slot;                /* its figures in mmp_file_stats */
 	__u32 len;                 /* bytes of NAMES used */
 	__u32 complete;            /* 0: the root was not reached (too deep, too long) */
+	__u32 pad;
 	char names[2 * MMP_FILE_NAMES];     /* room past the limit, for the verifier */
 };
 

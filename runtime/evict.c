@@ -59,11 +59,14 @@ static int setup(const struct kind_env *env, void **state)
 	e->page = (uint64_t)sysconf(_SC_PAGESIZE);
 	e->gov = env->gov;
 	e->dry_run = env->dry_run;
-	e->files_fd = loader_map_fd(env->loaded, "mmp_files");
-	e->dump = (struct map_dump){ .key_size = sizeof(struct mmp_file_key), .value_size = sizeof(struct mmp_file_stats) };
 	e->reports = env->reports;
+	int r = evict_files_setup(e, env->loaded);
+	if (r < 0) {
+		undo(e);
+		return r;
+	}
 	for (unsigned i = 0; i < n; i++) {
-		int r = build_block(e, &e->blocks[e->nblocks++], &obj->plan.evicts[i]);
+		r = build_block(e, &e->blocks[e->nblocks++], &obj->plan.evicts[i]);
 		if (r < 0) {
 			undo(e);
 			return r;
@@ -115,10 +118,11 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 		refresh_cgroups(e, procs, n);
 		evict_files_forget(e, now);
 	}
+	evict_files_tick(e);
 	/* The triggers first: scores are needed once a second, and at every
 	 * tick a block holds or changes. Between ticks (a threshold crossed
-	 * again) the last scores serve: reading BPF's file map walks all its
-	 * buckets, a few milliseconds, and a scan crosses many times a
+	 * again) the last scores serve: scoring and ordering a source tree's
+	 * 100,000 files takes milliseconds, and a scan crosses many times a
 	 * second. */
 	bool need_scores = refresh;
 	bool *holds = calloc(e->nblocks + 1, sizeof(*holds));

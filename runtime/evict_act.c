@@ -36,15 +36,17 @@ const char *evict_unit_label(const struct evictor *e, const struct unit *u, char
 	return buf;
 }
 
-/* Drops up to BYTES of U's page cache from its cursor on, wrapping once at
- * the end of the file, so that a file with pages left is not passed over
- * for the next score up. The cached pages are found with mincore and only
+/* Drops up to BYTES of U's page cache: the whole file in one call when
+ * that is all it has, or else from its cursor on, wrapping once at the
+ * end of the file. The cached pages are then found with mincore and only
  * they are dropped, in runs: a scan's pages all lie behind its reader, so
  * a window guessed from the file's share in the cache mostly missed them.
- * Returns the bytes freed, as BPF counted them. */
-static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
+ * Returns the bytes freed, as BPF counted them; *WHOLE says whether every
+ * page was tried. */
+static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes, bool *whole)
 {
 	struct watched *w = u->w;
+	*whole = true;
 	if (!w->size || !u->resident)
 		return 0;
 	struct mmp_region_report *rep = &e->reports[u->region];
@@ -76,11 +78,12 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 		}
 		int64_t after = evict_file_cached(e, w);
 		uint64_t freed = before > after ? (uint64_t)(before - after) * e->page : 0;
-		mmp_debug("evict: dropped %" PRIu64 " bytes of %s (score %" PRId64 "), the whole file", freed, w->path, u->score);
+		mmp_debug("evict: dropped %" PRIu64 " bytes of %s (score %" PRId64 "), the whole file (%" PRId64 " pages cached before)", freed, w->path, u->score, before);
 		u->cursor = 0;
 		rep->ev_bytes += freed;
 		return freed;
 	}
+	*whole = false;
 	unsigned char *vec = evict_cached_map(fd, w->size, e->page);
 	uint64_t p = u->cursor / e->page < pages ? u->cursor / e->page : 0;
 	/* Runs of cached pages from the cursor on; gaps of up to 32 pages that
@@ -122,6 +125,7 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes)
 		}
 	}
 	u->cursor = p * e->page;
+	*whole = chosen < want;   /* stopped for want of cached pages, not of budget */
 	free(vec);
 	close(fd);
 	uint64_t freed;
@@ -247,17 +251,28 @@ void evict_act(struct evictor *e, size_t b)
 		if (u->protected || !u->resident)
 			continue;
 		uint64_t want = (uint64_t)(blk->budget < need ? blk->budget : need), freed = 0;
+		bool whole = true;
 		if (blk->rule->action == EVICT_DROP)
-			freed = u->file ? drop_file(e, u, want) : 0;   /* anonymous parts cannot be dropped */
+			freed = u->file ? drop_file(e, u, want, &whole) : 0;   /* anonymous parts cannot be dropped */
 		else
 			freed = advise(e, u, want, blk->rule->action == EVICT_COLD ? MADV_COLD : MADV_PAGEOUT);
 		blk->budget -= (double)freed;
 		need -= (double)freed;
-		if (freed > u->resident)
-			freed = u->resident;
-		u->resident -= freed;
-		/* The next score up only when this unit has nothing left to give. */
-		if (u->file && blk->rule->action == EVICT_DROP && u->resident && need >= (double)e->page)
+		if (u->file) {
+			/* What is left, as BPF counts it now: the kernel may have
+			 * reclaimed some of it since the scores were read. */
+			int64_t left = evict_file_cached(e, u->w);
+			u->resident = left > 0 ? (uint64_t)left * e->page : 0;
+		} else {
+			u->resident -= freed > u->resident ? u->resident : freed;
+		}
+		/* The next score up once every page of this unit was tried: what
+		 * a whole drop leaves is locked (being read), dirty or mapped
+		 * now, and stopping at it would leave a scan of many files to
+		 * the kernel's reclaim. A drop cut short by the amount waits for
+		 * the next tick instead, so that a large file being scanned is
+		 * not passed over for the next score up. */
+		if (u->file && blk->rule->action == EVICT_DROP && !whole && u->resident && need >= (double)e->page)
 			break;
 	}
 	free(idx);

@@ -2,8 +2,9 @@
  * process reads or faults on, open or closed by now. BPF watches a file
  * from its first access (an entry in mmp_files) and names it in an
  * MMP_EV_FILE; here the name becomes a path (mountinfo, checked with
- * stat), the blocks whose regions select it get a unit for it, and its
- * figures are read with the rest of the map in one go. A file is kept
+ * stat), and the blocks whose regions select it get a unit for it. Its
+ * figures are at a slot of an array mapped here: BPF takes slots from a
+ * queue this file keeps stocked, and gets them back zeroed. A file is kept
  * while it has pages in the page cache or was read in the last minute,
  * whether a process still has it open or not. See evict_state.h. */
 #define _GNU_SOURCE
@@ -69,30 +70,22 @@ struct cachestat_answer {
 	uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
 };
 
-/* The page-cache pages of the file at PATH now: cachestat, one call,
- * where the kernel has it (a scan's first pass names thousands of files a
- * second); mincore otherwise. */
-static int64_t resident_pages(const char *path, uint64_t size, uint64_t page)
+/* The page-cache pages of the file open at FD (SIZE bytes) now:
+ * cachestat, one call, where the kernel has it (a scan's first pass names
+ * thousands of files a second); mincore otherwise. */
+static int64_t resident_pages(int fd, uint64_t size, uint64_t page)
 {
 	static bool no_cachestat;
 	if (!size)
 		return 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
 	struct cachestat_range r = { 0, 0 };   /* 0: to the end */
 	struct cachestat_answer c;
 	if (!no_cachestat) {
-		if (syscall(SYS_cachestat, fd, &r, &c, 0) == 0) {
-			close(fd);
+		if (syscall(SYS_cachestat, fd, &r, &c, 0) == 0)
 			return (int64_t)c.nr_cache;
-		}
 		no_cachestat = errno == ENOSYS;
 	}
 	unsigned char *vec = evict_cached_map(fd, size, page);
-	close(fd);
 	int64_t n = 0;
 	for (size_t i = 0; vec && i < (size + page - 1) / page; i++)
 		n += vec[i] & 1;
@@ -100,17 +93,100 @@ static int64_t resident_pages(const char *path, uint64_t size, uint64_t page)
 	return n;
 }
 
-int64_t evict_file_cached(const struct evictor *e, const struct watched *w)
+/* PATH opened to read its cache state, not its data. */
+static int open_file(const char *path)
 {
-	struct mmp_file_stats fs;
-	return w->base + (bpf_map_lookup_elem(e->files_fd, &w->key, &fs) == 0 ? fs.resident : w->fs.resident);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME | O_NONBLOCK);
+	if (fd < 0 && errno == EPERM)   /* O_NOATIME: not the file's owner */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	return fd;
 }
 
-/* A new watched file of KEY; PATH and ST when it was found, and WHY (for
- * the log). Its pages cached so far are counted once here; BPF counts the
- * rest. */
-static struct watched *add_file(struct evictor *e, const struct mmp_file_key *k, const char *path, const struct stat *st,
-				const char *why)
+int64_t evict_file_cached(const struct evictor *e, const struct watched *w)
+{
+	(void)e;
+	return w->base + w->fs->resident;
+}
+
+/* --- slots -------------------------------------------------------------- */
+
+/* A free slot: one given back, or one never used; false when all are
+ * taken. */
+static bool take_slot(struct evictor *e, uint32_t *slot)
+{
+	if (e->nspare) {
+		*slot = e->spare[--e->nspare];
+		return true;
+	}
+	if (e->next_slot >= MMP_MAX_FILES) {
+		if (!e->warned_full)
+			mmp_warn("evict: BPF watches %d files, as many as it can: files first read from now on are not "
+				 "scored until others are forgotten (a minute without access and without cached pages)",
+				 MMP_MAX_FILES);
+		e->warned_full = true;
+		return false;
+	}
+	*slot = e->next_slot++;
+	return true;
+}
+
+/* SLOT free again, its figures zeroed for the next file. */
+static void give_slot(struct evictor *e, uint32_t slot)
+{
+	if (slot >= MMP_MAX_FILES)
+		return;
+	memset(&e->fstats[slot], 0, sizeof(e->fstats[slot]));
+	if (e->nspare == e->capspare) {
+		size_t cap = e->capspare ? e->capspare * 2 : 1024;
+		uint32_t *n = realloc(e->spare, cap * sizeof(*n));
+		if (!n)
+			return;   /* lost until the runtime ends */
+		e->spare = n;
+		e->capspare = cap;
+	}
+	e->spare[e->nspare++] = slot;
+}
+
+/* Fills BPF's queue of free slots: a scan's first pass finds thousands
+ * of files between two ticks. */
+static void stock(struct evictor *e)
+{
+	uint32_t slot;
+	while (take_slot(e, &slot)) {
+		if (bpf_map_update_elem(e->free_fd, NULL, &slot, BPF_ANY) < 0) {
+			give_slot(e, slot);   /* full */
+			return;
+		}
+	}
+}
+
+int evict_files_setup(struct evictor *e, const struct loaded *l)
+{
+	int fd = loader_map_fd(l, "mmp_file_stats");
+	e->files_fd = loader_map_fd(l, "mmp_files");
+	e->free_fd = loader_map_fd(l, "mmp_file_free");
+	e->dump = (struct map_dump){ .key_size = sizeof(struct mmp_file_key), .value_size = sizeof(__u32) };
+	if (fd < 0 || e->files_fd < 0 || e->free_fd < 0) {
+		mmp_error("evict: the policy's object has no file maps");
+		return -EINVAL;
+	}
+	e->fstats_len = (size_t)MMP_MAX_FILES * sizeof(struct mmp_file_stats);
+	e->fstats = mmap(NULL, e->fstats_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (e->fstats == MAP_FAILED) {
+		int err = errno;
+		e->fstats = NULL;
+		mmp_error("evict: cannot map the files' figures: %s", strerror(err));
+		return -err;
+	}
+	stock(e);
+	return 0;
+}
+
+/* A new watched file of KEY; PATH, open at FD, and ST when it was found,
+ * and WHY (for the log). Its pages cached so far are counted once here;
+ * BPF counts the rest. */
+static struct watched *add_file(struct evictor *e, const struct mmp_file_key *k, uint32_t slot, const char *path,
+				int fd, const struct stat *st, const char *why)
 {
 	struct watched *w = calloc(1, sizeof(*w));
 	if (!w || (path && !(w->path = strdup(path)))) {
@@ -120,12 +196,12 @@ static struct watched *add_file(struct evictor *e, const struct mmp_file_key *k,
 	}
 	w->key = *k;
 	w->found_ns = mono_ns();
+	w->slot = slot;
+	w->fs = &e->fstats[slot];
 	if (path) {
 		w->size = (uint64_t)st->st_size;
-		struct mmp_file_stats now = { 0 };
-		bpf_map_lookup_elem(e->files_fd, k, &now);
-		w->base = resident_pages(path, w->size, e->page) - now.resident;
-		w->fs = now;
+		int64_t counted = w->fs->resident;
+		w->base = resident_pages(fd, w->size, e->page) - counted;
 	}
 	if (file_table_add(&e->files, w) < 0) {
 		free(w->path);
@@ -135,7 +211,7 @@ static struct watched *add_file(struct evictor *e, const struct mmp_file_key *k,
 	}
 	if (path)
 		mmp_debug("evict: watching %s (%" PRIu64 " bytes, %" PRId64 " pages cached): %s", path, w->size,
-			  (int64_t)(w->base + w->fs.resident), why);
+			  (int64_t)(w->base + w->fs->resident), why);
 	return w;
 }
 
@@ -151,12 +227,27 @@ struct watched *evict_file_at(struct evictor *e, const char *path)
 			w->path = strdup(path);
 		return w;
 	}
-	struct mmp_file_stats zero = { 0 };
-	if (bpf_map_update_elem(e->files_fd, &k, &zero, BPF_NOEXIST) < 0 && errno != EEXIST) {
-		mmp_debug("evict: cannot watch %s: %s", path, strerror(errno));
+	int fd = open_file(path);
+	if (fd < 0)
+		return NULL;
+	uint32_t slot;
+	if (!take_slot(e, &slot)) {
+		close(fd);
 		return NULL;
 	}
-	return add_file(e, &k, path, &st, "a governed process has it open or mapped");
+	if (bpf_map_update_elem(e->files_fd, &k, &slot, BPF_NOEXIST) < 0) {
+		int err = errno;
+		give_slot(e, slot);
+		/* BPF found it meanwhile (its event is on the way): its slot. */
+		if (err != EEXIST || bpf_map_lookup_elem(e->files_fd, &k, &slot) < 0) {
+			mmp_debug("evict: cannot watch %s: %s", path, strerror(err));
+			close(fd);
+			return NULL;
+		}
+	}
+	w = add_file(e, &k, slot, path, fd, &st, "a governed process has it open or mapped");
+	close(fd);
+	return w;
 }
 
 static void read_mounts(struct evictor *e, long long now)
@@ -184,26 +275,31 @@ static void read_mounts(struct evictor *e, long long now)
 	free(text);
 }
 
-/* The path of EV's file as mmp's mount namespace sees it: each place its
- * file system is mounted that holds its directory, checked with stat. */
-static bool path_of(struct evictor *e, const struct mmp_file_event *ev, char *path, size_t len, struct stat *st)
+/* The path of EV's file as mmp's mount namespace sees it, and the file
+ * open (-1: not found): each place its file system is mounted that holds
+ * its directory, checked by device and inode. */
+static int open_named(struct evictor *e, const struct mmp_file_event *ev, char *path, size_t len, struct stat *st)
 {
 	char rel[PATH_MAX];
 	if (!ev->complete || !file_names_path(ev->names, ev->len < MMP_FILE_NAMES ? ev->len : MMP_FILE_NAMES, rel, sizeof(rel)))
-		return false;
+		return -1;
 	long long now = mono_ns();
 	for (int again = 0; again < 2; again++) {
 		if (again || !e->mounts.n) {
 			if (now - e->mounts_ns < MOUNTS_NS && e->mounts.n)
-				return false;
+				return -1;
 			read_mounts(e, now);   /* a mount made since */
 		}
-		for (size_t i = 0; mount_table_place(&e->mounts, ev->dev, rel, i, path, len); i++)
-			if (stat(path, st) == 0 && S_ISREG(st->st_mode) && kernel_dev(st->st_dev) == ev->dev &&
+		for (size_t i = 0; mount_table_place(&e->mounts, ev->dev, rel, i, path, len); i++) {
+			int fd = open_file(path);
+			if (fd >= 0 && fstat(fd, st) == 0 && S_ISREG(st->st_mode) && kernel_dev(st->st_dev) == ev->dev &&
 			    st->st_ino == ev->ino)
-				return true;
+				return fd;
+			if (fd >= 0)
+				close(fd);
+		}
 	}
-	return false;
+	return -1;
 }
 
 void evict_file_found(struct evictor *e, const struct mmp_file_event *ev)
@@ -213,10 +309,15 @@ void evict_file_found(struct evictor *e, const struct mmp_file_event *ev)
 		return;   /* already added from a process's open files */
 	char path[PATH_MAX];
 	struct stat st;
-	bool named = path_of(e, ev, path, sizeof(path), &st);
+	if (ev->slot >= MMP_MAX_FILES)
+		return;
+	int fd = open_named(e, ev, path, sizeof(path), &st);
+	bool named = fd >= 0;
 	char why[64];
 	snprintf(why, sizeof(why), "pid %u read it", ev->pid);
-	struct watched *w = add_file(e, &k, named ? path : NULL, &st, why);
+	struct watched *w = add_file(e, &k, ev->slot, named ? path : NULL, fd, &st, why);
+	if (fd >= 0)
+		close(fd);
 	if (!w || !named) {
 		if (w)
 			mmp_debug("evict: pid %u read a file (device %u:%u, inode %" PRIu64 ") not found by its names%s",
@@ -239,29 +340,22 @@ void evict_file_found(struct evictor *e, const struct mmp_file_event *ev)
 		mmp_debug("evict: no region selects %s", path);
 }
 
-void evict_files_read(struct evictor *e)
+void evict_files_tick(struct evictor *e)
 {
+	stock(e);
+	if (e->gov->lost == e->lost_seen)
+		return;
+	/* Entries whose event was lost can never be named: forgotten, and
+	 * their slots freed, so that BPF names them at their next access.
+	 * Others not known yet have their event still in the ring buffer,
+	 * and are named at the next loss, if ever. */
+	e->lost_seen = e->gov->lost;
 	size_t n = map_dump_read(&e->dump, e->files_fd);
 	const struct mmp_file_key *keys = e->dump.keys;
-	const struct mmp_file_stats *vals = e->dump.values;
-	/* Entries whose event was lost can never be named: forgotten, so
-	 * that BPF names them at their next access. Others not known yet
-	 * have their event still in the ring buffer. */
-	bool lost = e->gov->lost != e->lost_seen;
-	e->lost_seen = e->gov->lost;
-	for (size_t i = 0; i < n; i++) {
-		struct watched *w = evict_file_find(e, &keys[i]);
-		if (w)
-			w->fs = vals[i];
-		else if (lost)
-			bpf_map_delete_elem(e->files_fd, &keys[i]);
-	}
-	if (n >= MMP_MAX_FILES && !e->warned_full) {
-		mmp_warn("evict: BPF watches %d files, as many as it can: files first read from now on are not scored "
-			 "until others are forgotten (a minute without access and without cached pages)",
-			 MMP_MAX_FILES);
-		e->warned_full = true;
-	}
+	const __u32 *slots = e->dump.values;
+	for (size_t i = 0; i < n; i++)
+		if (!evict_file_find(e, &keys[i]) && bpf_map_delete_elem(e->files_fd, &keys[i]) == 0)
+			give_slot(e, slots[i]);
 }
 
 /* Nothing needs W any more: no page cached, no access for a minute, and
@@ -273,8 +367,8 @@ static bool unneeded(const struct watched *w, long long now)
 	for (const struct unit *u = w->units; u; u = u->next_of_file)
 		if (u->seen)
 			return false;
-	long long last = w->fs.last_ns ? (long long)w->fs.last_ns : w->found_ns;
-	return w->base + w->fs.resident <= 0 && now - last >= FORGET_NS;
+	long long last = w->fs->last_ns ? (long long)w->fs->last_ns : w->found_ns;
+	return w->base + w->fs->resident <= 0 && now - last >= FORGET_NS;
 }
 
 void evict_files_forget(struct evictor *e, long long now)
@@ -309,6 +403,7 @@ void evict_files_forget(struct evictor *e, long long now)
 			continue;
 		}
 		bpf_map_delete_elem(e->files_fd, &w->key);
+		give_slot(e, w->slot);
 		file_table_remove(&e->files, &w->key);
 		free(w->path);
 		free(w);
@@ -319,9 +414,7 @@ int evict_file_open(struct evictor *e, struct watched *w)
 {
 	if (!w->path)
 		return -1;
-	int fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)   /* O_NOATIME: not the file's owner */
-		fd = open(w->path, O_RDONLY | O_CLOEXEC);
+	int fd = open_file(w->path);
 	struct stat st;
 	if (fd >= 0 && fstat(fd, &st) == 0 && kernel_dev(st.st_dev) == w->key.dev && st.st_ino == w->key.ino) {
 		w->size = (uint64_t)st.st_size;
@@ -348,4 +441,7 @@ void evict_files_free(struct evictor *e)
 	file_table_free(&e->files);
 	map_dump_free(&e->dump);
 	mount_table_free(&e->mounts);
+	free(e->spare);
+	if (e->fstats)
+		munmap(e->fstats, e->fstats_len);
 }

@@ -60,8 +60,9 @@ struct watched {
 	struct mmp_file_key key;
 	char *path;                            /* NULL: not named (yet), or not found */
 	uint64_t size;
-	int64_t base;                          /* pages cached before BPF counted (mincore) */
-	struct mmp_file_stats fs;              /* as last read */
+	int64_t base;                          /* pages cached before BPF counted (cachestat) */
+	uint32_t slot;
+	const struct mmp_file_stats *fs;       /* BPF's figures, at its slot (mmap) */
 	struct unit *units;                    /* the units scoring it, by next_of_file */
 	long long found_ns;
 	bool forget;                           /* to be forgotten at the end of this refresh */
@@ -93,14 +94,19 @@ struct evictor {
 	uint64_t page;                         /* the machine's: what mincore and BPF count */
 	struct governed_set *gov;
 	bool dry_run;
-	int files_fd;
+	int files_fd, free_fd;                 /* mmp_files, mmp_file_free */
+	struct mmp_file_stats *fstats;         /* mmp_file_stats, mapped */
+	size_t fstats_len;
+	uint32_t *spare;                       /* free slots not given to BPF yet */
+	size_t nspare, capspare;
+	uint32_t next_slot;                    /* the first never used */
 	struct mmp_region_report *reports;
 	struct block *blocks;
 	size_t nblocks;
 	struct unit **units;
 	size_t nunits, cap;
 	struct file_table files;               /* struct watched, by key */
-	struct map_dump dump;                  /* mmp_files, as last read */
+	struct map_dump dump;                  /* mmp_files, read after lost events */
 	struct mount_table mounts;             /* to name the files BPF finds */
 	long long mounts_ns;
 	unsigned long long lost_seen;          /* events lost, when last looked */
@@ -122,8 +128,13 @@ struct watched *evict_file_find(struct evictor *e, const struct mmp_file_key *k)
 /* The watched file at PATH (found by a process's open files or mappings),
  * watched from now on if it was not. */
 struct watched *evict_file_at(struct evictor *e, const char *path);
-/* Every watched file's figures, from mmp_files in one go. */
-void evict_files_read(struct evictor *e);
+/* Maps the figures and stocks BPF's free slots: 0, or -errno after a
+ * message. */
+int evict_files_setup(struct evictor *e, const struct loaded *l);
+/* Keeps BPF's free slots stocked; after events were lost, forgets the
+ * files BPF watches that were never named (they are named again at their
+ * next access). */
+void evict_files_tick(struct evictor *e);
 /* Forgets the files nothing needs any more: no page cached, no access
  * for a minute, and no process holding them open or mapped. */
 void evict_files_forget(struct evictor *e, long long now);

@@ -202,7 +202,7 @@ static int64_t unit_stat(void *ctx, enum stat_id id, bool rate)
 	const struct stat_ctx *c = ctx;
 	const struct unit *u = c->u;
 	if (u->file) {
-		const struct mmp_file_stats *fs = &u->w->fs;
+		const struct mmp_file_stats *fs = u->w->fs;
 		switch (id) {
 		case STAT_R_FAULTS: return rate ? u->rate_accesses : (int64_t)fs->accesses;
 		case STAT_R_MAJOR_FAULTS: return rate ? u->rate_misses : (int64_t)fs->misses;
@@ -227,11 +227,10 @@ static const struct mmp_calc *score_of(const struct block *b, unsigned region)
 
 void evict_score_units(struct evictor *e, long long now)
 {
-	evict_files_read(e);
 	for (size_t i = 0; i < e->nunits; i++) {
 		struct unit *u = e->units[i];
 		if (u->file) {
-			const struct mmp_file_stats *fs = &u->w->fs;
+			const struct mmp_file_stats *fs = u->w->fs;
 			int64_t cached = u->w->base + fs->resident;
 			u->resident = cached > 0 ? (uint64_t)cached * e->page : 0;
 			if (u->prev_ns && now > u->prev_ns) {
