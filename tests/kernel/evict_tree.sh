@@ -5,12 +5,13 @@
 # any machine reads at (60 MiB/s): the test asserts what the policy does,
 # not how fast mmp is. No file is open for more than a read's time, so mmp
 # can only know them from BPF's page-cache hooks.
-# The baseline is measured, and asserted: without a policy the kernel's
-# LRU evicts each file before the next pass comes back to it, so later
-# passes find little in the page cache. With an MRU policy (the most
+# The baseline is measured: without a policy the kernel's LRU evicts most
+# files before the next pass comes back to them (0-1% cached on an idle
+# machine, up to a third on a loaded one). With an MRU policy (the most
 # recently used goes first: score = idle) mmp drops the files just read,
 # and the rest stay for the next pass: at least half of each later pass is
-# read from the page cache (RWF_NOWAIT reads tell).
+# read from the page cache (RWF_NOWAIT reads tell), and 10 points more
+# than without the policy.
 . "${srcdir:-.}/tests/kernel/lib.sh"
 skip_unless_kernel
 
@@ -70,17 +71,21 @@ run || exit 99
 base=$(later)
 echo "without a policy, passes 2-4 found in the page cache: ${base:-?}(%)"
 [ "$(echo $base | wc -w)" = 3 ] || { echo "the reader did not finish its passes: $(cat "$TMP/out" "$TMP/err")"; exit 99; }
-for p in $base; do
-	check "without a policy a later pass finds little cached ($p% <= 25%: the baseline)" [ "$p" -le 25 ]
-done
-
 run "$TMP/mru.mmp"
 with=$(later)
 echo "with the MRU policy: ${with:-?}(%)"
 [ "$(echo $with | wc -w)" = 3 ] || bad "the reader did not finish its passes under mmp: $(tail -n 5 "$TMP/err")"
+# The kernel's LRU keeps little of a tree read in a loop, but not always
+# none: its working-set detection (and MGLRU, where enabled) keeps some
+# of it on a loaded machine. The baseline is asserted against the policy:
+# each later pass under MRU finds at least half cached, and at least 10
+# points more than the same pass did without it.
+set -- $base
 for p in $with; do
 	check "with the MRU policy a later pass finds at least half cached ($p%)" [ "$p" -ge 50 ] ||
 		{ echo "mmp's log:"; grep -v 'watching\|dropped' "$TMP/err" | tail -n 30; }
+	check "... and 10 points more than without it ($p% against ${1:-?}%)" [ "$p" -ge $((${1:-100} + 10)) ]
+	shift
 done
 # What it knew of them, it learned from reads of closed files: the reader
 # holds no file open past a read, so few were ever seen open.
