@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "../now.h"
+#include "thread_io.h"
 
 #ifndef RWF_NOWAIT
 #define RWF_NOWAIT 0x00000008
@@ -95,20 +96,6 @@ struct scan_thread {
 	uint64_t bytes, passes, storage;
 	int err;
 };
-
-/* read_bytes of the calling thread: what it had read from storage. */
-static uint64_t storage_read(void)
-{
-	FILE *f = fopen("/proc/thread-self/io", "r");
-	char line[128];
-	unsigned long long v = 0;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "read_bytes: %llu", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
 
 static uint64_t xorshift(uint64_t *s)
 {
@@ -165,7 +152,7 @@ static void *get_main(void *arg)
 		work(page);
 		g->solo_gets++;
 	}
-	uint64_t s0 = storage_read(), gets = 0, hits = 0;
+	uint64_t s0 = thread_read_bytes(), gets = 0, hits = 0;
 	while (atomic_load(&phase) == 2) {
 		if (get(&seed, page, &hit) < 0) {
 			g->err = errno;
@@ -177,7 +164,7 @@ static void *get_main(void *arg)
 		atomic_store_explicit(&g->gets, ++gets, memory_order_relaxed);
 	}
 	g->misses = gets - hits;
-	g->storage = storage_read() - s0;
+	g->storage = thread_read_bytes() - s0;
 	return NULL;
 }
 
@@ -192,7 +179,7 @@ static void *scan_main(void *arg)
 	atomic_fetch_add(&ready, 1);
 	while (atomic_load(&phase) < 2)
 		usleep(1000);
-	uint64_t s0 = storage_read();
+	uint64_t s0 = thread_read_bytes();
 	double t0 = now();
 	off_t off = 0;
 	while (atomic_load(&phase) == 2) {
@@ -212,7 +199,7 @@ static void *scan_main(void *arg)
 				usleep((useconds_t)(due * 1e6));
 		}
 	}
-	s->storage = storage_read() - s0;
+	s->storage = thread_read_bytes() - s0;
 	free(buf);
 	return NULL;
 }

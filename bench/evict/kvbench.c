@@ -88,6 +88,7 @@
 #include <unistd.h>
 
 #include "../now.h"
+#include "thread_io.h"
 
 #define META_KEY "~kvbench"
 #define KEY_LEN 14                          /* "user" + 10 digits */
@@ -290,19 +291,6 @@ static long zipf_next(uint64_t *s)
 	return scramble ? (long)(fnv1a64((uint64_t)r) % (uint64_t)nkeys) : r;
 }
 
-static unsigned long long thread_read_bytes(void)
-{
-	FILE *f = fopen("/proc/thread-self/io", "r");
-	char line[128];
-	unsigned long long v = 0;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "read_bytes: %llu", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
-
 struct worker {
 	pthread_t tid;
 	int scan;
@@ -411,21 +399,15 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static unsigned long long sum_ops(struct worker *w, int n, int scan)
+/* The sum over the GET threads (scan 0) or the scan threads (scan 1) of a
+ * counter they keep up to date as they run, for the trace: their GETs or
+ * scans (disk 0), or their read_bytes (disk 1). */
+static unsigned long long sum_live(struct worker *w, int n, int scan, int disk)
 {
 	unsigned long long s = 0;
 	for (int i = 0; i < n; i++)
 		if (w[i].scan == scan)
-			s += atomic_load_explicit(&w[i].ops, memory_order_relaxed);
-	return s;
-}
-
-static unsigned long long sum_disk(struct worker *w, int n, int scan)
-{
-	unsigned long long s = 0;
-	for (int i = 0; i < n; i++)
-		if (w[i].scan == scan)
-			s += atomic_load_explicit(&w[i].disk, memory_order_relaxed);
+			s += atomic_load_explicit(disk ? &w[i].disk : &w[i].ops, memory_order_relaxed);
 	return s;
 }
 
@@ -493,7 +475,7 @@ static int run(const char *dir, double seconds)
 		int last = start + sec >= start + len;
 		sleep_until(last ? start + len : start + sec);
 		if (trace) {
-			unsigned long long g = sum_ops(w, n, 0), s = sum_ops(w, n, 1), d = sum_disk(w, n, 0);
+			unsigned long long g = sum_live(w, n, 0, 0), s = sum_live(w, n, 1, 0), d = sum_live(w, n, 0, 1);
 			fprintf(stderr, "  %s %5.1f s: gets %8llu scans %5llu get_disk_mib %7.1f\n", t1 ? "timed  " : "warm-up",
 				now() - start, g - pg, s - ps, (double)(d - pd) / 1048576);
 			pg = g, ps = s, pd = d;

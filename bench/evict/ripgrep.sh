@@ -63,79 +63,31 @@ THREADS=${RG_THREADS:-2}
 PATTERN=${RG_PATTERN:-'mmp_needle_[0-9]{6}'}
 VARIANTS=${VARIANTS:-default mmp}
 here=$(cd "$(dirname "$0")" && pwd)
-MMP=${MMP:-$here/../../mmp}
-LOCK=/tmp/mmp-kernel-tests.lock
 SOURCES="/usr/include /usr/share /usr/lib"
+# die, the checks, the cgroup, mmp, the rounds, medians: shared with the
+# other scripts here.
+. "$here/lib.sh"
 
-die() { echo "ripgrep.sh: $*" >&2; exit 1; }
-case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac
+check_rounds
 case $TREE_MB$CG_MB$PASSES$THREADS in '' | *[!0-9]*) die "RG_TREE_MB, RG_CGROUP_MB, RG_PASSES and RG_THREADS are whole numbers" ;; esac
 [ "$PASSES" -ge 2 ] || die "RG_PASSES must be at least 2 (pass 1 is a warm-up)"
 [ "$TREE_MB" -gt "$CG_MB" ] || die "the tree ($TREE_MB MiB) must be larger than the cgroup ($CG_MB MiB)"
 [ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup and drops the page cache)"
 command -v flock >/dev/null || die "needs flock (util-linux)"
-for v in $VARIANTS; do
-	case $v in
-	default) ;;
-	mmp) [ -x "$MMP" ] || die "no mmp binary at $MMP: build it first (make -j2)" ;;
-	*) die "unknown variant '$v' (default mmp)" ;;
-	esac
-done
-if [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
-	cgv=1 cgparent=/sys/fs/cgroup/memory
-elif grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
-	cgv=2 cgparent=/sys/fs/cgroup
-else
-	die "needs a memory cgroup: v1 at /sys/fs/cgroup/memory, or v2 with memory enabled in /sys/fs/cgroup/cgroup.subtree_control"
-fi
-if ! command -v rg >/dev/null; then
-	echo "installing ripgrep"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q ripgrep >/dev/null ||
-		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ripgrep >/dev/null; } ||
-		die "could not install ripgrep"
-fi
+check_variants mmp
+find_memcg
+command -v rg >/dev/null || apt_install ripgrep
 RG=$(command -v rg)
-mkdir -p "$RG_DIR"
-# tmpfs and ramfs pages cannot be dropped: every pass would hit.
-case $(stat -f -c %T "$RG_DIR") in tmpfs | ramfs) die "$RG_DIR is in memory: set RG_DIR to a directory on a disk" ;; esac
+check_on_disk "$RG_DIR" RG_DIR
 RG_DIR=$(cd "$RG_DIR" && pwd)
 tree=$RG_DIR/tree
 marker=$RG_DIR/corpus.done
 
 tmp=$(mktemp -d)
 cg='' pid='' mpid=''
-# stop_mmp: stops the mmp this script started (SIGINT, then SIGTERM after
-# 10 s), which prints its summary on the way out.
-stop_mmp() {
-	[ -n "$mpid" ] || return 0
-	kill -INT "$mpid" 2>/dev/null || true
-	n=0
-	while kill -0 "$mpid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
-	kill -TERM "$mpid" 2>/dev/null || true
-	wait "$mpid" 2>/dev/null || true
-	mpid=
-}
-cleanup() {
-	stop_mmp
-	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-	if [ -n "$cg" ] && [ -d "$cg" ]; then
-		# Only this script's rg runs in the cgroup (named after its PID).
-		while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$cg/cgroup.procs"
-		n=0
-		while [ -s "$cg/cgroup.procs" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-		rmdir "$cg" || echo "ripgrep.sh: could not remove $cg" >&2
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
-exec 9>"$LOCK"
-if ! flock -n 9; then
-	echo "ripgrep.sh: waiting for $LOCK (another kernel test or benchmark is running)" >&2
-	flock 9
-fi
+take_lock
 # The machine, before any result: figures differ tenfold between machines.
 sh "$here/../machine/machine.sh"
 
@@ -147,7 +99,6 @@ tree_stats() {
 		{ n++; s += $1; p += int(($1 + ps - 1) / ps) * ps }
 		END { printf "files=%d bytes=%.0f pagebytes=%.0f\n", n, s, p }'
 }
-field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 want=$((TREE_MB * 1048576))
 if [ -f "$marker" ] && [ -d "$tree" ] && [ "$(field "$(cat "$marker")" mb)" = "$TREE_MB" ]; then
 	stats=$(cat "$marker")
@@ -191,15 +142,7 @@ echo "corpus: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048
 [ "$pagebytes" -gt $((CG_MB * 1048576)) ] || die "the tree's pages must not fit in the cgroup ($CG_MB MiB)"
 
 # --- the cgroup, the policy, the counters --------------------------------------
-cg=$cgparent/mmp-rgbench-$$
-mkdir "$cg"
-if [ $cgv = 1 ]; then
-	echo "${CG_MB}M" >"$cg/memory.limit_in_bytes"
-	cg_mib=$(( $(cat "$cg/memory.limit_in_bytes") / 1048576 ))
-else
-	echo $((CG_MB * 1048576)) >"$cg/memory.max"
-	cg_mib=$(( $(cat "$cg/memory.max") / 1048576 ))
-fi
+make_cg "mmp-rgbench-$$" "$CG_MB"
 
 # The policy, for this tree (rg-mru.mmp names the default one).
 sed "s|/var/tmp/mmp-rg-corpus/tree/|$tree/|" "$here/policies/rg-mru.mmp" >"$tmp/rg-mru.mmp"
@@ -220,48 +163,14 @@ disk_bytes() {
 	echo -
 }
 
-# limit_hits: how often the cgroup has hit its limit (a builtin read).
-limit_hits() {
-	if [ $cgv = 1 ]; then
-		read -r h <"$cg/memory.failcnt"
-		echo "$h"
-	else
-		while read -r k h; do [ "$k" != max ] || { echo "$h"; return; }; done <"$cg/memory.events"
-	fi
-}
-
 # --- one run -------------------------------------------------------------------
-# start_mmp: 'mmp attach' in the background; returns once its policy is
-# attached (it says so in its log), or fails after 60 s (the first start
-# compiles the policy with clang).
-start_mmp() {
-	"$MMP" attach --name "mmp-rgbench-$$" "$tmp/rg-mru.mmp" >"$tmp/mmp.log" 2>&1 &
-	mpid=$!
-	n=0
-	until grep -q 'policy .* attached' "$tmp/mmp.log"; do
-		if ! kill -0 "$mpid" 2>/dev/null || [ $n -ge 600 ]; then
-			echo "ripgrep.sh: mmp did not attach; its output:" >&2
-			sed 's/^/    /' "$tmp/mmp.log" >&2
-			exit 1
-		fi
-		sleep 0.1
-		n=$((n + 1))
-	done
-}
-
 # one_pass: one rg pass in the cgroup; sets secs, rd (rg's bytes read from
 # disk) and dk (the device's). Runs in this shell, not in $(...), so that
 # this shell reaps rg and gets its I/O.
 one_pass() {
 	t0=$(date +%s.%N)
 	r0=$(read_bytes) d0=$(disk_bytes)
-	# shellcheck disable=SC2016 # expanded by that shell
-	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$RG" -c -a -j"$THREADS" "$PATTERN" "$tree" \
-		>"$tmp/rg.out" 2>"$tmp/rg.err" &
-	pid=$!
-	rc=0
-	wait "$pid" || rc=$?
-	pid=
+	run_in_cg "$RG" -c -a -j"$THREADS" "$PATTERN" "$tree" >"$tmp/rg.out" 2>"$tmp/rg.err"
 	t1=$(date +%s.%N)
 	r1=$(read_bytes) d1=$(disk_bytes)
 	# 1 is "no match", the usual case; 2 is an error.
@@ -275,23 +184,13 @@ one_pass() {
 	if [ "$d0" = - ] || [ "$d1" = - ]; then dk=-; else dk=$((d1 - d0)); fi
 }
 
-# median_of LIST...: the median of numbers ("-" if none).
-median_of() {
-	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '{ a[NR] = $1 } END {
-		if (!NR) { print "-"; exit }
-		print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-mib() { awk -v b="$1" 'BEGIN { if (b == "-") print "-"; else printf "%.0f", b / 1048576 }'; }
-
 # run_variant VARIANT: one run; appends "secs read disk dropped pass1_secs
 # limit_hits" (medians of passes 2 on; bytes) to $tmp/VARIANT.res and
 # prints a line.
 run_variant() {
 	v=$1
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-	echo 1 >/proc/sys/vm/compact_memory
-	[ "$v" = default ] || start_mmp
+	drop_caches
+	[ "$v" = default ] || start_mmp "$tmp/rg-mru.mmp" "mmp-rgbench-$$"
 	h0=$(limit_hits)
 	ts='' rds='' dks='' all=''
 	p=0
@@ -307,14 +206,7 @@ run_variant() {
 	done
 	hits=$(( $(limit_hits) - h0 ))
 	dropped=- note=''
-	if [ "$v" != default ]; then
-		stop_mmp
-		# mmp's exit summary: "POLICY.REGION: N bytes evicted in C actions (E failed), U units scored"
-		dropped=$(sed -n 's/.*rg_mru\.corpus: \([0-9]*\) bytes evicted.*/\1/p' "$tmp/mmp.log" | tail -n 1)
-		[ -n "$dropped" ] || { dropped=-; note=" (no summary from mmp)"; }
-		note="$note$(sed -n 's/.*rg_mru\.corpus: [0-9]* bytes evicted in \([0-9]*\) actions (\([0-9]*\) failed), \([0-9]*\) units scored.*/ in \1 drops (\2 failed), \3 files scored/p' "$tmp/mmp.log" | tail -n 1)"
-		grep -E 'warning|error' "$tmp/mmp.log" | grep -v 'no running process matches' | sed 's/^/    /' | head -n 3
-	fi
+	[ "$v" = default ] || mmp_result 'rg_mru\.corpus'
 	# shellcheck disable=SC2086 # lists of numbers
 	res="$(median_of $ts) $(median_of $rds) $(median_of $dks) $dropped $first $hits"
 	echo "$res" >>"$tmp/$v.res"
@@ -326,35 +218,20 @@ run_variant() {
 }
 
 echo "ripgrep: $ROUNDS rounds of: $VARIANTS; 'rg -c -a -j$THREADS $PATTERN' $PASSES passes a run (pass 1 warms up), cgroup v$cgv limit $cg_mib MiB; disk reads: rg's read_bytes, device ${dev_name:-(none)} beside"
-for v in $VARIANTS; do : >"$tmp/$v.res"; done
-nvar=$(echo "$VARIANTS" | wc -w)
 start=$(date +%s)
-r=0
-while [ "$r" -lt "$ROUNDS" ]; do
-	r=$((r + 1))
-	echo "round $r/$ROUNDS"
-	order=$(echo "$VARIANTS" | awk -v k=$(( (r - 1) % nvar )) '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }')
-	for v in $order; do run_variant "$v"; done
-done
+rounds
 
 # --- the table -----------------------------------------------------------------
-# col FILE N: the median of column N of FILE.
-col() {
-	# shellcheck disable=SC2046 # a list of numbers
-	median_of $(cut -d' ' -f"$2" "$1")
-}
-range() { cut -d' ' -f"$2" "$1" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
 echo
 echo "medians of $ROUNDS rounds; a pass is one 'rg -c -a -j$THREADS' over $files files, $(mib "$bytes") MiB ($(mib "$pagebytes") MiB in pages), in $cg_mib MiB:"
 echo
 echo "| variant | pass wall s | range | default/variant | MiB read from disk a pass | hit ratio | device MiB read a pass | pass 1 s | mmp dropped MiB a run | limit hits a run |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-base=-
-[ ! -s "$tmp/default.res" ] || base=$(col "$tmp/default.res" 1)
+base=$(median "$tmp/default.res" 1)
 for v in $VARIANTS; do
 	f=$tmp/$v.res
-	awk -v v="$v" -v t="$(col "$f" 1)" -v b="$base" -v rg="$(range "$f" 1)" -v rd="$(col "$f" 2)" \
-		-v dk="$(col "$f" 3)" -v dr="$(col "$f" 4)" -v p1="$(col "$f" 5)" -v lh="$(col "$f" 6)" -v tb="$pagebytes" 'BEGIN {
+	awk -v v="$v" -v t="$(median "$f" 1)" -v b="$base" -v rg="$(range "$f" 1 2)" -v rd="$(median "$f" 2)" \
+		-v dk="$(median "$f" 3)" -v dr="$(median "$f" 4)" -v p1="$(median "$f" 5)" -v lh="$(median "$f" 6)" -v tb="$pagebytes" 'BEGIN {
 		ratio = (b == "-" || t + 0 == 0) ? "-" : sprintf("%.2fx", b / t)
 		m = 1048576
 		printf "| %s | %.2f | %s | %s | %.0f | %.1f%% | %s | %.2f | %s | %s |\n", v, t, rg, ratio, rd / m,
@@ -363,7 +240,7 @@ for v in $VARIANTS; do
 done
 echo
 if [ "$base" != - ] && [ -s "$tmp/mmp.res" ]; then
-	awk -v b="$base" -v t="$(col "$tmp/mmp.res" 1)" 'BEGIN {
+	awk -v b="$base" -v t="$(median "$tmp/mmp.res" 1)" 'BEGIN {
 		printf "mmp: a pass takes %.2fx the default'\''s time (default/mmp %.2fx)\n", t / b, b / t }'
 fi
 echo "total: $(( $(date +%s) - start )) s for $ROUNDS rounds"

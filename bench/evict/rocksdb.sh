@@ -79,11 +79,11 @@ KV_SCRAMBLE=${KV_SCRAMBLE:-1}
 export KV_WARMUP KV_GET_THREADS KV_SCAN_THREADS KV_SCAN_LEN KV_SCAN_RATE KV_ZIPF KV_SCRAMBLE
 unset KV_SST_MB
 here=$(cd "$(dirname "$0")" && pwd)
-MMP=${MMP:-$here/../../mmp}
-LOCK=/tmp/mmp-kernel-tests.lock
+# die, the checks, the cgroup, mmp, the rounds, medians: shared with the
+# other scripts here.
+. "$here/lib.sh"
 
-die() { echo "rocksdb.sh: $*" >&2; exit 1; }
-case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac
+check_rounds
 case $DB_MB$VALUE$SST_MB$CG_MB$SECS$KV_GET_THREADS$KV_SCAN_THREADS$KV_SCAN_LEN$KV_SCRAMBLE in
 '' | *[!0-9]*) die "KV_DB_MB, KV_VALUE_BYTES, KV_SST_MB, KV_CGROUP_MB, KV_SECONDS, KV_GET_THREADS, KV_SCAN_THREADS, KV_SCAN_LEN and KV_SCRAMBLE are whole numbers" ;;
 esac
@@ -93,75 +93,25 @@ esac
 [ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup and drops the page cache)"
 command -v flock >/dev/null || die "needs flock (util-linux)"
 command -v cc >/dev/null || die "needs a C compiler (cc)"
-for v in $VARIANTS; do
-	case $v in
-	default) ;;
-	lfu | mru | s3fifo) [ -x "$MMP" ] || die "no mmp binary at $MMP: build it first (make -j2)" ;;
-	*) die "unknown variant '$v' (default lfu mru s3fifo)" ;;
-	esac
-done
-if [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
-	cgv=1 cgparent=/sys/fs/cgroup/memory
-elif grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
-	cgv=2 cgparent=/sys/fs/cgroup
-else
-	die "needs a memory cgroup: v1 at /sys/fs/cgroup/memory, or v2 with memory enabled in /sys/fs/cgroup/cgroup.subtree_control"
-fi
-if [ ! -f /usr/include/rocksdb/c.h ]; then
-	echo "installing librocksdb-dev"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q librocksdb-dev >/dev/null ||
-		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q librocksdb-dev >/dev/null; } ||
-		die "could not install librocksdb-dev"
-fi
-mkdir -p "$KV_DIR"
-# tmpfs and ramfs pages cannot be dropped: every read would hit.
-case $(stat -f -c %T "$KV_DIR") in tmpfs | ramfs) die "$KV_DIR is in memory: set KV_DIR to a directory on a disk" ;; esac
+check_variants lfu mru s3fifo
+find_memcg
+[ -f /usr/include/rocksdb/c.h ] || apt_install librocksdb-dev
+check_on_disk "$KV_DIR" KV_DIR
 KV_DIR=$(cd "$KV_DIR" && pwd)
 db=$KV_DIR/db
 marker=$KV_DIR/db.done
 
 tmp=$(mktemp -d)
 cg='' pid='' mpid=''
-# stop_mmp: stops the mmp this script started (SIGINT, then SIGTERM after
-# 10 s), which prints its summary on the way out.
-stop_mmp() {
-	[ -n "$mpid" ] || return 0
-	kill -INT "$mpid" 2>/dev/null || true
-	n=0
-	while kill -0 "$mpid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
-	kill -TERM "$mpid" 2>/dev/null || true
-	wait "$mpid" 2>/dev/null || true
-	mpid=
-}
-cleanup() {
-	stop_mmp
-	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-	if [ -n "$cg" ] && [ -d "$cg" ]; then
-		# Only this script's kvbench runs in the cgroup (named after its PID).
-		while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$cg/cgroup.procs"
-		n=0
-		while [ -s "$cg/cgroup.procs" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-		rmdir "$cg" || echo "rocksdb.sh: could not remove $cg" >&2
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 cc -O2 -Wall -pthread -o "$tmp/kvbench" "$here/kvbench.c" -lrocksdb -lm || die "could not build kvbench.c"
 
-exec 9>"$LOCK"
-if ! flock -n 9; then
-	echo "rocksdb.sh: waiting for $LOCK (another kernel test or benchmark is running)" >&2
-	flock 9
-fi
+take_lock
 # The machine, before any result: figures differ tenfold between machines.
 sh "$here/../machine/machine.sh"
 
 # --- the database --------------------------------------------------------------
-field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-mib() { awk -v b="$1" 'BEGIN { if (b == "-") print "-"; else printf "%.0f", b / 1048576 }'; }
 keys=$((DB_MB * 1048576 / (VALUE + 24)))
 want="kvbench=1 mb=$DB_MB value=$VALUE sst_mb=$SST_MB keys=$keys"
 if [ -f "$marker" ] && [ -d "$db" ] && [ "$(cat "$marker")" = "$want" ]; then
@@ -190,15 +140,7 @@ echo "database: $keys keys of $VALUE bytes in $db ($how): $nsst SST files, $(mib
 [ "$sstbytes" -gt $((CG_MB * 1048576)) ] || die "the database's SST files ($(mib "$sstbytes") MiB) must not fit in the cgroup ($CG_MB MiB)"
 
 # --- the cgroup, the policies, the counters ------------------------------------
-cg=$cgparent/mmp-kvbench-$$
-mkdir "$cg"
-if [ $cgv = 1 ]; then
-	echo "${CG_MB}M" >"$cg/memory.limit_in_bytes"
-	cg_mib=$(( $(cat "$cg/memory.limit_in_bytes") / 1048576 ))
-else
-	echo $((CG_MB * 1048576)) >"$cg/memory.max"
-	cg_mib=$(( $(cat "$cg/memory.max") / 1048576 ))
-fi
+make_cg "mmp-kvbench-$$" "$CG_MB"
 
 # The policies, for this database (each names the default one).
 for v in $VARIANTS; do
@@ -207,59 +149,16 @@ for v in $VARIANTS; do
 	grep -qF "\"$db/*\"" "$tmp/kv-$v.mmp" || die "policies/kv-$v.mmp does not name /var/tmp/mmp-kv-db/db/*"
 done
 
-# limit_hits: how often the cgroup has hit its limit (a builtin read).
-limit_hits() {
-	if [ $cgv = 1 ]; then
-		read -r h <"$cg/memory.failcnt"
-		echo "$h"
-	else
-		while read -r k h; do [ "$k" != max ] || { echo "$h"; return; }; done <"$cg/memory.events"
-	fi
-}
-
 # --- one run -------------------------------------------------------------------
-# start_mmp VARIANT: 'mmp attach' in the background; returns once its
-# policy is attached (it says so in its log), or fails after 60 s (the
-# first start compiles the policy with clang).
-start_mmp() {
-	"$MMP" attach --name "mmp-kvbench-$$" "$tmp/kv-$1.mmp" >"$tmp/mmp.log" 2>&1 &
-	mpid=$!
-	n=0
-	until grep -q 'policy .* attached' "$tmp/mmp.log"; do
-		if ! kill -0 "$mpid" 2>/dev/null || [ $n -ge 600 ]; then
-			echo "rocksdb.sh: mmp did not attach; its output:" >&2
-			sed 's/^/    /' "$tmp/mmp.log" >&2
-			exit 1
-		fi
-		sleep 0.1
-		n=$((n + 1))
-	done
-}
-
-# median_of LIST...: the median of numbers ("-" if none).
-median_of() {
-	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '{ a[NR] = $1 } END {
-		if (!NR) { print "-"; exit }
-		print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
 # run_variant VARIANT: one run; appends "gets_per_s scans_per_s
 # disk_bytes_per_get hit_pct scan_disk_mib_s dropped actions limit_hits"
 # to $tmp/VARIANT.res and prints a line.
 run_variant() {
 	v=$1
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-	echo 1 >/proc/sys/vm/compact_memory
-	[ "$v" = default ] || start_mmp "$v"
+	drop_caches
+	[ "$v" = default ] || start_mmp "$tmp/kv-$v.mmp" "mmp-kvbench-$$"
 	h0=$(limit_hits)
-	# shellcheck disable=SC2016 # expanded by that shell
-	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$tmp/kvbench" run "$db" "$SECS" \
-		>"$tmp/kv.out" 2>"$tmp/kv.err" &
-	pid=$!
-	rc=0
-	wait "$pid" || rc=$?
-	pid=
+	run_in_cg "$tmp/kvbench" run "$db" "$SECS" >"$tmp/kv.out" 2>"$tmp/kv.err"
 	hits=$(( $(limit_hits) - h0 ))
 	if [ "$rc" != 0 ] || ! grep -q '^gets=' "$tmp/kv.out"; then
 		echo "rocksdb.sh: kvbench failed (exit status $rc):" >&2
@@ -269,20 +168,7 @@ run_variant() {
 	[ "${KV_TRACE:-0}" = 0 ] || sed 's/^/    /' "$tmp/kv.err"
 	out=$(cat "$tmp/kv.out")
 	dropped=- actions=- note=''
-	if [ "$v" != default ]; then
-		stop_mmp
-		# mmp's exit summary: "POLICY.REGION: N bytes evicted in C actions (E failed), U units scored"
-		sum=$(sed -n "s/.*kv_$v\.db: \([0-9]*\) bytes evicted in \([0-9]*\) actions (\([0-9]*\) failed), \([0-9]*\) units scored.*/\1 \2 \3 \4/p" \
-			"$tmp/mmp.log" | tail -n 1)
-		if [ -n "$sum" ]; then
-			# shellcheck disable=SC2086 # four numbers
-			set -- $sum
-			dropped=$1 actions=$2 note=" in $2 drops ($3 failed), $4 files scored"
-		else
-			note=" (no summary from mmp)"
-		fi
-		grep -E 'warning|error' "$tmp/mmp.log" | grep -v 'no running process matches' | sed 's/^/    /' | head -n 3
-	fi
+	[ "$v" = default ] || mmp_result "kv_$v\.db"
 	res="$(field "$out" gets_per_s) $(field "$out" scans_per_s) $(field "$out" get_disk_bytes_per_get)"
 	res="$res $(field "$out" get_hit_pct) $(field "$out" scan_disk_mib_s) $dropped $actions $hits"
 	echo "$res" >>"$tmp/$v.res"
@@ -294,36 +180,21 @@ run_variant() {
 
 echo "rocksdb: $ROUNDS rounds of: $VARIANTS; kvbench $KV_GET_THREADS GET threads (zipfian $KV_ZIPF, scrambled $KV_SCRAMBLE)," \
 	"$KV_SCAN_THREADS scan threads ($KV_SCAN_LEN entries a scan, cap ${KV_SCAN_RATE}/s), ${KV_WARMUP} s warm-up + $SECS s timed a run, cgroup v$cgv limit $cg_mib MiB"
-for v in $VARIANTS; do : >"$tmp/$v.res"; done
-nvar=$(echo "$VARIANTS" | wc -w)
 start=$(date +%s)
-r=0
-while [ "$r" -lt "$ROUNDS" ]; do
-	r=$((r + 1))
-	echo "round $r/$ROUNDS"
-	order=$(echo "$VARIANTS" | awk -v k=$(( (r - 1) % nvar )) '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }')
-	for v in $order; do run_variant "$v"; done
-done
+rounds
 
 # --- the table -----------------------------------------------------------------
-# col FILE N: the median of column N of FILE.
-col() {
-	# shellcheck disable=SC2046 # a list of numbers
-	median_of $(cut -d' ' -f"$2" "$1")
-}
-range() { cut -d' ' -f"$2" "$1" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f-%.0f", lo, hi }'; }
 echo
 echo "medians of $ROUNDS rounds; $SECS s timed a run; $keys keys, $nsst SST files, $(mib "$sstbytes") MiB, in $cg_mib MiB:"
 echo
 echo "| variant | GETs/s | range | x default | scans/s | disk B a GET | GET hit ratio (est.) | scan MiB/s from disk | mmp dropped MiB a run | mmp drops a run | limit hits a run |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-base=-
-[ ! -s "$tmp/default.res" ] || base=$(col "$tmp/default.res" 1)
+base=$(median "$tmp/default.res" 1)
 for v in $VARIANTS; do
 	f=$tmp/$v.res
-	awk -v v="$v" -v g="$(col "$f" 1)" -v b="$base" -v rg="$(range "$f" 1)" -v s="$(col "$f" 2)" \
-		-v d="$(col "$f" 3)" -v h="$(col "$f" 4)" -v sd="$(col "$f" 5)" -v dr="$(col "$f" 6)" \
-		-v ac="$(col "$f" 7)" -v lh="$(col "$f" 8)" 'BEGIN {
+	awk -v v="$v" -v g="$(median "$f" 1)" -v b="$base" -v rg="$(range "$f" 1 0)" -v s="$(median "$f" 2)" \
+		-v d="$(median "$f" 3)" -v h="$(median "$f" 4)" -v sd="$(median "$f" 5)" -v dr="$(median "$f" 6)" \
+		-v ac="$(median "$f" 7)" -v lh="$(median "$f" 8)" 'BEGIN {
 		ratio = (b == "-" || b + 0 == 0) ? "-" : sprintf("%.2fx", g / b)
 		printf "| %s | %.0f | %s | %s | %.1f | %.0f | %.2f%% | %.1f | %s | %s | %s |\n", v, g, rg, ratio, s, d, h, sd,
 			dr == "-" ? "-" : sprintf("%.0f", dr / 1048576), ac, lh }'

@@ -52,52 +52,41 @@ THREADS=${EVICT_THREADS:-1}
 BASE=${EVICT_DIR:-/var/tmp}
 VARIANTS=${VARIANTS:-default lfu mru getscan}
 here=$(cd "$(dirname "$0")" && pwd)
-MMP=${MMP:-$here/../../mmp}
 MEMCG=/sys/fs/cgroup/memory
-LOCK=/tmp/mmp-kernel-tests.lock
+# die, the checks, the lock, the rounds, medians: shared with the other
+# scripts here.
+. "$here/lib.sh"
 
-die() { echo "run.sh: $*" >&2; exit 1; }
-case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac
+check_rounds
 case $HOT_MIB$SCAN_MIB$THREADS in *[!0-9]*) die "EVICT_HOT_MIB, EVICT_SCAN_MIB and EVICT_THREADS are whole numbers" ;; esac
 [ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup)"
 { [ -d "$MEMCG" ] && [ -w "$MEMCG" ]; } || die "needs a cgroup v1 memory hierarchy at $MEMCG"
 command -v cc >/dev/null || die "needs a C compiler (cc)"
 command -v flock >/dev/null || die "needs flock (util-linux)"
-for v in $VARIANTS; do
-	case $v in
-	default) ;;
-	lfu | mru | getscan | getscan-bare) [ -x "$MMP" ] || die "no mmp binary at $MMP: build it first (make -j2)" ;;
-	*) die "unknown variant '$v' (default lfu mru getscan getscan-bare)" ;;
-	esac
-done
+check_variants lfu mru getscan getscan-bare
 [ -d "$BASE" ] || die "no directory $BASE"
 [ "$(stat -f -c %T "$BASE")" != tmpfs ] || die "$BASE is tmpfs, whose page cache cannot be dropped: set EVICT_DIR to a disk"
 
 tmp=$(mktemp -d)
 dir='' cg='' pid=''
-cleanup() {
+# cleanup_files: lib.sh's cleanup, but with no mmp of its own to stop (mmp
+# run ends with the workload), the files' page cache dropped before the
+# cgroup is removed, and the files removed.
+cleanup_files() {
 	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
 	if [ -n "$cg" ] && [ -d "$cg" ]; then
-		while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$cg/cgroup.procs"
-		n=0
-		while [ -s "$cg/cgroup.procs" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+		cg_kill
 		[ -z "$dir" ] || "$tmp/evictbench" drop "$dir/hot.dat" "$dir/scan.dat" 2>/dev/null || true
 		rmdir "$cg" || echo "run.sh: could not remove $cg" >&2
 	fi
 	[ -z "$dir" ] || rm -rf "$dir"
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup_files
 
 cc -O2 -Wall -pthread -o "$tmp/evictbench" "$here/evictbench.c"
 
-exec 9>"$LOCK"
-if ! flock -n 9; then
-	echo "run.sh: waiting for $LOCK (another kernel test or benchmark is running)" >&2
-	flock 9
-fi
+take_lock
 # The machine, before any result: figures differ tenfold between machines.
 sh "$here/../machine/machine.sh"
 
@@ -168,36 +157,19 @@ run_variant() {
 }
 
 echo "evict: $ROUNDS rounds of: $VARIANTS; cgroup limit $limit_mib MiB, GETs of $HOT_MIB MiB ($THREADS thread(s), ${WORK} us of work each), scan of $SCAN_MIB MiB ($(if [ "$SCAN_RATE" = 0 ]; then echo "unthrottled"; else echo "at most $SCAN_RATE MiB/s"; fi)), ${SECS} s timed"
-for v in $VARIANTS; do : >"$tmp/$v.res"; done
-nvar=$(echo "$VARIANTS" | wc -w)
 start=$(date +%s)
-r=0
-while [ "$r" -lt "$ROUNDS" ]; do
-	r=$((r + 1))
-	echo "round $r/$ROUNDS"
-	order=$(echo "$VARIANTS" | awk -v k=$(( (r - 1) % nvar )) '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }')
-	for v in $order; do
-		run_variant "$v"
-	done
-done
+rounds
 
-# median FILE COLUMN: the median of a column ("-" if it holds no number).
-median() {
-	cut -d' ' -f"$2" "$1" | grep -E '^[0-9.]+$' | sort -g | awk '{ a[NR] = $1 } END {
-		if (!NR) { print "-"; exit }
-		print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-range() { cut -d' ' -f"$2" "$1" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f-%.0f", lo, hi }'; }
 echo
 echo "medians of $ROUNDS rounds:"
 echo
 echo "| variant | GETs/s | vs default | range | GET hits | hot file cached | scan MiB/s | mmp dropped: scan / hot MiB |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-base=$(median "$tmp/default.res" 1 2>/dev/null || echo -)
+base=$(median "$tmp/default.res" 1)
 for v in $VARIANTS; do
 	f=$tmp/$v.res
 	g=$(median "$f" 1)
-	awk -v v="$v" -v g="$g" -v b="$base" -v rg="$(range "$f" 1)" -v h="$(median "$f" 2)" -v c="$(median "$f" 3)" \
+	awk -v v="$v" -v g="$g" -v b="$base" -v rg="$(range "$f" 1 0)" -v h="$(median "$f" 2)" -v c="$(median "$f" 3)" \
 		-v s="$(median "$f" 4)" -v sd="$(median "$f" 6)" -v hd="$(median "$f" 7)" 'BEGIN {
 		ratio = (b == "-" || b + 0 == 0) ? "-" : sprintf("%.2fx", g / b)
 		drop = sd == "-" ? "-" : hd == "-" ? sd " (both files)" : sd " / " hd

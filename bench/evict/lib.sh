@@ -1,0 +1,235 @@
+# lib.sh - shared by the scripts of bench/evict (run.sh, ripgrep.sh,
+# rocksdb.sh), which source it ('. "$here/lib.sh"') once they have set
+# here, their own directory. POSIX sh. The functions use the scripts'
+# globals: tmp (a temporary directory), cg (the memory cgroup), pid (the
+# workload while it runs), mpid (the mmp the script started), VARIANTS,
+# ROUNDS; they set those named below. Sourcing it sets me (the script's
+# name, for messages), MMP (the mmp binary, ../../mmp unless set) and LOCK.
+# shellcheck disable=SC2034,SC2154 # those globals: the scripts use or set them
+me=${0##*/}
+MMP=${MMP:-$here/../../mmp}
+LOCK=/tmp/mmp-kernel-tests.lock
+
+# die MESSAGE: prints "SCRIPT: MESSAGE" to stderr and exits 1.
+die() { echo "$me: $*" >&2; exit 1; }
+
+# check_rounds: dies unless ROUNDS is a positive integer.
+check_rounds() { case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac; }
+
+# check_variants MMP_VARIANT...: dies unless every one of VARIANTS is
+# default or one of MMP_VARIANT, and unless the mmp binary is there if
+# VARIANTS has one of them.
+check_variants() {
+	for v in $VARIANTS; do
+		case " default $* " in
+		*" $v "*) [ "$v" = default ] || [ -x "$MMP" ] || die "no mmp binary at $MMP: build it first (make -j2)" ;;
+		*) die "unknown variant '$v' (default $*)" ;;
+		esac
+	done
+}
+
+# find_memcg: sets cgv (1 or 2) and cgparent, the memory cgroup hierarchy
+# (v1 where it exists, else v2 with memory enabled), or dies.
+find_memcg() {
+	if [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
+		cgv=1 cgparent=/sys/fs/cgroup/memory
+	elif grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
+		cgv=2 cgparent=/sys/fs/cgroup
+	else
+		die "needs a memory cgroup: v1 at /sys/fs/cgroup/memory, or v2 with memory enabled in /sys/fs/cgroup/cgroup.subtree_control"
+	fi
+}
+
+# apt_install PACKAGE: installs a Debian package with apt-get (after an
+# apt-get update if the first try fails), or dies.
+apt_install() {
+	echo "installing $1"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >/dev/null ||
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >/dev/null; } ||
+		die "could not install $1"
+}
+
+# check_on_disk DIR VAR: makes DIR and dies if it is in memory (tmpfs or
+# ramfs, whose pages cannot be dropped: every read would hit), naming VAR,
+# the variable that sets it.
+check_on_disk() {
+	mkdir -p "$1"
+	case $(stat -f -c %T "$1") in tmpfs | ramfs) die "$1 is in memory: set $2 to a directory on a disk" ;; esac
+}
+
+# stop_mmp: stops the mmp this script started (SIGINT, then SIGTERM after
+# 10 s), which prints its summary on the way out.
+stop_mmp() {
+	[ -n "$mpid" ] || return 0
+	kill -INT "$mpid" 2>/dev/null || true
+	n=0
+	while kill -0 "$mpid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	kill -TERM "$mpid" 2>/dev/null || true
+	wait "$mpid" 2>/dev/null || true
+	mpid=
+}
+
+# cg_kill: kills every process left in the cgroup $cg and waits (at most
+# 5 s) until it is empty.
+cg_kill() {
+	while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$cg/cgroup.procs"
+	n=0
+	while [ -s "$cg/cgroup.procs" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+}
+
+# cleanup: stops mmp and the workload, empties and removes the cgroup and
+# removes $tmp (only this script's processes run in the cgroup: it is
+# named after the script's PID).
+cleanup() {
+	stop_mmp
+	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+	if [ -n "$cg" ] && [ -d "$cg" ]; then
+		cg_kill
+		rmdir "$cg" || echo "$me: could not remove $cg" >&2
+	fi
+	rm -rf "$tmp"
+}
+
+# on_exit FUNCTION: runs FUNCTION on exit, and exits (so runs it too) on
+# Ctrl-C (status 130) and SIGTERM (143).
+on_exit() {
+	# shellcheck disable=SC2064 # the function's name, now
+	trap "$1" EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# take_lock: takes the lock the kernel tests and benchmarks share ($LOCK,
+# on file descriptor 9, held until the script exits), waiting for it if it
+# is held.
+take_lock() {
+	exec 9>"$LOCK"
+	if ! flock -n 9; then
+		echo "$me: waiting for $LOCK (another kernel test or benchmark is running)" >&2
+		flock 9
+	fi
+}
+
+# make_cg NAME MIB: makes the memory cgroup cgparent/NAME (find_memcg),
+# limited to MIB MiB; sets cg to it and cg_mib to the limit the kernel set.
+make_cg() {
+	cg=$cgparent/$1
+	mkdir "$cg"
+	if [ "$cgv" = 1 ]; then
+		echo "$2M" >"$cg/memory.limit_in_bytes"
+		cg_mib=$(( $(cat "$cg/memory.limit_in_bytes") / 1048576 ))
+	else
+		echo $(($2 * 1048576)) >"$cg/memory.max"
+		cg_mib=$(( $(cat "$cg/memory.max") / 1048576 ))
+	fi
+}
+
+# limit_hits: how often the cgroup has hit its limit (v1 memory.failcnt,
+# v2 memory.events "max"; a builtin read).
+limit_hits() {
+	if [ "$cgv" = 1 ]; then
+		read -r h <"$cg/memory.failcnt"
+		echo "$h"
+	else
+		while read -r k h; do [ "$k" != max ] || { echo "$h"; return; }; done <"$cg/memory.events"
+	fi
+}
+
+# drop_caches: writes back dirty pages, drops the page cache (and the
+# dentries and inodes) and compacts memory: a cold start for a run.
+drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	echo 1 >/proc/sys/vm/compact_memory
+}
+
+# start_mmp POLICY NAME: 'mmp attach --name NAME POLICY' in the background
+# (sets mpid, logs to $tmp/mmp.log); returns once its policy is attached
+# (it says so in its log), or dies after 60 s (the first start compiles
+# the policy with clang).
+start_mmp() {
+	"$MMP" attach --name "$2" "$1" >"$tmp/mmp.log" 2>&1 &
+	mpid=$!
+	n=0
+	until grep -q 'policy .* attached' "$tmp/mmp.log"; do
+		if ! kill -0 "$mpid" 2>/dev/null || [ $n -ge 600 ]; then
+			echo "$me: mmp did not attach; its output:" >&2
+			sed 's/^/    /' "$tmp/mmp.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+# mmp_result REGION: stops mmp (stop_mmp), then sets dropped (bytes),
+# actions and note from its exit summary's line for REGION (a sed regular
+# expression, POLICY\.REGION), "-" and " (no summary from mmp)" without
+# one, and prints its first 3 warnings or errors.
+mmp_result() {
+	stop_mmp
+	# mmp's exit summary: "POLICY.REGION: N bytes evicted in C actions (E failed), U units scored"
+	sum=$(sed -n "s/.*$1: \([0-9]*\) bytes evicted in \([0-9]*\) actions (\([0-9]*\) failed), \([0-9]*\) units scored.*/\1 \2 \3 \4/p" \
+		"$tmp/mmp.log" | tail -n 1)
+	if [ -n "$sum" ]; then
+		# shellcheck disable=SC2086 # four numbers
+		set -- $sum
+		dropped=$1 actions=$2 note=" in $2 drops ($3 failed), $4 files scored"
+	else
+		dropped=- actions=- note=" (no summary from mmp)"
+	fi
+	grep -E 'warning|error' "$tmp/mmp.log" | grep -v 'no running process matches' | sed 's/^/    /' | head -n 3
+}
+
+# run_in_cg COMMAND [ARG]...: runs COMMAND in the cgroup $cg (pid while it
+# runs) and waits for it; sets rc to its exit status. Its output goes
+# where the call's does. The command is this shell's child.
+run_in_cg() {
+	# shellcheck disable=SC2016 # expanded by that shell
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@" &
+	pid=$!
+	rc=0
+	wait "$pid" || rc=$?
+	pid=
+}
+
+# rounds: ROUNDS rounds of run_variant VARIANT for each of VARIANTS, the
+# order rotated every round, after emptying each $tmp/VARIANT.res.
+rounds() {
+	for v in $VARIANTS; do : >"$tmp/$v.res"; done
+	nvar=$(echo "$VARIANTS" | wc -w)
+	r=0
+	while [ "$r" -lt "$ROUNDS" ]; do
+		r=$((r + 1))
+		echo "round $r/$ROUNDS"
+		order=$(echo "$VARIANTS" | awk -v k=$(( (r - 1) % nvar )) '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }')
+		for v in $order; do run_variant "$v"; done
+	done
+}
+
+# field PAIRS KEY: the value of KEY in a line of KEY=VALUE pairs.
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# mib BYTES: BYTES in MiB, rounded ("-" stays "-").
+mib() { awk -v b="$1" 'BEGIN { if (b == "-") print "-"; else printf "%.0f", b / 1048576 }'; }
+
+# median_of NUMBER...: the median of the numbers ("-" if none).
+median_of() {
+	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '{ a[NR] = $1 } END {
+		if (!NR) { print "-"; exit }
+		print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# median FILE N: the median of the numbers in column N of FILE ("-" if
+# none, or if there is no FILE).
+median() {
+	# shellcheck disable=SC2046 # a list of numbers
+	median_of $(cut -d' ' -f"$2" "$1" 2>/dev/null)
+}
+
+# range FILE N DECIMALS: "LOW-HIGH" of column N of FILE, with DECIMALS
+# digits after the point.
+range() {
+	cut -d' ' -f"$2" "$1" | sort -g | awk -v d="$3" 'NR == 1 { lo = $1 } { hi = $1 } END {
+		printf "%." d "f-%." d "f", lo, hi }'
+}
