@@ -398,8 +398,8 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 				uint64_t exp;
 				if (read(tfd, &exp, sizeof(exp)) == sizeof(exp)) {
 					/* Events sent without a wakeup (a scan's files) */
-					ring_buffer__consume(rb);
-					after_events(&rt);
+					if (ring_buffer__consume(rb) > 0)
+						after_events(&rt);
 					tick(&rt);
 				}
 			} else if (!kinds_on_fd(&rt, evs[i].data.fd)) {

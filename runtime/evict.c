@@ -118,7 +118,6 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 		refresh_cgroups(e, procs, n);
 		evict_files_forget(e, now);
 	}
-	evict_files_tick(e);
 	/* The triggers first: scores are needed once a second, and at every
 	 * tick a block holds or changes. Between ticks (a threshold crossed
 	 * again) the last scores serve: scoring and ordering a source tree's
@@ -201,6 +200,7 @@ out:
 
 static void tick(void *state, long long now, double dt)
 {
+	evict_files_tick(state);   /* at ticks only: a step after a threshold crossed need not */
 	step(state, now);
 }
 

@@ -15,7 +15,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -36,13 +35,38 @@ const char *evict_unit_label(const struct evictor *e, const struct unit *u, char
 	return buf;
 }
 
+/* POSIX_FADV_DONTNEED on N pages of U's file (open at FD) from page AT;
+ * N 0 is to the end of the file. In a dry run, says what it would do.
+ * False when the kernel refused. */
+static bool drop_pages(struct evictor *e, const struct unit *u, int fd, uint64_t at, uint64_t n)
+{
+	struct mmp_region_report *rep = &e->reports[u->region];
+	if (e->dry_run) {
+		char name[PATH_MAX + 64];
+		if (n)
+			mmp_info("evict: dry run: would drop up to %" PRIu64 " bytes of %s from the page cache at offset %" PRIu64,
+				 n * e->page, evict_unit_label(e, u, name, sizeof(name)), at * e->page);
+		else
+			mmp_info("evict: dry run: would drop %s from the page cache, all of it",
+				 evict_unit_label(e, u, name, sizeof(name)));
+		return true;
+	}
+	int err = posix_fadvise(fd, (off_t)(at * e->page), (off_t)(n * e->page), POSIX_FADV_DONTNEED);
+	rep->ev_calls++;
+	if (err) {
+		rep->ev_errors++;
+		mmp_debug("evict: cannot drop %s: %s", u->w->path, strerror(err));
+	}
+	return !err;
+}
+
 /* Drops up to BYTES of U's page cache: the whole file in one call when
- * that is all it has, or else from its cursor on, wrapping once at the
- * end of the file. The cached pages are then found with mincore and only
- * they are dropped, in runs: a scan's pages all lie behind its reader, so
- * a window guessed from the file's share in the cache mostly missed them.
- * Returns the bytes freed, as BPF counted them; *WHOLE says whether every
- * page was tried. */
+ * that is all it has (most files a scan reads are small, and go whole),
+ * or else from its cursor on, wrapping once at the end of the file. Then
+ * the cached pages are found with mincore and only they are dropped, in
+ * runs: a scan's pages all lie behind its reader, so a window guessed from
+ * the file's share in the cache mostly missed them. Returns the bytes
+ * freed, as BPF counted them; *WHOLE says whether every page was tried. */
 static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes, bool *whole)
 {
 	struct watched *w = u->w;
@@ -50,92 +74,63 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes, boo
 	if (!w->size || !u->resident)
 		return 0;
 	struct mmp_region_report *rep = &e->reports[u->region];
-	char name[PATH_MAX + 64];
-	int fd = evict_file_open(e, w);
+	int fd = evict_file_open(w);
 	if (fd < 0) {
 		rep->ev_errors++;
 		return 0;
 	}
-	int64_t before = evict_file_cached(e, w);
+	int64_t before = evict_file_cached(w);
 	uint64_t pages = (w->size + e->page - 1) / e->page, want = (bytes + e->page - 1) / e->page, chosen = 0;
-	/* All of it wanted: one call, no map of what is cached. Most files
-	 * a scan reads are small, and go whole. */
-	if (want >= (uint64_t)before || want >= pages) {
-		if (e->dry_run) {
-			mmp_info("evict: dry run: would drop %s from the page cache (%" PRId64 " pages cached)",
-				 evict_unit_label(e, u, name, sizeof(name)), before);
-			close(fd);
-			rep->ev_bytes += (uint64_t)before * e->page;
-			return (uint64_t)before * e->page;
-		}
-		int err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-		rep->ev_calls++;
-		close(fd);
-		if (err) {
-			rep->ev_errors++;
-			mmp_debug("evict: cannot drop %s: %s", w->path, strerror(err));
-			return 0;
-		}
-		int64_t after = evict_file_cached(e, w);
-		uint64_t freed = before > after ? (uint64_t)(before - after) * e->page : 0;
-		mmp_debug("evict: dropped %" PRIu64 " bytes of %s (score %" PRId64 "), the whole file (%" PRId64 " pages cached before)", freed, w->path, u->score, before);
-		u->cursor = 0;
-		rep->ev_bytes += freed;
-		return freed;
-	}
-	*whole = false;
-	unsigned char *vec = evict_cached_map(fd, w->size, e->page);
 	uint64_t p = u->cursor / e->page < pages ? u->cursor / e->page : 0;
-	/* Runs of cached pages from the cursor on; gaps of up to 32 pages that
-	 * are not cached are taken into a run, as dropping them costs nothing. */
-	for (uint64_t seen = 0; seen < pages && chosen < want;) {
-		if (vec && !(vec[p] & 1)) {
-			p = p + 1 < pages ? p + 1 : 0;
-			seen++;
-			continue;
-		}
-		uint64_t run = p, last = p, gap = 0;
-		while (seen < pages && chosen < want && gap <= 32) {
-			if (!vec || (vec[p] & 1)) {
-				chosen++;
-				last = p;
-				gap = 0;
-			} else {
-				gap++;
+	unsigned char *vec = NULL;
+	if (want >= (uint64_t)before || want >= pages) {
+		chosen = before > 0 ? (uint64_t)before : 0;
+		p = 0;
+		drop_pages(e, u, fd, 0, 0);
+	} else {
+		vec = evict_cached_map(fd, w->size, e->page);
+		/* Runs of cached pages from the cursor on; gaps of up to 32
+		 * pages that are not cached are taken into a run, as dropping
+		 * them costs nothing. */
+		for (uint64_t seen = 0; seen < pages && chosen < want;) {
+			if (vec && !(vec[p] & 1)) {
+				p = p + 1 < pages ? p + 1 : 0;
+				seen++;
+				continue;
 			}
-			p++;
-			seen++;
-			if (p == pages) {
-				p = 0;
-				break;   /* a run does not wrap */
+			uint64_t run = p, last = p, gap = 0;
+			while (seen < pages && chosen < want && gap <= 32) {
+				if (!vec || (vec[p] & 1)) {
+					chosen++;
+					last = p;
+					gap = 0;
+				} else {
+					gap++;
+				}
+				p++;
+				seen++;
+				if (p == pages) {
+					p = 0;
+					break;   /* a run does not wrap */
+				}
 			}
+			if (!drop_pages(e, u, fd, run, last - run + 1))
+				break;
 		}
-		uint64_t n = last - run + 1;
-		if (e->dry_run) {
-			mmp_info("evict: dry run: would drop up to %" PRIu64 " bytes of %s from the page cache at offset %" PRIu64,
-				 n * e->page, evict_unit_label(e, u, name, sizeof(name)), run * e->page);
-			continue;
-		}
-		int err = posix_fadvise(fd, (off_t)(run * e->page), (off_t)(n * e->page), POSIX_FADV_DONTNEED);
-		rep->ev_calls++;
-		if (err) {
-			rep->ev_errors++;
-			mmp_debug("evict: cannot drop %s: %s", w->path, strerror(err));
-			break;
-		}
+		*whole = chosen < want;   /* stopped for want of cached pages, not of budget */
 	}
 	u->cursor = p * e->page;
-	*whole = chosen < want;   /* stopped for want of cached pages, not of budget */
 	free(vec);
 	close(fd);
 	uint64_t freed;
 	if (e->dry_run) {
 		freed = chosen * e->page;
 	} else {
-		int64_t after = evict_file_cached(e, w);
+		int64_t after = evict_file_cached(w);
 		freed = before > after ? (uint64_t)(before - after) * e->page : 0;
-		mmp_debug("evict: dropped %" PRIu64 " bytes of %s (score %" PRId64 "), up to offset %" PRIu64, freed, w->path,
-			  u->score, u->cursor);
+		mmp_debug("evict: dropped %" PRIu64 " bytes of %s (score %" PRId64 ", %" PRId64 " pages cached before), up to "
+			  "offset %" PRIu64,
+			  freed, w->path, u->score, before, u->cursor);
 	}
 	rep->ev_bytes += freed;
 	return freed;
@@ -261,7 +256,7 @@ void evict_act(struct evictor *e, size_t b)
 		if (u->file) {
 			/* What is left, as BPF counts it now: the kernel may have
 			 * reclaimed some of it since the scores were read. */
-			int64_t left = evict_file_cached(e, u->w);
+			int64_t left = evict_file_cached(u->w);
 			u->resident = left > 0 ? (uint64_t)left * e->page : 0;
 		} else {
 			u->resident -= freed > u->resident ? u->resident : freed;
@@ -291,7 +286,7 @@ void evict_reread_protected(struct evictor *e, size_t b)
 			mmp_info("evict: dry run: would read %s back in (protected)", u->w->path);
 			continue;
 		}
-		int fd = evict_file_open(e, u->w);
+		int fd = evict_file_open(u->w);
 		if (fd >= 0) {
 			posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
 			close(fd);

@@ -102,9 +102,8 @@ static int open_file(const char *path)
 	return fd;
 }
 
-int64_t evict_file_cached(const struct evictor *e, const struct watched *w)
+int64_t evict_file_cached(const struct watched *w)
 {
-	(void)e;
 	return w->base + w->fs->resident;
 }
 
@@ -410,7 +409,7 @@ void evict_files_forget(struct evictor *e, long long now)
 	}
 }
 
-int evict_file_open(struct evictor *e, struct watched *w)
+int evict_file_open(struct watched *w)
 {
 	if (!w->path)
 		return -1;

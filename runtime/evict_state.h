@@ -139,10 +139,10 @@ void evict_files_tick(struct evictor *e);
  * for a minute, and no process holding them open or mapped. */
 void evict_files_forget(struct evictor *e, long long now);
 /* WATCHED's pages in the page cache now, as BPF counts them. */
-int64_t evict_file_cached(const struct evictor *e, const struct watched *w);
+int64_t evict_file_cached(const struct watched *w);
 /* Opens W's file for an action, if it is still the file BPF counts;
  * -1 (and W forgotten at the next refresh) if not. */
-int evict_file_open(struct evictor *e, struct watched *w);
+int evict_file_open(struct watched *w);
 void evict_files_free(struct evictor *e);
 /* Which pages of the file behind FD (SIZE bytes) are in the page cache:
  * one byte a PAGE, bit 0 set if cached, in a buffer the caller frees. */
