@@ -250,6 +250,12 @@ static void summary(void *state)
 				 (unsigned long long)pr->ev_calls, (unsigned long long)pr->ev_errors,
 				 (unsigned long long)pr->ev_units);
 	}
+	/* Not found: not scored, and not silently. */
+	if (e->unnamed)
+		mmp_warn("evict: %llu file%s that governed processes read could not be found by their names (not mounted "
+			 "where mmp sees them, a device that stat reports otherwise, or more than %d bytes of path): not "
+			 "scored ('-v' names each)",
+			 e->unnamed, e->unnamed == 1 ? "" : "s", MMP_FILE_NAMES);
 }
 
 static void undo(void *state)

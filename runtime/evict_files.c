@@ -318,6 +318,7 @@ void evict_file_found(struct evictor *e, const struct mmp_file_event *ev)
 	if (fd >= 0)
 		close(fd);
 	if (!w || !named) {
+		e->unnamed += w != NULL;
 		if (w)
 			mmp_debug("evict: pid %u read a file (device %u:%u, inode %" PRIu64 ") not found by its names%s",
 				  ev->pid, ev->dev >> 20, ev->dev & 0xfffff, (uint64_t)ev->ino,

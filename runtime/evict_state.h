@@ -110,6 +110,7 @@ struct evictor {
 	struct mount_table mounts;             /* to name the files BPF finds */
 	long long mounts_ns;
 	unsigned long long lost_seen;          /* events lost, when last looked */
+	unsigned long long unnamed;            /* files read that no path of ours names */
 	bool warned_full;
 	long long last_refresh, scored_ns;
 	/* The memory cgroups of the governed processes, for 'usage' without
