@@ -31,6 +31,7 @@ struct pending {
 	unsigned long long start;
 	enum scan_phase phase;
 	long long armed_ns;
+	long long cpu_ms;            /* its CPU time when armed */
 	struct scan_chunk *found;    /* populated chunks, in address order */
 	size_t n, cap;
 	struct pending *next;
@@ -200,6 +201,7 @@ static bool arm(struct scan *s, struct pending *p, const struct governed *g, lon
 	}
 	p->phase = SCAN_ARMED;
 	p->armed_ns = now;
+	p->cpu_ms = proc_cpu_ms(p->pid);
 out:
 	if (err && err != -ENOENT && err != -ESRCH)
 		mmp_warn("pid %d was running before mmp, but its populated memory cannot be scanned (%s: %s): its chunks "
@@ -238,8 +240,10 @@ static void harvest(struct scan *s, struct pending *p)
 		}
 	}
 	mmp_info("pid %d was running before mmp: %zu of its %zu populated 2M chunks are in mappings it touched within "
-		 "%.0f s%s (accessed bits, read a mapping at a time from smaps), and go to the hot-chunk collapse",
-		 p->pid, hot, p->n, SCAN_WINDOW_NS / 1e9, s->dry_run ? " or before (dry run: the bits were not cleared)" : "");
+		 "%.1f s (%lld ms on a CPU)%s (accessed bits, read a mapping at a time from smaps), and go to the "
+		 "hot-chunk collapse",
+		 p->pid, hot, p->n, (double)(mono_ns() - p->armed_ns) / 1e9, proc_cpu_ms(p->pid) - p->cpu_ms,
+		 s->dry_run ? " or before (dry run: the bits were not cleared)" : "");
 	vmas_free(&vl);
 }
 
@@ -248,7 +252,7 @@ void scan_tick(struct scan *s, struct governed_set *gov, long long now)
 	/* One step of one process a tick: each reads smaps, which walks
 	 * every page table of the process. */
 	for (struct pending *p = s->pending; p; p = p->next) {
-		if (p->phase == SCAN_ARMED && now - p->armed_ns < SCAN_WINDOW_NS)
+		if (p->phase == SCAN_ARMED && !scan_window_over(now - p->armed_ns, proc_cpu_ms(p->pid) - p->cpu_ms))
 			continue;
 		struct governed *g = governed_find(gov, p->pid);
 		if (!g || g->start != p->start) {

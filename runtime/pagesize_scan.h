@@ -28,7 +28,17 @@
 #include "pagesize.h"
 
 #define SCAN_MIN_PRESENT 448            /* of a chunk's 512 pages */
-#define SCAN_WINDOW_NS 1000000000LL     /* accessed bits gathered this long */
+#define SCAN_WINDOW_NS 1000000000LL     /* accessed bits gathered this long, */
+#define SCAN_RAN_MS 10                  /* ... while the process ran this much CPU, */
+#define SCAN_WINDOW_MAX_NS 10000000000LL /* ... or, at most, this long */
+
+/* Whether a window of accessed bits is over: it tells what the process
+ * touched only once it has run (on a loaded machine a second may pass
+ * with a process not running at all). */
+static inline bool scan_window_over(long long waited_ns, long long ran_ms)
+{
+	return waited_ns >= SCAN_WINDOW_MAX_NS || (waited_ns >= SCAN_WINDOW_NS && ran_ms >= SCAN_RAN_MS);
+}
 
 struct scan_chunk {
 	uint64_t chunk;      /* address >> MMP_CHUNK_SHIFT */

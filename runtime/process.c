@@ -99,6 +99,20 @@ static int read_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
 	return 0;
 }
 
+long long proc_cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (proc_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	char *p = strrchr(buf, ')');
+	unsigned long long ut, st;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	long hz = sysconf(_SC_CLK_TCK);
+	return (long long)((ut + st) * 1000 / (unsigned long long)(hz > 0 ? hz : 100));
+}
+
 pid_t proc_tgid(pid_t tid)
 {
 	char path[64], buf[4096];

@@ -34,6 +34,9 @@ int proc_read(pid_t pid, struct proc_info *p);
 pid_t proc_tgid(pid_t tid);
 /* Start time of PID, or 0 if it is gone. */
 unsigned long long proc_start_time(pid_t pid);
+/* The CPU time PID's threads have run (user and system), in ms at the
+ * clock tick's resolution; -1 if it cannot be read. */
+long long proc_cpu_ms(pid_t pid);
 /* Does the process test T (a matcher) select P? */
 bool proc_matches(const struct mmp_test *t, const struct proc_info *p);
 /* Is PID a descendant of (or equal to) ROOT? */

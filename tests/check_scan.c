@@ -78,6 +78,17 @@ START_TEST(test_heat)
 }
 END_TEST
 
+/* The accessed bits tell what a process touched only once it has run. */
+START_TEST(test_window)
+{
+	ck_assert(!scan_window_over(SCAN_WINDOW_NS / 2, 500));           /* too soon */
+	ck_assert(scan_window_over(SCAN_WINDOW_NS, SCAN_RAN_MS));        /* a second, and it ran */
+	ck_assert(!scan_window_over(5 * SCAN_WINDOW_NS, 0));             /* it did not run: wait on */
+	ck_assert(!scan_window_over(5 * SCAN_WINDOW_NS, -1));            /* its time unreadable */
+	ck_assert(scan_window_over(SCAN_WINDOW_MAX_NS, 0));              /* an idle process: at last */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scan");
@@ -85,6 +96,7 @@ int main(void)
 	tcase_add_test(tc, test_dense_whole_chunks_only);
 	tcase_add_test(tc, test_dense_threshold_and_sharing);
 	tcase_add_test(tc, test_heat);
+	tcase_add_test(tc, test_window);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

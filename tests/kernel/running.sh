@@ -63,7 +63,7 @@ line=$(grep "was running before mmp" "$TMP/m.err")
 found=$(echo "$line" | sed -n 's/.*mmp: \([0-9]*\) of its \([0-9]*\) populated.*/\1/p')
 populated=$(echo "$line" | sed -n 's/.*mmp: \([0-9]*\) of its \([0-9]*\) populated.*/\2/p')
 check "the hot region of the running process in 2M pages (${hot:-none} of $HOT_KB kB, waited $(field waited_s "$TMP/w.out") s)" \
-	[ "${hot:-0}" -ge $((HOT_KB * 9 / 10)) ]
+	[ "${hot:-0}" -ge $((HOT_KB * 9 / 10)) ] || { echo "mmp said:"; tail -n 15 "$TMP/m.err"; }
 check "mmp found its populated chunks at attach (${populated:-none} of the 64 written; $line)" \
 	[ "${populated:-0}" -ge 60 ]
 if $always; then
