@@ -32,6 +32,23 @@ struct {
 	__type(value, struct mmp_file_stats);
 } mmp_file_stats SEC(".maps");
 
+/* Files counted in pieces of 1 << MMP_PIECE_SHIFT bytes (an evict block's
+ * 'unit'): each file's pieces are a run of this array, given by the
+ * runtime. One entry where no block asks for pieces. */
+#ifdef MMP_PIECE_SHIFT
+#define MMP_PIECES MMP_MAX_PIECES
+#define MMP_PIECE_PAGES_SHIFT (MMP_PIECE_SHIFT - 12)   /* the runtime refuses pages other than 4K */
+#else
+#define MMP_PIECES 1
+#endif
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, MMP_PIECES);
+	__type(key, __u32);
+	__type(value, struct mmp_piece);
+} mmp_pieces SEC(".maps");
+
 /* Slots for files BPF finds, zeroed and kept stocked by the runtime. */
 struct {
 	__uint(type, BPF_MAP_TYPE_QUEUE);
@@ -44,6 +61,7 @@ struct {
  * where a record has none (6.1), it is one page. */
 struct trace_event_raw_mm_filemap_op_page_cache {
 	unsigned long i_ino;
+	unsigned long index;
 	__u32 s_dev;
 	unsigned char order;
 } __attribute__((preserve_access_index));
@@ -104,6 +122,7 @@ struct vm_area_struct {
 
 struct vm_fault {
 	struct vm_area_struct *vma;
+	unsigned long pgoff;
 } __attribute__((preserve_access_index));
 
 /* The policies whose evict blocks score file regions (bit N: policy N;
@@ -198,8 +217,48 @@ static __always_inline struct mmp_file_stats *mmp_file_found(struct inode *inode
 	return bpf_map_lookup_elem(&mmp_file_stats, &slot);
 }
 
-/* PAGES of INODE's file read or faulted on. */
-static __always_inline void mmp_file_access(struct inode *inode, __u64 pages)
+/* The piece of F that holds page INDEX, or NULL: the file is not counted
+ * in pieces, or the page lies past the pieces it was given. */
+static __always_inline struct mmp_piece *mmp_piece_of(const struct mmp_file_stats *f, __u64 index)
+{
+#ifdef MMP_PIECE_SHIFT
+	__u32 n = f->npieces;
+	__u64 i = index >> MMP_PIECE_PAGES_SHIFT;
+	if (i >= n)
+		return 0;
+	__u32 at = f->piece_base + (__u32)i;
+	return bpf_map_lookup_elem(&mmp_pieces, &at);
+#else
+	return 0;
+#endif
+}
+
+#define MMP_PIECES_A_READ 64   /* a larger read is a scan: its first pieces tell */
+
+/* Pages FIRST to LAST of F accessed at NOW_NS, piece by piece. */
+static __always_inline void mmp_pieces_access(const struct mmp_file_stats *f, __u64 first, __u64 last, __u64 now_ns)
+{
+#ifdef MMP_PIECE_SHIFT
+	if (!f->npieces)
+		return;
+	__u32 ms = (__u32)(now_ns / 1000000);
+	__u64 p = first >> MMP_PIECE_PAGES_SHIFT, end = last >> MMP_PIECE_PAGES_SHIFT;
+	for (int i = 0; i < MMP_PIECES_A_READ && p <= end; i++, p++) {
+		struct mmp_piece *pc = mmp_piece_of(f, p << MMP_PIECE_PAGES_SHIFT);
+		if (!pc)
+			break;
+		__u64 lo = p << MMP_PIECE_PAGES_SHIFT, hi = lo + (1ULL << MMP_PIECE_PAGES_SHIFT) - 1;
+		__u64 pages = (last < hi ? last : hi) - (first > lo ? first : lo) + 1;
+		__sync_fetch_and_add(&pc->accesses, pages);
+		if (!pc->first_ms)
+			pc->first_ms = ms;
+		pc->last_ms = ms;
+	}
+#endif
+}
+
+/* Pages FIRST to LAST of INODE's file read or faulted on. */
+static __always_inline void mmp_file_access(struct inode *inode, __u64 first, __u64 last)
 {
 	if (!inode)
 		return;
@@ -209,10 +268,11 @@ static __always_inline void mmp_file_access(struct inode *inode, __u64 pages)
 	if (!f && !(f = mmp_file_found(inode, dev, ino)))
 		return;
 	__u64 now = bpf_ktime_get_ns();
-	__sync_fetch_and_add(&f->accesses, pages);
+	__sync_fetch_and_add(&f->accesses, last >= first ? last - first + 1 : 1);
 	if (!f->first_ns)
 		f->first_ns = now;
 	f->last_ns = now;
+	mmp_pieces_access(f, first, last >= first ? last : first, now);
 }
 
 static __always_inline __u64 mmp_folio_pages(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
@@ -230,6 +290,13 @@ int mmp_file_added(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 		__u64 pages = mmp_folio_pages(ctx);
 		__sync_fetch_and_add(&f->misses, pages);
 		__sync_fetch_and_add(&f->resident, pages);
+		/* A folio lies in one piece when pieces are at least its size;
+		 * a larger one is counted in its first. */
+		struct mmp_piece *pc = mmp_piece_of(f, ctx->index);
+		if (pc) {
+			__sync_fetch_and_add(&pc->misses, pages);
+			__sync_fetch_and_add(&pc->resident, pages);
+		}
 	}
 	return 0;
 }
@@ -242,6 +309,9 @@ int mmp_file_deleted(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 		__u64 pages = mmp_folio_pages(ctx);
 		__sync_fetch_and_add(&f->evicted, pages);
 		__sync_fetch_and_sub(&f->resident, pages);
+		struct mmp_piece *pc = mmp_piece_of(f, ctx->index);
+		if (pc)
+			__sync_fetch_and_sub(&pc->resident, pages);
 	}
 	return 0;
 }
@@ -251,14 +321,14 @@ int mmp_file_deleted(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 SEC("tp_btf/mm_filemap_get_pages")
 int BPF_PROG(mmp_file_read, struct address_space *mapping, unsigned long first, unsigned long last)
 {
-	mmp_file_access(BPF_CORE_READ(mapping, host), last >= first ? last - first + 1 : 1);
+	mmp_file_access(BPF_CORE_READ(mapping, host), first, last);
 	return 0;
 }
 
 SEC("tp_btf/mm_filemap_fault")
 int BPF_PROG(mmp_file_fault, struct address_space *mapping, unsigned long index)
 {
-	mmp_file_access(BPF_CORE_READ(mapping, host), 1);
+	mmp_file_access(BPF_CORE_READ(mapping, host), index, index);
 	return 0;
 }
 
@@ -273,14 +343,15 @@ int BPF_PROG(mmp_file_read__older, struct kiocb *iocb, struct iov_iter *iter)
 	if (pos < 0 || !count)
 		return 0;
 	__u64 first = (__u64)pos >> 12, last = ((__u64)pos + count - 1) >> 12;
-	mmp_file_access(BPF_CORE_READ(iocb, ki_filp, f_inode), last - first + 1);
+	mmp_file_access(BPF_CORE_READ(iocb, ki_filp, f_inode), first, last);
 	return 0;
 }
 
 SEC("fentry/filemap_fault")
 int BPF_PROG(mmp_file_fault__older, struct vm_fault *vmf)
 {
-	mmp_file_access(BPF_CORE_READ(vmf, vma, vm_file, f_inode), 1);
+	__u64 index = BPF_CORE_READ(vmf, pgoff);
+	mmp_file_access(BPF_CORE_READ(vmf, vma, vm_file, f_inode), index, index);
 	return 0;
 }
 

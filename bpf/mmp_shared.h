@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 13
+#define MMP_ABI_VERSION 14
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -193,6 +193,21 @@ struct mmp_file_stats {
 	__u64 evicted;             /* pages deleted from it */
 	__s64 resident;            /* pages added less pages deleted, since watched */
 	__u64 first_ns, last_ns;   /* first and last access seen */
+	/* Where a block scores files in pieces ('unit'): the file's pieces
+	 * are mmp_pieces[piece_base, piece_base + npieces), set by the
+	 * runtime (npieces last); 0 pieces: counted as a whole only. */
+	__u32 piece_base, npieces;
+};
+
+#define MMP_MAX_PIECES (1U << 20)  /* pieces of files counted at once (4 GiB at 4K) */
+
+/* One piece of a file, counted by BPF in pages like the whole file;
+ * times in milliseconds of the monotonic clock, truncated. */
+struct mmp_piece {
+	__u64 accesses;
+	__u64 misses;
+	__s64 resident;
+	__u32 first_ms, last_ms;
 };
 
 /* A file a governed process read or faulted on, first seen: BPF watches

@@ -320,6 +320,13 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 				if (plan->regions[plan->evicts[i].scores[s].region].may_be_file)
 					files |= plan->evicts[i].policy < 64 ? 1ULL << plan->evicts[i].policy : 0;
 		fprintf(out, "#define MMP_FILE_POLICIES 0x%" PRIx64 "ULL\n", files);
+		/* Files are counted in pieces where a block scores them so
+		 * (sema: one size a file). */
+		for (unsigned i = 0; i < plan->nevicts; i++)
+			if (plan->evicts[i].unit) {
+				fprintf(out, "#define MMP_PIECE_SHIFT %d\n", __builtin_ctzll((unsigned long long)plan->evicts[i].unit));
+				break;
+			}
 		fputs("#include \"mmp_evict.bpf.h\"\n", out);
 	}
 	fputc('\n', out);

@@ -356,6 +356,10 @@ static void lower_evict(struct lowering *lw, struct mmp_evict_rule *r, unsigned 
 			if (v->kind == N_NUMBER)
 				r->limit = (long long)v->u.num.value;
 			break;
+		case N_SETTING:   /* 'unit', the one setting */
+			if (v->kind == N_NUMBER)
+				r->unit = (long long)v->u.num.value;
+			break;
 		case N_KEEP:
 			if (v->kind == N_NUMBER && v->u.num.unit == UNIT_PERCENT)
 				r->keep_pct = (int)v->u.num.value;

@@ -147,6 +147,8 @@ struct mmp_evict_rule {
 	long long limit;               /* bytes a second */
 	long long keep;                /* 'protect top': bytes, or */
 	int keep_pct;                  /* ... a percentage; 0: none */
+	long long unit;                /* 'unit': bytes of a file scored and
+					* dropped as one piece; 0: whole files */
 	const struct mmp_evict_score *scores;
 	unsigned nscores;
 };

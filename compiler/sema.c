@@ -46,6 +46,8 @@ struct sema {
 	size_t index_cap;
 	struct formula_pool *pool;
 	unsigned unresolved;        /* region names in this policy that named nothing */
+	struct mmp_node *evict_unit; /* the file's first 'unit' in an evict block */
+	int64_t evict_unit_bytes;
 };
 
 /* --- the region table -------------------------------------------------- */
@@ -481,7 +483,7 @@ static struct mmp_node *first_dup(struct sema *s, struct mmp_node **slot, struct
 static void check_evict(struct sema *s, struct mmp_node *rule)
 {
 	expr_check_cond(s->d, s->a, rule->u.stmt.expr, PLACE_TRIGGER, "the trigger");
-	struct mmp_node *action = NULL, *limit = NULL, *keep = NULL;
+	struct mmp_node *action = NULL, *limit = NULL, *keep = NULL, *unit = NULL;
 	struct mmp_node *first_score = NULL;
 	struct mmp_type first_type = { 0 };
 	const char *action_name = "cold";
@@ -556,9 +558,45 @@ static void check_evict(struct sema *s, struct mmp_node *rule)
 				diag_warning(s->d, st->u.stmt.expr->loc, "'protect top 100%%' protects everything, so this "
 									 "block evicts nothing");
 			break;
+		case N_SETTING:
+			if (strcmp(st->u.stmt.name->u.name.id, "unit") != 0) {
+				diag_error(s->d, st->u.stmt.name->loc, "unknown evict item '%s'; expected score, action, limit, "
+					   "protect top or unit", st->u.stmt.name->u.name.id);
+				break;
+			}
+			if (!first_dup(s, &unit, st, "a unit") ||
+			    !expr_const(s->d, s->a, st->u.stmt.expr, 1u << UNIT_BYTES, false, "an eviction unit", &v))
+				break;
+			/* BPF finds a page's piece with a shift; 4K is the page. */
+			if (v < 4096 || v > (1LL << 30) || (v & (v - 1))) {
+				diag_error(s->d, st->u.stmt.expr->loc, "an eviction unit is a power of two from 4K to 1G");
+				break;
+			}
+			if (!s->evict_unit) {
+				s->evict_unit = st;
+				s->evict_unit_bytes = v;
+			} else if (s->evict_unit_bytes != v) {
+				/* BPF counts one size of piece. */
+				diag_error(s->d, st->u.stmt.expr->loc, "every evict block of a file that sets a unit sets the "
+					   "same one");
+				diag_note(s->d, s->evict_unit->u.stmt.expr->loc, "the first one is here");
+			}
+			break;
 		default:
 			break;
 		}
+	}
+	if (unit) {
+		/* Pieces of files are what 'drop' reaches: cold and pageout act
+		 * on a process's mappings, and rates need a file's history. */
+		if (strcmp(action_name, "drop") != 0) {
+			diag_error(s->d, unit->loc, "'unit' divides files for 'action drop', and this block's action is %s",
+				   action_name);
+			diag_hint(s->d, "cold and pageout act on whole mappings; add 'action drop;'");
+		}
+		if (first_score && first_type.rate)
+			diag_error(s->d, first_score->u.stmt.expr->loc, "with 'unit', scores cannot be rates (per second): "
+				   "mmp keeps a piece's counts, not their history");
 	}
 	if (!first_score && !rule->u.stmt.body) {
 		diag_error(s->d, rule->loc, "an evict block needs at least one 'score REGION = EXPR;'");

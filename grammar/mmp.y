@@ -185,6 +185,7 @@ block_item:
 	| ACTION expr ';'               { $$ = stmt(ctx, N_ACTION, @$, NULL, NULL, NULL, $2); }
 	| LIMIT expr ';'                { $$ = stmt(ctx, N_LIMIT, @$, NULL, NULL, NULL, $2); }
 	| PROTECT TOP expr ';'          { $$ = stmt(ctx, N_KEEP, @$, NULL, NULL, NULL, $3); }
+	| IDENT expr ';'                { $$ = stmt(ctx, N_SETTING, @$, $1, NULL, NULL, $2); }   /* unit SIZE */
 	| ';'                           { $$ = NULL; }
 	| error ';'                     { $$ = NULL; yyerrok; }
 	;

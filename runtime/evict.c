@@ -72,6 +72,11 @@ static int setup(const struct kind_env *env, void **state)
 			return r;
 		}
 	}
+	r = evict_pieces_setup(e, env->loaded);
+	if (r < 0) {
+		undo(e);
+		return r;
+	}
 	*state = e;
 	return 0;
 }
@@ -131,11 +136,17 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 		struct block *blk = &e->blocks[b];
 		trigger_tick(blk->trigger, now, e->cgp, e->cgp ? e->ncgs : 0);
 		holds[b] = trigger_holds(blk->trigger, now, NULL);
-		need_scores |= (holds[b] && now - e->scored_ns >= RESCORE_NS) || holds[b] != blk->holding;
+		/* While it holds, at most each tick, and so that scoring and
+		 * ordering take at most a tenth of the time: a million pieces
+		 * take tens of milliseconds. */
+		long long every = 10 * e->score_cost_ns > RESCORE_NS ? 10 * e->score_cost_ns : RESCORE_NS;
+		need_scores |= (holds[b] && now - e->scored_ns >= every) || holds[b] != blk->holding;
 	}
 	if (need_scores) {
+		long long t0 = mono_ns();
 		evict_score_units(e, now);
 		e->scored_ns = now;
+		e->score_cost_ns = mono_ns() - t0;   /* evict_act adds the ordering */
 	}
 	for (size_t b = 0; b < e->nblocks; b++) {
 		struct block *blk = &e->blocks[b];
@@ -263,12 +274,16 @@ static void undo(void *state)
 	struct evictor *e = state;
 	for (size_t i = 0; i < e->nunits; i++) {
 		free(e->units[i]->pieces);
+		free(e->units[i]->piece_scores);
 		free(e->units[i]);
 	}
 	free(e->units);
+	evict_pieces_free(e);
 	evict_files_free(e);
-	for (size_t b = 0; b < e->nblocks; b++)
+	for (size_t b = 0; b < e->nblocks; b++) {
 		trigger_free(e->blocks[b].trigger);
+		free(e->blocks[b].order);
+	}
 	free(e->blocks);
 	free(e->cgs);
 	free(e->cgp);

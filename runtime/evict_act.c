@@ -20,6 +20,7 @@
 
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "evict_order.h"
 #include "log.h"
 
@@ -201,35 +202,116 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 	return freed ? freed : done ? e->page : 0;
 }
 
-/* Marks the highest scores 'protect top' keeps; returns the order. */
-static size_t *order_block(struct evictor *e, size_t b, size_t *n)
+/* Whether U is scored piece by piece: its block has a unit, and its
+ * pieces were scored as they are now. */
+static bool by_pieces(const struct evictor *e, const struct unit *u)
 {
-	size_t *idx = malloc((e->nunits + 1) * sizeof(*idx));
-	struct evict_key *keys = malloc((e->nunits + 1) * sizeof(*keys));
-	if (!idx || !keys) {
-		free(idx);
-		free(keys);
-		return NULL;
-	}
-	*n = 0;
+	return u->file && e->blocks[u->block].rule->unit && u->npiece_scores &&
+	       u->npiece_scores == u->w->fs->npieces;
+}
+
+static int64_t piece_resident(const struct evictor *e, const struct unit *u, uint32_t i)
+{
+	int64_t r = evict_piece(e, u->w, i)->resident;
+	return r > 0 ? r : 0;
+}
+
+/* Block B's units (or their pieces) in eviction order, the lowest score
+ * first, into the block's order; the units 'protect top' keeps are
+ * marked. */
+static void sort_block(struct evictor *e, size_t b)
+{
+	struct block *blk = &e->blocks[b];
+	size_t want = 1;
+	for (size_t i = 0; i < e->nunits; i++)
+		if (e->units[i]->block == b)
+			want += by_pieces(e, e->units[i]) ? e->units[i]->npiece_scores : 1;
+	free(blk->order);
+	blk->norder = blk->nprotected = 0;
+	blk->order_ns = e->scored_ns;
+	struct evict_key *keys = blk->order = malloc(want * sizeof(*keys));
+	if (!keys)
+		return;
+	size_t n = 0;
 	uint64_t total = 0;
 	for (size_t i = 0; i < e->nunits; i++) {
 		struct unit *u = e->units[i];
 		u->protected = false;
-		if (u->block == b) {
-			keys[(*n)++] = (struct evict_key){ u->score, u->resident, i };
+		if (u->block != b)
+			continue;
+		if (!by_pieces(e, u)) {
+			keys[n++] = (struct evict_key){ u->score, u->resident, i, EVICT_WHOLE };
 			total += u->resident;
+			continue;
+		}
+		for (uint32_t p = 0; p < u->npiece_scores; p++) {
+			uint64_t bytes = (uint64_t)piece_resident(e, u, p) * e->page;
+			if (bytes) {
+				keys[n++] = (struct evict_key){ u->piece_scores[p], bytes, i, p };
+				total += bytes;
+			}
 		}
 	}
-	evict_sort(keys, *n);
-	const struct block *blk = &e->blocks[b];
-	size_t np = evict_protected(keys, *n, evict_keep_bytes(total, blk->rule->keep, blk->rule->keep_pct));
-	for (size_t k = 0; k < *n; k++) {
-		idx[k] = keys[k].unit;
-		e->units[idx[k]]->protected = k >= *n - np;
+	blk->norder = n;
+	if (!blk->rule->keep && !blk->rule->keep_pct) {
+		/* Only the lowest are needed: what a step drops, extended by
+		 * evict_act when it needs more. */
+		blk->nsorted = evict_sort_more(keys, n, 0, (uint64_t)blk->rule->limit / 10);
+		return;
 	}
-	free(keys);
-	return idx;
+	evict_sort(keys, n);
+	blk->nsorted = n;
+	blk->nprotected = evict_protected(keys, n, evict_keep_bytes(total, blk->rule->keep, blk->rule->keep_pct));
+	for (size_t k = n - blk->nprotected; k < n; k++)
+		if (keys[k].piece == EVICT_WHOLE)
+			e->units[keys[k].unit]->protected = true;
+}
+
+/* The block's order, its time counted in the scoring's cost. */
+static void order_block(struct evictor *e, size_t b)
+{
+	long long t0 = mono_ns();
+	sort_block(e, b);
+	e->score_cost_ns += mono_ns() - t0;
+}
+
+static int64_t run_resident(const struct evictor *e, const struct unit *u, uint32_t first, uint32_t count)
+{
+	int64_t n = 0;
+	for (uint32_t p = first; p < first + count; p++)
+		n += piece_resident(e, u, p);
+	return n;
+}
+
+/* Drops COUNT pieces of U's file from piece FIRST, in one call: their
+ * pages, and more where the last one's first page heads a larger folio
+ * (BPF counts a folio in its first piece). Returns the bytes freed, as
+ * BPF counted them. */
+static uint64_t drop_pieces(struct evictor *e, struct unit *u, uint32_t first, uint32_t count)
+{
+	int64_t before = run_resident(e, u, first, count);
+	if (!before)
+		return 0;
+	struct mmp_region_report *rep = &e->reports[u->region];
+	int fd = evict_file_open_once(e, u->w);
+	if (fd < 0) {
+		rep->ev_errors++;
+		return 0;
+	}
+	uint64_t per = e->unit / e->page, last = (uint64_t)piece_resident(e, u, first + count - 1);
+	uint64_t n = (count - 1) * per + (last > per ? last : per);
+	uint64_t freed;
+	if (e->dry_run) {
+		/* Said once a step (evict_act), not once a piece. */
+		e->dry_pieces += count;
+		freed = (uint64_t)before * e->page;
+	} else {
+		drop_pages(e, u, fd, first * per, n);
+		freed = (uint64_t)(before - run_resident(e, u, first, count)) * e->page;
+	}
+	rep->ev_bytes += freed;
+	u->resident -= freed > u->resident ? u->resident : freed;
+	return freed;
 }
 
 void evict_act(struct evictor *e, size_t b)
@@ -237,13 +319,34 @@ void evict_act(struct evictor *e, size_t b)
 	struct block *blk = &e->blocks[b];
 	/* A usage trigger says how much is needed. */
 	double need = evict_need(trigger_excess(blk->trigger), blk->budget);
-	size_t n;
-	size_t *idx = order_block(e, b, &n);
-	if (!idx)
-		return;
+	/* The order of the last scoring: what was dropped since is skipped
+	 * (nothing cached), and units are only forgotten before a scoring. */
+	if (!blk->order || blk->order_ns != e->scored_ns)
+		order_block(e, b);
+	const struct evict_key *keys = blk->order;
+	size_t n = blk->norder - blk->nprotected;
 	for (size_t k = 0; k < n && blk->budget >= (double)e->page && need >= (double)e->page; k++) {
-		struct unit *u = e->units[idx[k]];
-		if (u->protected || !u->resident)
+		if (k == blk->nsorted)
+			blk->nsorted = evict_sort_more(blk->order, blk->norder, k, (uint64_t)need);
+		struct unit *u = e->units[keys[k].unit];
+		if (keys[k].piece != EVICT_WHOLE) {
+			/* The run of next pieces of the file that come next in
+			 * the order, as much of it as is wanted. */
+			uint32_t first = keys[k].piece, count = 1;
+			double want = blk->budget < need ? blk->budget : need;
+			double bytes = (double)piece_resident(e, u, first) * (double)e->page;
+			while (k + 1 < n && k + 1 < blk->nsorted && keys[k + 1].unit == keys[k].unit && keys[k + 1].piece == first + count &&
+			       bytes < want) {
+				bytes += (double)piece_resident(e, u, first + count) * (double)e->page;
+				count++;
+				k++;
+			}
+			uint64_t freed = drop_pieces(e, u, first, count);
+			blk->budget -= (double)freed;
+			need -= (double)freed;
+			continue;
+		}
+		if (!u->resident)
 			continue;
 		uint64_t want = (uint64_t)(blk->budget < need ? blk->budget : need), freed = 0;
 		bool whole = true;
@@ -270,7 +373,12 @@ void evict_act(struct evictor *e, size_t b)
 		if (u->file && blk->rule->action == EVICT_DROP && !whole && u->resident && need >= (double)e->page)
 			break;
 	}
-	free(idx);
+	evict_close_opened(e);
+	if (e->dry_pieces) {
+		mmp_info("evict: dry run: would drop %zu pieces of %" PRIu64 " bytes from the page cache, the lowest scores "
+			 "of policy '%s'", e->dry_pieces, e->unit, e->obj->plan.policies[blk->rule->policy].name);
+		e->dry_pieces = 0;
+	}
 }
 
 /* No cgroup knob keeps the kernel's reclaim off some files of a cgroup:
@@ -297,6 +405,5 @@ void evict_reread_protected(struct evictor *e, size_t b)
 
 void evict_mark_protected(struct evictor *e, size_t b)
 {
-	size_t n;
-	free(order_block(e, b, &n));
+	order_block(e, b);
 }

@@ -194,6 +194,7 @@ static struct watched *add_file(struct evictor *e, const struct mmp_file_key *k,
 		return NULL;
 	}
 	w->key = *k;
+	w->fd = -1;
 	w->found_ns = mono_ns();
 	w->slot = slot;
 	w->fs = &e->fstats[slot];
@@ -388,6 +389,7 @@ void evict_files_forget(struct evictor *e, long long now)
 		struct unit *u = e->units[i];
 		if (u->file && u->w->forget) {
 			free(u->pieces);
+			free(u->piece_scores);
 			free(u);
 			e->units[i] = e->units[--e->nunits];
 		} else {
@@ -403,6 +405,7 @@ void evict_files_forget(struct evictor *e, long long now)
 			continue;
 		}
 		bpf_map_delete_elem(e->files_fd, &w->key);
+		evict_file_pieces_free(e, w);
 		give_slot(e, w->slot);
 		file_table_remove(&e->files, &w->key);
 		free(w->path);

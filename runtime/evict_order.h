@@ -7,15 +7,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A unit of a block, as the order sees it. */
+#define EVICT_WHOLE UINT32_MAX
+
+/* A unit of a block, or a piece of one, as the order sees it. */
 struct evict_key {
 	int64_t score;
 	uint64_t resident;             /* bytes */
 	size_t unit;                   /* the caller's index */
+	uint32_t piece;                /* a piece of the unit's file, or EVICT_WHOLE */
 };
 
-/* The lowest score first; on a tie the larger unit first. */
+/* The lowest score first; on a tie the larger unit first, then in the
+ * caller's order of units and pieces. */
 void evict_sort(struct evict_key *k, size_t n);
+/* Sorts K[0, N) as far as it is needed: K[0, FROM) is sorted and lower
+ * than the rest; afterwards K[0, M) is, with the keys of K[FROM, M)
+ * holding at least BYTES (or M == N). Returns M. A step drops a few
+ * thousand of a million pieces: sorting them all at each scoring took
+ * most of mmp's time. */
+size_t evict_sort_more(struct evict_key *k, size_t n, size_t from, uint64_t bytes);
 /* The bytes 'protect top' keeps: KEEP_PCT percent of TOTAL, or KEEP bytes
  * (0: none). */
 uint64_t evict_keep_bytes(uint64_t total, long long keep, int keep_pct);

@@ -6,6 +6,8 @@
  *                  they have pages cached, their figures read in one go
  *   evict_units.c  the units a block scores (a file, or a region of one
  *                  process), found each second, and their scores
+ *   evict_pieces.c the pieces of files that blocks with a 'unit' score:
+ *                  runs of BPF's piece array, given and taken back
  *   evict_act.c    evicting units in score order within the block's
  *                  budget: dropping page cache, MADV_COLD or MADV_PAGEOUT
  */
@@ -20,6 +22,8 @@
 
 #include "bpf/mmp_shared.h"
 #include "compiler/plan.h"
+#include "evict_order.h"
+#include "extents.h"
 #include "file_paths.h"
 #include "file_table.h"
 #include "governed.h"
@@ -34,6 +38,13 @@ struct block {
 	double budget;
 	bool holding;
 	long long last_tick;
+	/* Its units (or pieces) in eviction order, as of the scoring at
+	 * ORDER_NS; the last NPROTECTED are kept by 'protect top'. Sorting
+	 * a million pieces at each step would cost more than the step. */
+	struct evict_key *order;
+	size_t norder, nprotected;
+	size_t nsorted;                        /* order[0, nsorted) is sorted (evict_sort_more) */
+	long long order_ns;
 };
 
 /* A mapped range of a unit, in one process (its pidfd is the governed
@@ -65,6 +76,7 @@ struct watched {
 	const struct mmp_file_stats *fs;       /* BPF's figures, at its slot (mmap) */
 	struct unit *units;                    /* the units scoring it, by next_of_file */
 	long long found_ns;
+	int fd;                                /* open for the actions of one step, or -1 */
 	bool forget;                           /* to be forgotten at the end of this refresh */
 };
 
@@ -84,6 +96,8 @@ struct unit {
 	int64_t rate_accesses, rate_misses;
 	uint64_t resident;                     /* bytes */
 	int64_t score;
+	int64_t *piece_scores;                 /* a block with 'unit': each piece's, by index */
+	uint32_t npiece_scores;
 	bool protected, seen;
 	bool warned_unmapped;                  /* said that cold/pageout cannot reach it */
 	uint64_t resident_at_start;            /* when the trigger began to hold */
@@ -107,12 +121,23 @@ struct evictor {
 	size_t nunits, cap;
 	struct file_table files;               /* struct watched, by key */
 	struct map_dump dump;                  /* mmp_files, read after lost events */
+	/* Files counted in pieces ('unit'): BPF's array, mapped, and its
+	 * free runs. */
+	uint64_t unit;                         /* bytes a piece; 0: no block has a unit */
+	struct mmp_piece *pieces;
+	size_t pieces_len;
+	struct extents piece_runs;
+	bool warned_pieces;
+	size_t dry_pieces;                     /* a dry run's pieces of this step */
+	struct watched **opened;               /* files open for this step's drops */
+	size_t nopened, capopened;
 	struct mount_table mounts;             /* to name the files BPF finds */
 	long long mounts_ns;
 	unsigned long long lost_seen;          /* events lost, when last looked */
 	unsigned long long unnamed;            /* files read that no path of ours names */
 	bool warned_full;
 	long long last_refresh, scored_ns;
+	long long score_cost_ns;               /* the last scoring's time, and its orders' */
 	/* The memory cgroups of the governed processes, for 'usage' without
 	 * 'of cgroup': read with the units, once a second. */
 	char (*cgs)[512];
@@ -148,6 +173,26 @@ void evict_files_free(struct evictor *e);
 /* Which pages of the file behind FD (SIZE bytes) are in the page cache:
  * one byte a PAGE, bit 0 set if cached, in a buffer the caller frees. */
 unsigned char *evict_cached_map(int fd, uint64_t size, uint64_t page);
+
+/* evict_pieces.c */
+/* Maps BPF's piece array when a block has a 'unit': 0, or -errno after a
+ * message. */
+int evict_pieces_setup(struct evictor *e, const struct loaded *l);
+/* Gives W its pieces, if it has none: a run of the array, its cached
+ * pages counted in (mincore), then published to BPF. */
+void evict_file_pieces(struct evictor *e, struct watched *w);
+/* Takes W's pieces back, zeroed. */
+void evict_file_pieces_free(struct evictor *e, struct watched *w);
+/* Piece I of W's (I below w->fs->npieces). */
+static inline struct mmp_piece *evict_piece(const struct evictor *e, const struct watched *w, uint32_t i)
+{
+	return &e->pieces[w->fs->piece_base + i];
+}
+/* W open for this step's drops (closed by evict_close_opened): its fd, or
+ * -1 after evict_file_open failed. */
+int evict_file_open_once(struct evictor *e, struct watched *w);
+void evict_close_opened(struct evictor *e);
+void evict_pieces_free(struct evictor *e);
 
 /* evict_units.c */
 /* Finds the units of every block among PROCS (their mappings and open

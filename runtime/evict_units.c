@@ -68,6 +68,8 @@ struct unit *evict_file_unit(struct evictor *e, unsigned b, unsigned region, str
 	w->units = u;
 	/* Its age and idle time count from its file's first access. */
 	u->first_seen = w->found_ns;
+	if (e->blocks[b].rule->unit)
+		evict_file_pieces(e, w);
 	return u;
 }
 
@@ -166,6 +168,13 @@ void evict_refresh_units(struct evictor *e, const struct evict_proc *procs, size
 			vmas_free(&vmas);
 		}
 	}
+	/* Files that had no pieces when first scored (empty then, or the
+	 * pieces ran out) are given them now. */
+	for (size_t i = 0; e->unit && i < e->nunits; i++) {
+		struct unit *u = e->units[i];
+		if (u->file && !u->w->fs->npieces && e->blocks[u->block].rule->unit)
+			evict_file_pieces(e, u->w);
+	}
 	/* Process units no governed process has any more are forgotten; file
 	 * units stay with their file (evict_files_forget). */
 	for (size_t i = 0; i < e->nunits;) {
@@ -185,7 +194,28 @@ void evict_refresh_units(struct evictor *e, const struct evict_proc *procs, size
 struct stat_ctx {
 	const struct unit *u;
 	long long now;
+	const struct mmp_piece *pc;            /* a piece of U's file, or NULL */
+	uint64_t piece_size;
+	uint32_t now_ms;
 };
+
+/* A piece's statistics: as a file's, over its bytes alone. */
+static int64_t piece_stat(const struct stat_ctx *c, enum stat_id id)
+{
+	const struct mmp_piece *pc = c->pc;
+	/* Never accessed (cached before mmp looked, or read ahead): idle and
+	 * aged since its file was found. */
+	long long found_ms = (c->now - c->u->first_seen) / 1000000;
+	switch (id) {
+	case STAT_R_FAULTS: return (int64_t)pc->accesses;
+	case STAT_R_MAJOR_FAULTS: return (int64_t)pc->misses;
+	case STAT_R_SIZE: return (int64_t)c->piece_size;
+	case STAT_R_RESIDENT: return pc->resident > 0 ? pc->resident * 4096 : 0;
+	case STAT_R_IDLE: return pc->last_ms ? (int64_t)(uint32_t)(c->now_ms - pc->last_ms) : found_ms;
+	case STAT_R_AGE: return pc->first_ms ? (int64_t)(uint32_t)(c->now_ms - pc->first_ms) : found_ms;
+	default: return 0;
+	}
+}
 
 /* A unit's statistics, in the units of the language. For a file: faults
  * are its pages read or faulted on (every access mmp sees), major_faults
@@ -194,6 +224,8 @@ static int64_t unit_stat(void *ctx, enum stat_id id, bool rate)
 {
 	const struct stat_ctx *c = ctx;
 	const struct unit *u = c->u;
+	if (c->pc)
+		return rate ? 0 : piece_stat(c, id);   /* sema refuses rates with 'unit' */
 	if (u->file) {
 		const struct mmp_file_stats *fs = u->w->fs;
 		switch (id) {
@@ -218,6 +250,29 @@ static const struct mmp_calc *score_of(const struct block *b, unsigned region)
 	return NULL;
 }
 
+/* The score of each piece of U's file that has pages cached (the others
+ * have nothing to drop). */
+static void score_pieces(struct evictor *e, struct unit *u, const struct mmp_calc *score, struct stat_ctx *c)
+{
+	const struct watched *w = u->w;
+	uint32_t n = w->fs->npieces;
+	if (n > u->npiece_scores) {
+		int64_t *s = realloc(u->piece_scores, n * sizeof(*s));
+		if (!s)
+			return;   /* scored as a whole */
+		u->piece_scores = s;
+	}
+	u->npiece_scores = n;
+	c->now_ms = (uint32_t)(c->now / 1000000);
+	for (uint32_t i = 0; i < n; i++) {
+		c->pc = evict_piece(e, w, i);
+		uint64_t off = (uint64_t)i * e->unit;
+		c->piece_size = off >= w->size ? 0 : w->size - off < e->unit ? w->size - off : e->unit;
+		u->piece_scores[i] = c->pc->resident > 0 ? calc_eval(score, unit_stat, c) : 0;
+	}
+	c->pc = NULL;
+}
+
 void evict_score_units(struct evictor *e, long long now)
 {
 	for (size_t i = 0; i < e->nunits; i++) {
@@ -237,8 +292,10 @@ void evict_score_units(struct evictor *e, long long now)
 		} else {
 			u->resident = u->rs ? u->rs->resident : 0;
 		}
-		struct stat_ctx c = { u, now };
+		struct stat_ctx c = { .u = u, .now = now };
 		const struct mmp_calc *score = score_of(&e->blocks[u->block], u->region);
 		u->score = score ? calc_eval(score, unit_stat, &c) : 0;
+		if (score && u->file && e->blocks[u->block].rule->unit)
+			score_pieces(e, u, score, &c);
 	}
 }

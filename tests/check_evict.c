@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "runtime/evict_order.h"
+#include "runtime/extents.h"
 #include "runtime/file_paths.h"
 #include "runtime/file_table.h"
 #include "runtime/region_stats.h"
@@ -224,6 +225,81 @@ START_TEST(test_file_table)
 }
 END_TEST
 
+/* Sorting only the lowest: each extension keeps the sorted prefix sorted
+ * and below every key after it, with many tied scores as LFU counts give. */
+START_TEST(test_sort_more)
+{
+	enum { N = 20000 };
+	struct evict_key *k = malloc(N * sizeof(*k)), *all = malloc(N * sizeof(*all));
+	ck_assert_ptr_nonnull(k);
+	ck_assert_ptr_nonnull(all);
+	srandom(7);
+	for (size_t i = 0; i < N; i++)
+		all[i] = k[i] = (struct evict_key){ random() % 50, 4096 * (1 + random() % 3), i, EVICT_WHOLE };
+	evict_sort(all, N);
+	size_t m = evict_sort_more(k, N, 0, 64 * 4096);
+	ck_assert_uint_ge(m, 64 / 3);
+	ck_assert_uint_lt(m, N);
+	for (size_t step = 0; step < 6; step++) {
+		for (size_t i = 0; i < m; i++) {   /* the prefix is the fully sorted order's */
+			ck_assert_int_eq(k[i].score, all[i].score);
+			ck_assert_uint_eq(k[i].resident, all[i].resident);
+		}
+		for (size_t i = m; i < N; i++)     /* and below all after it */
+			ck_assert(k[i].score > k[m - 1].score ||
+				  (k[i].score == k[m - 1].score && k[i].resident <= k[m - 1].resident));
+		m = evict_sort_more(k, N, m, 1000 * 4096);
+	}
+	ck_assert_uint_eq(evict_sort_more(k, N, 0, UINT64_MAX), N);   /* all of it */
+	for (size_t i = 0; i < N; i++)
+		ck_assert_int_eq(k[i].score, all[i].score);
+	free(k);
+	free(all);
+}
+END_TEST
+
+/* The runs of BPF's piece array: taken first fit, given back merged with
+ * their neighbours whichever order they come back in. */
+START_TEST(test_extents)
+{
+	struct extents x;
+	ck_assert_int_eq(extents_init(&x, 100), 0);
+	uint32_t a, b, c, d;
+	ck_assert(extents_take(&x, 30, &a));
+	ck_assert(extents_take(&x, 30, &b));
+	ck_assert(extents_take(&x, 30, &c));
+	ck_assert_uint_eq(a, 0);
+	ck_assert_uint_eq(b, 30);
+	ck_assert_uint_eq(c, 60);
+	ck_assert(!extents_take(&x, 11, &d));    /* 10 left */
+	ck_assert(!extents_take(&x, 0, &d));
+	ck_assert(extents_give(&x, b, 30));      /* a hole between two taken */
+	ck_assert_uint_eq(x.n, 2);
+	ck_assert(extents_take(&x, 20, &d));     /* first fit: the hole */
+	ck_assert_uint_eq(d, 30);
+	ck_assert(extents_give(&x, d, 20));
+	ck_assert(extents_give(&x, a, 30));      /* joins the hole after it */
+	ck_assert_uint_eq(x.n, 2);
+	ck_assert(extents_give(&x, c, 30));      /* joins both sides: one run */
+	ck_assert_uint_eq(x.n, 1);
+	ck_assert_uint_eq(x.free[0].at, 0);
+	ck_assert_uint_eq(x.free[0].n, 100);
+	ck_assert_uint_eq(extents_free_count(&x), 100);
+	/* Many small runs given back out of order end as one. */
+	uint32_t at[50];
+	for (int i = 0; i < 50; i++)
+		ck_assert(extents_take(&x, 2, &at[i]));
+	ck_assert_uint_eq(extents_free_count(&x), 0);
+	for (int i = 0; i < 50; i += 2)
+		ck_assert(extents_give(&x, at[i], 2));
+	for (int i = 49; i > 0; i -= 2)
+		ck_assert(extents_give(&x, at[i], 2));
+	ck_assert_uint_eq(x.n, 1);
+	ck_assert_uint_eq(extents_free_count(&x), 100);
+	extents_free(&x);
+}
+END_TEST
+
 static Suite *evict_suite(void)
 {
 	Suite *s = suite_create("evict");
@@ -238,6 +314,8 @@ static Suite *evict_suite(void)
 	tcase_add_test(tc, test_names_path);
 	tcase_add_test(tc, test_mount_places);
 	tcase_add_test(tc, test_file_table);
+	tcase_add_test(tc, test_extents);
+	tcase_add_test(tc, test_sort_more);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,9 +11,13 @@
  * at most that fast, so that a test does not race mmp against the
  * machine's speed. With TREEREADER_GO=PATH it waits before the first pass
  * until PATH exists (two minutes at most). A line a pass:
- *   pass=N files=F bytes=B cached=C seconds=S
+ *   pass=N files=F bytes=B cached=C disk=D seconds=S
  * where C is the bytes that were in the page cache when read: each read
- * is first tried with RWF_NOWAIT, which returns only cached data.
+ * is first tried with RWF_NOWAIT, which returns only cached data. D is
+ * the bytes the reader had read from storage in the pass (read_bytes of
+ * /proc/thread-self/io): where storage answers at once (a VM's disk in
+ * its host's cache), RWF_NOWAIT finds a page just read in its own
+ * readahead, and only D tells.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../bench/evict/thread_io.h"
 #include "../../bench/now.h"
 
 static char **paths;
@@ -117,7 +122,7 @@ int main(int argc, char **argv)
 	wait_go();
 	for (int pass = 1; pass <= passes; pass++) {
 		double t0 = now();
-		unsigned long long bytes = 0, cached = 0;
+		unsigned long long bytes = 0, cached = 0, disk0 = thread_read_bytes();
 		for (size_t i = 0; i < npaths; i++) {
 			int fd = open(paths[i], O_RDONLY);
 			if (fd < 0)
@@ -133,14 +138,15 @@ int main(int argc, char **argv)
 					break;
 				off += n;
 				bytes += (unsigned long long)n;
+				/* The pace: never ahead of RATE. */
+				double ahead = rate > 0 ? (double)bytes / rate - (now() - t0) : 0;
+				if (ahead > 0)
+					usleep((useconds_t)(ahead * 1e6));
 			}
 			close(fd);
-			/* The pace: never ahead of RATE. */
-			double ahead = rate > 0 ? (double)bytes / rate - (now() - t0) : 0;
-			if (ahead > 0)
-				usleep((useconds_t)(ahead * 1e6));
 		}
-		printf("pass=%d files=%zu bytes=%llu cached=%llu seconds=%.2f\n", pass, npaths, bytes, cached, now() - t0);
+		printf("pass=%d files=%zu bytes=%llu cached=%llu disk=%llu seconds=%.2f\n", pass, npaths, bytes, cached,
+		       thread_read_bytes() - disk0, now() - t0);
 		fflush(stdout);
 	}
 	return 0;

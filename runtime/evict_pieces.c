@@ -1,0 +1,137 @@
+/* evict_pieces.c - files counted in pieces, for the blocks with a 'unit':
+ * the page cache of one file is not all equally wanted (a database's
+ * blocks, whose hot keys are spread over every file), so such a block
+ * scores and drops each piece of UNIT bytes on its own, as cache_ext acts
+ * on folios. BPF counts a piece's accesses, misses and cached pages in
+ * an array mapped here; each file has a run of it, given here from a
+ * free list when a block first scores the file and taken back when the
+ * file is forgotten. See evict_state.h. */
+#define _GNU_SOURCE
+#include "evict_state.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "log.h"
+
+int evict_pieces_setup(struct evictor *e, const struct loaded *l)
+{
+	for (size_t b = 0; b < e->nblocks && !e->unit; b++)
+		e->unit = (uint64_t)e->blocks[b].rule->unit;
+	if (!e->unit)
+		return 0;
+	/* BPF finds a page's piece by a shift of 4K pages. */
+	if (e->page != 4096) {
+		mmp_error("evict: 'unit' needs 4K pages, and this machine's are %" PRIu64 " bytes", e->page);
+		return -EINVAL;
+	}
+	int fd = loader_map_fd(l, "mmp_pieces");
+	if (fd < 0) {
+		mmp_error("evict: the policy's object has no piece map");
+		return -EINVAL;
+	}
+	e->pieces_len = (size_t)MMP_MAX_PIECES * sizeof(struct mmp_piece);
+	e->pieces = mmap(NULL, e->pieces_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (e->pieces == MAP_FAILED) {
+		int err = errno;
+		e->pieces = NULL;
+		mmp_error("evict: cannot map the pieces' figures: %s", strerror(err));
+		return -err;
+	}
+	if (extents_init(&e->piece_runs, MMP_MAX_PIECES) < 0) {
+		mmp_error("evict: out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void evict_file_pieces(struct evictor *e, struct watched *w)
+{
+	if (!e->pieces || w->fs->npieces)
+		return;
+	/* Its size now (an empty file found while it was written is given
+	 * pieces at a later refresh). */
+	int fd = evict_file_open(w);
+	if (fd < 0)
+		return;
+	uint64_t n = (w->size + e->unit - 1) / e->unit;
+	uint32_t at;
+	if (!n) {
+		close(fd);
+		return;
+	}
+	if (n > UINT32_MAX || !extents_take(&e->piece_runs, (uint32_t)n, &at)) {
+		if (!e->warned_pieces)
+			mmp_warn("evict: BPF counts %u pieces of %" PRIu64 " bytes, as many as it can: %s and files found "
+				 "after it are scored whole until others are forgotten",
+				 MMP_MAX_PIECES, e->unit, w->path ? w->path : "a file");
+		e->warned_pieces = true;
+		close(fd);
+		return;
+	}
+	memset(&e->pieces[at], 0, (size_t)n * sizeof(*e->pieces));
+	/* Published base first: BPF looks at npieces, then at the base. */
+	struct mmp_file_stats *fs = (struct mmp_file_stats *)w->fs;
+	fs->piece_base = at;
+	__atomic_store_n(&fs->npieces, (uint32_t)n, __ATOMIC_RELEASE);
+	/* The pages cached before BPF counted them. A page added since is
+	 * counted twice; the figures are floored at 0 where they are read. */
+	unsigned char *vec = evict_cached_map(fd, w->size, e->page);
+	close(fd);
+	uint64_t per = e->unit / e->page, pages = (w->size + e->page - 1) / e->page;
+	for (uint64_t p = 0; vec && p < pages; p++)
+		if (vec[p] & 1)
+			__atomic_fetch_add(&e->pieces[at + p / per].resident, 1, __ATOMIC_RELAXED);
+	free(vec);
+}
+
+void evict_file_pieces_free(struct evictor *e, struct watched *w)
+{
+	uint32_t n = w->fs->npieces;
+	if (!e->pieces || !n)
+		return;
+	uint32_t at = w->fs->piece_base;
+	__atomic_store_n(&((struct mmp_file_stats *)w->fs)->npieces, 0, __ATOMIC_RELEASE);
+	memset(&e->pieces[at], 0, (size_t)n * sizeof(*e->pieces));
+	extents_give(&e->piece_runs, at, n);
+}
+
+int evict_file_open_once(struct evictor *e, struct watched *w)
+{
+	if (w->fd >= 0)
+		return w->fd;
+	if (e->nopened == e->capopened) {
+		size_t cap = e->capopened ? e->capopened * 2 : 64;
+		struct watched **n = realloc(e->opened, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		e->opened = n;
+		e->capopened = cap;
+	}
+	w->fd = evict_file_open(w);
+	if (w->fd >= 0)
+		e->opened[e->nopened++] = w;
+	return w->fd;
+}
+
+void evict_close_opened(struct evictor *e)
+{
+	for (size_t i = 0; i < e->nopened; i++) {
+		close(e->opened[i]->fd);
+		e->opened[i]->fd = -1;
+	}
+	e->nopened = 0;
+}
+
+void evict_pieces_free(struct evictor *e)
+{
+	evict_close_opened(e);
+	free(e->opened);
+	extents_free(&e->piece_runs);
+	if (e->pieces)
+		munmap(e->pieces, e->pieces_len);
+}
