@@ -163,10 +163,13 @@ start_mmp() {
 }
 
 # mmp_result REGION: stops mmp (stop_mmp), then sets dropped (bytes),
-# actions and note from its exit summary's line for REGION (a sed regular
+# actions and note (with mmp's CPU time) from its exit summary's line for REGION (a sed regular
 # expression, POLICY\.REGION), "-" and " (no summary from mmp)" without
 # one, and prints its first 3 warnings or errors.
 mmp_result() {
+	# Its CPU time, user and system, before it ends.
+	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); split($0, f, " "); printf "%.1f", (f[12] + f[13]) / hz }' \
+		"/proc/$mpid/stat" 2>/dev/null)
 	stop_mmp
 	# mmp's exit summary: "POLICY.REGION: N bytes evicted in C actions (E failed), U units scored"
 	sum=$(sed -n "s/.*$1: \([0-9]*\) bytes evicted in \([0-9]*\) actions (\([0-9]*\) failed), \([0-9]*\) units scored.*/\1 \2 \3 \4/p" \
@@ -174,7 +177,7 @@ mmp_result() {
 	if [ -n "$sum" ]; then
 		# shellcheck disable=SC2086 # four numbers
 		set -- $sum
-		dropped=$1 actions=$2 note=" in $2 drops ($3 failed), $4 files scored"
+		dropped=$1 actions=$2 note=" in $2 drops ($3 failed), $4 files scored, mmp CPU ${cpu:-?} s"
 	else
 		dropped=- actions=- note=" (no summary from mmp)"
 	fi

@@ -21,8 +21,8 @@
 # uncompressed, compacted, in SST files of KV_SST_MB (64, RocksDB's
 # default) MiB, in KV_DIR/db (KV_DIR /var/tmp/mmp-kv-db, on a disk, not
 # tmpfs). It is loaded once and reused while KV_DIR/db.done says it has
-# these sizes. mmp's units of eviction are whole files, so the number and
-# size of the SST files matter: they are printed at the start.
+# these sizes. For the whole-file variants the number and size of the SST
+# files matter: they are printed at the start.
 #
 # One run of a variant: drop the page cache, compact memory, start the
 # variant, then 'kvbench run' in a memory cgroup limited to KV_CGROUP_MB
@@ -31,10 +31,13 @@
 #
 # Variants, interleaved, the order rotated every round; each mmp one is
 # 'mmp attach policies/kv-VARIANT.mmp' for the whole run, which, while the
-# cgroup is at 90% of its limit or more, drops (POSIX_FADV_DONTNEED) the
-# page cache of the database's files with the lowest score first, at most
-# 1G/s:
+# cgroup is at 90% of its limit or more (98% for the page ones), drops
+# (POSIX_FADV_DONTNEED) the page cache of the database's files, or of
+# pieces of them, with the lowest score first, at most 1G/s:
 #   default   no mmp: the kernel's reclaim in the cgroup
+#   pagelfu   unit 4K, score = faults: each page of the files on its own,
+#             the least accessed first (cache_ext's LFU, over folios)
+#   pagelfu16k  the same over pieces of 16K
 #   lfu       score = faults * 4K / size: accesses per page, the fewest first
 #   mru       score = idle / 1ms: the file read most recently first
 #   s3fifo    score = (faults - major_faults) * 1000 - age / 1s: files with
@@ -67,7 +70,7 @@ VALUE=${KV_VALUE_BYTES:-1000}
 SST_MB=${KV_SST_MB:-64}
 CG_MB=${KV_CGROUP_MB:-1024}
 SECS=${KV_SECONDS:-30}
-VARIANTS=${VARIANTS:-default lfu mru s3fifo}
+VARIANTS=${VARIANTS:-default pagelfu pagelfu16k lfu mru s3fifo}
 # kvbench reads these from its environment.
 KV_WARMUP=${KV_WARMUP:-10}
 KV_GET_THREADS=${KV_GET_THREADS:-2}
@@ -93,7 +96,7 @@ esac
 [ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup and drops the page cache)"
 command -v flock >/dev/null || die "needs flock (util-linux)"
 command -v cc >/dev/null || die "needs a C compiler (cc)"
-check_variants lfu mru s3fifo
+check_variants lfu mru s3fifo pagelfu pagelfu16k
 find_memcg
 [ -f /usr/include/rocksdb/c.h ] || apt_install librocksdb-dev
 check_on_disk "$KV_DIR" KV_DIR
