@@ -219,14 +219,19 @@ static __always_inline struct mmp_file_stats *mmp_file_found(struct inode *inode
 
 /* The piece of F that holds page INDEX, or NULL: the file is not counted
  * in pieces, or the page lies past the pieces it was given. */
-static __always_inline struct mmp_piece *mmp_piece_of(const struct mmp_file_stats *f, __u64 index)
+static __always_inline struct mmp_piece *mmp_piece_of(struct mmp_file_stats *f, __u64 index)
 {
 #ifdef MMP_PIECE_SHIFT
-	__u32 n = f->npieces;
+	__u64 pieces = *(volatile __u64 *)&f->pieces;   /* one load: base and count agree */
+	__u32 n = (__u32)pieces;
 	__u64 i = index >> MMP_PIECE_PAGES_SHIFT;
-	if (i >= n)
+	if (!n)
 		return 0;
-	__u32 at = f->piece_base + (__u32)i;
+	if (i >= n) {
+		f->past_pieces = 1;   /* the file grew: the runtime gives it more */
+		return 0;
+	}
+	__u32 at = (__u32)(pieces >> 32) + (__u32)i;
 	return bpf_map_lookup_elem(&mmp_pieces, &at);
 #else
 	return 0;
@@ -236,10 +241,10 @@ static __always_inline struct mmp_piece *mmp_piece_of(const struct mmp_file_stat
 #define MMP_PIECES_A_READ 64   /* a larger read is a scan: its first pieces tell */
 
 /* Pages FIRST to LAST of F accessed at NOW_NS, piece by piece. */
-static __always_inline void mmp_pieces_access(const struct mmp_file_stats *f, __u64 first, __u64 last, __u64 now_ns)
+static __always_inline void mmp_pieces_access(struct mmp_file_stats *f, __u64 first, __u64 last, __u64 now_ns)
 {
 #ifdef MMP_PIECE_SHIFT
-	if (!f->npieces)
+	if (!f->pieces)
 		return;
 	__u32 ms = (__u32)(now_ns / 1000000);
 	__u64 p = first >> MMP_PIECE_PAGES_SHIFT, end = last >> MMP_PIECE_PAGES_SHIFT;

@@ -194,9 +194,11 @@ struct mmp_file_stats {
 	__s64 resident;            /* pages added less pages deleted, since watched */
 	__u64 first_ns, last_ns;   /* first and last access seen */
 	/* Where a block scores files in pieces ('unit'): the file's pieces
-	 * are mmp_pieces[piece_base, piece_base + npieces), set by the
-	 * runtime (npieces last); 0 pieces: counted as a whole only. */
-	__u32 piece_base, npieces;
+	 * are mmp_pieces[base, base + count), published by the runtime in
+	 * one store as base << 32 | count; 0: counted as a whole only. */
+	__u64 pieces;
+	__u32 past_pieces;         /* set by BPF: a page past the pieces was read or cached */
+	__u32 pad;
 };
 
 #define MMP_MAX_PIECES (1U << 20)  /* pieces of files counted at once (4 GiB at 4K) */

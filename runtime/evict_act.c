@@ -207,7 +207,7 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 static bool by_pieces(const struct evictor *e, const struct unit *u)
 {
 	return u->file && e->blocks[u->block].rule->unit && u->npiece_scores &&
-	       u->npiece_scores == u->w->fs->npieces;
+	       u->npiece_scores == file_npieces(u->w);
 }
 
 static int64_t piece_resident(const struct evictor *e, const struct unit *u, uint32_t i)
@@ -227,8 +227,9 @@ static void sort_block(struct evictor *e, size_t b)
 		if (e->units[i]->block == b)
 			want += by_pieces(e, e->units[i]) ? e->units[i]->npiece_scores : 1;
 	free(blk->order);
-	blk->norder = blk->nprotected = 0;
+	blk->norder = blk->nprotected = blk->next = 0;
 	blk->order_ns = e->scored_ns;
+	blk->order_gen = e->units_gen;
 	struct evict_key *keys = blk->order = malloc(want * sizeof(*keys));
 	if (!keys)
 		return;
@@ -236,9 +237,9 @@ static void sort_block(struct evictor *e, size_t b)
 	uint64_t total = 0;
 	for (size_t i = 0; i < e->nunits; i++) {
 		struct unit *u = e->units[i];
-		u->protected = false;
 		if (u->block != b)
 			continue;
+		u->protected = false;
 		if (!by_pieces(e, u)) {
 			keys[n++] = (struct evict_key){ u->score, u->resident, i, EVICT_WHOLE };
 			total += u->resident;
@@ -298,8 +299,13 @@ static uint64_t drop_pieces(struct evictor *e, struct unit *u, uint32_t first, u
 		rep->ev_errors++;
 		return 0;
 	}
-	uint64_t per = e->unit / e->page, last = (uint64_t)piece_resident(e, u, first + count - 1);
-	uint64_t n = (count - 1) * per + (last > per ? last : per);
+	/* A folio of 2^K pages starts at a multiple of 2^K: only a last piece
+	 * so aligned can head one larger than itself. */
+	uint64_t per = e->unit / e->page, at = (uint64_t)(first + count - 1) * per;
+	uint64_t last = (uint64_t)piece_resident(e, u, first + count - 1), folio = per;
+	while (folio < last && folio < 512)
+		folio *= 2;
+	uint64_t n = (count - 1) * per + (at % folio == 0 ? folio : per);
 	uint64_t freed;
 	if (e->dry_run) {
 		/* Said once a step (evict_act), not once a piece. */
@@ -307,7 +313,9 @@ static uint64_t drop_pieces(struct evictor *e, struct unit *u, uint32_t first, u
 		freed = (uint64_t)before * e->page;
 	} else {
 		drop_pages(e, u, fd, first * per, n);
-		freed = (uint64_t)(before - run_resident(e, u, first, count)) * e->page;
+		/* BPF may count pages read in meanwhile: never below none. */
+		int64_t after = run_resident(e, u, first, count);
+		freed = before > after ? (uint64_t)(before - after) * e->page : 0;
 	}
 	rep->ev_bytes += freed;
 	u->resident -= freed > u->resident ? u->resident : freed;
@@ -319,13 +327,15 @@ void evict_act(struct evictor *e, size_t b)
 	struct block *blk = &e->blocks[b];
 	/* A usage trigger says how much is needed. */
 	double need = evict_need(trigger_excess(blk->trigger), blk->budget);
-	/* The order of the last scoring: what was dropped since is skipped
-	 * (nothing cached), and units are only forgotten before a scoring. */
-	if (!blk->order || blk->order_ns != e->scored_ns)
+	/* The order of the last scoring, made again when units came or went
+	 * (it holds their indexes); a step goes on from where the last one
+	 * stopped, so that what could not be dropped (mapped, locked, dirty)
+	 * is not tried again at every step. */
+	if (!blk->order || blk->order_ns != e->scored_ns || blk->order_gen != e->units_gen)
 		order_block(e, b);
 	const struct evict_key *keys = blk->order;
-	size_t n = blk->norder - blk->nprotected;
-	for (size_t k = 0; k < n && blk->budget >= (double)e->page && need >= (double)e->page; k++) {
+	size_t n = blk->norder - blk->nprotected, k = blk->next;
+	for (; k < n && blk->budget >= (double)e->page && need >= (double)e->page; k++) {
 		if (k == blk->nsorted)
 			blk->nsorted = evict_sort_more(blk->order, blk->norder, k, (uint64_t)need);
 		struct unit *u = e->units[keys[k].unit];
@@ -373,6 +383,7 @@ void evict_act(struct evictor *e, size_t b)
 		if (u->file && blk->rule->action == EVICT_DROP && !whole && u->resident && need >= (double)e->page)
 			break;
 	}
+	blk->next = k;
 	evict_close_opened(e);
 	if (e->dry_pieces) {
 		mmp_info("evict: dry run: would drop %zu pieces of %" PRIu64 " bytes from the page cache, the lowest scores "

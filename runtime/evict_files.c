@@ -384,6 +384,7 @@ void evict_files_forget(struct evictor *e, long long now)
 	}
 	if (!gone)
 		return;
+	e->units_gen++;   /* the blocks' orders index units */
 	/* Their units, in one pass over the units. */
 	for (size_t i = 0; i < e->nunits;) {
 		struct unit *u = e->units[i];

@@ -108,6 +108,8 @@ double evict_refill(double budget, long long limit, long long last_ns, long long
 	budget += (double)limit * dt;
 	if (budget > (double)limit)
 		budget = (double)limit;
+	if (budget < -(double)limit)   /* a drop that freed more than asked owes a second at most */
+		budget = -(double)limit;
 	return budget;
 }
 

@@ -49,41 +49,56 @@ int evict_pieces_setup(struct evictor *e, const struct loaded *l)
 	return 0;
 }
 
+/* Publishes W's pieces to BPF in one store: base and count agree. */
+static void publish(struct watched *w, uint32_t at, uint32_t n)
+{
+	struct mmp_file_stats *fs = (struct mmp_file_stats *)w->fs;
+	__atomic_store_n(&fs->pieces, n ? (uint64_t)at << 32 | n : 0, __ATOMIC_RELEASE);
+}
+
 void evict_file_pieces(struct evictor *e, struct watched *w)
 {
-	if (!e->pieces || w->fs->npieces)
+	uint32_t had = file_npieces(w), old_at = file_piece_base(w);
+	if (!e->pieces || (had && !w->fs->past_pieces))
 		return;
 	/* Its size now (an empty file found while it was written is given
-	 * pieces at a later refresh). */
+	 * pieces at a later refresh, a file that grew more of them). */
 	int fd = evict_file_open(w);
 	if (fd < 0)
 		return;
+	((struct mmp_file_stats *)w->fs)->past_pieces = 0;
 	uint64_t n = (w->size + e->unit - 1) / e->unit;
 	uint32_t at;
-	if (!n) {
+	if (n <= had) {
 		close(fd);
 		return;
 	}
 	if (n > UINT32_MAX || !extents_take(&e->piece_runs, (uint32_t)n, &at)) {
 		if (!e->warned_pieces)
-			mmp_warn("evict: BPF counts %u pieces of %" PRIu64 " bytes, as many as it can: %s and files found "
-				 "after it are scored whole until others are forgotten",
-				 MMP_MAX_PIECES, e->unit, w->path ? w->path : "a file");
+			mmp_warn("evict: BPF counts %u pieces of %" PRIu64 " bytes, as many as it can: %s is scored %s until "
+				 "others are forgotten",
+				 MMP_MAX_PIECES, e->unit, w->path ? w->path : "a file", had ? "in the pieces it has" : "whole");
 		e->warned_pieces = true;
 		close(fd);
 		return;
 	}
+	/* The pieces it had keep their figures (what BPF adds meanwhile to
+	 * the old run is lost); the new ones start from nothing. */
 	memset(&e->pieces[at], 0, (size_t)n * sizeof(*e->pieces));
-	/* Published base first: BPF looks at npieces, then at the base. */
-	struct mmp_file_stats *fs = (struct mmp_file_stats *)w->fs;
-	fs->piece_base = at;
-	__atomic_store_n(&fs->npieces, (uint32_t)n, __ATOMIC_RELEASE);
-	/* The pages cached before BPF counted them. A page added since is
-	 * counted twice; the figures are floored at 0 where they are read. */
+	if (had)
+		memcpy(&e->pieces[at], &e->pieces[old_at], (size_t)had * sizeof(*e->pieces));
+	publish(w, at, (uint32_t)n);
+	if (had) {
+		memset(&e->pieces[old_at], 0, (size_t)had * sizeof(*e->pieces));
+		extents_give(&e->piece_runs, old_at, had);
+	}
+	/* The pages of the new pieces cached before BPF counted them. A page
+	 * added since is counted twice; the figures are floored at 0 where
+	 * they are read. */
 	unsigned char *vec = evict_cached_map(fd, w->size, e->page);
 	close(fd);
 	uint64_t per = e->unit / e->page, pages = (w->size + e->page - 1) / e->page;
-	for (uint64_t p = 0; vec && p < pages; p++)
+	for (uint64_t p = (uint64_t)had * per; vec && p < pages; p++)
 		if (vec[p] & 1)
 			__atomic_fetch_add(&e->pieces[at + p / per].resident, 1, __ATOMIC_RELAXED);
 	free(vec);
@@ -91,19 +106,18 @@ void evict_file_pieces(struct evictor *e, struct watched *w)
 
 void evict_file_pieces_free(struct evictor *e, struct watched *w)
 {
-	uint32_t n = w->fs->npieces;
+	uint32_t n = file_npieces(w), at = file_piece_base(w);
 	if (!e->pieces || !n)
 		return;
-	uint32_t at = w->fs->piece_base;
-	__atomic_store_n(&((struct mmp_file_stats *)w->fs)->npieces, 0, __ATOMIC_RELEASE);
+	publish(w, 0, 0);
 	memset(&e->pieces[at], 0, (size_t)n * sizeof(*e->pieces));
 	extents_give(&e->piece_runs, at, n);
 }
 
 int evict_file_open_once(struct evictor *e, struct watched *w)
 {
-	if (w->fd >= 0)
-		return w->fd;
+	if (w->fd != -1)   /* open, or -2: failed this step already */
+		return w->fd >= 0 ? w->fd : -1;
 	if (e->nopened == e->capopened) {
 		size_t cap = e->capopened ? e->capopened * 2 : 64;
 		struct watched **n = realloc(e->opened, cap * sizeof(*n));
@@ -112,16 +126,17 @@ int evict_file_open_once(struct evictor *e, struct watched *w)
 		e->opened = n;
 		e->capopened = cap;
 	}
-	w->fd = evict_file_open(w);
-	if (w->fd >= 0)
-		e->opened[e->nopened++] = w;
-	return w->fd;
+	int fd = evict_file_open(w);
+	w->fd = fd >= 0 ? fd : -2;
+	e->opened[e->nopened++] = w;
+	return fd;
 }
 
 void evict_close_opened(struct evictor *e)
 {
 	for (size_t i = 0; i < e->nopened; i++) {
-		close(e->opened[i]->fd);
+		if (e->opened[i]->fd >= 0)
+			close(e->opened[i]->fd);
 		e->opened[i]->fd = -1;
 	}
 	e->nopened = 0;

@@ -44,7 +44,9 @@ struct block {
 	struct evict_key *order;
 	size_t norder, nprotected;
 	size_t nsorted;                        /* order[0, nsorted) is sorted (evict_sort_more) */
+	size_t next;                           /* where the next step starts */
 	long long order_ns;
+	unsigned long long order_gen;          /* the evictor's units_gen it was made at */
 };
 
 /* A mapped range of a unit, in one process (its pidfd is the governed
@@ -138,6 +140,7 @@ struct evictor {
 	bool warned_full;
 	long long last_refresh, scored_ns;
 	long long score_cost_ns;               /* the last scoring's time, and its orders' */
+	unsigned long long units_gen;          /* counts changes of the units array */
 	/* The memory cgroups of the governed processes, for 'usage' without
 	 * 'of cgroup': read with the units, once a second. */
 	char (*cgs)[512];
@@ -178,15 +181,27 @@ unsigned char *evict_cached_map(int fd, uint64_t size, uint64_t page);
 /* Maps BPF's piece array when a block has a 'unit': 0, or -errno after a
  * message. */
 int evict_pieces_setup(struct evictor *e, const struct loaded *l);
-/* Gives W its pieces, if it has none: a run of the array, its cached
- * pages counted in (mincore), then published to BPF. */
+/* Gives W its pieces, if it has none, or more if it grew past them (BPF
+ * says so): a run of the array for its size now, the pages cached and not
+ * counted yet counted in (mincore), published to BPF. */
 void evict_file_pieces(struct evictor *e, struct watched *w);
 /* Takes W's pieces back, zeroed. */
 void evict_file_pieces_free(struct evictor *e, struct watched *w);
-/* Piece I of W's (I below w->fs->npieces). */
+/* W's pieces, as published to BPF: how many, and where they start. */
+static inline uint32_t file_npieces(const struct watched *w)
+{
+	return (uint32_t)w->fs->pieces;
+}
+
+static inline uint32_t file_piece_base(const struct watched *w)
+{
+	return (uint32_t)(w->fs->pieces >> 32);
+}
+
+/* Piece I of W's (I below file_npieces(W)). */
 static inline struct mmp_piece *evict_piece(const struct evictor *e, const struct watched *w, uint32_t i)
 {
-	return &e->pieces[w->fs->piece_base + i];
+	return &e->pieces[file_piece_base(w) + i];
 }
 /* W open for this step's drops (closed by evict_close_opened): its fd, or
  * -1 after evict_file_open failed. */

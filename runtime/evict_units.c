@@ -169,12 +169,14 @@ void evict_refresh_units(struct evictor *e, const struct evict_proc *procs, size
 		}
 	}
 	/* Files that had no pieces when first scored (empty then, or the
-	 * pieces ran out) are given them now. */
+	 * pieces ran out) are given them now, and files that grew past
+	 * theirs more. */
 	for (size_t i = 0; e->unit && i < e->nunits; i++) {
 		struct unit *u = e->units[i];
-		if (u->file && !u->w->fs->npieces && e->blocks[u->block].rule->unit)
+		if (u->file && (!file_npieces(u->w) || u->w->fs->past_pieces) && e->blocks[u->block].rule->unit)
 			evict_file_pieces(e, u->w);
 	}
+	e->units_gen++;   /* the blocks' orders index units */
 	/* Process units no governed process has any more are forgotten; file
 	 * units stay with their file (evict_files_forget). */
 	for (size_t i = 0; i < e->nunits;) {
@@ -199,6 +201,14 @@ struct stat_ctx {
 	uint32_t now_ms;
 };
 
+/* Milliseconds from THEN to NOW on BPF's truncated clock; 0 if THEN is
+ * later. */
+static int64_t ms_since(uint32_t now, uint32_t then)
+{
+	int32_t d = (int32_t)(now - then);
+	return d > 0 ? d : 0;
+}
+
 /* A piece's statistics: as a file's, over its bytes alone. */
 static int64_t piece_stat(const struct stat_ctx *c, enum stat_id id)
 {
@@ -211,8 +221,9 @@ static int64_t piece_stat(const struct stat_ctx *c, enum stat_id id)
 	case STAT_R_MAJOR_FAULTS: return (int64_t)pc->misses;
 	case STAT_R_SIZE: return (int64_t)c->piece_size;
 	case STAT_R_RESIDENT: return pc->resident > 0 ? pc->resident * 4096 : 0;
-	case STAT_R_IDLE: return pc->last_ms ? (int64_t)(uint32_t)(c->now_ms - pc->last_ms) : found_ms;
-	case STAT_R_AGE: return pc->first_ms ? (int64_t)(uint32_t)(c->now_ms - pc->first_ms) : found_ms;
+	/* Signed: BPF may stamp a piece after NOW was taken. */
+	case STAT_R_IDLE: return pc->last_ms ? ms_since(c->now_ms, pc->last_ms) : found_ms;
+	case STAT_R_AGE: return pc->first_ms ? ms_since(c->now_ms, pc->first_ms) : found_ms;
 	default: return 0;
 	}
 }
@@ -255,7 +266,7 @@ static const struct mmp_calc *score_of(const struct block *b, unsigned region)
 static void score_pieces(struct evictor *e, struct unit *u, const struct mmp_calc *score, struct stat_ctx *c)
 {
 	const struct watched *w = u->w;
-	uint32_t n = w->fs->npieces;
+	uint32_t n = file_npieces(w);
 	if (n > u->npiece_scores) {
 		int64_t *s = realloc(u->piece_scores, n * sizeof(*s));
 		if (!s)

@@ -252,8 +252,9 @@ void scan_tick(struct scan *s, struct governed_set *gov, long long now)
 	/* One step of one process a tick: each reads smaps, which walks
 	 * every page table of the process. */
 	for (struct pending *p = s->pending; p; p = p->next) {
-		if (p->phase == SCAN_ARMED && !scan_window_over(now - p->armed_ns, proc_cpu_ms(p->pid) - p->cpu_ms))
-			continue;
+		long long cpu = p->phase == SCAN_ARMED ? proc_cpu_ms(p->pid) : 0;
+		if (p->phase == SCAN_ARMED && cpu >= 0 && !scan_window_over(now - p->armed_ns, cpu - p->cpu_ms))
+			continue;   /* (a process gone has no CPU time to read: done with at once) */
 		struct governed *g = governed_find(gov, p->pid);
 		if (!g || g->start != p->start) {
 			drop(s, p);

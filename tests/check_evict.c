@@ -71,6 +71,8 @@ START_TEST(test_refill)
 	ck_assert(evict_refill(0, limit, 5 * S, 5 * S + S / 2) == (double)(32 * MiB));
 	/* Never more than a second's worth, however long since. */
 	ck_assert(evict_refill(0, limit, S, 10 * S) == (double)limit);
+	/* A drop that freed far more than asked owes a second at most. */
+	ck_assert(evict_refill(-1e19, limit, S, S) == -(double)limit);
 	ck_assert(evict_refill((double)limit, limit, S, S + S / 10) == (double)limit);
 	/* What was spent comes back at the rate. */
 	ck_assert(evict_refill((double)(10 * MiB), limit, S, S + S / 4) == (double)(26 * MiB));
