@@ -161,22 +161,17 @@ static void stock(struct evictor *e)
 
 int evict_files_setup(struct evictor *e, const struct loaded *l)
 {
-	int fd = loader_map_fd(l, "mmp_file_stats");
 	e->files_fd = loader_map_fd(l, "mmp_files");
 	e->free_fd = loader_map_fd(l, "mmp_file_free");
 	e->dump = (struct map_dump){ .key_size = sizeof(struct mmp_file_key), .value_size = sizeof(__u32) };
-	if (fd < 0 || e->files_fd < 0 || e->free_fd < 0) {
+	if (e->files_fd < 0 || e->free_fd < 0) {
 		mmp_error("evict: the policy's object has no file maps");
 		return -EINVAL;
 	}
 	e->fstats_len = (size_t)MMP_MAX_FILES * sizeof(struct mmp_file_stats);
-	e->fstats = mmap(NULL, e->fstats_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (e->fstats == MAP_FAILED) {
-		int err = errno;
-		e->fstats = NULL;
-		mmp_error("evict: cannot map the files' figures: %s", strerror(err));
-		return -err;
-	}
+	e->fstats = loader_map_mmap(l, "mmp_file_stats", e->fstats_len, "the files' figures (evict)");
+	if (!e->fstats)
+		return -errno;
 	stock(e);
 	return 0;
 }

@@ -29,19 +29,10 @@ int evict_pieces_setup(struct evictor *e, const struct loaded *l)
 		mmp_error("evict: 'unit' needs 4K pages, and this machine's are %" PRIu64 " bytes", e->page);
 		return -EINVAL;
 	}
-	int fd = loader_map_fd(l, "mmp_pieces");
-	if (fd < 0) {
-		mmp_error("evict: the policy's object has no piece map");
-		return -EINVAL;
-	}
 	e->pieces_len = (size_t)MMP_MAX_PIECES * sizeof(struct mmp_piece);
-	e->pieces = mmap(NULL, e->pieces_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (e->pieces == MAP_FAILED) {
-		int err = errno;
-		e->pieces = NULL;
-		mmp_error("evict: cannot map the pieces' figures: %s", strerror(err));
-		return -err;
-	}
+	e->pieces = loader_map_mmap(l, "mmp_pieces", e->pieces_len, "the pieces' figures (evict)");
+	if (!e->pieces)
+		return -errno;
 	if (extents_init(&e->piece_runs, MMP_MAX_PIECES) < 0) {
 		mmp_error("evict: out of memory");
 		return -ENOMEM;

@@ -440,24 +440,17 @@ int governed_open(struct governed_set *s, const struct mmp_plan *plan, const str
 	s->dirty_fd = map_fd(l, "mmp_maps_dirty");
 	s->chunks_fd = map_fd(l, "mmp_chunks");
 	s->cpu_fd = map_fd(l, "mmp_cpu");
-	int stats_fd = map_fd(l, "mmp_stats"), epoch_fd = map_fd(l, "mmp_epoch");
-	if (s->procs_fd < 0 || s->dirty_fd < 0 || s->chunks_fd < 0 || s->cpu_fd < 0 || stats_fd < 0 || epoch_fd < 0)
+	if (s->procs_fd < 0 || s->dirty_fd < 0 || s->chunks_fd < 0 || s->cpu_fd < 0)
 		return -ENOENT;
 	/* An mmapable array's elements are 8-byte aligned (mmp_shared.h keeps it so). */
 	_Static_assert(sizeof(struct mmp_region_stats) == 256, "mmp_region_stats is 256 bytes: each on a cache line");
 	s->stats_len = sizeof(struct mmp_region_stats) * MMP_MAX_SLOTS;
-	s->stats = mmap(NULL, s->stats_len, PROT_READ | PROT_WRITE, MAP_SHARED, stats_fd, 0);
-	if (s->stats == MAP_FAILED) {
-		s->stats = NULL;
-		mmp_error("cannot map the statistics map: %s", strerror(errno));
-		return -ENOMEM;
-	}
-	s->epoch = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, epoch_fd, 0);
-	if (s->epoch == MAP_FAILED) {
-		s->epoch = NULL;
-		mmp_error("cannot map the epoch map: %s", strerror(errno));
-		return -ENOMEM;
-	}
+	s->stats = loader_map_mmap(l, "mmp_stats", s->stats_len, "the statistics map");
+	if (!s->stats)
+		return errno == ENOENT ? -ENOENT : -ENOMEM;
+	s->epoch = loader_map_mmap(l, "mmp_epoch", (size_t)sysconf(_SC_PAGESIZE), "the epoch map");
+	if (!s->epoch)
+		return errno == ENOENT ? -ENOENT : -ENOMEM;
 	unsigned nr = plan->nregions;
 	s->ncpu_vals = libbpf_num_possible_cpus();
 	s->free_slots = malloc(MMP_MAX_SLOTS * sizeof(*s->free_slots));

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -207,4 +208,22 @@ int loader_map_fd(const struct loaded *l, const char *name)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(l->bpf, name);
 	return m ? bpf_map__fd(m) : -1;
+}
+
+void *loader_map_mmap(const struct loaded *l, const char *name, size_t len, const char *what)
+{
+	int fd = loader_map_fd(l, name);
+	if (fd < 0) {
+		mmp_error("the policy's object has no map %s: was it built by another mmpc?", name);
+		errno = ENOENT;
+		return NULL;
+	}
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		int err = errno;
+		mmp_error("cannot map %s: %s", what, strerror(err));
+		errno = err;
+		return NULL;
+	}
+	return m;
 }

@@ -31,6 +31,10 @@ int loader_attach(struct loaded *l);
 void loader_close(struct loaded *l);
 /* The fd of the map NAME, or -1 if the object has none. */
 int loader_map_fd(const struct loaded *l, const char *name);
+/* The first LEN bytes of the mmapable array NAME, mapped shared for
+ * reading and writing, or NULL (errno set) after a message naming it
+ * WHAT. */
+void *loader_map_mmap(const struct loaded *l, const char *name, size_t len, const char *what);
 /* Loads every program of OBJ into the kernel (the verifier runs) and
  * unloads it: 0, or 1 after printing the verifier's complaint. */
 int verify(struct mmp_object *obj);
