@@ -13,27 +13,10 @@
 # read from the page cache (RWF_NOWAIT reads tell), and 10 points more
 # than without the policy.
 . "${srcdir:-.}/tests/kernel/lib.sh"
+. "${srcdir:-.}/tests/kernel/reader_lib.sh"
 skip_unless_kernel
 
-# A memory cgroup of our own: v1 here, v2 where that is what there is.
-CG=
-if [ -d /sys/fs/cgroup/memory ]; then
-	CG=/sys/fs/cgroup/memory/mmp-treetest-$$
-	mkdir "$CG" && echo 128M >"$CG/memory.limit_in_bytes" || { echo "cannot make a v1 memory cgroup"; exit 99; }
-elif grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
-	CG=/sys/fs/cgroup/mmp-treetest-$$
-	mkdir "$CG" && echo 128M >"$CG/memory.max" || { echo "cannot make a v2 memory cgroup"; exit 99; }
-else
-	echo "SKIP: no memory cgroup controller"; exit 77
-fi
-dir=$TMP/tree
-if [ "$(stat -f -c %T "$TMP")" = tmpfs ]; then   # page cache of tmpfs cannot be dropped
-	dir=$(mktemp -d "$PWD/evict-tree.XXXXXX") || exit 99
-fi
-trap 'for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done; sleep 0.2; rmdir "$CG"; rm -rf "$dir"; cleanup' EXIT
-trap 'exit 1' INT TERM
-
-mkdir -p "$dir" && cp "$TREEREADER" "$TMP/treereader" && "$TMP/treereader" make "$dir" 2560 65536 || exit 99
+reader_setup tree 2560 65536
 cat >"$TMP/mru.mmp" <<EOP
 policy tree_mru {
     match comm "treereader";
@@ -46,32 +29,14 @@ policy tree_mru {
 }
 EOP
 
-# run [POLICY]: the tree's page cache dropped, then four passes in the
-# cgroup. Under a policy the reading waits until mmp governs the reader.
-run() {
-	"$TMP/treereader" drop "$dir" || return 1
-	script='echo $$ >"$0/cgroup.procs"; exec "$1" read "$2" 4 60'
-	rm -f "$TMP/go"
-	if [ $# -eq 0 ]; then
-		sh -c "$script" "$CG" "$TMP/treereader" "$dir" >"$TMP/out" 2>"$TMP/err"
-		return
-	fi
-	TREEREADER_GO=$TMP/go "$MMP" run -v "$1" -- sh -c "$script" "$CG" "$TMP/treereader" "$dir" >"$TMP/out" 2>"$TMP/err" &
-	runner=$!
-	PIDS="$PIDS $runner"
-	governed() { grep -q 'governing pid .*(treereader)' "$TMP/err"; }
-	wait_until 120 governed || bad "mmp did not govern the reader within 120 s: $(tail -n 5 "$TMP/err")"
-	touch "$TMP/go"
-	wait $runner
-}
 # The share of passes 2-4 read from the page cache, in percent, each.
 later() { sed -n 's/^pass=[234] .* bytes=\([0-9]*\) cached=\([0-9]*\) .*/\2 \1/p' "$TMP/out" | awk '{ printf "%d ", $1 * 100 / $2 }'; }
 
-run || exit 99
+reader_run || exit 99
 base=$(later)
 echo "without a policy, passes 2-4 found in the page cache: ${base:-?}(%)"
 [ "$(echo $base | wc -w)" = 3 ] || { echo "the reader did not finish its passes: $(cat "$TMP/out" "$TMP/err")"; exit 99; }
-run "$TMP/mru.mmp"
+reader_run "$TMP/mru.mmp"
 with=$(later)
 echo "with the MRU policy: ${with:-?}(%)"
 [ "$(echo $with | wc -w)" = 3 ] || bad "the reader did not finish its passes under mmp: $(tail -n 5 "$TMP/err")"

@@ -1,0 +1,49 @@
+# reader_lib.sh - what the evict tests that run tests/workloads/treereader
+# share (evict_tree.sh, evict_pieces.sh): a 128M memory cgroup of their
+# own, the files to read, and four passes of the reader in the cgroup,
+# with or without a policy. Sourced after lib.sh.
+
+# reader_setup NAME FILES BYTES: the cgroup mmp-NAME-PID (v1 here, v2
+# where that is what there is; exit 77 with neither), and FILES files of
+# BYTES random bytes under $dir, not on tmpfs (whose page cache cannot be
+# dropped); all removed on exit.
+reader_setup() {
+	CG=
+	if [ -d /sys/fs/cgroup/memory ]; then
+		CG=/sys/fs/cgroup/memory/mmp-$1-$$
+		mkdir "$CG" && echo 128M >"$CG/memory.limit_in_bytes" || { echo "cannot make a v1 memory cgroup"; exit 99; }
+	elif grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		CG=/sys/fs/cgroup/mmp-$1-$$
+		mkdir "$CG" && echo 128M >"$CG/memory.max" || { echo "cannot make a v2 memory cgroup"; exit 99; }
+	else
+		echo "SKIP: no memory cgroup controller"; exit 77
+	fi
+	dir=$TMP/$1
+	if [ "$(stat -f -c %T "$TMP")" = tmpfs ]; then
+		dir=$(mktemp -d "$PWD/evict-$1.XXXXXX") || exit 99
+	fi
+	trap 'for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done; sleep 0.2; rmdir "$CG"; rm -rf "$dir"; cleanup' EXIT
+	trap 'exit 1' INT TERM
+	mkdir -p "$dir" && cp "$TREEREADER" "$TMP/treereader" && "$TMP/treereader" make "$dir" "$2" "$3" || exit 99
+}
+
+# reader_run [POLICY]: the files' page cache dropped, then four passes in
+# the cgroup at 60 MiB/s, a pace any machine reads at; the reader's
+# output in $TMP/out. Under a policy the reading waits until mmp governs
+# the reader.
+reader_run() {
+	"$TMP/treereader" drop "$dir" || return 1
+	script='echo $$ >"$0/cgroup.procs"; exec "$1" read "$2" 4 60'
+	rm -f "$TMP/go"
+	if [ $# -eq 0 ]; then
+		sh -c "$script" "$CG" "$TMP/treereader" "$dir" >"$TMP/out" 2>"$TMP/err"
+		return
+	fi
+	TREEREADER_GO=$TMP/go "$MMP" run -v "$1" -- sh -c "$script" "$CG" "$TMP/treereader" "$dir" >"$TMP/out" 2>"$TMP/err" &
+	runner=$!
+	PIDS="$PIDS $runner"
+	governed() { grep -q 'governing pid .*(treereader)' "$TMP/err"; }
+	wait_until 120 governed || bad "mmp did not govern the reader within 120 s: $(tail -n 5 "$TMP/err")"
+	touch "$TMP/go"
+	wait $runner
+}
