@@ -416,5 +416,9 @@ void evict_reread_protected(struct evictor *e, size_t b)
 
 void evict_mark_protected(struct evictor *e, size_t b)
 {
-	order_block(e, b);
+	/* Without 'protect top' nothing is marked: the order is made when a
+	 * step needs it, not once a second for nothing. */
+	const struct mmp_evict_rule *r = e->blocks[b].rule;
+	if (r->keep || r->keep_pct)
+		order_block(e, b);
 }
