@@ -11,6 +11,12 @@
  * 30 us from one machine to another, so the writing may run past half the
  * run: the reading phase then starts once the region is written.
  *
+ * Each pass reads one page in 8 of what is written, a different eighth
+ * each pass: a hot set far larger than any TLB's reach, as a process that
+ * gains from 2M pages has. (The CPU sets a page's accessed bit only when
+ * it walks the page table; a few hundred pages read over and over stay in
+ * the TLB and may show no access for seconds after clear_refs.)
+ *
  * With --small-pages, both regions are written in 4K pages whatever the
  * system's THP mode (MADV_NOHUGEPAGE), and once the hot region is written
  * it is made eligible for huge pages again (MADV_HUGEPAGE): the state a
@@ -112,6 +118,7 @@ int main(int argc, char **argv)
 	size_t pages = hot / 4096, done = 0;
 	int filled = 0;
 	volatile unsigned long sum = 0;
+	unsigned pass = 0;
 	while (now() - t0 < seconds || done < pages) {
 		double frac = (now() - t0) / fill;
 		size_t want = frac >= 1 ? pages : (size_t)(frac * (double)pages);
@@ -129,15 +136,15 @@ int main(int argc, char **argv)
 			}
 			small_pages = 2;
 		}
-		for (size_t i = 0; i < done; i += 64)
-			sum += (unsigned char)h[i * 4096 % hot];
+		for (size_t i = pass++ % 8; i < done; i += 8)
+			sum += (unsigned char)h[i * 4096];
 		usleep(1000);
 	}
 	double w0 = now();
 	while (wait_huge && huge_kb(hot_addr, hot_addr + hot) * 1024 < wait_huge && now() - w0 < wait_timeout) {
 		for (int k = 0; k < 50; k++) {   /* still in use: read as before, 50 ms between looks */
-			for (size_t i = 0; i < pages; i += 64)
-				sum += (unsigned char)h[i * 4096 % hot];
+			for (size_t i = pass++ % 8; i < pages; i += 8)
+				sum += (unsigned char)h[i * 4096];
 			usleep(1000);
 		}
 	}
