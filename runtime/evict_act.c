@@ -216,56 +216,100 @@ static int64_t piece_resident(const struct evictor *e, const struct unit *u, uin
 	return r > 0 ? r : 0;
 }
 
-/* Block B's units (or their pieces) in eviction order, the lowest score
- * first, into the block's order; the units 'protect top' keeps are
- * marked. */
-static void sort_block(struct evictor *e, size_t b)
+/* Each unit of block B with cached bytes, or each cached piece of one
+ * scored in pieces, as a key: counted in the block's histogram, or, with
+ * COLLECT, appended to its order when its bucket is from LO to HI. */
+static void walk_keys(struct evictor *e, size_t b, bool collect, unsigned lo, unsigned hi)
 {
 	struct block *blk = &e->blocks[b];
-	size_t want = 1;
-	for (size_t i = 0; i < e->nunits; i++)
-		if (e->units[i]->block == b)
-			want += by_pieces(e, e->units[i]) ? e->units[i]->npiece_scores : 1;
-	free(blk->order);
-	blk->norder = blk->nprotected = blk->next = 0;
-	blk->order_ns = e->scored_ns;
-	blk->order_gen = e->units_gen;
-	struct evict_key *keys = blk->order = malloc(want * sizeof(*keys));
-	if (!keys)
-		return;
-	size_t n = 0;
-	uint64_t total = 0;
 	for (size_t i = 0; i < e->nunits; i++) {
 		struct unit *u = e->units[i];
 		if (u->block != b)
 			continue;
-		u->protected = false;
-		if (!by_pieces(e, u)) {
-			keys[n++] = (struct evict_key){ u->score, u->resident, i, EVICT_WHOLE };
-			total += u->resident;
-			continue;
-		}
-		for (uint32_t p = 0; p < u->npiece_scores; p++) {
-			uint64_t bytes = (uint64_t)piece_resident(e, u, p) * e->page;
-			if (bytes) {
-				keys[n++] = (struct evict_key){ u->piece_scores[p], bytes, i, p };
-				total += bytes;
+		bool pieces = by_pieces(e, u);
+		uint32_t n = pieces ? u->npiece_scores : 1;
+		for (uint32_t p = 0; p < n; p++) {
+			struct evict_key key = pieces ? (struct evict_key){ u->piece_scores[p],
+									    (uint64_t)piece_resident(e, u, p) * e->page, i, p }
+						      : (struct evict_key){ u->score, u->resident, i, EVICT_WHOLE };
+			if (!key.resident)
+				continue;
+			unsigned at = evict_bucket(key.score);
+			if (!collect) {
+				blk->hist_bytes[at] += key.resident;
+				blk->hist_keys[at]++;
+			} else if (at >= lo && at <= hi && blk->norder < blk->caporder) {
+				/* (BPF may have cached a page since the count) */
+				blk->order[blk->norder++] = key;
 			}
 		}
 	}
-	blk->norder = n;
-	if (!blk->rule->keep && !blk->rule->keep_pct) {
-		/* Only the lowest are needed: what a step drops, extended by
-		 * evict_act when it needs more. */
-		blk->nsorted = evict_sort_more(keys, n, 0, (uint64_t)blk->rule->limit / 10);
-		return;
+}
+
+/* Appends the keys of buckets LO to HI to block B's order, sorted; their
+ * count is known from the histogram. False if there were none (or no
+ * memory). */
+static bool collect_keys(struct evictor *e, size_t b, unsigned lo, unsigned hi)
+{
+	struct block *blk = &e->blocks[b];
+	size_t more = 0, from = blk->norder;
+	for (unsigned at = lo; at <= hi; at++)
+		more += blk->hist_keys[at];
+	blk->upto = hi;
+	if (!more)
+		return false;
+	struct evict_key *k = realloc(blk->order, (from + more) * sizeof(*k));
+	if (!k)
+		return false;
+	blk->order = k;
+	blk->caporder = from + more;
+	walk_keys(e, b, true, lo, hi);
+	evict_sort(k + from, blk->norder - from);
+	return blk->norder > from;
+}
+
+/* Block B's order goes on past its last key: the next buckets up, as many
+ * as hold BYTES. False when every key is in it. */
+static bool extend_order(struct evictor *e, size_t b, uint64_t bytes)
+{
+	struct block *blk = &e->blocks[b];
+	while (blk->upto < EVICT_BUCKETS - 1) {
+		unsigned lo = blk->upto + 1;
+		if (collect_keys(e, b, lo, evict_bucket_upto(blk->hist_bytes, lo, bytes)))
+			return true;
 	}
-	evict_sort(keys, n);
-	blk->nsorted = n;
-	blk->nprotected = evict_protected(keys, n, evict_keep_bytes(total, blk->rule->keep, blk->rule->keep_pct));
-	for (size_t k = n - blk->nprotected; k < n; k++)
-		if (keys[k].piece == EVICT_WHOLE)
-			e->units[keys[k].unit]->protected = true;
+	return false;
+}
+
+/* Block B's units (or their pieces) in eviction order, the lowest score
+ * first, into the block's order: the lowest only, as many as a tenth of
+ * its rate holds (extend_order adds more when a step needs them), or all
+ * of them where 'protect top' marks the highest. */
+static void sort_block(struct evictor *e, size_t b)
+{
+	struct block *blk = &e->blocks[b];
+	free(blk->order);
+	blk->order = NULL;
+	blk->norder = blk->caporder = blk->nprotected = blk->next = 0;
+	blk->order_ns = e->scored_ns;
+	blk->order_gen = e->units_gen;
+	memset(blk->hist_bytes, 0, sizeof(blk->hist_bytes));
+	memset(blk->hist_keys, 0, sizeof(blk->hist_keys));
+	for (size_t i = 0; i < e->nunits; i++)
+		if (e->units[i]->block == b)
+			e->units[i]->protected = false;
+	walk_keys(e, b, false, 0, 0);
+	bool keep = blk->rule->keep || blk->rule->keep_pct;
+	collect_keys(e, b, 0, keep ? EVICT_BUCKETS - 1 : evict_bucket_upto(blk->hist_bytes, 0, (uint64_t)blk->rule->limit / 10));
+	if (!keep)
+		return;
+	uint64_t total = 0;
+	for (size_t k = 0; k < blk->norder; k++)
+		total += blk->order[k].resident;
+	blk->nprotected = evict_protected(blk->order, blk->norder, evict_keep_bytes(total, blk->rule->keep, blk->rule->keep_pct));
+	for (size_t k = blk->norder - blk->nprotected; k < blk->norder; k++)
+		if (blk->order[k].piece == EVICT_WHOLE)
+			e->units[blk->order[k].unit]->protected = true;
 }
 
 /* The block's order, its time counted in the scoring's cost. */
@@ -331,13 +375,18 @@ void evict_act(struct evictor *e, size_t b)
 	 * (it holds their indexes); a step goes on from where the last one
 	 * stopped, so that what could not be dropped (mapped, locked, dirty)
 	 * is not tried again at every step. */
-	if (!blk->order || blk->order_ns != e->scored_ns || blk->order_gen != e->units_gen)
+	if (blk->order_ns != e->scored_ns || blk->order_gen != e->units_gen)
 		order_block(e, b);
-	const struct evict_key *keys = blk->order;
 	size_t n = blk->norder - blk->nprotected, k = blk->next;
-	for (; k < n && blk->budget >= (double)e->page && need >= (double)e->page; k++) {
-		if (k == blk->nsorted)
-			blk->nsorted = evict_sort_more(blk->order, blk->norder, k, (uint64_t)need);
+	for (; blk->budget >= (double)e->page && need >= (double)e->page; k++) {
+		if (k == n) {
+			/* Past the lowest that were ordered: the next up, unless
+			 * the order holds every key already ('protect top'). */
+			if (blk->nprotected || !extend_order(e, b, (uint64_t)need))
+				break;
+			n = blk->norder;
+		}
+		const struct evict_key *keys = blk->order;
 		struct unit *u = e->units[keys[k].unit];
 		if (keys[k].piece != EVICT_WHOLE) {
 			/* The run of next pieces of the file that come next in
@@ -345,7 +394,7 @@ void evict_act(struct evictor *e, size_t b)
 			uint32_t first = keys[k].piece, count = 1;
 			double want = blk->budget < need ? blk->budget : need;
 			double bytes = (double)piece_resident(e, u, first) * (double)e->page;
-			while (k + 1 < n && k + 1 < blk->nsorted && keys[k + 1].unit == keys[k].unit && keys[k + 1].piece == first + count &&
+			while (k + 1 < n && keys[k + 1].unit == keys[k].unit && keys[k + 1].piece == first + count &&
 			       bytes < want) {
 				bytes += (double)piece_resident(e, u, first + count) * (double)e->page;
 				count++;

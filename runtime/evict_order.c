@@ -22,63 +22,32 @@ void evict_sort(struct evict_key *k, size_t n)
 	qsort(k, n, sizeof(*k), by_score);
 }
 
-static void swap_keys(struct evict_key *a, struct evict_key *b)
+/* Where a non-negative score falls among the buckets of one sign: itself
+ * below 64, then 16 buckets for each power of two. */
+static unsigned bucket_of_magnitude(uint64_t v)
 {
-	struct evict_key t = *a;
-	*a = *b;
-	*b = t;
+	if (v < EVICT_EXACT)
+		return (unsigned)v;
+	unsigned e = 63u - (unsigned)__builtin_clzll(v);   /* 6 .. 63 */
+	return EVICT_EXACT + (e - 6) * 16 + (unsigned)((v >> (e - 4)) & 15);
 }
 
-/* Moves the M lowest of K[0, N) to K[0, M), in no order (quickselect,
- * partitioned three ways: scores tie often, counts being small numbers). */
-static void select_lowest(struct evict_key *k, size_t n, size_t m)
+unsigned evict_bucket(int64_t score)
 {
-	size_t lo = 0, hi = n;
-	while (hi - lo > 1) {
-		struct evict_key pivot = k[lo + (hi - lo) / 2];
-		size_t lt = lo, i = lo, gt = hi;   /* [lo,lt) < pivot, [lt,i) == pivot, [gt,hi) > pivot */
-		while (i < gt) {
-			int c = by_score(&k[i], &pivot);
-			if (c < 0)
-				swap_keys(&k[lt++], &k[i++]);
-			else if (c > 0)
-				swap_keys(&k[i], &k[--gt]);
-			else
-				i++;
-		}
-		if (m < lt)
-			hi = lt;
-		else if (m <= gt)
-			return;
-		else
-			lo = gt;
-	}
+	/* Negative scores mirror the positive ones, below them: -1 is the
+	 * highest of them, as 0 the lowest of the others. */
+	if (score < 0)
+		return EVICT_SIGN_BUCKETS - 1 - bucket_of_magnitude((uint64_t)(-(score + 1)));
+	return EVICT_SIGN_BUCKETS + bucket_of_magnitude((uint64_t)score);
 }
 
-size_t evict_sort_more(struct evict_key *k, size_t n, size_t from, uint64_t bytes)
+unsigned evict_bucket_upto(const uint64_t *bytes, unsigned from, uint64_t want)
 {
-	if (from >= n)
-		return n;
-	/* As many keys as hold BYTES at the rest's mean size, a quarter more:
-	 * each round of selection walks all the rest. */
-	uint64_t rest = 0;
-	for (size_t i = from; i < n; i++)
-		rest += k[i].resident;
-	uint64_t mean = rest / (n - from) ? rest / (n - from) : 1;
-	uint64_t fit = bytes / mean < n ? bytes / mean : n;
-	size_t m = from, want = (size_t)(fit + fit / 4 + 1024);
 	uint64_t sum = 0;
-	while (m < n && sum < bytes) {
-		size_t end = n - m <= want ? n : m + want;
-		if (end < n)
-			select_lowest(k + m, n - m, end - m);
-		qsort(k + m, end - m, sizeof(*k), by_score);
-		for (size_t i = m; i < end; i++)
-			sum += k[i].resident;
-		m = end;
-		want *= 2;
-	}
-	return m;
+	for (unsigned b = from; b < EVICT_BUCKETS; b++)
+		if ((sum += bytes[b]) >= want)
+			return b;
+	return EVICT_BUCKETS - 1;
 }
 
 uint64_t evict_keep_bytes(uint64_t total, long long keep, int keep_pct)

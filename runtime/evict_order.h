@@ -20,12 +20,19 @@ struct evict_key {
 /* The lowest score first; on a tie the larger unit first, then in the
  * caller's order of units and pieces. */
 void evict_sort(struct evict_key *k, size_t n);
-/* Sorts K[0, N) as far as it is needed: K[0, FROM) is sorted and lower
- * than the rest; afterwards K[0, M) is, with the keys of K[FROM, M)
- * holding at least BYTES (or M == N). Returns M. A step drops a few
- * thousand of a million pieces: sorting them all at each scoring took
- * most of mmp's time. */
-size_t evict_sort_more(struct evict_key *k, size_t n, size_t from, uint64_t bytes);
+/* The buckets of a histogram of scores, for finding the lowest without
+ * sorting them all: a step drops a few thousand of a million pieces, and
+ * sorting them all at each scoring took most of mmp's time. A bucket
+ * holds one score below 64 (counts are mostly small numbers), then a
+ * sixteenth of a power of two; negative scores mirror the others. */
+#define EVICT_EXACT 64u
+#define EVICT_SIGN_BUCKETS (EVICT_EXACT + 58u * 16u)
+#define EVICT_BUCKETS (2u * EVICT_SIGN_BUCKETS)
+/* SCORE's bucket: a lower score never has a higher bucket. */
+unsigned evict_bucket(int64_t score);
+/* The first bucket B from FROM on where BYTES[FROM..B] hold WANT, or the
+ * last bucket. */
+unsigned evict_bucket_upto(const uint64_t *bytes, unsigned from, uint64_t want);
 /* The bytes 'protect top' keeps: KEEP_PCT percent of TOTAL, or KEEP bytes
  * (0: none). */
 uint64_t evict_keep_bytes(uint64_t total, long long keep, int keep_pct);

@@ -39,11 +39,15 @@ struct block {
 	bool holding;
 	long long last_tick;
 	/* Its units (or pieces) in eviction order, as of the scoring at
-	 * ORDER_NS; the last NPROTECTED are kept by 'protect top'. Sorting
-	 * a million pieces at each step would cost more than the step. */
+	 * ORDER_NS: the lowest, those of the histogram's buckets up to UPTO
+	 * (all of them with 'protect top': the last NPROTECTED it keeps).
+	 * Sorting a million pieces at each step would cost more than the
+	 * step. */
 	struct evict_key *order;
-	size_t norder, nprotected;
-	size_t nsorted;                        /* order[0, nsorted) is sorted (evict_sort_more) */
+	size_t norder, caporder, nprotected;
+	unsigned upto;
+	uint64_t hist_bytes[EVICT_BUCKETS];    /* cached bytes of the keys, by bucket of their score */
+	uint32_t hist_keys[EVICT_BUCKETS];     /* how many keys */
 	size_t next;                           /* where the next step starts */
 	long long order_ns;
 	unsigned long long order_gen;          /* the evictor's units_gen it was made at */

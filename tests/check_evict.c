@@ -227,36 +227,43 @@ START_TEST(test_file_table)
 }
 END_TEST
 
-/* Sorting only the lowest: each extension keeps the sorted prefix sorted
- * and below every key after it, with many tied scores as LFU counts give. */
-START_TEST(test_sort_more)
+/* The histogram's buckets: a lower score never in a higher bucket, small
+ * counts each in its own, both ends of int64 inside; and the first bucket
+ * that holds what a step wants. */
+START_TEST(test_buckets)
 {
-	enum { N = 20000 };
-	struct evict_key *k = malloc(N * sizeof(*k)), *all = malloc(N * sizeof(*all));
-	ck_assert_ptr_nonnull(k);
-	ck_assert_ptr_nonnull(all);
-	srandom(7);
-	for (size_t i = 0; i < N; i++)
-		all[i] = k[i] = (struct evict_key){ random() % 50, 4096 * (1 + random() % 3), i, EVICT_WHOLE };
-	evict_sort(all, N);
-	size_t m = evict_sort_more(k, N, 0, 64 * 4096);
-	ck_assert_uint_ge(m, 64 / 3);
-	ck_assert_uint_lt(m, N);
-	for (size_t step = 0; step < 6; step++) {
-		for (size_t i = 0; i < m; i++) {   /* the prefix is the fully sorted order's */
-			ck_assert_int_eq(k[i].score, all[i].score);
-			ck_assert_uint_eq(k[i].resident, all[i].resident);
-		}
-		for (size_t i = m; i < N; i++)     /* and below all after it */
-			ck_assert(k[i].score > k[m - 1].score ||
-				  (k[i].score == k[m - 1].score && k[i].resident <= k[m - 1].resident));
-		m = evict_sort_more(k, N, m, 1000 * 4096);
+	int64_t v[] = { INT64_MIN, INT64_MIN + 1, -1000000007, -65536, -65, -64, -63, -2, -1, 0, 1, 2, 63, 64,
+			65, 79, 80, 81, 1000, 65535, 65536, 1000000007, INT64_MAX - 1, INT64_MAX };
+	size_t n = sizeof(v) / sizeof(v[0]);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_lt(evict_bucket(v[i]), EVICT_BUCKETS);
+		if (i)
+			ck_assert_uint_le(evict_bucket(v[i - 1]), evict_bucket(v[i]));
 	}
-	ck_assert_uint_eq(evict_sort_more(k, N, 0, UINT64_MAX), N);   /* all of it */
-	for (size_t i = 0; i < N; i++)
-		ck_assert_int_eq(k[i].score, all[i].score);
-	free(k);
-	free(all);
+	srandom(11);
+	for (int i = 0; i < 100000; i++) {
+		int64_t a = (int64_t)((uint64_t)random() << 33 ^ (uint64_t)random() << 2 ^ (uint64_t)(random() & 3));
+		int64_t b = i & 1 ? a + random() % 1000 : (int64_t)(random() % 200) - 100;
+		if (i & 1 && b < a)
+			continue;   /* overflowed */
+		if (a <= b)
+			ck_assert_uint_le(evict_bucket(a), evict_bucket(b));
+		else
+			ck_assert_uint_ge(evict_bucket(a), evict_bucket(b));
+	}
+	for (int64_t s = -64; s < 64; s++)   /* exact near zero */
+		ck_assert_uint_eq(evict_bucket(s + 1), evict_bucket(s) + 1);
+	ck_assert_uint_eq(evict_bucket(0), EVICT_SIGN_BUCKETS);
+
+	uint64_t bytes[EVICT_BUCKETS] = { 0 };
+	bytes[evict_bucket(0)] = 3 * 4096;
+	bytes[evict_bucket(5)] = 4096;
+	bytes[evict_bucket(1000)] = 8 * 4096;
+	ck_assert_uint_eq(evict_bucket_upto(bytes, 0, 1), evict_bucket(0));
+	ck_assert_uint_eq(evict_bucket_upto(bytes, 0, 3 * 4096), evict_bucket(0));
+	ck_assert_uint_eq(evict_bucket_upto(bytes, 0, 3 * 4096 + 1), evict_bucket(5));
+	ck_assert_uint_eq(evict_bucket_upto(bytes, evict_bucket(5) + 1, 4096), evict_bucket(1000));
+	ck_assert_uint_eq(evict_bucket_upto(bytes, 0, 100 * 4096), EVICT_BUCKETS - 1);   /* not enough: all */
 }
 END_TEST
 
@@ -317,7 +324,7 @@ static Suite *evict_suite(void)
 	tcase_add_test(tc, test_mount_places);
 	tcase_add_test(tc, test_file_table);
 	tcase_add_test(tc, test_extents);
-	tcase_add_test(tc, test_sort_more);
+	tcase_add_test(tc, test_buckets);
 	suite_add_tcase(s, tc);
 	return s;
 }
