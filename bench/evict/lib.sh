@@ -143,12 +143,14 @@ drop_caches() {
 	echo 1 >/proc/sys/vm/compact_memory
 }
 
-# start_mmp POLICY NAME: 'mmp attach --name NAME POLICY' in the background
+# start_mmp POLICY NAME [FLAG...]: 'mmp attach --name NAME FLAG... POLICY' in the background
 # (sets mpid, logs to $tmp/mmp.log); returns once its policy is attached
 # (it says so in its log), or dies after 60 s (the first start compiles
 # the policy with clang).
 start_mmp() {
-	"$MMP" attach --name "$2" "$1" >"$tmp/mmp.log" 2>&1 &
+	policy=$1 name=$2
+	shift 2
+	"$MMP" attach --name "$name" "$@" "$policy" >"$tmp/mmp.log" 2>&1 &
 	mpid=$!
 	n=0
 	until grep -q 'policy .* attached' "$tmp/mmp.log"; do

@@ -42,6 +42,9 @@
 #   mru       score = idle / 1ms: the file read most recently first
 #   s3fifo    score = (faults - major_faults) * 1000 - age / 1s: files with
 #             no page cache hit first, the oldest first; then the fewest hits
+#   VARIANT-watch  the policy of VARIANT under 'mmp attach --dry-run': BPF
+#             counts and mmp scores and orders as for VARIANT, but drops
+#             nothing (the kernel's reclaim does): what watching costs
 #
 # It prints, per variant, the medians over the rounds of: GETs a second,
 # their range, the ratio to the default's median, scans a second, the GET
@@ -96,7 +99,7 @@ esac
 [ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup and drops the page cache)"
 command -v flock >/dev/null || die "needs flock (util-linux)"
 command -v cc >/dev/null || die "needs a C compiler (cc)"
-check_variants lfu mru s3fifo pagelfu pagelfu16k
+check_variants lfu mru s3fifo pagelfu pagelfu16k lfu-watch mru-watch s3fifo-watch pagelfu-watch pagelfu16k-watch
 find_memcg
 [ -f /usr/include/rocksdb/c.h ] || apt_install librocksdb-dev
 check_on_disk "$KV_DIR" KV_DIR
@@ -148,8 +151,9 @@ make_cg "mmp-kvbench-$$" "$CG_MB"
 # The policies, for this database (each names the default one).
 for v in $VARIANTS; do
 	[ "$v" != default ] || continue
-	sed "s|/var/tmp/mmp-kv-db/db/|$db/|" "$here/policies/kv-$v.mmp" >"$tmp/kv-$v.mmp"
-	grep -qF "\"$db/*\"" "$tmp/kv-$v.mmp" || die "policies/kv-$v.mmp does not name /var/tmp/mmp-kv-db/db/*"
+	p=${v%-watch}
+	sed "s|/var/tmp/mmp-kv-db/db/|$db/|" "$here/policies/kv-$p.mmp" >"$tmp/kv-$p.mmp"
+	grep -qF "\"$db/*\"" "$tmp/kv-$p.mmp" || die "policies/kv-$p.mmp does not name /var/tmp/mmp-kv-db/db/*"
 done
 
 # --- one run -------------------------------------------------------------------
@@ -159,7 +163,12 @@ done
 run_variant() {
 	v=$1
 	drop_caches
-	[ "$v" = default ] || start_mmp "$tmp/kv-$v.mmp" "mmp-kvbench-$$"
+	p=${v%-watch}
+	case $v in
+	default) ;;
+	*-watch) start_mmp "$tmp/kv-$p.mmp" "mmp-kvbench-$$" --dry-run ;;
+	*) start_mmp "$tmp/kv-$p.mmp" "mmp-kvbench-$$" ;;
+	esac
 	h0=$(limit_hits)
 	run_in_cg "$tmp/kvbench" run "$db" "$SECS" >"$tmp/kv.out" 2>"$tmp/kv.err"
 	hits=$(( $(limit_hits) - h0 ))
@@ -171,7 +180,7 @@ run_variant() {
 	[ "${KV_TRACE:-0}" = 0 ] || sed 's/^/    /' "$tmp/kv.err"
 	out=$(cat "$tmp/kv.out")
 	dropped=- actions=- note=''
-	[ "$v" = default ] || mmp_result "kv_$v\.db"
+	[ "$v" = default ] || mmp_result "kv_$p\.db"
 	res="$(field "$out" gets_per_s) $(field "$out" scans_per_s) $(field "$out" get_disk_bytes_per_get)"
 	res="$res $(field "$out" get_hit_pct) $(field "$out" scan_disk_mib_s) $dropped $actions $hits"
 	echo "$res" >>"$tmp/$v.res"
