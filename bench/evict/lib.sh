@@ -78,14 +78,18 @@ cg_kill() {
 }
 
 # cleanup: stops mmp and the workload, empties and removes the cgroup and
-# removes $tmp (only this script's processes run in the cgroup: it is
-# named after the script's PID).
+# removes $tmp, and the blkio cgroup of throttle_disk if it made one (only
+# this script's processes run in the cgroups: they are named after the
+# script's PID).
 cleanup() {
 	stop_mmp
 	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
 	if [ -n "$cg" ] && [ -d "$cg" ]; then
 		cg_kill
 		rmdir "$cg" || echo "$me: could not remove $cg" >&2
+	fi
+	if [ -n "${iocg:-}" ] && [ -d "$iocg" ]; then
+		rmdir "$iocg" || echo "$me: could not remove $iocg" >&2
 	fi
 	rm -rf "$tmp"
 }
@@ -122,6 +126,41 @@ make_cg() {
 		echo $(($2 * 1048576)) >"$cg/memory.max"
 		cg_mib=$(( $(cat "$cg/memory.max") / 1048576 ))
 	fi
+}
+
+# throttle_disk DIR: if EVICT_DISK_IOPS or EVICT_DISK_MBPS is set (and not
+# 0), caps the reads of the workload (run_in_cg) from the disk that holds
+# DIR at that many requests and MiB a second, as a cloud volume is capped
+# (3000 and 125 for a gp3 volume's baseline): on a VM whose host caches its
+# disk a page cache miss costs almost nothing, on such a volume it waits.
+# v1: a blkio cgroup named as $cg (sets iocg; cleanup removes it); v2: the
+# io.max of $cg. Call it after make_cg. Sets disk_note, for the output.
+throttle_disk() {
+	iops=${EVICT_DISK_IOPS:-0} mbps=${EVICT_DISK_MBPS:-0}
+	case $iops$mbps in *[!0-9]*) die "EVICT_DISK_IOPS and EVICT_DISK_MBPS are whole numbers" ;; esac
+	disk_note="disk reads not capped"
+	[ "$iops" != 0 ] || [ "$mbps" != 0 ] || return 0
+	# The whole disk: blk-throttle takes no partition.
+	sys=$(readlink -f "/sys/dev/block/$(stat -c '%Hd:%Ld' "$1")") ||
+		die "$1 is not on a block device: cannot cap its reads"
+	[ ! -f "$sys/partition" ] || sys=${sys%/*}
+	read -r disk <"$sys/dev"
+	if [ "$cgv" = 1 ]; then
+		[ -f /sys/fs/cgroup/blkio/blkio.throttle.read_iops_device ] ||
+			die "EVICT_DISK_IOPS/MBPS need the v1 blkio controller with throttling (/sys/fs/cgroup/blkio)"
+		iocg=/sys/fs/cgroup/blkio/${cg##*/}
+		mkdir "$iocg"
+		[ "$iops" = 0 ] || echo "$disk $iops" >"$iocg/blkio.throttle.read_iops_device"
+		[ "$mbps" = 0 ] || echo "$disk $((mbps * 1048576))" >"$iocg/blkio.throttle.read_bps_device"
+	else
+		grep -qw io "$cgparent/cgroup.subtree_control" ||
+			die "EVICT_DISK_IOPS/MBPS need the io controller enabled in $cgparent/cgroup.subtree_control"
+		max=$disk
+		[ "$iops" = 0 ] || max="$max riops=$iops"
+		[ "$mbps" = 0 ] || max="$max rbps=$((mbps * 1048576))"
+		echo "$max" >"$cg/io.max"
+	fi
+	disk_note="reads from ${sys##*/} ($disk) capped at ${iops} IO/s and ${mbps} MiB/s (0: no cap)"
 }
 
 # limit_hits: how often the cgroup has hit its limit (v1 memory.failcnt,
@@ -186,12 +225,14 @@ mmp_result() {
 	grep -E 'warning|error' "$tmp/mmp.log" | grep -v 'no running process matches' | sed 's/^/    /' | head -n 3
 }
 
-# run_in_cg COMMAND [ARG]...: runs COMMAND in the cgroup $cg (pid while it
-# runs) and waits for it; sets rc to its exit status. Its output goes
-# where the call's does. The command is this shell's child.
+# run_in_cg COMMAND [ARG]...: runs COMMAND in the cgroup $cg, and in $iocg
+# if throttle_disk made one (pid while it runs), and waits for it; sets rc
+# to its exit status. Its output goes where the call's does. The command
+# is this shell's child.
 run_in_cg() {
 	# shellcheck disable=SC2016 # expanded by that shell
-	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@" &
+	sh -c 'echo $$ >"$0/cgroup.procs" && { [ -z "$1" ] || echo $$ >"$1/cgroup.procs"; } && shift && exec "$@"' \
+		"$cg" "${iocg:-}" "$@" &
 	pid=$!
 	rc=0
 	wait "$pid" || rc=$?

@@ -47,8 +47,10 @@
 #
 # Environment: ROUNDS (3; the first argument wins), RG_DIR, RG_TREE_MB,
 # RG_CGROUP_MB, RG_PASSES (4), RG_THREADS (2), RG_PATTERN
-# ('mmp_needle_[0-9]{6}'), VARIANTS ("default mmp"), MMP (the mmp binary,
-# default ../../mmp). Installs ripgrep with apt-get if rg is missing.
+# ('mmp_needle_[0-9]{6}'), EVICT_DISK_IOPS and EVICT_DISK_MBPS (0: no cap;
+# rg's reads from the tree's disk capped, as on a cloud volume: lib.sh's
+# throttle_disk), VARIANTS ("default mmp"), MMP (the mmp binary, default
+# ../../mmp). Installs ripgrep with apt-get if rg is missing.
 # Other kernel tests and benchmarks take the same lock
 # (/tmp/mmp-kernel-tests.lock): this waits for it. The cgroup and mmp are
 # removed and stopped on exit, failure, Ctrl-C or SIGTERM; the corpus is
@@ -143,6 +145,7 @@ echo "corpus: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048
 
 # --- the cgroup, the policy, the counters --------------------------------------
 make_cg "mmp-rgbench-$$" "$CG_MB"
+throttle_disk "$RG_DIR"
 
 # The policy, for this tree (rg-mru.mmp names the default one).
 sed "s|/var/tmp/mmp-rg-corpus/tree/|$tree/|" "$here/policies/rg-mru.mmp" >"$tmp/rg-mru.mmp"
@@ -217,13 +220,13 @@ run_variant() {
 		"$(awk -v r="$2" -v t="$pagebytes" 'BEGIN { printf "%.1f%%", 100 * (1 - r / t) }')" "$6" "$(mib "$4")" "$note"
 }
 
-echo "ripgrep: $ROUNDS rounds of: $VARIANTS; 'rg -c -a -j$THREADS $PATTERN' $PASSES passes a run (pass 1 warms up), cgroup v$cgv limit $cg_mib MiB; disk reads: rg's read_bytes, device ${dev_name:-(none)} beside"
+echo "ripgrep: $ROUNDS rounds of: $VARIANTS; 'rg -c -a -j$THREADS $PATTERN' $PASSES passes a run (pass 1 warms up), cgroup v$cgv limit $cg_mib MiB; disk reads: rg's read_bytes, device ${dev_name:-(none)} beside; $disk_note"
 start=$(date +%s)
 rounds
 
 # --- the table -----------------------------------------------------------------
 echo
-echo "medians of $ROUNDS rounds; a pass is one 'rg -c -a -j$THREADS' over $files files, $(mib "$bytes") MiB ($(mib "$pagebytes") MiB in pages), in $cg_mib MiB:"
+echo "medians of $ROUNDS rounds; a pass is one 'rg -c -a -j$THREADS' over $files files, $(mib "$bytes") MiB ($(mib "$pagebytes") MiB in pages), in $cg_mib MiB; $disk_note:"
 echo
 echo "| variant | pass wall s | range | default/variant | MiB read from disk a pass | hit ratio | device MiB read a pass | pass 1 s | mmp dropped MiB a run | limit hits a run |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -59,8 +59,11 @@
 # KV_VALUE_BYTES, KV_SST_MB, KV_CGROUP_MB, KV_SECONDS, KV_WARMUP,
 # KV_GET_THREADS, KV_SCAN_THREADS, KV_SCAN_LEN, KV_SCAN_RATE (0: no cap;
 # scans a second per scan thread), KV_ZIPF, KV_SCRAMBLE, KV_TRACE (1:
-# print kvbench's per-second GETs, scans and MiB read after each run), VARIANTS
-# ("default lfu mru s3fifo"), MMP (the mmp binary, default ../../mmp).
+# print kvbench's per-second GETs, scans and MiB read after each run),
+# EVICT_DISK_IOPS and EVICT_DISK_MBPS (0: no cap; kvbench's reads from the
+# database's disk capped, as on a cloud volume: lib.sh's throttle_disk),
+# VARIANTS ("default pagelfu pagelfu16k lfu mru s3fifo"), MMP (the mmp
+# binary, default ../../mmp).
 # Other kernel tests and benchmarks take the same lock
 # (/tmp/mmp-kernel-tests.lock): this waits for it. The cgroup, kvbench and
 # mmp are removed and stopped on exit, failure, Ctrl-C or SIGTERM; the
@@ -147,6 +150,7 @@ echo "database: $keys keys of $VALUE bytes in $db ($how): $nsst SST files, $(mib
 
 # --- the cgroup, the policies, the counters ------------------------------------
 make_cg "mmp-kvbench-$$" "$CG_MB"
+throttle_disk "$KV_DIR"
 
 # The policies, for this database (each names the default one).
 for v in $VARIANTS; do
@@ -191,13 +195,14 @@ run_variant() {
 }
 
 echo "rocksdb: $ROUNDS rounds of: $VARIANTS; kvbench $KV_GET_THREADS GET threads (zipfian $KV_ZIPF, scrambled $KV_SCRAMBLE)," \
-	"$KV_SCAN_THREADS scan threads ($KV_SCAN_LEN entries a scan, cap ${KV_SCAN_RATE}/s), ${KV_WARMUP} s warm-up + $SECS s timed a run, cgroup v$cgv limit $cg_mib MiB"
+	"$KV_SCAN_THREADS scan threads ($KV_SCAN_LEN entries a scan, cap ${KV_SCAN_RATE}/s), ${KV_WARMUP} s warm-up + $SECS s timed a run, cgroup v$cgv limit $cg_mib MiB;" \
+	"$disk_note"
 start=$(date +%s)
 rounds
 
 # --- the table -----------------------------------------------------------------
 echo
-echo "medians of $ROUNDS rounds; $SECS s timed a run; $keys keys, $nsst SST files, $(mib "$sstbytes") MiB, in $cg_mib MiB:"
+echo "medians of $ROUNDS rounds; $SECS s timed a run; $keys keys, $nsst SST files, $(mib "$sstbytes") MiB, in $cg_mib MiB; $disk_note:"
 echo
 echo "| variant | GETs/s | range | x default | scans/s | disk B a GET | GET hit ratio (est.) | scan MiB/s from disk | mmp dropped MiB a run | mmp drops a run | limit hits a run |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
