@@ -13,8 +13,10 @@
  *      collapse takes them within its rate and CPU cap, with its guards.
  *
  * The accessed bits are read a mapping at a time: without page_idle or
- * DAMON (this kernel and Debian 12's 6.1 have neither), smaps' Referenced
- * is the only reader of them, and it sums a mapping. */
+ * DAMON's virtual-address monitoring (Debian 12's 6.1 has neither; the
+ * 6.18 here has DAMON for physical addresses only, which cannot tell one
+ * process's pages), smaps' Referenced is the only reader of them, and it
+ * sums a mapping. */
 #ifndef MMP_PAGESIZE_SCAN_H
 #define MMP_PAGESIZE_SCAN_H
 
