@@ -255,7 +255,14 @@ static void summary(void *state)
 		/* Every region a block scores (the report's rules say which), even
 		 * with no unit left: the last process may have exited, and its
 		 * units gone, before this. */
-		if ((pr->rules & MMP_RULE_EVICT) || pr->ev_calls)
+		if (!(pr->rules & MMP_RULE_EVICT) && !pr->ev_calls)
+			continue;
+		/* A dry run counts what it would have evicted: not as evicted. */
+		if (e->dry_run)
+			mmp_info("%s.%s: dry run: %llu bytes would have been evicted (none was), %llu units scored",
+				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
+				 (unsigned long long)pr->ev_units);
+		else
 			mmp_info("%s.%s: %llu bytes evicted in %llu actions (%llu failed), %llu units scored",
 				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
 				 (unsigned long long)pr->ev_calls, (unsigned long long)pr->ev_errors,

@@ -57,5 +57,11 @@ done
 found=$(grep -c 'evict: watching .*tree/d.*: pid [0-9]* read it' "$TMP/err")
 check "mmp found the files by their reads (${found} of 2560)" [ "$found" -ge 2000 ]
 grep -q 'tree: [1-9][0-9]* bytes evicted' "$TMP/err" || bad "mmp dropped nothing: $(grep 'bytes evicted' "$TMP/err")"
+# A dry run decides as the policy does and drops nothing: its summary
+# says what would have been evicted, never that it was.
+reader_run "$TMP/mru.mmp" --dry-run
+grep -q 'tree: dry run: [1-9][0-9]* bytes would have been evicted' "$TMP/err" ||
+	bad "the dry run's summary does not say what it would have evicted: $(grep 'tree:' "$TMP/err")"
+check "the dry run's summary does not say it evicted" sh -c '! grep -q "tree: [0-9]* bytes evicted" "$1"' sh "$TMP/err"
 check "no mmp program or pin is left" no_programs_left mru
 finish

@@ -27,10 +27,10 @@ reader_setup() {
 	mkdir -p "$dir" && cp "$TREEREADER" "$TMP/treereader" && "$TMP/treereader" make "$dir" "$2" "$3" || exit 99
 }
 
-# reader_run [POLICY]: the files' page cache dropped, then four passes in
-# the cgroup at 60 MiB/s, a pace any machine reads at; the reader's
-# output in $TMP/out. Under a policy the reading waits until mmp governs
-# the reader.
+# reader_run [POLICY [FLAG...]]: the files' page cache dropped, then four
+# passes in the cgroup at 60 MiB/s, a pace any machine reads at; the
+# reader's output in $TMP/out. Under a policy ('mmp run -v FLAG...
+# POLICY') the reading waits until mmp governs the reader.
 reader_run() {
 	"$TMP/treereader" drop "$dir" || return 1
 	script='echo $$ >"$0/cgroup.procs"; exec "$1" read "$2" 4 60'
@@ -39,7 +39,9 @@ reader_run() {
 		sh -c "$script" "$CG" "$TMP/treereader" "$dir" >"$TMP/out" 2>"$TMP/err"
 		return
 	fi
-	TREEREADER_GO=$TMP/go "$MMP" run -v "$1" -- sh -c "$script" "$CG" "$TMP/treereader" "$dir" >"$TMP/out" 2>"$TMP/err" &
+	policy=$1
+	shift
+	TREEREADER_GO=$TMP/go "$MMP" run -v "$@" "$policy" -- sh -c "$script" "$CG" "$TMP/treereader" "$dir" >"$TMP/out" 2>"$TMP/err" &
 	runner=$!
 	PIDS="$PIDS $runner"
 	governed() { grep -q 'governing pid .*(treereader)' "$TMP/err"; }
