@@ -204,9 +204,11 @@ start_mmp() {
 }
 
 # mmp_result REGION: stops mmp (stop_mmp), then sets dropped (bytes),
-# actions and note (with mmp's CPU time) from its exit summary's line for REGION (a sed regular
-# expression, POLICY\.REGION), "-" and " (no summary from mmp)" without
-# one, and prints its first 3 warnings or errors.
+# actions and note (with mmp's CPU time) from its exit summary's line for
+# REGION (a sed regular expression, POLICY\.REGION); after a dry run
+# dropped and actions are "-" and note says what it would have dropped;
+# "-" and " (no summary from mmp)" without a line. Prints mmp's first 3
+# warnings or errors.
 mmp_result() {
 	# Its CPU time, user and system, before it ends.
 	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); split($0, f, " "); printf "%.1f", (f[12] + f[13]) / hz }' \
@@ -219,6 +221,9 @@ mmp_result() {
 		# shellcheck disable=SC2086 # four numbers
 		set -- $sum
 		dropped=$1 actions=$2 note=" in $2 drops ($3 failed), $4 files scored, mmp CPU ${cpu:-?} s"
+	elif sum=$(sed -n "s/.*$1: dry run: \([0-9]*\) bytes would have been evicted.*/\1/p" "$tmp/mmp.log" | tail -n 1) &&
+		[ -n "$sum" ]; then
+		dropped=- actions=- note=" (dry run: would have dropped $(mib "$sum") MiB), mmp CPU ${cpu:-?} s"
 	else
 		dropped=- actions=- note=" (no summary from mmp)"
 	fi
