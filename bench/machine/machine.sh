@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/machine/machine.sh - names the machine a benchmark ran on, in one
 # block to print beside its results: CPU model and count, memory, kernel,
-# THP modes, cgroup memory controller, and a measured fresh 4K fault cost.
+# THP modes, cgroup memory controller, free page reporting to a VM's host,
+# and a measured fresh 4K fault cost.
 # Figures differ tenfold from one kind of machine to another, so no table
 # is read without this. Sourced or run; needs cc. The fault cost is the
 # median of MACHINE_FAULT_PASSES (5) passes over MACHINE_FAULT_MIB (256) MiB
@@ -25,4 +26,7 @@ fi
 rm -rf "$mtmp"
 echo "machine: ${cpu:-unknown CPU}, $(nproc) CPUs, $(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), virtualisation: $virt"
 echo "kernel: $(uname -r); THP enabled '$(mode enabled)', defrag '$(mode defrag)'; cgroup: $cg"
+reporting=/sys/module/page_reporting/parameters/page_reporting_order
+[ ! -r "$reporting" ] ||
+	echo "free page reporting: order $(cat "$reporting"): the guest gives free memory back to its host, and a fresh page may cost a host fault too (memstate.sh)"
 echo "fresh 4K anonymous fault: ${fault} us (median of ${MACHINE_FAULT_PASSES:-5} passes over ${MACHINE_FAULT_MIB:-256} MiB)"

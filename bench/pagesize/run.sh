@@ -33,7 +33,9 @@
 # socket. Environment: PARTS ("populate redis"; also attach), POP_SIZE,
 # POP_THREADS, REDIS_KEYS, REDIS_GETS, ATTACH_AT, ATTACH_MAX, ATTACH_OPTS
 # (mmp attach's options, e.g. --collapse-cpu=100), JVM_HEAP, VARIANTS (a
-# subset of "4k thp mmp"), MMP (the mmp binary), AHEAD (64M). Run as root.
+# subset of "4k thp mmp"), MMP (the mmp binary), AHEAD (64M), MEMSTATE_MIB
+# (8192: the memory touched once before the runs, with a VM's free page
+# reporting held off meanwhile: bench/machine/memstate.sh). Run as root.
 set -eu
 RUNS=${1:-3}
 PARTS=${PARTS:-populate redis}
@@ -85,8 +87,10 @@ cleanup() {
 	[ -z "$attach_pid" ] || wait "$attach_pid" 2>/dev/null || true
 	[ -z "$redis_pid" ] || kill -9 "$redis_pid" 2>/dev/null || true
 	restore || echo "run.sh: could not restore '$orig' in $THP" >&2
+	memstate_restore
 	rm -rf "$tmp"
 }
+. "$here/../machine/memstate.sh"
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -110,6 +114,9 @@ mmp_cpu() {
 # utime + stime of PID itself, in seconds.
 own_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 
+# The same memory state for every run: the host backs the memory they use.
+free_mib=$(awk '/^MemAvailable:/ { print int($2 / 2048) }' /proc/meminfo)
+memstate_hold "$(( free_mib < ${MEMSTATE_MIB:-8192} ? free_mib : ${MEMSTATE_MIB:-8192} ))"
 sh "$here/../machine/machine.sh"
 echo "ahead $AHEAD; $RUNS rounds of 4k thp mmp (THP found: $orig)"
 
