@@ -3,14 +3,6 @@
 # own, the files to read, and four passes of the reader in the cgroup,
 # with or without a policy. Sourced after lib.sh.
 
-# What an MRU policy can keep: it evicts from 75% of the 128M limit, so at
-# most 96M of the 160M read stays cached, 60% of a pass, less the cgroup's
-# other charges (the reader, inodes, dentries) and what mmp drops while it
-# catches up. Measured: 51-56% on idle machines, 48% on a loaded CI host.
-# The tests assert two thirds of that ceiling, a share no LRU reaches
-# here: an MRU that works, not how close a machine's speed lets it come.
-MRU_FLOOR=40
-
 # reader_setup NAME FILES BYTES: the cgroup mmp-NAME-PID (v1 here, v2
 # where that is what there is; exit 77 with neither), and FILES files of
 # BYTES random bytes under $dir, not on tmpfs (whose page cache cannot be
