@@ -1,7 +1,7 @@
 #!/bin/sh
 # evict_tree.sh - evict rules see files that are no longer open. A reader
 # opens, reads and closes each small file of a tree larger than its memory
-# cgroup (160M of 64K files in 128M), in name order, four times, at a pace
+# cgroup (140M of 64K files in 128M), in name order, four times, at a pace
 # any machine reads at (60 MiB/s): the test asserts what the policy does,
 # not how fast mmp is. No file is open for more than a read's time, so mmp
 # can only know them from BPF's page-cache hooks.
@@ -11,12 +11,15 @@
 # recently used goes first: score = idle) mmp drops the files just read,
 # and the rest stay for the next pass: at least half of each later pass is
 # read from the page cache (RWF_NOWAIT reads tell), and 10 points more
-# than without the policy.
+# than without the policy. MRU can keep at most what it evicts down to,
+# 75% of 128M, 96M of the 140M: 69% of a pass, less the cgroup's other
+# charges and what mmp drops while it catches up (with 160M the ceiling
+# was 60%, and a loaded CI host read 48%).
 . "${srcdir:-.}/tests/kernel/lib.sh"
 . "${srcdir:-.}/tests/kernel/reader_lib.sh"
 skip_unless_kernel
 
-reader_setup tree 2560 65536
+reader_setup tree 2240 65536
 cat >"$TMP/mru.mmp" <<EOP
 policy tree_mru {
     match comm "treereader";
@@ -55,7 +58,7 @@ done
 # What it knew of them, it learned from reads of closed files: the reader
 # holds no file open past a read, so few were ever seen open.
 found=$(grep -c 'evict: watching .*tree/d.*: pid [0-9]* read it' "$TMP/err")
-check "mmp found the files by their reads (${found} of 2560)" [ "$found" -ge 2000 ]
+check "mmp found the files by their reads (${found} of 2240)" [ "$found" -ge 1750 ]
 grep -q 'tree: [1-9][0-9]* bytes evicted' "$TMP/err" || bad "mmp dropped nothing: $(grep 'bytes evicted' "$TMP/err")"
 # A dry run decides as the policy does and drops nothing: its summary
 # says what would have been evicted, never that it was.
