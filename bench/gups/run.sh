@@ -4,7 +4,8 @@
 # mapping that takes 90% of 100M random read-modify-writes, and a cold 3 GiB
 # one). Only the update phase is timed. Each of RUNS rounds (default 5) runs
 # the variants interleaved, in an order rotated every round, each after
-# caches are dropped and memory compacted (the same state for every run):
+# caches are dropped and memory compacted, with a VM's free page reporting
+# held off for the whole bench (the same state for every run):
 #   4k          THP 'enabled' as found ('madvise' on the project's machines:
 #               no huge pages for gups)
 #   thp-always  'always' written to /sys/kernel/mm/transparent_hugepage/enabled
@@ -62,8 +63,10 @@ tmp=$(mktemp -d)
 restore() { [ "$(sed -n 's/.*\[\([a-z]*\)\].*/\1/p' "$THP")" = "$orig" ] || echo "$orig" >"$THP"; }
 cleanup() {
 	restore || echo "run.sh: could not restore '$orig' in $THP" >&2
+	memstate_restore
 	rm -rf "$tmp"
 }
+. "$here/../machine/memstate.sh"
 # A signal is handled once the running gups ends (Ctrl-C ends it at once).
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -84,7 +87,10 @@ fi
 [ "$orig" = madvise ] || [ "$orig" = never ] || [ "$orig" = always ] ||
 	echo "run.sh: note: THP mode is '$orig'" >&2
 
-# The machine, before any result: figures differ tenfold between machines.
+# The same memory state for every run: the host backs the memory they use
+# (a fork's copies are fresh pages too). Then the machine, before any
+# result: figures differ tenfold between machines.
+memstate_hold "$need_mib"
 sh "$here/../machine/machine.sh"
 echo "gups: hot $HOT, cold $COLD, $UPDATES updates, $RUNS rounds of: $VARIANTS (THP found: $orig)"
 for v in $VARIANTS; do : >"$tmp/$v.res"; done
@@ -94,7 +100,8 @@ start=$(date +%s)
 # settle: the same memory state before every run. How fast a run fills its
 # memory, and whether it gets huge pages, depends on what ran before it (on
 # the Zen 5 VM, 2 GiB of huge pages filled in 3.5-4 s after a compaction,
-# in 0.15-2.3 s right after another huge-page run).
+# in 0.15-2.3 s right after another huge-page run: its free page reporting,
+# which memstate.sh holds off).
 settle() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches

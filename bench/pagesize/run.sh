@@ -115,8 +115,8 @@ mmp_cpu() {
 own_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 
 # The same memory state for every run: the host backs the memory they use.
-free_mib=$(awk '/^MemAvailable:/ { print int($2 / 2048) }' /proc/meminfo)
-memstate_hold "$(( free_mib < ${MEMSTATE_MIB:-8192} ? free_mib : ${MEMSTATE_MIB:-8192} ))"
+half_avail_mib=$(awk '/^MemAvailable:/ { print int($2 / 2048) }' /proc/meminfo)
+memstate_hold "$(( half_avail_mib < ${MEMSTATE_MIB:-8192} ? half_avail_mib : ${MEMSTATE_MIB:-8192} ))"
 sh "$here/../machine/machine.sh"
 echo "ahead $AHEAD; $RUNS rounds of 4k thp mmp (THP found: $orig)"
 
