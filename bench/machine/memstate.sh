@@ -17,8 +17,11 @@ memstate_param=/sys/module/page_reporting/parameters/page_reporting_order
 memstate_orig=
 
 memstate_hold() {
-	if [ ! -w "$memstate_param" ]; then
+	if [ ! -e "$memstate_param" ]; then
 		echo "memory state: no free page reporting here; $1 MiB touched once before the runs"
+	elif [ ! -w "$memstate_param" ]; then
+		echo "memstate: cannot write $memstate_param (run as root)" >&2
+		return 1
 	else
 		memstate_orig=$(cat "$memstate_param")
 		# /proc/buddyinfo has one column per order: above the last, none is reported.
