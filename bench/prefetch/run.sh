@@ -75,7 +75,10 @@ POL_ANON_FAR='pattern stride; degree 256; distance 15; limit 4G/s;'
 FILE_PATTERNS=${FILE_PATTERNS:-fwd bwd s4 s16 s64 rand}
 FILE_VARIANTS="default madv-random madv-seq mmp-seq mmp-stride mmp-leap"
 
-die() { echo "run.sh: $*" >&2; exit 1; }
+me=run.sh
+die() { echo "$me: $*" >&2; exit 1; }
+# The loop device and its filesystem: shared with fio.sh.
+. "$here/loopfs.sh"
 case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac
 for v in FILE_MIB ANON_MIB LIMIT_MIB RA_SMALL_KB RAND_REPS WORK_NS; do
 	eval "x=\$$v"
@@ -117,8 +120,7 @@ cleanup() {
 	if [ -n "$cg" ]; then
 		for _ in $(seq 50); do [ -d "$cg" ] || break; rmdir "$cg" 2>/dev/null || sleep 0.1; done
 	fi
-	[ -n "$mounted" ] && { umount "$mnt" || echo "run.sh: could not unmount $mnt" >&2; }
-	[ -n "$loop" ] && { losetup -d "$loop" || echo "run.sh: could not detach $loop" >&2; }
+	loopfs_remove "$mnt"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -149,31 +151,9 @@ start=$(date +%s)
 
 # ---------------------------------------------------------------- files ----
 file_part() {
-	# The read-ahead of the disk that holds the image (its whole disk if it
-	# is a partition), read only.
-	dev=$(df --output=source "$tmp" | tail -n 1)
-	b=$(basename "$dev")
-	ra_default=${RA_DEFAULT_KB:-}
-	if [ -z "$ra_default" ]; then
-		for f in "/sys/class/block/$b/queue/read_ahead_kb" "/sys/class/block/$b/../queue/read_ahead_kb"; do
-			[ -r "$f" ] && { ra_default=$(cat "$f"); break; }
-		done
-	fi
-	[ -n "$ra_default" ] || die "cannot read the read-ahead of $dev; set RA_DEFAULT_KB"
-
-	img_mib=$((FILE_MIB + FILE_MIB / 4 + 64))
-	truncate -s "${img_mib}M" "$tmp/img"
-	loop=$(losetup --direct-io=on -f --show "$tmp/img" 2>/dev/null) || loop=""
-	if [ -z "$loop" ]; then
-		loop=$(losetup -f --show "$tmp/img") || die "cannot attach a loop device"
-		echo "run.sh: note: no direct I/O on $loop: the image's page cache is dropped too before each run" >&2
-	fi
-	lb=$(basename "$loop")
-	dio=$(cat "/sys/block/$lb/loop/dio" 2>/dev/null || echo 0)
-	mkfs.ext4 -q -F "$loop"
-	mkdir -p "$mnt"
-	mount "$loop" "$mnt"
-	mounted=1
+	ra_default=$(disk_read_ahead_kb "$tmp")
+	[ -n "$ra_default" ] || die "cannot read the read-ahead of the disk under $tmp; set RA_DEFAULT_KB"
+	loopfs_make "$tmp/img" "$mnt" $((FILE_MIB + FILE_MIB / 4 + 64))
 	data=$mnt/data
 	dd if=/dev/urandom of="$data" bs=1M count="$FILE_MIB" status=none
 	sync
@@ -189,7 +169,7 @@ policy pfbench_$p {
 EOF
 		"$MMP" run "$tmp/$p.mmp" -- true 2>"$tmp/err" || { cat "$tmp/err" >&2; die "mmp cannot run $tmp/$p.mmp"; }
 	done
-	echo "files: $FILE_MIB MiB on $loop (direct I/O: $dio), read-ahead ${ra_default} KiB (as $dev) and ${RA_SMALL_KB} KiB; $ROUNDS rounds"
+	echo "files: $FILE_MIB MiB on $loop (direct I/O: $dio), read-ahead ${ra_default} KiB (the disk's) and ${RA_SMALL_KB} KiB; $ROUNDS rounds"
 	: >"$out/file.res"
 	r=0
 	while [ "$r" -lt "$ROUNDS" ]; do
