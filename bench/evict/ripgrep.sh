@@ -3,12 +3,20 @@
 # tree of small files larger than its memory cgroup (cache_ext's ripgrep
 # experiment): the kernel's own reclaim against mmp's MRU policy.
 #
-# The corpus: RG_TREE_MB (1536) MiB of files of at most 1 MiB copied from
-# /usr/include, /usr/share and /usr/lib (text and binary alike, hidden
-# files left out, as rg skips them), into numbered copies 000, 001... of
-# RG_DIR/tree until the size is reached. RG_DIR (/var/tmp/mmp-rg-corpus)
-# must be on a disk, not tmpfs. The tree is built once and reused while
-# RG_DIR/corpus.done says it has that size.
+# The corpus, RG_CORPUS:
+#   linux  (the default) the Linux kernel's source, cache_ext's own corpus:
+#          Debian's linux-source package (installed if missing), the
+#          newest /usr/src/linux-source-*.tar.xz unpacked into
+#          RG_DIR/linux. 6.1's is 78,579 files, 1239 MiB (1417 MiB in
+#          whole pages), 1.4 times the 1 GiB cgroup.
+#   usr    RG_TREE_MB (1536) MiB of files of at most 1 MiB copied from
+#          /usr/include, /usr/share and /usr/lib (text and binary alike,
+#          hidden files left out, as rg skips them), into numbered copies
+#          000, 001... of RG_DIR/tree until the size is reached: more and
+#          smaller files than a source tree, 1.75 times the cgroup.
+# RG_DIR (/var/tmp/mmp-rg-corpus) must be on a disk, not tmpfs. A tree is
+# built once and reused while its marker (TREE.done) says it is the same.
+# Hidden files are left out of its size, as rg skips them.
 #
 # One run of a variant: drop the page cache, compact memory, start the
 # variant, then 'rg -c -a -j2 PATTERN TREE' RG_PASSES (4) times in a row,
@@ -20,8 +28,9 @@
 # Variants, interleaved, the order rotated every round:
 #   default   no mmp: the kernel's reclaim in the cgroup
 #   mmp       'mmp attach policies/rg-mru.mmp' for the whole run: while
-#             the cgroup is at 90% of its limit or more, drop the file rg
-#             read most recently first (score idle / 1ms), at most 1G/s
+#             the cgroup is at RG_TRIGGER (97) % of its limit or more,
+#             drop the file rg read most recently first (score idle /
+#             1ms), at most 1G/s
 #
 # Bytes read from disk a pass are rg's own: the read_bytes of
 # /proc/PID/io, the bytes it submitted to the block layer, data readahead
@@ -45,12 +54,13 @@
 # memory.failcnt, v2 memory.events "max": the kernel's reclaim ran, so
 # mmp did not keep usage under the limit); as a markdown table.
 #
-# Environment: ROUNDS (3; the first argument wins), RG_DIR, RG_TREE_MB,
-# RG_CGROUP_MB, RG_PASSES (4), RG_THREADS (2), RG_PATTERN
-# ('mmp_needle_[0-9]{6}'), EVICT_DISK_IOPS and EVICT_DISK_MBPS (0: no cap;
-# rg's reads from the tree's disk capped, as on a cloud volume: lib.sh's
-# throttle_disk), VARIANTS ("default mmp"), MMP (the mmp binary, default
-# ../../mmp). Installs ripgrep with apt-get if rg is missing.
+# Environment: ROUNDS (3; the first argument wins), RG_DIR, RG_CORPUS,
+# RG_TREE_MB, RG_CGROUP_MB, RG_TRIGGER, RG_PASSES (4), RG_THREADS (2),
+# RG_PATTERN ('mmp_needle_[0-9]{6}'), EVICT_DISK_IOPS and EVICT_DISK_MBPS
+# (0: no cap; rg's reads from the tree's disk capped, as on a cloud
+# volume: lib.sh's throttle_disk), VARIANTS ("default mmp"), MMP (the mmp
+# binary, default ../../mmp). Installs ripgrep (and linux-source) with
+# apt-get if missing.
 # Other kernel tests and benchmarks take the same lock
 # (/tmp/mmp-kernel-tests.lock): this waits for it. The cgroup and mmp are
 # removed and stopped on exit, failure, Ctrl-C or SIGTERM; the corpus is
@@ -58,8 +68,10 @@
 set -eu
 ROUNDS=${1:-${ROUNDS:-3}}
 RG_DIR=${RG_DIR:-/var/tmp/mmp-rg-corpus}
+CORPUS=${RG_CORPUS:-linux}
 TREE_MB=${RG_TREE_MB:-1536}
 CG_MB=${RG_CGROUP_MB:-1024}
+TRIGGER=${RG_TRIGGER:-97}
 PASSES=${RG_PASSES:-4}
 THREADS=${RG_THREADS:-2}
 PATTERN=${RG_PATTERN:-'mmp_needle_[0-9]{6}'}
@@ -71,9 +83,11 @@ SOURCES="/usr/include /usr/share /usr/lib"
 . "$here/lib.sh"
 
 check_rounds
-case $TREE_MB$CG_MB$PASSES$THREADS in '' | *[!0-9]*) die "RG_TREE_MB, RG_CGROUP_MB, RG_PASSES and RG_THREADS are whole numbers" ;; esac
+case $TREE_MB$CG_MB$PASSES$THREADS$TRIGGER in '' | *[!0-9]*) die "RG_TREE_MB, RG_CGROUP_MB, RG_TRIGGER, RG_PASSES and RG_THREADS are whole numbers" ;; esac
+{ [ "$TRIGGER" -ge 50 ] && [ "$TRIGGER" -le 99 ]; } || die "RG_TRIGGER is a percentage of the cgroup's limit from 50 to 99, not $TRIGGER"
 [ "$PASSES" -ge 2 ] || die "RG_PASSES must be at least 2 (pass 1 is a warm-up)"
-[ "$TREE_MB" -gt "$CG_MB" ] || die "the tree ($TREE_MB MiB) must be larger than the cgroup ($CG_MB MiB)"
+case $CORPUS in linux | usr) ;; *) die "RG_CORPUS is linux or usr, not '$CORPUS'" ;; esac
+[ "$CORPUS" = linux ] || [ "$TREE_MB" -gt "$CG_MB" ] || die "the tree ($TREE_MB MiB) must be larger than the cgroup ($CG_MB MiB)"
 [ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup and drops the page cache)"
 command -v flock >/dev/null || die "needs flock (util-linux)"
 check_variants mmp
@@ -82,8 +96,19 @@ command -v rg >/dev/null || apt_install ripgrep
 RG=$(command -v rg)
 check_on_disk "$RG_DIR" RG_DIR
 RG_DIR=$(cd "$RG_DIR" && pwd)
-tree=$RG_DIR/tree
-marker=$RG_DIR/corpus.done
+if [ "$CORPUS" = linux ]; then
+	tree=$RG_DIR/linux
+	# linux_tarball: the newest kernel source Debian's package left.
+	linux_tarball() { find /usr/src -maxdepth 1 -name 'linux-source-*.tar.xz' | sort -V | tail -n 1; }
+	tarball=$(linux_tarball)
+	[ -n "$tarball" ] || { apt_install linux-source && tarball=$(linux_tarball); }
+	[ -n "$tarball" ] || die "the linux-source package left no /usr/src/linux-source-*.tar.xz"
+	corpus_id=$(basename "$tarball" .tar.xz)
+else
+	tree=$RG_DIR/tree
+	corpus_id=usr-$TREE_MB
+fi
+marker=$tree.done
 
 tmp=$(mktemp -d)
 cg='' pid='' mpid=''
@@ -95,44 +120,51 @@ sh "$here/../machine/machine.sh"
 
 # --- the corpus ----------------------------------------------------------------
 pagesize=$(getconf PAGESIZE)
-# tree_stats: "files=N bytes=B pagebytes=P" of the tree.
+# tree_stats: "files=N bytes=B pagebytes=P" of the tree, hidden files
+# and directories left out as rg leaves them.
 tree_stats() {
-	find "$tree" -type f -printf '%s\n' | awk -v ps="$pagesize" '
+	find "$tree" -mindepth 1 -name '.*' -prune -o -type f -printf '%s\n' | awk -v ps="$pagesize" '
 		{ n++; s += $1; p += int(($1 + ps - 1) / ps) * ps }
 		END { printf "files=%d bytes=%.0f pagebytes=%.0f\n", n, s, p }'
 }
-want=$((TREE_MB * 1048576))
-if [ -f "$marker" ] && [ -d "$tree" ] && [ "$(field "$(cat "$marker")" mb)" = "$TREE_MB" ]; then
+if [ -f "$marker" ] && [ -d "$tree" ] && [ "$(field "$(cat "$marker")" corpus)" = "$corpus_id" ]; then
 	stats=$(cat "$marker")
 	how="reused"
 else
-	echo "building the corpus: $TREE_MB MiB from $SOURCES in $tree"
 	start=$(date +%s)
 	rm -f "$marker"
 	rm -rf "$tree"
 	mkdir -p "$tree"
-	# "size path" of every regular file up to 1 MiB (a source tree's
-	# files are small), hidden ones and any under RG_DIR left out. A name
-	# with a newline would break the list: such files are skipped too.
-	nl='
+	if [ "$CORPUS" = linux ]; then
+		echo "building the corpus: $tarball unpacked in $tree"
+		tar -C "$tree" --strip-components=1 -xJf "$tarball"
+	else
+		echo "building the corpus: $TREE_MB MiB from $SOURCES in $tree"
+		want=$((TREE_MB * 1048576))
+		# "size path" of every regular file up to 1 MiB (a source tree's
+		# files are small), hidden ones and any under RG_DIR left out. A
+		# name with a newline would break the list: such files are
+		# skipped too.
+		nl='
 '
-	# shellcheck disable=SC2086 # a list of directories
-	find $SOURCES \( -path "$RG_DIR" -o -name '.*' \) -prune -o -type f -size -1025k ! -name "*$nl*" \
-		-printf '%s %p\n' 2>/dev/null >"$tmp/list" || true
-	[ -s "$tmp/list" ] || die "found no files in $SOURCES"
-	n=0 have=0
-	while [ "$have" -lt "$want" ]; do
-		d=$tree/$(printf %03d $n)
-		mkdir "$d"
-		# The first files of the list that make up what is still missing.
-		awk -v need=$((want - have)) '{ s += $1; sub(/^[0-9]+ \//, ""); print; if (s >= need) exit }' \
-			"$tmp/list" >"$tmp/part"
-		tar -C / --no-recursion --no-unquote --verbatim-files-from -cf - -T "$tmp/part" | tar -C "$d" -xf -
-		have=$(find "$tree" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s }')
-		n=$((n + 1))
-	done
+		# shellcheck disable=SC2086 # a list of directories
+		find $SOURCES \( -path "$RG_DIR" -o -name '.*' \) -prune -o -type f -size -1025k ! -name "*$nl*" \
+			-printf '%s %p\n' 2>/dev/null >"$tmp/list" || true
+		[ -s "$tmp/list" ] || die "found no files in $SOURCES"
+		n=0 have=0
+		while [ "$have" -lt "$want" ]; do
+			d=$tree/$(printf %03d $n)
+			mkdir "$d"
+			# The first files of the list that make up what is still missing.
+			awk -v need=$((want - have)) '{ s += $1; sub(/^[0-9]+ \//, ""); print; if (s >= need) exit }' \
+				"$tmp/list" >"$tmp/part"
+			tar -C / --no-recursion --no-unquote --verbatim-files-from -cf - -T "$tmp/part" | tar -C "$d" -xf -
+			have=$(find "$tree" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s }')
+			n=$((n + 1))
+		done
+	fi
 	sync
-	stats="mb=$TREE_MB $(tree_stats)"
+	stats="corpus=$corpus_id $(tree_stats)"
 	echo "$stats" >"$marker"
 	how="built in $(( $(date +%s) - start )) s"
 fi
@@ -140,16 +172,19 @@ files=$(field "$stats" files)
 bytes=$(field "$stats" bytes)
 pagebytes=$(field "$stats" pagebytes)
 { [ -n "$files" ] && [ -n "$pagebytes" ]; } || die "bad $marker: remove it to build the corpus again"
-echo "corpus: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }') MiB ($(awk -v b="$pagebytes" 'BEGIN { printf "%.0f", b / 1048576 }') MiB in ${pagesize}-byte pages) in $tree ($how)"
+echo "corpus $corpus_id: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }') MiB ($(awk -v b="$pagebytes" 'BEGIN { printf "%.0f", b / 1048576 }') MiB in ${pagesize}-byte pages) in $tree ($how)"
 [ "$pagebytes" -gt $((CG_MB * 1048576)) ] || die "the tree's pages must not fit in the cgroup ($CG_MB MiB)"
 
 # --- the cgroup, the policy, the counters --------------------------------------
 make_cg "mmp-rgbench-$$" "$CG_MB"
 throttle_disk "$RG_DIR"
 
-# The policy, for this tree (rg-mru.mmp names the default one).
-sed "s|/var/tmp/mmp-rg-corpus/tree/|$tree/|" "$here/policies/rg-mru.mmp" >"$tmp/rg-mru.mmp"
+# The policy, for this tree and trigger (rg-mru.mmp names the default
+# tree, and 97%).
+sed -e "s|/var/tmp/mmp-rg-corpus/tree/|$tree/|" -e "s|usage >= [0-9]*%|usage >= $TRIGGER%|" \
+	"$here/policies/rg-mru.mmp" >"$tmp/rg-mru.mmp"
 grep -qF "\"$tree/*\"" "$tmp/rg-mru.mmp" || die "policies/rg-mru.mmp does not name /var/tmp/mmp-rg-corpus/tree/*"
+grep -qF "usage >= $TRIGGER%" "$tmp/rg-mru.mmp" || die "policies/rg-mru.mmp has no 'usage >= N%'"
 
 # The device under the tree, for /proc/diskstats ("-" if it is not a
 # block device there, as on btrfs).
