@@ -125,10 +125,10 @@ fi
 long=$(awk 'BEGIN { for (i = 0; i < 64; i++) printf "a" }')
 for name in ../../../../tmp/d "" "$long" 'a b' 'x/y'; do
 	expect "--name '$name'" 2 "error: --name takes 1 to 63 letters, digits, '-' or '_'" -- \
-		"$MMP" attach --name "$name" "$srcdir/examples/kvstore.mmp"
+		"$MMP" attach --name "$name" "$srcdir/docs/tour.mmp"
 done
 expect "stats of '../x'" 2 "error: stats: a runtime's name is 1 to 63" -- "$MMP" stats ../x
-expect "--collapse-rate 1T+" 2 'from 2M to 1T' -- "$MMP" attach -r 2T "$srcdir/examples/kvstore.mmp"
+expect "--collapse-rate 1T+" 2 'from 2M to 1T' -- "$MMP" attach -r 2T "$srcdir/docs/tour.mmp"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

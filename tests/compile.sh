@@ -7,7 +7,7 @@ MMPC=${MMPC:-$PWD/mmpc}
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
-for f in "$srcdir"/examples/*.mmp "$srcdir"/tests/parse/*.mmp; do
+for f in "$srcdir"/examples/*.mmp "$srcdir"/docs/tour.mmp "$srcdir"/tests/parse/*.mmp; do
 	o="$tmp/$(basename "$f" .mmp).bpf.o"
 	if ! "$MMPC" --color=never "$f" -o "$o" >"$tmp/log" 2>&1; then
 		echo "FAIL: $f does not compile"; cat "$tmp/log"; fail=$((fail + 1)); continue
@@ -25,7 +25,7 @@ for f in "$srcdir"/examples/*.mmp "$srcdir"/tests/parse/*.mmp; do
 	pass=$((pass + 1))
 done
 # clang's errors come back as mmpc's, with its status.
-if "$MMPC" --clang=/nonexistent/clang "$srcdir/examples/kvstore.mmp" -o "$tmp/x.o" >"$tmp/log" 2>&1; then
+if "$MMPC" --clang=/nonexistent/clang "$srcdir/docs/tour.mmp" -o "$tmp/x.o" >"$tmp/log" 2>&1; then
 	echo "FAIL: a missing clang went unnoticed"; fail=$((fail + 1))
 elif ! grep -q 'cannot run /nonexistent/clang' "$tmp/log" || [ -e "$tmp/x.o" ]; then
 	echo "FAIL: a missing clang is not named, or left a file:"; cat "$tmp/log"; fail=$((fail + 1))
@@ -40,7 +40,7 @@ nl='
 '
 for name in "$tmp/hostile/p\";int injected = 42;const char *x = \".mmp" "$tmp/hostile/end*/comment.mmp" \
 	    "$tmp/hostile/back\\slash/q.mmp" "$tmp/hostile/new${nl}line.mmp"; do
-	cp "$srcdir/examples/kvstore.mmp" "$name"
+	cp "$srcdir/docs/tour.mmp" "$name"
 	if ! "$MMPC" --color=never "$name" -o "$tmp/hostile.o" >"$tmp/log" 2>&1; then
 		echo "FAIL: a policy named '$name' does not compile:"; cat "$tmp/log"; fail=$((fail + 1)); continue
 	fi
@@ -59,7 +59,7 @@ done
 # removed by the next mmpc.
 mkdir -p "$tmp/t"
 printf '#!/bin/sh\nsleep 30\n' >"$tmp/slowclang" && chmod +x "$tmp/slowclang"
-TMPDIR=$tmp/t "$MMPC" --clang="$tmp/slowclang" "$srcdir/examples/kvstore.mmp" -o "$tmp/killed.o" 2>/dev/null &
+TMPDIR=$tmp/t "$MMPC" --clang="$tmp/slowclang" "$srcdir/docs/tour.mmp" -o "$tmp/killed.o" 2>/dev/null &
 victim=$!
 i=0
 while [ -z "$(ls "$tmp/t")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -73,7 +73,7 @@ else
 fi
 sh -c 'exit 0' & gone=$!; wait $gone
 mkdir -p "$tmp/t/mmpc.$gone.AbC123" && touch "$tmp/t/mmpc.$gone.AbC123/policy.bpf.c"
-TMPDIR=$tmp/t "$MMPC" "$srcdir/examples/kvstore.mmp" -o "$tmp/after.o" >/dev/null 2>&1
+TMPDIR=$tmp/t "$MMPC" "$srcdir/docs/tour.mmp" -o "$tmp/after.o" >/dev/null 2>&1
 if [ -n "$(ls "$tmp/t")" ]; then
 	echo "FAIL: a killed mmpc's directory stays: $(ls "$tmp/t")"; fail=$((fail + 1))
 else

@@ -1,10 +1,11 @@
 #!/bin/sh
-# examples.sh - every bundled example policy checks cleanly, warnings included.
+# examples.sh - every bundled example policy, and the tour (docs/tour.mmp),
+# checks cleanly, warnings included.
 set -u
 srcdir=${srcdir:-.}
 MMPC=${MMPC:-$PWD/mmpc}
 pass=0 fail=0
-for f in "$srcdir"/examples/*.mmp; do
+for f in "$srcdir"/examples/*.mmp "$srcdir"/docs/tour.mmp; do
 	if out=$("$MMPC" --check -Werror --color=never "$f" 2>&1); then
 		pass=$((pass + 1))
 	else

@@ -3,7 +3,7 @@
 # verifier (BPF_PROG_LOAD of each program, nothing attached).
 . "${srcdir:-.}/tests/kernel/lib.sh"
 skip_unless_kernel
-for f in "$srcdir"/examples/*.mmp "$srcdir"/tests/parse/*.mmp "$srcdir"/tests/codegen/*.mmp \
+for f in "$srcdir"/examples/*.mmp "$srcdir"/docs/tour.mmp "$srcdir"/tests/parse/*.mmp "$srcdir"/tests/codegen/*.mmp \
 	"$srcdir"/tests/kernel/*.mmp; do
 	if "$MMP" verify "$f" >"$TMP/out" 2>&1; then
 		ok
