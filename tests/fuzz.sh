@@ -39,7 +39,7 @@ if ! "$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 fi
 
 mkdir "$tmp/corpus"
-for f in "$srcdir"/examples/*.mmp "$srcdir"/tests/parse/*.mmp "$srcdir"/tests/errors/*.mmp; do
+for f in "$srcdir"/examples/*.mmp "$srcdir"/docs/tour.mmp "$srcdir"/tests/parse/*.mmp "$srcdir"/tests/errors/*.mmp; do
 	[ -f "$f" ] && cp "$f" "$tmp/corpus/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
 echo "fuzzing the front end for ${seconds}s with $(ls "$tmp/corpus" | wc -l) seeds"

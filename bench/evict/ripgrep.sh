@@ -7,8 +7,8 @@
 #   linux  (the default) the Linux kernel's source, cache_ext's own corpus:
 #          Debian's linux-source package (installed if missing), the
 #          newest /usr/src/linux-source-*.tar.xz unpacked into
-#          RG_DIR/linux. 6.1's is 78,579 files, 1239 MiB (1417 MiB in
-#          whole pages), 1.4 times the 1 GiB cgroup.
+#          RG_DIR/linux. 6.1's is 78,258 files that rg reads, 1238 MiB
+#          (1416 MiB in whole pages), 1.4 times the 1 GiB cgroup.
 #   usr    RG_TREE_MB (1536) MiB of files of at most 1 MiB copied from
 #          /usr/include, /usr/share and /usr/lib (text and binary alike,
 #          hidden files left out, as rg skips them), into numbered copies
@@ -255,7 +255,7 @@ run_variant() {
 		"$(awk -v r="$2" -v t="$pagebytes" 'BEGIN { printf "%.1f%%", 100 * (1 - r / t) }')" "$6" "$(mib "$4")" "$note"
 }
 
-echo "ripgrep: $ROUNDS rounds of: $VARIANTS; 'rg -c -a -j$THREADS $PATTERN' $PASSES passes a run (pass 1 warms up), cgroup v$cgv limit $cg_mib MiB; disk reads: rg's read_bytes, device ${dev_name:-(none)} beside; $disk_note"
+echo "ripgrep: $ROUNDS rounds of: $VARIANTS (mmp: MRU from $TRIGGER% of the limit); 'rg -c -a -j$THREADS $PATTERN' $PASSES passes a run (pass 1 warms up), cgroup v$cgv limit $cg_mib MiB; disk reads: rg's read_bytes, device ${dev_name:-(none)} beside; $disk_note"
 start=$(date +%s)
 rounds
 

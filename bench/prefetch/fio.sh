@@ -27,10 +27,11 @@
 # major faults)).
 #
 # Environment: MMP (../../mmp), FILE_MIB, RA_SMALL_KB, RA_DEFAULT_KB (the
-# disk's), STRIDES ("16 64": pages between the blocks read). Installs fio
-# with apt-get if it is missing. Takes the kernel tests' lock
-# (/tmp/mmp-kernel-tests.lock) for its runs. The loop device, its mount
-# and mmp are undone on exit, failure, Ctrl-C or SIGTERM. Run as root.
+# disk's), STRIDES ("16 64": pages between the blocks read), KEEP (a file
+# to copy the raw results to). Installs fio with apt-get if it is
+# missing. Takes the kernel tests' lock (/tmp/mmp-kernel-tests.lock)
+# before it makes its file. The loop device and its mount are undone on
+# exit, failure, Ctrl-C or SIGTERM. Run as root.
 set -eu
 ROUNDS=${1:-3}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,14 +56,15 @@ done
 [ -x "$MMP" ] || die "no mmp at $MMP (build it with make, or set MMP)"
 if ! command -v fio >/dev/null; then
 	echo "installing fio"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q fio >/dev/null || die "could not install fio"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q fio >/dev/null ||
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fio >/dev/null; } ||
+		die "could not install fio"
 fi
 
 tmp=$(mktemp -d /var/tmp/mmp-fiobench.XXXXXX)
-mnt=$tmp/mnt loop='' mounted='' mpid=''
+mnt=$tmp/mnt loop='' mounted=''
 cleanup() {
 	set +e
-	[ -z "$mpid" ] || { kill -INT "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null; }
 	loopfs_remove "$mnt"
 	rm -rf "$tmp"
 }
@@ -70,8 +72,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+exec 9>/tmp/mmp-kernel-tests.lock
+flock 9
 ra_default=$(disk_read_ahead_kb "$tmp")
-[ -n "$ra_default" ] || die "cannot read the read-ahead of the disk under $tmp; set RA_DEFAULT_KB"
+case $ra_default in
+'') die "cannot read the read-ahead of the disk under $tmp; set RA_DEFAULT_KB" ;;
+*[!0-9]*) die "RA_DEFAULT_KB is a whole number of KiB, not '$ra_default'" ;;
+esac
 loopfs_make "$tmp/img" "$mnt" $((FILE_MIB + FILE_MIB / 4 + 64))
 mkdir "$mnt/fio"
 data=$mnt/fio/data
@@ -121,8 +128,6 @@ fio_run() {
 	echo "$ra $stride $v $ms $majf $sm" >>"$tmp/res"
 }
 
-exec 9>/tmp/mmp-kernel-tests.lock
-flock 9
 # The machine, before any result: figures differ tenfold between machines.
 sh "$here/../machine/machine.sh"
 echo "fio: $FILE_MIB MiB on $loop (direct I/O: $dio), read-ahead $ra_default KiB (the disk's) and $RA_SMALL_KB KiB; strides (pages): $STRIDES; $ROUNDS rounds"

@@ -15,6 +15,7 @@ disk_read_ahead_kb() {
 	for f in "/sys/class/block/$b/queue/read_ahead_kb" "/sys/class/block/$b/../queue/read_ahead_kb"; do
 		[ -r "$f" ] && { cat "$f"; return; }
 	done
+	return 0 # nothing printed: the caller says what to set
 }
 
 # loopfs_make IMG MNT MIB: makes an ext4 filesystem of MIB MiB in the

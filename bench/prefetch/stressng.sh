@@ -24,7 +24,8 @@
 # asked for) and coverage ((used - late) / (used - late + major faults)).
 #
 # Environment: ROUNDS (the first argument wins), SN_MIB (256), LIMIT_MIB
-# (64), VARIANTS ("default mmp"), MMP (../../mmp). Installs stress-ng
+# (64), VARIANTS ("default mmp"), MMP (../../mmp), TMPDIR (/var/tmp: the
+# swap file's disk). Installs stress-ng
 # with apt-get if it is missing. Shares bench/evict/lib.sh (the cgroup,
 # mmp, the rounds, medians) and its lock with the other benchmarks. The
 # cgroup, the swap file and mmp are undone on exit, failure, Ctrl-C or
@@ -47,8 +48,8 @@ check_variants mmp
 find_memcg
 command -v stress-ng >/dev/null || apt_install stress-ng
 
-tmp=$(mktemp -d /var/tmp/mmp-snbench.XXXXXX)
-check_on_disk "$tmp" TMPDIR
+# The swap file's directory, on a disk: a swap file in tmpfs takes no swapon.
+tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/mmp-snbench.XXXXXX")
 cg='' pid='' mpid='' swap_on=''
 # The workload and mmp go before the swap file, and the swap file before
 # $tmp, which holds it.
@@ -59,6 +60,7 @@ bench_cleanup() {
 	cleanup
 }
 on_exit bench_cleanup
+check_on_disk "$tmp" TMPDIR
 
 take_lock
 # The machine, before any result: figures differ tenfold between machines.
@@ -114,8 +116,8 @@ rounds
 echo
 echo "medians of $ROUNDS rounds:"
 echo
-echo "| variant | run time | default/variant | major faults | read64 MB/s | write64 MB/s | accuracy | coverage |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| variant | run time | range | default/variant | major faults | read64 MB/s | write64 MB/s | accuracy | coverage |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 base=$(median "$tmp/default.res" 1)
 for v in $VARIANTS; do
 	f=$tmp/$v.res
@@ -127,8 +129,8 @@ for v in $VARIANTS; do
 		cov=$(median_of $(awk '{ c = $7 - $8 + $9; if (c > 0) printf "%.4f\n", ($7 - $8) / c }' "$f"))
 	fi
 	awk -v v="$v" -v t="$(median "$f" 1)" -v b="$base" -v m="$(median "$f" 2)" -v r="$(median "$f" 3)" \
-		-v w="$(median "$f" 4)" -v a="$acc" -v c="$cov" 'BEGIN {
-		printf "| %s | %.2f s | %s | %d | %.0f | %.0f | %s | %s |\n", v, t, (b == "-" || t + 0 == 0) ? "-" : sprintf("%.2fx", b / t),
+		-v w="$(median "$f" 4)" -v a="$acc" -v c="$cov" -v rg="$(range "$f" 1 2)" 'BEGIN {
+		printf "| %s | %.2f s | %s | %s | %d | %.0f | %.0f | %s | %s |\n", v, t, rg, (b == "-" || t + 0 == 0) ? "-" : sprintf("%.2fx", b / t),
 			m, r, w, a == "-" ? "-" : sprintf("%.0f%%", 100 * a), c == "-" ? "-" : sprintf("%.0f%%", 100 * c) }'
 done
 echo
