@@ -66,8 +66,13 @@ wait_until() {
 # KEY as a whole word: 'huge_kb' is not the end of 'guard_nohuge_huge_kb'.
 field() { sed -n "s/.*\(^\| \)$1=\([0-9]*\).*/\2/p" "$2" | tail -n 1; }
 
-# No mmp program may outlive its runtime.
-no_programs_left() {
+# No mmp program may outlive its runtime. The kernel lets go of a program
+# when the last link to it is freed, and it frees some links only after an
+# RCU grace period, so a program can still be listed for a moment after its
+# runtime has been reaped (seen under distcheck's load): wait for that, 10 s
+# at most.
+no_programs_left() { wait_until 10 programs_gone "$1"; }
+programs_gone() {
 	progs=$(bpftool prog show) || { echo "bpftool prog show failed: is bpftool installed?"; return 1; }
 	! echo "$progs" | grep -q 'name mmp_' && ! ls /sys/fs/bpf/mmp/"$1" >/dev/null 2>&1 &&
 		! [ -d /sys/fs/bpf/mmp ]   # the last runtime out removes the directory too
