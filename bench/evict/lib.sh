@@ -1,6 +1,7 @@
 # lib.sh - shared by the scripts of bench/evict (run.sh, ripgrep.sh,
-# rocksdb.sh) and bench/prefetch/stressng.sh, which source it ('. "$here/lib.sh"') once they have set
-# here, their own directory. POSIX sh. The functions use the scripts'
+# rocksdb.sh) and bench/prefetch (fio.sh, stressng.sh), which source it
+# ('. "$here/lib.sh"', or ../evict/lib.sh) once they have set here,
+# their own directory. POSIX sh. The functions use the scripts'
 # globals: tmp (a temporary directory), cg (the memory cgroup), pid (the
 # workload while it runs), mpid (the mmp the script started), VARIANTS,
 # ROUNDS; they set those named below. Sourcing it sets me (the script's

@@ -6,7 +6,7 @@
 # with mmp running the example.
 #
 # The file: FILE_MIB (1024) MiB of random bytes on an ext4 filesystem in
-# an image behind a loop device of the benchmark's own (loopfs.sh: direct
+# an image behind a loop device of the benchmark's own (lib.sh: direct
 # I/O to the image, so that its own page cache serves nothing). fio drops
 # the file's page cache before each run (its invalidate=1) and, as it
 # does for any sequential job, advises MADV_SEQUENTIAL on its mapping: the
@@ -31,21 +31,20 @@
 # to copy the raw results to). Installs fio with apt-get if it is
 # missing. Takes the kernel tests' lock (/tmp/mmp-kernel-tests.lock)
 # before it makes its file. The loop device and its mount are undone on
-# exit, failure, Ctrl-C or SIGTERM. Run as root.
+# exit, failure, Ctrl-C or SIGTERM. Shares die, apt_install, the lock and
+# the cleanup with the eviction benchmarks (../evict/lib.sh). Run as root.
 set -eu
 ROUNDS=${1:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-MMP=${MMP:-$here/../../mmp}
 FILE_MIB=${FILE_MIB:-1024}
 RA_SMALL_KB=${RA_SMALL_KB:-128}
 STRIDES=${STRIDES:-16 64}
 EXAMPLE=$here/../../examples/stride-reader.mmp
 TAG=mmp-fiobench-$$
-me=fio.sh
-die() { echo "$me: $*" >&2; exit 1; }
-. "$here/loopfs.sh"
+. "$here/../evict/lib.sh"
+. "$here/lib.sh"
 
-case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac
+check_rounds
 for x in "$FILE_MIB" "$RA_SMALL_KB" $STRIDES; do
 	case $x in '' | *[!0-9]* | 0) die "FILE_MIB, RA_SMALL_KB and STRIDES are positive integers, not '$x'" ;; esac
 done
@@ -54,26 +53,18 @@ for c in losetup mkfs.ext4 blockdev flock; do
 	command -v $c >/dev/null || die "needs $c"
 done
 [ -x "$MMP" ] || die "no mmp at $MMP (build it with make, or set MMP)"
-if ! command -v fio >/dev/null; then
-	echo "installing fio"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q fio >/dev/null ||
-		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fio >/dev/null; } ||
-		die "could not install fio"
-fi
+command -v fio >/dev/null || apt_install fio
 
 tmp=$(mktemp -d /var/tmp/mmp-fiobench.XXXXXX)
-mnt=$tmp/mnt loop='' mounted=''
-cleanup() {
-	set +e
+mnt=$tmp/mnt loop='' mounted='' cg='' pid='' mpid=''
+# The loop device goes before $tmp, which holds its image.
+bench_cleanup() {
 	loopfs_remove "$mnt"
-	rm -rf "$tmp"
+	cleanup
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit bench_cleanup
 
-exec 9>/tmp/mmp-kernel-tests.lock
-flock 9
+take_lock
 ra_default=$(disk_read_ahead_kb "$tmp")
 case $ra_default in
 '') die "cannot read the read-ahead of the disk under $tmp; set RA_DEFAULT_KB" ;;
@@ -90,14 +81,8 @@ sed "s|\"/srv/fio/\\*\"|\"$mnt/fio/*\"|" "$EXAMPLE" >"$tmp/stride-reader.mmp"
 grep -qF "\"$mnt/fio/*\"" "$tmp/stride-reader.mmp" || die "$EXAMPLE does not name file \"/srv/fio/*\""
 "$MMP" run "$tmp/stride-reader.mmp" -- true 2>"$tmp/err" || { cat "$tmp/err" >&2; die "mmp cannot run the example"; }
 
-# rotate K WORDS...: the words, starting at the K-th (mod their count).
-rotate() { k=$1; shift; echo "$@" | awk -v k="$k" '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }'; }
 # json_num KEY FILE: the first number after "KEY" in fio's JSON.
 json_num() { sed -n "s/^ *\"$1\" : \\([0-9.]*\\),*\$/\\1/p" "$2" | head -n 1; }
-# mmp's summary of the region: "predictions asked used late major", or nothing.
-summary() {
-	sed -n 's/.*: \([0-9]*\) predictions, \([0-9]*\) pages asked for in [0-9]* calls, \([0-9]*\) used (\([0-9]*\) late), \([0-9]*\) major faults.*/\1 \2 \3 \4 \5/p' "$1" | tail -n 1
-}
 
 # fio_run RA STRIDE VARIANT: one run; appends "ra stride variant ms majf
 # predictions asked used late major" to $tmp/res.
@@ -122,7 +107,7 @@ fio_run() {
 	fi
 	sm="- - - - -"
 	if [ "$v" = mmp ]; then
-		sm=$(summary "$tmp/err")
+		sm=$(prefetch_summary "$tmp/err")
 		[ -n "$sm" ] || { cat "$tmp/err" >&2; die "mmp printed no summary of the region"; }
 	fi
 	echo "$ra $stride $v $ms $majf $sm" >>"$tmp/res"

@@ -77,8 +77,8 @@ FILE_VARIANTS="default madv-random madv-seq mmp-seq mmp-stride mmp-leap"
 
 me=run.sh
 die() { echo "$me: $*" >&2; exit 1; }
-# The loop device and its filesystem: shared with fio.sh.
-. "$here/loopfs.sh"
+# The loop device, the rotation, mmp's summary: shared with fio.sh.
+. "$here/lib.sh"
 case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac
 for v in FILE_MIB ANON_MIB LIMIT_MIB RA_SMALL_KB RAND_REPS WORK_NS; do
 	eval "x=\$$v"
@@ -139,14 +139,8 @@ lock
 sh "$here/../machine/machine.sh"
 unlock
 
-# rotate K WORDS...: the words, starting at the K-th (mod their count).
-rotate() { k=$1; shift; echo "$@" | awk -v k="$k" '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }'; }
 # The numbers of KEY=N fields of a line: field KEY LINE
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
-# mmp's summary of a region in FILE: "predictions asked used late major", or nothing.
-summary() {
-	sed -n 's/.*: \([0-9]*\) predictions, \([0-9]*\) pages asked for in [0-9]* calls, \([0-9]*\) used (\([0-9]*\) late), \([0-9]*\) major faults.*/\1 \2 \3 \4 \5/p' "$1" | tail -n 1
-}
 start=$(date +%s)
 
 # ---------------------------------------------------------------- files ----
@@ -223,7 +217,7 @@ file_run() {
 		cat "$tmp/out" "$tmp/err" >&2
 		exit 1
 	fi
-	sm=$(summary "$tmp/err")
+	sm=$(prefetch_summary "$tmp/err")
 	case $v in mmp-*) [ -n "$sm" ] || { echo "run.sh: mmp printed no summary for $v on $pat:" >&2; cat "$tmp/err" >&2; sm="- - - - -"; } ;;
 	*) sm="- - - - -" ;; esac
 	echo "$ra $pat $v $(field seconds "$line") $(field major "$line") $(field distinct "$line") $(field cached "$line") $sm" >>"$out/file.res"
@@ -349,7 +343,7 @@ anon_run() {
 	if [ -n "$mpid" ]; then
 		kill -INT "$mpid"
 		wait "$mpid" || true
-		sm=$(summary "$tmp/merr")
+		sm=$(prefetch_summary "$tmp/merr")
 		[ -n "$sm" ] || { echo "run.sh: mmp printed no summary:" >&2; cat "$tmp/merr" >&2; sm="- - - - -"; }
 	fi
 	bg_pids=

@@ -27,7 +27,8 @@
 # (64), VARIANTS ("default mmp"), MMP (../../mmp), TMPDIR (/var/tmp: the
 # swap file's disk). Installs stress-ng
 # with apt-get if it is missing. Shares bench/evict/lib.sh (the cgroup,
-# mmp, the rounds, medians) and its lock with the other benchmarks. The
+# mmp, the rounds, medians) and its lock with the other benchmarks, and
+# lib.sh's reading of mmp's summary with run.sh. The
 # cgroup, the swap file and mmp are undone on exit, failure, Ctrl-C or
 # SIGTERM. Run as root.
 set -eu
@@ -38,6 +39,7 @@ VARIANTS=${VARIANTS:-default mmp}
 here=$(cd "$(dirname "$0")" && pwd)
 EXAMPLE=$here/../../examples/swap-scan.mmp
 . "$here/../evict/lib.sh"
+. "$here/lib.sh"
 
 check_rounds
 case $SN_MIB$LIMIT_MIB in '' | *[!0-9]*) die "SN_MIB and LIMIT_MIB are whole numbers" ;; esac
@@ -100,8 +102,7 @@ run_variant() {
 	sm="- - - - -"
 	if [ "$v" != default ]; then
 		stop_mmp
-		sm=$(sed -n 's/.*: \([0-9]*\) predictions, \([0-9]*\) pages asked for in [0-9]* calls, \([0-9]*\) used (\([0-9]*\) late), \([0-9]*\) major faults.*/\1 \2 \3 \4 \5/p' \
-			"$tmp/mmp.log" | tail -n 1)
+		sm=$(prefetch_summary "$tmp/mmp.log")
 		[ -n "$sm" ] || { sed 's/^/    /' "$tmp/mmp.log" >&2; die "mmp printed no summary of the region"; }
 	fi
 	echo "$secs $maj $r64 $w64 $sm" >>"$tmp/$v.res"

@@ -1,9 +1,10 @@
-# bench/prefetch/loopfs.sh - sourced by run.sh and fio.sh: an ext4
-# filesystem of the benchmark's own, in an image file behind a loop
+# bench/prefetch/lib.sh - sourced by run.sh, fio.sh and stressng.sh: an
+# ext4 filesystem of the benchmark's own, in an image file behind a loop
 # device, so that a benchmark can set the device's read-ahead without
 # touching a real disk, and so that reads reach the device (direct I/O
 # from the loop device to the image: the image's own page cache does not
-# serve them). POSIX sh; messages name the script by its variable me.
+# serve them); the rotation of variants; mmp's prefetch summary. POSIX sh;
+# messages name the script by its variable me, and die is the script's.
 # shellcheck shell=sh disable=SC2034,SC2154 # globals the scripts use or set
 
 # disk_read_ahead_kb DIR: the read-ahead in KiB of the disk that holds
@@ -42,4 +43,13 @@ loopfs_remove() {
 	[ -n "${mounted:-}" ] && { umount "$1" || echo "$me: could not unmount $1" >&2; }
 	[ -n "${loop:-}" ] && { losetup -d "$loop" || echo "$me: could not detach $loop" >&2; }
 	mounted='' loop=''
+}
+
+# rotate K WORDS...: the words, starting at the K-th (mod their count).
+rotate() { k=$1; shift; echo "$@" | awk -v k="$k" '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }'; }
+
+# prefetch_summary FILE: from mmp's exit summary in FILE, the last
+# region's "predictions asked used late major", or nothing.
+prefetch_summary() {
+	sed -n 's/.*: \([0-9]*\) predictions, \([0-9]*\) pages asked for in [0-9]* calls, \([0-9]*\) used (\([0-9]*\) late), \([0-9]*\) major faults.*/\1 \2 \3 \4 \5/p' "$1" | tail -n 1
 }
