@@ -49,6 +49,15 @@ struct {
 	__type(value, struct mmp_piece);
 } mmp_pieces SEC(".maps");
 
+/* The scanners of the evict blocks (thread id to process id), kept by the
+ * runtime: their accesses count in scan_accesses too. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MMP_MAX_SCANNERS);
+	__type(key, __u32);
+	__type(value, __u32);
+} mmp_scanners SEC(".maps");
+
 /* Slots for files BPF finds, zeroed and kept stocked by the runtime. */
 struct {
 	__uint(type, BPF_MAP_TYPE_QUEUE);
@@ -240,8 +249,23 @@ static __always_inline struct mmp_piece *mmp_piece_of(struct mmp_file_stats *f, 
 
 #define MMP_PIECES_A_READ 64   /* a larger read is a scan: its first pieces tell */
 
+/* Whether the current thread is one of the scanners: its id, and its
+ * process's (a thread id the runtime has not seen reused yet). */
+static __always_inline int mmp_scanning(void)
+{
+#ifdef MMP_WANT_SCANNERS
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	__u32 *tgid = bpf_map_lookup_elem(&mmp_scanners, &tid);
+	return tgid && *tgid == (__u32)(id >> 32);
+#else
+	return 0;
+#endif
+}
+
 /* Pages FIRST to LAST of F accessed at NOW_NS, piece by piece. */
-static __always_inline void mmp_pieces_access(struct mmp_file_stats *f, __u64 first, __u64 last, __u64 now_ns)
+static __always_inline void mmp_pieces_access(struct mmp_file_stats *f, __u64 first, __u64 last, __u64 now_ns,
+					      int scan)
 {
 #ifdef MMP_PIECE_SHIFT
 	if (!f->pieces)
@@ -255,6 +279,8 @@ static __always_inline void mmp_pieces_access(struct mmp_file_stats *f, __u64 fi
 		__u64 lo = p << MMP_PIECE_PAGES_SHIFT, hi = lo + (1ULL << MMP_PIECE_PAGES_SHIFT) - 1;
 		__u64 pages = (last < hi ? last : hi) - (first > lo ? first : lo) + 1;
 		__sync_fetch_and_add(&pc->accesses, pages);
+		if (scan)
+			__sync_fetch_and_add(&pc->scan_accesses, pages);
 		if (!pc->first_ms)
 			pc->first_ms = ms;
 		pc->last_ms = ms;
@@ -273,11 +299,15 @@ static __always_inline void mmp_file_access(struct inode *inode, __u64 first, __
 	if (!f && !(f = mmp_file_found(inode, dev, ino)))
 		return;
 	__u64 now = bpf_ktime_get_ns();
-	__sync_fetch_and_add(&f->accesses, last >= first ? last - first + 1 : 1);
+	__u64 pages = last >= first ? last - first + 1 : 1;
+	int scan = mmp_scanning();
+	__sync_fetch_and_add(&f->accesses, pages);
+	if (scan)
+		__sync_fetch_and_add(&f->scan_accesses, pages);
 	if (!f->first_ns)
 		f->first_ns = now;
 	f->last_ns = now;
-	mmp_pieces_access(f, first, last >= first ? last : first, now);
+	mmp_pieces_access(f, first, last >= first ? last : first, now, scan);
 }
 
 static __always_inline __u64 mmp_folio_pages(struct trace_event_raw_mm_filemap_op_page_cache *ctx)

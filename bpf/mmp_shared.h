@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 14
+#define MMP_ABI_VERSION 15
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -199,6 +199,7 @@ struct mmp_file_stats {
 	__u64 pieces;
 	__u32 past_pieces;         /* set by BPF: a page past the pieces was read or cached */
 	__u32 pad;
+	__u64 scan_accesses;       /* of accesses, those by a block's scanners (threads) */
 };
 
 #define MMP_MAX_PIECES (1U << 20)  /* pieces of files counted at once (4 GiB at 4K) */
@@ -210,7 +211,12 @@ struct mmp_piece {
 	__u64 misses;
 	__s64 resident;
 	__u32 first_ms, last_ms;
+	__u64 scan_accesses;
 };
+
+/* Threads whose reads are scans ('scanners' of an evict block): thread
+ * id to its process's, kept by the runtime from the threads' names. */
+#define MMP_MAX_SCANNERS 4096
 
 /* A file a governed process read or faulted on, first seen: BPF watches
  * it from then on (an entry in mmp_files), and names it for the runtime,

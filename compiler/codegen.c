@@ -327,6 +327,12 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 				fprintf(out, "#define MMP_PIECE_SHIFT %d\n", __builtin_ctzll((unsigned long long)plan->evicts[i].unit));
 				break;
 			}
+		/* Reads by a block's scanners are counted apart. */
+		for (unsigned i = 0; i < plan->nevicts; i++)
+			if (plan->evicts[i].scanners) {
+				fputs("#define MMP_WANT_SCANNERS 1\n", out);
+				break;
+			}
 		fputs("#include \"mmp_evict.bpf.h\"\n", out);
 	}
 	fputc('\n', out);

@@ -356,8 +356,10 @@ static void lower_evict(struct lowering *lw, struct mmp_evict_rule *r, unsigned 
 			if (v->kind == N_NUMBER)
 				r->limit = (long long)v->u.num.value;
 			break;
-		case N_SETTING:   /* 'unit', the one setting */
-			if (v->kind == N_NUMBER)
+		case N_SETTING:   /* 'unit' or 'scanners' */
+			if (strcmp(it->u.stmt.name->u.name.id, "scanners") == 0)
+				r->scanners = lower_test(lw, v);
+			else if (v->kind == N_NUMBER)
 				r->unit = (long long)v->u.num.value;
 			break;
 		case N_KEEP:

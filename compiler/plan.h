@@ -149,6 +149,8 @@ struct mmp_evict_rule {
 	int keep_pct;                  /* ... a percentage; 0: none */
 	long long unit;                /* 'unit': bytes of a file scored and
 					* dropped as one piece; 0: whole files */
+	const struct mmp_test *scanners;   /* threads whose file reads count in
+					    * scan_faults (comm tests); NULL: none */
 	const struct mmp_evict_score *scores;
 	unsigned nscores;
 };

@@ -208,6 +208,58 @@ static void check_region(struct sema *s, struct region *r)
 	formula_anchor(sel, &r->anchor);
 }
 
+/* --- statistics that only some rules have ------------------------------ */
+
+/* The first use of statistic ID in E, or NULL. */
+static const struct mmp_node *stat_used(const struct mmp_node *e, enum stat_id id)
+{
+	if (!e)
+		return NULL;
+	switch (e->kind) {
+	case N_NAME:
+		return e->u.name.stat && e->u.name.stat->id == id ? e : NULL;
+	case N_BINARY:
+	case N_FOR: {
+		const struct mmp_node *n = stat_used(e->u.bin.lhs, id);
+		return n ? n : stat_used(e->u.bin.rhs, id);
+	}
+	case N_UNARY:
+	case N_RATE:
+		return stat_used(e->u.un.operand, id);
+	default:
+		return NULL;
+	}
+}
+
+/* 'scan_faults' is counted for the files of an evict block that names its
+ * scanners; a 'when' of pagesize or prefetch has none. */
+static void refuse_scan_faults(struct sema *s, const struct mmp_node *e, const char *where)
+{
+	const struct mmp_node *n = stat_used(e, STAT_R_SCAN_FAULTS);
+	if (!n)
+		return;
+	diag_error(s->d, n->loc, "'scan_faults' counts a file's reads by an evict block's scanners, and %s has none",
+		   where);
+	diag_hint(s->d, "use it in an evict block's score, with 'scanners comm \"NAME\";' in the block");
+}
+
+/* Scanners are threads, named by their own comm: a process's other
+ * attributes are its threads' too. */
+static bool comm_only(const struct mmp_node *e)
+{
+	switch (e->kind) {
+	case N_COMM:
+		return true;
+	case N_BINARY:
+		return (e->u.bin.op == OP_AND || e->u.bin.op == OP_OR) && comm_only(e->u.bin.lhs) &&
+		       comm_only(e->u.bin.rhs);
+	case N_UNARY:
+		return e->u.un.op == OP_NOT && comm_only(e->u.un.operand);
+	default:
+		return false;
+	}
+}
+
 /* --- pagesize ---------------------------------------------------------- */
 
 /* 'pagesize a, a' names a region twice. */
@@ -329,8 +381,8 @@ static void check_pagesize(struct sema *s, struct mmp_node *rule)
 		diag_warning(s->d, rule->loc, "every benefit in this profile is 0, so it never changes a page size");
 	if (ahead)
 		check_ahead(s, rule, ahead, seen);
-	if (rule->u.stmt.expr)
-		expr_check_cond(s->d, s->a, rule->u.stmt.expr, PLACE_REGION, "the 'when' condition");
+	if (rule->u.stmt.expr && expr_check_cond(s->d, s->a, rule->u.stmt.expr, PLACE_REGION, "the 'when' condition"))
+		refuse_scan_faults(s, rule->u.stmt.expr, "a pagesize rule");
 }
 
 /* --- prefetch ---------------------------------------------------------- */
@@ -458,6 +510,7 @@ static void check_prefetch(struct sema *s, struct mmp_node *rule)
 	if (pattern && strcmp(pattern, "sequential") == 0 && seen[SET_WINDOW])
 		diag_warning(s->d, seen[SET_WINDOW]->loc, "'window' has no effect with pattern sequential");
 	if (rule->u.stmt.expr && expr_check_cond(s->d, s->a, rule->u.stmt.expr, PLACE_REGION, "the 'when' condition")) {
+		refuse_scan_faults(s, rule->u.stmt.expr, "a prefetch rule");
 		const struct mmp_node *idle = idle_required(rule->u.stmt.expr);
 		if (idle) {
 			diag_warning(s->d, idle->loc, "a prefetch rule's 'when' is evaluated at each fault, where 'idle' "
@@ -483,7 +536,7 @@ static struct mmp_node *first_dup(struct sema *s, struct mmp_node **slot, struct
 static void check_evict(struct sema *s, struct mmp_node *rule)
 {
 	expr_check_cond(s->d, s->a, rule->u.stmt.expr, PLACE_TRIGGER, "the trigger");
-	struct mmp_node *action = NULL, *limit = NULL, *keep = NULL, *unit = NULL;
+	struct mmp_node *action = NULL, *limit = NULL, *keep = NULL, *unit = NULL, *scanners = NULL;
 	struct mmp_node *first_score = NULL;
 	struct mmp_type first_type = { 0 };
 	const char *action_name = "cold";
@@ -559,9 +612,21 @@ static void check_evict(struct sema *s, struct mmp_node *rule)
 									 "block evicts nothing");
 			break;
 		case N_SETTING:
+			if (strcmp(st->u.stmt.name->u.name.id, "scanners") == 0) {
+				if (!first_dup(s, &scanners, st, "'scanners'") ||
+				    !expr_check_cond(s->d, s->a, st->u.stmt.expr, PLACE_MATCHER, "'scanners'"))
+					break;
+				if (!comm_only(st->u.stmt.expr)) {
+					diag_error(s->d, st->u.stmt.expr->loc, "'scanners' names threads by their name: "
+						   "comm \"glob\", with and, or, not");
+					diag_hint(s->d, "a thread's name is its own comm (/proc/PID/task/TID/comm), set "
+							"with pthread_setname_np or prctl(PR_SET_NAME)");
+				}
+				break;
+			}
 			if (strcmp(st->u.stmt.name->u.name.id, "unit") != 0) {
 				diag_error(s->d, st->u.stmt.name->loc, "unknown evict item '%s'; expected score, action, limit, "
-					   "protect top or unit", st->u.stmt.name->u.name.id);
+					   "protect top, unit or scanners", st->u.stmt.name->u.name.id);
 				break;
 			}
 			if (!first_dup(s, &unit, st, "a unit") ||
@@ -598,6 +663,25 @@ static void check_evict(struct sema *s, struct mmp_node *rule)
 			diag_error(s->d, first_score->u.stmt.expr->loc, "with 'unit', scores cannot be rates (per second): "
 				   "mmp keeps a piece's counts, not their history");
 	}
+	/* scan_faults: counted for files, where the block names its scanners. */
+	bool scan_used = false;
+	for (struct mmp_node *st = rule->u.stmt.body; st; st = st->next) {
+		const struct mmp_node *n = st->kind == N_SCORE ? stat_used(st->u.stmt.expr, STAT_R_SCAN_FAULTS) : NULL;
+		if (!n)
+			continue;
+		scan_used = true;
+		struct region *r = st->u.stmt.name->u.name.decl ? region_find(s, st->u.stmt.name->u.name.id) : NULL;
+		if (!scanners) {
+			diag_error(s->d, n->loc, "'scan_faults' counts reads by this block's scanners, and it names none");
+			diag_hint(s->d, "add 'scanners comm \"NAME\";' for the threads whose reads are scans");
+		} else if (r && r->ok && !r->may_file) {
+			diag_error(s->d, n->loc, "'scan_faults' is counted for files, and region '%s' is anonymous memory",
+				   r->name);
+		}
+	}
+	if (scanners && !scan_used)
+		diag_warning(s->d, scanners->loc, "no score of this block uses 'scan_faults', so its scanners change "
+			     "nothing");
 	if (!first_score && !rule->u.stmt.body) {
 		diag_error(s->d, rule->loc, "an evict block needs at least one 'score REGION = EXPR;'");
 	} else if (!first_score) {

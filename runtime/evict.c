@@ -56,6 +56,7 @@ static int setup(const struct kind_env *env, void **state)
 		return -ENOMEM;
 	}
 	e->obj = obj;
+	e->scanners_fd = -1;
 	e->page = (uint64_t)sysconf(_SC_PAGESIZE);
 	e->gov = env->gov;
 	e->dry_run = env->dry_run;
@@ -73,6 +74,11 @@ static int setup(const struct kind_env *env, void **state)
 		}
 	}
 	r = evict_pieces_setup(e, env->loaded);
+	if (r < 0) {
+		undo(e);
+		return r;
+	}
+	r = evict_scanners_setup(e, env->loaded);
 	if (r < 0) {
 		undo(e);
 		return r;
@@ -120,6 +126,7 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 	if (refresh) {
 		e->last_refresh = now;
 		evict_refresh_units(e, procs, n);
+		evict_scanners_refresh(e, procs, n);
 		refresh_cgroups(e, procs, n);
 		evict_files_forget(e, now);
 	}
@@ -285,6 +292,7 @@ static void undo(void *state)
 		free(e->units[i]);
 	}
 	free(e->units);
+	evict_scanners_free(e);
 	evict_pieces_free(e);
 	evict_files_free(e);
 	for (size_t b = 0; b < e->nblocks; b++) {

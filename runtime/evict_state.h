@@ -10,6 +10,8 @@
  *                  runs of BPF's piece array, given and taken back
  *   evict_act.c    evicting units in score order within the block's
  *                  budget: dropping page cache, MADV_COLD or MADV_PAGEOUT
+ *   evict_scanners.c  the threads blocks name as 'scanners', by their
+ *                  names, in BPF's map: their reads count in scan_faults
  */
 #ifndef MMP_EVICT_STATE_H
 #define MMP_EVICT_STATE_H
@@ -60,6 +62,11 @@ struct piece {
 	uint64_t start, end;
 };
 
+/* A scanner thread, as BPF's map holds it. */
+struct scanner {
+	__u32 tid, pid;
+};
+
 /* What the evictor sees of a governed process, each tick. */
 struct evict_proc {
 	pid_t pid;
@@ -97,9 +104,9 @@ struct unit {
 	size_t npieces, cap;
 	/* figures */
 	const struct mmp_region_stats *rs;
-	uint64_t prev_accesses, prev_misses;
+	uint64_t prev_accesses, prev_misses, prev_scans;
 	long long prev_ns, first_seen;
-	int64_t rate_accesses, rate_misses;
+	int64_t rate_accesses, rate_misses, rate_scans;
 	uint64_t resident;                     /* bytes */
 	int64_t score;
 	int64_t *piece_scores;                 /* a block with 'unit': each piece's, by index */
@@ -145,6 +152,11 @@ struct evictor {
 	long long last_refresh, scored_ns;
 	long long score_cost_ns;               /* the last scoring's time, and its orders' */
 	unsigned long long units_gen;          /* counts changes of the units array */
+	/* The threads blocks name as scanners, as given to BPF. */
+	int scanners_fd;                       /* mmp_scanners; -1: no block names any */
+	struct scanner *scanners;
+	size_t nscanners;
+	bool warned_scanners;
 	/* The memory cgroups of the governed processes, for 'usage' without
 	 * 'of cgroup': read with the units, once a second. */
 	char (*cgs)[512];
@@ -180,6 +192,15 @@ void evict_files_free(struct evictor *e);
 /* Which pages of the file behind FD (SIZE bytes) are in the page cache:
  * one byte a PAGE, bit 0 set if cached, in a buffer the caller frees. */
 unsigned char *evict_cached_map(int fd, uint64_t size, uint64_t page);
+
+/* evict_scanners.c */
+/* Finds BPF's map of scanners where a block names some: 0, or -errno
+ * after a message. */
+int evict_scanners_setup(struct evictor *e, const struct loaded *l);
+/* Reads the names of the governed processes' threads, and gives BPF the
+ * scanners among them (those gone or renamed are taken back). */
+void evict_scanners_refresh(struct evictor *e, const struct evict_proc *procs, size_t n);
+void evict_scanners_free(struct evictor *e);
 
 /* evict_pieces.c */
 /* Maps BPF's piece array when a block has a 'unit': 0, or -errno after a

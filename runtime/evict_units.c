@@ -219,6 +219,7 @@ static int64_t piece_stat(const struct stat_ctx *c, enum stat_id id)
 	switch (id) {
 	case STAT_R_FAULTS: return (int64_t)pc->accesses;
 	case STAT_R_MAJOR_FAULTS: return (int64_t)pc->misses;
+	case STAT_R_SCAN_FAULTS: return (int64_t)pc->scan_accesses;
 	case STAT_R_SIZE: return (int64_t)c->piece_size;
 	case STAT_R_RESIDENT: return pc->resident > 0 ? pc->resident * 4096 : 0;
 	/* Signed: BPF may stamp a piece after NOW was taken. */
@@ -230,7 +231,8 @@ static int64_t piece_stat(const struct stat_ctx *c, enum stat_id id)
 
 /* A unit's statistics, in the units of the language. For a file: faults
  * are its pages read or faulted on (every access mmp sees), major_faults
- * the pages read into the page cache, resident its page-cache bytes. */
+ * the pages read into the page cache, scan_faults the faults of the
+ * block's scanners, resident its page-cache bytes. */
 static int64_t unit_stat(void *ctx, enum stat_id id, bool rate)
 {
 	const struct stat_ctx *c = ctx;
@@ -242,6 +244,7 @@ static int64_t unit_stat(void *ctx, enum stat_id id, bool rate)
 		switch (id) {
 		case STAT_R_FAULTS: return rate ? u->rate_accesses : (int64_t)fs->accesses;
 		case STAT_R_MAJOR_FAULTS: return rate ? u->rate_misses : (int64_t)fs->misses;
+		case STAT_R_SCAN_FAULTS: return rate ? u->rate_scans : (int64_t)fs->scan_accesses;
 		case STAT_R_SIZE: return (int64_t)u->w->size;
 		case STAT_R_RESIDENT: return (int64_t)u->resident;
 		case STAT_R_SWAP: return 0;
@@ -296,9 +299,11 @@ void evict_score_units(struct evictor *e, long long now)
 				long long dt = now - u->prev_ns;
 				u->rate_accesses = (int64_t)((fs->accesses - u->prev_accesses) * 1000000000ULL / (uint64_t)dt);
 				u->rate_misses = (int64_t)((fs->misses - u->prev_misses) * 1000000000ULL / (uint64_t)dt);
+				u->rate_scans = (int64_t)((fs->scan_accesses - u->prev_scans) * 1000000000ULL / (uint64_t)dt);
 			}
 			u->prev_accesses = fs->accesses;
 			u->prev_misses = fs->misses;
+			u->prev_scans = fs->scan_accesses;
 			u->prev_ns = now;
 		} else {
 			u->resident = u->rs ? u->rs->resident : 0;

@@ -187,6 +187,27 @@ START_TEST(test_evict)
 }
 END_TEST
 
+/* 'scanners' becomes the block's thread test; 'unit' stays the unit. */
+START_TEST(test_evict_scanners)
+{
+	struct lowered l;
+	lower(&l, "policy p { match comm \"kvbench\"; region db = file \"/db/*\";"
+		  " evict when usage >= 98% { scanners comm \"kv-scan*\" or comm \"compact\";"
+		  " score db = faults - scan_faults; action drop; unit 4K; }"
+		  " evict when usage >= 90% { score db = faults; action drop; } }");
+	const struct mmp_evict_rule *a = &l.plan.evicts[0], *b = &l.plan.evicts[1];
+	ck_assert_int_eq(a->unit, 4096);
+	ck_assert_ptr_nonnull(a->scanners);
+	ck_assert_uint_eq(a->scanners->kind, TEST_OR);
+	ck_assert_uint_eq(a->scanners->l->kind, TEST_COMM);
+	ck_assert_str_eq(a->scanners->l->text, "kv-scan*");
+	ck_assert_uint_eq(a->scores[0].calc->op, CALC_SUB);
+	ck_assert_uint_eq(a->scores[0].calc->r->stat, STAT_R_SCAN_FAULTS);
+	ck_assert_ptr_null(b->scanners);
+	lowered_free(&l);
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -197,6 +218,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, test_prefetch);
 	tcase_add_test(tc, test_oom);
 	tcase_add_test(tc, test_evict);
+	tcase_add_test(tc, test_evict_scanners);
 	suite_add_tcase(s, tc);
 	return s;
 }

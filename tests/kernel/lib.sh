@@ -9,6 +9,7 @@ STRIDER=${STRIDER:-$top_builddir/tests/workloads/strider}
 GETSCAN=${GETSCAN:-$top_builddir/tests/workloads/getscan}
 HOG=${HOG:-$top_builddir/tests/workloads/hog}
 TREEREADER=${TREEREADER:-$top_builddir/tests/workloads/treereader}
+THREADSCAN=${THREADSCAN:-$top_builddir/tests/workloads/threadscan}
 pass=0 fail=0
 
 skip_unless_kernel() {
