@@ -8,8 +8,9 @@
  *
  * Build: cc -O2 -Wall -pthread -o kvbench kvbench.c -lrocksdb
  * (librocksdb-dev). The process's name (comm) is "kvbench", the binary's
- * name, and its threads keep it: mmp selects it with 'match comm
- * "kvbench"'.
+ * name: mmp selects it with 'match comm "kvbench"'. Its GET threads are
+ * named "kv-get" and its scan threads "kv-scan" (their own comm), so a
+ * policy can tell their reads apart ('scanners comm "kv-scan"').
  *
  * The database. Keys are "user%010d", 0 to KEYS-1, as YCSB's; values are
  * VALUE_BYTES random bytes. Written in key order (WAL off), then flushed
@@ -305,6 +306,10 @@ struct worker {
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	/* Each thread says what it does, as an application can for its
+	 * page-cache policy (kv-getscan.mmp's 'scanners'); the process keeps
+	 * its name. */
+	pthread_setname_np(pthread_self(), w->scan ? "kv-scan" : "kv-get");
 	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
 	rocksdb_perfcontext_t *pc = NULL;
 	if (!w->scan) {

@@ -164,6 +164,21 @@ throttle_disk() {
 	disk_note="reads from ${sys##*/} ($disk) capped at ${iops} IO/s and ${mbps} MiB/s (0: no cap)"
 }
 
+# disk_reads: the read requests of the workload to the capped disk so far
+# (v1 blkio.throttle.io_serviced, v2 io.stat rios), or - where reads are
+# not capped (no cgroup counts them apart). A request is what the cap
+# counts: a miss read alone costs one, as does a 256 KiB readahead.
+disk_reads() {
+	if [ -n "${iocg:-}" ] && [ -f "$iocg/blkio.throttle.io_serviced" ]; then
+		awk -v d="$disk" '$1 == d && $2 == "Read" { n = $3 } END { print n + 0 }' "$iocg/blkio.throttle.io_serviced"
+	elif [ "$cgv" = 2 ] && [ -n "${disk:-}" ] && [ -f "$cg/io.stat" ]; then
+		awk -v d="$disk" '$1 == d { for (i = 2; i <= NF; i++) if ($i ~ /^rios=/) n = substr($i, 6) } END { print n + 0 }' \
+			"$cg/io.stat"
+	else
+		echo -
+	fi
+}
+
 # limit_hits: how often the cgroup has hit its limit (v1 memory.failcnt,
 # v2 memory.events "max"; a builtin read).
 limit_hits() {

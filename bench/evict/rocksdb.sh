@@ -38,6 +38,9 @@
 #   pagelfu   unit 4K, score = faults: each page of the files on its own,
 #             the least accessed first (cache_ext's LFU, over folios)
 #   pagelfu16k  the same over pieces of 16K
+#   getscan   unit 4K, scanners comm "kv-scan", score = faults - scan_faults:
+#             the pages only the scan thread read first, then the GETs'
+#             pages by their GETs (cache_ext's get-scan)
 #   lfu       score = faults * 4K / size: accesses per page, the fewest first
 #   mru       score = idle / 1ms: the file read most recently first
 #   s3fifo    score = (faults - major_faults) * 1000 - age / 1s: files with
@@ -50,8 +53,9 @@
 # their range, the ratio to the default's median, scans a second, the GET
 # threads' bytes read from disk per GET (their read_bytes in
 # /proc/thread-self/io), the GETs' page hit ratio estimated from them
-# (kvbench's header), the scan threads' MiB read from disk a second, what
-# mmp dropped in a run ("bytes evicted" and actions in its exit summary)
+# (kvbench's header), the scan threads' MiB read from disk a second, the
+# read requests a second to a capped disk over the whole run (what the cap
+# counts; - where reads are not capped), what mmp dropped in a run ("bytes evicted" and actions in its exit summary)
 # and how often the cgroup hit its limit in a run (v1 memory.failcnt, v2
 # memory.events "max": the kernel's reclaim ran); as a markdown table.
 #
@@ -62,7 +66,7 @@
 # print kvbench's per-second GETs, scans and MiB read after each run),
 # EVICT_DISK_IOPS and EVICT_DISK_MBPS (0: no cap; kvbench's reads from the
 # database's disk capped, as on a cloud volume: lib.sh's throttle_disk),
-# VARIANTS ("default pagelfu pagelfu16k lfu mru s3fifo"), MMP (the mmp
+# VARIANTS ("default pagelfu pagelfu16k getscan lfu mru s3fifo"), MMP (the mmp
 # binary, default ../../mmp).
 # Other kernel tests and benchmarks take the same lock
 # (/tmp/mmp-kernel-tests.lock): this waits for it. The cgroup, kvbench and
@@ -76,7 +80,7 @@ VALUE=${KV_VALUE_BYTES:-1000}
 SST_MB=${KV_SST_MB:-64}
 CG_MB=${KV_CGROUP_MB:-1024}
 SECS=${KV_SECONDS:-30}
-VARIANTS=${VARIANTS:-default pagelfu pagelfu16k lfu mru s3fifo}
+VARIANTS=${VARIANTS:-default pagelfu pagelfu16k getscan lfu mru s3fifo}
 # kvbench reads these from its environment.
 KV_WARMUP=${KV_WARMUP:-10}
 KV_GET_THREADS=${KV_GET_THREADS:-2}
@@ -102,7 +106,8 @@ esac
 [ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup and drops the page cache)"
 command -v flock >/dev/null || die "needs flock (util-linux)"
 command -v cc >/dev/null || die "needs a C compiler (cc)"
-check_variants lfu mru s3fifo pagelfu pagelfu16k lfu-watch mru-watch s3fifo-watch pagelfu-watch pagelfu16k-watch
+check_variants lfu mru s3fifo pagelfu pagelfu16k getscan lfu-watch mru-watch s3fifo-watch pagelfu-watch pagelfu16k-watch \
+	getscan-watch
 find_memcg
 [ -f /usr/include/rocksdb/c.h ] || apt_install librocksdb-dev
 check_on_disk "$KV_DIR" KV_DIR
@@ -173,9 +178,11 @@ run_variant() {
 	*-watch) start_mmp "$tmp/kv-$p.mmp" "mmp-kvbench-$$" --dry-run ;;
 	*) start_mmp "$tmp/kv-$p.mmp" "mmp-kvbench-$$" ;;
 	esac
-	h0=$(limit_hits)
+	h0=$(limit_hits) io0=$(disk_reads)
 	run_in_cg "$tmp/kvbench" run "$db" "$SECS" >"$tmp/kv.out" 2>"$tmp/kv.err"
 	hits=$(( $(limit_hits) - h0 ))
+	ios=-
+	[ "$io0" = - ] || ios=$(( ($(disk_reads) - io0) / (KV_WARMUP + SECS) ))
 	if [ "$rc" != 0 ] || ! grep -q '^gets=' "$tmp/kv.out"; then
 		echo "rocksdb.sh: kvbench failed (exit status $rc):" >&2
 		sed 's/^/    /' "$tmp/kv.out" "$tmp/kv.err" | head -n 10 >&2
@@ -186,12 +193,12 @@ run_variant() {
 	dropped=- actions=- note=''
 	[ "$v" = default ] || mmp_result "kv_$p\.db"
 	res="$(field "$out" gets_per_s) $(field "$out" scans_per_s) $(field "$out" get_disk_bytes_per_get)"
-	res="$res $(field "$out" get_hit_pct) $(field "$out" scan_disk_mib_s) $dropped $actions $hits"
+	res="$res $(field "$out" get_hit_pct) $(field "$out" scan_disk_mib_s) $dropped $actions $hits $ios"
 	echo "$res" >>"$tmp/$v.res"
-	# shellcheck disable=SC2086 # eight fields
+	# shellcheck disable=SC2086 # nine fields
 	set -- $res
-	printf '  %-8s %s GETs/s, %s scans/s, %s B from disk a GET (hits %s%%), scans %s MiB/s from disk, limit hit %s times  mmp dropped %s MiB%s\n' \
-		"$v" "$1" "$2" "$3" "$4" "$5" "$8" "$(mib "$6")" "$note"
+	printf '  %-8s %s GETs/s, %s scans/s, %s B from disk a GET (hits %s%%), scans %s MiB/s from disk, %s disk reads/s, limit hit %s times  mmp dropped %s MiB%s\n' \
+		"$v" "$1" "$2" "$3" "$4" "$5" "$9" "$8" "$(mib "$6")" "$note"
 }
 
 echo "rocksdb: $ROUNDS rounds of: $VARIANTS; kvbench $KV_GET_THREADS GET threads (zipfian $KV_ZIPF, scrambled $KV_SCRAMBLE)," \
@@ -204,17 +211,17 @@ rounds
 echo
 echo "medians of $ROUNDS rounds; $SECS s timed a run; $keys keys, $nsst SST files, $(mib "$sstbytes") MiB, in $cg_mib MiB; $disk_note:"
 echo
-echo "| variant | GETs/s | range | x default | scans/s | disk B a GET | GET hit ratio (est.) | scan MiB/s from disk | mmp dropped MiB a run | mmp drops a run | limit hits a run |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| variant | GETs/s | range | x default | scans/s | disk B a GET | GET hit ratio (est.) | scan MiB/s from disk | disk reads/s (capped disk, whole run) | mmp dropped MiB a run | mmp drops a run | limit hits a run |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 base=$(median "$tmp/default.res" 1)
 for v in $VARIANTS; do
 	f=$tmp/$v.res
 	awk -v v="$v" -v g="$(median "$f" 1)" -v b="$base" -v rg="$(range "$f" 1 0)" -v s="$(median "$f" 2)" \
 		-v d="$(median "$f" 3)" -v h="$(median "$f" 4)" -v sd="$(median "$f" 5)" -v dr="$(median "$f" 6)" \
-		-v ac="$(median "$f" 7)" -v lh="$(median "$f" 8)" 'BEGIN {
+		-v ac="$(median "$f" 7)" -v lh="$(median "$f" 8)" -v io="$(median "$f" 9)" 'BEGIN {
 		ratio = (b == "-" || b + 0 == 0) ? "-" : sprintf("%.2fx", g / b)
-		printf "| %s | %.0f | %s | %s | %.1f | %.0f | %.2f%% | %.1f | %s | %s | %s |\n", v, g, rg, ratio, s, d, h, sd,
-			dr == "-" ? "-" : sprintf("%.0f", dr / 1048576), ac, lh }'
+		printf "| %s | %.0f | %s | %s | %.1f | %.0f | %.2f%% | %.1f | %s | %s | %s | %s |\n", v, g, rg, ratio, s, d, h, sd,
+			io, dr == "-" ? "-" : sprintf("%.0f", dr / 1048576), ac, lh }'
 done
 echo
 echo "total: $(( $(date +%s) - start )) s for $ROUNDS rounds"
