@@ -53,6 +53,7 @@ struct {
  * runtime: their accesses count in scan_accesses too. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);   /* most policies have no scanners */
 	__uint(max_entries, MMP_MAX_SCANNERS);
 	__type(key, __u32);
 	__type(value, __u32);

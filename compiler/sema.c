@@ -48,6 +48,7 @@ struct sema {
 	unsigned unresolved;        /* region names in this policy that named nothing */
 	struct mmp_node *evict_unit; /* the file's first 'unit' in an evict block */
 	int64_t evict_unit_bytes;
+	struct mmp_node *evict_scanners;   /* the file's first 'scanners' */
 };
 
 /* --- the region table -------------------------------------------------- */
@@ -241,6 +242,24 @@ static void refuse_scan_faults(struct sema *s, const struct mmp_node *e, const c
 	diag_error(s->d, n->loc, "'scan_faults' counts a file's reads by an evict block's scanners, and %s has none",
 		   where);
 	diag_hint(s->d, "use it in an evict block's score, with 'scanners comm \"NAME\";' in the block");
+}
+
+/* Do matchers A and B say the same, as written? */
+static bool same_matcher(const struct mmp_node *a, const struct mmp_node *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case N_COMM:
+		return strcmp(a->u.str.s, b->u.str.s) == 0;
+	case N_BINARY:
+		return a->u.bin.op == b->u.bin.op && same_matcher(a->u.bin.lhs, b->u.bin.lhs) &&
+		       same_matcher(a->u.bin.rhs, b->u.bin.rhs);
+	case N_UNARY:
+		return a->u.un.op == b->u.un.op && same_matcher(a->u.un.operand, b->u.un.operand);
+	default:
+		return false;
+	}
 }
 
 /* Scanners are threads, named by their own comm: a process's other
@@ -621,6 +640,13 @@ static void check_evict(struct sema *s, struct mmp_node *rule)
 						   "comm \"glob\", with and, or, not");
 					diag_hint(s->d, "a thread's name is its own comm (/proc/PID/task/TID/comm), set "
 							"with pthread_setname_np or prctl(PR_SET_NAME)");
+				} else if (!s->evict_scanners) {
+					s->evict_scanners = st;
+				} else if (!same_matcher(s->evict_scanners->u.stmt.expr, st->u.stmt.expr)) {
+					/* BPF counts one scan_faults a file or piece. */
+					diag_error(s->d, st->u.stmt.expr->loc, "every evict block that names scanners names "
+						   "the same ones: a file's scan_faults is one count");
+					diag_note(s->d, s->evict_scanners->u.stmt.expr->loc, "the first one is here");
 				}
 				break;
 			}
@@ -680,8 +706,8 @@ static void check_evict(struct sema *s, struct mmp_node *rule)
 		}
 	}
 	if (scanners && !scan_used)
-		diag_warning(s->d, scanners->loc, "no score of this block uses 'scan_faults', so its scanners change "
-			     "nothing");
+		diag_warning(s->d, scanners->loc, "no score of this block uses 'scan_faults', which its 'scanners' are "
+			     "for");
 	if (!first_score && !rule->u.stmt.body) {
 		diag_error(s->d, rule->loc, "an evict block needs at least one 'score REGION = EXPR;'");
 	} else if (!first_score) {

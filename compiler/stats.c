@@ -21,7 +21,7 @@ static const struct mmp_stat stats[STAT_COUNT] = {
 	{ STAT_R_AGE, "age", SCOPE_REGION, UNIT_MS, false, false,
 	  "time since the region's first fault" },
 	{ STAT_R_SCAN_FAULTS, "scan_faults", SCOPE_REGION, UNIT_NONE, true, false,
-	  "of a file's faults, those taken by the evict block's scanners (threads)" },
+	  "of a file's faults, those of the threads evict blocks name as scanners" },
 	{ STAT_T_RSS, "rss", SCOPE_TASK, UNIT_BYTES, false, false,
 	  "resident memory of the process (anon + file + shmem)" },
 	{ STAT_T_ANON, "anon", SCOPE_TASK, UNIT_BYTES, false, false,

@@ -38,107 +38,117 @@ int evict_scanners_setup(struct evictor *e, const struct loaded *l)
 	return 0;
 }
 
-/* Does a block of POLICY name a thread called COMM as a scanner? */
-static bool is_scanner(const struct evictor *e, unsigned policy, const char *comm)
-{
-	struct proc_info info = { 0 };
-	snprintf(info.comm, sizeof(info.comm), "%s", comm);
-	for (size_t b = 0; b < e->nblocks; b++) {
-		const struct mmp_evict_rule *r = e->blocks[b].rule;
-		if (r->policy == policy && r->scanners && proc_matches(r->scanners, &info))
-			return true;
-	}
-	return false;
-}
-
-static bool policy_scans(const struct evictor *e, unsigned policy)
+/* The policy's scanners (every block that names them names the same:
+ * sema), or NULL. */
+static const struct mmp_test *scanners_of(const struct evictor *e, unsigned policy)
 {
 	for (size_t b = 0; b < e->nblocks; b++)
 		if (e->blocks[b].rule->policy == policy && e->blocks[b].rule->scanners)
-			return true;
-	return false;
+			return e->blocks[b].rule->scanners;
+	return NULL;
 }
 
-/* Appends PID's threads that are scanners to SET (tid, pid pairs). */
-static void find_threads(const struct evictor *e, pid_t pid, unsigned policy, struct scanner **set, size_t *n,
-			 size_t *cap)
+struct found {
+	struct scanner *set;
+	size_t n, cap;
+	bool short_of_memory;
+};
+
+/* Appends PID's threads that TEST names to F. INFO is scratch: only its
+ * name is tested. */
+static void find_threads(pid_t pid, const struct mmp_test *test, struct proc_info *info, struct found *f)
 {
 	char dir[64];
 	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
 	DIR *d = opendir(dir);
 	if (!d)
-		return;   /* gone: forgotten with its threads */
+		return;   /* gone: its threads are taken back below */
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		char *end;
 		long tid = strtol(de->d_name, &end, 10);
 		if (*end || tid <= 0)
 			continue;
-		char path[96], comm[32];
+		char path[96];
 		snprintf(path, sizeof(path), "%s/%ld/comm", dir, tid);
-		int len = proc_read_file(path, comm, sizeof(comm));
-		if (len <= 0)
+		if (proc_read_file(path, info->comm, sizeof(info->comm)) <= 0)
 			continue;
-		comm[strcspn(comm, "\n")] = '\0';
-		if (!is_scanner(e, policy, comm))
+		info->comm[strcspn(info->comm, "\n")] = '\0';
+		if (!proc_matches(test, info))
 			continue;
-		if (*n == *cap) {
-			size_t c = *cap ? *cap * 2 : 16;
-			struct scanner *s = realloc(*set, c * sizeof(*s));
-			if (!s)
+		if (f->n == f->cap) {
+			size_t c = f->cap ? f->cap * 2 : 16;
+			struct scanner *s = realloc(f->set, c * sizeof(*s));
+			if (!s) {
+				f->short_of_memory = true;
 				break;
-			*set = s;
-			*cap = c;
+			}
+			f->set = s;
+			f->cap = c;
 		}
-		(*set)[(*n)++] = (struct scanner){ (__u32)tid, (__u32)pid };
+		f->set[f->n++] = (struct scanner){ (__u32)tid, (__u32)pid };
 	}
 	closedir(d);
 }
 
-static bool contains(const struct scanner *set, size_t n, struct scanner s)
+static int by_tid(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (set[i].tid == s.tid && set[i].pid == s.pid)
-			return true;
-	return false;
+	const struct scanner *x = a, *y = b;
+	return x->tid < y->tid ? -1 : x->tid > y->tid ? 1 : x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static bool contains(const struct scanner *sorted, size_t n, struct scanner s)
+{
+	return bsearch(&s, sorted, n, sizeof(s), by_tid) != NULL;
 }
 
 void evict_scanners_refresh(struct evictor *e, const struct evict_proc *procs, size_t nprocs)
 {
 	if (e->scanners_fd < 0)
 		return;
-	struct scanner *now = NULL;
-	size_t n = 0, cap = 0;
-	for (size_t i = 0; i < nprocs; i++)
-		if (policy_scans(e, procs[i].policy))
-			find_threads(e, procs[i].pid, procs[i].policy, &now, &n, &cap);
-	if (n > MMP_MAX_SCANNERS) {
+	struct found f = { 0 };
+	struct proc_info *info = calloc(1, sizeof(*info));   /* 8K: not on the stack */
+	f.short_of_memory = !info;
+	for (size_t i = 0; info && i < nprocs; i++) {
+		const struct mmp_test *test = scanners_of(e, procs[i].policy);
+		if (test)
+			find_threads(procs[i].pid, test, info, &f);
+	}
+	free(info);
+	if (f.short_of_memory) {
+		/* Those in the map stay: better a second late than taken back. */
+		mmp_warn("evict: out of memory reading the threads' names: scanners not refreshed this second");
+		free(f.set);
+		return;
+	}
+	if (f.n > MMP_MAX_SCANNERS) {
 		if (!e->warned_scanners)
 			mmp_warn("evict: %zu scanner threads, and BPF counts the reads of %d at most: the others' reads "
-				 "count as any thread's", n, MMP_MAX_SCANNERS);
+				 "count as any thread's",
+				 f.n, MMP_MAX_SCANNERS);
 		e->warned_scanners = true;
-		n = MMP_MAX_SCANNERS;
+		f.n = MMP_MAX_SCANNERS;
 	}
+	if (f.n)
+		qsort(f.set, f.n, sizeof(*f.set), by_tid);
 	/* Threads gone, or renamed, first: a thread id can be reused. */
 	for (size_t i = 0; i < e->nscanners; i++)
-		if (!contains(now, n, e->scanners[i]))
+		if (!contains(f.set, f.n, e->scanners[i]))
 			bpf_map_delete_elem(e->scanners_fd, &e->scanners[i].tid);
 	size_t kept = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (contains(e->scanners, e->nscanners, now[i])) {
-			now[kept++] = now[i];
-			continue;
+	for (size_t i = 0; i < f.n; i++) {
+		if (!contains(e->scanners, e->nscanners, f.set[i])) {
+			if (bpf_map_update_elem(e->scanners_fd, &f.set[i].tid, &f.set[i].pid, BPF_ANY) < 0) {
+				mmp_debug("evict: cannot count the reads of thread %u of pid %u as a scanner's: %s",
+					  f.set[i].tid, f.set[i].pid, strerror(errno));
+				continue;
+			}
+			mmp_debug("evict: thread %u of pid %u is a scanner", f.set[i].tid, f.set[i].pid);
 		}
-		if (bpf_map_update_elem(e->scanners_fd, &now[i].tid, &now[i].pid, BPF_ANY) < 0) {
-			mmp_debug("evict: cannot count the reads of thread %u of pid %u as a scanner's: %s", now[i].tid,
-				  now[i].pid, strerror(errno));
-			continue;
-		}
-		mmp_debug("evict: thread %u of pid %u is a scanner", now[i].tid, now[i].pid);
-		now[kept++] = now[i];
+		f.set[kept++] = f.set[i];   /* still sorted */
 	}
 	free(e->scanners);
-	e->scanners = now;
+	e->scanners = f.set;
 	e->nscanners = kept;
 }
 

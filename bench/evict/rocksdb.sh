@@ -167,8 +167,8 @@ done
 
 # --- one run -------------------------------------------------------------------
 # run_variant VARIANT: one run; appends "gets_per_s scans_per_s
-# disk_bytes_per_get hit_pct scan_disk_mib_s dropped actions limit_hits"
-# to $tmp/VARIANT.res and prints a line.
+# disk_bytes_per_get hit_pct scan_disk_mib_s dropped actions limit_hits
+# disk_reads_per_s" to $tmp/VARIANT.res and prints a line.
 run_variant() {
 	v=$1
 	drop_caches
@@ -178,11 +178,11 @@ run_variant() {
 	*-watch) start_mmp "$tmp/kv-$p.mmp" "mmp-kvbench-$$" --dry-run ;;
 	*) start_mmp "$tmp/kv-$p.mmp" "mmp-kvbench-$$" ;;
 	esac
-	h0=$(limit_hits) io0=$(disk_reads)
+	h0=$(limit_hits) io0=$(disk_reads) t0=$(date +%s%N)
 	run_in_cg "$tmp/kvbench" run "$db" "$SECS" >"$tmp/kv.out" 2>"$tmp/kv.err"
 	hits=$(( $(limit_hits) - h0 ))
-	ios=-
-	[ "$io0" = - ] || ios=$(( ($(disk_reads) - io0) / (KV_WARMUP + SECS) ))
+	ios=-   # a second of the run as kvbench took it (opening the database too)
+	[ "$io0" = - ] || ios=$(( ($(disk_reads) - io0) * 1000000000 / ($(date +%s%N) - t0) ))
 	if [ "$rc" != 0 ] || ! grep -q '^gets=' "$tmp/kv.out"; then
 		echo "rocksdb.sh: kvbench failed (exit status $rc):" >&2
 		sed 's/^/    /' "$tmp/kv.out" "$tmp/kv.err" | head -n 10 >&2
@@ -211,7 +211,7 @@ rounds
 echo
 echo "medians of $ROUNDS rounds; $SECS s timed a run; $keys keys, $nsst SST files, $(mib "$sstbytes") MiB, in $cg_mib MiB; $disk_note:"
 echo
-echo "| variant | GETs/s | range | x default | scans/s | disk B a GET | GET hit ratio (est.) | scan MiB/s from disk | disk reads/s (capped disk, whole run) | mmp dropped MiB a run | mmp drops a run | limit hits a run |"
+echo "| variant | GETs/s | range | x default | scans/s | disk B a GET | GET hit ratio (est.) | scan MiB/s from disk | disk reads/s (capped disk, the whole run) | mmp dropped MiB a run | mmp drops a run | limit hits a run |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 base=$(median "$tmp/default.res" 1)
 for v in $VARIANTS; do

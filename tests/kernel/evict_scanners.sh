@@ -11,7 +11,8 @@
 # other threads' reads of each 1M piece (faults - scan_faults), the pieces
 # only the scanner read go first and the first 32M stay cached. Without
 # the scanners' own count, a piece the scan read once ties with one "get"
-# read, and a piece it read twice outscores it: the hot part would go.
+# read, and a piece it read twice outscores it: the hot part goes, which
+# the test checks too, with the same policy naming no thread.
 . "${srcdir:-.}/tests/kernel/lib.sh"
 . "${srcdir:-.}/tests/kernel/reader_lib.sh"
 skip_unless_kernel
@@ -33,6 +34,7 @@ policy get_scan {
     }
 }
 EOP
+sed 's/scanners comm "scan";/scanners comm "nobody";/' "$TMP/getscan.mmp" >"$TMP/none.mmp"
 
 # run [POLICY]: the file's page cache dropped, then the two threads in the
 # cgroup. Under a policy they start once mmp has found the scanner.
@@ -48,8 +50,12 @@ run() {
 		>"$TMP/out" 2>"$TMP/err" &
 	runner=$!
 	PIDS="$PIDS $runner"
-	found() { grep -q 'evict: thread [0-9]* of pid [0-9]* is a scanner' "$TMP/err"; }
-	wait_until 120 found || bad "mmp did not find the scanner thread within 120 s: $(tail -n 5 "$TMP/err")"
+	if grep -q '"nobody"' "$1"; then
+		found() { grep -q 'governing pid .*(threadscan)' "$TMP/err"; }
+	else
+		found() { grep -q 'evict: thread [0-9]* of pid [0-9]* is a scanner' "$TMP/err"; }
+	fi
+	wait_until 120 found || bad "mmp did not find the reader's threads within 120 s: $(tail -n 5 "$TMP/err")"
 	touch "$TMP/go"
 	wait $runner
 }
@@ -67,5 +73,11 @@ echo "the first 32M cached after the scans: without a policy ${base}%, with get-
 n=$(grep -c 'evict: thread [0-9]* of pid [0-9]* is a scanner' "$TMP/err")
 check "one thread, the scanner, was counted apart ($n)" [ "$n" = 1 ]
 grep -q 'data: [1-9][0-9]* bytes evicted' "$TMP/err" || bad "mmp dropped nothing: $(grep 'bytes evicted' "$TMP/err")"
+# The control: the scanners' count is what kept the pages.
+run "$TMP/none.mmp"
+none=$(resident)
+echo "with the same policy naming no thread as a scanner: ${none:-?}%"
+check "naming no scanner, the pages read once are not kept (${none:-?}%)" [ "${none:-100}" -le 50 ]
+grep -q 'is a scanner' "$TMP/err" && bad "a thread named no scanner was counted as one: $(grep 'is a scanner' "$TMP/err")"
 check "no mmp program or pin is left" no_programs_left get_scan
 finish

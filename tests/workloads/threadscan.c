@@ -16,7 +16,10 @@
  * the runtime has found the scanner.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +49,7 @@ static void *get_main(void *arg)
 	size_t *order = malloc(pages * sizeof(*order));
 	char buf[4096];
 	if (!order)
-		return (void *)1;
+		return (void *)(intptr_t)ENOMEM;
 	for (size_t i = 0; i < pages; i++)
 		order[i] = i;
 	srand(1);
@@ -55,11 +58,12 @@ static void *get_main(void *arg)
 		order[i - 1] = order[j];
 		order[j] = t;
 	}
-	for (size_t i = 0; i < pages; i++)
+	int err = 0;
+	for (size_t i = 0; i < pages && !err; i++)
 		if (pread(fd, buf, sizeof(buf), (off_t)order[i] * 4096) < 0)
-			return (void *)1;
+			err = errno;
 	free(order);
-	return NULL;
+	return (void *)(intptr_t)err;   /* a thread's own errno */
 }
 
 static void *scan_main(void *arg)
@@ -71,7 +75,7 @@ static void *scan_main(void *arg)
 		off_t done = 0;
 		for (off_t off = hot; off < size; off += (off_t)sizeof(buf)) {
 			if (pread(fd, buf, sizeof(buf), off) < 0)
-				return (void *)1;
+				return (void *)(intptr_t)errno;
 			done += (off_t)sizeof(buf);
 			double ahead = mibps > 0 ? (double)done / 1048576.0 / mibps - (now() - t0) : 0;
 			if (ahead > 0)
@@ -119,7 +123,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	size = st.st_size;
-	hot = (off_t)atoi(argv[2]) << 20;
+	long hot_mib = strtol(argv[2], NULL, 10);
+	hot = hot_mib > 0 && hot_mib < (1L << 30) ? (off_t)hot_mib << 20 : 0;
 	passes = atoi(argv[3]);
 	mibps = argc > 4 ? atof(argv[4]) : 0;
 	go = getenv("THREADSCAN_GO");
@@ -142,11 +147,11 @@ int main(int argc, char **argv)
 	pthread_join(t[0], &r0);
 	pthread_join(t[1], &r1);
 	if (r0 || r1) {
-		perror("read");
+		fprintf(stderr, "threadscan: read %s: %s\n", argv[1], strerror((int)(intptr_t)(r0 ? r0 : r1)));
 		return 1;
 	}
 	void *m = mmap(NULL, (size_t)hot, PROT_READ, MAP_SHARED, fd, 0);
-	size_t pages = (size_t)hot / 4096, n = 0;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = ((size_t)hot + page - 1) / page, n = 0;
 	unsigned char *vec = malloc(pages);
 	if (m == MAP_FAILED || !vec || mincore(m, (size_t)hot, vec) != 0) {
 		perror("mincore");
