@@ -10,6 +10,21 @@
 me=${0##*/}
 MMP=${MMP:-$here/../../mmp}
 LOCK=/tmp/mmp-kernel-tests.lock
+# The VM's free page reporting held off for the runs (hold_memory_state),
+# put back by cleanup.
+. "$here/../machine/memstate.sh"
+
+# hold_memory_state: every variant starts with memory its host backs. The
+# page cache these benchmarks drop and read again is fresh memory each
+# time, and a VM that gives freed memory back to its host (free page
+# reporting) makes each page of it a host fault too, more or fewer as the
+# host's timing goes: machine B's RocksDB runs spread by a third with it.
+# Holds the reporting off and touches EVICT_WARM_MIB (4096) MiB once.
+hold_memory_state() {
+	warm=${EVICT_WARM_MIB:-4096}
+	case $warm in '' | *[!0-9]*) die "EVICT_WARM_MIB is a whole number of MiB" ;; esac
+	memstate_hold "$warm" || die "cannot hold the memory state (memstate.sh)"
+}
 
 # die MESSAGE: prints "SCRIPT: MESSAGE" to stderr and exits 1.
 die() { echo "$me: $*" >&2; exit 1; }
@@ -92,6 +107,7 @@ cleanup() {
 	if [ -n "${iocg:-}" ] && [ -d "$iocg" ]; then
 		rmdir "$iocg" || echo "$me: could not remove $iocg" >&2
 	fi
+	memstate_restore
 	rm -rf "$tmp"
 }
 
