@@ -99,7 +99,7 @@ static int by_tid(const void *a, const void *b)
 
 static bool contains(const struct scanner *sorted, size_t n, struct scanner s)
 {
-	return bsearch(&s, sorted, n, sizeof(s), by_tid) != NULL;
+	return n && bsearch(&s, sorted, n, sizeof(s), by_tid) != NULL;   /* bsearch takes no NULL base */
 }
 
 void evict_scanners_refresh(struct evictor *e, const struct evict_proc *procs, size_t nprocs)
@@ -109,7 +109,7 @@ void evict_scanners_refresh(struct evictor *e, const struct evict_proc *procs, s
 	struct found f = { 0 };
 	struct proc_info *info = calloc(1, sizeof(*info));   /* 8K: not on the stack */
 	f.short_of_memory = !info;
-	for (size_t i = 0; info && i < nprocs; i++) {
+	for (size_t i = 0; !f.short_of_memory && i < nprocs; i++) {
 		const struct mmp_test *test = scanners_of(e, procs[i].policy);
 		if (test)
 			find_threads(procs[i].pid, test, info, &f);
