@@ -19,10 +19,13 @@ LOCK=/tmp/mmp-kernel-tests.lock
 # time, and a VM that gives freed memory back to its host (free page
 # reporting) makes each page of it a host fault too, more or fewer as the
 # host's timing goes: machine B's RocksDB runs spread by a third with it.
-# Holds the reporting off and touches EVICT_WARM_MIB (4096) MiB once.
+# Holds the reporting off and touches EVICT_WARM_MIB (4096) MiB once, at
+# most half the memory available.
 hold_memory_state() {
 	warm=${EVICT_WARM_MIB:-4096}
-	case $warm in '' | *[!0-9]*) die "EVICT_WARM_MIB is a whole number of MiB" ;; esac
+	case $warm in '' | *[!0-9]* | 0) die "EVICT_WARM_MIB is a whole number of MiB above 0" ;; esac
+	half=$(awk '/^MemAvailable:/ { print int($2 / 2048) }' /proc/meminfo)
+	[ "$warm" -le "$half" ] || warm=$half
 	memstate_hold "$warm" || die "cannot hold the memory state (memstate.sh)"
 }
 
@@ -98,6 +101,10 @@ cg_kill() {
 # this script's processes run in the cgroups: they are named after the
 # script's PID).
 cleanup() {
+	# First, and not to be cut short by a second Ctrl-C: what outlives
+	# the script.
+	trap '' INT TERM HUP
+	memstate_restore
 	stop_mmp
 	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
 	if [ -n "$cg" ] && [ -d "$cg" ]; then
@@ -107,17 +114,17 @@ cleanup() {
 	if [ -n "${iocg:-}" ] && [ -d "$iocg" ]; then
 		rmdir "$iocg" || echo "$me: could not remove $iocg" >&2
 	fi
-	memstate_restore
 	rm -rf "$tmp"
 }
 
 # on_exit FUNCTION: runs FUNCTION on exit, and exits (so runs it too) on
-# Ctrl-C (status 130) and SIGTERM (143).
+# Ctrl-C (status 130), SIGTERM (143) and a lost terminal (SIGHUP, 129).
 on_exit() {
 	# shellcheck disable=SC2064 # the function's name, now
 	trap "$1" EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	trap 'exit 129' HUP
 }
 
 # take_lock: takes the lock the kernel tests and benchmarks share ($LOCK,

@@ -23,13 +23,34 @@ memstate_hold() {
 		echo "memstate: cannot write $memstate_param (run as root)" >&2
 		return 1
 	else
-		memstate_orig=$(cat "$memstate_param")
-		# /proc/buddyinfo has one column per order: above the last, none is reported.
+		cur=$(cat "$memstate_param")
+		# /proc/buddyinfo has one column per order: above the last, none
+		# is reported. Mainline takes only 0 to the last: free blocks of
+		# that order are still reported, the smaller ones not.
 		top=$(awk '{ n = NF - 4 } END { print n }' /proc/buddyinfo)
-		echo "$top" >"$memstate_param" || { echo "memstate: cannot write $memstate_param" >&2; return 1; }
-		echo "memory state: free page reporting held off for the runs (page_reporting_order $memstate_orig -> $top); $1 MiB touched once before them"
+		case $cur in
+		-1 | 4294967295)
+			echo "memory state: free page reporting built in, no device reporting ($cur): nothing to hold; $1 MiB touched once before the runs" ;;
+		"$top" | "$((top - 1))")
+			# Another run holds it, and puts it back when it ends.
+			echo "memory state: free page reporting already held off (page_reporting_order $cur); $1 MiB touched once before the runs" ;;
+		*)
+			held=
+			for o in "$top" "$((top - 1))"; do
+				if echo "$o" 2>/dev/null >"$memstate_param"; then
+					held=$o
+					break
+				fi
+			done
+			if [ -n "$held" ]; then
+				memstate_orig=$cur
+				echo "memory state: free page reporting held off for the runs (page_reporting_order $cur -> $held); $1 MiB touched once before them"
+			else
+				echo "memstate: the kernel takes no page_reporting_order above $cur: free memory goes back to the host during the runs" >&2
+			fi ;;
+		esac
 	fi
-	mdir=$(mktemp -d)
+	mdir=$(mktemp -d "${tmp:-${TMPDIR:-/tmp}}/memstate.XXXXXX")   # under the benchmark's own, where it has one
 	cc -O2 -o "$mdir/warm" "$here/../machine/warm.c" &&
 		"$mdir/warm" "$1" >/dev/null || echo "memstate: could not warm $1 MiB" >&2
 	rm -rf "$mdir"

@@ -58,6 +58,8 @@ cg='' pid='' mpid='' swap_on=''
 # The workload and mmp go before the swap file, and the swap file before
 # $tmp, which holds it.
 bench_cleanup() {
+	trap '' INT TERM HUP
+	memstate_restore
 	stop_mmp
 	[ -z "$cg" ] || [ ! -d "$cg" ] || cg_kill
 	[ -z "$swap_on" ] || swapoff "$tmp/swap" || echo "$me: could not swap off $tmp/swap" >&2
