@@ -15,7 +15,8 @@
 # boot/ folder, then to /lib/modules/VERSION.
 # Also: MMP_VM_APPEND (more kernel parameters, e.g.
 # transparent_hugepage=madvise), MMP_VM_MEM (2G), MMP_VM_CPUS (2),
-# MMP_VM_TEST_TIMEOUT (seconds per test; 900), MMP_VM_TIMEOUT (seconds per
+# MMP_VM_TEST_TIMEOUT (seconds per test; 900: a guest with no test ending
+# for that and a minute more is stuck, and stopped), MMP_VM_TIMEOUT (seconds per
 # VM; 120 more than its tests' timeouts), MMP_VM_LOCK_WAIT (seconds to
 # wait for the kernel tests' lock; 3600), MMP_VM_LOGS (where each
 # test's output is kept; tests/vm/logs in the build tree).
@@ -186,6 +187,22 @@ while read -r vmlinuz modules; do
 		-drive "file=$kw/scratch.img,format=raw,if=virtio,cache=unsafe" \
 		</dev/null >"$kw/qemu.log" 2>&1 &
 	QPID=$!
+	# The guest times each test out itself, but a guest whose kernel is
+	# stuck (seen once: soft lockups on both CPUs under TCG) cannot, and
+	# the VM's own limit is hours: no test result for a test's limit and
+	# a minute more ends the VM.
+	stalled='' done_rcs=0 last=$t0
+	while kill -0 "$QPID" 2>/dev/null; do
+		sleep 5
+		n=$(find "$res" -name '*.rc' | wc -l) now=$(date +%s)
+		if [ "$n" -ne "$done_rcs" ]; then
+			done_rcs=$n last=$now
+		elif [ $((now - last)) -gt $((TEST_TIMEOUT + 60)) ]; then
+			stalled=$((now - last))
+			kill "$QPID" 2>/dev/null
+			break
+		fi
+	done
 	wait "$QPID" 2>/dev/null
 	qrc=$? QPID=
 	secs=$(($(date +%s) - t0))
@@ -196,7 +213,13 @@ while read -r vmlinuz modules; do
 	info=$( [ -r "$res/kernel.info" ] && tr '\n' ' ' <"$res/kernel.info")
 	echo "vm: $kver: ${secs}s in QEMU; ${info:-the guest wrote no kernel.info}"
 	if [ ! -e "$res/done" ]; then
-		if [ "$qrc" -eq 137 ]; then why="killed after ${vm_timeout}s"; else why="QEMU exit $qrc"; fi
+		if [ -n "$stalled" ]; then
+			why="no test ended in ${stalled}s, where one runs ${TEST_TIMEOUT}s at most: the guest was stuck, and was stopped"
+		elif [ "$qrc" -eq 137 ]; then
+			why="killed after ${vm_timeout}s"
+		else
+			why="QEMU exit $qrc"
+		fi
 		echo "vm: $kver did not finish ($why); the tests it did not run count as failed. The end of its console:"
 		tail -n 20 "$kw/console.log" 2>/dev/null | sed 's/^/    /'
 		[ -s "$kw/qemu.log" ] && { echo "and of QEMU's messages:"; tail -n 20 "$kw/qemu.log" | sed 's/^/    /'; }
