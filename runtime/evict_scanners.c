@@ -69,12 +69,9 @@ static void find_threads(pid_t pid, const struct mmp_test *test, struct proc_inf
 		long tid = strtol(de->d_name, &end, 10);
 		if (*end || tid <= 0)
 			continue;
-		char path[96];
-		snprintf(path, sizeof(path), "%s/%ld/comm", dir, tid);
-		if (proc_read_file(path, info->comm, sizeof(info->comm)) <= 0)
-			continue;
-		info->comm[strcspn(info->comm, "\n")] = '\0';
-		if (!proc_matches(test, info))
+		/* /proc/TID is the thread: its own name. A thread id reused
+		 * since by another process is refused by BPF (its tgid). */
+		if (proc_comm((pid_t)tid, info->comm, sizeof(info->comm)) < 0 || !proc_matches(test, info))
 			continue;
 		if (f->n == f->cap) {
 			size_t c = f->cap ? f->cap * 2 : 16;
