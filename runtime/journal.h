@@ -32,9 +32,9 @@ struct journal_entry {
 
 /* One record, as a line, into BUF. Returns its length. */
 int journal_format(char *buf, size_t len, const struct journal_entry *e);
-/* The processes of journal TEXT, one entry each (the first original, the
- * last value written), into OUT (MAX at most; lines that do not parse are
- * skipped). Returns how many. */
+/* The processes of journal TEXT, one entry each, as its last record says
+ * (a process's own later write records a new original), into OUT (MAX at
+ * most; lines that do not parse are skipped). Returns how many. */
 size_t journal_fold(const char *text, struct journal_entry *out, size_t max);
 
 enum journal_knob {

@@ -249,8 +249,8 @@ static void forget(void *state, const struct governed *g)
  * itself (stress-ng makes its workers 1000) or an admin. That value is its
  * own now: what mmp puts back at the end, and where the order starts
  * from; the policy's order is written again at the next tick. The value
- * comes with the event: reading it now could give mmp's own later write
- * (a restore racing with the process's write). */
+ * comes with the event: reading it now could give mmp's own later write,
+ * which mmp then still owes back (oom_owes_after_write). */
 static void on_adj(struct oom *o, pid_t pid, int adj)
 {
 	struct oom_task *t = oom_find(o, pid);
@@ -260,15 +260,19 @@ static void on_adj(struct oom *o, pid_t pid, int adj)
 	if (adj != t->orig_adj || adj != t->cand.adj)
 		mmp_info("oom: pid %d (%s) had its oom_score_adj set to %d by another than mmp (mmp's was %d): that is "
 			 "its own value now, and the policy's order is put back", pid, t->comm, adj, t->cand.adj);
-	struct journal_entry rec = { pid, g->start, adj, adj };
-	if (t->written && !o->dry_run)
-		journal_record(o->journal, &rec);   /* nothing of mmp's to put back now */
-	t->orig_adj = adj;
 	int cur;
-	t->cand.adj = proc_read_adj(pid, &cur) == 0 ? cur : adj;
+	if (proc_read_adj(pid, &cur) < 0)
+		cur = adj;
+	bool owed = oom_owes_after_write(adj, cur);
+	struct journal_entry rec = { pid, g->start, adj, cur };
+	if ((t->written || owed) && !o->dry_run && journal_record(o->journal, &rec) < 0 && owed)
+		mmp_warn("oom: pid %d (%s): its oom_score_adj %d cannot be recorded in %s: it is put back only if "
+			 "mmp exits in order", pid, t->comm, adj, o->journal->path);
+	t->orig_adj = adj;
+	t->cand.adj = cur;
 	if (adj < t->cand.lowest)
 		t->cand.lowest = adj;
-	t->written = t->touched = false;
+	t->written = t->touched = owed;
 	o->dirty = true;
 }
 

@@ -88,3 +88,8 @@ bool oom_adj_settled(int cur, int adj, bool moved, bool touched)
 {
 	return adj == cur || (!moved && abs(adj - cur) < ADJ_HYSTERESIS && touched && adj != OOM_ADJ_MIN);
 }
+
+bool oom_owes_after_write(int adj, int cur)
+{
+	return cur != adj;
+}

@@ -54,5 +54,11 @@ bool oom_fit_domain(struct oom_candidate *const *v, size_t n, struct oom_candida
 /* Need oom_score_adj not move from CUR to ADJ? MOVED: the process's rank
  * changed; TOUCHED: mmp set its value before. */
 bool oom_adj_settled(int cur, int adj, bool moved, bool touched);
+/* Another than mmp wrote ADJ into a governed process's oom_score_adj (an
+ * event, handled later), and CUR is read now: ADJ is the process's own
+ * from now on. Does mmp owe ADJ back at the end? Yes when CUR differs: a
+ * later write, mmp's own that raced with the other's (or yet another's,
+ * whose event comes next and asks again). */
+bool oom_owes_after_write(int adj, int cur);
 
 #endif

@@ -202,6 +202,17 @@ START_TEST(test_settled)
 }
 END_TEST
 
+START_TEST(test_owes_after_write)
+{
+	/* The process wrote 1000 after mmp's -1000: its own, nothing owed. */
+	ck_assert(!oom_owes_after_write(1000, 1000));
+	/* The process wrote 1000, then mmp -1000 before the event was read:
+	 * the -1000 in place is mmp's, and mmp owes the 1000 back (a Debian
+	 * 6.1 guest once kept a protected process at -1000 after mmp). */
+	ck_assert(oom_owes_after_write(1000, -1000));
+}
+END_TEST
+
 /* The class the first policy's oom block of TEXT gives P. */
 static enum mmp_oom_class classify(const char *oom, const struct proc_info *p)
 {
@@ -250,6 +261,7 @@ static Suite *oom_suite(void)
 	tcase_add_test(tc, test_fit_protect);
 	tcase_add_test(tc, test_fit_floors);
 	tcase_add_test(tc, test_settled);
+	tcase_add_test(tc, test_owes_after_write);
 	tcase_add_test(tc, test_classify);
 	suite_add_tcase(s, tc);
 	return s;
