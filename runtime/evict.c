@@ -21,6 +21,7 @@
 
 #define REFRESH_NS 1000000000LL            /* units and scores once a second */
 #define RESCORE_NS 90000000LL              /* ... and at most each tick while a trigger holds */
+#define SCORE_SHARE 20                     /* ... so that scoring takes at most a 20th of a CPU */
 
 /* --- building ---------------------------------------------------------- */
 
@@ -144,10 +145,13 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 		trigger_tick(blk->trigger, now, e->cgp, e->cgp ? e->ncgs : 0);
 		holds[b] = trigger_holds(blk->trigger, now, NULL);
 		/* While it holds, at most each tick, and so that scoring and
-		 * ordering take at most a tenth of the time: a million pieces
-		 * take tens of milliseconds. */
-		long long every = 10 * e->score_cost_ns > RESCORE_NS ? 10 * e->score_cost_ns : RESCORE_NS;
-		need_scores |= (holds[b] && now - e->scored_ns >= every) || holds[b] != blk->holding;
+		 * ordering take at most a 20th of a CPU: a million pieces take
+		 * tens of milliseconds, and a CPU of two spent scoring a page
+		 * cache cost RocksDB's reads more than the better order gained.
+		 * The same when a trigger starts holding: at 98% it starts and
+		 * stops many times a second. */
+		long long every = SCORE_SHARE * e->score_cost_ns > RESCORE_NS ? SCORE_SHARE * e->score_cost_ns : RESCORE_NS;
+		need_scores |= holds[b] && now - e->scored_ns >= every;
 	}
 	if (need_scores) {
 		long long t0 = mono_ns();
