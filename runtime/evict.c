@@ -131,11 +131,12 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 		refresh_cgroups(e, procs, n);
 		evict_files_forget(e, now);
 	}
-	/* The triggers first: scores are needed once a second, and at every
-	 * tick a block holds or changes. Between ticks (a threshold crossed
-	 * again) the last scores serve: scoring and ordering a source tree's
-	 * 100,000 files takes milliseconds, and a scan crosses many times a
-	 * second. */
+	/* The triggers first: scores are needed once a second, while a block
+	 * holds (see below), and when a block with 'protect top' starts or
+	 * stops holding (what it protects is read back by what it held at the
+	 * start). Otherwise the last scores serve: scoring and ordering a
+	 * source tree's 100,000 files takes milliseconds, and a scan crosses
+	 * a threshold many times a second. */
 	bool need_scores = refresh;
 	bool *holds = calloc(e->nblocks + 1, sizeof(*holds));
 	if (!holds)
@@ -152,6 +153,7 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 		 * stops many times a second. */
 		long long every = SCORE_SHARE * e->score_cost_ns > RESCORE_NS ? SCORE_SHARE * e->score_cost_ns : RESCORE_NS;
 		need_scores |= holds[b] && now - e->scored_ns >= every;
+		need_scores |= holds[b] != blk->holding && (blk->rule->keep || blk->rule->keep_pct);
 	}
 	if (need_scores) {
 		long long t0 = mono_ns();

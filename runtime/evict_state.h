@@ -109,7 +109,8 @@ struct unit {
 	int64_t rate_accesses, rate_misses, rate_scans;
 	uint64_t resident;                     /* bytes */
 	int64_t score;
-	int64_t *piece_scores;                 /* a block with 'unit': each piece's, by index */
+	int64_t *piece_scores;                 /* a block with 'unit': each piece's, by index, or
+						  EVICT_UNSCORED: nothing cached when scored */
 	uint32_t npiece_scores;
 	bool protected, seen;
 	bool warned_unmapped;                  /* said that cold/pageout cannot reach it */

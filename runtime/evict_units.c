@@ -282,7 +282,7 @@ static void score_pieces(struct evictor *e, struct unit *u, const struct mmp_cal
 		c->pc = evict_piece(e, w, i);
 		uint64_t off = (uint64_t)i * e->unit;
 		c->piece_size = off >= w->size ? 0 : w->size - off < e->unit ? w->size - off : e->unit;
-		u->piece_scores[i] = c->pc->resident > 0 ? calc_eval(score, unit_stat, c) : 0;
+		u->piece_scores[i] = c->pc->resident > 0 ? calc_eval(score, unit_stat, c) : EVICT_UNSCORED;
 	}
 	c->pc = NULL;
 }

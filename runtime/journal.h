@@ -24,7 +24,7 @@
 struct journal_entry {
 	pid_t pid;
 	unsigned long long start;
-	int orig;                  /* before mmp: the first record's */
+	int orig;                  /* before mmp: the last record's (a process's own write moves it) */
 	int set;                   /* what mmp wrote last */
 };
 

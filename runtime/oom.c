@@ -263,11 +263,12 @@ static void on_adj(struct oom *o, pid_t pid, int adj)
 	int cur;
 	if (proc_read_adj(pid, &cur) < 0)
 		cur = adj;
-	bool owed = oom_owes_after_write(adj, cur);
-	struct journal_entry rec = { pid, g->start, adj, cur };
-	if ((t->written || owed) && !o->dry_run && journal_record(o->journal, &rec) < 0 && owed)
-		mmp_warn("oom: pid %d (%s): its oom_score_adj %d cannot be recorded in %s: it is put back only if "
-			 "mmp exits in order", pid, t->comm, adj, o->journal->path);
+	bool owed = !o->dry_run && oom_owes_after_write(adj, cur, t->written, t->cand.adj);
+	/* Nothing of mmp's in place: a record that puts back nothing. */
+	struct journal_entry rec = { pid, g->start, adj, owed ? cur : adj };
+	if (t->written && !o->dry_run && journal_record(o->journal, &rec) < 0 && owed)
+		mmp_warn("oom: pid %d (%s): its oom_score_adj %d cannot be recorded in %s: after a crash of mmp, the "
+			 "value before it would be put back", pid, t->comm, adj, o->journal->path);
 	t->orig_adj = adj;
 	t->cand.adj = cur;
 	if (adj < t->cand.lowest)

@@ -89,7 +89,7 @@ bool oom_adj_settled(int cur, int adj, bool moved, bool touched)
 	return adj == cur || (!moved && abs(adj - cur) < ADJ_HYSTERESIS && touched && adj != OOM_ADJ_MIN);
 }
 
-bool oom_owes_after_write(int adj, int cur)
+bool oom_owes_after_write(int adj, int cur, bool wrote, int mine)
 {
-	return cur != adj;
+	return wrote && cur == mine && cur != adj;
 }

@@ -56,9 +56,10 @@ bool oom_fit_domain(struct oom_candidate *const *v, size_t n, struct oom_candida
 bool oom_adj_settled(int cur, int adj, bool moved, bool touched);
 /* Another than mmp wrote ADJ into a governed process's oom_score_adj (an
  * event, handled later), and CUR is read now: ADJ is the process's own
- * from now on. Does mmp owe ADJ back at the end? Yes when CUR differs: a
- * later write, mmp's own that raced with the other's (or yet another's,
- * whose event comes next and asks again). */
-bool oom_owes_after_write(int adj, int cur);
+ * from now on. Does mmp owe ADJ back at the end? Only when CUR is mmp's
+ * own later write, which raced with the other's: mmp had written (WROTE)
+ * and CUR is what it wrote last (MINE), not ADJ. A CUR of anyone else's
+ * is theirs: its own event follows. */
+bool oom_owes_after_write(int adj, int cur, bool wrote, int mine);
 
 #endif

@@ -205,11 +205,16 @@ END_TEST
 START_TEST(test_owes_after_write)
 {
 	/* The process wrote 1000 after mmp's -1000: its own, nothing owed. */
-	ck_assert(!oom_owes_after_write(1000, 1000));
+	ck_assert(!oom_owes_after_write(1000, 1000, true, -1000));
 	/* The process wrote 1000, then mmp -1000 before the event was read:
 	 * the -1000 in place is mmp's, and mmp owes the 1000 back (a Debian
 	 * 6.1 guest once kept a protected process at -1000 after mmp). */
-	ck_assert(oom_owes_after_write(1000, -1000));
+	ck_assert(oom_owes_after_write(1000, -1000, true, -1000));
+	/* The process wrote 1000, then an admin 500, both before the first
+	 * event: the 500 is the admin's (its event follows), nothing owed. */
+	ck_assert(!oom_owes_after_write(1000, 500, true, -1000));
+	/* mmp never wrote (or, in a dry run, never writes): nothing owed. */
+	ck_assert(!oom_owes_after_write(1000, -1000, false, -1000));
 }
 END_TEST
 
