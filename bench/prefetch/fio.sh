@@ -31,7 +31,9 @@
 # to copy the raw results to). Installs fio with apt-get if it is
 # missing. Takes the kernel tests' lock (/tmp/mmp-kernel-tests.lock)
 # before it makes its file. The loop device and its mount are undone on
-# exit, failure, Ctrl-C or SIGTERM. Shares die, apt_install, the lock and
+# exit, failure, Ctrl-C or SIGTERM. The VM's free page reporting is held
+# off for the runs, EVICT_WARM_MIB (4096) touched first (lib.sh's
+# hold_memory_state), and put back at the end. Shares die, apt_install, the lock and
 # the cleanup with the eviction benchmarks (../evict/lib.sh). Run as root.
 set -eu
 ROUNDS=${1:-3}
@@ -59,6 +61,8 @@ tmp=$(mktemp -d /var/tmp/mmp-fiobench.XXXXXX)
 mnt=$tmp/mnt loop='' mounted='' cg='' pid='' mpid=''
 # The loop device goes before $tmp, which holds its image.
 bench_cleanup() {
+	trap '' INT TERM HUP
+	memstate_restore   # first: what outlives the script
 	loopfs_remove "$mnt"
 	cleanup
 }
@@ -115,6 +119,7 @@ fio_run() {
 
 # The machine, before any result: figures differ tenfold between machines.
 sh "$here/../machine/machine.sh"
+hold_memory_state
 echo "fio: $FILE_MIB MiB on $loop (direct I/O: $dio), read-ahead $ra_default KiB (the disk's) and $RA_SMALL_KB KiB; strides (pages): $STRIDES; $ROUNDS rounds"
 start=$(date +%s)
 : >"$tmp/res"
