@@ -21,7 +21,7 @@
 
 #define REFRESH_NS 1000000000LL            /* units and scores once a second */
 #define RESCORE_NS 90000000LL              /* ... and at most each tick while a trigger holds */
-#define SCORE_SHARE 20                     /* ... so that scoring takes at most a 20th of a CPU */
+#define SCORE_SHARE 20                     /* ... and no more often than every 20 times a scoring's cost */
 
 /* --- building ---------------------------------------------------------- */
 
@@ -141,17 +141,18 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 	bool *holds = calloc(e->nblocks + 1, sizeof(*holds));
 	if (!holds)
 		return;
+	/* While a block holds, at most each tick, and no more often than every
+	 * twenty times what scoring and ordering took (a twentieth of a CPU
+	 * beside the once-a-second scoring): a million pieces take tens of
+	 * milliseconds, and a CPU of two spent scoring a page cache cost
+	 * RocksDB's reads more than the better order gained. The same when a
+	 * trigger starts holding: at 98% it starts and stops many times a
+	 * second. */
+	long long every = SCORE_SHARE * e->score_cost_ns > RESCORE_NS ? SCORE_SHARE * e->score_cost_ns : RESCORE_NS;
 	for (size_t b = 0; b < e->nblocks; b++) {
 		struct block *blk = &e->blocks[b];
 		trigger_tick(blk->trigger, now, e->cgp, e->cgp ? e->ncgs : 0);
 		holds[b] = trigger_holds(blk->trigger, now, NULL);
-		/* While it holds, at most each tick, and so that scoring and
-		 * ordering take at most a 20th of a CPU: a million pieces take
-		 * tens of milliseconds, and a CPU of two spent scoring a page
-		 * cache cost RocksDB's reads more than the better order gained.
-		 * The same when a trigger starts holding: at 98% it starts and
-		 * stops many times a second. */
-		long long every = SCORE_SHARE * e->score_cost_ns > RESCORE_NS ? SCORE_SHARE * e->score_cost_ns : RESCORE_NS;
 		need_scores |= holds[b] && now - e->scored_ns >= every;
 		need_scores |= holds[b] != blk->holding && (blk->rule->keep || blk->rule->keep_pct);
 	}

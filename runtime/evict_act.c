@@ -232,7 +232,9 @@ static void walk_keys(struct evictor *e, size_t b, bool collect, unsigned lo, un
 			struct evict_key key = pieces ? (struct evict_key){ u->piece_scores[p],
 									    (uint64_t)piece_resident(e, u, p) * e->page, i, p }
 						      : (struct evict_key){ u->score, u->resident, i, EVICT_WHOLE };
-			if (!key.resident || key.score == EVICT_UNSCORED)
+			if (!key.resident)
+				continue;
+			if (key.score == EVICT_UNSCORED && (key.score = evict_score_piece(e, u, p)) == EVICT_UNSCORED)
 				continue;
 			unsigned at = evict_bucket(key.score);
 			if (!collect) {

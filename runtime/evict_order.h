@@ -8,9 +8,9 @@
 #include <stdint.h>
 
 #define EVICT_WHOLE UINT32_MAX
-/* A piece with nothing cached when the scores were made: not in an order
- * made before the next scoring, whatever it has cached by then (an order
- * outlives its scores' residency by up to a scoring's interval). */
+/* A piece with nothing cached when the scores were made; one cached since
+ * is scored when an order is made (evict_score_piece), so that it is
+ * neither put first for a score of nothing nor left out. */
 #define EVICT_UNSCORED INT64_MAX
 
 /* A unit of a block, or a piece of one, as the order sees it. */

@@ -110,7 +110,7 @@ struct unit {
 	uint64_t resident;                     /* bytes */
 	int64_t score;
 	int64_t *piece_scores;                 /* a block with 'unit': each piece's, by index, or
-						  EVICT_UNSCORED: nothing cached when scored */
+						  EVICT_UNSCORED: nothing cached when last scored */
 	uint32_t npiece_scores;
 	bool protected, seen;
 	bool warned_unmapped;                  /* said that cold/pageout cannot reach it */
@@ -244,6 +244,11 @@ void evict_refresh_units(struct evictor *e, const struct evict_proc *procs, size
 struct unit *evict_file_unit(struct evictor *e, unsigned b, unsigned region, struct watched *w);
 /* Each unit's figures and its block's score for it, as of NOW. */
 void evict_score_units(struct evictor *e, long long now);
+/* Piece I of U, which had nothing cached at the last scoring, scored now
+ * as of that scoring's time (and kept): a piece read since then is ordered
+ * by its own score, not left out or put first. EVICT_UNSCORED if it has
+ * nothing cached still. */
+int64_t evict_score_piece(struct evictor *e, struct unit *u, uint32_t i);
 
 /* evict_act.c */
 /* Evicts block B's units, lowest score first, within its budget. */

@@ -264,6 +264,19 @@ static const struct mmp_calc *score_of(const struct block *b, unsigned region)
 	return NULL;
 }
 
+/* Piece I's score, as of C's time, or EVICT_UNSCORED with nothing cached
+ * (nothing to drop). */
+static int64_t score_piece(struct evictor *e, const struct mmp_calc *score, struct stat_ctx *c, uint32_t i)
+{
+	const struct watched *w = c->u->w;
+	c->pc = evict_piece(e, w, i);
+	if (c->pc->resident <= 0)
+		return EVICT_UNSCORED;
+	uint64_t off = (uint64_t)i * e->unit;
+	c->piece_size = off >= w->size ? 0 : w->size - off < e->unit ? w->size - off : e->unit;
+	return calc_eval(score, unit_stat, c);
+}
+
 /* The score of each piece of U's file that has pages cached (the others
  * have nothing to drop). */
 static void score_pieces(struct evictor *e, struct unit *u, const struct mmp_calc *score, struct stat_ctx *c)
@@ -278,13 +291,16 @@ static void score_pieces(struct evictor *e, struct unit *u, const struct mmp_cal
 	}
 	u->npiece_scores = n;
 	c->now_ms = (uint32_t)(c->now / 1000000);
-	for (uint32_t i = 0; i < n; i++) {
-		c->pc = evict_piece(e, w, i);
-		uint64_t off = (uint64_t)i * e->unit;
-		c->piece_size = off >= w->size ? 0 : w->size - off < e->unit ? w->size - off : e->unit;
-		u->piece_scores[i] = c->pc->resident > 0 ? calc_eval(score, unit_stat, c) : EVICT_UNSCORED;
-	}
+	for (uint32_t i = 0; i < n; i++)
+		u->piece_scores[i] = score_piece(e, score, c, i);
 	c->pc = NULL;
+}
+
+int64_t evict_score_piece(struct evictor *e, struct unit *u, uint32_t i)
+{
+	const struct mmp_calc *score = score_of(&e->blocks[u->block], u->region);
+	struct stat_ctx c = { .u = u, .now = e->scored_ns, .now_ms = (uint32_t)(e->scored_ns / 1000000) };
+	return u->piece_scores[i] = score ? score_piece(e, score, &c, i) : 0;
 }
 
 void evict_score_units(struct evictor *e, long long now)

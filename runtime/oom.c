@@ -263,7 +263,7 @@ static void on_adj(struct oom *o, pid_t pid, int adj)
 	int cur;
 	if (proc_read_adj(pid, &cur) < 0)
 		cur = adj;
-	bool owed = !o->dry_run && oom_owes_after_write(adj, cur, t->written, t->cand.adj);
+	bool owed = oom_owes_after_write(adj, cur, t->written, t->cand.adj);   /* never in a dry run: nothing written */
 	/* Nothing of mmp's in place: a record that puts back nothing. */
 	struct journal_entry rec = { pid, g->start, adj, owed ? cur : adj };
 	if (t->written && !o->dry_run && journal_record(o->journal, &rec) < 0 && owed)

@@ -33,8 +33,9 @@
 # before it makes its file. The loop device and its mount are undone on
 # exit, failure, Ctrl-C or SIGTERM. The VM's free page reporting is held
 # off for the runs, EVICT_WARM_MIB (4096) touched first (lib.sh's
-# hold_memory_state), and put back at the end. Shares die, apt_install, the lock and
-# the cleanup with the eviction benchmarks (../evict/lib.sh). Run as root.
+# hold_memory_state), and put back at the end. Shares die, apt_install,
+# the lock and the cleanup with the eviction benchmarks (../evict/lib.sh).
+# Run as root.
 set -eu
 ROUNDS=${1:-3}
 here=$(cd "$(dirname "$0")" && pwd)
