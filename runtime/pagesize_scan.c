@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -146,6 +149,23 @@ static int read_dense(int fd, struct pending *p, uint64_t lo, uint64_t hi, unsig
 	return 0;
 }
 
+/* Step 2: P's chunks made cold, a run of adjacent chunks a call: their
+ * accessed bits cleared and the TLB emptied of them, so that every access
+ * in the window walks the page table and sets a bit again. */
+static int cool(int pidfd, const struct pending *p)
+{
+	const uint64_t size = 1ULL << MMP_CHUNK_SHIFT;
+	for (size_t i = 0, j; i < p->n; i = j) {
+		for (j = i + 1; j < p->n && p->found[j].chunk == p->found[j - 1].chunk + 1; j++)
+			;
+		struct iovec iov = { (void *)(uintptr_t)(p->found[i].chunk << MMP_CHUNK_SHIFT), (j - i) * size };
+		/* ENOMEM: part of it unmapped meanwhile; the rest was done. */
+		if (syscall(SYS_process_madvise, pidfd, &iov, 1, MADV_COLD, 0) < 0 && errno != ENOMEM)
+			return -errno;
+	}
+	return 0;
+}
+
 /* Step 1 and 2: the populated chunks of G's 2M regions, then its accessed
  * bits cleared. False when there is nothing more to do for it. */
 static bool arm(struct scan *s, struct pending *p, const struct governed *g, long long now)
@@ -186,19 +206,10 @@ static bool arm(struct scan *s, struct pending *p, const struct governed *g, lon
 	mmp_debug("pid %d: %zu populated 2M chunks found in %.1f ms", p->pid, p->n, (double)(mono_ns() - t0) / 1e6);
 	if (err || !p->n)
 		goto out;
-	if (!s->dry_run) {
-		/* Clears the accessed bits of every page of the process (its
-		 * contents and page tables are unchanged): to the kernel's
-		 * reclaim the process looks as if aged once. */
-		snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)p->pid);
-		int cfd = open(path, O_WRONLY | O_CLOEXEC);
-		if (cfd < 0 || write(cfd, "1", 1) != 1)
-			err = -errno;
-		if (cfd >= 0)
-			close(cfd);
-		if (err)
-			goto out;
-	}
+	if (!s->dry_run && (err = cool(g->pidfd, p)) < 0)
+		snprintf(path, sizeof(path), "process_madvise(MADV_COLD)");
+	if (err)
+		goto out;
 	p->phase = SCAN_ARMED;
 	p->armed_ns = now;
 	p->cpu_ms = proc_cpu_ms(p->pid);
@@ -223,27 +234,37 @@ static void harvest(struct scan *s, struct pending *p)
 		return;
 	}
 	size_t hot = 0, v = 0;
-	for (size_t i = 0; i < p->n; i++) {
+	for (size_t i = 0, j; i < p->n; i = j) {
+		/* The chunks of one mapping, [i, j): both lists in address order. */
 		uint64_t lo = p->found[i].chunk << MMP_CHUNK_SHIFT;
-		while (v < vl.n && vl.v[v].end <= lo)   /* both in address order */
+		while (v < vl.n && vl.v[v].end <= lo)
 			v++;
-		if (v == vl.n || vl.v[v].start > lo)
+		/* In mapping v, or in the gap before it (unmapped meanwhile). */
+		bool in = v < vl.n && vl.v[v].start <= lo;
+		uint64_t end = v == vl.n ? UINT64_MAX : in ? vl.v[v].end : vl.v[v].start;
+		uint64_t cleared_kb = 0;
+		for (j = i; j < p->n && (p->found[j].chunk << MMP_CHUNK_SHIFT) < end; j++)
+			cleared_kb += s->dry_run ? 0 : (uint64_t)p->found[j].present << (SCAN_PAGE_SHIFT - 10);
+		if (!in)
 			continue;
-		uint64_t heat = scan_heat(p->found[i].present, vl.v[v].referenced_kb, vl.v[v].rss_kb);
-		if (!heat)
-			continue;
-		struct mmp_chunk_key k = { (__u32)p->pid, p->found[i].region, p->found[i].chunk };
-		struct mmp_chunk c = { .faults = heat };   /* last_ns 0: settled */
-		if (bpf_map_update_elem(s->chunks_fd, &k, &c, BPF_NOEXIST) == 0) {
-			hot++;
-			s->reports[k.region].scan_hot++;
+		for (size_t c = i; c < j; c++) {
+			uint64_t heat = scan_heat(p->found[c].present, vl.v[v].referenced_kb, vl.v[v].rss_kb, cleared_kb);
+			if (!heat)
+				continue;
+			struct mmp_chunk_key k = { (__u32)p->pid, p->found[c].region, p->found[c].chunk };
+			struct mmp_chunk val = { .faults = heat };   /* last_ns 0: settled */
+			if (bpf_map_update_elem(s->chunks_fd, &k, &val, BPF_NOEXIST) == 0) {
+				hot++;
+				s->reports[k.region].scan_hot++;
+			}
 		}
 	}
 	mmp_info("pid %d was running before mmp: %zu of its %zu populated 2M chunks are in mappings it touched within "
-		 "%.1f s (%lld ms on a CPU)%s (accessed bits, read a mapping at a time from smaps), and go to the "
+		 "%.1f s (%lld ms on a CPU)%s (accessed bits%s, read a mapping at a time from smaps), and go to the "
 		 "hot-chunk collapse",
 		 p->pid, hot, p->n, (double)(mono_ns() - p->armed_ns) / 1e9, proc_cpu_ms(p->pid) - p->cpu_ms,
-		 s->dry_run ? " or before (dry run: the bits were not cleared)" : "");
+		 s->dry_run ? " or before (dry run: the bits were not cleared)" : "",
+		 s->dry_run ? "" : " cleared by MADV_COLD");
 	vmas_free(&vl);
 }
 

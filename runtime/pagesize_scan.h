@@ -6,8 +6,14 @@
  *      (at least SCAN_MIN_PRESENT of their 512 pages present and mapped by
  *      this process alone, so that a collapse adds at most an eighth of a
  *      chunk and never copies pages shared with a parent);
- *   2. clear_refs: the accessed bits of its pages cleared;
- *   3. a window later, smaps again: the mappings whose pages were
+ *   2. process_madvise(MADV_COLD) on those chunks: their accessed bits
+ *      cleared and the TLB emptied of them. (clear_refs clears the bits but
+ *      leaves the TLB as it is: pages the CPU still holds there are read
+ *      without a page walk, which alone sets a bit again, and a hot set
+ *      within the TLB's reach showed as untouched: 1496 kB of 65536 once in
+ *      40 here.) To the kernel's reclaim the chunks look unused, until
+ *      touched again;
+ *   3. a window later, smaps again: the mappings whose cleared pages were
  *      referenced since. Their populated chunks go to the chunk map as hot,
  *      hotter as more of the mapping was touched, and the hot-chunk
  *      collapse takes them within its rate and CPU cap, with its guards.
@@ -16,7 +22,8 @@
  * DAMON's virtual-address monitoring (Debian 12's 6.1 has neither; the
  * 6.18 here has DAMON for physical addresses only, which cannot tell one
  * process's pages), smaps' Referenced is the only reader of them, and it
- * sums a mapping. */
+ * sums a mapping, the pages left uncleared (the edges of a mapping, chunks
+ * too sparse to take) included: those count as referenced from before. */
 #ifndef MMP_PAGESIZE_SCAN_H
 #define MMP_PAGESIZE_SCAN_H
 
@@ -74,12 +81,24 @@ static inline size_t scan_dense(const uint64_t *pagemap, uint64_t start, uint64_
 }
 
 /* How hot a populated chunk of a mapping is: its present pages, weighted
- * by the share of the mapping referenced in the window; 0 when none was. */
-static inline uint64_t scan_heat(unsigned present, uint64_t referenced_kb, uint64_t rss_kb)
+ * by the share of the mapping's cleared pages (CLEARED_KB of its RSS_KB)
+ * referenced in the window; 0 when none was. In a dry run nothing was
+ * cleared (0): then what smaps counts as referenced, of all of it. */
+static inline uint64_t scan_heat(unsigned present, uint64_t referenced_kb, uint64_t rss_kb, uint64_t cleared_kb)
 {
-	if (!referenced_kb || !rss_kb)
+	uint64_t base = rss_kb;
+	if (cleared_kb) {
+		/* Pages not cleared may be referenced from before the window:
+		 * only what is referenced beyond them was surely touched in it. */
+		uint64_t stale = rss_kb > cleared_kb ? rss_kb - cleared_kb : 0;
+		if (referenced_kb <= stale)
+			return 0;
+		referenced_kb -= stale;
+		base = cleared_kb;
+	}
+	if (!referenced_kb || !base)
 		return 0;
-	uint64_t share = referenced_kb >= rss_kb ? 1024 : referenced_kb * 1024 / rss_kb;
+	uint64_t share = referenced_kb >= base ? 1024 : referenced_kb * 1024 / base;
 	uint64_t heat = (uint64_t)present * share / 1024;
 	return heat ? heat : 1;
 }

@@ -68,13 +68,20 @@ END_TEST
 
 START_TEST(test_heat)
 {
-	ck_assert_uint_eq(scan_heat(512, 0, 65536), 0);          /* untouched mapping */
-	ck_assert_uint_eq(scan_heat(512, 65536, 65536), 512);    /* all of it touched */
-	ck_assert_uint_eq(scan_heat(512, 70000, 65536), 512);    /* Referenced counts THP pages whole */
-	ck_assert_uint_eq(scan_heat(512, 16384, 65536), 128);    /* a quarter */
-	ck_assert_uint_eq(scan_heat(448, 4, 65536 * 64), 1);     /* touched at all: never 0 */
-	ck_assert_uint_gt(scan_heat(512, 32768, 65536), scan_heat(448, 32768, 65536));
-	ck_assert_uint_eq(scan_heat(512, 4, 0), 0);
+	/* A dry run (nothing cleared): what smaps counts, of all of it. */
+	ck_assert_uint_eq(scan_heat(512, 0, 65536, 0), 0);          /* untouched mapping */
+	ck_assert_uint_eq(scan_heat(512, 65536, 65536, 0), 512);    /* all of it touched */
+	ck_assert_uint_eq(scan_heat(512, 70000, 65536, 0), 512);    /* Referenced counts THP pages whole */
+	ck_assert_uint_eq(scan_heat(512, 16384, 65536, 0), 128);    /* a quarter */
+	ck_assert_uint_eq(scan_heat(448, 4, 65536 * 64, 0), 1);     /* touched at all: never 0 */
+	ck_assert_uint_gt(scan_heat(512, 32768, 65536, 0), scan_heat(448, 32768, 65536, 0));
+	ck_assert_uint_eq(scan_heat(512, 4, 0, 0), 0);
+	/* Cleared: the pages left uncleared may be referenced from before. */
+	ck_assert_uint_eq(scan_heat(512, 65536, 65536, 65536), 512);  /* all of it cleared and touched */
+	ck_assert_uint_eq(scan_heat(512, 0, 65536, 65536), 0);        /* cleared, untouched */
+	ck_assert_uint_eq(scan_heat(512, 4096, 69632, 65536), 0);     /* only the 4M uncleared edge */
+	ck_assert_uint_eq(scan_heat(512, 20480, 69632, 65536), 128);  /* a quarter beyond the edge */
+	ck_assert_uint_eq(scan_heat(512, 8192, 4096, 8192), 512);     /* pages unmapped since: all touched */
 }
 END_TEST
 

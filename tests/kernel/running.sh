@@ -1,7 +1,7 @@
 #!/bin/sh
 # running.sh - a page-size rule on a process that was running before mmp.
 # Its memory is populated, so it takes no fault that BPF could count: mmp
-# finds its hot chunks at attach (pagemap for what is populated, clear_refs
+# finds its hot chunks at attach (pagemap for what is populated, MADV_COLD
 # and then smaps' Referenced for what is touched). The workload is started
 # and filled first; mmp attaches to it; the hot region, still read, ends in
 # 2M pages, and the cold one, untouched since it was written, does not.

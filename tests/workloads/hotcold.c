@@ -15,7 +15,7 @@
  * each pass: a hot set far larger than any TLB's reach, as a process that
  * gains from 2M pages has. (The CPU sets a page's accessed bit only when
  * it walks the page table; a few hundred pages read over and over stay in
- * the TLB and may show no access for seconds after clear_refs.)
+ * the TLB, and clear_refs, unlike MADV_COLD, leaves the TLB as it is.)
  *
  * With --small-pages, both regions are written in 4K pages whatever the
  * system's THP mode (MADV_NOHUGEPAGE), and once the hot region is written
