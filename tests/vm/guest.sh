@@ -19,11 +19,21 @@ mount -t tmpfs -o mode=755 run /run && mkdir -p $R &&
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 shm /dev/shm
+# The job: top_builddir, srcdir, MMP, MMPC, CLANG, modules, timeout, tests.
+. $R/job || { say "no job file"; off; }
+# A tree under the host's /tmp (a clone made there) would be hidden by the
+# scratch disk: the host's /tmp is kept in view and the tree bound back.
+mkdir -p /run/host-tmp && mount --bind /tmp /run/host-tmp
 if [ -b /dev/vda ]; then
 	mount -t ext4 /dev/vda /tmp && chmod 1777 /tmp || { say "cannot mount the scratch disk"; off; }
 else
 	mount -t tmpfs -o mode=1777 tmp /tmp
 fi
+for d in "$srcdir" "$top_builddir"; do
+	case $d in
+	/tmp/*) mkdir -p "$d" && mount --bind "/run/host-tmp/${d#/tmp/}" "$d" || { say "cannot bind $d"; off; } ;;
+	esac
+done
 mount -t cgroup2 cgroup2 /sys/fs/cgroup || { say "cannot mount cgroup2"; off; }
 for c in $(cat /sys/fs/cgroup/cgroup.controllers); do   # as systemd does
 	echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
@@ -34,8 +44,6 @@ mount -t debugfs debugfs /sys/kernel/debug
 hostname mmp-vm
 ip link set lo up 2>/dev/null
 
-# The job: top_builddir, srcdir, MMP, MMPC, CLANG, modules, timeout, tests.
-. $R/job || { say "no job file"; off; }
 if [ -n "$modules" ] && [ -d "$modules" ]; then   # for modprobe (zram...)
 	mkdir -p "/lib/modules/$(uname -r)" && mount --bind "$modules" "/lib/modules/$(uname -r)"
 fi
