@@ -37,6 +37,7 @@ struct pending {
 	long long cpu_ms;            /* its CPU time when armed */
 	struct scan_chunk *found;    /* populated chunks, in address order */
 	size_t n, cap;
+	struct vma_list before;      /* smaps just after the chunks were made cold */
 	struct pending *next;
 };
 
@@ -88,6 +89,7 @@ static void drop(struct scan *s, struct pending *p)
 			break;
 		}
 	free(p->found);
+	vmas_free(&p->before);
 	free(p);
 }
 
@@ -159,8 +161,9 @@ static int cool(int pidfd, const struct pending *p)
 		for (j = i + 1; j < p->n && p->found[j].chunk == p->found[j - 1].chunk + 1; j++)
 			;
 		struct iovec iov = { (void *)(uintptr_t)(p->found[i].chunk << MMP_CHUNK_SHIFT), (j - i) * size };
-		/* ENOMEM: part of it unmapped meanwhile; the rest was done. */
-		if (syscall(SYS_process_madvise, pidfd, &iov, 1, MADV_COLD, 0) < 0 && errno != ENOMEM)
+		/* ENOMEM: part of it unmapped meanwhile, the rest was done;
+		 * EINVAL: it was mlock'd meanwhile, and is left as it is. */
+		if (syscall(SYS_process_madvise, pidfd, &iov, 1, MADV_COLD, 0) < 0 && errno != ENOMEM && errno != EINVAL)
 			return -errno;
 	}
 	return 0;
@@ -196,6 +199,10 @@ static bool arm(struct scan *s, struct pending *p, const struct governed *g, lon
 			if (m->end <= r->start || m->start >= r->end || !vma_is_anon(m) ||
 			    m->rss_kb * 1024 < (uint64_t)SCAN_MIN_PRESENT << SCAN_PAGE_SHIFT || m->anon_huge_kb >= m->rss_kb)
 				continue;
+			/* Guarded: the collapse leaves them as the process has
+			 * them (and MADV_COLD refuses a locked mapping). */
+			if (m->flags & (VMA_LOCKED | VMA_NOHUGEPAGE | VMA_UFFD))
+				continue;
 			uint64_t mask = (1ULL << MMP_CHUNK_SHIFT) - 1;
 			uint64_t lo = ((m->start > r->start ? m->start : r->start) + mask) & ~mask;
 			uint64_t hi = (m->end < r->end ? m->end : r->end) & ~mask;
@@ -210,6 +217,11 @@ static bool arm(struct scan *s, struct pending *p, const struct governed *g, lon
 		snprintf(path, sizeof(path), "process_madvise(MADV_COLD)");
 	if (err)
 		goto out;
+	/* What is referenced now, the chunks just cleared aside, was
+	 * referenced before the window: the harvest counts only what it
+	 * finds beyond that. (A process gone meanwhile: its exit follows.) */
+	if (!s->dry_run)
+		vmas_read_flags(p->pid, &p->before);
 	p->phase = SCAN_ARMED;
 	p->armed_ns = now;
 	p->cpu_ms = proc_cpu_ms(p->pid);
@@ -233,7 +245,7 @@ static void harvest(struct scan *s, struct pending *p)
 		vmas_free(&vl);
 		return;
 	}
-	size_t hot = 0, v = 0;
+	size_t hot = 0, v = 0, b = 0;
 	for (size_t i = 0, j; i < p->n; i = j) {
 		/* The chunks of one mapping, [i, j): both lists in address order. */
 		uint64_t lo = p->found[i].chunk << MMP_CHUNK_SHIFT;
@@ -247,8 +259,14 @@ static void harvest(struct scan *s, struct pending *p)
 			cleared_kb += s->dry_run ? 0 : (uint64_t)p->found[j].present << (SCAN_PAGE_SHIFT - 10);
 		if (!in)
 			continue;
+		/* The same mapping just after the clearing, if it was there. */
+		while (b < p->before.n && p->before.v[b].start < vl.v[v].start)
+			b++;
+		uint64_t before_kb = b < p->before.n && p->before.v[b].start == vl.v[v].start ? p->before.v[b].referenced_kb
+											    : SCAN_UNKNOWN;
 		for (size_t c = i; c < j; c++) {
-			uint64_t heat = scan_heat(p->found[c].present, vl.v[v].referenced_kb, vl.v[v].rss_kb, cleared_kb);
+			uint64_t heat = scan_heat(p->found[c].present, vl.v[v].referenced_kb, vl.v[v].rss_kb, cleared_kb,
+						  before_kb);
 			if (!heat)
 				continue;
 			struct mmp_chunk_key k = { (__u32)p->pid, p->found[c].region, p->found[c].chunk };

@@ -10,9 +10,10 @@
  *      cleared and the TLB emptied of them. (clear_refs clears the bits but
  *      leaves the TLB as it is: pages the CPU still holds there are read
  *      without a page walk, which alone sets a bit again, and a hot set
- *      within the TLB's reach showed as untouched: 1496 kB of 65536 once in
- *      40 here.) To the kernel's reclaim the chunks look unused, until
- *      touched again;
+ *      within the TLB's reach showed as untouched: as little as 1496 kB of
+ *      65536, in 3 of 75 tries here.) To the kernel's reclaim the chunks
+ *      look unused, until touched again. Guarded mappings (mlock'd,
+ *      MADV_NOHUGEPAGE, userfaultfd) are not taken;
  *   3. a window later, smaps again: the mappings whose cleared pages were
  *      referenced since. Their populated chunks go to the chunk map as hot,
  *      hotter as more of the mapping was touched, and the hot-chunk
@@ -23,7 +24,8 @@
  * 6.18 here has DAMON for physical addresses only, which cannot tell one
  * process's pages), smaps' Referenced is the only reader of them, and it
  * sums a mapping, the pages left uncleared (the edges of a mapping, chunks
- * too sparse to take) included: those count as referenced from before. */
+ * too sparse to take) included: as many of those as smaps said were
+ * referenced just after the clearing count as referenced from before. */
 #ifndef MMP_PAGESIZE_SCAN_H
 #define MMP_PAGESIZE_SCAN_H
 
@@ -80,17 +82,22 @@ static inline size_t scan_dense(const uint64_t *pagemap, uint64_t start, uint64_
 	return n;
 }
 
+#define SCAN_UNKNOWN UINT64_MAX
+
 /* How hot a populated chunk of a mapping is: its present pages, weighted
  * by the share of the mapping's cleared pages (CLEARED_KB of its RSS_KB)
- * referenced in the window; 0 when none was. In a dry run nothing was
- * cleared (0): then what smaps counts as referenced, of all of it. */
-static inline uint64_t scan_heat(unsigned present, uint64_t referenced_kb, uint64_t rss_kb, uint64_t cleared_kb)
+ * referenced in the window; 0 when none was. The pages not cleared may
+ * be referenced from before: at most BEFORE_KB of them, what smaps said
+ * just after the clearing (SCAN_UNKNOWN where it was not read). In a dry
+ * run nothing was cleared (0): then what smaps counts, of all of it. */
+static inline uint64_t scan_heat(unsigned present, uint64_t referenced_kb, uint64_t rss_kb, uint64_t cleared_kb,
+				 uint64_t before_kb)
 {
 	uint64_t base = rss_kb;
 	if (cleared_kb) {
-		/* Pages not cleared may be referenced from before the window:
-		 * only what is referenced beyond them was surely touched in it. */
 		uint64_t stale = rss_kb > cleared_kb ? rss_kb - cleared_kb : 0;
+		if (stale > before_kb)
+			stale = before_kb;
 		if (referenced_kb <= stale)
 			return 0;
 		referenced_kb -= stale;

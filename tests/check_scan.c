@@ -68,20 +68,26 @@ END_TEST
 
 START_TEST(test_heat)
 {
+	const uint64_t U = SCAN_UNKNOWN;
 	/* A dry run (nothing cleared): what smaps counts, of all of it. */
-	ck_assert_uint_eq(scan_heat(512, 0, 65536, 0), 0);          /* untouched mapping */
-	ck_assert_uint_eq(scan_heat(512, 65536, 65536, 0), 512);    /* all of it touched */
-	ck_assert_uint_eq(scan_heat(512, 70000, 65536, 0), 512);    /* Referenced counts THP pages whole */
-	ck_assert_uint_eq(scan_heat(512, 16384, 65536, 0), 128);    /* a quarter */
-	ck_assert_uint_eq(scan_heat(448, 4, 65536 * 64, 0), 1);     /* touched at all: never 0 */
-	ck_assert_uint_gt(scan_heat(512, 32768, 65536, 0), scan_heat(448, 32768, 65536, 0));
-	ck_assert_uint_eq(scan_heat(512, 4, 0, 0), 0);
+	ck_assert_uint_eq(scan_heat(512, 0, 65536, 0, U), 0);          /* untouched mapping */
+	ck_assert_uint_eq(scan_heat(512, 65536, 65536, 0, U), 512);    /* all of it touched */
+	ck_assert_uint_eq(scan_heat(512, 70000, 65536, 0, U), 512);    /* Referenced counts THP pages whole */
+	ck_assert_uint_eq(scan_heat(512, 16384, 65536, 0, U), 128);    /* a quarter */
+	ck_assert_uint_eq(scan_heat(448, 4, 65536 * 64, 0, U), 1);     /* touched at all: never 0 */
+	ck_assert_uint_gt(scan_heat(512, 32768, 65536, 0, U), scan_heat(448, 32768, 65536, 0, U));
+	ck_assert_uint_eq(scan_heat(512, 4, 0, 0, U), 0);
 	/* Cleared: the pages left uncleared may be referenced from before. */
-	ck_assert_uint_eq(scan_heat(512, 65536, 65536, 65536), 512);  /* all of it cleared and touched */
-	ck_assert_uint_eq(scan_heat(512, 0, 65536, 65536), 0);        /* cleared, untouched */
-	ck_assert_uint_eq(scan_heat(512, 4096, 69632, 65536), 0);     /* only the 4M uncleared edge */
-	ck_assert_uint_eq(scan_heat(512, 20480, 69632, 65536), 128);  /* a quarter beyond the edge */
-	ck_assert_uint_eq(scan_heat(512, 8192, 4096, 8192), 512);     /* pages unmapped since: all touched */
+	ck_assert_uint_eq(scan_heat(512, 65536, 65536, 65536, 0), 512);  /* all of it cleared and touched */
+	ck_assert_uint_eq(scan_heat(512, 0, 65536, 65536, 0), 0);        /* cleared, untouched */
+	ck_assert_uint_eq(scan_heat(512, 4096, 69632, 65536, U), 0);     /* only the 4M uncleared edge */
+	ck_assert_uint_eq(scan_heat(512, 20480, 69632, 65536, U), 128);  /* a quarter beyond the edge */
+	ck_assert_uint_eq(scan_heat(512, 8192, 4096, 8192, U), 512);     /* pages unmapped since: all touched */
+	/* ... but no more of them than were referenced just after the clearing
+	 * (reclaim may clear the bits of the rest meanwhile). */
+	ck_assert_uint_eq(scan_heat(512, 4096, 69632, 65536, 0), 32);    /* the edge was not referenced then */
+	ck_assert_uint_eq(scan_heat(512, 4096, 69632, 65536, 4096), 0);  /* it was */
+	ck_assert_uint_eq(scan_heat(512, 20480, 1048576, 65536, 4096), 128);  /* sparse chunks aside */
 }
 END_TEST
 

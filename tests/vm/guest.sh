@@ -22,16 +22,20 @@ mount -t tmpfs -o mode=1777 shm /dev/shm
 # The job: top_builddir, srcdir, MMP, MMPC, CLANG, modules, timeout, tests.
 . $R/job || { say "no job file"; off; }
 # A tree under the host's /tmp (a clone made there) would be hidden by the
-# scratch disk: the host's /tmp is kept in view and the tree bound back.
-mkdir -p /run/host-tmp && mount --bind /tmp /run/host-tmp
+# scratch disk: the host's /tmp is kept in view (private, so that the
+# scratch disk's mount does not reach it) and the job's paths bound back.
+mkdir -p /run/host-tmp && mount --bind /tmp /run/host-tmp && mount --make-private /run/host-tmp ||
+	{ say "cannot keep the host's /tmp in view"; off; }
 if [ -b /dev/vda ]; then
 	mount -t ext4 /dev/vda /tmp && chmod 1777 /tmp || { say "cannot mount the scratch disk"; off; }
 else
 	mount -t tmpfs -o mode=1777 tmp /tmp
 fi
-for d in "$srcdir" "$top_builddir"; do
+for d in "$srcdir" "$top_builddir" "${MMP%/*}" "${MMPC%/*}" "${CLANG%/*}" "$modules"; do
 	case $d in
-	/tmp/*) mkdir -p "$d" && mount --bind "/run/host-tmp/${d#/tmp/}" "$d" || { say "cannot bind $d"; off; } ;;
+	/tmp) say "$d is the host's /tmp itself, which the scratch disk hides: what the job keeps there is not found" ;;
+	/tmp/*) [ -d "/run/host-tmp/${d#/tmp/}" ] || continue
+		mkdir -p "$d" && mount --bind "/run/host-tmp/${d#/tmp/}" "$d" || { say "cannot bind $d"; off; } ;;
 	esac
 done
 mount -t cgroup2 cgroup2 /sys/fs/cgroup || { say "cannot mount cgroup2"; off; }
