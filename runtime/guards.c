@@ -76,6 +76,21 @@ static bool has_userfaultfd(pid_t pid)
 	return found;
 }
 
+const char *guards_mapping(const struct vma *v)
+{
+	if (!vma_is_anon(v) || v->perms[3] != 'p')
+		return "a file or shared mapping (its pages are the page cache's)";
+	if (v->perms[0] != 'r' || v->perms[1] != 'w')
+		return "a mapping the process cannot read and write (a PROT_NONE reserve)";
+	if (v->flags & VMA_UFFD)
+		return "registered with a userfaultfd (a read would wake its handler)";
+	if (v->flags & VMA_LOCKED)
+		return "mlock'd by the process";
+	if (v->flags & VMA_NOHUGEPAGE)
+		return "MADV_NOHUGEPAGE by the process";
+	return NULL;
+}
+
 static const char *reason(const struct vma_list *l, uint64_t lo, uint64_t hi, unsigned *flags, bool *unknown)
 {
 	for (size_t i = 0; i < l->n; i++) {
@@ -85,17 +100,7 @@ static const char *reason(const struct vma_list *l, uint64_t lo, uint64_t hi, un
 		if (v->start > lo || v->end < hi)
 			break;
 		*flags |= v->flags;
-		if (!vma_is_anon(v) || v->perms[3] != 'p')
-			return "a file or shared mapping (its pages are the page cache's)";
-		if (v->perms[0] != 'r' || v->perms[1] != 'w')
-			return "a mapping the process cannot read and write (a PROT_NONE reserve)";
-		if (v->flags & VMA_UFFD)
-			return "registered with a userfaultfd (a read would wake its handler)";
-		if (v->flags & VMA_LOCKED)
-			return "mlock'd by the process";
-		if (v->flags & VMA_NOHUGEPAGE)
-			return "MADV_NOHUGEPAGE by the process";
-		return NULL;
+		return guards_mapping(v);
 	}
 	*unknown = true;
 	return guards_unmapped;

@@ -13,6 +13,11 @@
 struct guards;
 
 struct guards *guards_new(void);
+struct vma;
+/* Why mapping V (read from smaps, with its VmFlags) must be left as the
+ * process has it, or NULL. */
+const char *guards_mapping(const struct vma *v);
+
 /* Set in guards_check's *FLAGS for a process that holds a userfaultfd:
  * its registered ranges can change without a sign (an ioctl), so no
  * cached answer is sure for it, and nothing may read its memory. */

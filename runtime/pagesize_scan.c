@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 
 #include "clock.h"
+#include "guards.h"
 #include "log.h"
 #include "process.h"
 #include "vmas.h"
@@ -196,12 +197,13 @@ static bool arm(struct scan *s, struct pending *p, const struct governed *g, lon
 			const struct vma *m = &vl.v[v];
 			/* Only mappings with a chunk's worth resident, and not all
 			 * of it in 2M pages already: bounded by what is resident. */
-			if (m->end <= r->start || m->start >= r->end || !vma_is_anon(m) ||
+			if (m->end <= r->start || m->start >= r->end ||
 			    m->rss_kb * 1024 < (uint64_t)SCAN_MIN_PRESENT << SCAN_PAGE_SHIFT || m->anon_huge_kb >= m->rss_kb)
 				continue;
-			/* Guarded: the collapse leaves them as the process has
-			 * them (and MADV_COLD refuses a locked mapping). */
-			if (m->flags & (VMA_LOCKED | VMA_NOHUGEPAGE | VMA_UFFD))
+			/* Guarded (the collapse leaves them as the process has
+			 * them), file-backed or shared: not taken (and MADV_COLD
+			 * refuses a locked mapping). */
+			if (guards_mapping(m))
 				continue;
 			uint64_t mask = (1ULL << MMP_CHUNK_SHIFT) - 1;
 			uint64_t lo = ((m->start > r->start ? m->start : r->start) + mask) & ~mask;

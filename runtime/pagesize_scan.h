@@ -12,8 +12,9 @@
  *      without a page walk, which alone sets a bit again, and a hot set
  *      within the TLB's reach showed as untouched: as little as 1496 kB of
  *      65536, in 3 of 75 tries here.) To the kernel's reclaim the chunks
- *      look unused, until touched again. Guarded mappings (mlock'd,
- *      MADV_NOHUGEPAGE, userfaultfd) are not taken;
+ *      look unused, until touched again. Mappings the guards leave alone
+ *      (guards_mapping: mlock'd, MADV_NOHUGEPAGE, userfaultfd, PROT_NONE,
+ *      shared or file-backed) are not taken;
  *   3. a window later, smaps again: the mappings whose cleared pages were
  *      referenced since. Their populated chunks go to the chunk map as hot,
  *      hotter as more of the mapping was touched, and the hot-chunk
