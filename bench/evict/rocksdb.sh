@@ -38,9 +38,12 @@
 #   pagelfu   unit 4K, score = faults: each page of the files on its own,
 #             the least accessed first (cache_ext's LFU, over folios)
 #   pagelfu16k  the same over pieces of 16K
-#   getscan   unit 4K, scanners comm "kv-scan", score = faults - scan_faults:
-#             the pages only the scan thread read first, then the GETs'
-#             pages by their GETs (cache_ext's get-scan)
+#   getscan   unit 4K, scanners comm "kv-scan", score = faults - scan_faults
+#             - idle / 3s: the pages only the scan thread read first, then
+#             the GETs' pages by their GETs, less one a 3 s unread
+#             (cache_ext's get-scan, aged)
+#   getscankeep  the same without the age: every page a GET read stays
+#             over the scans' (cache_ext's get-scan as written)
 #   lfu       score = faults * 4K / size: accesses per page, the fewest first
 #   mru       score = idle / 1ms: the file read most recently first
 #   s3fifo    score = (faults - major_faults) * 1000 - age / 1s: files with
@@ -108,8 +111,8 @@ esac
 [ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup and drops the page cache)"
 command -v flock >/dev/null || die "needs flock (util-linux)"
 command -v cc >/dev/null || die "needs a C compiler (cc)"
-check_variants lfu mru s3fifo pagelfu pagelfu16k getscan lfu-watch mru-watch s3fifo-watch pagelfu-watch pagelfu16k-watch \
-	getscan-watch
+check_variants lfu mru s3fifo pagelfu pagelfu16k getscan getscankeep lfu-watch mru-watch s3fifo-watch pagelfu-watch pagelfu16k-watch \
+	getscan-watch getscankeep-watch
 find_memcg
 [ -f /usr/include/rocksdb/c.h ] || apt_install librocksdb-dev
 check_on_disk "$KV_DIR" KV_DIR
