@@ -11,9 +11,9 @@
 #include <sys/types.h>
 
 struct guards;
+struct vma;
 
 struct guards *guards_new(void);
-struct vma;
 /* Why mapping V (read from smaps, with its VmFlags) must be left as the
  * process has it, or NULL. */
 const char *guards_mapping(const struct vma *v);
