@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/evict/ripgrep.sh [ROUNDS] - ripgrep searching, pass after pass, a
 # tree of small files larger than its memory cgroup (cache_ext's ripgrep
-# experiment): the kernel's own reclaim against mmp's MRU policy.
+# experiment): the kernel's own reclaim against mmp's MRU policy, and a
+# policy that keeps the smallest files.
 #
 # The corpus, RG_CORPUS:
 #   linux  (the default) the Linux kernel's source, cache_ext's own corpus:
@@ -31,6 +32,10 @@
 #             the cgroup is at RG_TRIGGER (97) % of its limit or more,
 #             drop the file rg read most recently first (score idle /
 #             1ms), at most 1G/s
+#   small     'mmp attach policies/rg-small.mmp': the same, but the
+#             largest files first (among files of one size in pages, the
+#             most recently read): the cache holds the most files, and a
+#             disk that counts requests is asked for the fewest
 #
 # Bytes read from disk a pass are rg's own: the read_bytes of
 # /proc/PID/io, the bytes it submitted to the block layer, data readahead
@@ -60,7 +65,7 @@
 # (0: no cap; rg's reads from the tree's disk capped, as on a cloud
 # volume: lib.sh's throttle_disk), EVICT_WARM_MIB (4096: memory touched
 # once before the runs, the VM's free page reporting held off until the
-# end: lib.sh's hold_memory_state), VARIANTS ("default mmp"), MMP (the mmp
+# end: lib.sh's hold_memory_state), VARIANTS ("default mmp small"), MMP (the mmp
 # binary, default ../../mmp). Installs ripgrep (and linux-source) with
 # apt-get if missing.
 # Other kernel tests and benchmarks take the same lock
@@ -77,7 +82,7 @@ TRIGGER=${RG_TRIGGER:-97}
 PASSES=${RG_PASSES:-4}
 THREADS=${RG_THREADS:-2}
 PATTERN=${RG_PATTERN:-'mmp_needle_[0-9]{6}'}
-VARIANTS=${VARIANTS:-default mmp}
+VARIANTS=${VARIANTS:-default mmp small}
 here=$(cd "$(dirname "$0")" && pwd)
 SOURCES="/usr/include /usr/share /usr/lib"
 # die, the checks, the cgroup, mmp, the rounds, medians: shared with the
@@ -92,7 +97,7 @@ case $CORPUS in linux | usr) ;; *) die "RG_CORPUS is linux or usr, not '$CORPUS'
 [ "$CORPUS" = linux ] || [ "$TREE_MB" -gt "$CG_MB" ] || die "the tree ($TREE_MB MiB) must be larger than the cgroup ($CG_MB MiB)"
 [ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup and drops the page cache)"
 command -v flock >/dev/null || die "needs flock (util-linux)"
-check_variants mmp
+check_variants mmp small
 find_memcg
 command -v rg >/dev/null || apt_install ripgrep
 RG=$(command -v rg)
@@ -182,12 +187,17 @@ echo "corpus $corpus_id: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.0f
 make_cg "mmp-rgbench-$$" "$CG_MB"
 throttle_disk "$RG_DIR"
 
-# The policy, for this tree and trigger (rg-mru.mmp names the default
-# tree, and 97%).
-sed -e "s|/var/tmp/mmp-rg-corpus/tree/|$tree/|" -e "s|usage >= [0-9]*%|usage >= $TRIGGER%|" \
-	"$here/policies/rg-mru.mmp" >"$tmp/rg-mru.mmp"
-grep -qF "\"$tree/*\"" "$tmp/rg-mru.mmp" || die "policies/rg-mru.mmp does not name /var/tmp/mmp-rg-corpus/tree/*"
-grep -qF "usage >= $TRIGGER%" "$tmp/rg-mru.mmp" || die "policies/rg-mru.mmp has no 'usage >= N%'"
+# The policies, for this tree and trigger (they name the default tree,
+# and 97%): variant mmp is rg-mru.mmp, small rg-small.mmp.
+policy_of() { case $1 in mmp) echo rg-mru ;; *) echo "rg-$1" ;; esac; }
+for v in $VARIANTS; do
+	[ "$v" != default ] || continue
+	pol=$(policy_of "$v")
+	sed -e "s|/var/tmp/mmp-rg-corpus/tree/|$tree/|" -e "s|usage >= [0-9]*%|usage >= $TRIGGER%|" \
+		"$here/policies/$pol.mmp" >"$tmp/$pol.mmp"
+	grep -qF "\"$tree/*\"" "$tmp/$pol.mmp" || die "policies/$pol.mmp does not name /var/tmp/mmp-rg-corpus/tree/*"
+	grep -qF "usage >= $TRIGGER%" "$tmp/$pol.mmp" || die "policies/$pol.mmp has no 'usage >= N%'"
+done
 
 # The device under the tree, for /proc/diskstats ("-" if it is not a
 # block device there, as on btrfs).
@@ -231,7 +241,7 @@ one_pass() {
 run_variant() {
 	v=$1
 	drop_caches
-	[ "$v" = default ] || start_mmp "$tmp/rg-mru.mmp" "mmp-rgbench-$$"
+	[ "$v" = default ] || start_mmp "$tmp/$(policy_of "$v").mmp" "mmp-rgbench-$$"
 	h0=$(limit_hits)
 	ts='' rds='' dks='' all=''
 	p=0
@@ -247,7 +257,7 @@ run_variant() {
 	done
 	hits=$(( $(limit_hits) - h0 ))
 	dropped=- note=''
-	[ "$v" = default ] || mmp_result 'rg_mru\.corpus'
+	[ "$v" = default ] || mmp_result "$(policy_of "$v" | tr - _)\\.corpus"
 	# shellcheck disable=SC2086 # lists of numbers
 	res="$(median_of $ts) $(median_of $rds) $(median_of $dks) $dropped $first $hits"
 	echo "$res" >>"$tmp/$v.res"
@@ -258,7 +268,7 @@ run_variant() {
 		"$(awk -v r="$2" -v t="$pagebytes" 'BEGIN { printf "%.1f%%", 100 * (1 - r / t) }')" "$6" "$(mib "$4")" "$note"
 }
 
-echo "ripgrep: $ROUNDS rounds of: $VARIANTS (mmp: MRU from $TRIGGER% of the limit); 'rg -c -a -j$THREADS $PATTERN' $PASSES passes a run (pass 1 warms up), cgroup v$cgv limit $cg_mib MiB; disk reads: rg's read_bytes, device ${dev_name:-(none)} beside; $disk_note"
+echo "ripgrep: $ROUNDS rounds of: $VARIANTS (mmp: MRU, small: the largest files first, from $TRIGGER% of the limit); 'rg -c -a -j$THREADS $PATTERN' $PASSES passes a run (pass 1 warms up), cgroup v$cgv limit $cg_mib MiB; disk reads: rg's read_bytes, device ${dev_name:-(none)} beside; $disk_note"
 start=$(date +%s)
 rounds
 
@@ -280,8 +290,9 @@ for v in $VARIANTS; do
 			dr == "-" ? "-" : sprintf("%.0f", dr / m), lh }'
 done
 echo
-if [ "$base" != - ] && [ -s "$tmp/mmp.res" ]; then
-	awk -v b="$base" -v t="$(median "$tmp/mmp.res" 1)" 'BEGIN {
-		printf "mmp: a pass takes %.2fx the default'\''s time (default/mmp %.2fx)\n", t / b, b / t }'
-fi
+for v in $VARIANTS; do
+	{ [ "$v" != default ] && [ "$base" != - ] && [ -s "$tmp/$v.res" ]; } || continue
+	awk -v v="$v" -v b="$base" -v t="$(median "$tmp/$v.res" 1)" 'BEGIN {
+		printf "%s: a pass takes %.2fx the default'\''s time (default/%s %.2fx)\n", v, t / b, v, b / t }'
+done
 echo "total: $(( $(date +%s) - start )) s for $ROUNDS rounds"
