@@ -11,9 +11,10 @@
  * at most that fast, so that a test does not race mmp against the
  * machine's speed. With TREEREADER_GO=PATH it waits before the first pass
  * until PATH exists (two minutes at most). A line a pass:
- *   pass=N files=F bytes=B cached=C disk=D seconds=S
+ *   pass=N files=F bytes=B cached=C disk=D seconds=S cached_files=K
  * where C is the bytes that were in the page cache when read: each read
- * is first tried with RWF_NOWAIT, which returns only cached data. D is
+ * is first tried with RWF_NOWAIT, which returns only cached data; K is
+ * the files found whole in the page cache (every read of them so). D is
  * the bytes the reader had read from storage in the pass (read_bytes of
  * /proc/thread-self/io): where storage answers at once (a VM's disk in
  * its host's cache), RWF_NOWAIT finds a page just read in its own
@@ -123,17 +124,21 @@ int main(int argc, char **argv)
 	for (int pass = 1; pass <= passes; pass++) {
 		double t0 = now();
 		unsigned long long bytes = 0, cached = 0, disk0 = thread_read_bytes();
+		size_t cached_files = 0;
 		for (size_t i = 0; i < npaths; i++) {
 			int fd = open(paths[i], O_RDONLY);
 			if (fd < 0)
 				continue;
+			int whole = 1;
 			for (off_t off = 0;;) {
 				struct iovec iov = { buf, sizeof(buf) };
 				ssize_t n = preadv2(fd, &iov, 1, off, RWF_NOWAIT);
-				if (n > 0)
+				if (n > 0) {
 					cached += (unsigned long long)n;
-				else
+				} else {
 					n = pread(fd, buf, sizeof(buf), off);
+					whole &= n <= 0;   /* a miss, unless at the end */
+				}
 				if (n <= 0)
 					break;
 				off += n;
@@ -144,9 +149,10 @@ int main(int argc, char **argv)
 					usleep((useconds_t)(ahead * 1e6));
 			}
 			close(fd);
+			cached_files += whole;
 		}
-		printf("pass=%d files=%zu bytes=%llu cached=%llu disk=%llu seconds=%.2f\n", pass, npaths, bytes, cached,
-		       thread_read_bytes() - disk0, now() - t0);
+		printf("pass=%d files=%zu bytes=%llu cached=%llu disk=%llu seconds=%.2f cached_files=%zu\n", pass, npaths,
+		       bytes, cached, thread_read_bytes() - disk0, now() - t0, cached_files);
 		fflush(stdout);
 	}
 	return 0;
