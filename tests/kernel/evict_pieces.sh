@@ -33,14 +33,7 @@ EOP
 # The share of passes 2-4 read from the page cache, in percent, each.
 later() { sed -n 's/^pass=[234] .* bytes=\([0-9]*\) .* disk=\([0-9]*\) .*/\1 \2/p' "$TMP/out" | awk '{ d = $1 > $2 ? $1 - $2 : 0; printf "%d ", d * 100 / $1 }'; }
 
-reader_run || exit 99
-base=$(later)
-echo "without a policy, passes 2-4 found in the page cache: ${base:-?}(%)"
-[ "$(echo $base | wc -w)" = 3 ] || { echo "the reader did not finish its passes: $(cat "$TMP/out" "$TMP/err")"; exit 99; }
-reader_run "$TMP/mru.mmp"
-with=$(later)
-echo "with MRU over 1M pieces: ${with:-?}(%)"
-[ "$(echo $with | wc -w)" = 3 ] || bad "the reader did not finish its passes under mmp: $(tail -n 5 "$TMP/err")"
+reader_compare "$TMP/mru.mmp" "with MRU over 1M pieces"
 # The middle of the three passes: one pass on a loaded machine, where mmp
 # ran late and the kernel's reclaim took from the start of the file, says
 # how busy the machine was (38% once under make -j2 check, 47-57% else).

@@ -39,14 +39,7 @@ later() {
 		awk -v n=$SMALL '{ k = $1 > n ? n : $1; printf "%d ", k * 100 / n }'
 }
 
-reader_run || exit 99
-base=$(later)
-echo "without a policy, passes 2-4 found the small files cached: ${base:-?}(%)"
-[ "$(echo $base | wc -w)" = 3 ] || { echo "the reader did not finish its passes: $(cat "$TMP/out" "$TMP/err")"; exit 99; }
-reader_run "$TMP/sizes.mmp"
-with=$(later)
-echo "with the largest files first: ${with:-?}(%)"
-[ "$(echo $with | wc -w)" = 3 ] || bad "the reader did not finish its passes under mmp: $(tail -n 5 "$TMP/err")"
+reader_compare "$TMP/sizes.mmp" "with the largest files first"
 set -- $base
 for p in $with; do
 	check "with the largest files first a later pass finds at least 90% of the small files cached ($p%)" [ "$p" -ge 90 ] ||

@@ -32,17 +32,11 @@ policy tree_mru {
 }
 EOP
 
-# The share of passes 2-4 read from the page cache, in percent, each.
+# The share of passes 2-4 read from the page cache, in percent, each
+# (reader_compare prints it).
 later() { sed -n 's/^pass=[234] .* bytes=\([0-9]*\) cached=\([0-9]*\) .*/\2 \1/p' "$TMP/out" | awk '{ printf "%d ", $1 * 100 / $2 }'; }
 
-reader_run || exit 99
-base=$(later)
-echo "without a policy, passes 2-4 found in the page cache: ${base:-?}(%)"
-[ "$(echo $base | wc -w)" = 3 ] || { echo "the reader did not finish its passes: $(cat "$TMP/out" "$TMP/err")"; exit 99; }
-reader_run "$TMP/mru.mmp"
-with=$(later)
-echo "with the MRU policy: ${with:-?}(%)"
-[ "$(echo $with | wc -w)" = 3 ] || bad "the reader did not finish its passes under mmp: $(tail -n 5 "$TMP/err")"
+reader_compare "$TMP/mru.mmp" "with the MRU policy"
 # The kernel's LRU keeps little of a tree read in a loop, but not always
 # none: its working-set detection (and MGLRU, where enabled) keeps some
 # of it on a loaded machine. The baseline is asserted against the policy:

@@ -1,7 +1,7 @@
 # reader_lib.sh - what the evict tests that run tests/workloads/treereader
-# share (evict_tree.sh, evict_pieces.sh): a 128M memory cgroup of their
-# own, the files to read, and four passes of the reader in the cgroup,
-# with or without a policy. Sourced after lib.sh.
+# share (evict_tree.sh, evict_sizes.sh, evict_pieces.sh): a 128M memory
+# cgroup of their own, the files to read, and four passes of the reader
+# in the cgroup, with or without a policy. Sourced after lib.sh.
 
 # reader_setup NAME FILES BYTES: the cgroup mmp-NAME-PID (v1 here, v2
 # where that is what there is; exit 77 with neither), and FILES files of
@@ -48,4 +48,20 @@ reader_run() {
 	wait_until 120 governed || bad "mmp did not govern the reader within 120 s: $(tail -n 5 "$TMP/err")"
 	touch "$TMP/go"
 	wait $runner
+}
+
+# reader_compare POLICY LABEL: the baseline, then POLICY (reader_run
+# each); sets base and with to what the test's own 'later' makes of each
+# run's output (a figure for each of passes 2-4). A baseline that did not
+# finish is an error (exit 99); a run under the policy that did not, a
+# failure.
+reader_compare() {
+	reader_run || exit 99
+	base=$(later)
+	echo "without a policy, passes 2-4: ${base:-?}(%)"
+	[ "$(echo $base | wc -w)" = 3 ] || { echo "the reader did not finish its passes: $(cat "$TMP/out" "$TMP/err")"; exit 99; }
+	reader_run "$1"
+	with=$(later)
+	echo "$2: ${with:-?}(%)"
+	[ "$(echo $with | wc -w)" = 3 ] || bad "the reader did not finish its passes under mmp: $(tail -n 5 "$TMP/err")"
 }
