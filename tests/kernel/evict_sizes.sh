@@ -40,13 +40,7 @@ later() {
 }
 
 reader_compare "$TMP/sizes.mmp" "with the largest files first"
-set -- $base
-for p in $with; do
-	check "with the largest files first a later pass finds at least 90% of the small files cached ($p%)" [ "$p" -ge 90 ] ||
-		{ echo "mmp's log:"; grep -v 'watching\|dropped' "$TMP/err" | tail -n 30; }
-	check "... and 30 points more than without it ($p% against ${1:-?}%)" [ "$p" -ge $((${1:-100} + 30)) ]
-	shift
-done
+reader_assert_passes "the small files found cached, largest files first" 90 30
 grep -q 'tree: [1-9][0-9]* bytes evicted' "$TMP/err" || bad "mmp dropped nothing: $(grep 'bytes evicted' "$TMP/err")"
 check "no mmp program or pin is left" no_programs_left sizes
 finish

@@ -42,13 +42,7 @@ reader_compare "$TMP/mru.mmp" "with the MRU policy"
 # of it on a loaded machine. The baseline is asserted against the policy:
 # each later pass under MRU finds at least half cached, and at least 10
 # points more than the same pass did without it.
-set -- $base
-for p in $with; do
-	check "with the MRU policy a later pass finds at least half cached ($p%)" [ "$p" -ge 50 ] ||
-		{ echo "mmp's log:"; grep -v 'watching\|dropped' "$TMP/err" | tail -n 30; }
-	check "... and 10 points more than without it ($p% against ${1:-?}%)" [ "$p" -ge $((${1:-100} + 10)) ]
-	shift
-done
+reader_assert_passes "found cached with the MRU policy" 50 10
 # What it knew of them, it learned from reads of closed files: the reader
 # holds no file open past a read, so few were ever seen open.
 found=$(grep -c 'evict: watching .*tree/d.*: pid [0-9]* read it' "$TMP/err")

@@ -65,3 +65,20 @@ reader_compare() {
 	echo "$2: ${with:-?}(%)"
 	[ "$(echo $with | wc -w)" = 3 ] || bad "the reader did not finish its passes under mmp: $(tail -n 5 "$TMP/err")"
 }
+
+# reader_assert_passes WHAT AT_LEAST MORE: each of passes 2-4 under the
+# policy ($with) is at least AT_LEAST % (no such check when it is empty)
+# and MORE points above the same pass without it ($base). WHAT says what
+# the figures are, in the messages.
+reader_assert_passes() {
+	what=$1 least=$2 more=$3
+	set -- $base
+	for p in $with; do
+		if [ -n "$least" ]; then
+			check "$what: a later pass at least $least% ($p%)" [ "$p" -ge "$least" ] ||
+				{ echo "mmp's log:"; grep -v 'watching\|dropped' "$TMP/err" | tail -n 30; }
+		fi
+		check "... and $more points more than without the policy ($p% against ${1:-?}%)" [ "$p" -ge $((${1:-100} + more)) ]
+		shift
+	done
+}
