@@ -69,7 +69,8 @@ if $always; then
 	# the guards leave alone: it is not taken at all.
 	check "mmp found the hot region's populated chunks at attach, not the guarded cold one's (${populated:-none} of 32; $line)" \
 		[ "${populated:-0}" -ge 29 ] && [ "${populated:-99}" -le 32 ]
-	check "the touched chunks are the hot region's (${found:-none} of 32)" [ "${found:-0}" -ge 29 ]
+	check "the touched chunks are the hot region's (${found:-none} of 32)" [ "${found:-0}" -ge 29 ] ||
+		{ echo "mmp said:"; grep -E 'running before|guard|hot:|collapse' "$TMP/m.err" | tail -n 15; }
 else
 	check "mmp found its populated chunks at attach (${populated:-none} of the 64 written; $line)" \
 		[ "${populated:-0}" -ge 60 ]
