@@ -39,7 +39,7 @@ reader_compare "$TMP/mru.mmp" "with MRU over 1M pieces"
 # how busy the machine was (38% once under make -j2 check, 47-57% else).
 mid=$(echo $with | tr ' ' '\n' | sort -n | sed -n 2p)
 check "with MRU over pieces the middle of the later passes finds at least 40% cached (${mid:-?}% of $with)" \
-	[ "${mid:-0}" -ge 40 ] || { echo "mmp's log:"; grep -v 'watching\|dropped' "$TMP/err" | tail -n 30; }
+	[ "${mid:-0}" -ge 40 ] || reader_log
 reader_assert_passes "found cached with MRU over pieces" "" 10
 grep -q 'data: [1-9][0-9]* bytes evicted' "$TMP/err" || bad "mmp dropped nothing: $(grep 'bytes evicted' "$TMP/err")"
 check "no mmp program or pin is left" no_programs_left mru

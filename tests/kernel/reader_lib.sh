@@ -50,6 +50,10 @@ reader_run() {
 	wait $runner
 }
 
+# reader_log: the last of mmp's log, without its per-file lines, for a
+# failure to show.
+reader_log() { echo "mmp's log:"; grep -v 'watching\|dropped' "$TMP/err" | tail -n 30; }
+
 # reader_compare POLICY LABEL: the baseline, then POLICY (reader_run
 # each); sets base and with to what the test's own 'later' makes of each
 # run's output (a figure for each of passes 2-4). A baseline that did not
@@ -75,8 +79,7 @@ reader_assert_passes() {
 	set -- $base
 	for p in $with; do
 		if [ -n "$least" ]; then
-			check "$what: a later pass at least $least% ($p%)" [ "$p" -ge "$least" ] ||
-				{ echo "mmp's log:"; grep -v 'watching\|dropped' "$TMP/err" | tail -n 30; }
+			check "$what: a later pass at least $least% ($p%)" [ "$p" -ge "$least" ] || reader_log
 		fi
 		check "... and $more points more than without the policy ($p% against ${1:-?}%)" [ "$p" -ge $((${1:-100} + more)) ]
 		shift
