@@ -49,15 +49,18 @@ struct {
 	__type(value, struct mmp_piece);
 } mmp_pieces SEC(".maps");
 
-/* The scanners of the evict blocks (thread id to process id), kept by the
- * runtime: their accesses count in scan_accesses too. */
+#ifdef MMP_WANT_SCANNERS
+/* The runtime's verdict on each thread name seen reading a watched file
+ * (enum mmp_scan_verdict): a program may rename a thread for each scan,
+ * so the name is read at every access. LRU: a name pushed out is asked
+ * again. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);   /* most policies have no scanners */
-	__uint(max_entries, MMP_MAX_SCANNERS);
-	__type(key, __u32);
-	__type(value, __u32);
-} mmp_scanners SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MMP_MAX_SCAN_NAMES);
+	__type(key, struct mmp_scan_name);
+	__type(value, __u8);
+} mmp_scan_names SEC(".maps");
+#endif
 
 /* Slots for files BPF finds, zeroed and kept stocked by the runtime. */
 struct {
@@ -250,15 +253,42 @@ static __always_inline struct mmp_piece *mmp_piece_of(struct mmp_file_stats *f, 
 
 #define MMP_PIECES_A_READ 64   /* a larger read is a scan: its first pieces tell */
 
-/* Whether the current thread is one of the scanners: its id, and its
- * process's (a thread id the runtime has not seen reused yet). */
+/* Whether the current thread reads as a scanner: its process is governed
+ * by a policy whose evict blocks name scanners (MMP_SCANNER_POLICIES), and
+ * the runtime judged its name now to be one of theirs (a policy file's
+ * blocks all name the same scanners: sema). A name not judged
+ * yet is asked once and counts as no scanner's meanwhile. */
 static __always_inline int mmp_scanning(void)
 {
 #ifdef MMP_WANT_SCANNERS
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	__u32 *tgid = bpf_map_lookup_elem(&mmp_scanners, &tid);
-	return tgid && *tgid == (__u32)(id >> 32);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct mmp_proc *p = bpf_map_lookup_elem(&mmp_procs, &tgid);
+	if (!p)
+		return 0;
+	__u32 policy = p->policy;
+	if (policy >= 64 ? !MMP_SCANNER_POLICIES_BEYOND : !((MMP_SCANNER_POLICIES >> policy) & 1))
+		return 0;
+	struct mmp_scan_name name = {};
+	bpf_get_current_comm(name.comm, sizeof(name.comm));
+	__u8 *verdict = bpf_map_lookup_elem(&mmp_scan_names, &name);
+	if (verdict)
+		return *verdict == MMP_SCAN_YES;
+	__u8 asked = MMP_SCAN_ASKED;
+	if (bpf_map_update_elem(&mmp_scan_names, &name, &asked, BPF_NOEXIST) < 0)
+		return 0;   /* asked on another CPU meanwhile */
+	struct mmp_scan_name_event *e = bpf_ringbuf_reserve(&mmp_events, sizeof(*e), 0);
+	if (!e) {
+		bpf_map_delete_elem(&mmp_scan_names, &name);   /* asked again at the next read */
+		mmp_count_lost();
+		return 0;
+	}
+	e->kind = MMP_EV_SCAN_NAME;
+	e->pid = tgid;
+	e->policy = policy;
+	e->pad = 0;
+	e->name = name;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);   /* one a name: the verdict is wanted now */
+	return 0;
 #else
 	return 0;
 #endif

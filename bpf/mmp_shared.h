@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 15
+#define MMP_ABI_VERSION 16
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -164,6 +164,9 @@ enum mmp_event_kind {
 				    * 'parent' is 1 for a new userfaultfd */
 	MMP_EV_FILE,               /* struct mmp_file_event: a governed process
 				    * touched a file mmp did not watch yet */
+	MMP_EV_SCAN_NAME,          /* struct mmp_scan_name_event: a governed
+				    * thread read a watched file under a name
+				    * not judged yet ('scanners') */
 };
 
 struct mmp_event {
@@ -214,9 +217,27 @@ struct mmp_piece {
 	__u64 scan_accesses;
 };
 
-/* Threads whose reads are scans ('scanners' of an evict block): thread
- * id to its process's, kept by the runtime from the threads' names. */
-#define MMP_MAX_SCANNERS 4096
+/* Threads whose reads are scans ('scanners' of an evict block), known by
+ * their names: BPF reads the reading thread's name at every access and
+ * looks up the runtime's verdict on it (mmp_scan_names). A name not judged
+ * yet is sent to the runtime once (MMP_EV_SCAN_NAME) and its reads count
+ * as other threads' until the verdict is in. */
+#define MMP_MAX_SCAN_NAMES 1024
+enum mmp_scan_verdict {
+	MMP_SCAN_ASKED = 0,        /* sent to the runtime, not judged yet */
+	MMP_SCAN_NO,
+	MMP_SCAN_YES,
+};
+struct mmp_scan_name {
+	char comm[16];             /* TASK_COMM_LEN, as bpf_get_current_comm fills it */
+};
+struct mmp_scan_name_event {
+	__u32 kind;                /* MMP_EV_SCAN_NAME */
+	__u32 pid;                 /* tgid of the thread that read under the name */
+	__u32 policy;              /* its process's */
+	__u32 pad;
+	struct mmp_scan_name name;
+};
 
 /* A file a governed process read or faulted on, first seen: BPF watches
  * it from then on (an entry in mmp_files), and names it for the runtime,

@@ -57,7 +57,7 @@ static int setup(const struct kind_env *env, void **state)
 		return -ENOMEM;
 	}
 	e->obj = obj;
-	e->scanners_fd = -1;
+	e->scan_names_fd = -1;
 	e->page = (uint64_t)sysconf(_SC_PAGESIZE);
 	e->gov = env->gov;
 	e->dry_run = env->dry_run;
@@ -127,7 +127,6 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 	if (refresh) {
 		e->last_refresh = now;
 		evict_refresh_units(e, procs, n);
-		evict_scanners_refresh(e, procs, n);
 		refresh_cgroups(e, procs, n);
 		evict_files_forget(e, now);
 	}
@@ -242,13 +241,16 @@ static bool on_fd(void *state, int fd, long long now)
 	return false;
 }
 
-/* A file a governed process read for the first time. */
+/* A file a governed process read for the first time, or a thread name
+ * to judge. */
 static void on_event(void *state, const struct mmp_event *ev, size_t len)
 {
 	const struct mmp_file_event *f = (const void *)ev;
 	if (ev->kind == MMP_EV_FILE && len >= offsetof(struct mmp_file_event, names) &&
 	    len >= offsetof(struct mmp_file_event, names) + (f->len < MMP_FILE_NAMES ? f->len : MMP_FILE_NAMES))
 		evict_file_found(state, f);
+	else if (ev->kind == MMP_EV_SCAN_NAME && len >= sizeof(struct mmp_scan_name_event))
+		evict_scan_name_judge(state, (const void *)ev);
 }
 
 /* A process taken on: its cgroup is watched from the next tick, not a

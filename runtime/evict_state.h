@@ -10,8 +10,8 @@
  *                  runs of BPF's piece array, given and taken back
  *   evict_act.c    evicting units in score order within the block's
  *                  budget: dropping page cache, MADV_COLD or MADV_PAGEOUT
- *   evict_scanners.c  the threads blocks name as 'scanners', by their
- *                  names, in BPF's map: their reads count in scan_faults
+ *   evict_scanners.c  the thread names blocks name as 'scanners', judged
+ *                  for BPF: reads under them count in scan_faults
  */
 #ifndef MMP_EVICT_STATE_H
 #define MMP_EVICT_STATE_H
@@ -60,11 +60,6 @@ struct block {
 struct piece {
 	pid_t pid;
 	uint64_t start, end;
-};
-
-/* A scanner thread, as BPF's map holds it. */
-struct scanner {
-	__u32 tid, pid;
 };
 
 /* What the evictor sees of a governed process, each tick. */
@@ -153,11 +148,9 @@ struct evictor {
 	long long last_refresh, scored_ns;
 	long long score_cost_ns;               /* the last scoring's time, and its orders' */
 	unsigned long long units_gen;          /* counts changes of the units array */
-	/* The threads blocks name as scanners, as given to BPF. */
-	int scanners_fd;                       /* mmp_scanners; -1: no block names any */
-	struct scanner *scanners;
-	size_t nscanners;
-	bool warned_scanners;
+	/* The thread names blocks name as scanners, judged for BPF. */
+	int scan_names_fd;                     /* mmp_scan_names; -1: no block names any */
+	struct proc_info *scan_info;           /* scratch, to test a name */
 	/* The memory cgroups of the governed processes, for 'usage' without
 	 * 'of cgroup': read with the units, once a second. */
 	char (*cgs)[512];
@@ -195,12 +188,11 @@ void evict_files_free(struct evictor *e);
 unsigned char *evict_cached_map(int fd, uint64_t size, uint64_t page);
 
 /* evict_scanners.c */
-/* Finds BPF's map of scanners where a block names some: 0, or -errno
- * after a message. */
+/* Finds BPF's map of thread names' verdicts where a block names
+ * scanners: 0, or -errno after a message. */
 int evict_scanners_setup(struct evictor *e, const struct loaded *l);
-/* Reads the names of the governed processes' threads, and gives BPF the
- * scanners among them (those gone or renamed are taken back). */
-void evict_scanners_refresh(struct evictor *e, const struct evict_proc *procs, size_t n);
+/* Judges a thread name BPF saw reading, and gives BPF the verdict. */
+void evict_scan_name_judge(struct evictor *e, const struct mmp_scan_name_event *ev);
 void evict_scanners_free(struct evictor *e);
 
 /* evict_pieces.c */

@@ -14,6 +14,12 @@
  * (mincore). With THREADSCAN_GO=PATH both threads are named first, and the
  * reading waits (120 s at most) until PATH exists: a test creates it once
  * the runtime has found the scanner.
+ *
+ * With THREADSCAN_RENAME=1 one worker thread does both, as the workers of
+ * a database serve point reads and scans in turn, naming itself for each: "get"
+ * before the point reads of a step, "scan" before each 1 MiB of the scan.
+ * The point reads are spread over the first pass, a share before each
+ * step, so the thread changes its name every few milliseconds.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,38 +48,60 @@ static void wait_go(void)
 		usleep(100000);
 }
 
-static void *get_main(void *arg)
+static size_t *order, pages_hot, next_get;
+
+/* The hot pages in a random order, each read once: Fisher-Yates. */
+static int shuffle(void)
 {
-	(void)arg;
-	size_t pages = (size_t)hot / 4096;
-	size_t *order = malloc(pages * sizeof(*order));
-	char buf[4096];
+	pages_hot = (size_t)hot / 4096;
+	order = malloc(pages_hot * sizeof(*order));
 	if (!order)
-		return (void *)(intptr_t)ENOMEM;
-	for (size_t i = 0; i < pages; i++)
+		return ENOMEM;
+	for (size_t i = 0; i < pages_hot; i++)
 		order[i] = i;
 	srand(1);
-	for (size_t i = pages; i > 1; i--) {   /* Fisher-Yates */
+	for (size_t i = pages_hot; i > 1; i--) {
 		size_t j = (size_t)rand() % i, t = order[i - 1];
 		order[i - 1] = order[j];
 		order[j] = t;
 	}
-	int err = 0;
-	for (size_t i = 0; i < pages && !err; i++)
-		if (pread(fd, buf, sizeof(buf), (off_t)order[i] * 4096) < 0)
-			err = errno;
-	free(order);
-	return (void *)(intptr_t)err;   /* a thread's own errno */
+	return 0;
 }
 
-static void *scan_main(void *arg)
+/* The next N hot pages of the order, as "get" if RENAME: 0 or an errno. */
+static int get_pages(size_t n, int rename)
+{
+	char buf[4096];
+	if (rename && next_get < pages_hot)
+		pthread_setname_np(pthread_self(), "get");
+	for (; n && next_get < pages_hot; n--, next_get++)
+		if (pread(fd, buf, sizeof(buf), (off_t)order[next_get] * 4096) < 0)
+			return errno;
+	return 0;
+}
+
+static void *get_main(void *arg)
 {
 	(void)arg;
+	return (void *)(intptr_t)get_pages(pages_hot, 0);   /* a thread's own errno */
+}
+
+/* The scan; with RENAME, each 1 MiB step preceded by its share of the
+ * point reads. */
+static void *scan_body(int rename)
+{
 	static char buf[1 << 20];
+	size_t steps = (size_t)((size - hot + (off_t)sizeof(buf) - 1) / (off_t)sizeof(buf));
+	size_t share = rename ? (pages_hot + steps - 1) / steps : 0;
 	for (int p = 0; p < passes; p++) {
 		double t0 = now();
 		off_t done = 0;
 		for (off_t off = hot; off < size; off += (off_t)sizeof(buf)) {
+			int err = get_pages(share, rename);
+			if (err)
+				return (void *)(intptr_t)err;
+			if (rename)
+				pthread_setname_np(pthread_self(), "scan");
 			if (pread(fd, buf, sizeof(buf), off) < 0)
 				return (void *)(intptr_t)errno;
 			done += (off_t)sizeof(buf);
@@ -82,7 +110,19 @@ static void *scan_main(void *arg)
 				usleep((useconds_t)(ahead * 1e6));
 		}
 	}
-	return NULL;
+	return (void *)(intptr_t)get_pages(pages_hot, rename);   /* any left, with no scan */
+}
+
+static void *scan_main(void *arg)
+{
+	(void)arg;
+	return scan_body(0);
+}
+
+static void *run_renamed(void *arg)
+{
+	(void)arg;
+	return scan_body(1);
 }
 
 /* A thread that names itself, waits for the go, then works: "scan"
@@ -132,6 +172,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "threadscan: HOT_MIB must be above 0 and below the file's size\n");
 		return 2;
 	}
+	if (shuffle()) {
+		fprintf(stderr, "threadscan: out of memory\n");
+		return 1;
+	}
+	void *r0 = NULL, *r1 = NULL;
+	const char *one = getenv("THREADSCAN_RENAME");
+	if (one && strcmp(one, "1") == 0) {
+		/* A thread of its own: the main thread's name is the process's,
+		 * which the policy's 'match' tests. */
+		pthread_t w;
+		wait_go();
+		if (pthread_create(&w, NULL, run_renamed, NULL)) {
+			fprintf(stderr, "threadscan: cannot start a thread\n");
+			return 1;
+		}
+		pthread_join(w, &r0);
+		goto read;
+	}
 	pthread_barrier_init(&named, NULL, 3);
 	pthread_barrier_init(&started, NULL, 3);
 	pthread_barrier_init(&turn, NULL, 2);
@@ -143,9 +201,9 @@ int main(int argc, char **argv)
 	pthread_barrier_wait(&named);
 	wait_go();
 	pthread_barrier_wait(&started);
-	void *r0, *r1;
 	pthread_join(t[0], &r0);
 	pthread_join(t[1], &r1);
+read:
 	if (r0 || r1) {
 		fprintf(stderr, "threadscan: read %s: %s\n", argv[1], strerror((int)(intptr_t)(r0 ? r0 : r1)));
 		return 1;
