@@ -51,14 +51,22 @@
  *   - KV_SCAN_THREADS threads (1) each SCAN: seek an iterator to a key
  *     drawn uniformly and read KV_SCAN_LEN entries (1000) from there,
  *     keys and values, wrapping to the first key at the end. KV_SCAN_RATE
- *     (0: as fast as it can) caps each scan thread's scans a second.
+ *     (0: as fast as it can) caps each scan thread's scans a second;
+ *   - KV_MIXED_THREADS threads (0) each do one or the other in turn, as
+ *     cache_ext's GET-SCAN threads: a scan with probability KV_SCAN_PCT
+ *     percent (5), a GET otherwise. Such a thread is named "kv-get" and
+ *     renames itself "kv-scan" for the length of each scan
+ *     (pthread_setname_np: two prctl(2) calls a scan), so that a policy
+ *     that reads thread names at each read tells the scans' reads apart.
  * Read options are the defaults for both (fill_cache on: the scans' blocks
  * go through RocksDB's 8 MiB block cache as the GETs' do; no explicit
  * readahead_size, so RocksDB's automatic iterator readahead above).
  *
  * Bytes from disk: each thread's read_bytes delta over the timed phase,
- * from /proc/thread-self/io (the bytes it submitted to the block layer).
- * Each GET thread also counts, in RocksDB's thread-local perf context,
+ * from /proc/thread-self/io (the bytes it submitted to the block layer);
+ * a mixed thread reads it before and after each scan, and its GETs' bytes
+ * are the rest. Each GET or mixed thread also counts (with its perf
+ * context off during scans), in RocksDB's thread-local perf context,
  * the blocks it read from files (block_read_count, block_read_byte: block
  * cache misses, each one pread, cached in the page cache or not) and its
  * block cache hits. A block of B bytes at a random offset spans on
@@ -73,7 +81,7 @@
  *   gets gets_per_s scans scans_per_s get_disk_bytes get_disk_bytes_per_get
  *   get_block_reads get_block_bytes get_block_cache_hits get_hit_pct
  *   scan_entries scan_disk_bytes scan_disk_mib_s not_found seconds
- *   get_threads scan_threads keys
+ *   get_threads scan_threads mixed_threads keys
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -261,6 +269,7 @@ static atomic_int phase;                    /* 0 warm-up, 1 timed, 2 stop */
 static int scramble;
 static long scan_len;
 static double scan_rate;
+static double scan_pct;                     /* a mixed thread's share of scans, in percent */
 
 /* Gray et al.'s zipfian generator over [0, n), as YCSB's. */
 static double zipf_theta, zipf_zetan, zipf_alpha, zipf_eta;
@@ -292,42 +301,94 @@ static long zipf_next(uint64_t *s)
 	return scramble ? (long)(fnv1a64((uint64_t)r) % (uint64_t)nkeys) : r;
 }
 
+/* What a thread does: GETs only, scans only, or both in turn (a GET or,
+ * with probability scan_pct, a scan). */
+enum role { ROLE_GET, ROLE_SCAN, ROLE_MIXED };
+
 struct worker {
 	pthread_t tid;
-	int scan;
+	enum role role;
 	uint64_t seed;
-	atomic_ullong ops;                  /* GETs or scans, all phases (for the trace) */
-	atomic_ullong disk;                 /* its read_bytes, refreshed about every 0.1 s (for the trace) */
+	atomic_ullong gets, scans;          /* all phases (for the trace) */
+	atomic_ullong disk;                 /* its GETs' read_bytes, about every 0.1 s (for the trace) */
 	/* the timed phase */
-	unsigned long long t_ops, t_disk, t_entries, t_not_found;
+	unsigned long long t_gets, t_scans, t_get_disk, t_scan_disk, t_entries, t_not_found;
 	unsigned long long t_block_reads, t_block_bytes, t_cache_hits;
 };
+
+/* A scan of scan_len entries from a uniform random key; returns the
+ * entries read. */
+static long scan_once(struct worker *w, rocksdb_readoptions_t *ro, unsigned long long *sink)
+{
+	char key[KEY_LEN];
+	long n = 0;
+	make_key(key, (long)(splitmix(&w->seed) % (uint64_t)nkeys));
+	rocksdb_iterator_t *it = rocksdb_create_iterator(db, ro);
+	rocksdb_iter_seek(it, key, KEY_LEN);
+	while (n < scan_len) {
+		if (!rocksdb_iter_valid(it)) {
+			rocksdb_iter_seek_to_first(it);
+			if (!rocksdb_iter_valid(it))
+				break;
+		}
+		size_t kl, vl;
+		const char *k = rocksdb_iter_key(it, &kl);
+		const char *v = rocksdb_iter_value(it, &vl);
+		if (kl == KEY_LEN && k[0] == 'u') {
+			*sink += (unsigned char)v[vl / 2] + vl;
+			n++;
+		}
+		rocksdb_iter_next(it);
+	}
+	char *err = NULL;
+	rocksdb_iter_get_error(it, &err);
+	check(err, "scan");
+	rocksdb_iter_destroy(it);
+	return n;
+}
+
+/* A GET of a zipfian key: 1 if found. */
+static int get_once(struct worker *w, rocksdb_readoptions_t *ro, unsigned long long *sink)
+{
+	char key[KEY_LEN];
+	make_key(key, zipf_next(&w->seed));
+	size_t vl;
+	char *err = NULL;
+	char *v = rocksdb_get(db, ro, key, KEY_LEN, &vl, &err);
+	check(err, "get");
+	if (v)
+		*sink += (unsigned char)v[vl / 2];
+	rocksdb_free(v);
+	return v != NULL;
+}
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	/* Each thread says what it does, as an application can for its
 	 * page-cache policy (kv-getscan.mmp's 'scanners'); the process keeps
-	 * its name. */
-	pthread_setname_np(pthread_self(), w->scan ? "kv-scan" : "kv-get");
+	 * its name. A mixed thread is "kv-get", and "kv-scan" for the length
+	 * of each scan: cache_ext's application writes the thread's id to a
+	 * map for each scan instead. */
+	pthread_setname_np(pthread_self(), w->role == ROLE_SCAN ? "kv-scan" : "kv-get");
 	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
 	rocksdb_perfcontext_t *pc = NULL;
-	if (!w->scan) {
+	if (w->role != ROLE_SCAN) {
 		rocksdb_set_perf_level(rocksdb_enable_count);   /* this thread's */
 		pc = rocksdb_perfcontext_create();
 	}
-	char key[KEY_LEN];
-	unsigned long long ops = 0, base_ops = 0, io0 = 0, entries = 0, not_found = 0, sink = 0;
+	unsigned long long gets = 0, scans = 0, base_gets = 0, base_scans = 0, io0 = 0, scan_disk = 0, scan_disk_all = 0;
+	unsigned long long entries = 0, not_found = 0, sink = 0;
 	int cur = 0;
 	double t_start = now(), t_io = t_start;
-	atomic_store_explicit(&w->disk, thread_read_bytes(), memory_order_relaxed);
+	unsigned long long io_start = thread_read_bytes();
 	for (;;) {
 		int p = atomic_load_explicit(&phase, memory_order_relaxed);
 		if (p != cur) {
 			if (p == 1) {
 				io0 = thread_read_bytes();
-				base_ops = ops;
-				entries = not_found = 0;
+				base_gets = gets, base_scans = scans;
+				entries = not_found = scan_disk = 0;
 				if (pc)
 					rocksdb_perfcontext_reset(pc);
 				cur = 1;
@@ -335,61 +396,49 @@ static void *worker_main(void *arg)
 				break;
 			}
 		}
-		if (w->scan) {
-			if (scan_rate > 0) {
-				double due = t_start + (double)ops / scan_rate, t = now();
-				if (due > t) {
-					struct timespec ts = { (time_t)(due - t), (long)((due - t - (double)(time_t)(due - t)) * 1e9) };
-					nanosleep(&ts, NULL);
-				}
+		int scan = w->role == ROLE_SCAN ||
+			   (w->role == ROLE_MIXED && (double)(splitmix(&w->seed) % 1000000) < scan_pct * 10000);
+		if (scan && w->role == ROLE_SCAN && scan_rate > 0) {
+			double due = t_start + (double)scans / scan_rate, t = now();
+			if (due > t) {
+				struct timespec ts = { (time_t)(due - t), (long)((due - t - (double)(time_t)(due - t)) * 1e9) };
+				nanosleep(&ts, NULL);
 			}
-			make_key(key, (long)(splitmix(&w->seed) % (uint64_t)nkeys));
-			rocksdb_iterator_t *it = rocksdb_create_iterator(db, ro);
-			rocksdb_iter_seek(it, key, KEY_LEN);
-			for (long n = 0; n < scan_len;) {
-				if (!rocksdb_iter_valid(it)) {
-					rocksdb_iter_seek_to_first(it);
-					if (!rocksdb_iter_valid(it))
-						break;
-				}
-				size_t kl, vl;
-				const char *k = rocksdb_iter_key(it, &kl);
-				const char *v = rocksdb_iter_value(it, &vl);
-				if (kl == KEY_LEN && k[0] == 'u') {
-					sink += (unsigned char)v[vl / 2] + vl;
-					n++;
-					entries++;
-				}
-				rocksdb_iter_next(it);
-			}
-			char *err = NULL;
-			rocksdb_iter_get_error(it, &err);
-			check(err, "scan");
-			rocksdb_iter_destroy(it);
-		} else {
-			make_key(key, zipf_next(&w->seed));
-			size_t vl;
-			char *err = NULL;
-			char *v = rocksdb_get(db, ro, key, KEY_LEN, &vl, &err);
-			check(err, "get");
-			if (v)
-				sink += (unsigned char)v[vl / 2];
-			else
-				not_found++;
-			rocksdb_free(v);
 		}
-		ops++;
-		atomic_store_explicit(&w->ops, ops, memory_order_relaxed);
-		if ((ops & 15) == 0 || w->scan) {
+		if (scan && w->role == ROLE_MIXED) {
+			/* The scan's blocks and bytes apart from the GETs'. */
+			rocksdb_set_perf_level(rocksdb_disable);
+			pthread_setname_np(pthread_self(), "kv-scan");
+			unsigned long long d0 = thread_read_bytes();
+			entries += (unsigned long long)scan_once(w, ro, &sink);
+			d0 = thread_read_bytes() - d0;
+			scan_disk += d0;
+			scan_disk_all += d0;
+			pthread_setname_np(pthread_self(), "kv-get");
+			rocksdb_set_perf_level(rocksdb_enable_count);
+		} else if (scan) {
+			entries += (unsigned long long)scan_once(w, ro, &sink);
+		} else if (!get_once(w, ro, &sink)) {
+			not_found++;
+		}
+		if (scan)
+			atomic_store_explicit(&w->scans, ++scans, memory_order_relaxed);
+		else
+			atomic_store_explicit(&w->gets, ++gets, memory_order_relaxed);
+		if (w->role != ROLE_SCAN && ((gets & 15) == 0 || scan)) {
 			double t = now();
 			if (t - t_io >= 0.1) {
-				atomic_store_explicit(&w->disk, thread_read_bytes(), memory_order_relaxed);
+				atomic_store_explicit(&w->disk, thread_read_bytes() - io_start - scan_disk_all,
+						      memory_order_relaxed);
 				t_io = t;
 			}
 		}
 	}
-	w->t_ops = ops - base_ops;
-	w->t_disk = thread_read_bytes() - io0;
+	unsigned long long disk = thread_read_bytes() - io0;
+	w->t_gets = gets - base_gets;
+	w->t_scans = scans - base_scans;
+	w->t_scan_disk = w->role == ROLE_SCAN ? disk : scan_disk;
+	w->t_get_disk = w->role == ROLE_SCAN ? 0 : disk - scan_disk;
 	w->t_entries = entries;
 	w->t_not_found = not_found;
 	if (pc) {
@@ -404,15 +453,15 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* The sum over the GET threads (scan 0) or the scan threads (scan 1) of a
- * counter they keep up to date as they run, for the trace: their GETs or
- * scans (disk 0), or their read_bytes (disk 1). */
-static unsigned long long sum_live(struct worker *w, int n, int scan, int disk)
+/* The sum over the threads of a counter they keep up to date as they
+ * run, for the trace: GETs, scans, or the GETs' read_bytes. */
+enum live { LIVE_GETS, LIVE_SCANS, LIVE_GET_DISK };
+static unsigned long long sum_live(struct worker *w, int n, enum live what)
 {
 	unsigned long long s = 0;
 	for (int i = 0; i < n; i++)
-		if (w[i].scan == scan)
-			s += atomic_load_explicit(disk ? &w[i].disk : &w[i].ops, memory_order_relaxed);
+		s += atomic_load_explicit(what == LIVE_GETS ? &w[i].gets : what == LIVE_SCANS ? &w[i].scans : &w[i].disk,
+					  memory_order_relaxed);
 	return s;
 }
 
@@ -428,14 +477,18 @@ static int run(const char *dir, double seconds)
 {
 	int gets = (int)env_long("KV_GET_THREADS", 2, 0);
 	int scans = (int)env_long("KV_SCAN_THREADS", 1, 0);
+	int mixed = (int)env_long("KV_MIXED_THREADS", 0, 0);
 	double warmup = env_double("KV_WARMUP", 5);
 	double theta = env_double("KV_ZIPF", 0.99);
 	int trace = (int)env_long("KV_TRACE", 0, 0);
 	scramble = (int)env_long("KV_SCRAMBLE", 1, 0);
 	scan_len = env_long("KV_SCAN_LEN", 1000, 1);
 	scan_rate = env_double("KV_SCAN_RATE", 0);
-	if (gets + scans == 0)
-		die("%s", "no threads (KV_GET_THREADS and KV_SCAN_THREADS are 0)");
+	scan_pct = env_double("KV_SCAN_PCT", 5);
+	if (gets + scans + mixed == 0)
+		die("%s", "no threads (KV_GET_THREADS, KV_SCAN_THREADS and KV_MIXED_THREADS are 0)");
+	if (scan_pct > 100)
+		die("%s", "KV_SCAN_PCT is a percentage: 0 to 100");
 	if (theta <= 0 || theta >= 1)
 		die("%s", "KV_ZIPF must be between 0 and 1");
 
@@ -459,13 +512,13 @@ static int run(const char *dir, double seconds)
 		die("bad " META_KEY " value '%s'", mbuf);
 	zipf_init(nkeys, theta);
 
-	int n = gets + scans;
+	int n = gets + scans + mixed;
 	struct worker *w = calloc((size_t)n, sizeof(*w));
 	if (!w)
 		die("%s", "out of memory");
 	uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	for (int i = 0; i < n; i++) {
-		w[i].scan = i >= gets;
+		w[i].role = i < gets ? ROLE_GET : i < gets + scans ? ROLE_SCAN : ROLE_MIXED;
 		w[i].seed = splitmix(&seed);
 		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]))
 			die("%s", "pthread_create failed");
@@ -480,7 +533,8 @@ static int run(const char *dir, double seconds)
 		int last = start + sec >= start + len;
 		sleep_until(last ? start + len : start + sec);
 		if (trace) {
-			unsigned long long g = sum_live(w, n, 0, 0), s = sum_live(w, n, 1, 0), d = sum_live(w, n, 0, 1);
+			unsigned long long g = sum_live(w, n, LIVE_GETS), s = sum_live(w, n, LIVE_SCANS),
+					   d = sum_live(w, n, LIVE_GET_DISK);
 			fprintf(stderr, "  %s %5.1f s: gets %8llu scans %5llu get_disk_mib %7.1f\n", t1 ? "timed  " : "warm-up",
 				now() - start, g - pg, s - ps, (double)(d - pd) / 1048576);
 			pg = g, ps = s, pd = d;
@@ -501,12 +555,9 @@ static int run(const char *dir, double seconds)
 
 	unsigned long long g = 0, s = 0, gd = 0, sd = 0, br = 0, bb = 0, ch = 0, ent = 0, nf = 0;
 	for (int i = 0; i < n; i++) {
-		if (w[i].scan) {
-			s += w[i].t_ops, sd += w[i].t_disk, ent += w[i].t_entries;
-		} else {
-			g += w[i].t_ops, gd += w[i].t_disk, br += w[i].t_block_reads, bb += w[i].t_block_bytes;
-			ch += w[i].t_cache_hits, nf += w[i].t_not_found;
-		}
+		g += w[i].t_gets, s += w[i].t_scans, gd += w[i].t_get_disk, sd += w[i].t_scan_disk;
+		ent += w[i].t_entries, nf += w[i].t_not_found;
+		br += w[i].t_block_reads, bb += w[i].t_block_bytes, ch += w[i].t_cache_hits;
 	}
 	double secs = t2 - t1;
 	double pages = (double)br * 4096 + (double)bb;
@@ -514,9 +565,9 @@ static int run(const char *dir, double seconds)
 	printf("gets=%llu gets_per_s=%.0f scans=%llu scans_per_s=%.1f get_disk_bytes=%llu get_disk_bytes_per_get=%.0f "
 	       "get_block_reads=%llu get_block_bytes=%llu get_block_cache_hits=%llu get_hit_pct=%.2f "
 	       "scan_entries=%llu scan_disk_bytes=%llu scan_disk_mib_s=%.1f not_found=%llu seconds=%.2f "
-	       "get_threads=%d scan_threads=%d keys=%ld\n",
+	       "get_threads=%d scan_threads=%d mixed_threads=%d keys=%ld\n",
 	       g, (double)g / secs, s, (double)s / secs, gd, g ? (double)gd / (double)g : 0.0, br, bb, ch, hit,
-	       ent, sd, (double)sd / 1048576 / secs, nf, secs, gets, scans, nkeys);
+	       ent, sd, (double)sd / 1048576 / secs, nf, secs, gets, scans, mixed, nkeys);
 	fflush(stdout);
 	free(w);
 	rocksdb_close(db);
@@ -543,7 +594,8 @@ int main(int argc, char **argv)
 		return run(argv[2], secs);
 	}
 	fprintf(stderr, "usage: kvbench load DIR KEYS VALUE_BYTES\n"
-			"       kvbench run DIR SECONDS   (environment: KV_GET_THREADS KV_SCAN_THREADS KV_WARMUP\n"
-			"                                  KV_ZIPF KV_SCRAMBLE KV_SCAN_LEN KV_SCAN_RATE KV_TRACE)\n");
+			"       kvbench run DIR SECONDS   (environment: KV_GET_THREADS KV_SCAN_THREADS KV_MIXED_THREADS\n"
+			"                                  KV_SCAN_PCT KV_WARMUP KV_ZIPF KV_SCRAMBLE KV_SCAN_LEN\n"
+			"                                  KV_SCAN_RATE KV_TRACE)\n");
 	return 2;
 }

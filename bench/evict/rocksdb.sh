@@ -12,7 +12,10 @@
 # KV_ZIPF 0.99; KV_SCRAMBLE 1 hashes ranks to keys as YCSB's "zipfian"
 # does, 0 leaves the popular keys first in key order), and
 # KV_SCAN_THREADS (1) threads each seek to a uniform random key and read
-# KV_SCAN_LEN (1000) entries, over and over. Reads are pread(2) through
+# KV_SCAN_LEN (1000) entries, over and over; KV_MIXED_THREADS (0) threads
+# do both in turn, cache_ext's GET-SCAN shape: a scan with probability
+# KV_SCAN_PCT (5) percent, a GET otherwise, the thread renamed "kv-scan"
+# for the length of each scan. Reads are pread(2) through
 # the page cache (no mmap, no O_DIRECT); RocksDB's own block cache is cut
 # to 8 MiB, so the page cache is what caches the data.
 #
@@ -64,7 +67,8 @@
 #
 # Environment: ROUNDS (3; the first argument wins), KV_DIR, KV_DB_MB,
 # KV_VALUE_BYTES, KV_SST_MB, KV_CGROUP_MB, KV_SECONDS, KV_WARMUP,
-# KV_GET_THREADS, KV_SCAN_THREADS, KV_SCAN_LEN, KV_SCAN_RATE (0: no cap;
+# KV_GET_THREADS, KV_SCAN_THREADS, KV_MIXED_THREADS, KV_SCAN_PCT,
+# KV_SCAN_LEN, KV_SCAN_RATE (0: no cap;
 # scans a second per scan thread), KV_ZIPF, KV_SCRAMBLE, KV_TRACE (1:
 # print kvbench's per-second GETs, scans and MiB read after each run),
 # EVICT_DISK_IOPS and EVICT_DISK_MBPS (0: no cap; kvbench's reads from the
@@ -90,11 +94,13 @@ VARIANTS=${VARIANTS:-default pagelfu pagelfu16k getscan lfu mru s3fifo}
 KV_WARMUP=${KV_WARMUP:-10}
 KV_GET_THREADS=${KV_GET_THREADS:-2}
 KV_SCAN_THREADS=${KV_SCAN_THREADS:-1}
+KV_MIXED_THREADS=${KV_MIXED_THREADS:-0}
+KV_SCAN_PCT=${KV_SCAN_PCT:-5}
 KV_SCAN_LEN=${KV_SCAN_LEN:-1000}
 KV_SCAN_RATE=${KV_SCAN_RATE:-0}
 KV_ZIPF=${KV_ZIPF:-0.99}
 KV_SCRAMBLE=${KV_SCRAMBLE:-1}
-export KV_WARMUP KV_GET_THREADS KV_SCAN_THREADS KV_SCAN_LEN KV_SCAN_RATE KV_ZIPF KV_SCRAMBLE
+export KV_WARMUP KV_GET_THREADS KV_SCAN_THREADS KV_MIXED_THREADS KV_SCAN_PCT KV_SCAN_LEN KV_SCAN_RATE KV_ZIPF KV_SCRAMBLE
 unset KV_SST_MB
 here=$(cd "$(dirname "$0")" && pwd)
 # die, the checks, the cgroup, mmp, the rounds, medians: shared with the
@@ -102,11 +108,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 check_rounds
-case $DB_MB$VALUE$SST_MB$CG_MB$SECS$KV_GET_THREADS$KV_SCAN_THREADS$KV_SCAN_LEN$KV_SCRAMBLE in
-'' | *[!0-9]*) die "KV_DB_MB, KV_VALUE_BYTES, KV_SST_MB, KV_CGROUP_MB, KV_SECONDS, KV_GET_THREADS, KV_SCAN_THREADS, KV_SCAN_LEN and KV_SCRAMBLE are whole numbers" ;;
+case $DB_MB$VALUE$SST_MB$CG_MB$SECS$KV_GET_THREADS$KV_SCAN_THREADS$KV_MIXED_THREADS$KV_SCAN_LEN$KV_SCRAMBLE in
+'' | *[!0-9]*) die "KV_DB_MB, KV_VALUE_BYTES, KV_SST_MB, KV_CGROUP_MB, KV_SECONDS, KV_GET_THREADS, KV_SCAN_THREADS, KV_MIXED_THREADS, KV_SCAN_LEN and KV_SCRAMBLE are whole numbers" ;;
 esac
 { [ "$SECS" -gt 0 ] && [ "$VALUE" -gt 0 ] && [ "$SST_MB" -gt 0 ]; } || die "KV_SECONDS, KV_VALUE_BYTES and KV_SST_MB must be above 0"
-[ "$KV_GET_THREADS" -gt 0 ] || die "KV_GET_THREADS must be above 0 (the GETs are what is measured)"
+[ $((KV_GET_THREADS + KV_MIXED_THREADS)) -gt 0 ] || die "KV_GET_THREADS or KV_MIXED_THREADS must be above 0 (the GETs are what is measured)"
 [ "$DB_MB" -gt "$CG_MB" ] || die "the database ($DB_MB MiB) must be larger than the cgroup ($CG_MB MiB)"
 [ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup and drops the page cache)"
 command -v flock >/dev/null || die "needs flock (util-linux)"
@@ -208,7 +214,7 @@ run_variant() {
 }
 
 echo "rocksdb: $ROUNDS rounds of: $VARIANTS; kvbench $KV_GET_THREADS GET threads (zipfian $KV_ZIPF, scrambled $KV_SCRAMBLE)," \
-	"$KV_SCAN_THREADS scan threads ($KV_SCAN_LEN entries a scan, cap ${KV_SCAN_RATE}/s), ${KV_WARMUP} s warm-up + $SECS s timed a run, cgroup v$cgv limit $cg_mib MiB;" \
+	"$KV_SCAN_THREADS scan threads ($KV_SCAN_LEN entries a scan, cap ${KV_SCAN_RATE}/s), $KV_MIXED_THREADS mixed ($KV_SCAN_PCT% scans), ${KV_WARMUP} s warm-up + $SECS s timed a run, cgroup v$cgv limit $cg_mib MiB;" \
 	"$disk_note"
 start=$(date +%s)
 rounds
