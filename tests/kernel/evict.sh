@@ -16,23 +16,25 @@ skip_unless_kernel
 # On v2 the second trial limits it with memory.high (where the kernel
 # reclaims, and throttles) rather than memory.max: both are limits mmp's
 # 'usage' reads.
-CG= V2=
+CG= V2= dir=
+# Set first: whatever is made below is removed on any exit.
+trap 'remove_cgroup "$CG"; [ -z "$dir" ] || [ "$dir" = "$TMP" ] || rm -rf "$dir"; cleanup' EXIT
+trap 'exit 1' INT TERM
 if [ -d /sys/fs/cgroup/memory ]; then
+	mkdir "/sys/fs/cgroup/memory/mmp-evicttest-$$" || { echo "cannot make a v1 memory cgroup"; exit 99; }
 	CG=/sys/fs/cgroup/memory/mmp-evicttest-$$
-	mkdir "$CG" && echo 256M >"$CG/memory.limit_in_bytes" || { echo "cannot make a v1 memory cgroup"; exit 99; }
+	echo 256M >"$CG/memory.limit_in_bytes" || { echo "cannot limit a v1 memory cgroup"; exit 99; }
 elif grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+	mkdir "/sys/fs/cgroup/mmp-evicttest-$$" || { echo "cannot make a v2 memory cgroup"; exit 99; }
 	CG=/sys/fs/cgroup/mmp-evicttest-$$ V2=1
-	mkdir "$CG" && echo 256M >"$CG/memory.max" || { echo "cannot make a v2 memory cgroup"; exit 99; }
+	echo 256M >"$CG/memory.max" || { echo "cannot limit a v2 memory cgroup"; exit 99; }
 else
 	echo "SKIP: no memory cgroup controller"; exit 77
 fi
-trap 'for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done; sleep 0.2; rmdir "$CG"; cleanup' EXIT
-trap 'exit 1' INT TERM
 
 dir=$TMP
 if [ "$(stat -f -c %T "$dir")" = tmpfs ]; then   # page cache of tmpfs cannot be dropped
 	dir=$(mktemp -d "$PWD/evict-test.XXXXXX") || exit 99
-	trap 'for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done; sleep 0.2; rmdir "$CG"; rm -rf "$dir"; cleanup' EXIT INT TERM
 fi
 dd if=/dev/urandom of="$dir/hot.dat" bs=1M count=64 status=none &&
 	dd if=/dev/urandom of="$dir/scan.dat" bs=1M count=240 status=none &&

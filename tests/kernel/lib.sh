@@ -63,6 +63,21 @@ wait_until() {
 	done
 }
 
+# remove_cgroup DIR: kills what is left in the test's own cgroup DIR and
+# removes it, trying again for 5 s: a task killed a moment before can
+# still be listed in it (a reader test's cgroup was once found left
+# behind after a clean-clone run). Says so if it cannot.
+remove_cgroup() {
+	[ -n "$1" ] && [ -d "$1" ] || return 0
+	for _ in $(seq 50); do
+		for p in $(cat "$1/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		rmdir "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "could not remove the test's cgroup $1 (tasks: $(tr '\n' ' ' <"$1/cgroup.procs" 2>/dev/null))"
+	return 1
+}
+
 # The value of KEY=N in the workload's last output line.
 # KEY as a whole word: 'huge_kb' is not the end of 'guard_nohuge_huge_kb'.
 field() { sed -n "s/.*\(^\| \)$1=\([0-9]*\).*/\2/p" "$2" | tail -n 1; }

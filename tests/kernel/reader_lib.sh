@@ -8,22 +8,26 @@
 # BYTES random bytes under $dir, not on tmpfs (whose page cache cannot be
 # dropped); all removed on exit.
 reader_setup() {
-	CG=
+	CG= dir=
+	# Set first: whatever is made below is removed on any exit.
+	trap 'remove_cgroup "$CG"; [ -z "$dir" ] || rm -rf "$dir"; cleanup' EXIT
+	trap 'exit 1' INT TERM
 	if [ -d /sys/fs/cgroup/memory ]; then
+		mkdir "/sys/fs/cgroup/memory/mmp-$1-$$" || { echo "cannot make a v1 memory cgroup"; exit 99; }
 		CG=/sys/fs/cgroup/memory/mmp-$1-$$
-		mkdir "$CG" && echo 128M >"$CG/memory.limit_in_bytes" || { echo "cannot make a v1 memory cgroup"; exit 99; }
+		echo 128M >"$CG/memory.limit_in_bytes" || { echo "cannot limit a v1 memory cgroup"; exit 99; }
 	elif grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		mkdir "/sys/fs/cgroup/mmp-$1-$$" || { echo "cannot make a v2 memory cgroup"; exit 99; }
 		CG=/sys/fs/cgroup/mmp-$1-$$
-		mkdir "$CG" && echo 128M >"$CG/memory.max" || { echo "cannot make a v2 memory cgroup"; exit 99; }
+		echo 128M >"$CG/memory.max" || { echo "cannot limit a v2 memory cgroup"; exit 99; }
 	else
 		echo "SKIP: no memory cgroup controller"; exit 77
 	fi
-	dir=$TMP/$1
 	if [ "$(stat -f -c %T "$TMP")" = tmpfs ]; then
 		dir=$(mktemp -d "$PWD/evict-$1.XXXXXX") || exit 99
+	else
+		dir=$TMP/$1
 	fi
-	trap 'for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done; sleep 0.2; rmdir "$CG"; rm -rf "$dir"; cleanup' EXIT
-	trap 'exit 1' INT TERM
 	mkdir -p "$dir" && cp "$TREEREADER" "$TMP/treereader" && "$TMP/treereader" make "$dir" "$2" "$3" || exit 99
 }
 
