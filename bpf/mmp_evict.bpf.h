@@ -50,10 +50,10 @@ struct {
 } mmp_pieces SEC(".maps");
 
 #ifdef MMP_WANT_SCANNERS
-/* The runtime's verdict on each thread name seen reading a watched file
- * (enum mmp_scan_verdict): a program may rename a thread for each scan,
- * so the name is read at every access. LRU: a name pushed out is asked
- * again. */
+/* The runtime's verdict on each thread name seen reading a watched file,
+ * for the reading process's policy (enum mmp_scan_verdict): a program may
+ * rename a thread for each scan, so the name is read at every access.
+ * LRU: a name pushed out is asked again. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MMP_MAX_SCAN_NAMES);
@@ -267,8 +267,8 @@ static __always_inline int mmp_scanning(void)
 		return 0;
 	__u32 policy = p->policy;
 	if (policy >= 64 ? !MMP_SCANNER_POLICIES_BEYOND : !((MMP_SCANNER_POLICIES >> policy) & 1))
-		return 0;
-	struct mmp_scan_name name = {};
+		return 0;   /* past 63: asked, and the runtime answers no for a policy with none */
+	struct mmp_scan_name name = { .policy = policy };
 	bpf_get_current_comm(name.comm, sizeof(name.comm));
 	__u8 *verdict = bpf_map_lookup_elem(&mmp_scan_names, &name);
 	if (verdict)
@@ -284,8 +284,6 @@ static __always_inline int mmp_scanning(void)
 	}
 	e->kind = MMP_EV_SCAN_NAME;
 	e->pid = tgid;
-	e->policy = policy;
-	e->pad = 0;
 	e->name = name;
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);   /* one a name: the verdict is wanted now */
 	return 0;

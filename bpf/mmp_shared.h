@@ -219,7 +219,8 @@ struct mmp_piece {
 
 /* Threads whose reads are scans ('scanners' of an evict block), known by
  * their names: BPF reads the reading thread's name at every access and
- * looks up the runtime's verdict on it (mmp_scan_names). A name not judged
+ * looks up the runtime's verdict on it for the process's policy
+ * (mmp_scan_names). A name not judged
  * yet is sent to the runtime once (MMP_EV_SCAN_NAME) and its reads count
  * as other threads' until the verdict is in. */
 #define MMP_MAX_SCAN_NAMES 1024
@@ -230,12 +231,11 @@ enum mmp_scan_verdict {
 };
 struct mmp_scan_name {
 	char comm[16];             /* TASK_COMM_LEN, as bpf_get_current_comm fills it */
+	__u32 policy;              /* the reading process's: a verdict is a policy's */
 };
 struct mmp_scan_name_event {
 	__u32 kind;                /* MMP_EV_SCAN_NAME */
 	__u32 pid;                 /* tgid of the thread that read under the name */
-	__u32 policy;              /* its process's */
-	__u32 pad;
 	struct mmp_scan_name name;
 };
 

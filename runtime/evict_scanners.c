@@ -60,7 +60,7 @@ void evict_scan_name_judge(struct evictor *e, const struct mmp_scan_name_event *
 	char name[sizeof(key.comm) + 1];
 	memcpy(name, key.comm, sizeof(key.comm));
 	name[sizeof(key.comm)] = '\0';   /* the kernel ends it, but it is read from a ring */
-	const struct mmp_test *test = scanners_of(e, ev->policy);
+	const struct mmp_test *test = scanners_of(e, key.policy);
 	struct proc_info *info = e->scan_info;
 	memset(info, 0, sizeof(*info));
 	info->pid = (pid_t)ev->pid;
@@ -69,10 +69,14 @@ void evict_scan_name_judge(struct evictor *e, const struct mmp_scan_name_event *
 	__u8 verdict = yes ? MMP_SCAN_YES : MMP_SCAN_NO;
 	char shown[4 * sizeof(name)];
 	if (bpf_map_update_elem(e->scan_names_fd, &key, &verdict, BPF_ANY) < 0) {
-		/* Left as asked: its reads count as other threads' until the
-		 * name is pushed out of the map and asked again. */
-		mmp_warn("evict: cannot give BPF the verdict on thread name \"%s\": %s",
-			 shown_text(shown, sizeof(shown), name), strerror(errno));
+		/* Taken out, so that BPF asks again at the next read: its reads
+		 * count as other threads' meanwhile. */
+		if (!e->warned_scan_names)
+			mmp_warn("evict: cannot give BPF the verdict on thread name \"%s\": %s (asked again at its "
+				 "next read; its reads count as other threads' meanwhile)",
+				 shown_text(shown, sizeof(shown), name), strerror(errno));
+		e->warned_scan_names = true;
+		bpf_map_delete_elem(e->scan_names_fd, &key);
 		return;
 	}
 	if (yes)

@@ -151,6 +151,7 @@ struct evictor {
 	/* The thread names blocks name as scanners, judged for BPF. */
 	int scan_names_fd;                     /* mmp_scan_names; -1: no block names any */
 	struct proc_info *scan_info;           /* scratch, to test a name */
+	bool warned_scan_names;
 	/* The memory cgroups of the governed processes, for 'usage' without
 	 * 'of cgroup': read with the units, once a second. */
 	char (*cgs)[512];
