@@ -330,17 +330,16 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 		/* Reads by a block's scanners are counted apart, for the
 		 * policies that name them. */
 		uint64_t scanners = 0;
-		bool any = false, beyond = false;   /* beyond: a policy past 63 names some */
+		bool beyond = false;   /* a policy past 63 names some */
 		for (unsigned i = 0; i < plan->nevicts; i++) {
 			if (!plan->evicts[i].scanners)
 				continue;
-			any = true;
 			if (plan->evicts[i].policy < 64)
 				scanners |= 1ULL << plan->evicts[i].policy;
 			else
 				beyond = true;
 		}
-		if (any)
+		if (scanners || beyond)
 			fprintf(out, "#define MMP_WANT_SCANNERS 1\n#define MMP_SCANNER_POLICIES 0x%" PRIx64 "ULL\n"
 				     "#define MMP_SCANNER_POLICIES_BEYOND %d\n", scanners, beyond);
 		fputs("#include \"mmp_evict.bpf.h\"\n", out);

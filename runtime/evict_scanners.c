@@ -57,17 +57,16 @@ void evict_scan_name_judge(struct evictor *e, const struct mmp_scan_name_event *
 	if (e->scan_names_fd < 0)
 		return;
 	struct mmp_scan_name key = ev->name;
-	char name[sizeof(key.comm) + 1];
-	memcpy(name, key.comm, sizeof(key.comm));
-	name[sizeof(key.comm)] = '\0';   /* the kernel ends it, but it is read from a ring */
 	const struct mmp_test *test = scanners_of(e, key.policy);
 	struct proc_info *info = e->scan_info;
-	memset(info, 0, sizeof(*info));
+	_Static_assert(sizeof(info->comm) > sizeof(key.comm), "a name and its end fit in proc_info's");
+	memset(info, 0, sizeof(*info));   /* the name ends: the kernel ends it, but it is read from a ring */
 	info->pid = (pid_t)ev->pid;
-	snprintf(info->comm, sizeof(info->comm), "%s", name);
+	memcpy(info->comm, key.comm, sizeof(key.comm));
+	const char *name = info->comm;
 	bool yes = test && proc_matches(test, info);
 	__u8 verdict = yes ? MMP_SCAN_YES : MMP_SCAN_NO;
-	char shown[4 * sizeof(name)];
+	char shown[4 * sizeof(key.comm) + 1];
 	if (bpf_map_update_elem(e->scan_names_fd, &key, &verdict, BPF_ANY) < 0) {
 		/* Taken out, so that BPF asks again at the next read: its reads
 		 * count as other threads' meanwhile. */

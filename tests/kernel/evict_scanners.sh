@@ -68,8 +68,7 @@ base=$(resident)
 check "without a policy the kernel evicts the pages read once (${base}% cached: the baseline)" [ "$base" -le 50 ]
 run "$TMP/getscan.mmp"
 with=$(resident)
-check "with get-scan the pages the other thread read stay cached (${with:-?}%)" [ "${with:-0}" -ge 85 ] ||
-	{ echo "mmp's log:"; grep -v 'dropped' "$TMP/err" | tail -n 30; }
+check "with get-scan the pages the other thread read stay cached (${with:-?}%)" [ "${with:-0}" -ge 85 ] || reader_log
 echo "the first 32M cached after the scans: without a policy ${base}%, with get-scan ${with:-?}%"
 # The names mmp judged to be the scanners', on one line.
 judged() { sed -n 's/.*evict: thread name "\(.*\)" is a scanner.*/\1/p' "$TMP/err" | tr '\n' ' '; }
@@ -93,7 +92,7 @@ check "one renaming thread, without a policy: the pages read once are evicted ($
 run "$TMP/getscan.mmp"
 with1=$(resident)
 check "one renaming thread, with get-scan: its point reads' pages stay cached (${with1:-?}%)" \
-	[ "${with1:-0}" -ge 85 ] || { echo "mmp's log:"; grep -v 'dropped' "$TMP/err" | tail -n 30; }
+	[ "${with1:-0}" -ge 85 ] || reader_log
 echo "one thread renamed for each operation: without a policy ${base1}%, with get-scan ${with1:-?}%"
 names=$(judged)
 check "its name \"scan\" was judged a scanner's, and \"get\" not (${names:-none})" [ "$names" = "scan " ]
