@@ -49,6 +49,13 @@ struct {
 	__type(value, struct mmp_piece);
 } mmp_pieces SEC(".maps");
 
+#ifdef MMP_PIECE_SHIFT
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, MMP_FRESH_RING_BYTES);
+} mmp_fresh_pieces SEC(".maps");
+#endif
+
 #ifdef MMP_WANT_SCANNERS
 /* The runtime's verdict on each thread name seen reading a watched file,
  * for the reading process's policy (enum mmp_scan_verdict): a program may
@@ -232,7 +239,7 @@ static __always_inline struct mmp_file_stats *mmp_file_found(struct inode *inode
 
 /* The piece of F that holds page INDEX, or NULL: the file is not counted
  * in pieces, or the page lies past the pieces it was given. */
-static __always_inline struct mmp_piece *mmp_piece_of(struct mmp_file_stats *f, __u64 index)
+static __always_inline struct mmp_piece *mmp_piece_at(struct mmp_file_stats *f, __u64 index, __u32 *where)
 {
 #ifdef MMP_PIECE_SHIFT
 	__u64 pieces = *(volatile __u64 *)&f->pieces;   /* one load: base and count agree */
@@ -245,10 +252,17 @@ static __always_inline struct mmp_piece *mmp_piece_of(struct mmp_file_stats *f, 
 		return 0;
 	}
 	__u32 at = (__u32)(pieces >> 32) + (__u32)i;
+	*where = at;
 	return bpf_map_lookup_elem(&mmp_pieces, &at);
 #else
 	return 0;
 #endif
+}
+
+static __always_inline struct mmp_piece *mmp_piece_of(struct mmp_file_stats *f, __u64 index)
+{
+	__u32 at;
+	return mmp_piece_at(f, index, &at);
 }
 
 #define MMP_PIECES_A_READ 64   /* a larger read is a scan: its first pieces tell */
@@ -302,7 +316,8 @@ static __always_inline void mmp_pieces_access(struct mmp_file_stats *f, __u64 fi
 	__u32 ms = (__u32)(now_ns / 1000000);
 	__u64 p = first >> MMP_PIECE_PAGES_SHIFT, end = last >> MMP_PIECE_PAGES_SHIFT;
 	for (int i = 0; i < MMP_PIECES_A_READ && p <= end; i++, p++) {
-		struct mmp_piece *pc = mmp_piece_of(f, p << MMP_PIECE_PAGES_SHIFT);
+		__u32 at = 0;
+		struct mmp_piece *pc = mmp_piece_at(f, p << MMP_PIECE_PAGES_SHIFT, &at);
 		if (!pc)
 			break;
 		__u64 lo = p << MMP_PIECE_PAGES_SHIFT, hi = lo + (1ULL << MMP_PIECE_PAGES_SHIFT) - 1;
@@ -313,6 +328,14 @@ static __always_inline void mmp_pieces_access(struct mmp_file_stats *f, __u64 fi
 		if (!pc->first_ms)
 			pc->first_ms = ms;
 		pc->last_ms = ms;
+		/* The first read since it was cached: a candidate for the
+		 * runtime's next step (two readers may both send it: the
+		 * runtime takes it once). A full ring loses it to the next
+		 * scoring, which sees every piece. */
+		if (pc->fresh) {
+			pc->fresh = 0;
+			bpf_ringbuf_output(&mmp_fresh_pieces, &at, sizeof(at), BPF_RB_NO_WAKEUP);
+		}
 	}
 #endif
 }
@@ -360,6 +383,7 @@ int mmp_file_added(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 		if (pc) {
 			__sync_fetch_and_add(&pc->misses, pages);
 			__sync_fetch_and_add(&pc->resident, pages);
+			pc->fresh = 1;
 		}
 	}
 	return 0;

@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 16
+#define MMP_ABI_VERSION 17
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -215,7 +215,16 @@ struct mmp_piece {
 	__s64 resident;
 	__u32 first_ms, last_ms;
 	__u64 scan_accesses;
+	__u32 fresh;               /* set by BPF when a page of it is cached, cleared at its next read */
+	__u32 pad;
 };
+
+/* Pieces read for the first time since a page of theirs was cached: their
+ * indexes in mmp_pieces, in a ring (mmp_fresh_pieces) the runtime reads
+ * at each step, so that a step can drop what a scan just read without
+ * waiting for the next scoring. Read, not cached: readahead's pages are
+ * not candidates until their reader reaches them. */
+#define MMP_FRESH_RING_BYTES (4U << 20)
 
 /* Threads whose reads are scans ('scanners' of an evict block), known by
  * their names: BPF reads the reading thread's name at every access and
@@ -322,6 +331,7 @@ struct mmp_region_report {
 	__u64 ah_cpu_ns;           /* CPU the runtime spent preparing them */
 	__u64 collapse_cpu_ns;     /* ... and collapsing hot chunks */
 	__u64 scan_hot;            /* hot chunks of processes running before mmp, found at attach */
+	__u64 ev_fresh_bytes;      /* of ev_bytes, pieces read since the block's last scoring */
 };
 
 /* Memory of a process with an oom rule, in pages, kept current by BPF from

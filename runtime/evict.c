@@ -79,6 +79,11 @@ static int setup(const struct kind_env *env, void **state)
 		undo(e);
 		return r;
 	}
+	r = evict_fresh_setup(e, env->loaded);
+	if (r < 0) {
+		undo(e);
+		return r;
+	}
 	r = evict_scanners_setup(e, env->loaded);
 	if (r < 0) {
 		undo(e);
@@ -124,6 +129,7 @@ static void refresh_cgroups(struct evictor *e, const struct evict_proc *procs, s
 static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t n, long long now)
 {
 	bool refresh = now - e->last_refresh >= REFRESH_NS;
+	evict_fresh_read(e);
 	if (refresh) {
 		e->last_refresh = now;
 		evict_refresh_units(e, procs, n);
@@ -261,6 +267,17 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 	e->last_refresh = 0;
 }
 
+/* ", N bytes of them read since the last scoring" where the region is
+ * scored in pieces, or "". */
+static const char *fresh_text(const struct evictor *e, const struct mmp_region_report *pr, char *buf, size_t len)
+{
+	if (!e->fresh_rb)
+		return "";
+	snprintf(buf, len, ", %llu bytes of them pieces read since the last scoring",
+		 (unsigned long long)pr->ev_fresh_bytes);
+	return buf;
+}
+
 static void summary(void *state)
 {
 	struct evictor *e = state;
@@ -268,6 +285,7 @@ static void summary(void *state)
 	for (unsigned r = 0; r < plan->nregions; r++) {
 		const struct mmp_plan_region *reg = &plan->regions[r];
 		const struct mmp_region_report *pr = &e->reports[r];
+		char fresh[96];
 		/* Every region a block scores (the report's rules say which), even
 		 * with no unit left: the last process may have exited, and its
 		 * units gone, before this. */
@@ -279,10 +297,10 @@ static void summary(void *state)
 				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
 				 (unsigned long long)pr->ev_units);
 		else
-			mmp_info("%s.%s: %llu bytes evicted in %llu actions (%llu failed), %llu units scored",
+			mmp_info("%s.%s: %llu bytes evicted in %llu actions (%llu failed), %llu units scored%s",
 				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
 				 (unsigned long long)pr->ev_calls, (unsigned long long)pr->ev_errors,
-				 (unsigned long long)pr->ev_units);
+				 (unsigned long long)pr->ev_units, fresh_text(e, pr, fresh, sizeof(fresh)));
 	}
 	/* Not found: not scored, and not silently. */
 	if (e->unnamed)
@@ -302,6 +320,7 @@ static void undo(void *state)
 	}
 	free(e->units);
 	evict_scanners_free(e);
+	evict_fresh_free(e);
 	evict_pieces_free(e);
 	evict_files_free(e);
 	for (size_t b = 0; b < e->nblocks; b++) {

@@ -202,14 +202,6 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 	return freed ? freed : done ? e->page : 0;
 }
 
-/* Whether U is scored piece by piece: its block has a unit, and its
- * pieces were scored as they are now. */
-static bool by_pieces(const struct evictor *e, const struct unit *u)
-{
-	return u->file && e->blocks[u->block].rule->unit && u->npiece_scores &&
-	       u->npiece_scores == file_npieces(u->w);
-}
-
 static int64_t piece_resident(const struct evictor *e, const struct unit *u, uint32_t i)
 {
 	int64_t r = evict_piece(e, u->w, i)->resident;
@@ -226,7 +218,7 @@ static void walk_keys(struct evictor *e, size_t b, bool collect, unsigned lo, un
 		struct unit *u = e->units[i];
 		if (u->block != b)
 			continue;
-		bool pieces = by_pieces(e, u);
+		bool pieces = evict_by_pieces(e, u);
 		uint32_t n = pieces ? u->npiece_scores : 1;
 		for (uint32_t p = 0; p < n; p++) {
 			struct evict_key key = pieces ? (struct evict_key){ u->piece_scores[p],
@@ -295,6 +287,7 @@ static void sort_block(struct evictor *e, size_t b)
 	blk->norder = blk->caporder = blk->nprotected = blk->next = 0;
 	blk->order_ns = e->scored_ns;
 	blk->order_gen = e->units_gen;
+	evict_fresh_clear(blk);
 	memset(blk->hist_bytes, 0, sizeof(blk->hist_bytes));
 	memset(blk->hist_keys, 0, sizeof(blk->hist_keys));
 	for (size_t i = 0; i < e->nunits; i++)
@@ -379,27 +372,41 @@ void evict_act(struct evictor *e, size_t b)
 	 * is not tried again at every step. */
 	if (blk->order_ns != e->scored_ns || blk->order_gen != e->units_gen)
 		order_block(e, b);
+	evict_fresh_take(e, b);
 	size_t n = blk->norder - blk->nprotected, k = blk->next;
 	for (; blk->budget >= (double)e->page && need >= (double)e->page; k++) {
-		if (k == n) {
-			/* Past the lowest that were ordered: the next up, unless
-			 * the order holds every key already ('protect top'). */
-			if (blk->nprotected || !extend_order(e, b, (uint64_t)need))
-				break;
+		/* Past the lowest that were ordered: the next up, unless the
+		 * order holds every key already ('protect top'). */
+		if (k == n && !blk->nprotected && extend_order(e, b, (uint64_t)need))
 			n = blk->norder;
+		/* Pieces read since the order was made go first where they
+		 * score lower than its next key (or than what 'protect top'
+		 * keeps, once the order is done). */
+		int64_t below = k < n ? blk->order[k].score : blk->nprotected ? blk->order[n].score : INT64_MAX;
+		struct unit *fu;
+		uint32_t ffirst, fcount;
+		while (blk->budget >= (double)e->page && need >= (double)e->page &&
+		       evict_fresh_run(e, b, below, blk->budget < need ? blk->budget : need, &fu, &ffirst, &fcount)) {
+			uint64_t freed = drop_pieces(e, fu, ffirst, fcount);
+			e->reports[fu->region].ev_fresh_bytes += freed;
+			blk->budget -= (double)freed;
+			need -= (double)freed;
 		}
+		if (k == n || blk->budget < (double)e->page || need < (double)e->page)
+			break;
 		const struct evict_key *keys = blk->order;
 		struct unit *u = e->units[keys[k].unit];
 		if (keys[k].piece != EVICT_WHOLE) {
 			/* The run of next pieces of the file that come next in
-			 * the order, as much of it as is wanted. */
+			 * the order (across pieces that head nothing cached),
+			 * as much of it as is wanted. */
 			uint32_t first = keys[k].piece, count = 1;
 			double want = blk->budget < need ? blk->budget : need;
 			double bytes = (double)piece_resident(e, u, first) * (double)e->page;
-			while (k + 1 < n && keys[k + 1].unit == keys[k].unit && keys[k + 1].piece == first + count &&
-			       bytes < want) {
-				bytes += (double)piece_resident(e, u, first + count) * (double)e->page;
-				count++;
+			while (k + 1 < n && keys[k + 1].unit == keys[k].unit && keys[k + 1].piece >= first + count &&
+			       evict_pieces_uncached(e, u->w, first + count, keys[k + 1].piece) && bytes < want) {
+				bytes += (double)piece_resident(e, u, keys[k + 1].piece) * (double)e->page;
+				count = keys[k + 1].piece - first + 1;
 				k++;
 			}
 			uint64_t freed = drop_pieces(e, u, first, count);

@@ -22,6 +22,32 @@ void evict_sort(struct evict_key *k, size_t n)
 	qsort(k, n, sizeof(*k), by_score);
 }
 
+static int by_score_then_index(const void *a, const void *b)
+{
+	const struct fresh_key *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score < y->score ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+void evict_fresh_sort(struct fresh_key *k, size_t n)
+{
+	if (n)
+		qsort(k, n, sizeof(*k), by_score_then_index);
+}
+
+size_t evict_fresh_merge(const struct fresh_key *a, size_t na, const struct fresh_key *b, size_t nb,
+			 struct fresh_key *out)
+{
+	size_t i = 0, j = 0, m = 0;
+	while (i < na || j < nb) {
+		struct fresh_key k = j == nb || (i < na && by_score_then_index(&a[i], &b[j]) <= 0) ? a[i++] : b[j++];
+		if (!m || by_score_then_index(&out[m - 1], &k))
+			out[m++] = k;
+	}
+	return m;
+}
+
 /* Where a non-negative score falls among the buckets of one sign: itself
  * below 64, then 16 buckets for each power of two. */
 static unsigned bucket_of_magnitude(uint64_t v)

@@ -24,6 +24,20 @@ struct evict_key {
 /* The lowest score first; on a tie the larger unit first, then in the
  * caller's order of units and pieces. */
 void evict_sort(struct evict_key *k, size_t n);
+/* A piece read since a block's order was made: its score, and its index
+ * in BPF's piece array (a file's pieces are a run of it, so that the next
+ * index is the file's next piece). */
+struct fresh_key {
+	int64_t score;
+	uint32_t at;
+};
+/* The lowest score first; on a tie by index, so that a file's pieces of
+ * one score come as runs. */
+void evict_fresh_sort(struct fresh_key *k, size_t n);
+/* A and B, each sorted so, merged into OUT (room for NA + NB), a key
+ * that is in both once: how many OUT holds. */
+size_t evict_fresh_merge(const struct fresh_key *a, size_t na, const struct fresh_key *b, size_t nb,
+			 struct fresh_key *out);
 /* The buckets of a histogram of scores, for finding the lowest without
  * sorting them all: a step drops a few thousand of a million pieces, and
  * sorting them all at each scoring took most of mmp's time. A bucket

@@ -82,7 +82,9 @@ void evict_file_pieces(struct evictor *e, struct watched *w)
 	if (had) {
 		memset(&e->pieces[old_at], 0, (size_t)had * sizeof(*e->pieces));
 		extents_give(&e->piece_runs, old_at, had);
+		evict_fresh_own(e, old_at, had, NULL);
 	}
+	evict_fresh_own(e, at, (uint32_t)n, w);
 	/* The pages of the new pieces cached before BPF counted them. A page
 	 * added since is counted twice; the figures are floored at 0 where
 	 * they are read. */
@@ -103,6 +105,17 @@ void evict_file_pieces_free(struct evictor *e, struct watched *w)
 	publish(w, 0, 0);
 	memset(&e->pieces[at], 0, (size_t)n * sizeof(*e->pieces));
 	extents_give(&e->piece_runs, at, n);
+	evict_fresh_own(e, at, n, NULL);
+}
+
+bool evict_pieces_uncached(const struct evictor *e, const struct watched *w, uint32_t from, uint32_t to)
+{
+	if (to < from || to - from > EVICT_RUN_GAP)
+		return false;
+	for (uint32_t p = from; p < to; p++)
+		if (evict_piece(e, w, p)->resident > 0)
+			return false;
+	return true;
 }
 
 int evict_file_open_once(struct evictor *e, struct watched *w)

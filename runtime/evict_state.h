@@ -12,6 +12,8 @@
  *                  budget: dropping page cache, MADV_COLD or MADV_PAGEOUT
  *   evict_scanners.c  the thread names blocks name as 'scanners', judged
  *                  for BPF: reads under them count in scan_faults
+ *   evict_fresh.c  the pieces read since the last scoring, which a step
+ *                  drops before the order's next key where they score lower
  */
 #ifndef MMP_EVICT_STATE_H
 #define MMP_EVICT_STATE_H
@@ -33,6 +35,8 @@
 #include "object.h"
 #include "trigger.h"
 
+struct ring_buffer;
+
 /* An evict block: its lowered rule, and what enforcing it keeps. */
 struct block {
 	const struct mmp_evict_rule *rule;
@@ -53,6 +57,10 @@ struct block {
 	size_t next;                           /* where the next step starts */
 	long long order_ns;
 	unsigned long long order_gen;          /* the evictor's units_gen it was made at */
+	/* Pieces read since the order was made, the lowest score first;
+	 * those before FRESHNEXT were taken (evict_fresh.c). */
+	struct fresh_key *fresh;
+	size_t nfresh, freshnext;
 };
 
 /* A mapped range of a unit, in one process (its pidfd is the governed
@@ -138,6 +146,12 @@ struct evictor {
 	struct extents piece_runs;
 	bool warned_pieces;
 	size_t dry_pieces;                     /* a dry run's pieces of this step */
+	/* Pieces read for the first time since cached, as BPF sends them
+	 * (evict_fresh.c): read at each step, and whose file each is. */
+	struct ring_buffer *fresh_rb;
+	uint32_t *fresh;
+	size_t nfresh, capfresh;
+	struct watched **piece_owner;          /* by index in BPF's piece array */
 	struct watched **opened;               /* files open for this step's drops */
 	size_t nopened, capopened;
 	struct mount_table mounts;             /* to name the files BPF finds */
@@ -222,11 +236,46 @@ static inline struct mmp_piece *evict_piece(const struct evictor *e, const struc
 {
 	return &e->pieces[file_piece_base(w) + i];
 }
+/* Whether pieces FROM to TO (not included) of W head nothing cached, and
+ * are few enough to be dropped with the pieces on either side in one
+ * call: the page cache keeps a file in folios of up to 2M, counted in the
+ * piece of their first page, so that the pieces of a scan's folios lie
+ * apart; a call for each would cost a system call a folio. */
+#define EVICT_RUN_GAP 32
+bool evict_pieces_uncached(const struct evictor *e, const struct watched *w, uint32_t from, uint32_t to);
 /* W open for this step's drops (closed by evict_close_opened): its fd, or
  * -1 after evict_file_open failed. */
 int evict_file_open_once(struct evictor *e, struct watched *w);
 void evict_close_opened(struct evictor *e);
 void evict_pieces_free(struct evictor *e);
+
+/* Whether U is scored piece by piece: its block has a unit, and its
+ * pieces were scored as they are now. */
+static inline bool evict_by_pieces(const struct evictor *e, const struct unit *u)
+{
+	return u->file && e->blocks[u->block].rule->unit && u->npiece_scores &&
+	       u->npiece_scores == file_npieces(u->w);
+}
+
+/* evict_fresh.c */
+/* Finds BPF's ring of pieces read where a block has a 'unit': 0, or
+ * -errno after a message. */
+int evict_fresh_setup(struct evictor *e, const struct loaded *l);
+/* Pieces AT to AT + N of BPF's array are W's (NULL: nobody's). */
+void evict_fresh_own(struct evictor *e, uint32_t at, uint32_t n, struct watched *w);
+/* What BPF sent since the last step. */
+void evict_fresh_read(struct evictor *e);
+/* Block B's pieces read since its order was made, with this step's,
+ * scored. */
+void evict_fresh_take(struct evictor *e, size_t b);
+/* The next run of block B's pieces read since its order was made that
+ * score lower than BELOW (scored again now), up to WANT bytes: false when
+ * there is none. */
+bool evict_fresh_run(struct evictor *e, size_t b, int64_t below, double want, struct unit **unit, uint32_t *first,
+		     uint32_t *count);
+/* Block B's order was made again: what was read before it is in it. */
+void evict_fresh_clear(struct block *blk);
+void evict_fresh_free(struct evictor *e);
 
 /* evict_units.c */
 /* Finds the units of every block among PROCS (their mappings and open

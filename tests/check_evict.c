@@ -1,5 +1,6 @@
 /* check_evict.c - what an evict block acts on first, what 'protect top'
- * keeps, and its rate (runtime/evict_order.c); a region's statistics as
+ * keeps, its rate, and the pieces read since its order was made, merged
+ * (runtime/evict_order.c); a region's statistics as
  * scores and timed conditions read them (runtime/region_stats.c); a file's
  * path from its names and the mounts (runtime/file_paths.c), and the table
  * of watched files (runtime/file_table.c). Times are given. */
@@ -30,6 +31,35 @@ START_TEST(test_sort)
 	ck_assert_uint_eq(k[3].unit, 0);
 	ck_assert_uint_eq(k[4].unit, 4);
 	evict_sort(NULL, 0);
+}
+END_TEST
+
+START_TEST(test_fresh_merge)
+{
+	/* Pieces read since an order was made: the lowest score first, a
+	 * file's pieces of one score in index order (runs for one call). */
+	struct fresh_key left[] = { { -5, 40 }, { 0, 10 }, { 0, 12 }, { 3, 7 } };
+	struct fresh_key now[] = { { 0, 11 }, { 3, 7 }, { -5, 41 }, { 0, 12 }, { 9, 1 } };
+	evict_fresh_sort(now, 5);
+	ck_assert_int_eq(now[0].score, -5);
+	ck_assert_uint_eq(now[1].at, 11);
+	ck_assert_uint_eq(now[2].at, 12);
+	struct fresh_key out[9];
+	size_t n = evict_fresh_merge(left, 4, now, 5, out);
+	/* (0, 12) and (3, 7) were in both: once each. */
+	ck_assert_uint_eq(n, 7);
+	const struct fresh_key want[] = { { -5, 40 }, { -5, 41 }, { 0, 10 }, { 0, 11 }, { 0, 12 }, { 3, 7 }, { 9, 1 } };
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(out[i].score, want[i].score);
+		ck_assert_uint_eq(out[i].at, want[i].at);
+	}
+	/* The same piece scored otherwise (read again since) is kept twice:
+	 * the step scores it again before it drops it. */
+	struct fresh_key a[] = { { 0, 5 } }, b[] = { { 2, 5 } };
+	ck_assert_uint_eq(evict_fresh_merge(a, 1, b, 1, out), 2);
+	ck_assert_uint_eq(evict_fresh_merge(NULL, 0, b, 1, out), 1);
+	ck_assert_uint_eq(evict_fresh_merge(NULL, 0, NULL, 0, out), 0);
+	evict_fresh_sort(NULL, 0);
 }
 END_TEST
 
@@ -314,6 +344,7 @@ static Suite *evict_suite(void)
 	Suite *s = suite_create("evict");
 	TCase *tc = tcase_create("order");
 	tcase_add_test(tc, test_sort);
+	tcase_add_test(tc, test_fresh_merge);
 	tcase_add_test(tc, test_region_stats);
 	tcase_add_test(tc, test_timed_conditions);
 	tcase_add_test(tc, test_keep_bytes);
