@@ -267,11 +267,12 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 	e->last_refresh = 0;
 }
 
-/* ", N bytes of them read since the last scoring" where the region is
- * scored in pieces, or "". */
-static const char *fresh_text(const struct evictor *e, const struct mmp_region_report *pr, char *buf, size_t len)
+/* ", N bytes of them pieces read since the last scoring" where region R
+ * is scored in pieces, or "". */
+static const char *fresh_text(const struct evictor *e, unsigned r, char *buf, size_t len)
 {
-	if (!e->fresh_rb)
+	const struct mmp_region_report *pr = &e->reports[r];
+	if (!e->fresh_rb || !evict_region_in_pieces(e, r))
 		return "";
 	snprintf(buf, len, ", %llu bytes of them pieces read since the last scoring",
 		 (unsigned long long)pr->ev_fresh_bytes);
@@ -300,7 +301,7 @@ static void summary(void *state)
 			mmp_info("%s.%s: %llu bytes evicted in %llu actions (%llu failed), %llu units scored%s",
 				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
 				 (unsigned long long)pr->ev_calls, (unsigned long long)pr->ev_errors,
-				 (unsigned long long)pr->ev_units, fresh_text(e, pr, fresh, sizeof(fresh)));
+				 (unsigned long long)pr->ev_units, fresh_text(e, r, fresh, sizeof(fresh)));
 	}
 	/* Not found: not scored, and not silently. */
 	if (e->unnamed)

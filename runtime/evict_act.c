@@ -347,8 +347,10 @@ static uint64_t drop_pieces(struct evictor *e, struct unit *u, uint32_t first, u
 	uint64_t n = (count - 1) * per + (at % folio == 0 ? folio : per);
 	uint64_t freed;
 	if (e->dry_run) {
-		/* Said once a step (evict_act), not once a piece. */
-		e->dry_pieces += count;
+		/* Said once a step (evict_act), not once a piece: the
+		 * cached ones (a run spans pieces that head nothing). */
+		for (uint32_t p = first; p < first + count; p++)
+			e->dry_pieces += piece_resident(e, u, p) > 0;
 		freed = (uint64_t)before * e->page;
 	} else {
 		drop_pages(e, u, fd, first * per, n);

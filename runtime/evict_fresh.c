@@ -85,25 +85,36 @@ static struct unit *unit_of(const struct evictor *e, size_t b, const struct watc
 	return NULL;
 }
 
+/* Piece AT's unit in block B and its score now, or false: nobody's
+ * piece, or nothing of it cached. */
+static bool score_now(struct evictor *e, size_t b, uint32_t at, struct unit **unit, int64_t *score)
+{
+	struct watched *w = e->piece_owner[at];
+	struct unit *u = w ? unit_of(e, b, w) : NULL;
+	if (!u || at - file_piece_base(w) >= file_npieces(w))
+		return false;
+	*unit = u;
+	*score = evict_piece_score_now(e, u, at - file_piece_base(w));
+	return *score != EVICT_UNSCORED;
+}
+
 void evict_fresh_take(struct evictor *e, size_t b)
 {
 	struct block *blk = &e->blocks[b];
-	size_t left = blk->nfresh - blk->freshnext, add = 0;
-	if (!e->nfresh)
+	size_t left = blk->nfresh - blk->freshnext, add = 0, n = e->nfresh + blk->nlater;
+	if (!n)
 		return;
-	struct fresh_key *mine = malloc(e->nfresh * sizeof(*mine));
+	struct fresh_key *mine = malloc(n * sizeof(*mine));
 	if (!mine)
 		return;
-	for (size_t i = 0; i < e->nfresh; i++) {
-		uint32_t at = e->fresh[i];
-		struct watched *w = e->piece_owner[at];
-		struct unit *u = w ? unit_of(e, b, w) : NULL;
-		if (!u)
-			continue;
-		int64_t s = evict_score_piece(e, u, at - file_piece_base(w));
-		if (s != EVICT_UNSCORED && left + add < FRESH_MAX)
+	for (size_t i = 0; i < n; i++) {
+		uint32_t at = i < e->nfresh ? e->fresh[i] : blk->later[i - e->nfresh];
+		struct unit *u;
+		int64_t s;
+		if (score_now(e, b, at, &u, &s) && left + add < FRESH_MAX)
 			mine[add++] = (struct fresh_key){ s, at };
 	}
+	blk->nlater = 0;
 	evict_fresh_sort(mine, add);
 	/* Merged with what is left of the block's. */
 	struct fresh_key *all = malloc((left + add + 1) * sizeof(*all));
@@ -118,6 +129,27 @@ void evict_fresh_take(struct evictor *e, size_t b)
 	blk->fresh = all;
 }
 
+/* Keeps AT for the next step's scoring (a full list loses it to the next
+ * scoring of the order). */
+static void try_later(struct block *blk, uint32_t at)
+{
+	if (blk->nlater == blk->caplater) {
+		size_t cap = blk->caplater ? blk->caplater * 2 : 256;
+		uint32_t *n = cap <= FRESH_MAX ? realloc(blk->later, cap * sizeof(*n)) : NULL;
+		if (!n)
+			return;
+		blk->later = n;
+		blk->caplater = cap;
+	}
+	blk->later[blk->nlater++] = at;
+}
+
+static double cached_bytes(const struct evictor *e, const struct watched *w, uint32_t p)
+{
+	int64_t r = evict_piece(e, w, p)->resident;
+	return r > 0 ? (double)r * (double)e->page : 0;
+}
+
 bool evict_fresh_run(struct evictor *e, size_t b, int64_t below, double want, struct unit **unit, uint32_t *first,
 		     uint32_t *count)
 {
@@ -125,28 +157,35 @@ bool evict_fresh_run(struct evictor *e, size_t b, int64_t below, double want, st
 	while (blk->freshnext < blk->nfresh) {
 		const struct fresh_key *k = &blk->fresh[blk->freshnext];
 		if (k->score >= below)
-			return false;   /* the rest score as high or higher */
+			return false;   /* the rest scored as high or higher */
 		blk->freshnext++;
-		struct watched *w = e->piece_owner[k->at];
-		struct unit *u = w ? unit_of(e, b, w) : NULL;
-		if (!u)
+		/* Scored again: read since (a GET's page a scan read first),
+		 * or nothing cached any more. One too high now may be low
+		 * enough once the order has gone further: the next step tries
+		 * it again. */
+		struct unit *u;
+		int64_t s;
+		if (!score_now(e, b, k->at, &u, &s))
 			continue;
-		uint32_t base = file_piece_base(w), p = k->at - base;
-		/* Scored again: read since (a GET's page a scan read first), or
-		 * nothing cached any more. */
-		int64_t s = evict_score_piece(e, u, p);
-		if (s == EVICT_UNSCORED || s >= below)
+		if (s >= below) {
+			try_later(blk, k->at);
 			continue;
+		}
 		/* The next pieces of the file that follow in the list (across
-		 * pieces that head nothing cached), as many as are wanted. */
-		double bytes = (double)evict_piece(e, w, p)->resident * (double)e->page;
-		uint32_t n = 1;
+		 * pieces that head nothing cached), each scored again too, as
+		 * many as are wanted. */
+		struct watched *w = u->w;
+		uint32_t base = file_piece_base(w), p = k->at - base, n = 1;
+		double bytes = cached_bytes(e, w, p);
 		while (blk->freshnext < blk->nfresh && bytes < want) {
 			const struct fresh_key *x = &blk->fresh[blk->freshnext];
-			if (x->score != k->score || x->at < k->at + n || x->at - base >= file_npieces(w) ||
-			    !evict_pieces_uncached(e, w, p + n, x->at - base))
+			struct unit *xu;
+			int64_t xs;
+			if (x->at < k->at + n || x->at - base >= file_npieces(w) ||
+			    !evict_pieces_uncached(e, w, p + n, x->at - base) || !score_now(e, b, x->at, &xu, &xs) ||
+			    xu != u || xs >= below)
 				break;
-			bytes += (double)evict_piece(e, w, x->at - base)->resident * (double)e->page;
+			bytes += cached_bytes(e, w, x->at - base);
 			n = x->at - k->at + 1;
 			blk->freshnext++;
 		}
@@ -160,7 +199,7 @@ bool evict_fresh_run(struct evictor *e, size_t b, int64_t below, double want, st
 
 void evict_fresh_clear(struct block *blk)
 {
-	blk->nfresh = blk->freshnext = 0;
+	blk->nfresh = blk->freshnext = blk->nlater = 0;
 }
 
 void evict_fresh_free(struct evictor *e)
@@ -172,6 +211,8 @@ void evict_fresh_free(struct evictor *e)
 	e->fresh = NULL;
 	free(e->piece_owner);
 	e->piece_owner = NULL;   /* the files forgotten after this give back no pieces to it */
-	for (size_t b = 0; b < e->nblocks; b++)
+	for (size_t b = 0; b < e->nblocks; b++) {
 		free(e->blocks[b].fresh);
+		free(e->blocks[b].later);
+	}
 }

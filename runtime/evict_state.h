@@ -58,9 +58,13 @@ struct block {
 	long long order_ns;
 	unsigned long long order_gen;          /* the evictor's units_gen it was made at */
 	/* Pieces read since the order was made, the lowest score first;
-	 * those before FRESHNEXT were taken (evict_fresh.c). */
+	 * those before FRESHNEXT were taken (evict_fresh.c). LATER: those
+	 * taken that scored too high when tried, to be scored again at the
+	 * next step. */
 	struct fresh_key *fresh;
 	size_t nfresh, freshnext;
+	uint32_t *later;
+	size_t nlater, caplater;
 };
 
 /* A mapped range of a unit, in one process (its pidfd is the governed
@@ -291,6 +295,11 @@ void evict_score_units(struct evictor *e, long long now);
  * by its own score, not left out or put first. EVICT_UNSCORED if it has
  * nothing cached still. */
 int64_t evict_score_piece(struct evictor *e, struct unit *u, uint32_t i);
+/* The same, not kept: the order's histogram counts the kept scores, and a
+ * piece read since is scored for the step alone. */
+int64_t evict_piece_score_now(struct evictor *e, const struct unit *u, uint32_t i);
+/* Whether a block with a 'unit' scores REGION. */
+bool evict_region_in_pieces(const struct evictor *e, unsigned region);
 
 /* evict_act.c */
 /* Evicts block B's units, lowest score first, within its budget. */

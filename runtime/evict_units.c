@@ -296,11 +296,24 @@ static void score_pieces(struct evictor *e, struct unit *u, const struct mmp_cal
 	c->pc = NULL;
 }
 
-int64_t evict_score_piece(struct evictor *e, struct unit *u, uint32_t i)
+int64_t evict_piece_score_now(struct evictor *e, const struct unit *u, uint32_t i)
 {
 	const struct mmp_calc *score = score_of(&e->blocks[u->block], u->region);
 	struct stat_ctx c = { .u = u, .now = e->scored_ns, .now_ms = (uint32_t)(e->scored_ns / 1000000) };
-	return u->piece_scores[i] = score ? score_piece(e, score, &c, i) : 0;
+	return score ? score_piece(e, score, &c, i) : 0;
+}
+
+int64_t evict_score_piece(struct evictor *e, struct unit *u, uint32_t i)
+{
+	return u->piece_scores[i] = evict_piece_score_now(e, u, i);
+}
+
+bool evict_region_in_pieces(const struct evictor *e, unsigned region)
+{
+	for (size_t b = 0; b < e->nblocks; b++)
+		if (e->blocks[b].rule->unit && score_of(&e->blocks[b], region))
+			return true;
+	return false;
 }
 
 void evict_score_units(struct evictor *e, long long now)

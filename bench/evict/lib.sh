@@ -283,6 +283,12 @@ run_in_cg() {
 	pid=
 }
 
+# read_bytes: this shell's read_bytes (/proc/$$/io), its reaped
+# children's included: a workload run with run_in_cg is this shell's
+# child, so the delta over its run is what it read from disk. Builtins
+# only: a child started to read it would add its own reads.
+read_bytes() { while read -r k val; do [ "$k" != read_bytes: ] || { echo "$val"; return; }; done </proc/$$/io; }
+
 # rounds: ROUNDS rounds of run_variant VARIANT for each of VARIANTS, the
 # order rotated every round, after emptying each $tmp/VARIANT.res.
 rounds() {

@@ -203,9 +203,6 @@ done
 # block device there, as on btrfs).
 dev_major=$(stat -c %Hd "$tree") dev_minor=$(stat -c %Ld "$tree")
 dev_name=$(awk -v a="$dev_major" -v b="$dev_minor" '$1 == a && $2 == b { print $3 }' /proc/diskstats)
-# read_bytes: this shell's read_bytes, its reaped children's included.
-# Builtins only: a child started to read it would add its own reads.
-read_bytes() { while read -r k val; do [ "$k" != read_bytes: ] || { echo "$val"; return; }; done </proc/$$/io; }
 # disk_bytes: the bytes read from the tree's device since boot.
 disk_bytes() {
 	while read -r ma mi _name _rd _rdm sec _rest; do

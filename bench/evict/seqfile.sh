@@ -77,8 +77,6 @@ make_cg "mmp-seqbench-$$" "$CG_MB"
 throttle_disk "$SEQ_DIR"
 sed "s|/var/tmp/mmp-seq/|$SEQ_DIR/|" "$here/policies/seq-mru.mmp" >"$tmp/seq-mru.mmp"
 
-read_bytes() { while read -r k val; do [ "$k" != read_bytes: ] || { echo "$val"; return; }; done </proc/$$/io; }
-
 # run_variant VARIANT: one run; appends "secs read dropped fresh hits" to
 # $tmp/VARIANT.res and prints a line.
 run_variant() {
