@@ -202,12 +202,6 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 	return freed ? freed : done ? e->page : 0;
 }
 
-static int64_t piece_resident(const struct evictor *e, const struct unit *u, uint32_t i)
-{
-	int64_t r = evict_piece(e, u->w, i)->resident;
-	return r > 0 ? r : 0;
-}
-
 /* Each unit of block B with cached bytes, or each cached piece of one
  * scored in pieces, as a key: counted in the block's histogram, or, with
  * COLLECT, appended to its order when its bucket is from LO to HI. */
@@ -222,7 +216,7 @@ static void walk_keys(struct evictor *e, size_t b, bool collect, unsigned lo, un
 		uint32_t n = pieces ? u->npiece_scores : 1;
 		for (uint32_t p = 0; p < n; p++) {
 			struct evict_key key = pieces ? (struct evict_key){ u->piece_scores[p],
-									    (uint64_t)piece_resident(e, u, p) * e->page, i, p }
+									    (uint64_t)evict_piece_pages(e, u->w, p) * e->page, i, p }
 						      : (struct evict_key){ u->score, u->resident, i, EVICT_WHOLE };
 			if (!key.resident)
 				continue;
@@ -319,7 +313,7 @@ static int64_t run_resident(const struct evictor *e, const struct unit *u, uint3
 {
 	int64_t n = 0;
 	for (uint32_t p = first; p < first + count; p++)
-		n += piece_resident(e, u, p);
+		n += evict_piece_pages(e, u->w, p);
 	return n;
 }
 
@@ -341,7 +335,7 @@ static uint64_t drop_pieces(struct evictor *e, struct unit *u, uint32_t first, u
 	/* A folio of 2^K pages starts at a multiple of 2^K: only a last piece
 	 * so aligned can head one larger than itself. */
 	uint64_t per = e->unit / e->page, at = (uint64_t)(first + count - 1) * per;
-	uint64_t last = (uint64_t)piece_resident(e, u, first + count - 1), folio = per;
+	uint64_t last = (uint64_t)evict_piece_pages(e, u->w, first + count - 1), folio = per;
 	while (folio < last && folio < 512)
 		folio *= 2;
 	uint64_t n = (count - 1) * per + (at % folio == 0 ? folio : per);
@@ -350,7 +344,7 @@ static uint64_t drop_pieces(struct evictor *e, struct unit *u, uint32_t first, u
 		/* Said once a step (evict_act), not once a piece: the
 		 * cached ones (a run spans pieces that head nothing). */
 		for (uint32_t p = first; p < first + count; p++)
-			e->dry_pieces += piece_resident(e, u, p) > 0;
+			e->dry_pieces += evict_piece_pages(e, u->w, p) > 0;
 		freed = (uint64_t)before * e->page;
 	} else {
 		drop_pages(e, u, fd, first * per, n);
@@ -404,10 +398,10 @@ void evict_act(struct evictor *e, size_t b)
 			 * as much of it as is wanted. */
 			uint32_t first = keys[k].piece, count = 1;
 			double want = blk->budget < need ? blk->budget : need;
-			double bytes = (double)piece_resident(e, u, first) * (double)e->page;
-			while (k + 1 < n && keys[k + 1].unit == keys[k].unit && keys[k + 1].piece >= first + count &&
+			double bytes = (double)evict_piece_pages(e, u->w, first) * (double)e->page;
+			while (k + 1 < n && keys[k + 1].unit == keys[k].unit &&
 			       evict_pieces_uncached(e, u->w, first + count, keys[k + 1].piece) && bytes < want) {
-				bytes += (double)piece_resident(e, u, keys[k + 1].piece) * (double)e->page;
+				bytes += (double)evict_piece_pages(e, u->w, keys[k + 1].piece) * (double)e->page;
 				count = keys[k + 1].piece - first + 1;
 				k++;
 			}

@@ -144,12 +144,6 @@ static void try_later(struct block *blk, uint32_t at)
 	blk->later[blk->nlater++] = at;
 }
 
-static double cached_bytes(const struct evictor *e, const struct watched *w, uint32_t p)
-{
-	int64_t r = evict_piece(e, w, p)->resident;
-	return r > 0 ? (double)r * (double)e->page : 0;
-}
-
 bool evict_fresh_run(struct evictor *e, size_t b, int64_t below, double want, struct unit **unit, uint32_t *first,
 		     uint32_t *count)
 {
@@ -176,16 +170,15 @@ bool evict_fresh_run(struct evictor *e, size_t b, int64_t below, double want, st
 		 * many as are wanted. */
 		struct watched *w = u->w;
 		uint32_t base = file_piece_base(w), p = k->at - base, n = 1;
-		double bytes = cached_bytes(e, w, p);
+		double bytes = (double)evict_piece_pages(e, w, p) * (double)e->page;
 		while (blk->freshnext < blk->nfresh && bytes < want) {
 			const struct fresh_key *x = &blk->fresh[blk->freshnext];
 			struct unit *xu;
 			int64_t xs;
-			if (x->at < k->at + n || x->at - base >= file_npieces(w) ||
-			    !evict_pieces_uncached(e, w, p + n, x->at - base) || !score_now(e, b, x->at, &xu, &xs) ||
-			    xu != u || xs >= below)
+			if (x->at - base >= file_npieces(w) || !evict_pieces_uncached(e, w, p + n, x->at - base) ||
+			    !score_now(e, b, x->at, &xu, &xs) || xu != u || xs >= below)
 				break;
-			bytes += cached_bytes(e, w, x->at - base);
+			bytes += (double)evict_piece_pages(e, w, x->at - base) * (double)e->page;
 			n = x->at - k->at + 1;
 			blk->freshnext++;
 		}

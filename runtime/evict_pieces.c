@@ -111,7 +111,7 @@ void evict_file_pieces_free(struct evictor *e, struct watched *w)
 bool evict_pieces_uncached(const struct evictor *e, const struct watched *w, uint32_t from, uint32_t to)
 {
 	if (to < from || to - from > EVICT_RUN_GAP)
-		return false;
+		return false;   /* behind the run (the callers count on this), or too far ahead */
 	for (uint32_t p = from; p < to; p++)
 		if (evict_piece(e, w, p)->resident > 0)
 			return false;

@@ -240,6 +240,13 @@ static inline struct mmp_piece *evict_piece(const struct evictor *e, const struc
 {
 	return &e->pieces[file_piece_base(w) + i];
 }
+/* The pages cached of piece I of W, as BPF counts them, never below none
+ * (a page counted in by mincore and by BPF both is taken out twice). */
+static inline int64_t evict_piece_pages(const struct evictor *e, const struct watched *w, uint32_t i)
+{
+	int64_t r = evict_piece(e, w, i)->resident;
+	return r > 0 ? r : 0;
+}
 /* Whether pieces FROM to TO (not included) of W head nothing cached, and
  * are few enough to be dropped with the pieces on either side in one
  * call: the page cache keeps a file in folios of up to 2M, counted in the

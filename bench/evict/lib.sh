@@ -246,9 +246,11 @@ start_mmp() {
 # actions and note (with mmp's CPU time) from its exit summary's line for
 # REGION (a sed regular expression, POLICY\.REGION); after a dry run
 # dropped and actions are "-" and note says what it would have dropped;
-# "-" and " (no summary from mmp)" without a line. Prints mmp's first 3
-# warnings or errors.
+# "-" and " (no summary from mmp)" without a line. Sets fresh to the
+# bytes of pieces read since the last scoring the line gives (a region
+# scored in pieces), or "-". Prints mmp's first 3 warnings or errors.
 mmp_result() {
+	region_re=$1   # the positional parameters are reused below
 	# Its CPU time, user and system, before it ends.
 	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); split($0, f, " "); printf "%.1f", (f[12] + f[13]) / hz }' \
 		"/proc/$mpid/stat" 2>/dev/null)
@@ -266,6 +268,9 @@ mmp_result() {
 	else
 		dropped=- actions=- note=" (no summary from mmp)"
 	fi
+	fresh=$(sed -n "s/.*$region_re: .* \([0-9]*\) bytes of them pieces read since the last scoring.*/\1/p" "$tmp/mmp.log" |
+		tail -n 1)
+	fresh=${fresh:--}
 	grep -E 'warning|error' "$tmp/mmp.log" | grep -v 'no running process matches' | sed 's/^/    /' | head -n 3
 }
 

@@ -97,13 +97,9 @@ run_variant() {
 	done
 	hits=$(( $(limit_hits) - h0 ))
 	dropped=- fresh=- note=''
-	if [ "$v" != default ]; then
-		mmp_result 'seq_mru\.data'
-		fresh=$(sed -n 's/.*seq_mru\.data: .* \([0-9]*\) bytes of them pieces read since the last scoring.*/\1/p' \
-			"$tmp/mmp.log" | tail -n 1)
-	fi
+	[ "$v" = default ] || mmp_result 'seq_mru\.data'
 	# shellcheck disable=SC2086 # lists of numbers
-	res="$(median_of $ts) $(median_of $rds) $dropped ${fresh:--} $hits"
+	res="$(median_of $ts) $(median_of $rds) $dropped $fresh $hits"
 	echo "$res" >>"$tmp/$v.res"
 	# shellcheck disable=SC2086 # five fields
 	set -- $res
