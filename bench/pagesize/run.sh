@@ -336,12 +336,14 @@ for part in $PARTS; do
 		[ "$part" = populate ] || label="median start s"
 		printf '%-6s %14s %10s %8s %14s %14s\n' variant "$label" "huge MiB" "4k/this" "prepare cpu s" \
 			"collapse cpu s"
-		b=$(median "$tmp/$part.4k" 1)
+		b=   # no ratio without a 4k run (VARIANTS may leave it out)
+		[ ! -f "$tmp/$part.4k" ] || b=$(median "$tmp/$part.4k" 1)
 		for v in $VARIANTS; do
 			f=$tmp/$part.$v
 			awk -v v="$v" -v s="$(median "$f" 1)" -v h="$(median "$f" 2)" -v p="$(median "$f" 3)" \
 				-v c="$(median "$f" 4)" -v b="$b" \
-				'BEGIN { printf "%-6s %14.3f %10.0f %8.2f %14.2f %14.2f\n", v, s, h, b / s, p, c }'
+				'BEGIN { printf "%-6s %14.3f %10.0f %8s %14.2f %14.2f\n", v, s, h,
+					 b == "" ? "-" : sprintf("%.2f", b / s), p, c }'
 		done
 	elif [ "$part" = attach ]; then
 		printf '%-6s %14s %12s %10s %9s %8s %14s %10s\n' variant "huge MiB @${ATTACH_AT}s" "s to 90%" "GET/s" \
