@@ -52,6 +52,7 @@
 #define FRONTIERS 16            /* per process: threads writing their own parts */
 #define QUEUE_MAX 4096          /* batches; beyond, the oldest are dropped */
 #define BEHIND 2                /* a fault further behind a frontier is another writer's */
+#define CLAIM_NS 1000000000LL   /* what a frontier queued is its own until a second after its last event */
 #define RECENT 512              /* prepared chunks remembered a frontier (lead <= 1G) */
 
 struct frontier {
@@ -130,44 +131,6 @@ static void proc_put(struct ahead *a, struct aproc *p)
 	free(p);
 }
 
-/* The frontier of thread TID that a fault in CHUNK moves: one whose last
- * fault it is at most BEHIND, and within what it queued; or a new one. A
- * fault further behind is another writer of the thread (an allocator's
- * size classes side by side): taken as the same, the one behind had no
- * lead of its own, only what the one ahead had queued (redis's fill took
- * 2.5 times the faults with a lead of 256M as with 64M). */
-static struct frontier *frontier_for(struct aproc *p, pid_t tid, unsigned region, uint64_t chunk)
-{
-	struct frontier *oldest = &p->fr[0];
-	for (unsigned i = 0; i < FRONTIERS; i++) {
-		struct frontier *f = &p->fr[i];
-		if (f->used && f->tid == tid && f->region == region && chunk + BEHIND >= f->last_fault &&
-		    chunk <= f->hi + 1)
-			return f;
-		if (!f->used || (oldest->used && f->seen_ns < oldest->seen_ns))
-			oldest = f;
-	}
-	unsigned gen = oldest->gen + 1;
-	memset(oldest, 0, sizeof(*oldest));
-	*oldest = (struct frontier){ .used = true, .tid = tid, .gen = gen, .region = region, .last_fault = chunk,
-				     .hi = chunk };
-	return oldest;
-}
-
-/* Whether another frontier of P has queued CHUNK of REGION: a writer behind
- * another in the same memory (an allocator's size classes side by side)
- * has a frontier of its own, and what the one ahead queued is not queued
- * twice. */
-static bool queued_by_other(const struct aproc *p, const struct frontier *f, unsigned region, uint64_t chunk)
-{
-	for (unsigned i = 0; i < FRONTIERS; i++) {
-		const struct frontier *g = &p->fr[i];
-		if (g != f && g->used && g->region == region && g->lo && g->lo <= chunk && chunk <= g->hi)
-			return true;
-	}
-	return false;
-}
-
 /* Prepared chunks past the frontier's last fault: made and not (yet) shown
  * to be touched. At most the lead. */
 static uint64_t untouched(const struct frontier *f)
@@ -177,6 +140,73 @@ static uint64_t untouched(const struct frontier *f)
 	for (unsigned i = 0; i < k; i++)
 		n += f->recent[i] > f->last_fault;
 	return n;
+}
+
+/* The frontier of thread TID that a fault in CHUNK moves: of those whose
+ * last fault it is at most BEHIND and that queued up to it, the nearest;
+ * or a new one, in the least recently seen slot. A fault further behind is
+ * another writer of the thread (an allocator's size classes side by
+ * side): taken as the same, the one behind had no lead of its own, only
+ * what the one ahead had queued (redis's fill took 2 to 2.6 times the
+ * faults with a lead of 256M as with 64M). */
+static struct frontier *frontier_for(struct ahead *a, struct aproc *p, pid_t tid, unsigned region, uint64_t chunk)
+{
+	struct frontier *oldest = &p->fr[0], *near = NULL;
+	uint64_t near_d = UINT64_MAX;
+	for (unsigned i = 0; i < FRONTIERS; i++) {
+		struct frontier *f = &p->fr[i];
+		/* A frontier not yet moving takes the next chunk or the one after. */
+		bool within = chunk <= f->hi + 1 || (!f->moving && chunk == f->last_fault + 2);
+		if (f->used && f->tid == tid && f->region == region && chunk + BEHIND >= f->last_fault && within) {
+			uint64_t d = chunk > f->last_fault ? chunk - f->last_fault : f->last_fault - chunk;
+			if (d < near_d) {
+				near = f;
+				near_d = d;
+			}
+		}
+		if (!f->used || (oldest->used && f->seen_ns < oldest->seen_ns))
+			oldest = f;
+	}
+	if (near)
+		return near;
+	if (oldest->used)   /* what it prepared beyond its last fault stays counted */
+		a->counts[oldest->region].untouched += untouched(oldest);
+	unsigned gen = oldest->gen + 1;
+	memset(oldest, 0, sizeof(*oldest));
+	*oldest = (struct frontier){ .used = true, .tid = tid, .gen = gen, .region = region, .last_fault = chunk,
+				     .hi = chunk };
+	return oldest;
+}
+
+/* Whether another frontier of P, seen within CLAIM_NS, holds CHUNK of
+ * REGION: its writer is in it now, or it queued it (its first chunk queued
+ * to its furthest). A writer behind another in the same memory has a
+ * frontier of its own, and what the one ahead queued or passed is not
+ * queued twice. A claim lapses with its writer: memory freed and written
+ * again later gets a lead anew. */
+static bool held_by_other(const struct aproc *p, const struct frontier *f, unsigned region, uint64_t chunk,
+			  long long now)
+{
+	for (unsigned i = 0; i < FRONTIERS; i++) {
+		const struct frontier *g = &p->fr[i];
+		if (g == f || !g->used || g->region != region || now - g->seen_ns > CLAIM_NS)
+			continue;
+		if (chunk == g->last_fault || (g->lo && g->lo <= chunk && chunk <= g->hi))
+			return true;
+	}
+	return false;
+}
+
+/* Whether a writer of P is in one of N chunks from CHUNK of REGION now
+ * (its frontier's last fault): collapsing them would race its faults. */
+static bool being_written(const struct aproc *p, unsigned region, uint64_t chunk, unsigned n)
+{
+	for (unsigned i = 0; i < FRONTIERS; i++) {
+		const struct frontier *g = &p->fr[i];
+		if (g->used && g->region == region && g->last_fault >= chunk && g->last_fault < chunk + n)
+			return true;
+	}
+	return false;
 }
 
 static void push(struct ahead *a, struct batch b)
@@ -211,7 +241,7 @@ void ahead_fault(struct ahead *a, pid_t pid, int pidfd, pid_t tid, unsigned regi
 		*p = (struct aproc){ .pid = pid, .pidfd = fd, .refs = 1, .next = a->procs };
 		a->procs = p;
 	}
-	struct frontier *f = frontier_for(p, tid, region, chunk);
+	struct frontier *f = frontier_for(a, p, tid, region, chunk);
 	f->seen_ns = now;
 	/* Memory touched here and there is no frontier: a lead after each
 	 * touch would be bloat. The next chunk, or the one after, is. */
@@ -227,13 +257,13 @@ void ahead_fault(struct ahead *a, pid_t pid, int pidfd, pid_t tid, unsigned regi
 	ahead_span(chunk, f->hi, lead, (start + CHUNK - 1) / CHUNK, end / CHUNK, &first, &last);
 	bool queued = false;
 	for (uint64_t c = first; c < last;) {
-		if (ahead_is_tripwire(c, spacing) || queued_by_other(p, f, region, c)) {
+		if (ahead_is_tripwire(c, spacing) || held_by_other(p, f, region, c, now)) {
 			c++;
 			continue;
 		}
 		unsigned n = 1;
 		while (n < BATCH_CHUNKS && c + n < last && !ahead_is_tripwire(c + n, spacing) &&
-		       !queued_by_other(p, f, region, c + n))
+		       !held_by_other(p, f, region, c + n, now))
 			n++;
 		push(a, (struct batch){ p, f, region, c, n, f->gen });
 		queued = true;
@@ -279,7 +309,8 @@ static void prepare(struct ahead *a, struct batch *b)
 
 	pthread_mutex_lock(&a->lock);
 	/* The process has reached these chunks since: it is writing them. */
-	bool passed = b->f->gen != b->gen || b->f->last_fault >= b->chunk || p->gone;
+	bool passed = b->f->gen != b->gen || b->f->last_fault >= b->chunk || p->gone ||
+		      being_written(p, b->region, b->chunk, b->n);
 	pthread_mutex_unlock(&a->lock);
 	if (passed)
 		return;
