@@ -52,7 +52,7 @@
 #define FRONTIERS 16            /* per process: threads writing their own parts */
 #define QUEUE_MAX 4096          /* batches; beyond, the oldest are dropped */
 #define BEHIND 2                /* a fault further behind a frontier is another writer's */
-#define CLAIM_NS 1000000000LL   /* what a frontier queued is its own until a second after its last event */
+#define CLAIM_NS 1000000000LL   /* what a writer left behind is its frontier's for a second after */
 #define RECENT 512              /* prepared chunks remembered a frontier (lead <= 1G) */
 
 struct frontier {
@@ -158,7 +158,8 @@ static struct frontier *frontier_for(struct ahead *a, struct aproc *p, pid_t tid
 		/* A frontier not yet moving takes the next chunk or the one after. */
 		bool within = chunk <= f->hi + 1 || (!f->moving && chunk == f->last_fault + 2);
 		if (f->used && f->tid == tid && f->region == region && chunk + BEHIND >= f->last_fault && within) {
-			uint64_t d = chunk > f->last_fault ? chunk - f->last_fault : f->last_fault - chunk;
+			/* On a tie, the frontier the fault is ahead of: its writer moves on. */
+			uint64_t d = chunk > f->last_fault ? 2 * (chunk - f->last_fault) : 2 * (f->last_fault - chunk) + 1;
 			if (d < near_d) {
 				near = f;
 				near_d = d;
@@ -178,32 +179,40 @@ static struct frontier *frontier_for(struct ahead *a, struct aproc *p, pid_t tid
 	return oldest;
 }
 
-/* Whether another frontier of P, seen within CLAIM_NS, holds CHUNK of
- * REGION: its writer is in it now, or it queued it (its first chunk queued
- * to its furthest). A writer behind another in the same memory has a
- * frontier of its own, and what the one ahead queued or passed is not
- * queued twice. A claim lapses with its writer: memory freed and written
- * again later gets a lead anew. */
+/* Whether another frontier of P holds CHUNK of REGION: its lead, queued
+ * past its last fault; and, while it was seen within CLAIM_NS, the chunk
+ * its writer is in and those it queued and passed. A writer behind another
+ * in the same memory has a frontier of its own, and what the one ahead
+ * queued or passed is not queued twice. The lead is held for good (a
+ * writer is seen only at its tripwires, a half lead apart); what a writer
+ * left behind is free again a second after: memory freed and written
+ * again gets a lead anew. */
 static bool held_by_other(const struct aproc *p, const struct frontier *f, unsigned region, uint64_t chunk,
 			  long long now)
 {
 	for (unsigned i = 0; i < FRONTIERS; i++) {
 		const struct frontier *g = &p->fr[i];
-		if (g == f || !g->used || g->region != region || now - g->seen_ns > CLAIM_NS)
+		if (g == f || !g->used || g->region != region)
 			continue;
-		if (chunk == g->last_fault || (g->lo && g->lo <= chunk && chunk <= g->hi))
+		if (g->moving && g->last_fault < chunk && chunk <= g->hi)
+			return true;
+		if (now - g->seen_ns <= CLAIM_NS && g->lo && g->lo <= chunk && chunk <= g->last_fault)
+			return true;
+		if (now - g->seen_ns <= CLAIM_NS && chunk == g->last_fault)
 			return true;
 	}
 	return false;
 }
 
-/* Whether a writer of P is in one of N chunks from CHUNK of REGION now
- * (its frontier's last fault): collapsing them would race its faults. */
-static bool being_written(const struct aproc *p, unsigned region, uint64_t chunk, unsigned n)
+/* Whether a writer of P seen within CLAIM_NS is in one of N chunks from
+ * CHUNK of REGION (its frontier's last fault): collapsing them would race
+ * its faults. */
+static bool being_written(const struct aproc *p, unsigned region, uint64_t chunk, unsigned n, long long now)
 {
 	for (unsigned i = 0; i < FRONTIERS; i++) {
 		const struct frontier *g = &p->fr[i];
-		if (g->used && g->region == region && g->last_fault >= chunk && g->last_fault < chunk + n)
+		if (g->used && g->region == region && now - g->seen_ns <= CLAIM_NS && g->last_fault >= chunk &&
+		    g->last_fault < chunk + n)
 			return true;
 	}
 	return false;
@@ -309,11 +318,19 @@ static void prepare(struct ahead *a, struct batch *b)
 
 	pthread_mutex_lock(&a->lock);
 	/* The process has reached these chunks since: it is writing them. */
-	bool passed = b->f->gen != b->gen || b->f->last_fault >= b->chunk || p->gone ||
-		      being_written(p, b->region, b->chunk, b->n);
+	bool passed = b->f->gen != b->gen || b->f->last_fault >= b->chunk || p->gone;
+	bool writing = !passed && being_written(p, b->region, b->chunk, b->n, mono_ns());
 	pthread_mutex_unlock(&a->lock);
 	if (passed)
 		return;
+	if (writing) {   /* another writer is in one of them: the others, one by one */
+		if (b->n > 1)
+			for (unsigned i = 0; i < b->n; i++) {
+				struct batch one = { p, b->f, b->region, b->chunk + i, 1, b->gen };
+				prepare(a, &one);
+			}
+		return;
+	}
 	unsigned flags;
 	const char *why = guards_check(a->guards, p->pid, lo, lo + len, &flags);
 	/* Nothing of a process with a userfaultfd is read (its ranges change
@@ -380,8 +397,11 @@ static void prepare(struct ahead *a, struct batch *b)
 	c->cpu_ns += (uint64_t)cpu;
 	if (!err) {
 		c->prepared += n;
-		for (unsigned i = 0; i < n; i++)
-			b->f->recent[b->f->nrecent++ % RECENT] = b->chunk + i;
+		if (b->f->gen == b->gen)
+			for (unsigned i = 0; i < n; i++)
+				b->f->recent[b->f->nrecent++ % RECENT] = b->chunk + i;
+		else   /* its frontier was given up meanwhile: never shown touched */
+			c->untouched += n;
 	}
 	c->failed += err ? b->n : b->n - n;
 	pthread_mutex_unlock(&a->lock);
