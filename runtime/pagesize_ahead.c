@@ -196,9 +196,8 @@ static bool held_by_other(const struct aproc *p, const struct frontier *f, unsig
 			continue;
 		if (g->moving && g->last_fault < chunk && chunk <= g->hi)
 			return true;
-		if (now - g->seen_ns <= CLAIM_NS && g->lo && g->lo <= chunk && chunk <= g->last_fault)
-			return true;
-		if (now - g->seen_ns <= CLAIM_NS && chunk == g->last_fault)
+		if (now - g->seen_ns <= CLAIM_NS && chunk <= g->last_fault &&
+		    (chunk == g->last_fault || (g->lo && g->lo <= chunk)))
 			return true;
 	}
 	return false;
@@ -308,6 +307,17 @@ static bool alive(int pidfd)
 	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
 }
 
+static void prepare(struct ahead *a, struct batch *b);
+
+/* Batch B again, a chunk at a time: part of it is to be left alone. */
+static void prepare_each(struct ahead *a, const struct batch *b)
+{
+	for (unsigned i = 0; i < b->n; i++) {
+		struct batch one = { b->p, b->f, b->region, b->chunk + i, 1, b->gen };
+		prepare(a, &one);
+	}
+}
+
 /* Works on one batch, without the lock held, and counts what came of it. */
 static void prepare(struct ahead *a, struct batch *b)
 {
@@ -325,10 +335,7 @@ static void prepare(struct ahead *a, struct batch *b)
 		return;
 	if (writing) {   /* another writer is in one of them: the others, one by one */
 		if (b->n > 1)
-			for (unsigned i = 0; i < b->n; i++) {
-				struct batch one = { p, b->f, b->region, b->chunk + i, 1, b->gen };
-				prepare(a, &one);
-			}
+			prepare_each(a, b);
 		return;
 	}
 	unsigned flags;
@@ -344,10 +351,7 @@ static void prepare(struct ahead *a, struct batch *b)
 	if (why) {
 		/* Chunk by chunk: part of a batch may be inside one mapping. */
 		if (b->n > 1) {
-			for (unsigned i = 0; i < b->n; i++) {
-				struct batch one = { p, b->f, b->region, b->chunk + i, 1, b->gen };
-				prepare(a, &one);
-			}
+			prepare_each(a, b);
 			return;
 		}
 		if (why == guards_unmapped)
