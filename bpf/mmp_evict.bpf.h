@@ -239,7 +239,7 @@ static __always_inline struct mmp_file_stats *mmp_file_found(struct inode *inode
 
 /* The piece of F that holds page INDEX, or NULL: the file is not counted
  * in pieces, or the page lies past the pieces it was given. */
-static __always_inline struct mmp_piece *mmp_piece_at(struct mmp_file_stats *f, __u64 index, __u32 *where)
+static __always_inline struct mmp_piece *mmp_piece_of(struct mmp_file_stats *f, __u64 index)
 {
 #ifdef MMP_PIECE_SHIFT
 	__u64 pieces = *(volatile __u64 *)&f->pieces;   /* one load: base and count agree */
@@ -252,17 +252,10 @@ static __always_inline struct mmp_piece *mmp_piece_at(struct mmp_file_stats *f, 
 		return 0;
 	}
 	__u32 at = (__u32)(pieces >> 32) + (__u32)i;
-	*where = at;
 	return bpf_map_lookup_elem(&mmp_pieces, &at);
 #else
 	return 0;
 #endif
-}
-
-static __always_inline struct mmp_piece *mmp_piece_of(struct mmp_file_stats *f, __u64 index)
-{
-	__u32 at;
-	return mmp_piece_at(f, index, &at);
 }
 
 #define MMP_PIECES_A_READ 64   /* a larger read is a scan: its first pieces tell */
@@ -306,18 +299,25 @@ static __always_inline int mmp_scanning(void)
 #endif
 }
 
-/* Pages FIRST to LAST of F accessed at NOW_NS, piece by piece. */
+/* Pages FIRST to LAST of F accessed at NOW_NS, piece by piece. The
+ * file's run of pieces is read once for the whole read. */
 static __always_inline void mmp_pieces_access(struct mmp_file_stats *f, __u64 first, __u64 last, __u64 now_ns,
 					      int scan)
 {
 #ifdef MMP_PIECE_SHIFT
-	if (!f->pieces)
+	__u64 pieces = *(volatile __u64 *)&f->pieces;   /* one load: base and count agree */
+	__u32 n = (__u32)pieces, base = (__u32)(pieces >> 32);
+	if (!n)
 		return;
 	__u32 ms = (__u32)(now_ns / 1000000);
 	__u64 p = first >> MMP_PIECE_PAGES_SHIFT, end = last >> MMP_PIECE_PAGES_SHIFT;
 	for (int i = 0; i < MMP_PIECES_A_READ && p <= end; i++, p++) {
-		__u32 at = 0;
-		struct mmp_piece *pc = mmp_piece_at(f, p << MMP_PIECE_PAGES_SHIFT, &at);
+		if (p >= n) {
+			f->past_pieces = 1;   /* the file grew: the runtime gives it more */
+			break;
+		}
+		__u32 at = base + (__u32)p;
+		struct mmp_piece *pc = bpf_map_lookup_elem(&mmp_pieces, &at);
 		if (!pc)
 			break;
 		__u64 lo = p << MMP_PIECE_PAGES_SHIFT, hi = lo + (1ULL << MMP_PIECE_PAGES_SHIFT) - 1;
@@ -340,13 +340,19 @@ static __always_inline void mmp_pieces_access(struct mmp_file_stats *f, __u64 fi
 #endif
 }
 
-/* Pages FIRST to LAST of INODE's file read or faulted on. */
+/* Pages FIRST to LAST of INODE's file read or faulted on. INODE comes
+ * from the BTF-typed arguments of the programs below, so its fields are
+ * plain loads that the verifier guards (a fault reads 0), not helper
+ * calls: this runs at every read(2) of every process. */
 static __always_inline void mmp_file_access(struct inode *inode, __u64 first, __u64 last)
 {
 	if (!inode)
 		return;
-	__u32 dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	__u64 ino = BPF_CORE_READ(inode, i_ino);
+	struct super_block *sb = inode->i_sb;
+	if (!sb)
+		return;
+	__u32 dev = sb->s_dev;
+	__u64 ino = inode->i_ino;
 	struct mmp_file_stats *f = mmp_file(dev, ino);
 	if (!f && !(f = mmp_file_found(inode, dev, ino)))
 		return;
@@ -409,14 +415,14 @@ int mmp_file_deleted(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 SEC("tp_btf/mm_filemap_get_pages")
 int BPF_PROG(mmp_file_read, struct address_space *mapping, unsigned long first, unsigned long last)
 {
-	mmp_file_access(BPF_CORE_READ(mapping, host), first, last);
+	mmp_file_access(mapping->host, first, last);
 	return 0;
 }
 
 SEC("tp_btf/mm_filemap_fault")
 int BPF_PROG(mmp_file_fault, struct address_space *mapping, unsigned long index)
 {
-	mmp_file_access(BPF_CORE_READ(mapping, host), index, index);
+	mmp_file_access(mapping->host, index, index);
 	return 0;
 }
 
@@ -426,20 +432,23 @@ int BPF_PROG(mmp_file_fault, struct address_space *mapping, unsigned long index)
 SEC("fentry/filemap_read")
 int BPF_PROG(mmp_file_read__older, struct kiocb *iocb, struct iov_iter *iter)
 {
-	__s64 pos = BPF_CORE_READ(iocb, ki_pos);
-	__u64 count = BPF_CORE_READ(iter, count);
-	if (pos < 0 || !count)
+	__s64 pos = iocb->ki_pos;
+	__u64 count = iter->count;
+	struct file *file = iocb->ki_filp;
+	if (pos < 0 || !count || !file)
 		return 0;
 	__u64 first = (__u64)pos >> 12, last = ((__u64)pos + count - 1) >> 12;
-	mmp_file_access(BPF_CORE_READ(iocb, ki_filp, f_inode), first, last);
+	mmp_file_access(file->f_inode, first, last);
 	return 0;
 }
 
 SEC("fentry/filemap_fault")
 int BPF_PROG(mmp_file_fault__older, struct vm_fault *vmf)
 {
-	__u64 index = BPF_CORE_READ(vmf, pgoff);
-	mmp_file_access(BPF_CORE_READ(vmf, vma, vm_file, f_inode), index, index);
+	struct vm_area_struct *vma = vmf->vma;
+	struct file *file = vma ? vma->vm_file : 0;
+	if (file)
+		mmp_file_access(file->f_inode, vmf->pgoff, vmf->pgoff);
 	return 0;
 }
 
