@@ -47,6 +47,7 @@
 #             (cache_ext's get-scan, aged)
 #   getscankeep  the same without the age: every page a GET read stays
 #             over the scans' (cache_ext's get-scan as written)
+#   getscankeep16k  the same over pieces of 16K
 #   lfu       score = faults * 4K / size: accesses per page, the fewest first
 #   mru       score = idle / 1ms: the file read most recently first
 #   s3fifo    score = (faults - major_faults) * 1000 - age / 1s: files with
@@ -117,8 +118,8 @@ esac
 [ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup and drops the page cache)"
 command -v flock >/dev/null || die "needs flock (util-linux)"
 command -v cc >/dev/null || die "needs a C compiler (cc)"
-check_variants lfu mru s3fifo pagelfu pagelfu16k getscan getscankeep lfu-watch mru-watch s3fifo-watch pagelfu-watch pagelfu16k-watch \
-	getscan-watch getscankeep-watch
+check_variants lfu mru s3fifo pagelfu pagelfu16k getscan getscankeep getscankeep16k lfu-watch mru-watch s3fifo-watch \
+	pagelfu-watch pagelfu16k-watch getscan-watch getscankeep-watch getscankeep16k-watch
 find_memcg
 [ -f /usr/include/rocksdb/c.h ] || apt_install librocksdb-dev
 check_on_disk "$KV_DIR" KV_DIR
