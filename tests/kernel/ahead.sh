@@ -1,9 +1,10 @@
 #!/bin/sh
 # ahead.sh - 2M pages from the first touch ('ahead'), checked in the
 # kernel on a workload that writes known patterns while mmp prepares the
-# chunks ahead of it: every byte as written, the region in 2M pages, no
-# more than the lead prepared past what it wrote, and what the process
-# guards (PROT_NONE, userfaultfd, mlock, MADV_NOHUGEPAGE) left alone.
+# chunks ahead of it: every byte as written, the region in 2M pages, a
+# lead for each place one thread writes, no more than the lead prepared
+# past what it wrote, and what the process guards (PROT_NONE,
+# userfaultfd, mlock, MADV_NOHUGEPAGE) left alone.
 # Nothing here is timed: the workload waits (bounded) for the state asserted.
 . "${srcdir:-.}/tests/kernel/lib.sh"
 skip_unless_kernel thp
@@ -71,6 +72,21 @@ else
 	check "userfaultfd: every byte as written" [ "$(field mismatches "$TMP/out")" = 0 ]
 	grep -q "holds a userfaultfd" "$TMP/err" || bad "userfaultfd: the process is named as left alone: $(cat "$TMP/err")"
 fi
+
+# 1c. One thread writing sixteen places 32M apart, a page of each in turn
+#     (an allocator's size classes side by side; the lead is 64M): each
+#     place is a frontier of its own, with a lead of its own, so the writer
+#     takes faults on few of its pages (about two chunks a place). A
+#     frontier for the thread alone, or one place taken for another within
+#     its lead, leaves most pages to faults: 54-66% of them before ee34259,
+#     11% after (machine B, BENCHMARKS.md).
+"$MMP" run "$TMP/ahead.mmp" -- "$POPULATE" --size ${SIZE_MB}M --places 16 >"$TMP/out" 2>"$TMP/err"
+pages=$((SIZE_MB * 256))
+faults=$(field faults "$TMP/out")
+check "16 places in one thread: every byte as written ($(field mismatches "$TMP/out") words differ)" \
+	[ "$(field mismatches "$TMP/out")" = 0 ]
+check "16 places in one thread: faults on under a third of its pages (${faults:-?} of $pages)" \
+	[ "${faults:-$pages}" -lt $((pages / 3)) ] || { cat "$TMP/out"; grep 'ahead:' "$TMP/err"; }
 
 # 2. Bloat: the process writes half its mapping; what was made past that is
 #    within the lead.

@@ -3,8 +3,8 @@
  * the first touch, where a runtime prepares 2M chunks ahead of the writing
  * frontier (reads a byte of each, then collapses it).
  *
- *   populate [--size SIZE] [--touch SIZE] [--addr A] [--threads N] [--hugepage]
- *            [--guards] [--unmap-midway] [--hold S] [--wait-huge SIZE]
+ *   populate [--size SIZE] [--touch SIZE] [--addr A] [--threads N] [--places N]
+ *            [--hugepage] [--guards] [--unmap-midway] [--hold S] [--wait-huge SIZE]
  *            [--wait-timeout S] [--start-delay S]
  *
  * Maps --size bytes (default 512M) at --addr (default 0x600000000000, never
@@ -14,7 +14,11 @@
  * front to back, each 8-byte word a function of its address, so that every
  * byte is known. --threads N (default 1) splits the touched part into N
  * contiguous shares at 2M boundaries, each written by its own thread: N
- * frontiers at once. --hugepage makes the region MADV_HUGEPAGE first (THP
+ * frontiers at once. --places N (default 1; with one thread) splits the
+ * region into N places at 2M boundaries and writes the first --touch / N
+ * bytes of each, one thread writing a page of each place in turn, as an
+ * allocator fills its size classes side by side: N frontiers in one
+ * thread. --hugepage makes the region MADV_HUGEPAGE first (THP
  * for the process). --unmap-midway unmaps the last quarter of the touched
  * part (from a 2M boundary) while it is written: the first thread unmaps it
  * halfway through its share, and no thread ever writes there.
@@ -40,7 +44,8 @@
  *   guard_mlock_huge_kb=N guard_nohuge_huge_kb=N]
  * populate_ms is the region's writing (first write to last thread done),
  * huge_kb its AnonHugePages, region_kb the touched part still mapped,
- * beyond_kb what is present (pagemap) past the touched part, mismatches the
+ * beyond_kb what is present (pagemap) past the touched part (of each
+ * place, summed), mismatches the
  * words read back that differ from what was written; guard_uffd_faults is
  * -1 without userfaultfd. Then sleeps --hold seconds before exiting, so a
  * runtime can be observed. Exits 1 if it cannot set up, 2 on a usage error.
@@ -59,6 +64,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,9 +77,9 @@
 #define GUARD_STRIDE (GUARD + HUGE)   /* a gap, so each guard is its own VMA */
 
 static const char usage[] =
-	"usage: populate [--size SIZE] [--touch SIZE] [--addr A] [--threads N] [--hugepage]\n"
-	"                [--guards] [--uffd-guard] [--unmap-midway] [--hold S] [--wait-huge SIZE]\n"
-	"                [--wait-timeout S] [--start-delay S]\n";
+	"usage: populate [--size SIZE] [--touch SIZE] [--addr A] [--threads N] [--places N]\n"
+	"                [--hugepage] [--guards] [--uffd-guard] [--unmap-midway] [--hold S]\n"
+	"                [--wait-huge SIZE] [--wait-timeout S] [--start-delay S]\n";
 
 static size_t parse_size(const char *s)
 {
@@ -192,6 +198,13 @@ struct share {
 	int err;
 };
 
+/* What was written of a place, [lo, hi), and what lies after it that
+ * nobody wrote, [rest, end): whatever is present there was made by
+ * someone else. */
+struct part {
+	uintptr_t lo, hi, rest, end;
+};
+
 static void *writer(void *arg)
 {
 	struct share *s = arg;
@@ -204,6 +217,23 @@ static void *writer(void *arg)
 	fill(mid, s->hi);
 	s->t1 = now();
 	return NULL;
+}
+
+/* One thread writing N places at once, a page of each in turn: PLACE[i]
+ * is written from its lo to its hi. */
+static void fill_places(const struct share *place, long n)
+{
+	for (uintptr_t off = 0;; off += PAGE) {
+		int more = 0;
+		for (long i = 0; i < n; i++) {
+			if (place[i].lo + off < place[i].hi) {
+				fill(place[i].lo + off, place[i].lo + off + PAGE);
+				more = 1;
+			}
+		}
+		if (!more)
+			return;
+	}
 }
 
 static atomic_long uffd_faults;
@@ -258,11 +288,72 @@ static int uffd_guard(uintptr_t g)
 	return 1;
 }
 
+/* The touched part split among THREADS writers, each front to back; with
+ * UNMAP_MIDWAY its last quarter unmapped while written. One part. */
+static void write_threads(uintptr_t addr, size_t size, size_t touch, long threads, int unmap_midway,
+			  struct part *part, double *t0, double *t1)
+{
+	/* [addr, kept) is written; [kept, end) is unmapped midway, never written */
+	uintptr_t end = addr + touch, kept = end;
+	if (unmap_midway && align_up(addr + touch / 4 * 3, HUGE) < end)
+		kept = align_up(addr + touch / 4 * 3, HUGE);
+	struct share *sh = calloc((size_t)threads, sizeof(*sh));
+	pthread_t *tid = calloc((size_t)threads, sizeof(*tid));
+	pthread_barrier_t go;
+	if (!sh || !tid || (errno = pthread_barrier_init(&go, NULL, (unsigned)threads)))
+		fail("setting up the writers", addr);
+	for (long i = 0; i < threads; i++) {
+		uintptr_t b = align_up(addr + touch / (size_t)threads * (size_t)i, HUGE);
+		sh[i].lo = i ? (b < kept ? b : kept) : addr;
+		if (i)
+			sh[i - 1].hi = sh[i].lo;
+		sh[i].go = &go;
+	}
+	sh[threads - 1].hi = kept;
+	sh[0].cut = kept, sh[0].cut_end = end;
+	for (long i = 0; i < threads; i++)
+		if ((errno = pthread_create(&tid[i], NULL, writer, &sh[i])))
+			fail("pthread_create for a writer", sh[i].lo);
+	*t0 = 1e300, *t1 = 0;
+	for (long i = 0; i < threads; i++) {
+		pthread_join(tid[i], NULL);
+		if ((errno = sh[i].err))
+			fail("munmap", sh[i].cut);
+		*t0 = sh[i].t0 < *t0 ? sh[i].t0 : *t0;
+		*t1 = sh[i].t1 > *t1 ? sh[i].t1 : *t1;
+	}
+	free(sh);
+	free(tid);
+	*part = (struct part){ addr, kept, end, addr + size };
+}
+
+/* One thread writing PLACES places of the region at once, the first
+ * TOUCH / PLACES bytes of each. A part each. */
+static void write_places(uintptr_t addr, size_t size, size_t touch, long places, struct part *part, double *t0,
+			 double *t1)
+{
+	struct share *pl = calloc((size_t)places, sizeof(*pl));
+	if (!pl)
+		fail("setting up the places", addr);
+	for (long i = 0; i < places; i++) {
+		uintptr_t lo = i ? align_up(addr + size / (size_t)places * (size_t)i, HUGE) : addr;
+		uintptr_t end = i + 1 < places ? align_up(addr + size / (size_t)places * (size_t)(i + 1), HUGE) : addr + size;
+		size_t len = align_up(touch / (size_t)places, PAGE);
+		uintptr_t hi = lo + len < end ? lo + len : end;
+		pl[i] = (struct share){ .lo = lo, .hi = hi };
+		part[i] = (struct part){ lo, hi, hi, end };
+	}
+	*t0 = now();
+	fill_places(pl, places);
+	*t1 = now();
+	free(pl);
+}
+
 int main(int argc, char **argv)
 {
 	size_t size = 512 << 20, touch = (size_t)-1, wait_huge = 0;
 	uintptr_t addr = 0x600000000000;
-	long threads = 1;
+	long threads = 1, places = 1;
 	int hugepage = 0, guards = 0, uffd = 0, unmap_midway = 0;
 	double hold = 0, wait_timeout = 60, start_delay = 0;
 	for (int i = 1; i < argc; i += 2) {
@@ -284,6 +375,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--touch")) touch = parse_size(argv[i + 1]);
 		else if (!strcmp(argv[i], "--addr")) addr = strtoull(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--threads")) threads = atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--places")) places = atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--hold")) hold = atof(argv[i + 1]);
 		else if (!strcmp(argv[i], "--wait-huge")) wait_huge = parse_size(argv[i + 1]);
 		else if (!strcmp(argv[i], "--wait-timeout")) wait_timeout = atof(argv[i + 1]);
@@ -294,6 +386,11 @@ int main(int argc, char **argv)
 	touch = touch == (size_t)-1 ? size : align_up(touch, PAGE);
 	if (!size || !touch || touch > size || threads < 1 || threads > 1024) {
 		fprintf(stderr, "populate: need 0 < --touch <= --size and 1 <= --threads <= 1024\n%s", usage);
+		return 2;
+	}
+	if (places < 1 || places > 64 || (places > 1 && (threads > 1 || unmap_midway || size / (size_t)places < HUGE))) {
+		fprintf(stderr, "populate: --places is 1 to 64, each at least 2M, with one thread and no --unmap-midway\n%s",
+			usage);
 		return 2;
 	}
 
@@ -317,37 +414,17 @@ int main(int argc, char **argv)
 	}
 	sleep_s(start_delay);
 
-	/* [addr, kept) is written; [kept, end) is unmapped midway, never written */
-	uintptr_t end = addr + touch, kept = end;
-	if (unmap_midway && align_up(addr + touch / 4 * 3, HUGE) < end)
-		kept = align_up(addr + touch / 4 * 3, HUGE);
-	struct share *sh = calloc((size_t)threads, sizeof(*sh));
-	pthread_t *tid = calloc((size_t)threads, sizeof(*tid));
-	pthread_barrier_t go;
-	if (!sh || !tid || (errno = pthread_barrier_init(&go, NULL, (unsigned)threads)))
-		fail("setting up the writers", addr);
-	for (long i = 0; i < threads; i++) {
-		uintptr_t b = align_up(addr + touch / (size_t)threads * (size_t)i, HUGE);
-		sh[i].lo = i ? (b < kept ? b : kept) : addr;
-		if (i)
-			sh[i - 1].hi = sh[i].lo;
-		sh[i].go = &go;
-	}
-	sh[threads - 1].hi = kept;
-	sh[0].cut = kept, sh[0].cut_end = end;
-	for (long i = 0; i < threads; i++)
-		if ((errno = pthread_create(&tid[i], NULL, writer, &sh[i])))
-			fail("pthread_create for a writer", sh[i].lo);
-	double t0 = 1e300, t1 = 0;
-	for (long i = 0; i < threads; i++) {
-		pthread_join(tid[i], NULL);
-		if ((errno = sh[i].err))
-			fail("munmap", sh[i].cut);
-		t0 = sh[i].t0 < t0 ? sh[i].t0 : t0;
-		t1 = sh[i].t1 > t1 ? sh[i].t1 : t1;
-	}
-	free(sh);
-	free(tid);
+	struct part *parts = calloc((size_t)places, sizeof(*parts));
+	if (!parts)
+		fail("setting up the places", addr);
+	double t0, t1;
+	struct rusage r0, r1;
+	getrusage(RUSAGE_SELF, &r0);
+	if (places > 1)
+		write_places(addr, size, touch, places, parts, &t0, &t1);
+	else
+		write_threads(addr, size, touch, threads, unmap_midway, parts, &t0, &t1);
+	getrusage(RUSAGE_SELF, &r1);
 	if (guards) {
 		fill(g_mlock, g_mlock + GUARD / 2);
 		fill(g_nohuge, g_nohuge + GUARD);
@@ -362,19 +439,30 @@ int main(int argc, char **argv)
 				usleep(50000);
 			waited_ms = (now() - w0) * 1000;
 		}
-		bad += mismatches(addr, kept);
+		for (long i = 0; i < places; i++)
+			bad += mismatches(parts[i].lo, parts[i].hi);
 		if (guards)
 			bad += mismatches(g_mlock, g_mlock + GUARD / 2) + mismatches(g_nohuge, g_nohuge + GUARD);
 	}
-	printf("populate_ms=%.0f huge_kb=%lu region_kb=%lu beyond_kb=%ld mismatches=%lu unmapped_kb=%lu waited_ms=%.0f",
-	       populate_ms, huge_kb(addr, addr + size), (unsigned long)(kept - addr) / 1024,
-	       present_kb(end, addr + size), bad, (unsigned long)(end - kept) / 1024, waited_ms);
+	unsigned long region = 0, unmapped = 0;
+	long beyond = 0;
+	for (long i = 0; i < places; i++) {
+		long kb = present_kb(parts[i].rest, parts[i].end);
+		beyond = beyond < 0 || kb < 0 ? -1 : beyond + kb;
+		region += (unsigned long)(parts[i].hi - parts[i].lo) / 1024;
+		unmapped += (unsigned long)(parts[i].rest - parts[i].hi) / 1024;
+	}
+	printf("populate_ms=%.0f huge_kb=%lu region_kb=%lu beyond_kb=%ld mismatches=%lu unmapped_kb=%lu waited_ms=%.0f "
+	       "faults=%ld",
+	       populate_ms, huge_kb(addr, addr + size), region, beyond, bad, unmapped, waited_ms,
+	       r1.ru_minflt - r0.ru_minflt);
 	if (guards)
 		printf(" guard_none_present_kb=%ld guard_uffd_faults=%ld guard_mlock_huge_kb=%lu guard_nohuge_huge_kb=%lu",
 		       present_kb(g_none, g_none + GUARD), have_uffd ? atomic_load(&uffd_faults) : -1L,
 		       huge_kb(g_mlock, g_mlock + GUARD), huge_kb(g_nohuge, g_nohuge + GUARD));
 	printf("\n");
 	fflush(stdout);
+	free(parts);
 	sleep_s(hold);
 	return 0;
 }
