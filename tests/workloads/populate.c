@@ -40,14 +40,15 @@
  * have passed, and reads everything back again: a test waits for the state
  * it asserts, however fast the machine. Prints one line:
  *   populate_ms=N huge_kb=N region_kb=N beyond_kb=N mismatches=N
- *   unmapped_kb=N waited_ms=N [guard_none_present_kb=N guard_uffd_faults=N
- *   guard_mlock_huge_kb=N guard_nohuge_huge_kb=N]
+ *   unmapped_kb=N waited_ms=N faults=N [guard_none_present_kb=N
+ *   guard_uffd_faults=N guard_mlock_huge_kb=N guard_nohuge_huge_kb=N]
  * populate_ms is the region's writing (first write to last thread done),
  * huge_kb its AnonHugePages, region_kb the touched part still mapped,
  * beyond_kb what is present (pagemap) past the touched part (of each
- * place, summed), mismatches the
- * words read back that differ from what was written; guard_uffd_faults is
- * -1 without userfaultfd. Then sleeps --hold seconds before exiting, so a
+ * place, summed), mismatches the words read back that differ from what
+ * was written, faults the process's minor faults while it wrote (a 4K
+ * page each, or a 2M one under THP at fault; none where a chunk was made
+ * 2M before it came); guard_uffd_faults is -1 without userfaultfd. Then sleeps --hold seconds before exiting, so a
  * runtime can be observed. Exits 1 if it cannot set up, 2 on a usage error.
  */
 #define _GNU_SOURCE
