@@ -15,10 +15,11 @@
  * byte is known. --threads N (default 1) splits the touched part into N
  * contiguous shares at 2M boundaries, each written by its own thread: N
  * frontiers at once. --places N (default 1; with one thread) splits the
- * region into N places at 2M boundaries and writes the first --touch / N
- * bytes of each, one thread writing a page of each place in turn, as an
- * allocator fills its size classes side by side: N frontiers in one
- * thread. --hugepage makes the region MADV_HUGEPAGE first (THP
+ * region into N places of the same size, a multiple of 2M (the last
+ * takes what is left over), and writes the first --touch / N bytes of
+ * each (rounded up to 4K, at most the place), one thread writing a page
+ * of each place in turn, as an allocator fills its size classes side by
+ * side: N frontiers in one thread. --hugepage makes the region MADV_HUGEPAGE first (THP
  * for the process). --unmap-midway unmaps the last quarter of the touched
  * part (from a 2M boundary) while it is written: the first thread unmaps it
  * halfway through its share, and no thread ever writes there.
@@ -336,9 +337,9 @@ static void write_places(uintptr_t addr, size_t size, size_t touch, long places,
 	struct share *pl = calloc((size_t)places, sizeof(*pl));
 	if (!pl)
 		fail("setting up the places", addr);
+	size_t each = size / (size_t)places & ~(HUGE - 1);   /* at least 2M: main */
 	for (long i = 0; i < places; i++) {
-		uintptr_t lo = i ? align_up(addr + size / (size_t)places * (size_t)i, HUGE) : addr;
-		uintptr_t end = i + 1 < places ? align_up(addr + size / (size_t)places * (size_t)(i + 1), HUGE) : addr + size;
+		uintptr_t lo = addr + each * (size_t)i, end = i + 1 < places ? lo + each : addr + size;
 		size_t len = align_up(touch / (size_t)places, PAGE);
 		uintptr_t hi = lo + len < end ? lo + len : end;
 		pl[i] = (struct share){ .lo = lo, .hi = hi };
