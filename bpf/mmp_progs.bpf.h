@@ -109,6 +109,35 @@ static __always_inline void mmp_emit_ahead(__u32 tgid, __u32 region, __u64 chunk
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* A fault of 'ahead' in CHUNK, not the chunk of this CPU's last fault. The
+ * chunk after one already sent is sent at once (a frontier moving); one
+ * already sent is not sent again (a thread going back and forth between
+ * the places it writes); any other, a new place, at most MMP_AHEAD_NEW a
+ * jiffy, so that memory touched at random does not flood the ring buffer,
+ * and it takes the oldest entry. */
+static __always_inline void mmp_ahead_fault(struct mmp_cpu *c, __u32 tgid, __u32 region, __u64 chunk, __u64 j)
+{
+	int next = -1;
+	for (int i = 0; i < MMP_AHEAD_PLACES; i++) {
+		if (c->ahead_next[i] == chunk + 1)
+			return;
+		if (c->ahead_next[i] == chunk)
+			next = i;
+	}
+	if (next < 0) {
+		if (c->ahead_jiffies != j) {
+			c->ahead_jiffies = j;
+			c->ahead_new = 0;
+		}
+		if (c->ahead_new >= MMP_AHEAD_NEW)
+			return;
+		c->ahead_new++;
+		next = c->ahead_at++ % MMP_AHEAD_PLACES;
+	}
+	c->ahead_next[next & (MMP_AHEAD_PLACES - 1)] = chunk + 1;
+	mmp_emit_ahead(tgid, region, chunk);
+}
+
 static __always_inline void mmp_on_fault(__u64 addr, int major)
 {
 	struct mmp_cpu *c = mmp_this_cpu();
@@ -178,18 +207,12 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	if (rules & MMP_RULE_PAGESIZE) {
 		__u64 chunk = addr >> MMP_CHUNK_SHIFT;
 		/* 'ahead': a fault in a chunk this CPU's faults were not in is a
-		 * frontier moving (each thread's, on its CPU); the runtime
-		 * prepares the chunks after it. The fast path above never
-		 * enters a new chunk, so this costs nothing on most faults. */
-		if ((rules & MMP_RULE_AHEAD) && c->ahead_chunk != chunk + 1 &&
-		    (c->ahead_chunk == chunk || c->ahead_jiffies != j)) {
-			/* The next chunk at once (a frontier moving); any other at
-			 * most once a jiffy, so that memory touched at random does
-			 * not flood the ring buffer. */
-			c->ahead_chunk = chunk + 1;
-			c->ahead_jiffies = j;
-			mmp_emit_ahead(tgid, region, chunk);
-		}
+		 * frontier moving (each thread's, on its CPU, and each place a
+		 * thread writes at once); the runtime prepares the chunks after
+		 * it. The fast path above never enters a new chunk, so this
+		 * costs nothing on most faults. */
+		if (rules & MMP_RULE_AHEAD)
+			mmp_ahead_fault(c, tgid, region, chunk, j);
 		if (chunk == s->cur_chunk && s->cur_faults) {
 			s->cur_faults++;
 			s->cur_last_ns = now;

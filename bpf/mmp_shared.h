@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 17
+#define MMP_ABI_VERSION 18
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -112,6 +112,9 @@ struct mmp_region_stats {
  *    that is not such a fault: so the statistics page is not touched on
  *    most faults, and lags by at most a jiffy of this CPU's faults. The
  *    runtime adds every CPU's pending faults wherever it reads the counts. */
+#define MMP_AHEAD_PLACES 16        /* places a CPU's faults are followed at, as the runtime's frontiers a process */
+#define MMP_AHEAD_NEW 4            /* events a jiffy for a chunk after none of them */
+
 struct mmp_cpu {
 	__u64 start, end;
 	__u64 epoch;
@@ -121,8 +124,13 @@ struct mmp_cpu {
 	__u64 pend;                /* faults not yet in the statistics at slot */
 	__u64 pend_chunk;          /* their 2M chunk (address >> MMP_CHUNK_SHIFT) */
 	__u64 lost;                /* events this CPU could not put in mmp_events (full) */
-	__u64 ahead_chunk;         /* the chunk of this CPU's last MMP_EV_AHEAD, + 1 */
-	__u64 ahead_jiffies;       /* ... and when: one a jiffy, but for the next chunk */
+	/* 'ahead': the chunks of this CPU's last MMP_EV_AHEADs, + 1 each: one
+	 * thread may write several places at once (an allocator's size
+	 * classes), and the next chunk of each is a frontier moving. */
+	__u64 ahead_next[MMP_AHEAD_PLACES];
+	__u64 ahead_jiffies;       /* a chunk after none of them: a few a jiffy */
+	__u32 ahead_new;           /* ... so many this jiffy */
+	__u32 ahead_at;            /* the entry the next new place takes */
 };
 
 struct mmp_chunk_key {
