@@ -93,6 +93,23 @@ struct mmp_region_stats {
 	__u64 spare[9];            /* to 256 bytes */
 };
 
+/* 'ahead': the places a CPU's faults are followed at (as many as the
+ * runtime's frontiers a process), and the events a jiffy a CPU for a
+ * chunk after none of them. A power of two. */
+#define MMP_AHEAD_PLACES 16
+#define MMP_AHEAD_NEW 4
+_Static_assert((MMP_AHEAD_PLACES & (MMP_AHEAD_PLACES - 1)) == 0, "MMP_AHEAD_PLACES is a power of two");
+
+/* One place a process writes at, as BPF told the runtime of it: the
+ * chunk after the last one told, and when (an entry older than a second
+ * is not followed: memory freed and written again is told anew). */
+struct mmp_ahead_place {
+	__u64 next;
+	__u64 told_ns;
+	__u32 tgid;
+	__u32 pad;
+};
+
 /* Each CPU's own state, the value of the per-CPU array mmp_cpu (one
  * lookup a fault):
  *  - the last range a fault hit: a fault next to the last one on the same
@@ -112,9 +129,6 @@ struct mmp_region_stats {
  *    that is not such a fault: so the statistics page is not touched on
  *    most faults, and lags by at most a jiffy of this CPU's faults. The
  *    runtime adds every CPU's pending faults wherever it reads the counts. */
-#define MMP_AHEAD_PLACES 16        /* places a CPU's faults are followed at, as the runtime's frontiers a process */
-#define MMP_AHEAD_NEW 4            /* events a jiffy for a chunk after none of them */
-
 struct mmp_cpu {
 	__u64 start, end;
 	__u64 epoch;
@@ -124,13 +138,13 @@ struct mmp_cpu {
 	__u64 pend;                /* faults not yet in the statistics at slot */
 	__u64 pend_chunk;          /* their 2M chunk (address >> MMP_CHUNK_SHIFT) */
 	__u64 lost;                /* events this CPU could not put in mmp_events (full) */
-	/* 'ahead': the chunks of this CPU's last MMP_EV_AHEADs, + 1 each: one
-	 * thread may write several places at once (an allocator's size
-	 * classes), and the next chunk of each is a frontier moving. */
-	__u64 ahead_next[MMP_AHEAD_PLACES];
+	/* 'ahead': the places of this CPU's last MMP_EV_AHEADs: one thread
+	 * may write several at once (an allocator's size classes), and the
+	 * next chunk of each is a frontier moving. */
+	struct mmp_ahead_place ahead[MMP_AHEAD_PLACES];
 	__u64 ahead_jiffies;       /* a chunk after none of them: a few a jiffy */
 	__u32 ahead_new;           /* ... so many this jiffy */
-	__u32 ahead_at;            /* the entry the next new place takes */
+	__u32 pad;
 };
 
 struct mmp_chunk_key {

@@ -78,7 +78,7 @@ fi
 #     place lies within the lead of the one before): every byte as
 #     written, and each place gets a lead of its own: the writer takes
 #     faults only in the first two chunks of each place (at most 8 * 2 *
-#     512 of the 65,536 pages). On machine B: 3,105-8,195, with two CPU
+#     512 of the 65,536 pages). On machine B: 3,105-9,735, with two CPU
 #     spinners beside it or not; 6,518-24,721 when BPF told of a new
 #     place's chunks at most once a jiffy (one place in four was found
 #     late and taken for its neighbour's); 28,702-43,680 before each place
