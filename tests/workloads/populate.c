@@ -223,7 +223,7 @@ static void *writer(void *arg)
 
 /* One thread writing N places at once, a page of each in turn: PLACE[i]
  * is written from its lo to its hi. */
-static void fill_places(const struct share *place, long n)
+static void fill_places(const struct part *place, long n)
 {
 	for (uintptr_t off = 0;; off += PAGE) {
 		int more = 0;
@@ -334,21 +334,16 @@ static void write_threads(uintptr_t addr, size_t size, size_t touch, long thread
 static void write_places(uintptr_t addr, size_t size, size_t touch, long places, struct part *part, double *t0,
 			 double *t1)
 {
-	struct share *pl = calloc((size_t)places, sizeof(*pl));
-	if (!pl)
-		fail("setting up the places", addr);
 	size_t each = size / (size_t)places & ~(HUGE - 1);   /* at least 2M: main */
 	for (long i = 0; i < places; i++) {
 		uintptr_t lo = addr + each * (size_t)i, end = i + 1 < places ? lo + each : addr + size;
 		size_t len = align_up(touch / (size_t)places, PAGE);
 		uintptr_t hi = lo + len < end ? lo + len : end;
-		pl[i] = (struct share){ .lo = lo, .hi = hi };
 		part[i] = (struct part){ lo, hi, hi, end };
 	}
 	*t0 = now();
-	fill_places(pl, places);
+	fill_places(part, places);
 	*t1 = now();
-	free(pl);
 }
 
 int main(int argc, char **argv)
