@@ -94,12 +94,12 @@ static __always_inline void mmp_flush(struct mmp_cpu *c, __u64 then, __u64 now)
 	c->pend = 0;
 }
 
-static __always_inline void mmp_emit_ahead(__u32 tgid, __u32 region, __u64 chunk)
+static __always_inline int mmp_emit_ahead(__u32 tgid, __u32 region, __u64 chunk)
 {
 	struct mmp_ahead_event *e = bpf_ringbuf_reserve(&mmp_events, sizeof(*e), 0);
 	if (!e) {
 		mmp_count_lost();
-		return;
+		return 0;
 	}
 	e->kind = MMP_EV_AHEAD;
 	e->pid = tgid;
@@ -107,6 +107,50 @@ static __always_inline void mmp_emit_ahead(__u32 tgid, __u32 region, __u64 chunk
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->chunk = chunk;
 	bpf_ringbuf_submit(e, 0);
+	return 1;
+}
+
+#define MMP_AHEAD_FOLLOW_NS 1000000000ULL   /* an entry older is not followed */
+
+/* A fault of 'ahead' in CHUNK of process TGID at NOW_NS, outside the fast
+ * path (a chunk other than this CPU's last fault's, or a new jiffy). The
+ * chunk after a place's last told is told at once (a frontier moving) and
+ * becomes the place's; the chunk last told is not told again within the
+ * second (a thread going back and forth between the places it writes);
+ * any other, a new place, at most MMP_AHEAD_NEW a jiffy, so that memory
+ * touched at random does not flood the ring buffer, in the entries in
+ * turn (round-robin: seeking the oldest would carry a minimum across the
+ * loop, whose states the verifier cannot bound). What the ring had no room for is
+ * told at the next fault. */
+static __always_inline void mmp_ahead_fault(struct mmp_cpu *c, __u32 tgid, __u32 region, __u64 chunk, __u64 j,
+					    __u64 now_ns)
+{
+	int next = -1;
+	for (int i = 0; i < MMP_AHEAD_PLACES; i++) {
+		struct mmp_ahead_place *pl = &c->ahead[i];
+		if (pl->tgid != tgid || now_ns - pl->told_ns >= MMP_AHEAD_FOLLOW_NS)
+			continue;
+		if (pl->next == chunk + 1)
+			return;
+		if (pl->next == chunk)
+			next = i;
+	}
+	if (next < 0) {
+		if (c->ahead_jiffies != j) {
+			c->ahead_jiffies = j;
+			c->ahead_new = 0;
+		}
+		if (c->ahead_new >= MMP_AHEAD_NEW)
+			return;
+		c->ahead_new++;
+		next = c->ahead_at++;
+	}
+	if (!mmp_emit_ahead(tgid, region, chunk))
+		return;
+	struct mmp_ahead_place *pl = &c->ahead[next & (MMP_AHEAD_PLACES - 1)];
+	pl->next = chunk + 1;
+	pl->told_ns = now_ns;
+	pl->tgid = tgid;
 }
 
 static __always_inline void mmp_on_fault(__u64 addr, int major)
@@ -178,18 +222,12 @@ static __always_inline void mmp_on_fault(__u64 addr, int major)
 	if (rules & MMP_RULE_PAGESIZE) {
 		__u64 chunk = addr >> MMP_CHUNK_SHIFT;
 		/* 'ahead': a fault in a chunk this CPU's faults were not in is a
-		 * frontier moving (each thread's, on its CPU); the runtime
-		 * prepares the chunks after it. The fast path above never
-		 * enters a new chunk, so this costs nothing on most faults. */
-		if ((rules & MMP_RULE_AHEAD) && c->ahead_chunk != chunk + 1 &&
-		    (c->ahead_chunk == chunk || c->ahead_jiffies != j)) {
-			/* The next chunk at once (a frontier moving); any other at
-			 * most once a jiffy, so that memory touched at random does
-			 * not flood the ring buffer. */
-			c->ahead_chunk = chunk + 1;
-			c->ahead_jiffies = j;
-			mmp_emit_ahead(tgid, region, chunk);
-		}
+		 * frontier moving (each thread's, on its CPU, and each place a
+		 * thread writes at once); the runtime prepares the chunks after
+		 * it. The fast path above never enters a new chunk, so this
+		 * costs nothing on most faults. */
+		if (rules & MMP_RULE_AHEAD)
+			mmp_ahead_fault(c, tgid, region, chunk, j, now);
 		if (chunk == s->cur_chunk && s->cur_faults) {
 			s->cur_faults++;
 			s->cur_last_ns = now;

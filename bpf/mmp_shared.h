@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 17
+#define MMP_ABI_VERSION 18
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -93,6 +93,23 @@ struct mmp_region_stats {
 	__u64 spare[9];            /* to 256 bytes */
 };
 
+/* 'ahead': the places a CPU's faults are followed at (as many as the
+ * runtime's frontiers a process), and the events a jiffy a CPU for a
+ * chunk after none of them. A power of two. */
+#define MMP_AHEAD_PLACES 16
+#define MMP_AHEAD_NEW 4
+_Static_assert((MMP_AHEAD_PLACES & (MMP_AHEAD_PLACES - 1)) == 0, "MMP_AHEAD_PLACES is a power of two");
+
+/* One place a process writes at, as BPF told the runtime of it: the
+ * chunk after the last one told, and when (an entry older than a second
+ * is not followed: memory freed and written again is told anew). */
+struct mmp_ahead_place {
+	__u64 next;
+	__u64 told_ns;
+	__u32 tgid;
+	__u32 pad;
+};
+
 /* Each CPU's own state, the value of the per-CPU array mmp_cpu (one
  * lookup a fault):
  *  - the last range a fault hit: a fault next to the last one on the same
@@ -121,8 +138,13 @@ struct mmp_cpu {
 	__u64 pend;                /* faults not yet in the statistics at slot */
 	__u64 pend_chunk;          /* their 2M chunk (address >> MMP_CHUNK_SHIFT) */
 	__u64 lost;                /* events this CPU could not put in mmp_events (full) */
-	__u64 ahead_chunk;         /* the chunk of this CPU's last MMP_EV_AHEAD, + 1 */
-	__u64 ahead_jiffies;       /* ... and when: one a jiffy, but for the next chunk */
+	/* 'ahead': the places of this CPU's last MMP_EV_AHEADs: one thread
+	 * may write several at once (an allocator's size classes), and the
+	 * next chunk of each is a frontier moving. */
+	struct mmp_ahead_place ahead[MMP_AHEAD_PLACES];
+	__u64 ahead_jiffies;       /* a chunk after none of them: a few a jiffy */
+	__u32 ahead_new;           /* ... so many this jiffy */
+	__u32 ahead_at;            /* the entry the next new place takes */
 };
 
 struct mmp_chunk_key {
