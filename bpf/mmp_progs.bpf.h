@@ -94,12 +94,12 @@ static __always_inline void mmp_flush(struct mmp_cpu *c, __u64 then, __u64 now)
 	c->pend = 0;
 }
 
-static __always_inline int mmp_emit_ahead(__u32 tgid, __u32 region, __u64 chunk)
+static __always_inline void mmp_emit_ahead(__u32 tgid, __u32 region, __u64 chunk)
 {
 	struct mmp_ahead_event *e = bpf_ringbuf_reserve(&mmp_events, sizeof(*e), 0);
 	if (!e) {
 		mmp_count_lost();
-		return 0;
+		return;
 	}
 	e->kind = MMP_EV_AHEAD;
 	e->pid = tgid;
@@ -107,7 +107,6 @@ static __always_inline int mmp_emit_ahead(__u32 tgid, __u32 region, __u64 chunk)
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->chunk = chunk;
 	bpf_ringbuf_submit(e, 0);
-	return 1;
 }
 
 #define MMP_AHEAD_FOLLOW_NS 1000000000ULL   /* an entry older is not followed */
@@ -120,8 +119,10 @@ static __always_inline int mmp_emit_ahead(__u32 tgid, __u32 region, __u64 chunk)
  * any other, a new place, at most MMP_AHEAD_NEW a jiffy, so that memory
  * touched at random does not flood the ring buffer, in the entries in
  * turn (round-robin: seeking the oldest would carry a minimum across the
- * loop, whose states the verifier cannot bound). What the ring had no room for is
- * told at the next fault. */
+ * loop, whose states the verifier cannot bound). A place is followed
+ * whether or not the ring had room for its event, as before: a full ring
+ * costs the place one chunk (it is told at its next), and each event
+ * lost is counted once, not at every fault in its chunk. */
 static __always_inline void mmp_ahead_fault(struct mmp_cpu *c, __u32 tgid, __u32 region, __u64 chunk, __u64 j,
 					    __u64 now_ns)
 {
@@ -145,8 +146,7 @@ static __always_inline void mmp_ahead_fault(struct mmp_cpu *c, __u32 tgid, __u32
 		c->ahead_new++;
 		next = c->ahead_at++;
 	}
-	if (!mmp_emit_ahead(tgid, region, chunk))
-		return;
+	mmp_emit_ahead(tgid, region, chunk);
 	struct mmp_ahead_place *pl = &c->ahead[next & (MMP_AHEAD_PLACES - 1)];
 	pl->next = chunk + 1;
 	pl->told_ns = now_ns;

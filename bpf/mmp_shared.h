@@ -93,9 +93,9 @@ struct mmp_region_stats {
 	__u64 spare[9];            /* to 256 bytes */
 };
 
-/* 'ahead': the places a CPU's faults are followed at (as many as the
- * runtime's frontiers a process), and the events a jiffy a CPU for a
- * chunk after none of them. A power of two. */
+/* 'ahead': the places a CPU's faults are followed at (of any process:
+ * the runtime keeps as many frontiers for each process), and the events
+ * a jiffy a CPU for a chunk after none of them. A power of two. */
 #define MMP_AHEAD_PLACES 16
 #define MMP_AHEAD_NEW 4
 _Static_assert((MMP_AHEAD_PLACES & (MMP_AHEAD_PLACES - 1)) == 0, "MMP_AHEAD_PLACES is a power of two");
