@@ -2,7 +2,9 @@
 # bench/pagesize/run.sh [RUNS] - 2M pages from the first touch ('ahead'),
 # against what a user would pick instead, on memory being populated:
 #   populate  tests/workloads/populate writing POP_SIZE (2G) front to back,
-#             POP_THREADS (1) writers; the time to write it
+#             POP_THREADS (1) writers, or one writer at POP_PLACES (1)
+#             places at once, a page of each in turn (as an allocator
+#             fills its size classes); the time to write it, and its faults
 #   redis     Debian's redis-server (jemalloc) filled with REDIS_KEYS (3M)
 #             values of 1000 bytes by redis-benchmark SETs, then
 #             REDIS_GETS (2M) random GETs and as many SETs; fill time, GET
@@ -31,7 +33,7 @@
 # and mmp's CPU. redis runs with 'disable-thp no' (its default 'yes' turns
 # THP off for itself where the mode is 'always'), no persistence, on a unix
 # socket. Environment: PARTS ("populate redis"; also attach), POP_SIZE,
-# POP_THREADS, REDIS_KEYS, REDIS_GETS, ATTACH_AT, ATTACH_MAX, ATTACH_OPTS
+# POP_THREADS, POP_PLACES, REDIS_KEYS, REDIS_GETS, ATTACH_AT, ATTACH_MAX, ATTACH_OPTS
 # (mmp attach's options, e.g. --collapse-cpu=100), JVM_HEAP, VARIANTS (a
 # subset of "4k thp mmp"), MMP (the mmp binary), AHEAD (64M), MEMSTATE_MIB
 # (8192: the memory touched once before the runs, with a VM's free page
@@ -41,6 +43,7 @@ RUNS=${1:-3}
 PARTS=${PARTS:-populate redis}
 POP_SIZE=${POP_SIZE:-2G}
 POP_THREADS=${POP_THREADS:-1}
+POP_PLACES=${POP_PLACES:-1}
 REDIS_KEYS=${REDIS_KEYS:-3000000}
 REDIS_GETS=${REDIS_GETS:-2000000}
 AHEAD=${AHEAD:-64M}
@@ -121,11 +124,11 @@ sh "$here/../machine/machine.sh"
 echo "ahead $AHEAD; $RUNS rounds of 4k thp mmp (THP found: $orig)"
 
 # --- populate -----------------------------------------------------------------
-# Result line: seconds huge_mib cpu_prepare cpu_collapse -
+# Result line: seconds huge_mib cpu_prepare cpu_collapse - faults
 populate_run() {
 	v=$1
 	settle
-	set -- --size "$POP_SIZE" --threads "$POP_THREADS"
+	set -- --size "$POP_SIZE" --threads "$POP_THREADS" --places "$POP_PLACES"
 	rc=0
 	case $v in
 	4k) "$POPULATE" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$? ;;
@@ -139,7 +142,7 @@ populate_run() {
 	cpu="0 0 -"
 	[ "$v" != mmp ] || cpu=$(mmp_cpu "$tmp/err")
 	echo "$line" | awk -v cpu="$cpu" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-		printf "%.3f %.0f %s\n", f["populate_ms"] / 1000, f["huge_kb"] / 1024, cpu }'
+		printf "%.3f %.0f %s %s\n", f["populate_ms"] / 1000, f["huge_kb"] / 1024, cpu, f["faults"] }'
 }
 
 # --- redis --------------------------------------------------------------------
@@ -315,7 +318,7 @@ VARIANTS=${VARIANTS:-4k thp mmp}
 for part in $PARTS; do
 	echo
 	case $part in
-	populate) echo "populate: $POP_SIZE by $POP_THREADS writer(s), front to back" ;;
+	populate) echo "populate: $POP_SIZE by $POP_THREADS writer(s) at $POP_PLACES place(s) each, front to back" ;;
 	redis) echo "redis: $(redis-server --version | cut -d' ' -f3), $REDIS_KEYS keys of 1000 bytes, then $REDIS_GETS GETs and SETs" ;;
 	jvm) javac -d "$tmp" "$tmp/Started.java" || die "javac failed"
 	     echo "jvm: $(java -version 2>&1 | head -n 1), heap $JVM_HEAP pre-touched" ;;
@@ -333,19 +336,21 @@ for part in $PARTS; do
 		done
 	done
 	if [ "$part" = populate ] || [ "$part" = jvm ]; then
-		# The same result line: seconds huge_mib cpu_prepare cpu_collapse
+		# The same result line: seconds huge_mib cpu_prepare cpu_collapse (populate: - faults)
 		label="median s"
 		[ "$part" = populate ] || label="median start s"
-		printf '%-6s %14s %10s %8s %14s %14s\n' variant "$label" "huge MiB" "4k/this" "prepare cpu s" \
-			"collapse cpu s"
+		printf '%-6s %14s %10s %8s %14s %14s %10s\n' variant "$label" "huge MiB" "4k/this" "prepare cpu s" \
+			"collapse cpu s" "faults"
 		b=   # no ratio without a 4k run (VARIANTS may leave it out)
 		[ ! -f "$tmp/$part.4k" ] || b=$(median "$tmp/$part.4k" 1)
 		for v in $VARIANTS; do
 			f=$tmp/$part.$v
+			ft=-
+			[ "$part" != populate ] || ft=$(median "$f" 6)
 			awk -v v="$v" -v s="$(median "$f" 1)" -v h="$(median "$f" 2)" -v p="$(median "$f" 3)" \
-				-v c="$(median "$f" 4)" -v b="$b" \
-				'BEGIN { printf "%-6s %14.3f %10.0f %8s %14.2f %14.2f\n", v, s, h,
-					 b == "" ? "-" : sprintf("%.2f", b / s), p, c }'
+				-v c="$(median "$f" 4)" -v b="$b" -v ft="$ft" \
+				'BEGIN { printf "%-6s %14.3f %10.0f %8s %14.2f %14.2f %10s\n", v, s, h,
+					 b == "" ? "-" : sprintf("%.2f", b / s), p, c, ft }'
 		done
 	elif [ "$part" = attach ]; then
 		printf '%-6s %14s %12s %10s %9s %8s %14s %10s\n' variant "huge MiB @${ATTACH_AT}s" "s to 90%" "GET/s" \
