@@ -273,10 +273,13 @@ static void harvest(struct scan *s, struct pending *p)
 				continue;
 			struct mmp_chunk_key k = { (__u32)p->pid, p->found[c].region, p->found[c].chunk };
 			struct mmp_chunk val = { .faults = heat };   /* last_ns 0: settled */
-			if (bpf_map_update_elem(s->chunks_fd, &k, &val, BPF_NOEXIST) == 0) {
-				hot++;
+			/* A chunk that took a fault since the attach is in the map
+			 * already, hot by its faults: touched all the same. */
+			int rc = bpf_map_update_elem(s->chunks_fd, &k, &val, BPF_NOEXIST);
+			if (rc == 0)
 				s->reports[k.region].scan_hot++;
-			}
+			if (rc == 0 || rc == -EEXIST)
+				hot++;
 		}
 	}
 	mmp_info("pid %d was running before mmp: %zu of its %zu populated 2M chunks are in mappings it touched within "
