@@ -19,8 +19,8 @@
  * takes what is left over), and writes the first --touch / N bytes of
  * each (rounded up to 4K, at most the place), one thread writing a page
  * of each place in turn, as an allocator fills its size classes side by
- * side: N frontiers in one thread. --hugepage makes the region MADV_HUGEPAGE first (THP
- * for the process). --unmap-midway unmaps the last quarter of the touched
+ * side: N frontiers in one thread. --hugepage makes the region
+ * MADV_HUGEPAGE first (THP for the process). --unmap-midway unmaps the last quarter of the touched
  * part (from a 2M boundary) while it is written: the first thread unmaps it
  * halfway through its share, and no thread ever writes there.
  *
