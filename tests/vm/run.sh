@@ -20,6 +20,10 @@
 # VM; 120 more than its tests' timeouts), MMP_VM_LOCK_WAIT (seconds to
 # wait for the kernel tests' lock; 3600), MMP_VM_LOGS (where each
 # test's output is kept; tests/vm/logs in the build tree).
+# A guest that locks up (a soft lockup of 100 s, or no test ending for a
+# test's limit and a minute) is stopped, its lockup report shown, and a new
+# guest runs the test again and those after it; a test in which the guest
+# locks up twice fails, and a kernel's guests lock up at most twice.
 # Exit: 0 when nothing failed, 1 when a test failed or a VM did not finish,
 # 77 when there is no kernel or no QEMU here.
 set -u
@@ -141,6 +145,11 @@ initramfs() {
 	(cd "$ir" && find . | cpio -o -H newc --quiet) >"$1/initrd"
 }
 
+# The guest's console keeps warnings with their stacks (loglevel 5: the
+# kernel's stack dumps are printed at its default level, 4) and, at a soft
+# lockup, every CPU's: a guest that locks up says where.
+KERNEL_LOG="loglevel=5 softlockup_all_cpu_backtrace=1"
+
 q() { printf "'%s'" "$1"; }
 # failures LOG: a failed test's FAIL lines, each cut short, and once each
 # the libbpf and mmp error lines that explain them.
@@ -149,10 +158,71 @@ failures() {
 	     /libbpf: prog .*failed to load|CO-RE relocation|^mmp: error|exit [0-9]+/ && !($0 in seen) { seen[$0]; print substr($0, 1, 160); n++ }
 	     n >= 15 { exit }' "$1" 2>/dev/null
 }
+# lockup_report CONSOLE: the kernel's first report of a soft lockup or an
+# RCU stall, with the stacks that follow it (all a CI page may keep).
+lockup_report() {
+	awk '/soft lockup|rcu_preempt detected stalls|self-detected stall/ && !n { n = 1; print "The first lockup report of the guest kernel:" }
+	     n && n++ <= 80 { print "    " $0 }' "$1" 2>/dev/null
+}
 mkdir -p "$LOGS"
-total_pass=0 total_fail=0 total_skip=0
+total_pass=0 total_fail=0 total_skip=0 total_lockups=0
 SUMMARY=$WORK/summary
 : >"$SUMMARY"
+# boot KW VMLINUZ TESTS: one guest that runs TESTS in turn, each leaving
+# its .log, .rc and .time in KW/results. Sets secs, qrc and stuck (why the
+# guest was stopped, or empty); its console is KW/boot.log.
+boot() {
+	bkw=$1 bres=$1/results
+	{
+		echo "top_builddir=$(q "$top_builddir") srcdir=$(q "$srcdir")"
+		echo "MMP=$(q "$MMP") MMPC=$(q "$MMPC") CLANG=$(q "$CLANG")"
+		echo "modules=$(q "$([ "$modules" = - ] || echo "$modules")")"
+		echo "timeout=$TEST_TIMEOUT tests=$(q "$3")"
+	} >"$bres/job"
+	truncate -s 4G "$bkw/scratch.img" && mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$bkw/scratch.img" ||
+		exit 99
+	ntests=$(echo "$3" | wc -w)
+	vm_timeout=${MMP_VM_TIMEOUT:-$((120 + ntests * (TEST_TIMEOUT + 15)))}
+	t0=$(date +%s)
+	# shellcheck disable=SC2086
+	timeout -s KILL "$vm_timeout" "$QEMU" $ACCEL -m "$MEM" -smp "$CPUS" \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial "file:$bkw/boot.log" \
+		-kernel "$2" -initrd "$bkw/initrd" \
+		-append "console=ttyS0 panic=-1 $KERNEL_LOG mmp_guest=$srcdir/tests/vm/guest.sh ${MMP_VM_APPEND:-}" \
+		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap" \
+		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+		-fsdev "local,id=results,path=$bres,security_model=none,multidevs=remap" \
+		-device virtio-9p-pci,fsdev=results,mount_tag=results \
+		-drive "file=$bkw/scratch.img,format=raw,if=virtio,cache=unsafe" \
+		</dev/null >>"$bkw/qemu.log" 2>&1 &
+	QPID=$!
+	# The guest times each test out itself, but a guest whose kernel is
+	# stuck cannot, and the VM's own limit is hours. Stuck: a CPU in a
+	# soft lockup for 100 s (the watchdog says so again every half
+	# minute while it lasts), or no test ending for a test's limit and a
+	# minute more.
+	stuck='' done_rcs=$(find "$bres" -name '*.rc' | wc -l) last=$t0
+	while kill -0 "$QPID" 2>/dev/null; do
+		sleep 5
+		n=$(find "$bres" -name '*.rc' | wc -l) now=$(date +%s)
+		if grep -qE 'soft lockup - CPU#[0-9]+ stuck for [0-9]{3,}s' "$bkw/boot.log" 2>/dev/null; then
+			stuck="a CPU of the guest was stuck for over 100 s (a soft lockup)"
+		elif [ "$n" -ne "$done_rcs" ]; then
+			done_rcs=$n last=$now
+		elif [ $((now - last)) -gt $((TEST_TIMEOUT + 60)) ]; then
+			stuck="no test ended in $((now - last))s, where one runs ${TEST_TIMEOUT}s at most"
+		fi
+		[ -z "$stuck" ] && continue
+		kill "$QPID" 2>/dev/null
+		break
+	done
+	wait "$QPID" 2>/dev/null
+	qrc=$? QPID=
+	secs=$(($(date +%s) - t0))
+	rm -f "$bkw/scratch.img"
+}
+
 while read -r vmlinuz modules; do
 	kver=${vmlinuz##*/vmlinuz-}
 	kw=$WORK/$kver
@@ -161,69 +231,53 @@ while read -r vmlinuz modules; do
 	if ! initramfs "$kw" "$vmlinuz" "$modules"; then
 		echo "$kver: cannot make an initramfs"; total_fail=$((total_fail + 1)); continue
 	fi
-	{
-		echo "top_builddir=$(q "$top_builddir") srcdir=$(q "$srcdir")"
-		echo "MMP=$(q "$MMP") MMPC=$(q "$MMPC") CLANG=$(q "$CLANG")"
-		echo "modules=$(q "$([ "$modules" = - ] || echo "$modules")")"
-		echo "timeout=$TEST_TIMEOUT tests=$(q "$TESTS")"
-	} >"$res/job"
-	truncate -s 4G "$kw/scratch.img" && mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$kw/scratch.img" ||
-		exit 99
 	[ -n "$ACCEL" ] || choose_accel "$vmlinuz"
-	ntests=$(echo "$TESTS" | wc -w)
-	vm_timeout=${MMP_VM_TIMEOUT:-$((120 + ntests * (TEST_TIMEOUT + 15)))}
-	echo "vm: $kver ($ACCEL_NAME, $CPUS cpus, $MEM): $TESTS"
-	t0=$(date +%s)
-	# shellcheck disable=SC2086
-	timeout -s KILL "$vm_timeout" "$QEMU" $ACCEL -m "$MEM" -smp "$CPUS" \
-		-nodefaults -no-user-config -display none -no-reboot \
-		-serial "file:$kw/console.log" \
-		-kernel "$vmlinuz" -initrd "$kw/initrd" \
-		-append "console=ttyS0 panic=-1 loglevel=4 mmp_guest=$srcdir/tests/vm/guest.sh ${MMP_VM_APPEND:-}" \
-		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap" \
-		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
-		-fsdev "local,id=results,path=$res,security_model=none,multidevs=remap" \
-		-device virtio-9p-pci,fsdev=results,mount_tag=results \
-		-drive "file=$kw/scratch.img,format=raw,if=virtio,cache=unsafe" \
-		</dev/null >"$kw/qemu.log" 2>&1 &
-	QPID=$!
-	# The guest times each test out itself, but a guest whose kernel is
-	# stuck (seen once: soft lockups on both CPUs under TCG) cannot, and
-	# the VM's own limit is hours: no test result for a test's limit and
-	# a minute more ends the VM.
-	stalled='' done_rcs=0 last=$t0
-	while kill -0 "$QPID" 2>/dev/null; do
-		sleep 5
-		n=$(find "$res" -name '*.rc' | wc -l) now=$(date +%s)
-		if [ "$n" -ne "$done_rcs" ]; then
-			done_rcs=$n last=$now
-		elif [ $((now - last)) -gt $((TEST_TIMEOUT + 60)) ]; then
-			stalled=$((now - last))
-			kill "$QPID" 2>/dev/null
-			break
-		fi
-	done
-	wait "$QPID" 2>/dev/null
-	qrc=$? QPID=
-	secs=$(($(date +%s) - t0))
-	rm -f "$kw/scratch.img"
 	klogs=$LOGS/$kver
-	rm -rf "$klogs" && mkdir -p "$klogs" && cp "$kw/console.log" "$kw/qemu.log" "$klogs/" 2>/dev/null
-	cp "$res"/*.log "$res/kernel.info" "$klogs/" 2>/dev/null
-	info=$( [ -r "$res/kernel.info" ] && tr '\n' ' ' <"$res/kernel.info")
-	echo "vm: $kver: ${secs}s in QEMU; ${info:-the guest wrote no kernel.info}"
-	if [ ! -e "$res/done" ]; then
-		if [ -n "$stalled" ]; then
-			why="no test ended in ${stalled}s, where one runs ${TEST_TIMEOUT}s at most: the guest was stuck, and was stopped"
+	rm -rf "$klogs" && mkdir -p "$klogs" || exit 99
+	# A guest kernel that locks up (seen under TCG, in a different test
+	# each time: soft lockups on both CPUs) fails the test it stopped only
+	# if it happens twice in that test: a new guest runs the test again
+	# and those after it, at most twice a kernel. The lockup's report is
+	# shown and its console kept.
+	todo=$TESTS boots=0 locked='' lockups=0
+	: >"$kw/console.log"
+	while [ -n "$todo" ]; do
+		boots=$((boots + 1))
+		echo "vm: $kver ($ACCEL_NAME, $CPUS cpus, $MEM): $todo"
+		boot "$kw" "$vmlinuz" "$todo"
+		echo "==== guest $boots: $todo" >>"$kw/console.log"
+		cat "$kw/boot.log" >>"$kw/console.log" 2>/dev/null
+		info=$( [ -r "$res/kernel.info" ] && tr '\n' ' ' <"$res/kernel.info")
+		echo "vm: $kver: ${secs}s in QEMU; ${info:-the guest wrote no kernel.info}"
+		[ -e "$res/done" ] && break
+		left=''
+		for t in $todo; do [ -e "$res/$t.rc" ] || left="$left $t"; done
+		set -- $left
+		if [ -n "$stuck" ] && [ $# -gt 0 ]; then
+			why="$stuck: the guest was stopped in $1"
 		elif [ "$qrc" -eq 137 ]; then
 			why="killed after ${vm_timeout}s"
 		else
 			why="QEMU exit $qrc"
 		fi
-		echo "vm: $kver did not finish ($why); the tests it did not run count as failed. The end of its console:"
-		tail -n 20 "$kw/console.log" 2>/dev/null | sed 's/^/    /'
+		echo "vm: $kver did not finish ($why)."
+		lockup_report "$kw/boot.log"
+		echo "The end of its console:"
+		tail -n 20 "$kw/boot.log" 2>/dev/null | sed 's/^/    /'
 		[ -s "$kw/qemu.log" ] && { echo "and of QEMU's messages:"; tail -n 20 "$kw/qemu.log" | sed 's/^/    /'; }
-	fi
+		[ -n "$stuck" ] && [ $# -gt 0 ] || break
+		cp "$res/$1.log" "$klogs/$1.lockup$boots.log" 2>/dev/null
+		lockups=$((lockups + 1)) total_lockups=$((total_lockups + 1))
+		case " $locked " in
+		*" $1 "*) echo "vm: the guest locked up in $1 twice: it fails"; echo lockup >"$res/$1.rc"; shift ;;
+		*) locked="$locked $1" ;;
+		esac
+		[ "$lockups" -le 2 ] || { echo "vm: $lockups lockups: the tests left are not run"; break; }
+		[ $# -gt 0 ] && echo "vm: a new guest runs$(printf ' %s' "$@")"
+		todo=$*
+	done
+	cp "$kw/console.log" "$kw/qemu.log" "$klogs/" 2>/dev/null
+	cp "$res"/*.log "$res/kernel.info" "$klogs/" 2>/dev/null
 	for t in $TESTS; do
 		name=${t%.sh}
 		rc=$(cat "$res/$t.rc" 2>/dev/null) || rc=none
@@ -233,11 +287,16 @@ while read -r vmlinuz modules; do
 		0) result=PASS total_pass=$((total_pass + 1)) ;;
 		77) result=SKIP total_skip=$((total_skip + 1)) ;;
 		none) result="NOT RUN" total_fail=$((total_fail + 1)) ;;
+		lockup) result="LOCKUP" total_fail=$((total_fail + 1)) ;;
 		137 | 124) result="TIMEOUT" total_fail=$((total_fail + 1)) ;;
 		*) result="FAIL($rc)" total_fail=$((total_fail + 1)) ;;
 		esac
 		set -- $counts
 		printf '%-22s %-12s %-10s %6s %6s %7s\n' "$kver" "$name" "$result" "${1:--}" "${2:--}" "$tsecs" >>"$SUMMARY"
+		case " $locked $result " in
+		*" LOCKUP "*) echo "    $name: the guest locked up in it twice (its console: console.log)" >>"$SUMMARY" ;;
+		*" $t "*) echo "    $name: the guest locked up in it once (its console: console.log); it ran again in a new guest" >>"$SUMMARY" ;;
+		esac
 		case $result in
 		PASS) ;;
 		SKIP) grep -m1 '^SKIP' "$res/$t.log" | sed "s/^/    $name: /" >>"$SUMMARY" ;;
@@ -250,5 +309,5 @@ echo
 printf '%-22s %-12s %-10s %6s %6s %7s\n' kernel test result passed failed time
 cat "$SUMMARY"
 echo "(each test's output: $LOGS/KERNEL/TEST.log)"
-echo "vm: $total_pass passed, $total_fail failed, $total_skip skipped"
+echo "vm: $total_pass passed, $total_fail failed, $total_skip skipped; $total_lockups guest lockups"
 [ "$total_fail" -eq 0 ]
