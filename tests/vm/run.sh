@@ -20,10 +20,12 @@
 # VM; 120 more than its tests' timeouts), MMP_VM_LOCK_WAIT (seconds to
 # wait for the kernel tests' lock; 3600), MMP_VM_LOGS (where each
 # test's output is kept; tests/vm/logs in the build tree).
-# A guest that locks up (a soft lockup of 100 s, or no test ending for a
-# test's limit and a minute) is stopped, its lockup report shown, and a new
-# guest runs the test again and those after it; a test in which the guest
-# locks up twice fails, and a kernel's guests lock up at most twice.
+# A guest whose kernel locks up (a soft lockup of 100 s) is stopped, the
+# kernel's report shown, and a new guest runs the test again and those
+# after it; a test that failed a check before, or in which the guest
+# locks up twice, fails; two new guests a kernel at most. A guest in
+# which no test starts or ends for a test's limit and a minute is hung:
+# its test fails (HUNG) and the rest are not run.
 # Exit: 0 when nothing failed, 1 when a test failed or a VM did not finish,
 # 77 when there is no kernel or no QEMU here.
 set -u
@@ -183,6 +185,7 @@ boot() {
 		exit 99
 	ntests=$(echo "$3" | wc -w)
 	vm_timeout=${MMP_VM_TIMEOUT:-$((120 + ntests * (TEST_TIMEOUT + 15)))}
+	rm -f "$bkw/boot.log" "$bres/kernel.info"
 	t0=$(date +%s)
 	# shellcheck disable=SC2086
 	timeout -s KILL "$vm_timeout" "$QEMU" $ACCEL -m "$MEM" -smp "$CPUS" \
@@ -198,20 +201,21 @@ boot() {
 		</dev/null >>"$bkw/qemu.log" 2>&1 &
 	QPID=$!
 	# The guest times each test out itself, but a guest whose kernel is
-	# stuck cannot, and the VM's own limit is hours. Stuck: a CPU in a
-	# soft lockup for 100 s (the watchdog says so again every half
-	# minute while it lasts), or no test ending for a test's limit and a
-	# minute more.
-	stuck='' done_rcs=$(find "$bres" -name '*.rc' | wc -l) last=$t0
+	# stuck cannot, and the VM's own limit is hours. Locked up: a CPU in a
+	# soft lockup for 100 s (the watchdog says so again every 20 to 30 s
+	# while it lasts). Hung: no test starting or ending for a test's
+	# limit and a minute more.
+	stuck='' lockup='' progress=-1 last=$t0
 	while kill -0 "$QPID" 2>/dev/null; do
 		sleep 5
-		n=$(find "$bres" -name '*.rc' | wc -l) now=$(date +%s)
+		now=$(date +%s)
+		n=$(($(find "$bres" -name '*.rc' | wc -l) + $(sed -n '/^mmp-vm: running /p' "$bkw/boot.log" 2>/dev/null | wc -l)))
 		if grep -qE 'soft lockup - CPU#[0-9]+ stuck for [0-9]{3,}s' "$bkw/boot.log" 2>/dev/null; then
-			stuck="a CPU of the guest was stuck for over 100 s (a soft lockup)"
-		elif [ "$n" -ne "$done_rcs" ]; then
-			done_rcs=$n last=$now
+			stuck="a CPU of the guest was stuck for over 100 s (a soft lockup)" lockup=yes
+		elif [ "$n" -ne "$progress" ]; then
+			progress=$n last=$now
 		elif [ $((now - last)) -gt $((TEST_TIMEOUT + 60)) ]; then
-			stuck="no test ended in $((now - last))s, where one runs ${TEST_TIMEOUT}s at most"
+			stuck="no test started or ended in $((now - last))s, where one runs ${TEST_TIMEOUT}s at most"
 		fi
 		[ -z "$stuck" ] && continue
 		kill "$QPID" 2>/dev/null
@@ -222,6 +226,9 @@ boot() {
 	secs=$(($(date +%s) - t0))
 	rm -f "$bkw/scratch.img"
 }
+
+# drop WORD LIST...: LIST without WORD.
+drop() { w=$1; shift; for x; do [ "$x" = "$w" ] || printf ' %s' "$x"; done; }
 
 while read -r vmlinuz modules; do
 	kver=${vmlinuz##*/vmlinuz-}
@@ -235,26 +242,30 @@ while read -r vmlinuz modules; do
 	klogs=$LOGS/$kver
 	rm -rf "$klogs" && mkdir -p "$klogs" || exit 99
 	# A guest kernel that locks up (seen under TCG, in a different test
-	# each time: soft lockups on both CPUs) fails the test it stopped only
-	# if it happens twice in that test: a new guest runs the test again
-	# and those after it, at most twice a kernel. The lockup's report is
-	# shown and its console kept.
+	# each time: soft lockups on both CPUs) fails the test it stopped
+	# only if the test had failed a check before it, or if it happens
+	# twice in that test: a new guest runs the test again and those after
+	# it. Two new guests a kernel at most; after a third lockup the rest
+	# are not run. A guest that hangs with no lockup reported fails its
+	# test, and the rest are not run.
 	todo=$TESTS boots=0 locked='' lockups=0
 	: >"$kw/console.log"
 	while [ -n "$todo" ]; do
 		boots=$((boots + 1))
 		echo "vm: $kver ($ACCEL_NAME, $CPUS cpus, $MEM): $todo"
+		echo "==== guest $boots: $todo" | tee -a "$kw/qemu.log" >>"$kw/console.log"
 		boot "$kw" "$vmlinuz" "$todo"
-		echo "==== guest $boots: $todo" >>"$kw/console.log"
 		cat "$kw/boot.log" >>"$kw/console.log" 2>/dev/null
 		info=$( [ -r "$res/kernel.info" ] && tr '\n' ' ' <"$res/kernel.info")
 		echo "vm: $kver: ${secs}s in QEMU; ${info:-the guest wrote no kernel.info}"
-		[ -e "$res/done" ] && break
+		[ -e "$res/done" ] && [ -z "$stuck" ] && break
+		# The test the guest was in: the last it started and did not end.
+		cur=$(tr -d '\r' <"$kw/boot.log" 2>/dev/null | sed -n 's/^mmp-vm: running //p' | tail -n 1)
+		[ -n "$cur" ] && [ -e "$res/$cur.rc" ] && cur=''
 		left=''
 		for t in $todo; do [ -e "$res/$t.rc" ] || left="$left $t"; done
-		set -- $left
-		if [ -n "$stuck" ] && [ $# -gt 0 ]; then
-			why="$stuck: the guest was stopped in $1"
+		if [ -n "$stuck" ]; then
+			why="$stuck${cur:+; the guest was stopped in $cur}"
 		elif [ "$qrc" -eq 137 ]; then
 			why="killed after ${vm_timeout}s"
 		else
@@ -265,16 +276,27 @@ while read -r vmlinuz modules; do
 		echo "The end of its console:"
 		tail -n 20 "$kw/boot.log" 2>/dev/null | sed 's/^/    /'
 		[ -s "$kw/qemu.log" ] && { echo "and of QEMU's messages:"; tail -n 20 "$kw/qemu.log" | sed 's/^/    /'; }
-		[ -n "$stuck" ] && [ $# -gt 0 ] || break
-		cp "$res/$1.log" "$klogs/$1.lockup$boots.log" 2>/dev/null
+		if [ -z "$lockup" ]; then
+			[ -n "$stuck" ] && [ -n "$cur" ] && echo hung >"$res/$cur.rc"
+			break
+		fi
 		lockups=$((lockups + 1)) total_lockups=$((total_lockups + 1))
-		case " $locked " in
-		*" $1 "*) echo "vm: the guest locked up in $1 twice: it fails"; echo lockup >"$res/$1.rc"; shift ;;
-		*) locked="$locked $1" ;;
-		esac
-		[ "$lockups" -le 2 ] || { echo "vm: $lockups lockups: the tests left are not run"; break; }
-		[ $# -gt 0 ] && echo "vm: a new guest runs$(printf ' %s' "$@")"
-		todo=$*
+		[ "$lockups" -le 2 ] || { echo "vm: a third lockup: the tests left are not run"; break; }
+		if [ -n "$cur" ]; then
+			cp "$res/$cur.log" "$klogs/$cur.lockup$boots.log" 2>/dev/null
+			if grep -q '^FAIL' "$res/$cur.log" 2>/dev/null; then
+				echo "vm: $cur had failed before the guest locked up: it is not run again"
+				echo failed-then-lockup >"$res/$cur.rc"
+			else
+				case " $locked " in
+				*" $cur "*) echo "vm: the guest locked up in $cur twice: it fails"; echo lockup >"$res/$cur.rc" ;;
+				esac
+			fi
+			locked="$locked $cur"
+			[ -e "$res/$cur.rc" ] && left=$(drop "$cur" $left)
+		fi
+		[ -n "$left" ] && echo "vm: a new guest runs$left"
+		todo=$left
 	done
 	cp "$kw/console.log" "$kw/qemu.log" "$klogs/" 2>/dev/null
 	cp "$res"/*.log "$res/kernel.info" "$klogs/" 2>/dev/null
@@ -288,17 +310,19 @@ while read -r vmlinuz modules; do
 		77) result=SKIP total_skip=$((total_skip + 1)) ;;
 		none) result="NOT RUN" total_fail=$((total_fail + 1)) ;;
 		lockup) result="LOCKUP" total_fail=$((total_fail + 1)) ;;
+		hung) result="HUNG" total_fail=$((total_fail + 1)) ;;
+		failed-then-lockup) result="FAIL" total_fail=$((total_fail + 1)) ;;
 		137 | 124) result="TIMEOUT" total_fail=$((total_fail + 1)) ;;
 		*) result="FAIL($rc)" total_fail=$((total_fail + 1)) ;;
 		esac
 		set -- $counts
 		printf '%-22s %-12s %-10s %6s %6s %7s\n' "$kver" "$name" "$result" "${1:--}" "${2:--}" "$tsecs" >>"$SUMMARY"
-		case " $locked $result " in
-		*" LOCKUP "*) echo "    $name: the guest locked up in it twice (its console: console.log)" >>"$SUMMARY" ;;
-		*" $t "*) echo "    $name: the guest locked up in it once (its console: console.log); it ran again in a new guest" >>"$SUMMARY" ;;
+		case " $locked " in
+		*" $t "*) echo "    $name: the guest locked up in it ($(cd "$klogs" && ls "$t".lockup*.log 2>/dev/null | tr '\n' ' ')and console.log)$([ "$result" = PASS ] && echo "; it passed in a new guest")" >>"$SUMMARY" ;;
 		esac
 		case $result in
 		PASS) ;;
+		HUNG) echo "    $name: no test started or ended in the guest for ${TEST_TIMEOUT}s and a minute: it was stopped" >>"$SUMMARY" ;;
 		SKIP) grep -m1 '^SKIP' "$res/$t.log" | sed "s/^/    $name: /" >>"$SUMMARY" ;;
 		*) failures "$res/$t.log" | sed "s/^/    $name: /" >>"$SUMMARY" ;;
 		esac
