@@ -227,9 +227,6 @@ boot() {
 	rm -f "$bkw/scratch.img"
 }
 
-# drop WORD LIST...: LIST without WORD.
-drop() { w=$1; shift; for x; do [ "$x" = "$w" ] || printf ' %s' "$x"; done; }
-
 while read -r vmlinuz modules; do
 	kver=${vmlinuz##*/vmlinuz-}
 	kw=$WORK/$kver
@@ -262,8 +259,6 @@ while read -r vmlinuz modules; do
 		# The test the guest was in: the last it started and did not end.
 		cur=$(tr -d '\r' <"$kw/boot.log" 2>/dev/null | sed -n 's/^mmp-vm: running //p' | tail -n 1)
 		[ -n "$cur" ] && [ -e "$res/$cur.rc" ] && cur=''
-		left=''
-		for t in $todo; do [ -e "$res/$t.rc" ] || left="$left $t"; done
 		if [ -n "$stuck" ]; then
 			why="$stuck${cur:+; the guest was stopped in $cur}"
 		elif [ "$qrc" -eq 137 ]; then
@@ -293,8 +288,10 @@ while read -r vmlinuz modules; do
 				esac
 			fi
 			locked="$locked $cur"
-			[ -e "$res/$cur.rc" ] && left=$(drop "$cur" $left)
 		fi
+		# What a new guest runs: the tests with no result yet.
+		left=''
+		for t in $todo; do [ -e "$res/$t.rc" ] || left="$left $t"; done
 		[ -n "$left" ] && echo "vm: a new guest runs$left"
 		todo=$left
 	done
