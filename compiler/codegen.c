@@ -370,7 +370,8 @@ void codegen_emit(FILE *out, const struct mmp_source *src, const struct mmp_plan
 static int write_file(const char *dir, const char *name, const char *text)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;   /* cut short, it would name another file */
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -errno;

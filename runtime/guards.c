@@ -57,7 +57,7 @@ static struct guarded_proc *find(struct guards *gs, pid_t pid, bool add)
  * through /dev/userfaultfd, which BPF does not see)? */
 static bool has_userfaultfd(pid_t pid)
 {
-	char dir[64], path[300], target[64];
+	char dir[64], path[sizeof(dir) + 256], target[64];
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
 	DIR *d = opendir(dir);
 	if (!d)

@@ -163,8 +163,8 @@ static void remove_stale_temps(const char *dir)
 		if (kill(pid, 0) == 0 || errno != ESRCH)
 			continue;
 		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+			unlink(path);
 	}
 	closedir(d);
 }
@@ -179,8 +179,7 @@ static void find_mmpc(char *buf, size_t len)
 		char *slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(buf, len, "%s/mmpc", self);
-			if (access(buf, X_OK) == 0)
+			if (snprintf(buf, len, "%s/mmpc", self) < (int)len && access(buf, X_OK) == 0)
 				return;
 		}
 	}
@@ -227,23 +226,29 @@ static int compile_source(const char *src, char *out, size_t outlen)
 
 	const char *cache = getenv("MMP_CACHE_DIR");
 	char dir[PATH_MAX];
+	int len;
 	if (cache)
-		snprintf(dir, sizeof(dir), "%s", cache);
+		len = snprintf(dir, sizeof(dir), "%s", cache);
 	else if (geteuid() == 0)
-		snprintf(dir, sizeof(dir), "/var/cache/mmp");
+		len = snprintf(dir, sizeof(dir), "/var/cache/mmp");
 	else
-		snprintf(dir, sizeof(dir), "%s/.cache/mmp", getenv("HOME") ? getenv("HOME") : "/tmp");
+		len = snprintf(dir, sizeof(dir), "%s/.cache/mmp", getenv("HOME") ? getenv("HOME") : "/tmp");
+	/* A name cut short would name another file (its hash cut short). */
+	char tmp[PATH_MAX];
+	if (len < 0 || len >= (int)sizeof(dir) || snprintf(out, outlen, "%s/%016" PRIx64 ".bpf.o", dir, h) >= (int)outlen ||
+	    snprintf(tmp, sizeof(tmp), "%s.%d.tmp", out, (int)getpid()) >= (int)sizeof(tmp)) {
+		mmp_error("the cache directory's name is too long (%d bytes%s): set MMP_CACHE_DIR to a shorter one",
+			  len, cache ? ", from MMP_CACHE_DIR" : "");
+		return -ENAMETOOLONG;
+	}
 	/* Private: the objects hold the policies' source. */
 	if (mkdir(dir, 0700) < 0 && errno == EEXIST && !cache)
 		chmod(dir, 0700);
 	remove_stale_temps(dir);
-	snprintf(out, outlen, "%s/%016" PRIx64 ".bpf.o", dir, h);
 	if (access(out, R_OK) == 0) {
 		mmp_debug("using the compiled policy cached in %s", out);
 		return 0;
 	}
-	char tmp[PATH_MAX + 16];
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", out, (int)getpid());
 	pid_t pid = fork();
 	if (pid < 0)
 		return -errno;

@@ -16,11 +16,13 @@
 
 #define MiB (1ULL << 20)
 #define S 1000000000LL
+/* A whole unit with its score, bytes cached and index. */
+#define KEY(score, bytes, unit) { (score), (bytes), (unit), EVICT_WHOLE }
 
 START_TEST(test_sort)
 {
 	struct evict_key k[] = {
-		{ 50, 1 * MiB, 0 }, { -10, 1 * MiB, 1 }, { 50, 8 * MiB, 2 }, { 7, 0, 3 }, { 100, 2 * MiB, 4 },
+		KEY(50, 1 * MiB, 0), KEY(-10, 1 * MiB, 1), KEY(50, 8 * MiB, 2), KEY(7, 0, 3), KEY(100, 2 * MiB, 4),
 	};
 	evict_sort(k, 5);
 	/* The lowest score first, negative ones included; on a tie of
@@ -76,7 +78,7 @@ END_TEST
 START_TEST(test_protect_top)
 {
 	/* Sorted: lowest score first. */
-	struct evict_key k[] = { { 1, 4 * MiB, 0 }, { 2, 3 * MiB, 1 }, { 3, 2 * MiB, 2 }, { 4, 1 * MiB, 3 } };
+	struct evict_key k[] = { KEY(1, 4 * MiB, 0), KEY(2, 3 * MiB, 1), KEY(3, 2 * MiB, 2), KEY(4, 1 * MiB, 3) };
 	/* Nothing kept. */
 	ck_assert_uint_eq(evict_protected(k, 4, 0), 0);
 	/* From the top while they fit: 1 + 2 = 3 MiB fits exactly, 1 + 2 + 3 not. */
@@ -86,7 +88,7 @@ START_TEST(test_protect_top)
 	/* The top one does not fit: none, not the ones below it. */
 	ck_assert_uint_eq(evict_protected(k, 4, MiB - 1), 0);
 	/* A unit with nothing cached at the top costs nothing to keep. */
-	struct evict_key z[] = { { 1, MiB, 0 }, { 9, 0, 1 } };
+	struct evict_key z[] = { KEY(1, MiB, 0), KEY(9, 0, 1) };
 	ck_assert_uint_eq(evict_protected(z, 2, 1), 1);
 	ck_assert_uint_eq(evict_protected(NULL, 0, MiB), 0);
 }

@@ -128,6 +128,11 @@ for name in ../../../../tmp/d "" "$long" 'a b' 'x/y'; do
 		"$MMP" attach --name "$name" "$srcdir/docs/tour.mmp"
 done
 expect "stats of '../x'" 2 "error: stats: a runtime's name is 1 to 63" -- "$MMP" stats ../x
+# A cache directory whose objects' names would not fit a path: refused
+# before anything compiles, not an object's name cut short.
+longdir=$tmp/$(awk 'BEGIN { for (i = 0; i < 4080; i++) printf "c" }')
+expect "MMP_CACHE_DIR too long" 1 "the cache directory's name is too long \\([0-9]+ bytes, from MMP_CACHE_DIR\\)" -- \
+	env MMP_CACHE_DIR="$longdir" "$MMP" verify "$srcdir/docs/tour.mmp"
 expect "--collapse-rate 1T+" 2 'from 2M to 1T' -- "$MMP" attach -r 2T "$srcdir/docs/tour.mmp"
 
 echo "cli: $pass passed, $fail failed"
