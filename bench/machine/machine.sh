@@ -27,6 +27,14 @@ rm -rf "$mtmp"
 echo "machine: ${cpu:-unknown CPU}, $(nproc) CPUs, $(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), virtualisation: $virt"
 echo "kernel: $(uname -r); THP enabled '$(mode enabled)', defrag '$(mode defrag)'; cgroup: $cg"
 reporting=/sys/module/page_reporting/parameters/page_reporting_order
-[ ! -r "$reporting" ] ||
-	echo "free page reporting: order $(cat "$reporting"): the guest gives free memory back to its host, and a fresh page may cost a host fault too (memstate.sh)"
+if [ -r "$reporting" ]; then
+	order=$(cat "$reporting")
+	# The buddy allocator's largest order: buddyinfo's counts, one an order.
+	largest=$(awk 'NR == 1 { print NF - 5 }' /proc/buddyinfo)
+	if [ "$order" -gt "${largest:-10}" ]; then
+		echo "free page reporting: held off (order $order, above the largest block's $largest): free memory stays the guest's"
+	else
+		echo "free page reporting: order $order: the guest gives free memory back to its host, and a fresh page may cost a host fault too (memstate.sh)"
+	fi
+fi
 echo "fresh 4K anonymous fault: ${fault} us (median of ${MACHINE_FAULT_PASSES:-5} passes over ${MACHINE_FAULT_MIB:-256} MiB)"
