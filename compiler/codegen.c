@@ -446,8 +446,8 @@ static void remove_stale_dirs(const char *tmpbase)
 		if (kill(pid, 0) == 0 || errno != ESRCH)
 			continue;
 		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s/%s", tmpbase, e->d_name);
-		remove_dir(dir);
+		if (snprintf(dir, sizeof(dir), "%s/%s", tmpbase, e->d_name) < (int)sizeof(dir))
+			remove_dir(dir);   /* never a name cut short: another directory */
 	}
 	closedir(d);
 }
@@ -458,7 +458,11 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 	const char *tmpbase = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	remove_stale_dirs(tmpbase);
 	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/mmpc.%d.XXXXXX", tmpbase, (int)getpid());
+	if (snprintf(dir, sizeof(dir), "%s/mmpc.%d.XXXXXX", tmpbase, (int)getpid()) >= (int)sizeof(dir) - 64) {
+		/* The headers' names and policy.bpf.c go in it too. */
+		fprintf(stderr, "mmpc: error: the temporary directory's name is too long (TMPDIR sets another)\n");
+		return -ENAMETOOLONG;
+	}
 	if (!mkdtemp(dir)) {
 		int err = -errno;
 		fprintf(stderr, "mmpc: error: cannot make a temporary directory in %s: %s\n", tmpbase, strerror(-err));

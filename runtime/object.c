@@ -233,17 +233,38 @@ static int compile_source(const char *src, char *out, size_t outlen)
 		len = snprintf(dir, sizeof(dir), "/var/cache/mmp");
 	else
 		len = snprintf(dir, sizeof(dir), "%s/.cache/mmp", getenv("HOME") ? getenv("HOME") : "/tmp");
-	/* A name cut short would name another file (its hash cut short). */
-	char tmp[PATH_MAX];
-	if (len < 0 || len >= (int)sizeof(dir) || snprintf(out, outlen, "%s/%016" PRIx64 ".bpf.o", dir, h) >= (int)outlen ||
-	    snprintf(tmp, sizeof(tmp), "%s.%d.tmp", out, (int)getpid()) >= (int)sizeof(tmp)) {
-		mmp_error("the cache directory's name is too long (%d bytes%s): set MMP_CACHE_DIR to a shorter one",
-			  len, cache ? ", from MMP_CACHE_DIR" : "");
+	/* A name cut short would name another file (its hash cut short). Room
+	 * is kept for the temporary object's suffix whatever the pid, so that
+	 * a directory is taken or refused the same way at every start. */
+	const size_t object = sizeof("/0123456789abcdef.bpf.o") - 1, suffix = sizeof(".4294967295.tmp") - 1;
+	const size_t room = (outlen < PATH_MAX ? outlen : PATH_MAX) - 1 - object - suffix;
+	if (len < 0 || (size_t)len > room) {
+		mmp_error("the cache directory's name is too long (%d bytes, %s; at most %zu): set MMP_CACHE_DIR to a shorter one",
+			  len, cache ? "from MMP_CACHE_DIR" : "from HOME", room);
 		return -ENAMETOOLONG;
 	}
-	/* Private: the objects hold the policies' source. */
-	if (mkdir(dir, 0700) < 0 && errno == EEXIST && !cache)
-		chmod(dir, 0700);
+	char tmp[PATH_MAX];
+	if (snprintf(out, outlen, "%s/%016" PRIx64 ".bpf.o", dir, h) >= (int)outlen ||
+	    snprintf(tmp, sizeof(tmp), "%s.%d.tmp", out, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;   /* not reached: room was kept above */
+	/* Private: the objects hold the policies' source. ~/.cache may not
+	 * exist yet. */
+	if (!cache && geteuid() != 0) {
+		char *slash = strrchr(dir, '/');
+		*slash = '\0';
+		mkdir(dir, 0700);
+		*slash = '/';
+	}
+	if (mkdir(dir, 0700) < 0) {
+		if (errno != EEXIST) {
+			int err = -errno;
+			mmp_error("cannot make the cache directory %s: %s (MMP_CACHE_DIR sets another)", dir,
+				  strerror(errno));
+			return err;
+		}
+		if (!cache)
+			chmod(dir, 0700);
+	}
 	remove_stale_temps(dir);
 	if (access(out, R_OK) == 0) {
 		mmp_debug("using the compiled policy cached in %s", out);

@@ -29,12 +29,16 @@ echo "kernel: $(uname -r); THP enabled '$(mode enabled)', defrag '$(mode defrag)
 reporting=/sys/module/page_reporting/parameters/page_reporting_order
 if [ -r "$reporting" ]; then
 	order=$(cat "$reporting")
-	# The buddy allocator's largest order: buddyinfo's counts, one an order.
-	largest=$(awk 'NR == 1 { print NF - 5 }' /proc/buddyinfo)
-	if [ "$order" -gt "${largest:-10}" ]; then
-		echo "free page reporting: held off (order $order, above the largest block's $largest): free memory stays the guest's"
-	else
-		echo "free page reporting: order $order: the guest gives free memory back to its host, and a fresh page may cost a host fault too (memstate.sh)"
-	fi
+	# One column of /proc/buddyinfo an order: the largest is their count less one.
+	largest=$(awk '{ n = NF - 5 } END { print n }' /proc/buddyinfo 2>/dev/null)
+	case $order in
+	-1 | 4294967295) echo "free page reporting: built in, no device reporting ($order)" ;;
+	*)
+		if [ -n "$largest" ] && [ "$order" -gt "$largest" ]; then
+			echo "free page reporting: held off (order $order, above the largest block's $largest): free memory stays the guest's"
+		else
+			echo "free page reporting: order $order: the guest gives free blocks of that order and larger back to its host, and a fresh page may cost a host fault too (memstate.sh)"
+		fi ;;
+	esac
 fi
 echo "fresh 4K anonymous fault: ${fault} us (median of ${MACHINE_FAULT_PASSES:-5} passes over ${MACHINE_FAULT_MIB:-256} MiB)"
