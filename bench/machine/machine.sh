@@ -4,10 +4,12 @@
 # THP modes, cgroup memory controller, free page reporting to a VM's host,
 # and a measured fresh 4K fault cost.
 # Figures differ tenfold from one kind of machine to another, so no table
-# is read without this. Sourced or run; needs cc. The fault cost is the
-# median of MACHINE_FAULT_PASSES (5) passes over MACHINE_FAULT_MIB (256) MiB
-# of fresh memory: about 5 s where a fault costs 15 us; less for a demo.
+# is read without this. Run it (it finds its files beside it); needs cc.
+# The fault cost is the median of MACHINE_FAULT_PASSES (5) passes over
+# MACHINE_FAULT_MIB (256) MiB of fresh memory: about 5 s where a fault
+# costs 15 us; less for a demo.
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/memstate.sh"   # memstate_orders
 mtmp=$(mktemp -d)
 cpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n 1)
 mode() { sed -n 's/.*\[\([a-z+ ]*\)\].*/\1/p' "/sys/kernel/mm/transparent_hugepage/$1" 2>/dev/null; }
@@ -29,13 +31,12 @@ echo "kernel: $(uname -r); THP enabled '$(mode enabled)', defrag '$(mode defrag)
 reporting=/sys/module/page_reporting/parameters/page_reporting_order
 if [ -r "$reporting" ]; then
 	order=$(cat "$reporting")
-	# One column of /proc/buddyinfo an order: the largest is their count less one.
-	largest=$(awk '{ n = NF - 5 } END { print n }' /proc/buddyinfo 2>/dev/null)
+	orders=$(memstate_orders)
 	case $order in
-	-1 | 4294967295) echo "free page reporting: built in, no device reporting ($order)" ;;
+	-1 | 4294967295) echo "free page reporting: built in, no device reporting ($order)" ;;   # as memstate_hold
 	*)
-		if [ -n "$largest" ] && [ "$order" -gt "$largest" ]; then
-			echo "free page reporting: held off (order $order, above the largest block's $largest): free memory stays the guest's"
+		if [ -n "$orders" ] && [ "$order" -ge "$orders" ]; then
+			echo "free page reporting: held off (order $order, above the largest block's $((orders - 1))): free memory stays the guest's"
 		else
 			echo "free page reporting: order $order: the guest gives free blocks of that order and larger back to its host, and a fresh page may cost a host fault too (memstate.sh)"
 		fi ;;

@@ -12,9 +12,14 @@
 #                       MIB of fresh memory touched once and freed. Says
 #                       what it did in one line.
 #   memstate_restore    the order as found (call it from the EXIT trap).
+#   memstate_orders     the buddy allocator's number of orders (one
+#                       column of /proc/buddyinfo each), empty if unreadable;
+#                       machine.sh reports the state with it.
 # Needs cc (for warm.c), root, and $here: the sourcing benchmark's folder.
 memstate_param=/sys/module/page_reporting/parameters/page_reporting_order
-memstate_orig=
+memstate_orig=${memstate_orig:-}   # sourced again (machine.sh), a held order is kept
+
+memstate_orders() { awk '{ n = NF - 4 } END { print n }' /proc/buddyinfo 2>/dev/null; }
 
 memstate_hold() {
 	if [ ! -e "$memstate_param" ]; then
@@ -27,7 +32,7 @@ memstate_hold() {
 		# /proc/buddyinfo has one column per order: above the last, none
 		# is reported. Mainline takes only 0 to the last: free blocks of
 		# that order are still reported, the smaller ones not.
-		top=$(awk '{ n = NF - 4 } END { print n }' /proc/buddyinfo)
+		top=$(memstate_orders)
 		case $cur in
 		-1 | 4294967295)
 			echo "memory state: free page reporting built in, no device reporting ($cur): nothing to hold; $1 MiB touched once before the runs" ;;
