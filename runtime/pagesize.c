@@ -499,8 +499,18 @@ static void tick(void *state, long long now, double dt)
 	struct collapser *cl = state;
 	scan_tick(cl->scan, cl->gov, now);
 	collapse_tick(cl, dt);
-	if (cl->ahead)
-		ahead_publish(cl->ahead);
+	if (!cl->ahead)
+		return;
+	/* The follower moves frontiers on between faults: only while the rule holds. */
+	for (size_t i = 0; i < cl->gov->n; i++) {
+		const struct governed *g = &cl->gov->gov[i];
+		const struct mmp_plan_policy *pp = &cl->plan->policies[g->policy];
+		for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++)
+			if (cl->choice[r].size == SIZE_2M && cl->plan->regions[r].pagesize &&
+			    cl->plan->regions[r].pagesize->ahead)
+				ahead_hold(cl->ahead, g->pid, r, rule_holds(cl, g, r, now));
+	}
+	ahead_publish(cl->ahead);
 }
 
 static void summary(void *state)
@@ -520,11 +530,11 @@ static void summary(void *state)
 				 (unsigned long long)rep->collapse_failures, (double)rep->collapse_cpu_ns / 1e9);
 		if (reg->pagesize && reg->pagesize->ahead && cl->ahead)
 			mmp_info("%s.%s: ahead: %llu chunks prepared%s, %llu failed, %llu left alone, %llu prepared beyond "
-				 "the last fault, %.2f s CPU",
+				 "the last fault, %llu seen written without a fault, %.2f s CPU",
 				 cl->plan->policies[reg->policy].name, reg->name, (unsigned long long)rep->ah_prepared,
 				 cl->dry_run ? " (dry run)" : "", (unsigned long long)rep->ah_failed,
 				 (unsigned long long)rep->ah_skipped, (unsigned long long)rep->ah_untouched,
-				 (double)rep->ah_cpu_ns / 1e9);
+				 (unsigned long long)rep->ah_followed, (double)rep->ah_cpu_ns / 1e9);
 	}
 }
 

@@ -9,12 +9,17 @@
  * which puts a zeroed 2M page in its place. The process then writes it
  * without a fault.
  *
- * A prepared chunk takes no fault, so BPF could not say how far the process
- * has gone: one chunk in every half lead (a tripwire) is left to the
- * process's own faults, and BPF's event for its first fault there moves
- * the frontier on. The tripwire itself is collapsed later, once settled,
- * by the hot-chunk path. Each thread writing its own part has a frontier
- * of its own, and so has each place a thread writes at once.
+ * A prepared chunk takes no fault, so BPF cannot say how far the process
+ * has gone. A follower thread looks instead: the first bytes of the next
+ * prepared chunks, present ones only (pagemap), read with
+ * process_vm_readv; a chunk no longer all zeros has been written, and the
+ * frontier moves on to it. Until its writer is seen that way (a writer of
+ * zeros, as a JVM's pre-touch, never is), one chunk in every half lead (a
+ * tripwire) is left to the process's own faults, and BPF's event for its
+ * first fault there moves the frontier on; the tripwire is collapsed
+ * later, once settled, by the hot-chunk path. Either way, the end of what
+ * was prepared is a fault BPF sees. Each thread writing its own part has
+ * a frontier of its own, and so has each place a thread writes at once.
  *
  * Collapsing takes the kernel an allocation and a copy of 2M, so it runs in
  * worker threads, nearest chunks first: the event loop never waits. Never
@@ -29,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,15 +60,30 @@
 #define BEHIND 2                /* a fault further behind a frontier is another writer's */
 #define CLAIM_NS 1000000000LL   /* what a writer left behind is its frontier's for a second after */
 #define RECENT 512              /* prepared chunks remembered a frontier (lead <= 1G) */
+#define PEEK_CHUNKS 8           /* the next prepared chunks a look reads */
+#define PEEK_BYTES 64           /* of each, from its start: where a writer front to back begins */
+#define PEEK_NS 1000000LL       /* a frontier is looked at again after a millisecond at least, */
+#define PEEK_BACKOFF 6          /* 64 at most */
+#define PEEK_LOOKS 64           /* frontiers looked at in one round */
+#define PEEK_UNSEEN 2           /* a frontier whose writer left zeros behind this often is not looked at */
+#define PEEK_GIVE_UP_NS 10000000000LL   /* not seen for 10 s: not looked at until its next fault */
 
 struct frontier {
 	bool used;
 	bool moving;                    /* two faults in successive chunks: prepare */
+	bool followed;                  /* its writes were seen by their contents: no tripwires */
+	bool zeros;                     /* its writer left prepared chunks all zeros: not looked at */
+	unsigned unseen;                /* ... how many times, before it was ever followed */
+	uint64_t verify;                /* a prepared chunk its writer went past to its last fault, 0: none */
+	bool rule_ok;                   /* the rule held when last told (ahead_hold) */
 	pid_t tid;
 	unsigned gen;                   /* bumped when the slot is taken for another */
 	unsigned region;
 	uint64_t last_fault;            /* the furthest chunk it faulted in */
 	uint64_t lo, hi;                /* the first chunk it queued (0: none yet), the furthest */
+	uint64_t start, end;            /* the mapping its last fault was in, bytes */
+	unsigned quiet;                 /* looks in a row that saw it not move */
+	long long due_ns;               /* the follower's next look */
 	long long seen_ns;              /* its last event: the least recent is reused */
 	uint64_t recent[RECENT];        /* chunks collapsed ahead, a ring */
 	unsigned nrecent;
@@ -71,6 +92,7 @@ struct frontier {
 struct aproc {
 	pid_t pid;
 	int pidfd;
+	int pagemap;                    /* the follower's, opened at its first look (-1: not yet, -2: refused) */
 	unsigned refs;                  /* the table's, and one a batch in work */
 	bool gone;
 	struct frontier fr[FRONTIERS];
@@ -87,7 +109,7 @@ struct batch {
 };
 
 struct counts {
-	uint64_t prepared, failed, untouched, skipped, cpu_ns;
+	uint64_t prepared, failed, untouched, skipped, cpu_ns, followed;
 };
 
 struct ahead {
@@ -97,6 +119,7 @@ struct ahead {
 	bool dry_run;
 	pthread_mutex_t lock;
 	pthread_cond_t work;
+	pthread_cond_t follow;          /* a chunk was prepared: something to look at */
 	bool stop;
 	struct aproc *procs;
 	struct batch *q;                /* a ring of QUEUE_MAX */
@@ -105,6 +128,8 @@ struct ahead {
 	bool *said;                     /* by region: a reason to leave memory alone was logged */
 	pthread_t *threads;
 	unsigned nthreads;
+	pthread_t follower;
+	bool following;                 /* the follower runs */
 };
 
 /* --- the table of processes and frontiers (under lock) ------------------ */
@@ -128,6 +153,8 @@ static void proc_put(struct ahead *a, struct aproc *p)
 		}
 	}
 	close(p->pidfd);
+	if (p->pagemap >= 0)
+		close(p->pagemap);
 	free(p);
 }
 
@@ -174,8 +201,8 @@ static struct frontier *frontier_for(struct ahead *a, struct aproc *p, pid_t tid
 		a->counts[oldest->region].untouched += untouched(oldest);
 	unsigned gen = oldest->gen + 1;
 	memset(oldest, 0, sizeof(*oldest));
-	*oldest = (struct frontier){ .used = true, .tid = tid, .gen = gen, .region = region, .last_fault = chunk,
-				     .hi = chunk };
+	*oldest = (struct frontier){ .used = true, .rule_ok = true, .tid = tid, .gen = gen, .region = region,
+				     .last_fault = chunk, .hi = chunk };
 	return oldest;
 }
 
@@ -184,7 +211,8 @@ static struct frontier *frontier_for(struct ahead *a, struct aproc *p, pid_t tid
  * its writer is in and those it queued and passed. A writer behind another
  * in the same memory has a frontier of its own, and what the one ahead
  * queued or passed is not queued twice. The lead is held for good (a
- * writer is seen only at its tripwires, a half lead apart); what a writer
+ * writer is seen only at its tripwires, a half lead apart, or by the
+ * follower, up to 64 ms apart); what a writer
  * left behind is free again a second after: memory freed and written
  * again gets a lead anew. */
 static bool held_by_other(const struct aproc *p, const struct frontier *f, unsigned region, uint64_t chunk,
@@ -229,11 +257,42 @@ static void push(struct ahead *a, struct batch b)
 	a->qlen++;
 }
 
+/* Queues the chunks up to the lead past CHUNK, F's writer's latest, in the
+ * mapping F's last fault was in: what another frontier holds is left to
+ * it, and, until F is followed by its contents, a tripwire in every half
+ * lead. Whether anything was queued. */
+static bool queue_ahead(struct ahead *a, struct aproc *p, struct frontier *f, uint64_t chunk, long long now)
+{
+	const struct mmp_pagesize_rule *rule = a->plan->regions[f->region].pagesize;
+	uint64_t lead = (uint64_t)rule->ahead >> MMP_CHUNK_SHIFT, spacing = f->followed ? 0 : lead / 2;
+	uint64_t first, last;
+	ahead_span(chunk, f->hi, lead, (f->start + CHUNK - 1) / CHUNK, f->end / CHUNK, &first, &last);
+	bool queued = false;
+	for (uint64_t c = first; c < last;) {
+		if (ahead_is_tripwire(c, spacing) || held_by_other(p, f, f->region, c, now)) {
+			c++;
+			continue;
+		}
+		unsigned n = 1;
+		while (n < BATCH_CHUNKS && c + n < last && !ahead_is_tripwire(c + n, spacing) &&
+		       !held_by_other(p, f, f->region, c + n, now))
+			n++;
+		push(a, (struct batch){ p, f, f->region, c, n, f->gen });
+		queued = true;
+		c += n;
+	}
+	if (first < last && (!f->lo || first < f->lo))
+		f->lo = first;
+	if (last > f->hi + 1)
+		f->hi = last - 1;
+	if (queued)
+		pthread_cond_broadcast(&a->work);
+	return queued;
+}
+
 void ahead_fault(struct ahead *a, pid_t pid, int pidfd, pid_t tid, unsigned region, uint64_t chunk, uint64_t start,
 		 uint64_t end)
 {
-	const struct mmp_pagesize_rule *rule = a->plan->regions[region].pagesize;
-	uint64_t lead = (uint64_t)rule->ahead >> MMP_CHUNK_SHIFT, spacing = lead / 2;
 	long long now = mono_ns();
 	pthread_mutex_lock(&a->lock);
 	struct aproc *p = proc_find(a, pid);
@@ -246,43 +305,52 @@ void ahead_fault(struct ahead *a, pid_t pid, int pidfd, pid_t tid, unsigned regi
 			pthread_mutex_unlock(&a->lock);
 			return;
 		}
-		*p = (struct aproc){ .pid = pid, .pidfd = fd, .refs = 1, .next = a->procs };
+		*p = (struct aproc){ .pid = pid, .pidfd = fd, .pagemap = -1, .refs = 1, .next = a->procs };
 		a->procs = p;
 	}
 	struct frontier *f = frontier_for(a, p, tid, region, chunk);
+	/* Not followed yet, its writer went past prepared chunks to a fault:
+	 * the follower reads the last of them, which the writer has passed.
+	 * Written: the writer is one to follow. All zeros (a JVM's pre-touch
+	 * writes zeros): twice, and it is left to the tripwires, for looking
+	 * costs its mmap lock for nothing. */
+	if (!f->followed && !f->zeros && chunk > f->last_fault + 1) {
+		unsigned k = f->nrecent < RECENT ? f->nrecent : RECENT;
+		for (unsigned i = 0; i < k; i++)
+			if (f->recent[i] > f->last_fault && f->recent[i] < chunk && f->recent[i] > f->verify)
+				f->verify = f->recent[i];
+	}
 	f->seen_ns = now;
+	f->rule_ok = true;   /* told only while the rule holds */
+	f->quiet = 0;        /* what it queues now is looked at soon */
+	f->due_ns = 0;
+	f->start = start;
+	f->end = end;
 	/* Memory touched here and there is no frontier: a lead after each
 	 * touch would be bloat. The next chunk, or the one after, is. */
 	if (!f->moving && (chunk == f->last_fault + 1 || chunk == f->last_fault + 2))
 		f->moving = true;
 	if (chunk > f->last_fault)
 		f->last_fault = chunk;
-	if (!f->moving) {
-		pthread_mutex_unlock(&a->lock);
-		return;
-	}
-	uint64_t first, last;
-	ahead_span(chunk, f->hi, lead, (start + CHUNK - 1) / CHUNK, end / CHUNK, &first, &last);
-	bool queued = false;
-	for (uint64_t c = first; c < last;) {
-		if (ahead_is_tripwire(c, spacing) || held_by_other(p, f, region, c, now)) {
-			c++;
-			continue;
+	if (f->moving && !queue_ahead(a, p, f, chunk, now))
+		pthread_cond_signal(&a->follow);   /* nothing new: what was prepared is looked at now */
+	pthread_mutex_unlock(&a->lock);
+}
+
+void ahead_hold(struct ahead *a, pid_t pid, unsigned region, bool holds)
+{
+	pthread_mutex_lock(&a->lock);
+	struct aproc *p = proc_find(a, pid);
+	bool again = false;
+	for (unsigned i = 0; p && i < FRONTIERS; i++) {
+		struct frontier *f = &p->fr[i];
+		if (f->used && f->region == region) {
+			again |= holds && !f->rule_ok;
+			f->rule_ok = holds;
 		}
-		unsigned n = 1;
-		while (n < BATCH_CHUNKS && c + n < last && !ahead_is_tripwire(c + n, spacing) &&
-		       !held_by_other(p, f, region, c + n, now))
-			n++;
-		push(a, (struct batch){ p, f, region, c, n, f->gen });
-		queued = true;
-		c += n;
 	}
-	if (first < last && (!f->lo || first < f->lo))
-		f->lo = first;
-	if (last > f->hi + 1)
-		f->hi = last - 1;
-	if (queued)
-		pthread_cond_broadcast(&a->work);
+	if (again)
+		pthread_cond_signal(&a->follow);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -401,13 +469,17 @@ static void prepare(struct ahead *a, struct batch *b)
 	c->cpu_ns += (uint64_t)cpu;
 	if (!err) {
 		c->prepared += n;
-		if (b->f->gen == b->gen)
+		if (b->f->gen == b->gen) {
 			for (unsigned i = 0; i < n; i++)
 				b->f->recent[b->f->nrecent++ % RECENT] = b->chunk + i;
-		else   /* its frontier was given up meanwhile: never shown touched */
+			if (b->f->due_ns == LLONG_MAX)   /* had nothing to look at */
+				b->f->due_ns = 0;
+		} else   /* its frontier was given up meanwhile: never shown touched */
 			c->untouched += n;
 	}
 	c->failed += err ? b->n : b->n - n;
+	if (!err && n)
+		pthread_cond_signal(&a->follow);
 	pthread_mutex_unlock(&a->lock);
 	if (err)
 		mmp_debug("preparing %u chunk%s of %s.%s in pid %d at 0x%" PRIx64 " failed: %s", b->n, b->n == 1 ? "" : "s",
@@ -439,6 +511,204 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* --- the follower: where the writers are, from what they wrote --------- */
+
+/* One frontier to look at: the next prepared chunks past its last fault. */
+struct look {
+	struct aproc *p;
+	struct frontier *f;
+	unsigned gen;
+	uint64_t chunk[PEEK_CHUNKS];
+	unsigned n;
+	uint64_t written;               /* the furthest seen written, 0: none */
+	unsigned seen;                  /* of chunk[], those up to it */
+	uint64_t verify;                /* the frontier's, to read too */
+	int verified;                   /* 1: written, 0: all zeros, -1: not read */
+	uint64_t cpu_ns;                /* the look's */
+};
+
+/* The next prepared chunks past F's last fault into L. Under lock. */
+static void next_prepared(const struct frontier *f, struct look *l)
+{
+	l->n = ahead_next_prepared(f->recent, f->nrecent, RECENT, f->last_fault, l->chunk, PEEK_CHUNKS);
+}
+
+/* Reads the first bytes of N chunks from CHUNK[0], in order, as long as
+ * the process's guards allow it (as for preparing: nothing of a process
+ * with a userfaultfd) and the chunk is present (pagemap says so, so that
+ * the read faults nothing in); WRITTEN[i] says whether chunk i is no
+ * longer all zeros. How many were read. Without the lock; P is held. */
+static unsigned read_firsts(struct ahead *a, struct aproc *p, const uint64_t *chunk, unsigned n, bool *written)
+{
+	if (p->pagemap == -1) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)p->pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && !alive(p->pidfd)) {   /* the pid may be another's now */
+			close(fd);
+			return 0;
+		}
+		if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+			mmp_debug("pid %d: %s: %s: its writers are followed by their faults only", (int)p->pid, path,
+				  strerror(errno));
+			p->pagemap = -2;
+		}
+		if (fd < 0)
+			return 0;   /* gone, or out of fds for now: tried again at the next look */
+		p->pagemap = fd;
+	}
+	if (p->pagemap < 0 || !n)
+		return 0;
+	unsigned flags;
+	uint64_t lo = chunk[0] * CHUNK, hi = chunk[n - 1] * CHUNK + PEEK_BYTES;
+	const char *why = guards_check(a->guards, p->pid, lo, hi, &flags);
+	if (why == guards_unmapped && n > 1) {   /* chunks of several mappings: the first one's alone */
+		n = 1;
+		why = guards_check(a->guards, p->pid, lo, lo + PEEK_BYTES, &flags);
+	}
+	if (why || (flags & GUARD_PROC_UFFD))
+		return 0;
+	long page = sysconf(_SC_PAGESIZE);
+	struct iovec remote[PEEK_CHUNKS];
+	unsigned m = 0;
+	for (; m < n && m < PEEK_CHUNKS; m++) {
+		uint64_t entry, addr = chunk[m] * CHUNK;
+		if (pread(p->pagemap, &entry, sizeof(entry), (off_t)(addr / (uint64_t)page * sizeof(entry))) !=
+			    (ssize_t)sizeof(entry) ||
+		    !(entry >> 63))
+			break;   /* not present: no read past it */
+		remote[m] = (struct iovec){ (void *)(uintptr_t)addr, PEEK_BYTES };
+	}
+	if (!m)
+		return 0;
+	unsigned char buf[PEEK_CHUNKS][PEEK_BYTES];
+	struct iovec local = { buf, (size_t)m * PEEK_BYTES };
+	ssize_t got = process_vm_readv(p->pid, &local, 1, remote, m, 0);
+	unsigned read = got > 0 ? (unsigned)got / PEEK_BYTES : 0;
+	static const unsigned char zeros[PEEK_BYTES];
+	for (unsigned i = 0; i < read; i++)
+		written[i] = memcmp(buf[i], zeros, PEEK_BYTES) != 0;
+	return read;
+}
+
+/* Looks at L's chunks (L->written: the furthest no longer all zeros;
+ * L->seen: how many of them up to it) and at the chunk to verify. */
+static void look_at(struct ahead *a, struct look *l)
+{
+	bool written[PEEK_CHUNKS];
+	l->written = 0;
+	l->seen = 0;
+	l->verified = -1;
+	if (l->verify && read_firsts(a, l->p, &l->verify, 1, written))
+		l->verified = written[0];
+	unsigned read = read_firsts(a, l->p, l->chunk, l->n, written);
+	for (unsigned i = 0; i < read; i++) {
+		if (written[i]) {
+			l->written = l->chunk[i];
+			l->seen = i + 1;
+		}
+	}
+}
+
+static void *follower(void *arg)
+{
+	struct ahead *a = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	struct look *looks = calloc(PEEK_LOOKS, sizeof(*looks));
+	if (!looks) {
+		mmp_warn("out of memory: 'ahead' follows its writers by their faults only");
+		return NULL;
+	}
+	pthread_mutex_lock(&a->lock);
+	while (!a->stop) {
+		long long now = mono_ns(), next = 0;
+		unsigned n = 0;
+		for (struct aproc *p = a->procs; p && n < PEEK_LOOKS; p = p->next) {
+			for (unsigned i = 0; i < FRONTIERS && !p->gone && p->pagemap != -2 && n < PEEK_LOOKS; i++) {
+				struct frontier *f = &p->fr[i];
+				if (!f->used || !f->moving || !f->rule_ok || f->zeros)
+					continue;
+				if (f->due_ns > now) {
+					if (f->due_ns != LLONG_MAX && (!next || f->due_ns < next))
+						next = f->due_ns;
+					continue;
+				}
+				struct look *l = &looks[n];
+				next_prepared(f, l);
+				l->verify = f->verify;
+				if (!l->n && !l->verify) {   /* nothing prepared ahead of it: until a worker prepares some */
+					f->due_ns = LLONG_MAX;
+					continue;
+				}
+				l->p = p;
+				l->f = f;
+				l->gen = f->gen;
+				p->refs++;
+				n++;
+			}
+		}
+		if (!n) {
+			/* Nothing due: until the first is, or a chunk is prepared. */
+			if (next) {
+				struct timespec until = { (time_t)(next / 1000000000LL), (long)(next % 1000000000LL) };
+				pthread_cond_timedwait(&a->follow, &a->lock, &until);
+			} else {
+				pthread_cond_wait(&a->follow, &a->lock);
+			}
+			continue;
+		}
+		pthread_mutex_unlock(&a->lock);
+		for (unsigned i = 0; i < n; i++) {
+			long long cpu0 = thread_cpu_ns();
+			look_at(a, &looks[i]);
+			looks[i].cpu_ns = (uint64_t)(thread_cpu_ns() - cpu0);
+		}
+		pthread_mutex_lock(&a->lock);
+		now = mono_ns();
+		for (unsigned i = 0; i < n; i++) {
+			struct look *l = &looks[i];
+			struct frontier *f = l->f;
+			a->counts[f->region].cpu_ns += l->cpu_ns;   /* "prepare cpu": the follower's too */
+			if (f->gen == l->gen && l->verify && f->verify == l->verify) {
+				if (l->verified == 1)
+					f->followed = true;   /* it writes data: follow it, no tripwires */
+				else if (l->verified == 0 && ++f->unseen >= PEEK_UNSEEN)
+					f->zeros = true;
+				f->verify = 0;
+			}
+			if (f->gen == l->gen && !l->p->gone && f->rule_ok && l->written > f->last_fault) {
+				/* Written there, with no fault: the writer is in that chunk.
+				 * Followed, it gets no tripwires: where the follower loses
+				 * it (zeros written next), the end of what was prepared is
+				 * the fault that tells, as a tripwire a lead apart. */
+				unsigned newly = 0;
+				for (unsigned k = 0; k < l->seen; k++)
+					newly += l->chunk[k] > f->last_fault;
+				a->counts[f->region].followed += newly;
+				uint64_t moved = l->written - f->last_fault;
+				long long took = now - f->seen_ns;
+				f->last_fault = l->written;
+				f->seen_ns = now;
+				f->followed = true;
+				f->quiet = 0;
+				queue_ahead(a, l->p, f, l->written, now);
+				f->due_ns = now + ahead_look_after(moved, took, f->hi - f->last_fault, PEEK_NS,
+								   PEEK_NS << PEEK_BACKOFF);
+			} else if (f->gen == l->gen) {
+				if (f->quiet < PEEK_BACKOFF)
+					f->quiet++;
+				f->due_ns = now - f->seen_ns > PEEK_GIVE_UP_NS ? LLONG_MAX : now + (PEEK_NS << f->quiet);
+			}
+			proc_put(a, l->p);
+		}
+	}
+	pthread_mutex_unlock(&a->lock);
+	free(looks);
+	return NULL;
+}
+
 /* --- life ---------------------------------------------------------------- */
 
 struct ahead *ahead_new(const struct mmp_plan *plan, struct mmp_region_report *reports, struct guards *guards,
@@ -456,6 +726,11 @@ struct ahead *ahead_new(const struct mmp_plan *plan, struct mmp_region_report *r
 		goto oom;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->work, NULL);
+	pthread_condattr_t mono;   /* the follower's waits are on mono_ns()'s clock */
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->follow, &mono);
+	pthread_condattr_destroy(&mono);
 	for (unsigned i = 0; i < workers; i++) {
 		int err = pthread_create(&a->threads[i], NULL, worker, a);
 		if (err) {
@@ -465,6 +740,13 @@ struct ahead *ahead_new(const struct mmp_plan *plan, struct mmp_region_report *r
 		}
 		a->nthreads++;
 	}
+	int err = pthread_create(&a->follower, NULL, follower, a);
+	if (err) {
+		mmp_error("cannot start a thread to follow the writers: %s", strerror(err));
+		ahead_free(a);
+		return NULL;
+	}
+	a->following = true;
 	return a;
 oom:
 	mmp_error("out of memory");
@@ -494,6 +776,7 @@ void ahead_publish(struct ahead *a)
 		rep->ah_skipped = c->skipped;
 		rep->ah_untouched = c->untouched + live;
 		rep->ah_cpu_ns = c->cpu_ns;
+		rep->ah_followed = c->followed;
 	}
 	pthread_mutex_unlock(&a->lock);
 }
@@ -505,9 +788,12 @@ void ahead_free(struct ahead *a)
 	pthread_mutex_lock(&a->lock);
 	a->stop = true;
 	pthread_cond_broadcast(&a->work);
+	pthread_cond_broadcast(&a->follow);
 	pthread_mutex_unlock(&a->lock);
 	for (unsigned i = 0; i < a->nthreads; i++)
 		pthread_join(a->threads[i], NULL);
+	if (a->following)
+		pthread_join(a->follower, NULL);
 	while (a->qlen) {
 		proc_put(a, a->q[a->qhead].p);
 		a->qhead = (a->qhead + 1) % QUEUE_MAX;
@@ -520,6 +806,7 @@ void ahead_free(struct ahead *a)
 	}
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->work);
+	pthread_cond_destroy(&a->follow);
 	free(a->q);
 	free(a->counts);
 	free(a->said);

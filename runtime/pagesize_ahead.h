@@ -13,8 +13,9 @@
 struct ahead;
 
 /* Tripwires: one chunk in every half lead is left to the process's own
- * faults, which tell where its frontier is (a prepared chunk takes none).
- * SPACING is half the lead, in chunks. */
+ * faults, which tell where its frontier is (a prepared chunk takes none),
+ * until the frontier is followed by what its writer writes. SPACING is
+ * half the lead, in chunks (0: no tripwires). */
 static inline bool ahead_is_tripwire(uint64_t chunk, uint64_t spacing)
 {
 	return spacing && chunk % spacing == 0;
@@ -36,6 +37,40 @@ static inline void ahead_span(uint64_t chunk, uint64_t hi, uint64_t lead, uint64
 	*last = to > from ? to : from;
 }
 
+/* The follower's next chunks to look at: of the chunks a frontier had
+ * prepared (RING, SIZE entries, PUSHED written to it in all, the oldest
+ * overwritten), those past chunk PAST, nearest first, each once, at most
+ * MAX into OUT. How many. */
+static inline unsigned ahead_next_prepared(const uint64_t *ring, unsigned pushed, unsigned size, uint64_t past,
+					   uint64_t *out, unsigned max)
+{
+	unsigned k = pushed < size ? pushed : size, n = 0;
+	uint64_t after = past;
+	while (n < max) {
+		uint64_t best = UINT64_MAX;
+		for (unsigned i = 0; i < k; i++)
+			if (ring[i] > after && ring[i] < best)
+				best = ring[i];
+		if (best == UINT64_MAX)
+			break;
+		out[n++] = after = best;
+	}
+	return n;
+}
+
+/* When the follower looks at a frontier again, in ns, after it saw the
+ * writer move MOVED chunks in TOOK ns with AHEAD chunks still prepared
+ * past it: when the writer, at that pace, has used half of them; between
+ * LO and HI. A slow writer (an allocator's size class) is looked at
+ * seldom, a fast one (a buffer filled at memory speed) often. */
+static inline long long ahead_look_after(uint64_t moved, long long took, uint64_t ahead, long long lo, long long hi)
+{
+	if (!moved || took <= 0)
+		return lo;
+	double t = (double)ahead / 2 * (double)took / (double)moved;
+	return t < (double)lo ? lo : t > (double)hi ? hi : (long long)t;
+}
+
 struct guards;
 /* Starts WORKERS threads; GUARDS (shared, outliving it) says what each
  * process guards. NULL after a message. */
@@ -46,11 +81,14 @@ struct ahead *ahead_new(const struct mmp_plan *plan, struct mmp_region_report *r
  * moving, the chunks after it are queued. PIDFD is the process's (dup'd). */
 void ahead_fault(struct ahead *a, pid_t pid, int pidfd, pid_t tid, unsigned region, uint64_t chunk, uint64_t start,
 		 uint64_t end);
+/* Whether the rule of REGION holds for PID now: the follower moves a
+ * frontier on only while it does (faults are told only while it does). */
+void ahead_hold(struct ahead *a, pid_t pid, unsigned region, bool holds);
 /* PID is no longer governed: its queued chunks are dropped. */
 void ahead_forget(struct ahead *a, pid_t pid);
 /* Copies the workers' counts into the reports. */
 void ahead_publish(struct ahead *a);
-/* Stops the workers and frees everything. */
+/* Stops the workers and the follower, and frees everything. */
 void ahead_free(struct ahead *a);
 
 #endif

@@ -1,6 +1,7 @@
 /* check_ahead.c - where 'ahead' prepares chunks (runtime/pagesize_ahead.h):
  * never behind the frontier, never past the lead, never outside the
- * mapping, and a tripwire in every half lead so the frontier is seen. */
+ * mapping, and a tripwire in every half lead so the frontier is seen,
+ * none where the follower sees the writer. */
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -76,6 +77,80 @@ START_TEST(test_writer_sees_tripwires)
 }
 END_TEST
 
+/* A writer followed by what it wrote: the follower sees it every LOOK
+ * chunks it writes, and a followed frontier leaves no tripwires. Only the
+ * first chunk faults while the follower looks more often than a lead;
+ * nothing is prepared more than a lead past where it was last seen. */
+START_TEST(test_followed_writer)
+{
+	enum { N = 1000, LEAD = 32, LOOK = 8 };
+	static bool prepared[N + LEAD + 2];
+	memset(prepared, 0, sizeof(prepared));
+	uint64_t hi = 0, faults = 0, seen = 0;
+	for (uint64_t c = 0; c < N; c++) {
+		bool fault = !prepared[c], look = c % LOOK == 0;
+		if (!fault && !look)
+			continue;
+		faults += fault;
+		seen = c;
+		uint64_t first, last;
+		ahead_span(c, hi, LEAD, 0, N, &first, &last);
+		for (uint64_t k = first; k < last; k++) {
+			ck_assert_uint_le(k, seen + LEAD);
+			ck_assert_uint_gt(k, c);
+			if (!ahead_is_tripwire(k, 0))
+				prepared[k] = true;
+		}
+		if (last > hi + 1)
+			hi = last - 1;
+	}
+	ck_assert_uint_eq(faults, 1);
+}
+END_TEST
+
+/* What the follower looks at: prepared chunks past the frontier, nearest
+ * first, each once, however the ring has wrapped. */
+START_TEST(test_next_prepared)
+{
+	uint64_t ring[8] = { 0 }, out[4];
+	unsigned pushed = 0;
+	/* Two workers finish out of order; one chunk prepared twice. */
+	uint64_t done[] = { 12, 10, 11, 14, 13, 11 };
+	for (unsigned i = 0; i < sizeof(done) / sizeof(*done); i++)
+		ring[pushed++ % 8] = done[i];
+	ck_assert_uint_eq(ahead_next_prepared(ring, pushed, 8, 10, out, 4), 4);
+	ck_assert_uint_eq(out[0], 11);
+	ck_assert_uint_eq(out[1], 12);
+	ck_assert_uint_eq(out[2], 13);
+	ck_assert_uint_eq(out[3], 14);
+	/* Past the last: nothing; the unwritten slots of the ring are not chunks. */
+	ck_assert_uint_eq(ahead_next_prepared(ring, pushed, 8, 14, out, 4), 0);
+	/* Wrapped: the oldest are overwritten and no longer looked at. */
+	for (uint64_t c = 20; c < 28; c++)
+		ring[pushed++ % 8] = c;
+	ck_assert_uint_eq(ahead_next_prepared(ring, pushed, 8, 0, out, 4), 4);
+	ck_assert_uint_eq(out[0], 20);
+	ck_assert_uint_eq(out[3], 23);
+}
+END_TEST
+
+/* The next look: when the writer has used half of what is prepared past
+ * it, at the pace it was seen at; never sooner than LO nor later than HI. */
+START_TEST(test_look_after)
+{
+	const long long ms = 1000000;
+	/* 4 chunks in 1 ms, 32 ahead: 16 chunks at 4 a ms. */
+	ck_assert_int_eq(ahead_look_after(4, ms, 32, ms, 64 * ms), 4 * ms);
+	/* As fast as memory: no sooner than a millisecond. */
+	ck_assert_int_eq(ahead_look_after(32, ms, 32, ms, 64 * ms), ms);
+	/* A slow size class: a chunk a second, no later than 64 ms. */
+	ck_assert_int_eq(ahead_look_after(1, 1000 * ms, 32, ms, 64 * ms), 64 * ms);
+	/* Nothing seen moving, or nothing ahead: soon. */
+	ck_assert_int_eq(ahead_look_after(0, ms, 32, ms, 64 * ms), ms);
+	ck_assert_int_eq(ahead_look_after(4, ms, 0, ms, 64 * ms), ms);
+}
+END_TEST
+
 START_TEST(test_tripwire_spacing)
 {
 	unsigned n = 0;
@@ -94,6 +169,9 @@ int main(void)
 	tcase_add_test(tc, test_span_extends_horizon);
 	tcase_add_test(tc, test_span_stays_in_mapping);
 	tcase_add_test(tc, test_writer_sees_tripwires);
+	tcase_add_test(tc, test_followed_writer);
+	tcase_add_test(tc, test_next_prepared);
+	tcase_add_test(tc, test_look_after);
 	tcase_add_test(tc, test_tripwire_spacing);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);

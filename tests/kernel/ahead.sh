@@ -2,9 +2,10 @@
 # ahead.sh - 2M pages from the first touch ('ahead'), checked in the
 # kernel on a workload that writes known patterns while mmp prepares the
 # chunks ahead of it: every byte as written, the region in 2M pages, a
-# lead for each place one thread writes, no more than the lead prepared
-# past what it wrote, and what the process guards (PROT_NONE,
-# userfaultfd, mlock, MADV_NOHUGEPAGE) left alone.
+# lead for each place one thread writes, the writers followed by what they
+# wrote, no more than the lead prepared past what it wrote, and what the
+# process guards (PROT_NONE, userfaultfd, mlock, MADV_NOHUGEPAGE) left
+# alone.
 # Nothing here is timed: the workload waits (bounded) for the state
 # asserted; but for 1c's fault count, which needs the runtime's worker to
 # keep ahead of one writer, bounded with a wide margin.
@@ -53,6 +54,10 @@ for threads in 1 2; do
 		[ "$(field huge_kb "$o")" -ge $((SIZE_MB * 1024 * 9 / 10)) ] || { cat "$o"; tail -n 5 "$TMP/err"; }
 	prepared=$(sed -n 's/.*ahead: \([0-9]*\) chunks prepared.*/\1/p' "$TMP/err")
 	check "$threads writer(s): chunks prepared ahead of the faults (${prepared:-none})" [ "${prepared:-0}" -gt 0 ]
+	# A prepared chunk takes no fault: the writer is followed by what it
+	# wrote there (the workload writes no zeros).
+	seen=$(sed -n 's/.*, \([0-9]*\) seen written without a fault.*/\1/p' "$TMP/err")
+	check "$threads writer(s): the writer seen in chunks it wrote without a fault (${seen:-none})" [ "${seen:-0}" -gt 0 ]
 	check "$threads writer(s): the PROT_NONE reserve untouched ($(field guard_none_present_kb "$o") kB present)" \
 		[ "$(field guard_none_present_kb "$o")" = 0 ]
 	check "$threads writer(s): mlock'd memory left in 4K pages ($(field guard_mlock_huge_kb "$o") kB huge)" \
