@@ -475,6 +475,16 @@ static int setup(const struct kind_env *env, void **state)
 			 "touch itself");
 		ahead = false;
 	}
+	const char *refused = ahead ? ahead_kernel_refuses() : NULL;
+	for (unsigned r = 0; refused && r < env->obj->plan.nregions; r++) {
+		const struct mmp_pagesize_rule *ps = env->obj->plan.regions[r].pagesize;
+		if (ps && ps->ahead && env->choice[r].size == SIZE_2M)
+			mmp_warn("%s.%s: 'ahead' is not applied: %s; its 2M pages come from collapsing hot chunks",
+				 env->obj->plan.policies[env->obj->plan.regions[r].policy].name,
+				 env->obj->plan.regions[r].name, refused);
+	}
+	if (refused)
+		ahead = false;
 	if (ahead) {
 		/* The process being prepared for runs on a CPU of its own. */
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

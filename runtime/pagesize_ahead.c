@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -707,6 +708,27 @@ static void *follower(void *arg)
 	pthread_mutex_unlock(&a->lock);
 	free(looks);
 	return NULL;
+}
+
+/* --- what the kernel allows --------------------------------------------- */
+
+const char *ahead_kernel_refuses(void)
+{
+	/* A chunk of mmp's own, 2M-aligned, whose one page is the zero page
+	 * (read, never written), as a target's chunk is when it is prepared. */
+	char *m = mmap(NULL, 2 * CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;   /* cannot tell: the preparations will say */
+	char *c = (char *)(((uintptr_t)m + CHUNK - 1) & ~(uintptr_t)(CHUNK - 1));
+	(void)*(volatile char *)c;
+	int r = madvise(c, CHUNK, MADV_COLLAPSE), err = errno;
+	munmap(m, 2 * CHUNK);
+	/* EINVAL: the kernel will not make it (Linux 6.1 wants a page written
+	 * in the chunk); ENOMEM or EAGAIN are the moment's, not the kernel's. */
+	return r < 0 && err == EINVAL ? "this kernel's MADV_COLLAPSE makes no 2M page of a chunk nothing was written "
+					"in yet (it wants a written page: Linux 6.1 does), so nothing can be prepared "
+					"ahead of the faults"
+				      : NULL;
 }
 
 /* --- life ---------------------------------------------------------------- */

@@ -71,6 +71,10 @@ static inline long long ahead_look_after(uint64_t moved, long long took, uint64_
 	return t < (double)lo ? lo : t > (double)hi ? hi : (long long)t;
 }
 
+/* Why this kernel cannot prepare a chunk ahead, or NULL: tried on a
+ * chunk of the caller's own. */
+const char *ahead_kernel_refuses(void);
+
 struct guards;
 /* Starts WORKERS threads; GUARDS (shared, outliving it) says what each
  * process guards. NULL after a message. */
