@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -672,14 +673,16 @@ static void *follower(void *arg)
 			struct look *l = &looks[i];
 			struct frontier *f = l->f;
 			a->counts[f->region].cpu_ns += l->cpu_ns;   /* "prepare cpu": the follower's too */
-			if (f->gen == l->gen && l->verify && f->verify == l->verify) {
+			bool moved_on = l->written > f->last_fault;
+			if (f->gen == l->gen && l->verify) {
 				if (l->verified == 1)
 					f->followed = true;   /* it writes data: follow it, no tripwires */
-				else if (l->verified == 0 && ++f->unseen >= PEEK_UNSEEN)
+				else if (l->verified == 0 && !f->followed && !moved_on && ++f->unseen >= PEEK_UNSEEN)
 					f->zeros = true;
-				f->verify = 0;
+				if (f->verify == l->verify)
+					f->verify = 0;
 			}
-			if (f->gen == l->gen && !l->p->gone && f->rule_ok && l->written > f->last_fault) {
+			if (f->gen == l->gen && !l->p->gone && f->rule_ok && moved_on) {
 				/* Written there, with no fault: the writer is in that chunk.
 				 * Followed, it gets no tripwires: where the follower loses
 				 * it (zeros written next), the end of what was prepared is
@@ -692,7 +695,10 @@ static void *follower(void *arg)
 				long long took = now - f->seen_ns;
 				f->last_fault = l->written;
 				f->seen_ns = now;
-				f->followed = true;
+				f->followed = true;   /* seen moving: whatever a verify said */
+				f->zeros = false;
+				f->unseen = 0;
+				f->verify = 0;
 				f->quiet = 0;
 				queue_ahead(a, l->p, f, l->written, now);
 				f->due_ns = now + ahead_look_after(moved, took, f->hi - f->last_fault, PEEK_NS,
@@ -714,20 +720,27 @@ static void *follower(void *arg)
 
 const char *ahead_kernel_refuses(void)
 {
+	/* Huge pages turned off for mmp itself (a prctl its parent made): the
+	 * kernel refuses mmp, not the chunk. The preparations will say. */
+	if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) > 0)
+		return NULL;
 	/* A chunk of mmp's own, 2M-aligned, whose one page is the zero page
-	 * (read, never written), as a target's chunk is when it is prepared. */
-	char *m = mmap(NULL, 2 * CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	 * (read, never written), in a mapping written elsewhere, as a target's
+	 * chunk is when it is prepared: the kernel collapses nothing in a
+	 * mapping never written at all (it has no anon_vma yet). */
+	char *m = mmap(NULL, 3 * CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;   /* cannot tell: the preparations will say */
-	char *c = (char *)(((uintptr_t)m + CHUNK - 1) & ~(uintptr_t)(CHUNK - 1));
+	char *c = (char *)(((uintptr_t)m + CHUNK) & ~(uintptr_t)(CHUNK - 1));   /* past m's first page */
+	m[0] = 1;
 	(void)*(volatile char *)c;
 	int r = madvise(c, CHUNK, MADV_COLLAPSE), err = errno;
-	munmap(m, 2 * CHUNK);
+	munmap(m, 3 * CHUNK);
 	/* EINVAL: the kernel will not make it (Linux 6.1 wants a page written
 	 * in the chunk); ENOMEM or EAGAIN are the moment's, not the kernel's. */
 	return r < 0 && err == EINVAL ? "this kernel's MADV_COLLAPSE makes no 2M page of a chunk nothing was written "
-					"in yet (it wants a written page: Linux 6.1 does), so nothing can be prepared "
-					"ahead of the faults"
+					"in yet (it wants a written page, as Linux 6.1 does), so nothing can be "
+					"prepared ahead of the faults"
 				      : NULL;
 }
 

@@ -33,17 +33,25 @@ if $always; then
 	check "nothing left after run" no_programs_left ahead
 	# The rest under 'madvise' (Debian 12's own kernel has 'always'),
 	# put back at exit, however the test ends.
+	trap 'echo always >/sys/kernel/mm/transparent_hugepage/enabled; cleanup' EXIT
+	trap 'exit 1' HUP INT TERM
 	echo madvise >/sys/kernel/mm/transparent_hugepage/enabled ||
 		{ echo "THP is 'always' and cannot be set to 'madvise': the tests of preparing ahead need it"; finish; exit; }
-	trap 'echo always >/sys/kernel/mm/transparent_hugepage/enabled; cleanup' EXIT
 	echo "THP was 'always': the tests of preparing ahead run under 'madvise', put back at exit"
 fi
 
 # Where the kernel will not make a 2M page of a chunk nothing was written
 # in yet (Linux 6.1: its MADV_COLLAPSE wants a written page), nothing can
-# be prepared ahead: mmp says so, and applies the rest of the rule.
+# be prepared ahead: mmp says so, and applies the rest of the rule. The
+# workload asks the kernel itself, and mmp must say the same.
+"$POPULATE" --collapse-check >"$TMP/can"
+can=$(field zero_chunk_collapse "$TMP/can")
 "$MMP" run "$TMP/ahead.mmp" -- "$POPULATE" --size 16M >"$TMP/out" 2>"$TMP/err"
-if grep -q "'ahead' is not applied: this kernel's MADV_COLLAPSE" "$TMP/err"; then
+refused=false
+grep -q "'ahead' is not applied: this kernel's MADV_COLLAPSE" "$TMP/err" && refused=true
+check "mmp refuses 'ahead' exactly where the kernel collapses no unwritten chunk (kernel: ${can:-?}, refused: $refused)" \
+	[ "$refused" = "$([ "$can" = 0 ] && echo true || echo false)" ]
+if $refused; then
 	check "a kernel that cannot prepare: every byte as written" [ "$(field mismatches "$TMP/out")" = 0 ]
 	check "nothing left after run" no_programs_left ahead
 	echo "$(uname -r): MADV_COLLAPSE makes no 2M page of a chunk not yet written: mmp says so; the tests of preparing ahead need a kernel that does"

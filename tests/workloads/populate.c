@@ -6,6 +6,7 @@
  *   populate [--size SIZE] [--touch SIZE] [--addr A] [--threads N] [--places N]
  *            [--hugepage] [--guards] [--unmap-midway] [--hold S] [--wait-huge SIZE]
  *            [--wait-timeout S] [--start-delay S]
+ *   populate --collapse-check [--addr A]
  *
  * Maps --size bytes (default 512M) at --addr (default 0x600000000000, never
  * over another mapping), so that a policy selects the region with
@@ -23,6 +24,13 @@
  * MADV_HUGEPAGE first (THP for the process). --unmap-midway unmaps the last quarter of the touched
  * part (from a 2M boundary) while it is written: the first thread unmaps it
  * halfway through its share, and no thread ever writes there.
+ *
+ * --collapse-check asks the kernel what preparing ahead needs of it, on
+ * the workload's own memory: it writes the first page of a 4M mapping at A,
+ * reads the first byte of the second 2M chunk (the zero page) and
+ * collapses that chunk (madvise(MADV_COLLAPSE)); prints
+ * zero_chunk_collapse=1 if the kernel made a 2M page of it, 0 if it
+ * refused, and exits.
  *
  * --guards maps four 8M guards after the region, at G, G+10M, G+20M and
  * G+30M (G is A+SIZE rounded up to 2M), that a runtime must leave as the
@@ -81,7 +89,8 @@
 static const char usage[] =
 	"usage: populate [--size SIZE] [--touch SIZE] [--addr A] [--threads N] [--places N]\n"
 	"                [--hugepage] [--guards] [--uffd-guard] [--unmap-midway] [--hold S]\n"
-	"                [--wait-huge SIZE] [--wait-timeout S] [--start-delay S]\n";
+	"                [--wait-huge SIZE] [--wait-timeout S] [--start-delay S]\n"
+	"       populate --collapse-check [--addr A]\n";
 
 static size_t parse_size(const char *s)
 {
@@ -351,12 +360,13 @@ int main(int argc, char **argv)
 	size_t size = 512 << 20, touch = (size_t)-1, wait_huge = 0;
 	uintptr_t addr = 0x600000000000;
 	long threads = 1, places = 1;
-	int hugepage = 0, guards = 0, uffd = 0, unmap_midway = 0;
+	int hugepage = 0, guards = 0, uffd = 0, unmap_midway = 0, collapse_check = 0;
 	double hold = 0, wait_timeout = 60, start_delay = 0;
 	for (int i = 1; i < argc; i += 2) {
 		int *flag = !strcmp(argv[i], "--hugepage") ? &hugepage : !strcmp(argv[i], "--guards") ? &guards
 			  : !strcmp(argv[i], "--uffd-guard") ? &uffd
-			  : !strcmp(argv[i], "--unmap-midway") ? &unmap_midway : NULL;
+			  : !strcmp(argv[i], "--unmap-midway") ? &unmap_midway
+			  : !strcmp(argv[i], "--collapse-check") ? &collapse_check : NULL;
 		if (flag) {
 			*flag = 1;
 			i--;
@@ -391,6 +401,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (collapse_check) {
+		map_at(addr, 2 * HUGE, PROT_READ | PROT_WRITE, 0);
+		*(volatile uint64_t *)addr = pattern(addr);
+		(void)*(volatile char *)(addr + HUGE);
+		printf("zero_chunk_collapse=%d\n", madvise((void *)(addr + HUGE), HUGE, 25 /* MADV_COLLAPSE */) == 0);
+		return 0;
+	}
 	map_at(addr, size, PROT_READ | PROT_WRITE, 0);
 	if (hugepage && madvise((void *)addr, size, MADV_HUGEPAGE) < 0)
 		fail("madvise(MADV_HUGEPAGE)", addr);
