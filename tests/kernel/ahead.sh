@@ -43,7 +43,9 @@ fi
 # Where the kernel will not make a 2M page of a chunk nothing was written
 # in yet (Linux 6.1: its MADV_COLLAPSE wants a written page), nothing can
 # be prepared ahead: mmp says so, and applies the rest of the rule. The
-# workload asks the kernel itself, and mmp must say the same.
+# workload asks the kernel itself, and mmp must say the same (where the
+# kernel could not answer, no free 2M page at that moment, mmp does not
+# refuse either).
 "$POPULATE" --collapse-check >"$TMP/can"
 can=$(field zero_chunk_collapse "$TMP/can")
 "$MMP" run "$TMP/ahead.mmp" -- "$POPULATE" --size 16M >"$TMP/out" 2>"$TMP/err"
