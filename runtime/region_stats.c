@@ -33,3 +33,13 @@ bool calc_moves_without_faults(const struct mmp_calc *c)
 		       c->stat == STAT_R_RESIDENT || c->stat == STAT_R_SWAP;
 	return calc_moves_without_faults(c->l) || calc_moves_without_faults(c->r);
 }
+
+bool region_populating(const struct mmp_region_stats *s, long long now)
+{
+	if (!s->last_ns || now - (long long)s->last_ns >= REGION_POPULATING_QUIET_NS)
+		return false;
+	int64_t rate = mmp_rate_of(s->rate, s->win_faults, s->win_start_ns, (__u64)now);
+	if (now - (long long)s->win_start_ns < (long long)MMP_RATE_WINDOW_NS / 10 && (int64_t)s->win_faults * 10 > rate)
+		rate = (int64_t)s->win_faults * 10;
+	return rate >= REGION_POPULATING_RATE;
+}

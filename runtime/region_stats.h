@@ -21,4 +21,13 @@ int64_t region_stat(const struct mmp_region_stats *s, enum stat_id id, bool rate
  * too, not only at faults. */
 bool calc_moves_without_faults(const struct mmp_calc *c);
 
+/* Is the region S being populated at NOW: taking faults at a fill's rate
+ * (a 2M chunk's worth of 4K pages every tenth of a second, or faster),
+ * the last of them under a tenth of a second ago? A window younger than
+ * a tenth of a second has its faults counted as if it had lasted that
+ * long, no more than their rate. */
+#define REGION_POPULATING_RATE ((1LL << (MMP_CHUNK_SHIFT - MMP_PAGE_SHIFT)) * 10)
+#define REGION_POPULATING_QUIET_NS 100000000LL
+bool region_populating(const struct mmp_region_stats *s, long long now);
+
 #endif

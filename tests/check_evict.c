@@ -146,6 +146,34 @@ START_TEST(test_region_stats)
 }
 END_TEST
 
+/* A region being populated, as the hot-chunk collapse waits for: a fill's
+ * rate (5,120 faults a second), its last fault under 100 ms ago. */
+START_TEST(test_region_populating)
+{
+	const long long t0 = 100 * S, ms = S / 1000;
+	/* A JVM's pre-touch: 300,000 faults in the half second so far. */
+	struct mmp_region_stats s = { .faults = 300000, .first_ns = t0, .last_ns = t0 + 500 * ms, .win_start_ns = t0,
+				      .win_faults = 300000 };
+	ck_assert(region_populating(&s, t0 + 510 * ms));
+	ck_assert(!region_populating(&s, t0 + 600 * ms));   /* done: quiet for 100 ms */
+	/* A server in its steady state: a fault now and then. */
+	s = (struct mmp_region_stats){ .faults = 300000, .last_ns = t0 + 500 * ms, .win_start_ns = t0, .win_faults = 2000,
+				       .rate = 1500 };
+	ck_assert(!region_populating(&s, t0 + 510 * ms));
+	/* The window before was a fill's: it still is, until quiet. */
+	s.rate = 6000;
+	ck_assert(region_populating(&s, t0 + 510 * ms));
+	/* A window 20 ms old counts as 100 ms: 600 faults are 6,000 a second. */
+	s = (struct mmp_region_stats){ .last_ns = t0 + 20 * ms, .win_start_ns = t0, .win_faults = 600 };
+	ck_assert(region_populating(&s, t0 + 20 * ms));
+	s.win_faults = 500;
+	ck_assert(!region_populating(&s, t0 + 20 * ms));
+	/* No fault yet. */
+	struct mmp_region_stats none = { 0 };
+	ck_assert(!region_populating(&none, t0));
+}
+END_TEST
+
 START_TEST(test_timed_conditions)
 {
 	/* 'faults >= 100/s' moves only with faults; 'idle > 3s', and any
@@ -348,6 +376,7 @@ static Suite *evict_suite(void)
 	tcase_add_test(tc, test_sort);
 	tcase_add_test(tc, test_fresh_merge);
 	tcase_add_test(tc, test_region_stats);
+	tcase_add_test(tc, test_region_populating);
 	tcase_add_test(tc, test_timed_conditions);
 	tcase_add_test(tc, test_keep_bytes);
 	tcase_add_test(tc, test_protect_top);

@@ -59,6 +59,16 @@ done
 grep -q "hotcold.cold: 4K pages are best by the profile" "$TMP/err" || bad "the chosen size is reported at start"
 check "nothing left after run" no_programs_left hotcold
 
+# 1b. Hot chunks wait while their process populates its memory: a
+#     collapse takes its mmap lock for writing while it copies 2M. The hot
+#     region, written in a second (16,000 faults a second), has nothing
+#     collapsed while it is written, and all of it once it is.
+"$MMP" run -v "$K/hotcold.mmp" -- "$WORKLOAD" --fill 1 --seconds 2 $WAIT >"$TMP/out" 2>"$TMP/err"
+filled=$(field filled_huge_kb "$TMP/out") hot=$(field hot_huge_kb "$TMP/out")
+check "populating: nothing of the hot region collapsed while it is written (${filled:-none} kB)" [ "${filled:-1}" -eq 0 ]
+check "populating: the hot region collapsed once written (${hot:-none} of $HOT_KB kB)" [ "${hot:-0}" -ge $((HOT_KB * 9 / 10)) ]
+check "populating: mmp says the hot chunks wait" grep -q "pid [0-9]* is populating its memory: its hot chunks wait" "$TMP/err"
+
 # 2. Without mmp the workload gets no huge pages.
 "$WORKLOAD" --seconds 1 >"$TMP/out"
 check "baseline: no huge pages without the policy" [ "$(field hot_huge_kb "$TMP/out")" -eq 0 ]

@@ -26,8 +26,9 @@
  * With --wait-huge, it then goes on reading until at least SIZE of the hot
  * region is in huge pages, or --wait-timeout seconds (default 60) have
  * passed: a test waits for the state it asserts, however fast the machine.
- * Once the hot region is written it prints "filled=1" (flushed: a test
- * attaching to a running process waits for it). On exit it prints, from
+ * Once the hot region is written it prints "filled=1" and how much of it
+ * is in huge pages then, "filled_huge_kb=N" (flushed: a test attaching to
+ * a running process waits for it). On exit it prints, from
  * its own smaps,
  *   hot_huge_kb=N cold_huge_kb=N waited_s=S
  */
@@ -125,7 +126,7 @@ int main(int argc, char **argv)
 		for (; done < want; done++)
 			h[done * 4096] = 1;
 		if (done == pages && !filled) {
-			printf("filled=1\n");
+			printf("filled=1 filled_huge_kb=%lu\n", huge_kb(hot_addr, hot_addr + hot));
 			fflush(stdout);
 			filled = 1;
 		}
