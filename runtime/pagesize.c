@@ -157,8 +157,15 @@ struct collapser {
 	struct guards *guards;                  /* what each process asked to be left alone */
 	bool *said;                             /* by region: a guarded mapping was named */
 	struct map_dump chunks;                 /* the chunk map, as read at the tick */
-	pid_t *waiting;                         /* processes whose hot chunks waited at the last tick */
-	size_t nwaiting;
+	struct filling *filling;                /* processes populating at the last tick */
+	size_t nfilling;
+};
+
+/* A process populating its memory, since when (CLOCK_MONOTONIC ns). */
+struct filling {
+	pid_t pid;
+	long long since, last;   /* first and last seen populating, CLOCK_MONOTONIC ns */
+	bool long_said;          /* that it populated too long to wait for */
 };
 
 struct candidate {
@@ -278,7 +285,7 @@ static bool rule_holds(const struct collapser *cl, const struct governed *g, uns
  * thread of it that takes a fault meanwhile waits: while a process fills
  * its memory (a JVM's pre-touch, a cache's load) that stall and the CPU
  * the copy takes are on its way, and a JVM started 1.1 to 1.5 times
- * slower than in 4K pages. Its hot chunks wait until it is done. */
+ * slower than in 4K pages. */
 static bool process_populating(const struct collapser *cl, const struct governed *g, long long now)
 {
 	const struct mmp_plan_policy *pp = &cl->plan->policies[g->policy];
@@ -288,20 +295,46 @@ static bool process_populating(const struct collapser *cl, const struct governed
 	return false;
 }
 
-/* Says, at -v, when a process's hot chunks begin to wait for it to finish
- * populating: WAITING (N of them) are this tick's, kept for the next. */
-static void say_waiting(struct collapser *cl, pid_t *waiting, size_t n)
+/* Does G's populating hold its hot chunks back now? It does while it
+ * populates, for POPULATING_WAIT_NS at most from when it began (pauses of
+ * under POPULATING_PAUSE_NS do not end it): a process that grows for
+ * longer has them collapsed as it goes, as a server's memory would
+ * otherwise never get them. NOW_FILLING collects the processes populating
+ * now or lately (N of them), for the next tick. */
+#define POPULATING_WAIT_NS 10000000000LL
+#define POPULATING_PAUSE_NS 1000000000LL
+static bool populating_holds(const struct collapser *cl, const struct governed *g, long long now,
+			     struct filling *now_filling, size_t *n)
 {
-	for (size_t i = 0; i < n; i++) {
-		bool before = false;
-		for (size_t j = 0; j < cl->nwaiting && !before; j++)
-			before = cl->waiting[j] == waiting[i];
-		if (!before)
-			mmp_debug("pid %d is populating its memory: its hot chunks wait until it is done", waiting[i]);
+	const struct mmp_plan_policy *pp = &cl->plan->policies[g->policy];
+	bool collapses = false;
+	for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++)
+		collapses |= cl->choice[r].size == SIZE_2M;
+	bool pop = collapses && process_populating(cl, g, now);
+	struct filling f = { g->pid, now, now, false };
+	bool seen = false;
+	for (size_t j = 0; j < cl->nfilling && !seen; j++)
+		if (cl->filling[j].pid == g->pid) {
+			f = cl->filling[j];
+			seen = true;
+		}
+	if (!pop) {
+		if (seen && now - f.last < POPULATING_PAUSE_NS)
+			now_filling[(*n)++] = f;
+		return false;
 	}
-	free(cl->waiting);
-	cl->waiting = waiting;
-	cl->nwaiting = n;
+	f.last = now;
+	if (!seen)
+		mmp_debug("pid %d is populating its memory: its hot chunks wait until it is done, %lld s at most", g->pid,
+			  POPULATING_WAIT_NS / 1000000000LL);
+	bool holds = now - f.since < POPULATING_WAIT_NS;
+	if (!holds && !f.long_said) {
+		mmp_debug("pid %d has populated its memory for %lld s: its hot chunks are collapsed as it goes", g->pid,
+			  POPULATING_WAIT_NS / 1000000000LL);
+		f.long_said = true;
+	}
+	now_filling[(*n)++] = f;
+	return holds;
 }
 
 static void collapse_tick(struct collapser *cl, double dt)
@@ -335,17 +368,19 @@ static void collapse_tick(struct collapser *cl, double dt)
 
 	size_t cap_c = 1024, n = 0;
 	struct candidate *cand = malloc(cap_c * sizeof(*cand));
-	/* By the governed set's index: 0 not yet asked, 1 populating, -1 not. */
-	signed char *populating = calloc(cl->gov->n ? cl->gov->n : 1, 1);
-	pid_t *waiting = calloc(cl->gov->n ? cl->gov->n : 1, sizeof(*waiting));
-	size_t nwaiting = 0;
-	if (!cand || !populating || !waiting) {
+	/* By the governed set's index: its hot chunks wait for it. */
+	bool *held = calloc(cl->gov->n ? cl->gov->n : 1, sizeof(*held));
+	struct filling *filling = calloc(cl->gov->n ? cl->gov->n : 1, sizeof(*filling));
+	size_t nfilling = 0;
+	if (!cand || !held || !filling) {
 		free(cand);
-		free(populating);
-		free(waiting);
+		free(held);
+		free(filling);
 		return;
 	}
 	long long now = mono_ns();
+	for (size_t i = 0; i < cl->gov->n; i++)
+		held[i] = populating_holds(cl, &cl->gov->gov[i], now, filling, &nfilling);
 	size_t nchunks = map_dump_read(&cl->chunks, cl->gov->chunks_fd);
 	const struct mmp_chunk_key *keys = cl->chunks.keys;
 	const struct mmp_chunk *vals = cl->chunks.values;
@@ -368,13 +403,7 @@ static void collapse_tick(struct collapser *cl, double dt)
 		if (now - (long long)v.last_ns < CHUNK_SETTLE_NS)
 			continue;
 		/* Nor while the process fills any of its memory. */
-		size_t gi = (size_t)(g - cl->gov->gov);
-		if (!populating[gi]) {
-			populating[gi] = process_populating(cl, g, now) ? 1 : -1;
-			if (populating[gi] > 0)
-				waiting[nwaiting++] = g->pid;
-		}
-		if (populating[gi] > 0)
+		if (held[g - cl->gov->gov])
 			continue;
 		/* Only while the region's rule holds. */
 		if (!rule_holds(cl, g, k.region, now))
@@ -428,8 +457,10 @@ static void collapse_tick(struct collapser *cl, double dt)
 	/* What the CPU cap left for a later tick keeps its bytes. */
 	cl->budget += (double)(take - i) * (double)(1ULL << MMP_CHUNK_SHIFT);
 	free(cand);
-	free(populating);
-	say_waiting(cl, waiting, nwaiting);
+	free(held);
+	free(cl->filling);
+	cl->filling = filling;
+	cl->nfilling = nfilling;
 }
 
 /* --- the kind ------------------------------------------------------------ */
@@ -608,7 +639,7 @@ static void undo(void *state)
 	scan_free(cl->scan);
 	guards_free(cl->guards);
 	free(cl->said);
-	free(cl->waiting);
+	free(cl->filling);
 	map_dump_free(&cl->chunks);
 	free(cl);
 }
