@@ -35,7 +35,8 @@
 # socket. Environment: PARTS ("populate redis"; also attach), POP_SIZE,
 # POP_THREADS, POP_PLACES, REDIS_KEYS, REDIS_GETS, ATTACH_AT, ATTACH_MAX, ATTACH_OPTS
 # (mmp attach's options, e.g. --collapse-cpu=100), JVM_HEAP, VARIANTS (a
-# subset of "4k thp mmp"), MMP (the mmp binary), AHEAD (64M), MEMSTATE_MIB
+# subset of "4k thp mmp"), MMP (the mmp binary), AHEAD (64M; none: the rule
+# without 'ahead', its hot chunks collapsed once settled), MEMSTATE_MIB
 # (8192: the memory touched once before the runs, with a VM's free page
 # reporting held off meanwhile: bench/machine/memstate.sh). Run as root.
 set -eu
@@ -47,6 +48,7 @@ POP_PLACES=${POP_PLACES:-1}
 REDIS_KEYS=${REDIS_KEYS:-3000000}
 REDIS_GETS=${REDIS_GETS:-2000000}
 AHEAD=${AHEAD:-64M}
+case $AHEAD in none) ahead_clause= ;; *) ahead_clause=" ahead $AHEAD;" ;; esac
 ATTACH_AT=${ATTACH_AT:-10}
 ATTACH_MAX=${ATTACH_MAX:-60}
 ATTACH_OPTS=${ATTACH_OPTS:-}
@@ -299,15 +301,15 @@ public class Started {
 EOF
 cat >"$tmp/policy-jvm.mmp" <<EOF
 policy jvm { match comm "java"; region heap = anon and size >= $JVM_HEAP;
-  pagesize heap { 4K: 0; 2M: 100; ahead $AHEAD; } }
+  pagesize heap { 4K: 0; 2M: 100;$ahead_clause } }
 EOF
 cat >"$tmp/policy-populate.mmp" <<EOF
 policy fill { match comm "populate"; region arena = range 0x600000000000 .. +$POP_SIZE;
-  pagesize arena { 4K: 0; 2M: 100; ahead $AHEAD; } }
+  pagesize arena { 4K: 0; 2M: 100;$ahead_clause } }
 EOF
 cat >"$tmp/policy-redis.mmp" <<EOF
 policy cache { match comm "redis-server"; region heap = anon;
-  pagesize heap { 4K: 0; 2M: 100; ahead $AHEAD; } }
+  pagesize heap { 4K: 0; 2M: 100;$ahead_clause } }
 EOF
 
 median() { # FILE COLUMN
