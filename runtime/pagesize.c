@@ -161,11 +161,12 @@ struct collapser {
 	size_t nfilling;
 };
 
-/* A process populating its memory, since when (CLOCK_MONOTONIC ns). */
+/* A process populating its memory lately: which (a pid and its start
+ * time, as a reused pid has another), and its episode. */
 struct filling {
 	pid_t pid;
-	long long since, last;   /* first and last seen populating, CLOCK_MONOTONIC ns */
-	bool long_said;          /* that it populated too long to wait for */
+	unsigned long long start;
+	struct fill_wait w;
 };
 
 struct candidate {
@@ -280,61 +281,43 @@ static bool rule_holds(const struct collapser *cl, const struct governed *g, uns
 	return calc_eval(when, when_stat, &c) != 0;
 }
 
-/* Is G populating its memory now, in any region of its policy? A collapse
+/* Do G's hot chunks wait for it to populate its memory, now? A collapse
  * holds the process's mmap lock for writing while it copies 2M, and every
  * thread of it that takes a fault meanwhile waits: while a process fills
  * its memory (a JVM's pre-touch, a cache's load) that stall and the CPU
  * the copy takes are on its way, and a JVM started 1.1 to 1.5 times
- * slower than in 4K pages. */
-static bool process_populating(const struct collapser *cl, const struct governed *g, long long now)
-{
-	const struct mmp_plan_policy *pp = &cl->plan->policies[g->policy];
-	for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++)
-		if (region_populating(&cl->gov->stats[governed_slot(cl->gov, g, r)], now))
-			return true;
-	return false;
-}
-
-/* Does G's populating hold its hot chunks back now? It does while it
- * populates, for POPULATING_WAIT_NS at most from when it began (pauses of
- * under POPULATING_PAUSE_NS do not end it): a process that grows for
- * longer has them collapsed as it goes, as a server's memory would
- * otherwise never get them. NOW_FILLING collects the processes populating
- * now or lately (N of them), for the next tick. */
-#define POPULATING_WAIT_NS 10000000000LL
-#define POPULATING_PAUSE_NS 1000000000LL
+ * slower than in 4K pages. The lock is the process's: its regions' rates
+ * add up. NOW_FILLING collects this tick's episodes (N of them), for the
+ * next; see fill_wait_step for how long they wait. */
 static bool populating_holds(const struct collapser *cl, const struct governed *g, long long now,
 			     struct filling *now_filling, size_t *n)
 {
 	const struct mmp_plan_policy *pp = &cl->plan->policies[g->policy];
 	bool collapses = false;
-	for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++)
+	int64_t rate = 0;
+	for (unsigned r = pp->first_region; r < pp->first_region + pp->nregions; r++) {
 		collapses |= cl->choice[r].size == SIZE_2M;
-	bool pop = collapses && process_populating(cl, g, now);
-	struct filling f = { g->pid, now, now, false };
-	bool seen = false;
-	for (size_t j = 0; j < cl->nfilling && !seen; j++)
-		if (cl->filling[j].pid == g->pid) {
-			f = cl->filling[j];
-			seen = true;
-		}
-	if (!pop) {
-		if (seen && now - f.last < POPULATING_PAUSE_NS)
-			now_filling[(*n)++] = f;
+		rate += region_fill_rate(&cl->gov->stats[governed_slot(cl->gov, g, r)], now);
+	}
+	if (!collapses)
 		return false;
-	}
-	f.last = now;
-	if (!seen)
-		mmp_debug("pid %d is populating its memory: its hot chunks wait until it is done, %lld s at most", g->pid,
-			  POPULATING_WAIT_NS / 1000000000LL);
-	bool holds = now - f.since < POPULATING_WAIT_NS;
-	if (!holds && !f.long_said) {
+	struct filling f = { g->pid, g->start, { 0 } };
+	for (size_t j = 0; j < cl->nfilling; j++)
+		if (cl->filling[j].pid == g->pid && cl->filling[j].start == g->start) {
+			f = cl->filling[j];
+			break;
+		}
+	enum fill_say say;
+	bool wait = fill_wait_step(&f.w, rate >= REGION_POPULATING_RATE, now, &say);
+	if (say == FILL_SAY_BEGUN)
+		mmp_debug("pid %d is populating its memory (%lld faults a second): its hot chunks wait until it is done, "
+			  "%lld s at most", g->pid, (long long)rate, FILL_WAIT_MAX_NS / 1000000000LL);
+	else if (say == FILL_SAY_TOO_LONG)
 		mmp_debug("pid %d has populated its memory for %lld s: its hot chunks are collapsed as it goes", g->pid,
-			  POPULATING_WAIT_NS / 1000000000LL);
-		f.long_said = true;
-	}
-	now_filling[(*n)++] = f;
-	return holds;
+			  FILL_WAIT_MAX_NS / 1000000000LL);
+	if (f.w.active)
+		now_filling[(*n)++] = f;
+	return wait;
 }
 
 static void collapse_tick(struct collapser *cl, double dt)

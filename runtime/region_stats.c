@@ -34,12 +34,40 @@ bool calc_moves_without_faults(const struct mmp_calc *c)
 	return calc_moves_without_faults(c->l) || calc_moves_without_faults(c->r);
 }
 
-bool region_populating(const struct mmp_region_stats *s, long long now)
+int64_t region_fill_rate(const struct mmp_region_stats *s, long long now)
 {
-	if (!s->last_ns || now - (long long)s->last_ns >= REGION_POPULATING_QUIET_NS)
-		return false;
+	/* NOW was read before S, which BPF may have moved on since. */
+	if (now < (long long)s->win_start_ns)
+		now = (long long)s->win_start_ns;
+	if (now < (long long)s->last_ns)
+		now = (long long)s->last_ns;
+	if (!s->last_ns || now - (long long)s->last_ns >= REGION_FILL_QUIET_NS)
+		return 0;
 	int64_t rate = mmp_rate_of(s->rate, s->win_faults, s->win_start_ns, (__u64)now);
 	if (now - (long long)s->win_start_ns < (long long)MMP_RATE_WINDOW_NS / 10 && (int64_t)s->win_faults * 10 > rate)
 		rate = (int64_t)s->win_faults * 10;
-	return rate >= REGION_POPULATING_RATE;
+	return rate;
+}
+
+bool fill_wait_step(struct fill_wait *w, bool populating, long long now, enum fill_say *say)
+{
+	*say = FILL_SAY_NOTHING;
+	if (w->active && now - w->last >= FILL_PAUSE_NS)
+		w->active = false;
+	if (populating) {
+		if (!w->active) {
+			*w = (struct fill_wait){ .active = true, .since = now };
+			*say = FILL_SAY_BEGUN;
+		}
+		w->last = now;
+	}
+	if (!w->active)
+		return false;
+	if (now - w->since < FILL_WAIT_MAX_NS)
+		return true;
+	if (!w->long_said) {
+		w->long_said = true;
+		*say = FILL_SAY_TOO_LONG;
+	}
+	return false;
 }

@@ -146,31 +146,67 @@ START_TEST(test_region_stats)
 }
 END_TEST
 
-/* A region being populated, as the hot-chunk collapse waits for: a fill's
- * rate (5,120 faults a second), its last fault under 100 ms ago. */
-START_TEST(test_region_populating)
+/* A region being populated, as the hot-chunk collapse waits for: its
+ * fault rate while its last fault is under 100 ms old. */
+START_TEST(test_region_fill_rate)
 {
 	const long long t0 = 100 * S, ms = S / 1000;
 	/* A JVM's pre-touch: 300,000 faults in the half second so far. */
 	struct mmp_region_stats s = { .faults = 300000, .first_ns = t0, .last_ns = t0 + 500 * ms, .win_start_ns = t0,
 				      .win_faults = 300000 };
-	ck_assert(region_populating(&s, t0 + 510 * ms));
-	ck_assert(!region_populating(&s, t0 + 600 * ms));   /* done: quiet for 100 ms */
+	ck_assert_int_ge(region_fill_rate(&s, t0 + 510 * ms), REGION_POPULATING_RATE);
+	ck_assert_int_eq(region_fill_rate(&s, t0 + 600 * ms), 0);   /* done: quiet for 100 ms */
 	/* A server in its steady state: a fault now and then. */
 	s = (struct mmp_region_stats){ .faults = 300000, .last_ns = t0 + 500 * ms, .win_start_ns = t0, .win_faults = 2000,
 				       .rate = 1500 };
-	ck_assert(!region_populating(&s, t0 + 510 * ms));
+	ck_assert_int_lt(region_fill_rate(&s, t0 + 510 * ms), REGION_POPULATING_RATE);
 	/* The window before was a fill's: it still is, until quiet. */
 	s.rate = 6000;
-	ck_assert(region_populating(&s, t0 + 510 * ms));
+	ck_assert_int_eq(region_fill_rate(&s, t0 + 510 * ms), 6000);
 	/* A window 20 ms old counts as 100 ms: 600 faults are 6,000 a second. */
 	s = (struct mmp_region_stats){ .last_ns = t0 + 20 * ms, .win_start_ns = t0, .win_faults = 600 };
-	ck_assert(region_populating(&s, t0 + 20 * ms));
-	s.win_faults = 500;
-	ck_assert(!region_populating(&s, t0 + 20 * ms));
+	ck_assert_int_eq(region_fill_rate(&s, t0 + 20 * ms), 6000);
+	/* BPF began a window after NOW was read: its time, not a wrapped rate. */
+	s = (struct mmp_region_stats){ .last_ns = t0 + 5 * ms, .win_start_ns = t0 + 5 * ms, .win_faults = 600,
+				       .rate = 20000 };
+	ck_assert_int_eq(region_fill_rate(&s, t0), 20000);
 	/* No fault yet. */
 	struct mmp_region_stats none = { 0 };
-	ck_assert(!region_populating(&none, t0));
+	ck_assert_int_eq(region_fill_rate(&none, t0), 0);
+}
+END_TEST
+
+/* An episode of populating, tick by tick (100 ms): the chunks wait
+ * through pauses under 300 ms, not after, and 10 s at most. */
+START_TEST(test_fill_wait)
+{
+	const long long t0 = 100 * S, ms = S / 1000;
+	struct fill_wait w = { 0 };
+	enum fill_say say;
+	ck_assert(!fill_wait_step(&w, false, t0, &say));
+	ck_assert_int_eq(say, FILL_SAY_NOTHING);
+	ck_assert(fill_wait_step(&w, true, t0 + 100 * ms, &say));
+	ck_assert_int_eq(say, FILL_SAY_BEGUN);
+	ck_assert(fill_wait_step(&w, true, t0 + 200 * ms, &say));
+	ck_assert_int_eq(say, FILL_SAY_NOTHING);
+	/* A quiet tick: still waiting, the same episode. */
+	ck_assert(fill_wait_step(&w, false, t0 + 300 * ms, &say));
+	ck_assert(fill_wait_step(&w, true, t0 + 400 * ms, &say));
+	ck_assert_int_eq(say, FILL_SAY_NOTHING);
+	ck_assert(fill_wait_step(&w, true, t0 + 500 * ms, &say));
+	/* Quiet for 300 ms: done, the chunks go. */
+	ck_assert(fill_wait_step(&w, false, t0 + 700 * ms, &say));
+	ck_assert(!fill_wait_step(&w, false, t0 + 800 * ms, &say));
+	ck_assert(!w.active);
+	/* Populating again: a new episode, bounded at 10 s from its start. */
+	ck_assert(fill_wait_step(&w, true, t0 + 2 * S, &say));
+	ck_assert_int_eq(say, FILL_SAY_BEGUN);
+	for (long long t = t0 + 2 * S + 100 * ms; t < t0 + 12 * S; t += 100 * ms)
+		ck_assert(fill_wait_step(&w, true, t, &say));
+	ck_assert(!fill_wait_step(&w, true, t0 + 12 * S, &say));
+	ck_assert_int_eq(say, FILL_SAY_TOO_LONG);
+	ck_assert(!fill_wait_step(&w, true, t0 + 12 * S + 100 * ms, &say));
+	ck_assert_int_eq(say, FILL_SAY_NOTHING);   /* said once */
 }
 END_TEST
 
@@ -376,7 +412,8 @@ static Suite *evict_suite(void)
 	tcase_add_test(tc, test_sort);
 	tcase_add_test(tc, test_fresh_merge);
 	tcase_add_test(tc, test_region_stats);
-	tcase_add_test(tc, test_region_populating);
+	tcase_add_test(tc, test_region_fill_rate);
+	tcase_add_test(tc, test_fill_wait);
 	tcase_add_test(tc, test_timed_conditions);
 	tcase_add_test(tc, test_keep_bytes);
 	tcase_add_test(tc, test_protect_top);

@@ -67,7 +67,7 @@ check "nothing left after run" no_programs_left hotcold
 filled=$(field filled_huge_kb "$TMP/out") hot=$(field hot_huge_kb "$TMP/out")
 check "populating: nothing of the hot region collapsed while it is written (${filled:-none} kB)" [ "${filled:-1}" -eq 0 ]
 check "populating: the hot region collapsed once written (${hot:-none} of $HOT_KB kB)" [ "${hot:-0}" -ge $((HOT_KB * 9 / 10)) ]
-check "populating: mmp says the hot chunks wait" grep -q "pid [0-9]* is populating its memory: its hot chunks wait" "$TMP/err"
+check "populating: mmp says the hot chunks wait" grep -q "pid [0-9]* is populating its memory (.*): its hot chunks wait" "$TMP/err"
 # ... for 10 s at most: a region written over 14 s (9,000 faults a second)
 #     has hot chunks collapsed while it is still written.
 printf 'policy long { match comm "hotcold"; region hot = range 0x600000000000 .. +512M;\n pagesize hot { 4K: 0; 2M: 100; } }\n' >"$TMP/long.mmp"
