@@ -267,8 +267,10 @@ static bool queue_ahead(struct ahead *a, struct aproc *p, struct frontier *f, ui
 {
 	const struct mmp_pagesize_rule *rule = a->plan->regions[f->region].pagesize;
 	uint64_t lead = (uint64_t)rule->ahead >> MMP_CHUNK_SHIFT, spacing = f->followed ? 0 : lead / 2;
+	/* A batch's worth at a time where the lead can spare it (an eighth). */
+	uint64_t step = lead / 8 < 1 ? 1 : lead / 8 > BATCH_CHUNKS ? BATCH_CHUNKS : lead / 8;
 	uint64_t first, last;
-	ahead_span(chunk, f->hi, lead, (f->start + CHUNK - 1) / CHUNK, f->end / CHUNK, &first, &last);
+	ahead_span(chunk, f->hi, lead, step, (f->start + CHUNK - 1) / CHUNK, f->end / CHUNK, &first, &last);
 	bool queued = false;
 	for (uint64_t c = first; c < last;) {
 		if (ahead_is_tripwire(c, spacing) || held_by_other(p, f, f->region, c, now)) {

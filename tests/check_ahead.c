@@ -12,7 +12,7 @@
 START_TEST(test_span_first_fault)
 {
 	uint64_t first, last;
-	ahead_span(100, 0, 32, 0, 1000, &first, &last);
+	ahead_span(100, 0, 32, 1, 0, 1000, &first, &last);
 	ck_assert_uint_eq(first, 101);
 	ck_assert_uint_eq(last, 133);   /* 32 chunks: the lead */
 }
@@ -22,11 +22,11 @@ START_TEST(test_span_extends_horizon)
 {
 	uint64_t first, last;
 	/* Prepared up to 140; the process faults at 120 (a tripwire). */
-	ahead_span(120, 140, 32, 0, 1000, &first, &last);
+	ahead_span(120, 140, 32, 1, 0, 1000, &first, &last);
 	ck_assert_uint_eq(first, 141);
 	ck_assert_uint_eq(last, 153);
 	/* Nothing new while the horizon is a full lead ahead. */
-	ahead_span(120, 152, 32, 0, 1000, &first, &last);
+	ahead_span(120, 152, 32, 1, 0, 1000, &first, &last);
 	ck_assert_uint_ge(first, last);
 }
 END_TEST
@@ -34,13 +34,13 @@ END_TEST
 START_TEST(test_span_stays_in_mapping)
 {
 	uint64_t first, last;
-	ahead_span(100, 0, 32, 0, 110, &first, &last);
+	ahead_span(100, 0, 32, 1, 0, 110, &first, &last);
 	ck_assert_uint_eq(first, 101);
 	ck_assert_uint_eq(last, 110);   /* the mapping ends there */
-	ahead_span(5, 0, 32, 20, 1000, &first, &last);
+	ahead_span(5, 0, 32, 1, 20, 1000, &first, &last);
 	ck_assert_uint_eq(first, 20);
 	/* A fault at the last chunk of the mapping: nothing after it. */
-	ahead_span(109, 0, 32, 0, 110, &first, &last);
+	ahead_span(109, 0, 32, 1, 0, 110, &first, &last);
 	ck_assert_uint_ge(first, last);
 }
 END_TEST
@@ -60,7 +60,7 @@ START_TEST(test_writer_sees_tripwires)
 		faults++;   /* a chunk in 4K pages, and an event */
 		last_fault = c;
 		uint64_t first, last;
-		ahead_span(c, hi, LEAD, 0, N, &first, &last);
+		ahead_span(c, hi, LEAD, 1, 0, N, &first, &last);
 		for (uint64_t k = first; k < last; k++) {
 			ck_assert_uint_le(k, last_fault + LEAD);   /* bloat: within the lead */
 			ck_assert_uint_gt(k, c);                   /* never where it writes */
@@ -94,7 +94,7 @@ START_TEST(test_followed_writer)
 		faults += fault;
 		seen = c;
 		uint64_t first, last;
-		ahead_span(c, hi, LEAD, 0, N, &first, &last);
+		ahead_span(c, hi, LEAD, 1, 0, N, &first, &last);
 		for (uint64_t k = first; k < last; k++) {
 			ck_assert_uint_le(k, seen + LEAD);
 			ck_assert_uint_gt(k, c);
@@ -105,6 +105,36 @@ START_TEST(test_followed_writer)
 			hi = last - 1;
 	}
 	ck_assert_uint_eq(faults, 1);
+}
+END_TEST
+
+/* The same writer, its chunks prepared four at a time: never more than
+ * the lead past where it was seen, never fewer than four a batch but at
+ * the mapping's end, and it still faults only at its first chunk. */
+START_TEST(test_followed_writer_batched)
+{
+	enum { N = 1001, LEAD = 32, LOOK = 1, STEP = 4 };
+	static bool prepared[N + LEAD + 2];
+	memset(prepared, 0, sizeof(prepared));
+	uint64_t hi = 0, faults = 0, batches = 0;
+	for (uint64_t c = 0; c < N; c++) {
+		faults += !prepared[c];
+		uint64_t first, last;
+		ahead_span(c, hi, LEAD, STEP, 0, N, &first, &last);
+		if (first < last) {
+			batches++;
+			ck_assert(last - first >= STEP || last == N || hi == 0);
+		}
+		for (uint64_t k = first; k < last; k++) {
+			ck_assert_uint_le(k, c + LEAD);
+			ck_assert_uint_gt(k, c);
+			prepared[k] = true;
+		}
+		if (last > hi + 1)
+			hi = last - 1;
+	}
+	ck_assert_uint_eq(faults, 1);
+	ck_assert_uint_le(batches, 1 + (N - LEAD) / STEP + 1);
 }
 END_TEST
 
@@ -170,6 +200,7 @@ int main(void)
 	tcase_add_test(tc, test_span_stays_in_mapping);
 	tcase_add_test(tc, test_writer_sees_tripwires);
 	tcase_add_test(tc, test_followed_writer);
+	tcase_add_test(tc, test_followed_writer_batched);
 	tcase_add_test(tc, test_next_prepared);
 	tcase_add_test(tc, test_look_after);
 	tcase_add_test(tc, test_tripwire_spacing);

@@ -18,7 +18,8 @@ cat >"$TMP/ahead.mmp" <<POLICY
 policy fill { match comm "populate"; region arena = range 0x600000000000 .. +$((SIZE_MB + 38))M;
   pagesize arena { 4K: 0; 2M: 100; ahead ${LEAD_MB}M; } }
 POLICY
-WAIT="--wait-huge $((SIZE_MB * 9 / 10))M"
+# The workload waits for what the checks below ask: 90% of the region.
+WAIT="--wait-huge $((SIZE_MB * 1024 * 9 / 10))K"
 always=false
 grep -q '\[always\]' /sys/kernel/mm/transparent_hugepage/enabled && always=true
 
@@ -67,8 +68,10 @@ check "baseline: no huge pages without the policy ($(field huge_kb "$TMP/out") k
 
 # 1. One writer, then two (two frontiers): contents intact, the region in
 #    2M pages, chunks prepared ahead of the faults, guards untouched.
+# The writers take a second (--seconds 1): unpaced, one writes the region
+# in 40 ms on a fast machine, before the follower's first look.
 for threads in 1 2; do
-	"$MMP" run "$TMP/ahead.mmp" -- "$POPULATE" --size ${SIZE_MB}M --threads $threads --guards $WAIT \
+	"$MMP" run "$TMP/ahead.mmp" -- "$POPULATE" --size ${SIZE_MB}M --threads $threads --guards --seconds 1 $WAIT \
 		>"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	o=$TMP/out

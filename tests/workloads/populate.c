@@ -5,7 +5,7 @@
  *
  *   populate [--size SIZE] [--touch SIZE] [--addr A] [--threads N] [--places N]
  *            [--hugepage] [--guards] [--unmap-midway] [--hold S] [--wait-huge SIZE]
- *            [--wait-timeout S] [--start-delay S]
+ *            [--wait-timeout S] [--start-delay S] [--seconds S]
  *   populate --collapse-check [--addr A]
  *
  * Maps --size bytes (default 512M) at --addr (default 0x600000000000, never
@@ -15,7 +15,9 @@
  * front to back, each 8-byte word a function of its address, so that every
  * byte is known. --threads N (default 1) splits the touched part into N
  * contiguous shares at 2M boundaries, each written by its own thread: N
- * frontiers at once. --places N (default 1; with one thread) splits the
+ * frontiers at once; with --seconds S, each thread spreads its share over
+ * S seconds at least (2M at a time, each no sooner than its part of S):
+ * a writer of a known pace, however fast the machine. --places N (default 1; with one thread) splits the
  * region into N places of the same size, a multiple of 2M (the last
  * takes what is left over), and writes the first --touch / N bytes of
  * each (rounded up to 4K, at most the place), one thread writing a page
@@ -90,7 +92,7 @@
 static const char usage[] =
 	"usage: populate [--size SIZE] [--touch SIZE] [--addr A] [--threads N] [--places N]\n"
 	"                [--hugepage] [--guards] [--uffd-guard] [--unmap-midway] [--hold S]\n"
-	"                [--wait-huge SIZE] [--wait-timeout S] [--start-delay S]\n"
+	"                [--wait-huge SIZE] [--wait-timeout S] [--start-delay S] [--seconds S]\n"
 	"       populate --collapse-check [--addr A]\n";
 
 static size_t parse_size(const char *s)
@@ -206,9 +208,24 @@ struct share {
 	uintptr_t lo, hi;         /* what this thread writes */
 	uintptr_t cut, cut_end;   /* unmapped halfway, if not empty */
 	pthread_barrier_t *go;
+	double seconds;           /* spread over this long at least (--seconds) */
 	double t0, t1;
 	int err;
 };
+
+/* Writes [LO, HI) of S's share 2M at a time, each no sooner than its part
+ * of S's seconds: a writer of a known pace, whatever the machine. */
+static void fill_paced(const struct share *s, uintptr_t lo, uintptr_t hi)
+{
+	for (uintptr_t a = lo; a < hi;) {
+		uintptr_t next = align_up(a + 1, HUGE) < hi ? align_up(a + 1, HUGE) : hi;
+		fill(a, next);
+		a = next;
+		double due = s->t0 + s->seconds * (double)(a - s->lo) / (double)(s->hi - s->lo);
+		if (now() < due)
+			sleep_s(due - now());
+	}
+}
 
 /* What was written of a place, [lo, hi), and what lies after it that
  * nobody wrote, [rest, end): whatever is present there was made by
@@ -223,10 +240,10 @@ static void *writer(void *arg)
 	uintptr_t mid = s->lo + ((s->hi - s->lo) / 2 & ~(PAGE - 1));
 	pthread_barrier_wait(s->go);   /* all frontiers start together */
 	s->t0 = now();
-	fill(s->lo, mid);
+	fill_paced(s, s->lo, mid);
 	if (s->cut_end > s->cut && munmap((void *)s->cut, s->cut_end - s->cut) < 0)
 		s->err = errno;
-	fill(mid, s->hi);
+	fill_paced(s, mid, s->hi);
 	s->t1 = now();
 	return NULL;
 }
@@ -303,7 +320,7 @@ static int uffd_guard(uintptr_t g)
 /* The touched part split among THREADS writers, each front to back; with
  * UNMAP_MIDWAY its last quarter unmapped while written. One part. */
 static void write_threads(uintptr_t addr, size_t size, size_t touch, long threads, int unmap_midway,
-			  struct part *part, double *t0, double *t1)
+			  double seconds, struct part *part, double *t0, double *t1)
 {
 	/* [addr, kept) is written; [kept, end) is unmapped midway, never written */
 	uintptr_t end = addr + touch, kept = end;
@@ -320,6 +337,7 @@ static void write_threads(uintptr_t addr, size_t size, size_t touch, long thread
 		if (i)
 			sh[i - 1].hi = sh[i].lo;
 		sh[i].go = &go;
+		sh[i].seconds = seconds;
 	}
 	sh[threads - 1].hi = kept;
 	sh[0].cut = kept, sh[0].cut_end = end;
@@ -362,7 +380,7 @@ int main(int argc, char **argv)
 	uintptr_t addr = 0x600000000000;
 	long threads = 1, places = 1;
 	int hugepage = 0, guards = 0, uffd = 0, unmap_midway = 0, collapse_check = 0;
-	double hold = 0, wait_timeout = 60, start_delay = 0;
+	double hold = 0, wait_timeout = 60, start_delay = 0, seconds = 0;
 	for (int i = 1; i < argc; i += 2) {
 		int *flag = !strcmp(argv[i], "--hugepage") ? &hugepage : !strcmp(argv[i], "--guards") ? &guards
 			  : !strcmp(argv[i], "--uffd-guard") ? &uffd
@@ -388,6 +406,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--wait-huge")) wait_huge = parse_size(argv[i + 1]);
 		else if (!strcmp(argv[i], "--wait-timeout")) wait_timeout = atof(argv[i + 1]);
 		else if (!strcmp(argv[i], "--start-delay")) start_delay = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
 		else { fprintf(stderr, "populate: unknown option %s\n%s", argv[i], usage); return 2; }
 	}
 	size = align_up(size, PAGE);
@@ -396,8 +415,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "populate: need 0 < --touch <= --size and 1 <= --threads <= 1024\n%s", usage);
 		return 2;
 	}
-	if (places < 1 || places > 64 || (places > 1 && (threads > 1 || unmap_midway || size / (size_t)places < HUGE))) {
-		fprintf(stderr, "populate: --places is 1 to 64, each at least 2M, with one thread and no --unmap-midway\n%s",
+	if (places < 1 || places > 64 ||
+	    (places > 1 && (threads > 1 || unmap_midway || seconds > 0 || size / (size_t)places < HUGE))) {
+		fprintf(stderr, "populate: --places is 1 to 64, each at least 2M, with one thread, no --unmap-midway and "
+				"no --seconds\n%s",
 			usage);
 		return 2;
 	}
@@ -442,7 +463,7 @@ int main(int argc, char **argv)
 	if (places > 1)
 		write_places(addr, size, touch, places, parts, &t0, &t1);
 	else
-		write_threads(addr, size, touch, threads, unmap_midway, parts, &t0, &t1);
+		write_threads(addr, size, touch, threads, unmap_midway, seconds, parts, &t0, &t1);
 	getrusage(RUSAGE_SELF, &r1);
 	if (guards) {
 		fill(g_mlock, g_mlock + GUARD / 2);
