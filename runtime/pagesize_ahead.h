@@ -22,12 +22,13 @@ static inline bool ahead_is_tripwire(uint64_t chunk, uint64_t spacing)
 }
 
 /* The chunks to prepare after a fault in CHUNK, given the frontier's
- * prepared horizon HI (0: none yet), the lead in chunks, and the range
- * [LO, END) of the region's mapping in chunks (whole chunks only): the
- * first and one past the last, *FIRST >= *LAST when there is nothing.
- * Once a horizon is prepared, nothing until STEP chunks are new (or the
- * new ones reach the mapping's end): a writer followed chunk by chunk has
- * them prepared STEP at a time, in one read and one collapse call. */
+ * prepared horizon HI (0 or CHUNK: none yet), the lead in chunks, and the
+ * range [LO, END) of the region's mapping in chunks (whole chunks only):
+ * the first and one past the last, *FIRST >= *LAST when there is nothing.
+ * Past a horizon, nothing until STEP chunks are new (or the new ones reach
+ * the mapping's end): a writer followed chunk by chunk keeps between
+ * LEAD - STEP + 1 and LEAD chunks ahead, and its chunks go STEP or more
+ * at a time to the workers (a batch is a read and a collapse call). */
 static inline void ahead_span(uint64_t chunk, uint64_t hi, uint64_t lead, uint64_t step, uint64_t lo, uint64_t end,
 			      uint64_t *first, uint64_t *last)
 {

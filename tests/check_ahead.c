@@ -108,12 +108,33 @@ START_TEST(test_followed_writer)
 }
 END_TEST
 
-/* The same writer, its chunks prepared four at a time: never more than
- * the lead past where it was seen, never fewer than four a batch but at
- * the mapping's end, and it still faults only at its first chunk. */
+/* Once a horizon is prepared, a span waits until STEP chunks are new,
+ * unless it reaches the mapping's end. */
+START_TEST(test_span_step)
+{
+	uint64_t first, last;
+	/* The lead ends at 152: prepared to 149, 3 are new; none yet. */
+	ahead_span(120, 149, 32, 4, 0, 1000, &first, &last);
+	ck_assert_uint_ge(first, last);
+	ahead_span(120, 148, 32, 4, 0, 1000, &first, &last);   /* 4 new */
+	ck_assert_uint_eq(first, 149);
+	ck_assert_uint_eq(last, 153);
+	ahead_span(120, 150, 32, 4, 0, 152, &first, &last);    /* the mapping's last chunk */
+	ck_assert_uint_eq(first, 151);
+	ck_assert_uint_eq(last, 152);
+	ahead_span(200, 150, 32, 4, 0, 1000, &first, &last);   /* past the horizon: a whole lead */
+	ck_assert_uint_eq(first, 201);
+	ck_assert_uint_eq(last, 233);
+}
+END_TEST
+
+/* The same writer seen at every chunk, its chunks prepared four at a
+ * time: never more than the lead past where it was seen, four a batch but
+ * at the mapping's end (which a lead does not reach on a batch's
+ * boundary), and it still faults only at its first chunk. */
 START_TEST(test_followed_writer_batched)
 {
-	enum { N = 1001, LEAD = 32, LOOK = 1, STEP = 4 };
+	enum { N = 1002, LEAD = 32, STEP = 4 };
 	static bool prepared[N + LEAD + 2];
 	memset(prepared, 0, sizeof(prepared));
 	uint64_t hi = 0, faults = 0, batches = 0;
@@ -123,7 +144,7 @@ START_TEST(test_followed_writer_batched)
 		ahead_span(c, hi, LEAD, STEP, 0, N, &first, &last);
 		if (first < last) {
 			batches++;
-			ck_assert(last - first >= STEP || last == N || hi == 0);
+			ck_assert(last - first == STEP || last == N || hi == 0);
 		}
 		for (uint64_t k = first; k < last; k++) {
 			ck_assert_uint_le(k, c + LEAD);
@@ -198,6 +219,7 @@ int main(void)
 	tcase_add_test(tc, test_span_first_fault);
 	tcase_add_test(tc, test_span_extends_horizon);
 	tcase_add_test(tc, test_span_stays_in_mapping);
+	tcase_add_test(tc, test_span_step);
 	tcase_add_test(tc, test_writer_sees_tripwires);
 	tcase_add_test(tc, test_followed_writer);
 	tcase_add_test(tc, test_followed_writer_batched);

@@ -16,16 +16,18 @@
  * byte is known. --threads N (default 1) splits the touched part into N
  * contiguous shares at 2M boundaries, each written by its own thread: N
  * frontiers at once; with --seconds S, each thread spreads its share over
- * S seconds at least (2M at a time, each no sooner than its part of S):
- * a writer of a known pace, however fast the machine. --places N (default 1; with one thread) splits the
+ * S seconds at least (2M at a time, each no sooner than its part of S;
+ * populate_ms below includes it): a writer of a known pace, however fast
+ * the machine. --places N (default 1; with one thread, no --seconds) splits the
  * region into N places of the same size, a multiple of 2M (the last
  * takes what is left over), and writes the first --touch / N bytes of
  * each (rounded up to 4K, at most the place), one thread writing a page
  * of each place in turn, as an allocator fills its size classes side by
  * side: N frontiers in one thread. --hugepage makes the region
- * MADV_HUGEPAGE first (THP for the process). --unmap-midway unmaps the last quarter of the touched
- * part (from a 2M boundary) while it is written: the first thread unmaps it
- * halfway through its share, and no thread ever writes there.
+ * MADV_HUGEPAGE first (THP for the process). --unmap-midway unmaps the
+ * last quarter of the touched part (from a 2M boundary) while it is
+ * written: the first thread unmaps it halfway through its share, and no
+ * thread ever writes there.
  *
  * --collapse-check asks the kernel what preparing ahead needs of it, on
  * the workload's own memory: it writes the first page of a 4M mapping at A,
@@ -217,6 +219,10 @@ struct share {
  * of S's seconds: a writer of a known pace, whatever the machine. */
 static void fill_paced(const struct share *s, uintptr_t lo, uintptr_t hi)
 {
+	if (s->seconds <= 0) {   /* as fast as it can */
+		fill(lo, hi);
+		return;
+	}
 	for (uintptr_t a = lo; a < hi;) {
 		uintptr_t next = align_up(a + 1, HUGE) < hi ? align_up(a + 1, HUGE) : hi;
 		fill(a, next);
@@ -411,8 +417,9 @@ int main(int argc, char **argv)
 	}
 	size = align_up(size, PAGE);
 	touch = touch == (size_t)-1 ? size : align_up(touch, PAGE);
-	if (!size || !touch || touch > size || threads < 1 || threads > 1024) {
-		fprintf(stderr, "populate: need 0 < --touch <= --size and 1 <= --threads <= 1024\n%s", usage);
+	if (!size || !touch || touch > size || threads < 1 || threads > 1024 || seconds < 0) {
+		fprintf(stderr, "populate: need 0 < --touch <= --size, 1 <= --threads <= 1024 and --seconds >= 0\n%s",
+			usage);
 		return 2;
 	}
 	if (places < 1 || places > 64 ||
