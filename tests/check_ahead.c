@@ -5,6 +5,7 @@
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/pagesize_ahead.h"
@@ -77,34 +78,49 @@ START_TEST(test_writer_sees_tripwires)
 }
 END_TEST
 
-/* A writer followed by what it wrote: the follower sees it every LOOK
- * chunks it writes, and a followed frontier leaves no tripwires. Only the
- * first chunk faults while the follower looks more often than a lead;
- * nothing is prepared more than a lead past where it was last seen. */
-START_TEST(test_followed_writer)
+/* A writer going front to back through N chunks, followed by what it
+ * wrote: the follower sees it every LOOK chunks it writes, and a followed
+ * frontier leaves no tripwires; chunks are queued STEP at a time. Checks
+ * that nothing is prepared more than a lead past where the writer was
+ * last seen, nor where it writes, and that a span seen at every chunk is
+ * STEP chunks but the first and at the mapping's end. How many chunks
+ * faulted; *SPANS, how many spans were queued. */
+static uint64_t follow_writer(uint64_t n, uint64_t lead, uint64_t look, uint64_t step, uint64_t *spans)
 {
-	enum { N = 1000, LEAD = 32, LOOK = 8 };
-	static bool prepared[N + LEAD + 2];
-	memset(prepared, 0, sizeof(prepared));
-	uint64_t hi = 0, faults = 0, seen = 0;
-	for (uint64_t c = 0; c < N; c++) {
-		bool fault = !prepared[c], look = c % LOOK == 0;
-		if (!fault && !look)
+	bool *prepared = calloc(n + lead + 2, sizeof(*prepared));
+	ck_assert_ptr_nonnull(prepared);
+	uint64_t hi = 0, faults = 0;
+	*spans = 0;
+	for (uint64_t c = 0; c < n; c++) {
+		bool fault = !prepared[c];
+		if (!fault && c % look)
 			continue;
 		faults += fault;
-		seen = c;
 		uint64_t first, last;
-		ahead_span(c, hi, LEAD, 1, 0, N, &first, &last);
+		ahead_span(c, hi, lead, step, 0, n, &first, &last);
+		if (first < last) {
+			++*spans;
+			ck_assert(last - first >= step || last == n || hi == 0);
+			ck_assert(look > 1 || last - first == step || last == n || hi == 0);
+		}
 		for (uint64_t k = first; k < last; k++) {
-			ck_assert_uint_le(k, seen + LEAD);
-			ck_assert_uint_gt(k, c);
-			if (!ahead_is_tripwire(k, 0))
-				prepared[k] = true;
+			ck_assert_uint_le(k, c + lead);   /* bloat: within the lead */
+			ck_assert_uint_gt(k, c);          /* never where it writes */
+			prepared[k] = true;
 		}
 		if (last > hi + 1)
 			hi = last - 1;
 	}
-	ck_assert_uint_eq(faults, 1);
+	free(prepared);
+	return faults;
+}
+
+/* Only the first chunk faults while the follower looks more often than a
+ * lead. */
+START_TEST(test_followed_writer)
+{
+	uint64_t spans;
+	ck_assert_uint_eq(follow_writer(1000, 32, 8, 1, &spans), 1);
 }
 END_TEST
 
@@ -129,33 +145,13 @@ START_TEST(test_span_step)
 END_TEST
 
 /* The same writer seen at every chunk, its chunks prepared four at a
- * time: never more than the lead past where it was seen, four a batch but
- * at the mapping's end (which a lead does not reach on a batch's
- * boundary), and it still faults only at its first chunk. */
+ * time (a lead that does not reach the mapping's end on a batch's
+ * boundary): it still faults only at its first chunk. */
 START_TEST(test_followed_writer_batched)
 {
-	enum { N = 1002, LEAD = 32, STEP = 4 };
-	static bool prepared[N + LEAD + 2];
-	memset(prepared, 0, sizeof(prepared));
-	uint64_t hi = 0, faults = 0, batches = 0;
-	for (uint64_t c = 0; c < N; c++) {
-		faults += !prepared[c];
-		uint64_t first, last;
-		ahead_span(c, hi, LEAD, STEP, 0, N, &first, &last);
-		if (first < last) {
-			batches++;
-			ck_assert(last - first == STEP || last == N || hi == 0);
-		}
-		for (uint64_t k = first; k < last; k++) {
-			ck_assert_uint_le(k, c + LEAD);
-			ck_assert_uint_gt(k, c);
-			prepared[k] = true;
-		}
-		if (last > hi + 1)
-			hi = last - 1;
-	}
-	ck_assert_uint_eq(faults, 1);
-	ck_assert_uint_le(batches, 1 + (N - LEAD) / STEP + 1);
+	uint64_t spans;
+	ck_assert_uint_eq(follow_writer(1002, 32, 1, 4, &spans), 1);
+	ck_assert_uint_le(spans, 1 + (1002 - 32) / 4 + 1);
 }
 END_TEST
 
