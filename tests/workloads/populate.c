@@ -86,6 +86,9 @@
 
 #include "../../bench/now.h"
 
+#ifndef MADV_COLLAPSE   /* Debian 12's C library predates it */
+#define MADV_COLLAPSE 25
+#endif
 #define PAGE 4096UL
 #define HUGE (2UL << 20)
 #define GUARD (8UL << 20)
@@ -434,7 +437,7 @@ int main(int argc, char **argv)
 		map_at(addr, 2 * HUGE, PROT_READ | PROT_WRITE, 0);
 		*(volatile uint64_t *)addr = pattern(addr);
 		(void)*(volatile char *)(addr + HUGE);
-		int r = madvise((void *)(addr + HUGE), HUGE, 25 /* MADV_COLLAPSE */), err = errno;
+		int r = madvise((void *)(addr + HUGE), HUGE, MADV_COLLAPSE), err = errno;
 		if (r == 0 || err == EINVAL)
 			printf("zero_chunk_collapse=%d\n", r == 0);
 		else
