@@ -32,6 +32,10 @@
 static inline __attribute__((always_inline)) __s64 mmp_rate_of(__u64 last_rate, __u64 win, __u64 win_start,
 							       __u64 now)
 {
+	/* A reader's NOW may come before a window another CPU began since:
+	 * the window is new, not two seconds old. */
+	if (now < win_start)
+		return (__s64)last_rate;
 	__u64 elapsed = now - win_start;
 	if (elapsed > 2 * MMP_RATE_WINDOW_NS)
 		return 0;

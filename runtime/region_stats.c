@@ -1,6 +1,11 @@
 /* region_stats.c - see region_stats.h. */
 #include "region_stats.h"
 
+static int64_t since_ms(long long now, long long then)
+{
+	return now > then ? (now - then) / 1000000 : 0;
+}
+
 int64_t region_stat(const struct mmp_region_stats *s, enum stat_id id, bool rate, long long now, long long seen_ns)
 {
 	switch (id) {
@@ -15,10 +20,10 @@ int64_t region_stat(const struct mmp_region_stats *s, enum stat_id id, bool rate
 		return (int64_t)s->resident;
 	case STAT_R_SWAP:
 		return (int64_t)s->swap;
-	case STAT_R_IDLE:
-		return (now - (s->last_ns ? (long long)s->last_ns : seen_ns)) / 1000000;
+	case STAT_R_IDLE:   /* 0, not less, for a fault after NOW was read */
+		return since_ms(now, s->last_ns ? (long long)s->last_ns : seen_ns);
 	case STAT_R_AGE:
-		return (now - (s->first_ns ? (long long)s->first_ns : seen_ns)) / 1000000;
+		return since_ms(now, s->first_ns ? (long long)s->first_ns : seen_ns);
 	default:
 		return 0;
 	}
@@ -38,7 +43,7 @@ int64_t region_fill_rate(const struct mmp_region_stats *s, long long now)
 {
 	/* NOW was read before S, which BPF may have moved on since. */
 	if (now < (long long)s->win_start_ns)
-		now = (long long)s->win_start_ns;
+		now = (long long)s->win_start_ns;   /* for the young-window scaling below */
 	if (now < (long long)s->last_ns)
 		now = (long long)s->last_ns;
 	if (!s->last_ns || now - (long long)s->last_ns >= REGION_FILL_QUIET_NS)

@@ -148,6 +148,27 @@ END_TEST
 
 /* A region being populated, as the hot-chunk collapse waits for: its
  * fault rate while its last fault is under 100 ms old. */
+/* A region's rate as both sides read it (mmp_rate_of). */
+START_TEST(test_rate_of)
+{
+	const __u64 t0 = 100 * S, ms = S / 1000;
+	/* A window younger than a tenth of a second says nothing yet. */
+	ck_assert_int_eq(mmp_rate_of(700, 50, t0, t0 + 50 * ms), 700);
+	/* Old enough: the current window when it is the higher. */
+	ck_assert_int_eq(mmp_rate_of(700, 500, t0, t0 + 250 * ms), 2000);
+	ck_assert_int_eq(mmp_rate_of(7000, 500, t0, t0 + 250 * ms), 7000);
+	/* Two seconds with no fault to roll it: quiet. */
+	ck_assert_int_eq(mmp_rate_of(7000, 500, t0, t0 + 2 * S + ms), 0);
+	/* A reader's clock read before another CPU began the window: a new
+	 * window, not one that wrapped to ages ago. */
+	ck_assert_int_eq(mmp_rate_of(7000, 3, t0 + 5 * ms, t0), 7000);
+	struct mmp_region_stats r = { .faults = 9, .rate = 7000, .win_start_ns = t0 + 5 * ms, .win_faults = 3 };
+	ck_assert_int_eq(region_stat(&r, STAT_R_FAULTS, true, (long long)t0, 0), 7000);
+	r.last_ns = t0 + 5 * ms;   /* and a fault after it: idle 0, not less */
+	ck_assert_int_eq(region_stat(&r, STAT_R_IDLE, false, (long long)t0, 0), 0);
+}
+END_TEST
+
 START_TEST(test_region_fill_rate)
 {
 	const long long t0 = 100 * S, ms = S / 1000;
@@ -412,6 +433,7 @@ static Suite *evict_suite(void)
 	tcase_add_test(tc, test_sort);
 	tcase_add_test(tc, test_fresh_merge);
 	tcase_add_test(tc, test_region_stats);
+	tcase_add_test(tc, test_rate_of);
 	tcase_add_test(tc, test_region_fill_rate);
 	tcase_add_test(tc, test_fill_wait);
 	tcase_add_test(tc, test_timed_conditions);
