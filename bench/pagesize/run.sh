@@ -299,8 +299,13 @@ public class Started {
     }
 }
 EOF
+# The heap's mapping, by a size a little under the heap's: once the JVM
+# has started, its class-data archive takes the top few MiB of it as a
+# mapping of its own (4,093 of 4,096 MiB), and the rest must still match.
+heap_mib=$(echo "$JVM_HEAP" | awk '/^[0-9]+[gG]$/ { print $0 * 1024; next } /^[0-9]+[mM]$/ { print $0 + 0; next } { print "" }')
+[ -n "$heap_mib" ] || die "JVM_HEAP is a size in M or G, as java's -Xms takes it (4G)"
 cat >"$tmp/policy-jvm.mmp" <<EOF
-policy jvm { match comm "java"; region heap = anon and size >= $JVM_HEAP;
+policy jvm { match comm "java"; region heap = anon and size >= $((heap_mib * 7 / 8))M;
   pagesize heap { 4K: 0; 2M: 100;$ahead_clause } }
 EOF
 cat >"$tmp/policy-populate.mmp" <<EOF
