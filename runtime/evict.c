@@ -126,6 +126,24 @@ static void refresh_cgroups(struct evictor *e, const struct evict_proc *procs, s
 		}
 }
 
+/* Whether block BLK's trigger holds, when it changes (CHANGED) or once
+ * it has been changing unsaid for EVICT_SAY_NS; each change with -v. */
+static void say_holding(struct evictor *e, struct block *blk, bool holds, bool changed, long long now)
+{
+	const char *policy = e->obj->plan.policies[blk->rule->policy].name, *trig = trigger_text(blk->trigger);
+	const char *what = holds ? "holds: evicting the lowest scores first" : "no longer holds";
+	unsigned long unsaid;
+	if (!evict_say_step(&blk->say, changed, now, &unsaid)) {
+		if (changed)
+			mmp_debug("evict: policy '%s': %s %s", policy, trig, what);
+	} else if (unsaid) {
+		mmp_info("evict: policy '%s': %s %s (it started or stopped holding %lu times since it was last said)",
+			 policy, trig, what, unsaid);
+	} else {
+		mmp_info("evict: policy '%s': %s %s", policy, trig, what);
+	}
+}
+
 static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t n, long long now)
 {
 	bool refresh = now - e->last_refresh >= REFRESH_NS;
@@ -174,15 +192,15 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 		blk->last_tick = now;
 		if (holds[b] != blk->holding) {
 			evict_mark_protected(e, b);
-			mmp_info("evict: policy '%s': %s %s", e->obj->plan.policies[blk->rule->policy].name,
-				 trigger_text(blk->trigger),
-				 holds[b] ? "holds: evicting the lowest scores first" : "no longer holds");
+			say_holding(e, blk, holds[b], true, now);
 			for (size_t i = 0; holds[b] && i < e->nunits; i++)
 				if (e->units[i]->block == b)
 					e->units[i]->resident_at_start = e->units[i]->resident;
 			if (!holds[b] && (blk->rule->keep || blk->rule->keep_pct))
 				evict_reread_protected(e, b);
 			blk->holding = holds[b];
+		} else {
+			say_holding(e, blk, holds[b], false, now);   /* where a spell of changes ended up */
 		}
 		if (holds[b])
 			evict_act(e, b);

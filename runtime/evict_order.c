@@ -114,3 +114,17 @@ double evict_need(long long excess, double budget)
 	 * alone while the lowest ones suffice. */
 	return excess >= 0 ? (double)excess + 1048576.0 : budget;
 }
+
+bool evict_say_step(struct evict_say *s, bool changed, long long now, unsigned long *unsaid)
+{
+	*unsaid = s->unsaid;
+	if (s->said_ns && now - s->said_ns < EVICT_SAY_NS) {
+		s->unsaid += changed;
+		return false;
+	}
+	if (!changed && !s->unsaid)
+		return false;
+	s->said_ns = now;
+	s->unsaid = 0;
+	return true;
+}

@@ -4,6 +4,7 @@
 #ifndef MMP_EVICT_ORDER_H
 #define MMP_EVICT_ORDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,5 +65,18 @@ double evict_refill(double budget, long long limit, long long last_ns, long long
 /* What to evict now: with a usage trigger its excess (-1: none) and a
  * MiB more; otherwise as much as the budget allows. */
 double evict_need(long long excess, double budget);
+/* When a block's trigger starts or stops holding, it is said, but once in
+ * EVICT_SAY_NS at most: at 98% of a cgroup's limit it changes many times
+ * a second. */
+#define EVICT_SAY_NS 10000000000LL
+struct evict_say {
+	long long said_ns;             /* 0: never said */
+	unsigned long unsaid;          /* changes since, said with -v only */
+};
+/* A step at NOW, CHANGED if the trigger started or stopped holding in it:
+ * true if its state is to be said now, *UNSAID the changes left unsaid
+ * before (the state is said at the end of a quiet spell too, so that the
+ * last word is not one 10 s old). */
+bool evict_say_step(struct evict_say *s, bool changed, long long now, unsigned long *unsaid);
 
 #endif

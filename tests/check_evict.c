@@ -148,6 +148,29 @@ END_TEST
 
 /* A region being populated, as the hot-chunk collapse waits for: its
  * fault rate while its last fault is under 100 ms old. */
+/* A trigger at 98% of a limit starts and stops holding many times a
+ * second: its first change is said, then one line in 10 s with how many
+ * went unsaid, and the state where a spell of changes ended. */
+START_TEST(test_say_holding)
+{
+	const long long t0 = 100 * S, ms = S / 1000;
+	struct evict_say say = { 0 };
+	unsigned long unsaid;
+	ck_assert(!evict_say_step(&say, false, t0, &unsaid));   /* nothing changed, nothing said */
+	ck_assert(evict_say_step(&say, true, t0, &unsaid));     /* the first change */
+	ck_assert_uint_eq(unsaid, 0);
+	for (int i = 1; i <= 50; i++)                              /* 50 more in the next 5 s */
+		ck_assert(!evict_say_step(&say, true, t0 + i * 100 * ms, &unsaid));
+	ck_assert(!evict_say_step(&say, false, t0 + 9 * S, &unsaid));
+	/* 10 s after the last word, at a tick with no change: where it ended. */
+	ck_assert(evict_say_step(&say, false, t0 + 10 * S, &unsaid));
+	ck_assert_uint_eq(unsaid, 50);
+	ck_assert(!evict_say_step(&say, false, t0 + 30 * S, &unsaid));   /* quiet since: nothing */
+	ck_assert(evict_say_step(&say, true, t0 + 31 * S, &unsaid));     /* a change after a quiet spell */
+	ck_assert_uint_eq(unsaid, 0);
+}
+END_TEST
+
 /* A region's rate as both sides read it (mmp_rate_of). */
 START_TEST(test_rate_of)
 {
@@ -433,6 +456,7 @@ static Suite *evict_suite(void)
 	tcase_add_test(tc, test_sort);
 	tcase_add_test(tc, test_fresh_merge);
 	tcase_add_test(tc, test_region_stats);
+	tcase_add_test(tc, test_say_holding);
 	tcase_add_test(tc, test_rate_of);
 	tcase_add_test(tc, test_region_fill_rate);
 	tcase_add_test(tc, test_fill_wait);
