@@ -62,9 +62,20 @@ size_t evict_protected(const struct evict_key *k, size_t n, uint64_t keep);
  * the last tick at LAST_NS (0: none yet) to NOW_NS, at most a second's
  * worth, whether the trigger holds or not. */
 double evict_refill(double budget, long long limit, long long last_ns, long long now_ns);
-/* What to evict now: with a usage trigger its excess (-1: none) and a
- * MiB more; otherwise as much as the budget allows. */
-double evict_need(long long excess, double budget);
+/* What a block has dropped, in bytes a second over the last window of a
+ * second or more (RATE), and in the window now (BYTES since START_NS). */
+struct evict_pace {
+	long long start_ns;
+	double bytes;
+	double rate;
+};
+/* BYTES dropped at NOW. */
+void evict_pace_add(struct evict_pace *p, double bytes, long long now);
+/* What to evict now: with a usage trigger its excess (-1: none) and
+ * room for what comes in before the next step (a MiB, or 10 ms of the
+ * block's pace where that is more); otherwise as much as the budget
+ * allows. */
+double evict_need(long long excess, double budget, double pace);
 /* When a block's trigger starts or stops holding, it is said, but once in
  * EVICT_SAY_NS at most: at 98% of a cgroup's limit it changes many times
  * a second. */

@@ -45,6 +45,7 @@ struct block {
 	bool holding;
 	long long last_tick;
 	struct evict_say say;      /* when its holding was last said */
+	struct evict_pace pace;    /* what it has dropped, a second */
 	/* Its units (or pieces) in eviction order, as of the scoring at
 	 * ORDER_NS: the lowest, those of the histogram's buckets up to UPTO
 	 * (all of them with 'protect top': the last NPROTECTED it keeps).

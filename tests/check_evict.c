@@ -114,10 +114,33 @@ END_TEST
 START_TEST(test_need)
 {
 	/* No usage comparison: the budget says. */
-	ck_assert(evict_need(-1, 5000.0) == 5000.0);
+	ck_assert(evict_need(-1, 5000.0, 0) == 5000.0);
+	ck_assert(evict_need(-1, 5000.0, 900.0 * MiB) == 5000.0);
 	/* Usage: the excess and a MiB, whatever the budget. */
-	ck_assert(evict_need(0, 5000.0) == (double)MiB);
-	ck_assert(evict_need(3 * (long long)MiB, 5000.0) == (double)(4 * MiB));
+	ck_assert(evict_need(0, 5000.0, 0) == (double)MiB);
+	ck_assert(evict_need(3 * (long long)MiB, 5000.0, 0) == (double)(4 * MiB));
+	/* A block dropping 900 MiB a second: 10 ms of it more, 9 MiB. */
+	ck_assert(evict_need(3 * (long long)MiB, 5000.0, 900.0 * MiB) == (double)(12 * MiB));
+	/* One dropping 50 MiB a second: still the MiB. */
+	ck_assert(evict_need(0, 5000.0, 50.0 * MiB) == (double)MiB);
+}
+END_TEST
+
+/* The pace a block drops at, over windows of a second. */
+START_TEST(test_pace)
+{
+	const long long t0 = 100 * S, ms = S / 1000;
+	struct evict_pace p = { 0 };
+	evict_pace_add(&p, 0, t0);
+	ck_assert(p.rate == 0);
+	for (int i = 1; i <= 100; i++)   /* 9 MiB every 10 ms for a second */
+		evict_pace_add(&p, 9.0 * MiB, t0 + i * 10 * ms);
+	/* The 99 steps inside the first second; the one at its end begins the next. */
+	ck_assert(p.rate == 99 * 9.0 * MiB);
+	ck_assert(p.bytes == 9.0 * MiB);
+	/* Quiet for a minute, then a step: the pace falls to what came. */
+	evict_pace_add(&p, MiB, t0 + 61 * S);
+	ck_assert(p.rate < 1.0 * MiB);
 }
 END_TEST
 
@@ -465,6 +488,7 @@ static Suite *evict_suite(void)
 	tcase_add_test(tc, test_protect_top);
 	tcase_add_test(tc, test_refill);
 	tcase_add_test(tc, test_need);
+	tcase_add_test(tc, test_pace);
 	tcase_add_test(tc, test_names_path);
 	tcase_add_test(tc, test_mount_places);
 	tcase_add_test(tc, test_file_table);
