@@ -12,9 +12,12 @@
 #include "mmp_prefetch.bpf.h"
 #endif
 
+/* Rolls S's window at NOW once it is a window old. NOW may come before a
+ * window another CPU began since (a CPU's clock is read once an event):
+ * that window is new, not one that wrapped to ages ago (mmp_rate_of). */
 static __always_inline void mmp_count_window(struct mmp_region_stats *s, __u64 now)
 {
-	if (now - s->win_start_ns >= MMP_RATE_WINDOW_NS) {
+	if ((__s64)(now - s->win_start_ns) >= (__s64)MMP_RATE_WINDOW_NS) {
 		__u64 elapsed = now - s->win_start_ns;
 		s->rate = elapsed > 2 * MMP_RATE_WINDOW_NS ? 0 : s->win_faults * MMP_RATE_WINDOW_NS / elapsed;
 		s->major_rate = elapsed > 2 * MMP_RATE_WINDOW_NS ? 0 : s->win_major * MMP_RATE_WINDOW_NS / elapsed;
@@ -74,8 +77,7 @@ static __always_inline void mmp_flush(struct mmp_cpu *c, __u64 then, __u64 now)
 	__u32 slot = c->slot;
 	struct mmp_region_stats *s = bpf_map_lookup_elem(&mmp_stats, &slot);
 	if (s && s->gen == c->gen) {
-		if ((__s64)(now - s->win_start_ns) > 0)
-			mmp_count_window(s, now);
+		mmp_count_window(s, now);
 		__sync_fetch_and_add(&s->faults, n);
 		s->win_faults += n;
 		if ((__s64)(then - s->last_ns) > 0)
