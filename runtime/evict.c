@@ -133,12 +133,16 @@ static void say_holding(struct evictor *e, struct block *blk, bool holds, bool c
 	const char *policy = e->obj->plan.policies[blk->rule->policy].name, *trig = trigger_text(blk->trigger);
 	const char *what = holds ? "holds: evicting the lowest scores first" : "no longer holds";
 	unsigned long unsaid;
-	if (!evict_say_step(&blk->say, changed, now, &unsaid)) {
+	long long since;
+	if (!evict_say_step(&blk->say, changed, now, &unsaid, &since)) {
 		if (changed)
 			mmp_debug("evict: policy '%s': %s %s", policy, trig, what);
+	} else if (!changed) {
+		mmp_info("evict: policy '%s': %s %s, since %.1f s ago (it started or stopped holding %lu time%s "
+			 "before, unsaid)", policy, trig, what, (double)(now - since) / 1e9, unsaid, unsaid == 1 ? "" : "s");
 	} else if (unsaid) {
-		mmp_info("evict: policy '%s': %s %s (it started or stopped holding %lu times since it was last said)",
-			 policy, trig, what, unsaid);
+		mmp_info("evict: policy '%s': %s %s (it started or stopped holding %lu time%s before, unsaid)", policy,
+			 trig, what, unsaid, unsaid == 1 ? "" : "s");
 	} else {
 		mmp_info("evict: policy '%s': %s %s", policy, trig, what);
 	}

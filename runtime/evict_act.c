@@ -361,7 +361,8 @@ void evict_act(struct evictor *e, size_t b)
 {
 	struct block *blk = &e->blocks[b];
 	/* A usage trigger says how much is needed. */
-	double need = evict_need(trigger_excess(blk->trigger), blk->budget, blk->pace.rate), asked = need;
+	long long now = mono_ns();
+	double need = evict_need(trigger_excess(blk->trigger), blk->budget, evict_pace_rate(&blk->pace, now)), asked = need;
 	/* The order of the last scoring, made again when units came or went
 	 * (it holds their indexes); a step goes on from where the last one
 	 * stopped, so that what could not be dropped (mapped, locked, dirty)
@@ -438,7 +439,8 @@ void evict_act(struct evictor *e, size_t b)
 			break;
 	}
 	blk->next = k;
-	evict_pace_add(&blk->pace, asked - need, mono_ns());
+	if (!e->dry_run)   /* a dry run frees nothing: what it would is no pace */
+		evict_pace_add(&blk->pace, asked - need, now);
 	evict_close_opened(e);
 	if (e->dry_pieces) {
 		mmp_info("evict: dry run: would drop %zu pieces of %" PRIu64 " bytes from the page cache, the lowest scores "

@@ -120,6 +120,13 @@ void evict_pace_add(struct evict_pace *p, double bytes, long long now)
 	p->bytes += bytes;
 }
 
+double evict_pace_rate(const struct evict_pace *p, long long now)
+{
+	if (p->start_ns && now - p->start_ns >= 1000000000LL)
+		return p->bytes * 1e9 / (double)(now - p->start_ns);
+	return p->rate;
+}
+
 double evict_need(long long excess, double budget, double pace)
 {
 	/* No more than a usage trigger needs: the next scores up are left
@@ -132,9 +139,12 @@ double evict_need(long long excess, double budget, double pace)
 	return excess >= 0 ? (double)excess + room : budget;
 }
 
-bool evict_say_step(struct evict_say *s, bool changed, long long now, unsigned long *unsaid)
+bool evict_say_step(struct evict_say *s, bool changed, long long now, unsigned long *unsaid, long long *changed_ns)
 {
 	*unsaid = s->unsaid;
+	*changed_ns = changed ? now : s->changed_ns;
+	if (changed)
+		s->changed_ns = now;
 	if (s->said_ns && now - s->said_ns < EVICT_SAY_NS) {
 		s->unsaid += changed;
 		return false;

@@ -71,6 +71,10 @@ struct evict_pace {
 };
 /* BYTES dropped at NOW. */
 void evict_pace_add(struct evict_pace *p, double bytes, long long now);
+/* The pace at NOW: the last window's, or the one now where that has run
+ * a second or more (a block quiet for an hour paces at what came since,
+ * not at what it did an hour ago). */
+double evict_pace_rate(const struct evict_pace *p, long long now);
 /* What to evict now: with a usage trigger its excess (-1: none) and
  * room for what comes in before the next step (a MiB, or 10 ms of the
  * block's pace where that is more); otherwise as much as the budget
@@ -83,11 +87,14 @@ double evict_need(long long excess, double budget, double pace);
 struct evict_say {
 	long long said_ns;             /* 0: never said */
 	unsigned long unsaid;          /* changes since, said with -v only */
+	long long changed_ns;          /* the last of them */
 };
 /* A step at NOW, CHANGED if the trigger started or stopped holding in it:
  * true if its state is to be said now, *UNSAID the changes left unsaid
- * before (the state is said at the end of a quiet spell too, so that the
- * last word is not one 10 s old). */
-bool evict_say_step(struct evict_say *s, bool changed, long long now, unsigned long *unsaid);
+ * before it, *CHANGED_NS when the last of them was. The state is said
+ * after a spell of changes too, 10 s after the last word, so that the
+ * last word is not a state that has changed since; it says when it
+ * began. */
+bool evict_say_step(struct evict_say *s, bool changed, long long now, unsigned long *unsaid, long long *changed_ns);
 
 #endif

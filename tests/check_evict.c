@@ -5,6 +5,7 @@
  * path from its names and the mounts (runtime/file_paths.c), and the table
  * of watched files (runtime/file_table.c). Times are given. */
 #include <check.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,9 +139,12 @@ START_TEST(test_pace)
 	/* The 99 steps inside the first second; the one at its end begins the next. */
 	ck_assert(p.rate == 99 * 9.0 * MiB);
 	ck_assert(p.bytes == 9.0 * MiB);
-	/* Quiet for a minute, then a step: the pace falls to what came. */
+	ck_assert(evict_pace_rate(&p, t0 + S + 500 * ms) == 99 * 9.0 * MiB);   /* the window now is young */
+	/* Quiet for a minute: the pace read before the next step is what
+	 * came in that minute, not the busy second's. */
+	ck_assert(fabs(evict_pace_rate(&p, t0 + 61 * S) - 9.0 * MiB / 60) < 1);
 	evict_pace_add(&p, MiB, t0 + 61 * S);
-	ck_assert(p.rate < 1.0 * MiB);
+	ck_assert(fabs(p.rate - 9.0 * MiB / 60) < 1);
 }
 END_TEST
 
@@ -169,8 +173,6 @@ START_TEST(test_region_stats)
 }
 END_TEST
 
-/* A region being populated, as the hot-chunk collapse waits for: its
- * fault rate while its last fault is under 100 ms old. */
 /* A trigger at 98% of a limit starts and stops holding many times a
  * second: its first change is said, then one line in 10 s with how many
  * went unsaid, and the state where a spell of changes ended. */
@@ -179,18 +181,22 @@ START_TEST(test_say_holding)
 	const long long t0 = 100 * S, ms = S / 1000;
 	struct evict_say say = { 0 };
 	unsigned long unsaid;
-	ck_assert(!evict_say_step(&say, false, t0, &unsaid));   /* nothing changed, nothing said */
-	ck_assert(evict_say_step(&say, true, t0, &unsaid));     /* the first change */
+	long long since;
+	ck_assert(!evict_say_step(&say, false, t0, &unsaid, &since));   /* nothing changed, nothing said */
+	ck_assert(evict_say_step(&say, true, t0, &unsaid, &since));     /* the first change */
 	ck_assert_uint_eq(unsaid, 0);
-	for (int i = 1; i <= 50; i++)                              /* 50 more in the next 5 s */
-		ck_assert(!evict_say_step(&say, true, t0 + i * 100 * ms, &unsaid));
-	ck_assert(!evict_say_step(&say, false, t0 + 9 * S, &unsaid));
-	/* 10 s after the last word, at a tick with no change: where it ended. */
-	ck_assert(evict_say_step(&say, false, t0 + 10 * S, &unsaid));
+	for (int i = 1; i <= 50; i++)                                      /* 50 more in the next 5 s */
+		ck_assert(!evict_say_step(&say, true, t0 + i * 100 * ms, &unsaid, &since));
+	ck_assert(!evict_say_step(&say, false, t0 + 9 * S, &unsaid, &since));
+	/* 10 s after the last word, at a tick with no change: where it
+	 * ended, and since when (the 50th change, 5 s in). */
+	ck_assert(evict_say_step(&say, false, t0 + 10 * S, &unsaid, &since));
 	ck_assert_uint_eq(unsaid, 50);
-	ck_assert(!evict_say_step(&say, false, t0 + 30 * S, &unsaid));   /* quiet since: nothing */
-	ck_assert(evict_say_step(&say, true, t0 + 31 * S, &unsaid));     /* a change after a quiet spell */
+	ck_assert_int_eq(since, t0 + 5 * S);
+	ck_assert(!evict_say_step(&say, false, t0 + 30 * S, &unsaid, &since));   /* quiet since: nothing */
+	ck_assert(evict_say_step(&say, true, t0 + 31 * S, &unsaid, &since));     /* a change after a quiet spell */
 	ck_assert_uint_eq(unsaid, 0);
+	ck_assert_int_eq(since, t0 + 31 * S);
 }
 END_TEST
 
@@ -215,6 +221,8 @@ START_TEST(test_rate_of)
 }
 END_TEST
 
+/* A region being populated, as the hot-chunk collapse waits for: its
+ * fault rate while its last fault is under 100 ms old. */
 START_TEST(test_region_fill_rate)
 {
 	const long long t0 = 100 * S, ms = S / 1000;
