@@ -12,13 +12,12 @@
 #include "mmp_prefetch.bpf.h"
 #endif
 
-/* Rolls S's window at NOW once it is a window old. NOW may come before a
- * window another CPU began since (a CPU's clock is read once an event):
- * that window is new, not one that wrapped to ages ago (mmp_rate_of). */
+/* Rolls S's window at NOW once it is a window old (a CPU's clock is read
+ * once an event, and may come before a window another CPU began). */
 static __always_inline void mmp_count_window(struct mmp_region_stats *s, __u64 now)
 {
-	if ((__s64)(now - s->win_start_ns) >= (__s64)MMP_RATE_WINDOW_NS) {
-		__u64 elapsed = now - s->win_start_ns;
+	__u64 elapsed = mmp_ns_since(s->win_start_ns, now);
+	if (elapsed >= MMP_RATE_WINDOW_NS) {
 		s->rate = elapsed > 2 * MMP_RATE_WINDOW_NS ? 0 : s->win_faults * MMP_RATE_WINDOW_NS / elapsed;
 		s->major_rate = elapsed > 2 * MMP_RATE_WINDOW_NS ? 0 : s->win_major * MMP_RATE_WINDOW_NS / elapsed;
 		s->win_start_ns = now;

@@ -24,6 +24,15 @@
 #define MMP_PAGE_SIZE (1ULL << MMP_PAGE_SHIFT)
 #define MMP_RATE_WINDOW_NS 1000000000ULL
 
+/* Nanoseconds from T to NOW, CLOCK_MONOTONIC; 0 for a T after NOW: a
+ * reader's clock may come before a time another CPU wrote since, which
+ * is new, not one that wrapped to ages ago. Every reading of the
+ * statistics' times goes through it, on both sides. */
+static inline __attribute__((always_inline)) __u64 mmp_ns_since(__u64 t, __u64 now)
+{
+	return now > t ? now - t : 0;
+}
+
 /* Faults per second from a region's window counters: the last full
  * window, or the current one once it is long enough to say anything (a
  * tenth of a second), whichever is higher; 0 two seconds after the window
@@ -32,11 +41,7 @@
 static inline __attribute__((always_inline)) __s64 mmp_rate_of(__u64 last_rate, __u64 win, __u64 win_start,
 							       __u64 now)
 {
-	/* A reader's NOW may come before a window another CPU began since:
-	 * the window is new, not two seconds old. */
-	if (now < win_start)
-		return (__s64)last_rate;
-	__u64 elapsed = now - win_start;
+	__u64 elapsed = mmp_ns_since(win_start, now);
 	if (elapsed > 2 * MMP_RATE_WINDOW_NS)
 		return 0;
 	if (elapsed >= MMP_RATE_WINDOW_NS / 10) {

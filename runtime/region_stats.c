@@ -1,11 +1,6 @@
 /* region_stats.c - see region_stats.h. */
 #include "region_stats.h"
 
-static int64_t since_ms(long long now, long long then)
-{
-	return now > then ? (now - then) / 1000000 : 0;
-}
-
 int64_t region_stat(const struct mmp_region_stats *s, enum stat_id id, bool rate, long long now, long long seen_ns)
 {
 	switch (id) {
@@ -20,10 +15,10 @@ int64_t region_stat(const struct mmp_region_stats *s, enum stat_id id, bool rate
 		return (int64_t)s->resident;
 	case STAT_R_SWAP:
 		return (int64_t)s->swap;
-	case STAT_R_IDLE:   /* 0, not less, for a fault after NOW was read */
-		return since_ms(now, s->last_ns ? (long long)s->last_ns : seen_ns);
+	case STAT_R_IDLE:   /* as BPF reads it (mmp_ms_since) */
+		return (int64_t)(mmp_ns_since(s->last_ns ? s->last_ns : (__u64)seen_ns, (__u64)now) / 1000000);
 	case STAT_R_AGE:
-		return since_ms(now, s->first_ns ? (long long)s->first_ns : seen_ns);
+		return (int64_t)(mmp_ns_since(s->first_ns ? s->first_ns : (__u64)seen_ns, (__u64)now) / 1000000);
 	default:
 		return 0;
 	}
@@ -41,15 +36,12 @@ bool calc_moves_without_faults(const struct mmp_calc *c)
 
 int64_t region_fill_rate(const struct mmp_region_stats *s, long long now)
 {
-	/* NOW was read before S, which BPF may have moved on since. */
-	if (now < (long long)s->win_start_ns)
-		now = (long long)s->win_start_ns;   /* for the young-window scaling below */
-	if (now < (long long)s->last_ns)
-		now = (long long)s->last_ns;
-	if (!s->last_ns || now - (long long)s->last_ns >= REGION_FILL_QUIET_NS)
+	/* NOW was read before S, which BPF may have moved on since: its times
+	 * are read through mmp_ns_since. */
+	if (!s->last_ns || mmp_ns_since(s->last_ns, (__u64)now) >= REGION_FILL_QUIET_NS)
 		return 0;
 	int64_t rate = mmp_rate_of(s->rate, s->win_faults, s->win_start_ns, (__u64)now);
-	if (now - (long long)s->win_start_ns < (long long)MMP_RATE_WINDOW_NS / 10 && (int64_t)s->win_faults * 10 > rate)
+	if (mmp_ns_since(s->win_start_ns, (__u64)now) < MMP_RATE_WINDOW_NS / 10 && (int64_t)s->win_faults * 10 > rate)
 		rate = (int64_t)s->win_faults * 10;
 	return rate;
 }
