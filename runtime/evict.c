@@ -130,22 +130,26 @@ static void refresh_cgroups(struct evictor *e, const struct evict_proc *procs, s
  * it has been changing unsaid for EVICT_SAY_NS; each change with -v. */
 static void say_holding(struct evictor *e, struct block *blk, bool holds, bool changed, long long now)
 {
-	const char *policy = e->obj->plan.policies[blk->rule->policy].name, *trig = trigger_text(blk->trigger);
-	const char *what = holds ? "holds: evicting the lowest scores first" : "no longer holds";
 	unsigned long unsaid;
 	long long since;
-	if (!evict_say_step(&blk->say, changed, now, &unsaid, &since)) {
-		if (changed)
-			mmp_debug("evict: policy '%s': %s %s", policy, trig, what);
-	} else if (!changed) {
-		mmp_info("evict: policy '%s': %s %s, since %.1f s ago (it started or stopped holding %lu time%s "
-			 "before, unsaid)", policy, trig, what, (double)(now - since) / 1e9, unsaid, unsaid == 1 ? "" : "s");
-	} else if (unsaid) {
-		mmp_info("evict: policy '%s': %s %s (it started or stopped holding %lu time%s before, unsaid)", policy,
-			 trig, what, unsaid, unsaid == 1 ? "" : "s");
-	} else {
-		mmp_info("evict: policy '%s': %s %s", policy, trig, what);
+	bool say = evict_say_step(&blk->say, changed, now, &unsaid, &since);
+	if (!say && !changed)
+		return;
+	const char *policy = e->obj->plan.policies[blk->rule->policy].name, *trig = trigger_text(blk->trigger);
+	const char *what = holds ? "holds: evicting the lowest scores first" : "no longer holds";
+	if (!say) {
+		mmp_debug("evict: policy '%s': %s %s", policy, trig, what);
+		return;
 	}
+	/* Said late, after a spell of changes: since when; said at a change,
+	 * how many went before it unsaid. */
+	char when[64] = "", before[96] = "";
+	if (!changed)
+		snprintf(when, sizeof(when), ", since %.1f s ago", (double)(now - since) / 1e9);
+	if (unsaid)
+		snprintf(before, sizeof(before), " (it started or stopped holding %lu time%s before, unsaid)", unsaid,
+			 unsaid == 1 ? "" : "s");
+	mmp_info("evict: policy '%s': %s %s%s%s", policy, trig, what, when, before);
 }
 
 static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t n, long long now)

@@ -108,23 +108,21 @@ double evict_refill(double budget, long long limit, long long last_ns, long long
 	return budget;
 }
 
-void evict_pace_add(struct evict_pace *p, double bytes, long long now)
-{
-	if (!p->start_ns) {
-		p->start_ns = now;
-	} else if (now - p->start_ns >= 1000000000LL) {
-		p->rate = p->bytes * 1e9 / (double)(now - p->start_ns);
-		p->start_ns = now;
-		p->bytes = 0;
-	}
-	p->bytes += bytes;
-}
-
 double evict_pace_rate(const struct evict_pace *p, long long now)
 {
 	if (p->start_ns && now - p->start_ns >= 1000000000LL)
 		return p->bytes * 1e9 / (double)(now - p->start_ns);
 	return p->rate;
+}
+
+void evict_pace_add(struct evict_pace *p, double bytes, long long now)
+{
+	if (!p->start_ns || now - p->start_ns >= 1000000000LL) {   /* a new window */
+		p->rate = evict_pace_rate(p, now);
+		p->start_ns = now;
+		p->bytes = 0;
+	}
+	p->bytes += bytes;
 }
 
 double evict_need(long long excess, double budget, double pace)

@@ -227,7 +227,9 @@ static void fill_paced(const struct share *s, uintptr_t lo, uintptr_t hi)
 		return;
 	}
 	for (uintptr_t a = lo; a < hi;) {
-		uintptr_t next = align_up(a + 1, HUGE) < hi ? align_up(a + 1, HUGE) : hi;
+		uintptr_t next = align_up(a + 1, HUGE);
+		if (next > hi)
+			next = hi;
 		fill(a, next);
 		a = next;
 		double due = s->t0 + s->seconds * (double)(a - s->lo) / (double)(s->hi - s->lo);
