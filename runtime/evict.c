@@ -329,6 +329,19 @@ static void summary(void *state)
 				 (unsigned long long)pr->ev_calls, (unsigned long long)pr->ev_errors,
 				 (unsigned long long)pr->ev_units, fresh_text(e, r, fresh, sizeof(fresh)));
 	}
+	/* A spell of the triggers' changes still unsaid: where it ended. */
+	long long now = mono_ns();
+	for (size_t b = 0; b < e->nblocks; b++) {
+		struct block *blk = &e->blocks[b];
+		unsigned long unsaid;
+		long long since;
+		if (evict_say_end(&blk->say, &unsaid, &since))
+			mmp_info("evict: policy '%s': at the end %s %s, since %.1f s before (it started or stopped "
+				 "holding %lu time%s unsaid)",
+				 plan->policies[blk->rule->policy].name, trigger_text(blk->trigger),
+				 blk->holding ? "held" : "did not hold", (double)(now - since) / 1e9, unsaid,
+				 unsaid == 1 ? "" : "s");
+	}
 	/* Not found: not scored, and not silently. */
 	if (e->unnamed)
 		mmp_warn("evict: %llu file%s that governed processes read could not be found by their names (not mounted "

@@ -153,3 +153,11 @@ bool evict_say_step(struct evict_say *s, bool changed, long long now, unsigned l
 	s->unsaid = 0;
 	return true;
 }
+
+bool evict_say_end(struct evict_say *s, unsigned long *unsaid, long long *changed_ns)
+{
+	*unsaid = s->unsaid;
+	*changed_ns = s->changed_ns;
+	s->unsaid = 0;
+	return *unsaid > 0;
+}

@@ -96,5 +96,9 @@ struct evict_say {
  * last word is not a state that has changed since; it says when it
  * began. */
 bool evict_say_step(struct evict_say *s, bool changed, long long now, unsigned long *unsaid, long long *changed_ns);
+/* At the end: true if changes went unsaid since the last word, so that
+ * the state the trigger ended in is said, with *UNSAID and *CHANGED_NS as
+ * above. */
+bool evict_say_end(struct evict_say *s, unsigned long *unsaid, long long *changed_ns);
 
 #endif

@@ -197,6 +197,14 @@ START_TEST(test_say_holding)
 	ck_assert(evict_say_step(&say, true, t0 + 31 * S, &unsaid, &since));     /* a change after a quiet spell */
 	ck_assert_uint_eq(unsaid, 0);
 	ck_assert_int_eq(since, t0 + 31 * S);
+	/* The end comes within 10 s of that word, after two changes unsaid:
+	 * they are said then, once; with none unsaid, nothing is. */
+	ck_assert(!evict_say_step(&say, true, t0 + 32 * S, &unsaid, &since));
+	ck_assert(!evict_say_step(&say, true, t0 + 33 * S, &unsaid, &since));
+	ck_assert(evict_say_end(&say, &unsaid, &since));
+	ck_assert_uint_eq(unsaid, 2);
+	ck_assert_int_eq(since, t0 + 33 * S);
+	ck_assert(!evict_say_end(&say, &unsaid, &since));
 }
 END_TEST
 
