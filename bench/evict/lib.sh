@@ -114,7 +114,35 @@ cleanup() {
 	if [ -n "${iocg:-}" ] && [ -d "$iocg" ]; then
 		rmdir "$iocg" || echo "$me: could not remove $iocg" >&2
 	fi
+	[ -z "${bpf_stats_was:-}" ] || echo "$bpf_stats_was" >/proc/sys/kernel/bpf_stats_enabled
 	rm -rf "$tmp"
+}
+
+# bpf_stats_on: with EVICT_BPF_STATS=1, the kernel times each run of each
+# BPF program (kernel.bpf_stats_enabled, put back by cleanup), and
+# mmp_result says what mmp's file hooks cost a call. Off by default: the
+# timing costs each program two clock reads a run.
+bpf_stats_on() {
+	[ "${EVICT_BPF_STATS:-0}" = 1 ] || return 0
+	command -v bpftool >/dev/null || die "EVICT_BPF_STATS=1 needs bpftool (Debian: bpftool)"
+	bpf_stats_was=$(cat /proc/sys/kernel/bpf_stats_enabled)
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+}
+
+# bpf_cost: "NAME NS ns x RUNS" for each loaded program whose name begins
+# mmp_file_ (the hooks of every read and every page cached or deleted),
+# its time a run since it was loaded. The mmp of this script is the only
+# one running: the scripts hold the lock.
+bpf_cost() {
+	bpftool prog show 2>/dev/null | awk '
+		/ name mmp_file_/ {
+			for (i = 1; i < NF; i++) {
+				if ($i == "name") n = $(i + 1)
+				if ($i == "run_time_ns") t[n] += $(i + 1)
+				if ($i == "run_cnt") c[n] += $(i + 1)
+			}
+		}
+		END { for (n in c) if (c[n]) printf "%s%s %.0f ns x %d", (k++ ? ", " : ""), n, t[n] / c[n], c[n] }'
 }
 
 # on_exit FUNCTION: runs FUNCTION on exit, and exits (so runs it too) on
@@ -249,11 +277,15 @@ start_mmp() {
 # "-" and " (no summary from mmp)" without a line. Sets fresh to the
 # bytes of pieces read since the last scoring the line gives (a region
 # scored in pieces), or "-". Prints mmp's first 3 warnings or errors.
+# With EVICT_BPF_STATS=1 (bpf_stats_on), note also gives what mmp's file
+# hooks cost a call (bpf_cost).
 mmp_result() {
 	region_re=$1   # the positional parameters are reused below
 	# Its CPU time, user and system, before it ends.
 	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); split($0, f, " "); printf "%.1f", (f[12] + f[13]) / hz }' \
 		"/proc/$mpid/stat" 2>/dev/null)
+	bpf=
+	[ -z "${bpf_stats_was:-}" ] || bpf=", BPF: $(bpf_cost)"   # before mmp unloads them
 	stop_mmp
 	# mmp's exit summary: "POLICY.REGION: N bytes evicted in C actions (E failed), U units scored"
 	sum=$(sed -n "s/.*$1: \([0-9]*\) bytes evicted in \([0-9]*\) actions (\([0-9]*\) failed), \([0-9]*\) units scored.*/\1 \2 \3 \4/p" \
@@ -261,10 +293,10 @@ mmp_result() {
 	if [ -n "$sum" ]; then
 		# shellcheck disable=SC2086 # four numbers
 		set -- $sum
-		dropped=$1 actions=$2 note=" in $2 drops ($3 failed), $4 files scored, mmp CPU ${cpu:-?} s"
+		dropped=$1 actions=$2 note=" in $2 drops ($3 failed), $4 files scored, mmp CPU ${cpu:-?} s$bpf"
 	elif sum=$(sed -n "s/.*$1: dry run: \([0-9]*\) bytes would have been evicted.*/\1/p" "$tmp/mmp.log" | tail -n 1) &&
 		[ -n "$sum" ]; then
-		dropped=- actions=- note=" (dry run: would have dropped $(mib "$sum") MiB), mmp CPU ${cpu:-?} s"
+		dropped=- actions=- note=" (dry run: would have dropped $(mib "$sum") MiB), mmp CPU ${cpu:-?} s$bpf"
 	else
 		dropped=- actions=- note=" (no summary from mmp)"
 	fi

@@ -65,7 +65,9 @@
 # (0: no cap; rg's reads from the tree's disk capped, as on a cloud
 # volume: lib.sh's throttle_disk), EVICT_WARM_MIB (4096: memory touched
 # once before the runs, the VM's free page reporting held off until the
-# end: lib.sh's hold_memory_state), VARIANTS ("default mmp small"), MMP (the mmp
+# end: lib.sh's hold_memory_state), EVICT_BPF_STATS (1: each mmp run
+# also says what its file hooks cost a call, lib.sh's bpf_stats_on),
+# VARIANTS ("default mmp small"), MMP (the mmp
 # binary, default ../../mmp). Installs ripgrep (and linux-source) with
 # apt-get if missing.
 # Other kernel tests and benchmarks take the same lock
@@ -185,6 +187,7 @@ echo "corpus $corpus_id: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.0f
 
 # --- the cgroup, the policy, the counters --------------------------------------
 make_cg "mmp-rgbench-$$" "$CG_MB"
+bpf_stats_on
 throttle_disk "$RG_DIR"
 
 # The policies, for this tree and trigger (they name the default tree,

@@ -76,6 +76,8 @@
 # database's disk capped, as on a cloud volume: lib.sh's throttle_disk),
 # EVICT_WARM_MIB (4096: memory touched once before the runs, the VM's free
 # page reporting held off until the end: lib.sh's hold_memory_state),
+# EVICT_BPF_STATS (1: each mmp run also says what its file hooks cost a
+# call, lib.sh's bpf_stats_on),
 # VARIANTS ("default pagelfu pagelfu16k getscan lfu mru s3fifo"), MMP (the mmp
 # binary, default ../../mmp).
 # Other kernel tests and benchmarks take the same lock
@@ -168,6 +170,7 @@ echo "database: $keys keys of $VALUE bytes in $db ($how): $nsst SST files, $(mib
 
 # --- the cgroup, the policies, the counters ------------------------------------
 make_cg "mmp-kvbench-$$" "$CG_MB"
+bpf_stats_on
 throttle_disk "$KV_DIR"
 
 # The policies, for this database (each names the default one).
