@@ -240,12 +240,11 @@ struct mmp_file_stats {
 
 /* One piece of a file, counted by BPF in pages like the whole file;
  * times in milliseconds of the monotonic clock, truncated. 32 bytes, half
- * a cache line: each read of a watched file touches its pieces here, in
- * an array of 32 MiB, and what that costs is their cache and TLB misses
- * (a 48-byte piece straddled two lines one time in two). A piece's
- * misses and cached pages fit 32 bits (it holds at most 1G, 262,144
- * pages, and each miss is a read from disk); its scans' reads stop at
- * MMP_PIECE_SCANS_MAX rather than wrap (a scan reads it once). */
+ * a cache line: the array of MMP_MAX_PIECES takes 32 MiB of the kernel's
+ * memory, and a piece lies in one cache line. A piece's misses and cached
+ * pages fit 32 bits (it holds at most 1G, 262,144 pages, and each miss is
+ * a read from disk); its scans' reads stop at MMP_PIECE_SCANS_MAX rather
+ * than wrap (a scan reads it once). */
 struct mmp_piece {
 	__u64 accesses;
 	__u32 misses;
