@@ -323,8 +323,8 @@ static __always_inline void mmp_pieces_access(struct mmp_file_stats *f, __u64 fi
 		__u64 lo = p << MMP_PIECE_PAGES_SHIFT, hi = lo + (1ULL << MMP_PIECE_PAGES_SHIFT) - 1;
 		__u64 pages = (last < hi ? last : hi) - (first > lo ? first : lo) + 1;
 		__sync_fetch_and_add(&pc->accesses, pages);
-		if (scan && pc->scan_accesses < MMP_PIECE_SCANS_MAX)
-			__sync_fetch_and_add(&pc->scan_accesses, (__u32)pages);
+		if (scan)
+			__sync_fetch_and_add(&pc->scan_accesses, pages);
 		if (!pc->first_ms)
 			pc->first_ms = ms;
 		pc->last_ms = ms;
@@ -387,8 +387,8 @@ int mmp_file_added(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 		 * a larger one is counted in its first. */
 		struct mmp_piece *pc = mmp_piece_of(f, ctx->index);
 		if (pc) {
-			__sync_fetch_and_add(&pc->misses, (__u32)pages);
-			__sync_fetch_and_add(&pc->resident, (__s32)pages);
+			__sync_fetch_and_add(&pc->misses, pages);
+			__sync_fetch_and_add(&pc->resident, pages);
 			pc->fresh = 1;
 		}
 	}
@@ -404,8 +404,8 @@ int mmp_file_deleted(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 		__sync_fetch_and_add(&f->evicted, pages);
 		__sync_fetch_and_sub(&f->resident, pages);
 		struct mmp_piece *pc = mmp_piece_of(f, ctx->index);
-		if (pc)   /* an add of the negative: clang's BPF has no 32-bit atomic sub */
-			__sync_fetch_and_add(&pc->resident, -(__s32)pages);
+		if (pc)
+			__sync_fetch_and_sub(&pc->resident, pages);
 	}
 	return 0;
 }

@@ -239,23 +239,16 @@ struct mmp_file_stats {
 #define MMP_MAX_PIECES (1U << 20)  /* pieces of files counted at once (4 GiB at 4K) */
 
 /* One piece of a file, counted by BPF in pages like the whole file;
- * times in milliseconds of the monotonic clock, truncated. 32 bytes, half
- * a cache line: the array of MMP_MAX_PIECES takes 32 MiB of the kernel's
- * memory, and a piece lies in one cache line. A piece's misses and cached
- * pages fit 32 bits (it holds at most 1G, 262,144 pages, and each miss is
- * a read from disk); its scans' reads stop at MMP_PIECE_SCANS_MAX rather
- * than wrap (a scan reads it once). */
+ * times in milliseconds of the monotonic clock, truncated. */
 struct mmp_piece {
 	__u64 accesses;
-	__u32 misses;
-	__s32 resident;
+	__u64 misses;
+	__s64 resident;
 	__u32 first_ms, last_ms;
-	__u32 scan_accesses;
+	__u64 scan_accesses;
 	__u32 fresh;               /* set by BPF when a page of it is cached, cleared at its next read */
+	__u32 pad;
 };
-
-#define MMP_PIECE_SCANS_MAX 0xF0000000U
-_Static_assert(sizeof(struct mmp_piece) == 32, "mmp_piece is half a cache line");
 
 /* Pieces read for the first time since a page of theirs was cached: their
  * indexes in mmp_pieces, in a ring (mmp_fresh_pieces) the runtime reads

@@ -221,7 +221,7 @@ static int64_t piece_stat(const struct stat_ctx *c, enum stat_id id)
 	case STAT_R_MAJOR_FAULTS: return (int64_t)pc->misses;
 	case STAT_R_SCAN_FAULTS: return (int64_t)pc->scan_accesses;
 	case STAT_R_SIZE: return (int64_t)c->piece_size;
-	case STAT_R_RESIDENT: return pc->resident > 0 ? (int64_t)pc->resident * 4096 : 0;
+	case STAT_R_RESIDENT: return pc->resident > 0 ? pc->resident * 4096 : 0;
 	/* Signed: BPF may stamp a piece after NOW was taken. */
 	case STAT_R_IDLE: return pc->last_ms ? ms_since(c->now_ms, pc->last_ms) : found_ms;
 	case STAT_R_AGE: return pc->first_ms ? ms_since(c->now_ms, pc->first_ms) : found_ms;
