@@ -97,8 +97,9 @@ struct evict_say {
  * began. */
 bool evict_say_step(struct evict_say *s, bool changed, long long now, unsigned long *unsaid, long long *changed_ns);
 /* At the end: true if changes went unsaid since the last word, so that
- * the state the trigger ended in is said, with *UNSAID and *CHANGED_NS as
- * above. */
+ * the state the trigger ended in is said; *UNSAID is how many (the last
+ * of them too, unlike at a step, where the change being said is not
+ * counted), *CHANGED_NS when the last of them was. */
 bool evict_say_end(struct evict_say *s, unsigned long *unsaid, long long *changed_ns);
 
 #endif

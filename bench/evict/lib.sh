@@ -10,6 +10,7 @@
 me=${0##*/}
 MMP=${MMP:-$here/../../mmp}
 LOCK=/tmp/mmp-kernel-tests.lock
+bpf_stats_was=   # set by bpf_stats_on: what cleanup puts back
 # The VM's free page reporting held off for the runs (hold_memory_state),
 # put back by cleanup.
 . "$here/../machine/memstate.sh"
@@ -114,7 +115,10 @@ cleanup() {
 	if [ -n "${iocg:-}" ] && [ -d "$iocg" ]; then
 		rmdir "$iocg" || echo "$me: could not remove $iocg" >&2
 	fi
-	[ -z "${bpf_stats_was:-}" ] || echo "$bpf_stats_was" >/proc/sys/kernel/bpf_stats_enabled
+	if [ -n "$bpf_stats_was" ]; then
+		echo "$bpf_stats_was" >/proc/sys/kernel/bpf_stats_enabled ||
+			echo "$me: could not put kernel.bpf_stats_enabled back to $bpf_stats_was" >&2
+	fi
 	rm -rf "$tmp"
 }
 
@@ -125,8 +129,10 @@ cleanup() {
 bpf_stats_on() {
 	[ "${EVICT_BPF_STATS:-0}" = 1 ] || return 0
 	command -v bpftool >/dev/null || die "EVICT_BPF_STATS=1 needs bpftool (Debian: bpftool)"
-	bpf_stats_was=$(cat /proc/sys/kernel/bpf_stats_enabled)
-	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+	bpf_stats_was=$(cat /proc/sys/kernel/bpf_stats_enabled) ||
+		die "EVICT_BPF_STATS=1: cannot read kernel.bpf_stats_enabled"
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled 2>/dev/null ||
+		die "EVICT_BPF_STATS=1: cannot turn kernel.bpf_stats_enabled on"
 }
 
 # bpf_cost: "NAME NS ns x RUNS" for each loaded program whose name begins
@@ -285,7 +291,7 @@ mmp_result() {
 	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); split($0, f, " "); printf "%.1f", (f[12] + f[13]) / hz }' \
 		"/proc/$mpid/stat" 2>/dev/null)
 	bpf=
-	[ -z "${bpf_stats_was:-}" ] || bpf=", BPF: $(bpf_cost)"   # before mmp unloads them
+	[ -z "$bpf_stats_was" ] || bpf=", BPF: $(bpf_cost)"   # before mmp unloads them
 	stop_mmp
 	# mmp's exit summary: "POLICY.REGION: N bytes evicted in C actions (E failed), U units scored"
 	sum=$(sed -n "s/.*$1: \([0-9]*\) bytes evicted in \([0-9]*\) actions (\([0-9]*\) failed), \([0-9]*\) units scored.*/\1 \2 \3 \4/p" \

@@ -124,6 +124,7 @@ cg='' pid='' mpid=''
 on_exit cleanup
 
 take_lock
+bpf_stats_on
 # The machine, before any result: figures differ tenfold between machines.
 sh "$here/../machine/machine.sh"
 hold_memory_state
@@ -187,7 +188,6 @@ echo "corpus $corpus_id: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.0f
 
 # --- the cgroup, the policy, the counters --------------------------------------
 make_cg "mmp-rgbench-$$" "$CG_MB"
-bpf_stats_on
 throttle_disk "$RG_DIR"
 
 # The policies, for this tree and trigger (they name the default tree,

@@ -136,6 +136,7 @@ on_exit cleanup
 cc -O2 -Wall -pthread -o "$tmp/kvbench" "$here/kvbench.c" -lrocksdb -lm || die "could not build kvbench.c"
 
 take_lock
+bpf_stats_on
 # The machine, before any result: figures differ tenfold between machines.
 sh "$here/../machine/machine.sh"
 hold_memory_state
@@ -170,7 +171,6 @@ echo "database: $keys keys of $VALUE bytes in $db ($how): $nsst SST files, $(mib
 
 # --- the cgroup, the policies, the counters ------------------------------------
 make_cg "mmp-kvbench-$$" "$CG_MB"
-bpf_stats_on
 throttle_disk "$KV_DIR"
 
 # The policies, for this database (each names the default one).
