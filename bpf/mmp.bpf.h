@@ -167,8 +167,6 @@ static __always_inline const struct mmp_range *mmp_lookup(struct mmp_proc *p, __
 
 #define mmp_rate(s, now) mmp_rate_of((s)->rate, (s)->win_faults, (s)->win_start_ns, now)
 #define mmp_major_rate(s, now) mmp_rate_of((s)->major_rate, (s)->win_major, (s)->win_start_ns, now)
-/* Milliseconds from T to NOW, as the runtime reads them (region_stat). */
-#define mmp_ms_since(t, now) ((__s64)(mmp_ns_since(t, now) / 1000000))
 
 /* Signed division as the language defines it (the BPF ISA of older
  * kernels has none): truncating, and 0 when dividing by 0. */

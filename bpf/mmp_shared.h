@@ -33,6 +33,13 @@ static inline __attribute__((always_inline)) __u64 mmp_ns_since(__u64 t, __u64 n
 	return now > t ? now - t : 0;
 }
 
+/* The same in milliseconds: 'idle' and 'age' of a region, as BPF and the
+ * runtime (region_stat) both read them. */
+static inline __attribute__((always_inline)) __s64 mmp_ms_since(__u64 t, __u64 now)
+{
+	return (__s64)(mmp_ns_since(t, now) / 1000000);
+}
+
 /* Faults per second from a region's window counters: the last full
  * window, or the current one once it is long enough to say anything (a
  * tenth of a second), whichever is higher; 0 two seconds after the window

@@ -15,10 +15,10 @@ int64_t region_stat(const struct mmp_region_stats *s, enum stat_id id, bool rate
 		return (int64_t)s->resident;
 	case STAT_R_SWAP:
 		return (int64_t)s->swap;
-	case STAT_R_IDLE:   /* as BPF reads it (mmp_ms_since) */
-		return (int64_t)(mmp_ns_since(s->last_ns ? s->last_ns : (__u64)seen_ns, (__u64)now) / 1000000);
+	case STAT_R_IDLE:   /* as BPF reads it */
+		return mmp_ms_since(s->last_ns ? s->last_ns : (__u64)seen_ns, (__u64)now);
 	case STAT_R_AGE:
-		return (int64_t)(mmp_ns_since(s->first_ns ? s->first_ns : (__u64)seen_ns, (__u64)now) / 1000000);
+		return mmp_ms_since(s->first_ns ? s->first_ns : (__u64)seen_ns, (__u64)now);
 	default:
 		return 0;
 	}
