@@ -490,6 +490,32 @@ static void prepare(struct ahead *a, struct batch *b)
 			  pol, r->name, p->pid, lo, strerror(err));
 }
 
+/* Takes from the queue the batch nearest its frontier's writer: with
+ * several frontiers moving at once (an allocator's size classes, threads'
+ * shares), each one's next chunks before any one's far ones, not the
+ * first frontier's whole lead before the second's first chunk. A batch
+ * whose frontier was given up or went past it comes first: it is dropped
+ * at once. Under lock, with the queue not empty. */
+static struct batch take_nearest(struct ahead *a)
+{
+	size_t best = a->qhead;
+	uint64_t best_d = UINT64_MAX;
+	for (size_t i = 0; i < a->qlen && best_d; i++) {
+		size_t k = (a->qhead + i) % QUEUE_MAX;
+		const struct batch *b = &a->q[k];
+		uint64_t d = b->f->gen != b->gen || b->f->last_fault >= b->chunk ? 0 : b->chunk - b->f->last_fault;
+		if (d < best_d) {   /* on a tie, the first in the ring */
+			best = k;
+			best_d = d;
+		}
+	}
+	struct batch b = a->q[best];
+	a->q[best] = a->q[a->qhead];
+	a->qhead = (a->qhead + 1) % QUEUE_MAX;
+	a->qlen--;
+	return b;
+}
+
 static void *worker(void *arg)
 {
 	struct ahead *a = arg;
@@ -503,9 +529,7 @@ static void *worker(void *arg)
 			pthread_cond_wait(&a->work, &a->lock);
 		if (a->stop)
 			break;
-		struct batch b = a->q[a->qhead];
-		a->qhead = (a->qhead + 1) % QUEUE_MAX;
-		a->qlen--;
+		struct batch b = take_nearest(a);
 		pthread_mutex_unlock(&a->lock);
 		prepare(a, &b);
 		pthread_mutex_lock(&a->lock);
