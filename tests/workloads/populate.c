@@ -5,7 +5,7 @@
  *
  *   populate [--size SIZE] [--touch SIZE] [--addr A] [--threads N] [--places N]
  *            [--hugepage] [--guards] [--unmap-midway] [--hold S] [--wait-huge SIZE]
- *            [--wait-timeout S] [--start-delay S] [--seconds S]
+ *            [--wait-timeout S] [--start-delay S] [--seconds S] [--wait-prepared S]
  *   populate --collapse-check [--addr A]
  *
  * Maps --size bytes (default 512M) at --addr (default 0x600000000000, never
@@ -23,7 +23,14 @@
  * takes what is left over), and writes the first --touch / N bytes of
  * each (rounded up to 4K, at most the place), one thread writing a page
  * of each place in turn, as an allocator fills its size classes side by
- * side: N frontiers in one thread. --hugepage makes the region
+ * side: N frontiers in one thread. With --wait-prepared S, that thread,
+ * before it writes a place's third 2M chunk or any after it, waits until
+ * the chunk is one huge page (pagemap's frame and its THP flag in
+ * /proc/kpageflags: root), at most a second a chunk and S seconds in all:
+ * a writer that lets a runtime prepare its next chunk, however slow a
+ * busy machine makes the runtime; a chunk nobody prepares costs it a
+ * second (the first two of a place show the runtime it moves).
+ * --hugepage makes the region
  * MADV_HUGEPAGE first (THP for the process). --unmap-midway unmaps the
  * last quarter of the touched part (from a 2M boundary) while it is
  * written: the first thread unmaps it halfway through its share, and no
@@ -54,7 +61,8 @@
  * have passed, and reads everything back again: a test waits for the state
  * it asserts, however fast the machine. Prints one line:
  *   populate_ms=N huge_kb=N region_kb=N beyond_kb=N mismatches=N
- *   unmapped_kb=N waited_ms=N faults=N [guard_none_present_kb=N
+ *   unmapped_kb=N waited_ms=N faults=N [prepared_waits=N prepared_timeouts=N]
+ *   [guard_none_present_kb=N
  *   guard_uffd_faults=N guard_mlock_huge_kb=N guard_nohuge_huge_kb=N]
  * populate_ms is the region's writing (first write to last thread done),
  * huge_kb its AnonHugePages, region_kb the touched part still mapped,
@@ -62,7 +70,9 @@
  * place, summed), mismatches the words read back that differ from what
  * was written, faults the process's minor faults while it wrote (a 4K
  * page each, or a 2M one under THP at fault; none where a chunk was made
- * 2M before it came); guard_uffd_faults is -1 without userfaultfd. Then sleeps --hold seconds before exiting, so a
+ * 2M before it came); with --wait-prepared, the chunks it waited for and
+ * those it gave up on; guard_uffd_faults is -1 without userfaultfd. Then
+ * sleeps --hold seconds before exiting, so a
  * runtime can be observed. Exits 1 if it cannot set up, 2 on a usage error.
  */
 #define _GNU_SOURCE
@@ -98,6 +108,7 @@ static const char usage[] =
 	"usage: populate [--size SIZE] [--touch SIZE] [--addr A] [--threads N] [--places N]\n"
 	"                [--hugepage] [--guards] [--uffd-guard] [--unmap-midway] [--hold S]\n"
 	"                [--wait-huge SIZE] [--wait-timeout S] [--start-delay S] [--seconds S]\n"
+	"                [--wait-prepared S]\n"
 	"       populate --collapse-check [--addr A]\n";
 
 static size_t parse_size(const char *s)
@@ -259,14 +270,63 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+/* Whether the 2M chunk at A is one huge page: the frame pagemap gives for
+ * its first page, and that frame's THP flag (KPF_THP) in kpageflags. -1
+ * if either cannot be read (frames are shown to root only). */
+static int chunk_huge(uintptr_t a)
+{
+	static int pagemap = -1, kpageflags = -1;
+	if (pagemap < 0)
+		pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (kpageflags < 0)
+		kpageflags = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	uint64_t entry, flags;
+	if (pagemap < 0 || kpageflags < 0 ||
+	    pread(pagemap, &entry, sizeof(entry), (off_t)(a / PAGE * sizeof(entry))) != sizeof(entry))
+		return -1;
+	uint64_t pfn = entry & ((1ULL << 55) - 1);
+	if (!(entry >> 63))
+		return 0;   /* nothing there yet */
+	if (!pfn || pread(kpageflags, &flags, sizeof(flags), (off_t)(pfn * sizeof(flags))) != sizeof(flags))
+		return -1;
+	return (int)(flags >> 22 & 1);
+}
+
+/* --wait-prepared: how long the writer may still wait, and what came of it. */
+struct prepared_wait {
+	double budget;            /* seconds left; 0: the writer never waits */
+	unsigned long waits, timeouts;
+};
+
+/* Waits until the chunk at A is one huge page: at most a second, and
+ * what is left of W's budget. */
+static void wait_prepared(struct prepared_wait *w, uintptr_t a)
+{
+	if (w->budget <= 0)
+		return;
+	double t0 = now(), most = w->budget < 1 ? w->budget : 1;
+	int huge;
+	while ((huge = chunk_huge(a)) == 0 && now() - t0 < most)
+		usleep(100);
+	if (huge < 0)
+		fail("reading pagemap and /proc/kpageflags for --wait-prepared (root only)", a);
+	w->budget -= now() - t0;
+	w->waits++;
+	w->timeouts += !huge;
+}
+
 /* One thread writing N places at once, a page of each in turn: PLACE[i]
- * is written from its lo to its hi. */
-static void fill_places(const struct part *place, long n)
+ * is written from its lo to its hi; W, while it has a budget, lets a
+ * runtime prepare each place's chunks from the third on before they are
+ * written. */
+static void fill_places(const struct part *place, long n, struct prepared_wait *w)
 {
 	for (uintptr_t off = 0;; off += PAGE) {
 		int more = 0;
 		for (long i = 0; i < n; i++) {
 			if (place[i].lo + off < place[i].hi) {
+				if (off % HUGE == 0 && off >= 2 * HUGE)
+					wait_prepared(w, place[i].lo + off);
 				fill(place[i].lo + off, place[i].lo + off + PAGE);
 				more = 1;
 			}
@@ -370,8 +430,8 @@ static void write_threads(uintptr_t addr, size_t size, size_t touch, long thread
 
 /* One thread writing PLACES places of the region at once, the first
  * TOUCH / PLACES bytes of each. A part each. */
-static void write_places(uintptr_t addr, size_t size, size_t touch, long places, struct part *part, double *t0,
-			 double *t1)
+static void write_places(uintptr_t addr, size_t size, size_t touch, long places, struct prepared_wait *w,
+			 struct part *part, double *t0, double *t1)
 {
 	size_t each = size / (size_t)places & ~(HUGE - 1);   /* at least 2M: main */
 	for (long i = 0; i < places; i++) {
@@ -381,7 +441,7 @@ static void write_places(uintptr_t addr, size_t size, size_t touch, long places,
 		part[i] = (struct part){ lo, hi, hi, end };
 	}
 	*t0 = now();
-	fill_places(part, places);
+	fill_places(part, places, w);
 	*t1 = now();
 }
 
@@ -392,6 +452,7 @@ int main(int argc, char **argv)
 	long threads = 1, places = 1;
 	int hugepage = 0, guards = 0, uffd = 0, unmap_midway = 0, collapse_check = 0;
 	double hold = 0, wait_timeout = 60, start_delay = 0, seconds = 0;
+	struct prepared_wait prepared = { 0 };
 	for (int i = 1; i < argc; i += 2) {
 		int *flag = !strcmp(argv[i], "--hugepage") ? &hugepage : !strcmp(argv[i], "--guards") ? &guards
 			  : !strcmp(argv[i], "--uffd-guard") ? &uffd
@@ -418,6 +479,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--wait-timeout")) wait_timeout = atof(argv[i + 1]);
 		else if (!strcmp(argv[i], "--start-delay")) start_delay = atof(argv[i + 1]);
 		else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--wait-prepared")) prepared.budget = atof(argv[i + 1]);
 		else { fprintf(stderr, "populate: unknown option %s\n%s", argv[i], usage); return 2; }
 	}
 	size = align_up(size, PAGE);
@@ -428,9 +490,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (places < 1 || places > 64 ||
-	    (places > 1 && (threads > 1 || unmap_midway || seconds > 0 || size / (size_t)places < HUGE))) {
+	    (places > 1 && (threads > 1 || unmap_midway || seconds > 0 || size / (size_t)places < HUGE)) ||
+	    (prepared.budget != 0 && (places < 2 || prepared.budget < 0))) {
 		fprintf(stderr, "populate: --places is 1 to 64, each at least 2M, with one thread, no --unmap-midway and "
-				"no --seconds\n%s",
+				"no --seconds; --wait-prepared, positive, is for --places only\n%s",
 			usage);
 		return 2;
 	}
@@ -473,7 +536,7 @@ int main(int argc, char **argv)
 	struct rusage r0, r1;
 	getrusage(RUSAGE_SELF, &r0);
 	if (places > 1)
-		write_places(addr, size, touch, places, parts, &t0, &t1);
+		write_places(addr, size, touch, places, &prepared, parts, &t0, &t1);
 	else
 		write_threads(addr, size, touch, threads, unmap_midway, seconds, parts, &t0, &t1);
 	getrusage(RUSAGE_SELF, &r1);
@@ -508,6 +571,8 @@ int main(int argc, char **argv)
 	       "faults=%ld",
 	       populate_ms, huge_kb(addr, addr + size), region, beyond, bad, unmapped, waited_ms,
 	       r1.ru_minflt - r0.ru_minflt);
+	if (prepared.waits)
+		printf(" prepared_waits=%lu prepared_timeouts=%lu", prepared.waits, prepared.timeouts);
 	if (guards)
 		printf(" guard_none_present_kb=%ld guard_uffd_faults=%ld guard_mlock_huge_kb=%lu guard_nohuge_huge_kb=%lu",
 		       present_kb(g_none, g_none + GUARD), have_uffd ? atomic_load(&uffd_faults) : -1L,
