@@ -79,6 +79,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/kernel-page-flags.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -289,7 +290,7 @@ static int chunk_huge(uintptr_t a)
 		return 0;   /* nothing there yet */
 	if (!pfn || pread(kpageflags, &flags, sizeof(flags), (off_t)(pfn * sizeof(flags))) != sizeof(flags))
 		return -1;
-	return (int)(flags >> 22 & 1);
+	return (int)(flags >> KPF_THP & 1);
 }
 
 /* --wait-prepared: how long the writer may still wait, and what came of it. */
