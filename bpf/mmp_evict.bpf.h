@@ -67,6 +67,25 @@ struct {
 	__type(key, struct mmp_scan_name);
 	__type(value, __u8);
 } mmp_scan_names SEC(".maps");
+
+/* Each thread's verdict once the runtime gave it, for the policy it was
+ * given under: kept with the thread until it is renamed (mmp_scan_renamed),
+ * so that a read costs no name read and lookup (about 60 ns a read on
+ * machine C). The kernel traces a rename before it writes the name: a
+ * thread renamed by another (through /proc) in the midst of its own read
+ * may keep its old name's verdict until its next rename; a thread that
+ * renames itself, as databases do, cannot. */
+struct mmp_scan_task {
+	__u32 policy;
+	__u8 verdict;              /* MMP_SCAN_NO or MMP_SCAN_YES; 0: none kept */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct mmp_scan_task);
+} mmp_scan_tasks SEC(".maps");
 #endif
 
 /* Slots for files BPF finds, zeroed and kept stocked by the runtime. */
@@ -275,11 +294,21 @@ static __always_inline int mmp_scanning(void)
 	__u32 policy = p->policy;
 	if (policy >= 64 ? !MMP_SCANNER_POLICIES_BEYOND : !((MMP_SCANNER_POLICIES >> policy) & 1))
 		return 0;   /* past 63: asked, and the runtime answers no for a policy with none */
+	struct mmp_scan_task *t = bpf_task_storage_get(&mmp_scan_tasks, bpf_get_current_task_btf(), 0,
+						       BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (t && t->verdict && t->policy == policy)
+		return t->verdict == MMP_SCAN_YES;
 	struct mmp_scan_name name = { .policy = policy };
 	bpf_get_current_comm(name.comm, sizeof(name.comm));
 	__u8 *verdict = bpf_map_lookup_elem(&mmp_scan_names, &name);
-	if (verdict)
-		return *verdict == MMP_SCAN_YES;
+	if (verdict) {
+		__u8 v = *verdict;
+		if (t && v != MMP_SCAN_ASKED) {
+			t->policy = policy;
+			t->verdict = v;
+		}
+		return v == MMP_SCAN_YES;
+	}
 	__u8 asked = MMP_SCAN_ASKED;
 	if (bpf_map_update_elem(&mmp_scan_names, &name, &asked, BPF_NOEXIST) < 0)
 		return 0;   /* asked on another CPU meanwhile */
@@ -367,6 +396,16 @@ static __always_inline void mmp_file_access(struct inode *inode, __u64 first, __
 	f->last_ns = now;
 	mmp_pieces_access(f, first, last >= first ? last : first, now, scan);
 }
+
+#ifdef MMP_WANT_SCANNERS
+/* A thread renamed reads as its new name says: its kept verdict goes. */
+SEC("tp_btf/task_rename")
+int BPF_PROG(mmp_scan_renamed, struct task_struct *task, const char *comm)
+{
+	bpf_task_storage_delete(&mmp_scan_tasks, task);
+	return 0;
+}
+#endif
 
 static __always_inline __u64 mmp_folio_pages(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 {
