@@ -40,10 +40,7 @@ int64_t region_fill_rate(const struct mmp_region_stats *s, long long now)
 	 * are read through mmp_ns_since. */
 	if (!s->last_ns || mmp_ns_since(s->last_ns, (__u64)now) >= REGION_FILL_QUIET_NS)
 		return 0;
-	int64_t rate = mmp_rate_of(s->rate, s->win_faults, s->win_start_ns, (__u64)now);
-	if (mmp_ns_since(s->win_start_ns, (__u64)now) < MMP_RATE_WINDOW_NS / 10 && (int64_t)s->win_faults * 10 > rate)
-		rate = (int64_t)s->win_faults * 10;
-	return rate;
+	return mmp_rate_of(s->rate, s->win_faults, s->win_start_ns, (__u64)now);
 }
 
 bool fill_wait_step(struct fill_wait *w, bool populating, long long now, enum fill_say *say)

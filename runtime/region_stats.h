@@ -21,10 +21,9 @@ int64_t region_stat(const struct mmp_region_stats *s, enum stat_id id, bool rate
  * too, not only at faults. */
 bool calc_moves_without_faults(const struct mmp_calc *c);
 
-/* The rate region S is being populated at, at NOW: its faults a second,
- * or 0 once its last fault is REGION_FILL_QUIET_NS old. A window younger
- * than a tenth of a second has its faults counted as if it had lasted
- * that long, no more than their rate. A process whose regions' rates add
+/* The rate region S is being populated at, at NOW: its faults a second
+ * (mmp_rate_of), or 0 once its last fault is REGION_FILL_QUIET_NS old. A
+ * process whose regions' rates add
  * up to REGION_POPULATING_RATE (a 2M chunk's worth of 4K pages every
  * tenth of a second) is populating its memory. */
 #define REGION_POPULATING_RATE ((1LL << (MMP_CHUNK_SHIFT - MMP_PAGE_SHIFT)) * 10)

@@ -160,9 +160,12 @@ START_TEST(test_region_stats)
 	struct mmp_region_stats none = { 0 };
 	ck_assert_int_eq(region_stat(&none, STAT_R_IDLE, false, t0 + 5 * S, t0 + 4 * S), 1000);
 	/* A rate, as BPF's rules read it: the last full window's, or the
-	 * current window's once it is a tenth of a second long if higher; 0
-	 * two seconds after the window began. */
-	ck_assert_int_eq(region_stat(&s, STAT_R_FAULTS, true, t0 + 2 * S + S / 20, 0), 300);   /* too short */
+	 * current window's if higher, a window under a tenth of a second
+	 * counted as a tenth; 0 two seconds after the window began. */
+	ck_assert_int_eq(region_stat(&s, STAT_R_FAULTS, true, t0 + 2 * S + S / 20, 0), 400);   /* 40 in under 0.1 s */
+	s.win_faults = 20;
+	ck_assert_int_eq(region_stat(&s, STAT_R_FAULTS, true, t0 + 2 * S + S / 20, 0), 300);   /* 200/s < 300/s */
+	s.win_faults = 40;
 	ck_assert_int_eq(region_stat(&s, STAT_R_FAULTS, true, t0 + 2 * S + S / 2, 0), 300);    /* 80/s < 300/s */
 	s.win_faults = 400;
 	ck_assert_int_eq(region_stat(&s, STAT_R_FAULTS, true, t0 + 2 * S + S / 2, 0), 800);    /* 400 in 0.5 s */
@@ -212,8 +215,11 @@ END_TEST
 START_TEST(test_rate_of)
 {
 	const __u64 t0 = 100 * S, ms = S / 1000;
-	/* A window younger than a tenth of a second says nothing yet. */
+	/* A window younger than a tenth of a second counts as that long: the
+	 * faults came at least that fast. */
 	ck_assert_int_eq(mmp_rate_of(700, 50, t0, t0 + 50 * ms), 700);
+	ck_assert_int_eq(mmp_rate_of(0, 65510, t0, t0 + 96 * ms), 655100);   /* a 256M table filled */
+	ck_assert_int_eq(mmp_rate_of(0, 1, t0, t0), 10);
 	/* Old enough: the current window when it is the higher. */
 	ck_assert_int_eq(mmp_rate_of(700, 500, t0, t0 + 250 * ms), 2000);
 	ck_assert_int_eq(mmp_rate_of(7000, 500, t0, t0 + 250 * ms), 7000);
