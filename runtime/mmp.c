@@ -18,6 +18,8 @@
 #include "pins.h"
 #include "stats.h"
 
+#define MAX_DURATION_S 315360000
+
 /* NAME's leftovers, if no runtime holds the name: 1 done, 0 nothing
  * there, -1 held or failed. */
 static int restore_one(const char *name)
@@ -173,13 +175,18 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+nd:r:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': opts.dry_run = true; break;
-		case 'd':
-			opts.duration = strtod(optarg, NULL);
-			if (opts.duration <= 0) {
-				mmp_error("--duration takes a number of seconds above 0, not '%s'", optarg);
+		case 'd': {
+			/* At most 10 years: the deadline is counted in nanoseconds. */
+			char *end;
+			errno = 0;
+			opts.duration = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(opts.duration > 0 && opts.duration <= MAX_DURATION_S)) {
+				mmp_error("--duration takes a number of seconds above 0 and at most %d (10 years), not '%s'",
+					  MAX_DURATION_S, optarg);
 				return 2;
 			}
 			break;
+		}
 		case 'r': {
 			long long v;
 			if (parse_size(optarg, &v) < 0 || v < (2LL << 20) || v > (1LL << 40)) {

@@ -142,6 +142,12 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	[ -d "$tmp/home/.cache/mmp" ] || { echo "FAIL: no $tmp/home/.cache/mmp"; fail=$((fail + 1)); }
 fi
 expect "--collapse-rate 1T+" 2 'from 2M to 1T' -- "$MMP" attach -r 2T "$srcdir/docs/tour.mmp"
+# A duration past what a deadline in nanoseconds holds, or not a number:
+# refused, not an attach that stops at once.
+for d in 9300000000 inf nan 1e308 2x 0; do
+	expect "--duration $d" 2 "--duration takes a number of seconds above 0 and at most 315360000" -- \
+		"$MMP" attach -d "$d" "$srcdir/docs/tour.mmp"
+done
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
