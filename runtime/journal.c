@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroups.h"
@@ -19,6 +20,14 @@
 static void journal_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s.journal", NAME_LOCK_DIR, name);
+}
+
+bool journal_left(const char *name)
+{
+	char path[256];
+	struct stat st;
+	journal_path(path, sizeof(path), name);
+	return stat(path, &st) == 0 && st.st_size > 0;   /* empty: nothing was changed */
 }
 
 int journal_open(struct journal *j, const char *name)

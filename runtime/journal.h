@@ -69,6 +69,9 @@ int journal_open(struct journal *j, const char *name);
  * be written). */
 int journal_record(struct journal *j, const struct journal_entry *e);
 int journal_record_cgroup(struct journal *j, const struct journal_cgroup *e);
+/* Whether NAME's journal records anything: a runtime that ended without
+ * undoing left it, and 'mmp restore NAME' replays it. */
+bool journal_left(const char *name);
 /* After a clean undo: the journal is removed. */
 void journal_close(struct journal *j);
 /* Puts back what NAME's journal records, where each process (cgroup)

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "bpf/mmp_shared.h"
+#include "journal.h"
 #include "compiler/units.h"
 #include "textout.h"
 #include "log.h"
@@ -309,7 +310,11 @@ static int show_one(const char *name, bool json, bool first)
 		return -EINVAL;
 	}
 	if (!pins_runtime_alive(&meta)) {
-		mmp_info("runtime '%s' (pid %u) is gone; removed its pins", name, meta.runtime_pid);
+		if (journal_left(name))
+			mmp_warn("runtime '%s' (pid %u) is gone; removed its pins. It left its journal: what it changed "
+				 "may still be changed, and 'mmp restore %s' puts it back", name, meta.runtime_pid, name);
+		else
+			mmp_info("runtime '%s' (pid %u) is gone; removed its pins", name, meta.runtime_pid);
 		pins_remove(dir);
 		return 1;
 	}
