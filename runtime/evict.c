@@ -318,6 +318,15 @@ static void summary(void *state)
 		 * units gone, before this. */
 		if (!(pr->rules & MMP_RULE_EVICT) && !pr->ev_calls)
 			continue;
+		/* Files read or mapped, and memory, that the region selected,
+		 * whether a scoring came before the process ended or not. */
+		size_t units = 0;
+		for (size_t i = 0; i < e->nunits; i++)
+			units += e->units[i]->region == r;
+		if (reg->may_be_file && !units && !pr->ev_calls && e->gov->policy_seen &&
+		    e->gov->policy_seen[reg->policy] && !e->gov->mapped[r])
+			mmp_warn("%s.%s matched no file or memory of any process the policy governed: its rules had "
+				 "nothing to act on", plan->policies[reg->policy].name, reg->name);
 		/* A dry run counts what it would have evicted: not as evicted. */
 		if (e->dry_run)
 			mmp_info("%s.%s: dry run: %llu bytes would have been evicted (none was), %llu units scored",

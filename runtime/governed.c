@@ -401,7 +401,10 @@ void governed_report_unmapped(const struct governed_set *s, const struct mmp_reg
 	for (unsigned r = 0; r < s->plan->nregions; r++) {
 		const struct mmp_plan_region *reg = &s->plan->regions[r];
 		/* A file region of an evict block has files a process read
-		 * without mapping them. */
+		 * without mapping them: the evict kind says (its summary), as
+		 * it knows them before it first scores them. */
+		if (reg->may_be_file && (reports[r].rules & MMP_RULE_EVICT))
+			continue;
 		if (s->policy_seen && s->policy_seen[reg->policy] && !s->mapped[r] && !reports[r].ev_units)
 			mmp_warn("%s.%s matched no memory in any process the policy governed: its rules had nothing "
 				 "to act on", s->plan->policies[reg->policy].name, reg->name);

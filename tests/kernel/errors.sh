@@ -36,6 +36,16 @@ printf 'policy um { match comm "sleep"; region heap = mapping "[nope]"; region a
 	>"$TMP/um.mmp"
 expect unmapped-region 0 'um.heap matched no memory in any process the policy governed' -- "$MMP" run "$TMP/um.mmp" -- sleep 1
 grep -q 'um.a matched no memory' "$TMP/out" && bad "a region that was mapped is said to be unmapped: $(cat "$TMP/out")"
+# A file region of an evict block: files a process read and closed before
+# the first scoring count as matched; a pattern no file fits does not.
+mkdir -p "$TMP/tree" && echo some >"$TMP/tree/a" && echo more >"$TMP/tree/b"
+printf 'policy fr { match comm "cat"; region f = file "%s/tree/*"; evict when usage >= 97%% { score f = idle / 1ms; action drop; } }\n' \
+	"$TMP" >"$TMP/fr.mmp"
+expect file-region-read 0 'fr.f: 0 bytes evicted' -- "$MMP" run "$TMP/fr.mmp" -- cat "$TMP/tree/a" "$TMP/tree/b"
+grep -q 'matched no' "$TMP/out" && bad "files read before the first scoring are said to be unmatched: $(cat "$TMP/out")"
+sed "s#$TMP/tree/\\*#$TMP/nothere/*#" "$TMP/fr.mmp" >"$TMP/fn.mmp"
+expect file-region-none 0 'fr.f matched no file or memory of any process the policy governed' -- \
+	"$MMP" run "$TMP/fn.mmp" -- cat "$TMP/tree/a"
 expect no-command 2 'no command given' -- "$MMP" run "$K/hotcold.mmp" --
 expect bad-command 127 'cannot run /nonexistent/cmd' -- "$MMP" run "$K/hotcold.mmp" -- /nonexistent/cmd
 expect unknown-verb 2 "unknown command 'frob'" -- "$MMP" frob
