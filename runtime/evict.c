@@ -160,6 +160,7 @@ static void evict_tick(struct evictor *e, const struct evict_proc *procs, size_t
 		e->last_refresh = now;
 		evict_refresh_units(e, procs, n);
 		refresh_cgroups(e, procs, n);
+		evict_limits_check(e, now, false);
 		evict_files_forget(e, now);
 	}
 	/* The triggers first: scores are needed once a second, while a block
@@ -340,6 +341,7 @@ static void summary(void *state)
 	}
 	/* A spell of the triggers' changes still unsaid: where it ended. */
 	long long now = mono_ns();
+	evict_limits_check(e, now, true);
 	for (size_t b = 0; b < e->nblocks; b++) {
 		struct block *blk = &e->blocks[b];
 		unsigned long unsaid;
@@ -377,6 +379,7 @@ static void undo(void *state)
 		free(e->blocks[b].order);
 	}
 	free(e->blocks);
+	evict_limits_free(e);
 	free(e->cgs);
 	free(e->cgp);
 	free(e);

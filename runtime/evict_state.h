@@ -177,7 +177,17 @@ struct evictor {
 	char (*cgs)[512];
 	const char **cgp;
 	size_t ncgs;
+	/* Their hits on their limits, to say the kernel reclaimed. */
+	struct limit_seen *limits;
+	size_t nlimits;
+	long long limits_said_ns;
 };
+
+/* evict_limits.c */
+/* Reads the hits on their limits of the governed processes' memory
+ * cgroups, and says where they grew: once in 10 s, and at the END. */
+void evict_limits_check(struct evictor *e, long long now, bool end);
+void evict_limits_free(struct evictor *e);
 
 /* evict_files.c */
 /* A governed process touched a file BPF did not watch: name it, and make

@@ -54,5 +54,8 @@ reader_run "$TMP/mru.mmp" --dry-run
 grep -q 'tree: dry run: [1-9][0-9]* bytes would have been evicted' "$TMP/err" ||
 	bad "the dry run's summary does not say what it would have evicted: $(grep 'tree:' "$TMP/err")"
 check "the dry run's summary does not say it evicted" sh -c '! grep -q "tree: [0-9]* bytes evicted" "$1"' sh "$TMP/err"
+# Dropping nothing, the policy leaves the kernel to reclaim at the
+# cgroup's limit, and mmp says so (v1 memory.failcnt, v2 memory.events).
+check "mmp says the kernel reclaimed in the cgroup" grep -q 'the kernel reclaimed in memory cgroup .* it hit its limit [1-9]' "$TMP/err"
 check "no mmp program or pin is left" no_programs_left mru
 finish
