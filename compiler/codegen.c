@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <libgen.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -492,6 +493,17 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 		return err;
 	}
 
+	/* clang says it cannot open the output, then that it failed: say the
+	 * output's folder is the matter, before compiling. */
+	char outdir[4096];
+	snprintf(outdir, sizeof(outdir), "%s", output);
+	if (access(dirname(outdir), W_OK) < 0) {
+		err = -errno;
+		fprintf(stderr, "mmpc: error: cannot write %s: %s\n", output, strerror(-err));
+		remove_dir(dir);
+		unwatch_signals(old);
+		return err;
+	}
 	char inc[4400];
 	snprintf(inc, sizeof(inc), "-I%s", dir);
 	const char *argv[] = {

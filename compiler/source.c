@@ -122,6 +122,14 @@ struct mmp_source *source_load(const char *path)
 	FILE *f = is_stdin ? stdin : fopen(path, "rb");
 	if (!f)
 		return NULL;
+	/* A directory opens, and its read fails as I/O: say what it is. */
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (!is_stdin)
+			fclose(f);
+		errno = EISDIR;
+		return NULL;
+	}
 	int err = 0;
 	size_t len = 0;
 	char *text = read_all(f, &len, &err);

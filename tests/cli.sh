@@ -40,6 +40,9 @@ expect version 0 '^mmpc [0-9]+\.[0-9]+' -- "$MMPC" --version
 expect help 0 'Usage: mmpc' -- "$MMPC" --help
 expect no-file 2 '^mmpc: error: no policy file given' -- "$MMPC"
 expect two-files 2 '^mmpc: error: give one policy file' -- "$MMPC" "$tmp/good.mmp" "$tmp/good.mmp"
+expect a-directory 2 "^mmpc: error: cannot read $tmp: Is a directory" -- "$MMPC" "$tmp"
+expect output-folder-missing 1 "^mmpc: error: cannot write $tmp/no/such/x.o: No such file or directory" -- \
+	"$MMPC" -o "$tmp/no/such/x.o" "$tmp/good.mmp"
 expect bad-option 2 '^mmpc: error: unknown option .--frobnicate.' -- "$MMPC" --frobnicate "$tmp/good.mmp"
 expect bad-option-hint 2 'Try .mmpc --help' -- "$MMPC" --frobnicate "$tmp/good.mmp"
 expect missing-argument 2 '^mmpc: error: option .-o. needs an argument' -- "$MMPC" "$tmp/good.mmp" -o
