@@ -21,8 +21,8 @@
 #define MAX_DURATION_S 315360000
 
 /* NAME's leftovers, if no runtime holds the name: 1 done, 0 nothing
- * there, -1 held or failed. */
-static int restore_one(const char *name)
+ * there (said with SAY_NOTHING) or held, -1 failed. */
+static int restore_one(const char *name, bool say_nothing)
 {
 	int lock = pins_take(name);
 	if (lock == -EBUSY) {
@@ -47,6 +47,8 @@ static int restore_one(const char *name)
 	if (n > 0 || pins)
 		mmp_info("runtime '%s': put back %d oom_score_adj, oom_kill_disable or memory.high value%s%s", name, n, n == 1 ? "" : "s",
 			 pins ? ", removed its pins" : "");
+	else if (say_nothing)
+		mmp_info("runtime '%s' left nothing to restore", name);
 	return n > 0 || pins;
 }
 
@@ -58,7 +60,7 @@ static int restore_main(const char *name)
 		return 1;
 	}
 	if (name)
-		return restore_one(name) < 0;
+		return restore_one(name, true) < 0;
 	int rc = 0, done = 0;
 	DIR *d = opendir(NAME_LOCK_DIR);
 	struct dirent *e;
@@ -70,7 +72,7 @@ static int restore_main(const char *name)
 		snprintf(nm, sizeof(nm), "%.*s", (int)(n - 8), e->d_name);
 		if (!pins_name_ok(nm))
 			continue;
-		int r = restore_one(nm);
+		int r = restore_one(nm, false);
 		rc |= r < 0;
 		done += r > 0;
 	}
