@@ -78,9 +78,10 @@ void evict_scan_name_judge(struct evictor *e, const struct mmp_scan_name_event *
 		bpf_map_delete_elem(e->scan_names_fd, &key);
 		return;
 	}
-	if (yes)
-		mmp_debug("evict: thread name \"%s\" is a scanner's (first read under it in pid %u)",
-			  shown_text(shown, sizeof(shown), name), ev->pid);
+	/* Both ways: a scanners test that names no thread it should (a typo)
+	 * shows as every name judged no scanner's. */
+	mmp_debug("evict: thread name \"%s\" is %s scanner's (first read under it in pid %u)",
+		  shown_text(shown, sizeof(shown), name), yes ? "a" : "not a", ev->pid);
 }
 
 void evict_scanners_free(struct evictor *e)
