@@ -97,7 +97,9 @@ static char *base_name(const char *path)
 	return n;
 }
 
-static int open_compiled(struct mmp_object *obj, const char *path)
+/* QUIET: the front end's warnings are not shown again (mmpc has just
+ * shown them, compiling the source). */
+static int open_compiled(struct mmp_object *obj, const char *path, bool quiet)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -127,7 +129,12 @@ static int open_compiled(struct mmp_object *obj, const char *path)
 		/* The same front end checks the embedded policy again, so that the
 		 * runtime works from the very tree the code was generated from. */
 		struct mmp_frontend_opts fo = { .color = DIAG_COLOR_AUTO };
-		if (frontend_run_text(&obj->unit, obj->source_name, source, slen, &fo) != 0) {
+		FILE *null = quiet ? fopen("/dev/null", "we") : NULL;
+		fo.diag_out = null;
+		int checked = frontend_run_text(&obj->unit, obj->source_name, source, slen, &fo);
+		if (null)
+			fclose(null);
+		if (checked != 0) {
 			mmp_error("the policy inside %s does not check with this mmp", path);
 			err = -EINVAL;
 		} else if (plan_build(&obj->plan, &obj->unit.ast, obj->unit.src, obj->unit.arena) < 0) {
@@ -208,7 +215,7 @@ static int hash_file(const char *path, uint64_t *h)
 
 /* Compiles SRC to a cached object, named by a hash of the source text and
  * of mmpc's version: the second start of the same policy runs no clang. */
-static int compile_source(const char *src, char *out, size_t outlen)
+static int compile_source(const char *src, char *out, size_t outlen, bool *compiled_now)
 {
 	uint64_t h = MMP_FNV_OFFSET;
 	if (hash_file(src, &h) < 0) {
@@ -270,6 +277,7 @@ static int compile_source(const char *src, char *out, size_t outlen)
 		mmp_debug("using the compiled policy cached in %s", out);
 		return 0;
 	}
+	*compiled_now = true;
 	pid_t pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -306,10 +314,11 @@ int object_open(struct mmp_object *obj, const char *path)
 	size_t n = strlen(path);
 	if (n > 4 && strcmp(path + n - 4, ".mmp") == 0) {
 		char compiled[PATH_MAX + 64];
-		int err = compile_source(path, compiled, sizeof(compiled));
-		return err ? err : open_compiled(obj, compiled);
+		bool now = false;
+		int err = compile_source(path, compiled, sizeof(compiled), &now);
+		return err ? err : open_compiled(obj, compiled, now);
 	}
-	return open_compiled(obj, path);
+	return open_compiled(obj, path, false);
 }
 
 void object_close(struct mmp_object *obj)
