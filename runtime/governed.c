@@ -291,11 +291,25 @@ static void consider(struct governed_set *s, pid_t pid, enum governed_why why, i
 	int policy = policy_for(s, &info);
 	unsigned long long identity = identity_of(&info);
 	struct governed *g = governed_find(s, pid);
-	if (g && policy < 0)
+	if (g && policy < 0) {
 		governed_drop(s, g, "it no longer matches");
-	else if (g && ((unsigned)policy != g->policy || g->start != info.start || why == GOV_EXEC ||
-		       g->identity != identity))
+	} else if (g && ((unsigned)policy != g->policy || g->start != info.start || why == GOV_EXEC)) {
 		governed_drop(s, g, why_changed[g->start != info.start ? GOV_FOUND : why]);
+	} else if (g && g->identity != identity) {
+		/* Renamed or moved, and the same policy's: the kinds take it anew
+		 * (an oom class may change), and BPF goes on counting it as it
+		 * was. Dropped and governed again, a process that renames its
+		 * main thread for each operation was ungoverned between. */
+		mmp_debug("pid %d: %s; governed by policy '%s' as before", pid, why_changed[why],
+			  s->plan->policies[policy].name);
+		if (s->listener.forget)
+			s->listener.forget(s->listener.ctx, g);
+		g->identity = identity;
+		if (s->listener.govern)
+			s->listener.govern(s->listener.ctx, g, &info);
+		close(pidfd);
+		return;
+	}
 	if (policy < 0 || governed_find(s, pid)) {
 		close(pidfd);
 		return;
