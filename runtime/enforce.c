@@ -414,6 +414,10 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 		if (deadline && mono_ns() >= deadline)
 			break;
 	}
+	/* What BPF sent without waking the loop (a short job's files, named
+	 * as it read them) is read before the summaries. */
+	ring_buffer__consume(rb);
+	after_events(&rt);
 	accounting_refresh(&rt.acc);
 	if (!rt.gov.ever)
 		mmp_warn("no process matched the policy while it ran: it changed nothing");
