@@ -50,7 +50,7 @@ echo some >"$tree/a" && echo more >"$tree/b"
 printf 'policy fr { match comm "cat"; region f = file "%s/*"; evict when usage >= 97%% { score f = idle / 1ms; action drop; } }\n' \
 	"$tree" >"$TMP/fr.mmp"
 expect file-region-read 0 'fr.f: 0 bytes evicted' -- "$MMP" run "$TMP/fr.mmp" -- cat "$tree/a" "$tree/b"
-grep -q 'matched no\|could not be found' "$TMP/out" &&
+grep -q 'matched no' "$TMP/out" &&
 	bad "files read before the first scoring are said to be unmatched: $(cat "$TMP/out")"
 sed "s#$tree/\\*#$TMP/nothere/*#" "$TMP/fr.mmp" >"$TMP/fn.mmp"
 expect file-region-none 0 'fr.f matched no file or memory of any process the policy governed' -- \
