@@ -124,6 +124,23 @@ static int read_ll(const char *dir, const char *file, long long *v)
 	return 0;
 }
 
+int memcg_limit_hits(const char *dir, long long *hits)
+{
+	if (read_ll(dir, "memory.failcnt", hits) == 0)
+		return 0;
+	char p[4200], line[128];
+	snprintf(p, sizeof(p), "%s/memory.events", dir);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	int err = -ENODATA;
+	while (err && fgets(line, sizeof(line), f))
+		if (sscanf(line, "max %lld", hits) == 1)
+			err = 0;
+	fclose(f);
+	return err;
+}
+
 /* A v1 limit this large is "no limit" (PAGE_COUNTER_MAX pages). */
 #define V1_UNLIMITED (1LL << 60)
 

@@ -23,6 +23,9 @@ int cgroup_dir(const char *path, enum cg_want want, char *out, size_t len);
 /* PID's memory cgroup directory, or its cgroup2 directory. 0 or -errno. */
 int proc_memcg_dir(pid_t pid, char *out, size_t len);
 int proc_unified_dir(pid_t pid, char *out, size_t len);
+/* How often a memory cgroup hit its limit: v1 memory.failcnt, v2
+ * memory.events' "max". 0, or -errno where it has neither (a root). */
+int memcg_limit_hits(const char *dir, long long *hits);
 /* Usage and limit of a memory cgroup, in bytes; *limit is 0 if unlimited. */
 int memcg_usage(const char *dir, long long *usage, long long *limit);
 /* The same, but LIMIT is where the kernel starts to reclaim: on cgroup2

@@ -5,11 +5,11 @@
  * evictions do not keep its cgroup under the limit (a reader filling the
  * cache faster than the room below the trigger lasts) is otherwise
  * silently no better than the kernel's own reclaim. */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroups.h"
 #include "evict_state.h"
 #include "log.h"
 
@@ -17,50 +17,31 @@
 
 struct limit_seen {
 	char dir[512];
-	uint64_t first, last, said;    /* hits when first seen, now, when last said */
+	long long first, last, said;   /* hits when first seen, now, when last said */
+	long long read_ns;             /* when last read: a cgroup of many processes, once */
 };
 
-/* DIR's hits on its limit; false where it has no limit to hit (a root). */
-static bool read_hits(const char *dir, uint64_t *hits)
+static void say(struct limit_seen *l)
 {
-	char path[600], line[128];
-	snprintf(path, sizeof(path), "%s/memory.failcnt", dir);
-	FILE *f = fopen(path, "re");
-	if (f) {
-		bool ok = fscanf(f, "%" SCNu64, hits) == 1;
-		fclose(f);
-		return ok;
-	}
-	snprintf(path, sizeof(path), "%s/memory.events", dir);
-	if (!(f = fopen(path, "re")))
-		return false;
-	bool ok = false;
-	while (!ok && fgets(line, sizeof(line), f))
-		ok = sscanf(line, "max %" SCNu64, hits) == 1;
-	fclose(f);
-	return ok;
-}
-
-static void say(const struct evictor *e, struct limit_seen *l)
-{
-	mmp_warn("evict: the kernel reclaimed in memory cgroup %s: it hit its limit %" PRIu64 " time%s since mmp first "
+	mmp_warn("evict: the kernel reclaimed in memory cgroup %s: it hit its limit %lld time%s since mmp first "
 		 "saw it, so mmp's evictions did not keep it under (the cache filled faster than the room below the "
 		 "trigger lasted); a lower threshold, a higher 'limit' or a larger cgroup gives mmp room",
 		 l->dir, l->last - l->first, l->last - l->first == 1 ? "" : "s");
 	l->said = l->last;
-	(void)e;
 }
 
 void evict_limits_check(struct evictor *e, long long now, bool end)
 {
 	for (size_t i = 0; i < e->ncgs; i++) {
-		uint64_t hits;
-		if (!read_hits(e->cgs[i], &hits))
-			continue;
 		struct limit_seen *l = NULL;
 		for (size_t k = 0; k < e->nlimits && !l; k++)
 			if (strcmp(e->limits[k].dir, e->cgs[i]) == 0)
 				l = &e->limits[k];
+		if (l && l->read_ns == now)
+			continue;
+		long long hits;
+		if (memcg_limit_hits(e->cgs[i], &hits) < 0)
+			continue;
 		if (!l) {
 			struct limit_seen *nl = realloc(e->limits, (e->nlimits + 1) * sizeof(*nl));
 			if (!nl)
@@ -70,6 +51,7 @@ void evict_limits_check(struct evictor *e, long long now, bool end)
 			snprintf(l->dir, sizeof(l->dir), "%s", e->cgs[i]);
 			l->first = l->last = l->said = hits;
 		}
+		l->read_ns = now;
 		if (hits > l->last)
 			l->last = hits;
 	}
@@ -77,7 +59,7 @@ void evict_limits_check(struct evictor *e, long long now, bool end)
 		return;
 	for (size_t k = 0; k < e->nlimits; k++)
 		if (e->limits[k].last > e->limits[k].said) {
-			say(e, &e->limits[k]);
+			say(&e->limits[k]);
 			e->limits_said_ns = now;
 		}
 }
