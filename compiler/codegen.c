@@ -21,6 +21,7 @@
 
 #include "bpf/mmp_shared.h"
 #include "config.h"
+#include "diag.h"
 #include "stats.h"
 
 /* The headers of bpf/, built into mmpc (compiler/bpf-headers.c) so that a
@@ -37,19 +38,25 @@ struct emitter {
 	bool major;      /* the policy reads major faults */
 };
 
-/* The body of a C string literal of S, on one line: every byte that is
- * not plain printable ASCII, and '"' and '\\', escaped. Any host string
- * (a file name) goes into the generated C only this way. */
+/* One byte inside a C string literal: every byte that is not plain
+ * printable ASCII escaped, and '"', '\\' and '?' ("??/" is a trigraph,
+ * which clang warns of in a policy's strings). */
+static void emit_escaped_byte(FILE *out, unsigned char c)
+{
+	if (c == '"' || c == '\\' || c == '?')
+		fprintf(out, "\\%c", c);
+	else if (c < 0x20 || c >= 0x7f)
+		fprintf(out, "\\%03o", c);
+	else
+		fputc(c, out);
+}
+
+/* The body of a C string literal of S, on one line. Any host string (a
+ * file name) goes into the generated C only this way. */
 static void emit_escaped(FILE *out, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			fprintf(out, "\\%03o", *p);
-		else
-			fputc(*p, out);
-	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		emit_escaped_byte(out, *p);
 }
 
 /* S inside a C comment: printable ASCII, and never a comment's end. */
@@ -140,12 +147,8 @@ static void emit_cstring(FILE *out, const char *s, size_t n)
 		unsigned char c = (unsigned char)s[i];
 		if (c == '\n')
 			fputs("\\n\"\n\t\"", out);
-		else if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(out, "\\%03o", c);
 		else
-			fputc(c, out);
+			emit_escaped_byte(out, c);
 	}
 	fputc('"', out);
 }
@@ -461,12 +464,12 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 	char dir[4096];
 	if (snprintf(dir, sizeof(dir), "%s/mmpc.%d.XXXXXX", tmpbase, (int)getpid()) >= (int)sizeof(dir) - 64) {
 		/* The headers' names and policy.bpf.c go in it too. */
-		fprintf(stderr, "mmpc: error: the temporary directory's name is too long (TMPDIR sets another)\n");
+		diag_tool_error("the temporary directory's name is too long (TMPDIR sets another)");
 		return -ENAMETOOLONG;
 	}
 	if (!mkdtemp(dir)) {
 		int err = -errno;
-		fprintf(stderr, "mmpc: error: cannot make a temporary directory in %s: %s\n", tmpbase, strerror(-err));
+		diag_tool_error("cannot make a temporary directory in %s: %s", tmpbase, strerror(-err));
 		return err;
 	}
 	struct sigaction old[3];
@@ -479,7 +482,7 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 	FILE *c = err ? NULL : fopen(cfile, "w");
 	if (!c) {
 		err = err ? err : -errno;
-		fprintf(stderr, "mmpc: error: cannot write in %s: %s\n", dir, strerror(-err));
+		diag_tool_error("cannot write in %s: %s", dir, strerror(-err));
 		remove_dir(dir);
 		unwatch_signals(old);
 		return err;
@@ -487,7 +490,7 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 	codegen_emit(c, src, plan);
 	if (fclose(c)) {
 		err = -errno;
-		fprintf(stderr, "mmpc: error: cannot write %s: %s\n", cfile, strerror(-err));
+		diag_tool_error("cannot write %s: %s", cfile, strerror(-err));
 		remove_dir(dir);
 		unwatch_signals(old);
 		return err;
@@ -499,7 +502,7 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 	snprintf(outdir, sizeof(outdir), "%s", output);
 	if (access(dirname(outdir), W_OK) < 0) {
 		err = -errno;
-		fprintf(stderr, "mmpc: error: cannot write %s: %s\n", output, strerror(-err));
+		diag_tool_error("cannot write %s: %s", output, strerror(-err));
 		remove_dir(dir);
 		unwatch_signals(old);
 		return err;
@@ -518,10 +521,10 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 	pid_t pid = fork();
 	if (pid < 0) {
 		err = -errno;
-		fprintf(stderr, "mmpc: error: cannot start %s: %s\n", opts->clang, strerror(-err));
+		diag_tool_error("cannot start %s: %s", opts->clang, strerror(-err));
 	} else if (pid == 0) {
 		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "mmpc: error: cannot run %s: %s\n", argv[0], strerror(errno));
+		diag_tool_error("cannot run %s: %s", argv[0], strerror(errno));
 		_exit(127);
 	} else {
 		int status;
@@ -529,7 +532,7 @@ int codegen_compile(const struct mmp_source *src, const struct mmp_plan *plan, c
 			;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 127)
-				fprintf(stderr, "mmpc: error: %s could not compile the generated BPF for %s\n", opts->clang,
+				diag_tool_error("%s could not compile the generated BPF for %s", opts->clang,
 					src->name);
 			unlink(output);
 			err = -EINVAL;

@@ -34,6 +34,19 @@ void diag_init(struct mmp_diag *d, FILE *out, const struct mmp_source *src, enum
 #define MESSAGE_MAX 400
 #define SNIPPET_BEFORE 60
 
+/* S with its control bytes shown as \xNN, never sent to the terminal:
+ * a message quotes the policy's strings, and a file's name may hold a
+ * newline that would split a diagnostic in two. */
+static void put_visible(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+}
+
 static bool continuation(char c)
 {
 	return ((unsigned char)c & 0xc0) == 0x80;
@@ -129,28 +142,23 @@ static void report(struct mmp_diag *d, enum severity sev, const struct mmp_loc *
 	if (loc) {
 		unsigned line, col;
 		source_position(d->src, loc->start, &line, &col);
-		fprintf(out, "%s:%u:%u: ", d->src->name, line, col);
+		put_visible(out, d->src->name);
+		fprintf(out, ":%u:%u: ", line, col);
 	} else {
-		fprintf(out, "%s: ", d->src->name);
+		put_visible(out, d->src->name);
+		fputs(": ", out);
 	}
 	if (d->color)
 		fprintf(out, "%s%s:" RESET BOLD " ", sev_color[sev], sev_name[sev]);
 	else
 		fprintf(out, "%s: ", sev_name[sev]);
-	/* Messages quote the policy's strings, decoded: a control byte in
-	 * one is shown as \xNN, never sent to the terminal. */
 	char *msg = NULL;
 	int len = vasprintf(&msg, fmt, ap);
 	if (len >= 0) {
 		/* A message quotes names and strings: a 1 MiB one is cut. */
 		if (len > MESSAGE_MAX)
 			memcpy(msg + MESSAGE_MAX - 3, "...", 4);
-		for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(out, "\\x%02x", *p);
-			else
-				fputc(*p, out);
-		}
+		put_visible(out, msg);
 		free(msg);
 	}
 	if (promoted)
@@ -176,7 +184,8 @@ void diag_finish(struct mmp_diag *d)
 	if (d->hidden_warnings)
 		snprintf(warnings, sizeof(warnings), "%u more warning%s", d->hidden_warnings,
 			 d->hidden_warnings == 1 ? "" : "s");
-	fprintf(d->out, "%s: note: %s%s%s not shown (the limit is %u; --error-limit=0 shows all)\n", d->src->name,
+	put_visible(d->out, d->src->name);
+	fprintf(d->out, ": note: %s%s%s not shown (the limit is %u; --error-limit=0 shows all)\n",
 		errors, *errors && *warnings ? " and " : "", warnings, d->limit);
 	d->hidden_errors = d->hidden_warnings = 0;
 }
@@ -219,4 +228,19 @@ void diag_file_warning(struct mmp_diag *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	report(d, SEV_WARNING, NULL, fmt, ap);
 	va_end(ap);
+}
+
+void diag_tool_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = NULL;
+	int len = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return;
+	fputs("mmpc: error: ", stderr);
+	put_visible(stderr, msg);
+	fputc('\n', stderr);
+	free(msg);
 }

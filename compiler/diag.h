@@ -37,7 +37,10 @@ void diag_finish(struct mmp_diag *d);
 #if defined(__GNUC__)
 #define DIAG_PRINTF __attribute__((format(printf, 3, 4)))
 #else
-#define DIAG_PRINTF
+#define DIAG_PRINTF/* mmpc's own errors (not a policy's), as clang's: "mmpc: error: ...",
+ * control bytes shown as \xNN (a file's name may hold any). */
+void diag_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif
 
 void diag_error(struct mmp_diag *d, struct mmp_loc loc, const char *fmt, ...) DIAG_PRINTF;
@@ -48,5 +51,8 @@ void diag_note(struct mmp_diag *d, struct mmp_loc loc, const char *fmt, ...) DIA
 void diag_file_warning(struct mmp_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A note with no place (a hint, a list of names). */
 void diag_hint(struct mmp_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* mmpc's own errors (not a policy's), as clang's: "mmpc: error: ...",
+ * control bytes shown as \xNN (a file's name may hold any). */
+void diag_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

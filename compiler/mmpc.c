@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "codegen.h"
+#include "diag.h"
 #include "frontend.h"
 #include "plan.h"
 
@@ -67,17 +68,6 @@ static void print_summary(const struct mmp_compilation *u)
 	}
 	printf("%s: ok, %zu %s checked, %u %s\n", u->src->name, npolicies, plural(npolicies, "policy", "policies"),
 	       u->diag.warnings, plural(u->diag.warnings, "warning", "warnings"));
-}
-
-/* mmpc's own errors (not the policy's): "mmpc: error: ...", as clang's. */
-static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("mmpc: error: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
 }
 
 /* A usage error, with the hint that --help exists; exit status 2. */
@@ -165,12 +155,12 @@ int main(int argc, char **argv)
 	opts.parse_only = mode == MODE_DUMP_AST;
 	int err = frontend_run(&u, path, &opts);
 	if (err == -EFBIG) {
-		fail("%s is larger than %zu MiB, the most a policy file may hold", path, MMP_SOURCE_MAX >> 20);
+		diag_tool_error("%s is larger than %zu MiB, the most a policy file may hold", path, MMP_SOURCE_MAX >> 20);
 		frontend_free(&u);
 		return 2;
 	}
 	if (err && !u.arena) {
-		fail("cannot read %s: %s", path, strerror(-err));
+		diag_tool_error("cannot read %s: %s", path, strerror(-err));
 		frontend_free(&u);
 		return 2;
 	}
@@ -182,7 +172,7 @@ int main(int argc, char **argv)
 	if (!err && (output || mode == MODE_EMIT_C)) {
 		struct mmp_plan plan;
 		if (plan_build(&plan, &u.ast, u.src, u.arena) < 0) {
-			fail("out of memory");
+			diag_tool_error("out of memory");
 			rc = 1;
 		} else {
 			if (mode == MODE_EMIT_C)
