@@ -86,10 +86,38 @@ field() { sed -n "s/.*\(^\| \)$1=\([0-9]*\).*/\2/p" "$2" | tail -n 1; }
 # when the last link to it is freed, and it frees some links only after an
 # RCU grace period, so a program can still be listed for a moment after its
 # runtime has been reaped (seen under distcheck's load): wait for that, 10 s
-# at most.
+# at most. Only the test's own count: a program that a process outside the
+# test holds is another runtime's (a user's, a benchmark's), which may run
+# meanwhile; one that no process holds, or one of the test's, is left over.
 no_programs_left() { wait_until 10 programs_gone "$1"; }
 programs_gone() {
 	progs=$(bpftool prog show) || { echo "bpftool prog show failed: is bpftool installed?"; return 1; }
-	! echo "$progs" | grep -q 'name mmp_' && ! ls /sys/fs/bpf/mmp/"$1" >/dev/null 2>&1 &&
-		! [ -d /sys/fs/bpf/mmp ]   # the last runtime out removes the directory too
+	for held in $(echo "$progs" | mmp_program_holders); do
+		foreign=0
+		for p in $(echo "$held" | tr ',' ' '); do
+			[ "$p" = - ] || of_this_test "$p" || foreign=1
+		done
+		[ "$foreign" = 1 ] || return 1
+	done
+	# The last runtime out removes the directory too.
+	! ls /sys/fs/bpf/mmp/"$1" >/dev/null 2>&1 && ! { [ -d /sys/fs/bpf/mmp ] && [ -z "$(ls -A /sys/fs/bpf/mmp)" ]; }
+}
+# For each mmp program that 'bpftool prog show' lists (on standard input),
+# the pids of the processes holding it, a program's or a link's file,
+# joined by commas ('-': none). (Debian 12's bpftool does not list them.)
+mmp_program_holders() {
+	{ sed -n 's/^\([0-9]*\): .* name mmp_.*/id \1/p'
+	  grep -s '^prog_id:' /proc/[0-9]*/fdinfo/* | sed -n 's|^/proc/\([0-9]*\)/fdinfo/[0-9]*:prog_id:[[:space:]]*\([0-9]*\)$|fd \2 \1|p'
+	} | awk '$1 == "id" { ids[$2] = "-" }
+	         $1 == "fd" && ($2 in ids) { ids[$2] = (ids[$2] == "-" ? "" : ids[$2] ",") $3 }
+	         END { for (i in ids) print ids[i] }'
+}
+# of_this_test PID: PID is this test's shell or one of its descendants.
+of_this_test() {
+	p=$1
+	while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+		[ "$p" -eq $$ ] && return 0
+		p=$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$p/status" 2>/dev/null)
+	done
+	return 1
 }
