@@ -228,6 +228,24 @@ int memcg_reclaim_point(const char *dir, long long *usage, long long *limit)
 	return 0;
 }
 
+void memcg_limited_above(const char *dir, char *out, size_t len)
+{
+	char d[4096];
+	snprintf(d, sizeof(d), "%s", dir);
+	out[0] = '\0';
+	for (;;) {
+		char *slash = strrchr(d, '/');
+		if (!slash || cgroup_dir_is_root(d))
+			return;
+		*slash = '\0';
+		long long usage, limit;
+		if (memcg_reclaim_point(d, &usage, &limit) == 0 && limit > 0) {
+			snprintf(out, len, "%s", d);
+			return;
+		}
+	}
+}
+
 /* The swap the kernel counts into a memory cgroup's size when it picks an
  * OOM victim (mem_cgroup_get_max()): none if the cgroup may not swap,
  * else what its swap limit allows, at most the system's swap. */

@@ -34,6 +34,9 @@ int memcg_usage(const char *dir, long long *usage, long long *limit);
  * the reclaim point is then the one from before, so that a percentage of
  * it means what the policy meant. */
 int memcg_reclaim_point(const char *dir, long long *usage, long long *limit);
+/* The nearest cgroup above DIR with a reclaim point (as above) into OUT,
+ * or "" when none has one. */
+void memcg_limited_above(const char *dir, char *out, size_t len);
 /* A cgroup2 memory cgroup's memory.high, in bytes, -1 for "max" (as read
  * and as written). 0, or -errno. */
 int memcg_read_high(const char *dir, long long *high);

@@ -34,6 +34,7 @@ struct usage_state {
 	bool events;                 /* efd is memory.events */
 	long long window;            /* the window hook's answer: memory.high set (> 0),
 				      * not yet (0, asked again), never (< 0) */
+	bool said_unlimited;         /* warned that it has no limit */
 };
 
 struct cmp {
@@ -436,6 +437,23 @@ static struct usage_state *usage_of(struct trigger *t, struct cmp *c, const char
 	return u;
 }
 
+/* A usage comparison on a cgroup without a limit can never hold: said
+ * once a cgroup, with the nearest cgroup above it that has a limit. */
+static void say_unlimited(struct trigger *t, const struct cmp *c, struct usage_state *u)
+{
+	u->said_unlimited = true;
+	char above[4096];
+	memcg_limited_above(u->dir, above, sizeof(above));
+	if (above[0])
+		mmp_warn("%s: the memory cgroup %s has no limit of its own, so 'usage %s %u%%' never holds there; "
+			 "%s above it has one, which 'usage of cgroup' can name", t->what, u->dir, c->th.ge ? ">=" : ">",
+			 c->th.pct, above);
+	else
+		mmp_warn("%s: the memory cgroup %s has no limit, nor any cgroup above it, so 'usage %s %u%%' never "
+			 "holds there (set memory.max, or memory.limit_in_bytes on cgroup v1, or use a pressure trigger)",
+			 t->what, u->dir, c->th.ge ? ">=" : ">", c->th.pct);
+}
+
 static void sample_usage(struct trigger *t, struct cmp *c, const char *dir, long long now)
 {
 	struct usage_state *u = usage_of(t, c, dir);
@@ -447,6 +465,8 @@ static void sample_usage(struct trigger *t, struct cmp *c, const char *dir, long
 		limit = 0;   /* unreadable: not over, as without a limit */
 	else if (limit > 0)
 		ask_window(t, c, u, usage, limit);
+	else if (!u->said_unlimited)
+		say_unlimited(t, c, u);
 	usage_update(&u->level, &c->th, usage, limit, now);
 }
 

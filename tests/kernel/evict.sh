@@ -117,5 +117,17 @@ check "the slow policy evicted something (${bytes:-?} bytes)" [ "${bytes:-0}" -g
 # machine that drops caches would change it.
 grep -q other.dat "$TMP/err" && bad "mmp watched or dropped a file outside its match: $(grep other.dat "$TMP/err")"
 echo "a file no governed process uses: ${other:-?}% of it still cached after the run"
+
+# A usage trigger on a cgroup without a limit can never hold: said, with
+# the cgroup above it that has one (ours, 256M).
+SUB=$CG/nolimit
+[ -z "$V2" ] || echo +memory >"$CG/cgroup.subtree_control" || { echo "cannot enable memory under $CG"; exit 99; }
+mkdir "$SUB" || { echo "cannot make $SUB"; exit 99; }
+sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" run "$3" -- "$4" "$5" "$6" 1 1 0 0 200' sh \
+	"$SUB" "$MMP" "$TMP/slow.mmp" "$TMP/getscan" "$dir/hot.dat" "$dir/scan.dat" >"$TMP/out" 2>&1
+check "a usage trigger on a cgroup without a limit is warned of" \
+	grep -q "the memory cgroup $SUB has no limit of its own, so 'usage > 70%' never holds there; $CG above it" "$TMP/out" ||
+	cat "$TMP/out"
+remove_cgroup "$SUB"
 check "no mmp program or pin is left" no_programs_left mru
 finish
