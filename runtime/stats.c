@@ -329,17 +329,27 @@ static int show_one(const char *name, bool json, bool first)
 	struct timespec bt;
 	clock_gettime(CLOCK_BOOTTIME, &bt);
 	double up = ((double)bt.tv_sec * 1e9 + (double)bt.tv_nsec - (double)meta.started_ns) / 1e9;
+	/* The page-size columns only where a region has page-size rules: an
+	 * evict or prefetch policy has no chunks to show. */
+	bool pagesize = false;
+	for (__u32 r = 0; r < meta.nregions && !pagesize; r++) {
+		struct mmp_region_report rep;
+		pagesize = bpf_map_lookup_elem(rep_fd, &r, &rep) == 0 && (rep.rules & MMP_RULE_PAGESIZE);
+	}
 	char shown[512], lost[48];
 	if (json)
 		printf("%s{\"name\":\"%s\",\"pid\":%u,\"uptime_s\":%.1f,\"dry_run\":%s,\"lost_events\":%llu,"
 		       "\"regions\":[",
 		       first ? "" : ",", json_text(shown, sizeof(shown), meta.name), meta.runtime_pid, up,
 		       meta.dry_run ? "true" : "false", (unsigned long long)meta.lost_events);
-	else
-		printf("%sruntime %s (pid %u, up %.0fs%s%s)\n%-16s %-16s %5s %8s %10s %10s %9s %7s %8s %6s\n", first ? "" : "\n",
+	else {
+		printf("%sruntime %s (pid %u, up %.0fs%s%s)\n%-16s %-16s %5s %8s %10s", first ? "" : "\n",
 		       shown_text(shown, sizeof(shown), meta.name), meta.runtime_pid, up, meta.dry_run ? ", dry run" : "",
-		       lost_text(lost, sizeof(lost), meta.lost_events), "policy", "region", "procs", "mapped",
-		       "faults", "hot chunks", "collapsed", "failed", "huge", "pages");
+		       lost_text(lost, sizeof(lost), meta.lost_events), "policy", "region", "procs", "mapped", "faults");
+		if (pagesize)
+			printf(" %10s %9s %7s %8s %6s", "hot chunks", "collapsed", "failed", "huge", "pages");
+		putchar('\n');
+	}
 	for (__u32 r = 0; r < meta.nregions; r++) {
 		struct mmp_region_name rn;
 		struct mmp_region_report rep;
@@ -359,10 +369,13 @@ static int show_one(const char *name, bool json, bool first)
 			size_text(mapped, sizeof(mapped), rep.bytes);
 			size_text(huge, sizeof(huge), rep.huge_bytes);
 			unit_format(page, sizeof(page), (int64_t)rep.page_size, UNIT_BYTES);
-			printf("%-16s %-16s %5llu %8s %10llu %10llu %9llu %7llu %8s %6s\n", rn.policy, rn.region,
-			       (unsigned long long)rep.processes, mapped, (unsigned long long)rep.faults,
-			       (unsigned long long)rep.hot_chunks, (unsigned long long)rep.collapses,
-			       (unsigned long long)rep.collapse_failures, huge, rep.page_size ? page : "-");
+			printf("%-16s %-16s %5llu %8s %10llu", rn.policy, rn.region, (unsigned long long)rep.processes,
+			       mapped, (unsigned long long)rep.faults);
+			if (pagesize)
+				printf(" %10llu %9llu %7llu %8s %6s", (unsigned long long)rep.hot_chunks,
+				       (unsigned long long)rep.collapses, (unsigned long long)rep.collapse_failures, huge,
+				       rep.page_size ? page : "-");
+			putchar('\n');
 		}
 	}
 	if (json)
