@@ -44,11 +44,12 @@ static bool drop_pages(struct evictor *e, const struct unit *u, int fd, uint64_t
 	struct mmp_region_report *rep = &e->reports[u->region];
 	if (e->dry_run) {
 		char name[PATH_MAX + 64];
+		e->dry_units++;
 		if (n)
-			mmp_info("evict: dry run: would drop up to %" PRIu64 " bytes of %s from the page cache at offset %" PRIu64,
+			mmp_debug("evict: dry run: would drop up to %" PRIu64 " bytes of %s from the page cache at offset %" PRIu64,
 				 n * e->page, evict_unit_label(e, u, name, sizeof(name)), at * e->page);
 		else
-			mmp_info("evict: dry run: would drop %s from the page cache, all of it",
+			mmp_debug("evict: dry run: would drop %s from the page cache, all of it",
 				 evict_unit_label(e, u, name, sizeof(name)));
 		return true;
 	}
@@ -177,7 +178,8 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 			n = len - off;
 		struct iovec iov = { (void *)(uintptr_t)(pc->start + off), (size_t)n };
 		if (e->dry_run) {
-			mmp_info("evict: dry run: would mark %" PRIu64 " bytes of %s %s", n, evict_unit_label(e, u, name, sizeof(name)),
+			e->dry_units++;
+			mmp_debug("evict: dry run: would mark %" PRIu64 " bytes of %s %s", n, evict_unit_label(e, u, name, sizeof(name)),
 				 advice == MADV_COLD ? "cold" : "for pageout");
 		} else {
 			const struct governed *g = governed_find(e->gov, pc->pid);
@@ -442,10 +444,20 @@ void evict_act(struct evictor *e, size_t b)
 	if (!e->dry_run)   /* a dry run frees nothing: what it would is no pace */
 		evict_pace_add(&blk->pace, asked - need, now);
 	evict_close_opened(e);
-	if (e->dry_pieces) {
-		mmp_info("evict: dry run: would drop %zu pieces of %" PRIu64 " bytes from the page cache, the lowest scores "
-			 "of policy '%s'", e->dry_pieces, e->unit, e->obj->plan.policies[blk->rule->policy].name);
-		e->dry_pieces = 0;
+	/* A dry run says what a step would do in one line (-v names each
+	 * file): a step comes each tenth of a second while the trigger holds. */
+	if (e->dry_units || e->dry_pieces) {
+		char pieces[64] = "";
+		if (e->dry_pieces)
+			snprintf(pieces, sizeof(pieces), "%s%zu pieces of %" PRIu64 " bytes", e->dry_units ? " and " : "",
+				 e->dry_pieces, e->unit);
+		char units[48] = "";
+		if (e->dry_units)
+			snprintf(units, sizeof(units), "%zu unit%s", e->dry_units, e->dry_units == 1 ? "" : "s");
+		mmp_info("evict: dry run: policy '%s' would %s %.0f bytes, the lowest scores: %s%s",
+			 e->obj->plan.policies[blk->rule->policy].name,
+			 blk->rule->action == EVICT_DROP ? "drop" : "mark", asked - need, units, pieces);
+		e->dry_units = e->dry_pieces = 0;
 	}
 }
 

@@ -53,6 +53,8 @@ grep -q 'tree: [1-9][0-9]* bytes evicted' "$TMP/err" || bad "mmp dropped nothing
 reader_run "$TMP/mru.mmp" --dry-run
 grep -q 'tree: dry run: [1-9][0-9]* bytes would have been evicted' "$TMP/err" ||
 	bad "the dry run's summary does not say what it would have evicted: $(grep 'tree:' "$TMP/err")"
+grep -Eq "evict: dry run: policy '[a-z_]+' would drop [1-9][0-9]* bytes, the lowest scores: [1-9][0-9]* unit" "$TMP/err" ||
+	bad "the dry run does not say, a step at a time, what it would drop: $(grep 'dry run' "$TMP/err" | tail -n 3)"
 check "the dry run's summary does not say it evicted" sh -c '! grep -q "tree: [0-9]* bytes evicted" "$1"' sh "$TMP/err"
 # Dropping nothing, the policy leaves the kernel to reclaim at the
 # cgroup's limit, and mmp says so (v1 memory.failcnt, v2 memory.events).
