@@ -59,7 +59,8 @@ struct runtime {
 	bool child_done, stop;
 	char pindir[256];
 	bool pinned;
-	int name_lock;                   /* held while it runs: see pins_claim */
+	const char *name;                /* the runtime's name, and */
+	int name_lock;                   /* its lock, held while it runs: see pins_claim */
 	struct journal journal;          /* what it changes, recorded first */
 	int guardian_fd;                 /* the guardian's pipe: see guardian.h */
 	pid_t guardian;
@@ -280,7 +281,7 @@ static void cleanup(struct runtime *rt)
 	if (rt->pinned)
 		pins_remove(rt->pindir);
 	if (rt->name_lock >= 0)
-		close(rt->name_lock);   /* the name is free once the pins are gone */
+		pins_release(rt->name, rt->name_lock);   /* the name is free once the pins are gone */
 	mounts_undo(&rt->mounts);
 	free(rt->choice);
 	if (rt->guardian_fd >= 0)
@@ -330,6 +331,7 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 
 	if (raise_priority(&rt) < 0)
 		goto out;
+	rt.name = name;
 	if (pins_claim(name, rt.pindir, &rt.name_lock) < 0)
 		goto out;
 	/* A runtime of this name that died with its guardian left changes. */

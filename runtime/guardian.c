@@ -48,6 +48,7 @@ static void guard(const char *name, int fd)
 	pins_dir(dir, sizeof(dir), name);
 	if (access(dir, F_OK) == 0)
 		pins_remove(dir);
+	pins_release(name, lock);
 	_exit(0);
 }
 

@@ -39,7 +39,7 @@ static int restore_one(const char *name, bool say_nothing)
 	bool pins = access(dir, F_OK) == 0;
 	if (pins)
 		pins_remove(dir);
-	close(lock);
+	pins_release(name, lock);
 	if (n < 0) {
 		mmp_error("restore: cannot read the journal of '%s': %s", name, strerror(-n));
 		return -1;

@@ -108,6 +108,11 @@ void pins_remove(const char *dir)
 	rmdir(PIN_ROOT);   /* only if no other runtime is pinned there */
 }
 
+static void lock_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s.lock", NAME_LOCK_DIR, name);
+}
+
 /* The name lock of NAME, opened (and, with CREATE, made). Its directory
  * is root's alone: one that is a link, another's or writable by others
  * is refused, so that no user can take or move a runtime's name. */
@@ -127,7 +132,7 @@ static int open_name_lock(const char *name, bool create)
 		return -EPERM;
 	}
 	char path[256];
-	snprintf(path, sizeof(path), "%s/%s.lock", NAME_LOCK_DIR, name);
+	lock_path(path, sizeof(path), name);
 	int fd = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 && create) {
 		int err = -errno;
@@ -166,25 +171,43 @@ bool pins_any_held(void)
 	return any;
 }
 
+/* A holder of NAME removes its lock file as it lets go (pins_release),
+ * so that NAME_LOCK_DIR keeps no file of a name not in use. So a lock got
+ * on a file that was removed meanwhile is no lock: it is taken again on
+ * the file the path names now. */
 int pins_take(const char *name)
 {
-	int fd = open_name_lock(name, true);
-	if (fd < 0)
-		return fd;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	char path[256];
+	lock_path(path, sizeof(path), name);
+	for (int tries = 0; tries < 100; tries++) {
+		int fd = open_name_lock(name, true);
+		if (fd < 0)
+			return fd;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+			close(fd);
+			return err;
+		}
+		struct stat held, named;
+		if (fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_dev == named.st_dev &&
+		    held.st_ino == named.st_ino)
+			return fd;
 		close(fd);
-		return err;
 	}
-	return fd;
+	return -EBUSY;
+}
+
+void pins_release(const char *name, int lock_fd)
+{
+	char path[256];
+	lock_path(path, sizeof(path), name);
+	unlink(path);   /* while it is held: no one else holds this file */
+	close(lock_fd);
 }
 
 int pins_claim(const char *name, const char *dir, int *lock_fd)
 {
 	*lock_fd = -1;
-	int fd = open_name_lock(name, true);
-	if (fd < 0)
-		return fd;
 	struct mmp_meta meta = { 0 };
 	int mfd = pins_open(dir, "mmp_meta");
 	__u32 zero = 0;
@@ -193,20 +216,20 @@ int pins_claim(const char *name, const char *dir, int *lock_fd)
 		close(mfd);
 	/* A runtime's guardian holds the name for a moment after it ends
 	 * (see guardian.c): a second, and then it is taken for good. */
-	int r;
-	for (int i = 0; (r = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK && i < 50; i++)
+	int fd;
+	for (int i = 0; (fd = pins_take(name)) == -EBUSY && i < 50; i++)
 		usleep(20000);
-	if (r < 0) {
-		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	if (fd == -EBUSY) {
 		if (have_meta)
 			mmp_error("a runtime named '%s' is already running (pid %u); stop it or give another --name", name,
 				  meta.runtime_pid);
 		else
 			mmp_error("a runtime named '%s' is already starting or running; stop it or give another --name",
 				  name);
-		close(fd);
-		return err;
+		return fd;
 	}
+	if (fd < 0)
+		return fd;   /* said by open_name_lock */
 	/* The name is ours: what is pinned under it is a dead runtime's. */
 	if (access(dir, F_OK) == 0) {
 		if (have_meta)

@@ -33,12 +33,16 @@ void pins_remove(const char *dir);
  * it however the runtime ends. Two starts under one name cannot both
  * win, and a live runtime is told from a dead one's pins by the lock. */
 #define NAME_LOCK_DIR "/run/mmp"
-/* Takes NAME (its lock into *LOCK_FD, closed to let go) and makes DIR
+/* Takes NAME (its lock into *LOCK_FD, pins_release lets go) and makes DIR
  * this runtime's, removing the pins a dead runtime left there. -EBUSY
  * after a message when a runtime of that name runs. */
 int pins_claim(const char *name, const char *dir, int *lock_fd);
 /* Takes NAME quietly: its lock fd, or -EBUSY while a runtime holds it. */
 int pins_take(const char *name);
+/* Lets go of NAME, taken by pins_claim or pins_take: removes its lock
+ * file and closes LOCK_FD. (A runtime that is killed leaves the file, and
+ * its guardian or the next to take the name removes it.) */
+void pins_release(const char *name, int lock_fd);
 /* Is NAME held by a running runtime? 1 or 0; -1 when it has no lock. */
 int pins_held(const char *name);
 /* Does any runtime (but one that let go of its name) run? */

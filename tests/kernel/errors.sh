@@ -77,6 +77,16 @@ grep -q "already running (pid $FIRST)" "$TMP/out" || bad "the refusal names the 
 kill -INT $FIRST; wait $FIRST
 check "SIGINT stops attach cleanly" [ $? -eq 0 ]
 check "nothing left after SIGINT" no_programs_left hc
+check "nor the name's lock file" [ ! -e /run/mmp/hotcold.lock ]
+# Killed, a runtime leaves its lock file: its guardian removes it, and the pins.
+"$MMP" attach --name killed "$TMP/hc.bpf.o" 2>/dev/null &
+K=$!
+PIDS="$PIDS $K"
+wait_until 120 [ -e /sys/fs/bpf/mmp/killed/mmp_meta ] || bad "the runtime to kill pinned nothing within 120 s"
+kill -9 $K; wait $K 2>/dev/null
+check "after SIGKILL the guardian removes the pins and the lock file" \
+	wait_until 30 sh -c '[ ! -e /sys/fs/bpf/mmp/killed ] && [ ! -e /run/mmp/killed.lock ]'
+check "nothing left after SIGKILL" no_programs_left killed
 # bpffs is writable by anyone: a pin root that is a link (or another
 # user's) is refused, and what it points to is left alone.
 if [ ! -e /sys/fs/bpf/mmp ] && mkdir "$TMP/elsewhere" && touch "$TMP/elsewhere/keep" &&
@@ -105,6 +115,7 @@ check "the other says the name is taken" grep -q "a runtime named 'race' is alre
 for p in $R1 $R2; do kill -INT "$p" 2>/dev/null; done
 wait $R1 2>/dev/null; wait $R2 2>/dev/null
 check "nothing left of either" no_programs_left race
+check "nor the name's lock file" [ ! -e /run/mmp/race.lock ]
 # A reader of the log that goes away does not end the runtime: it runs
 # its command to the end and cleans up (SIGPIPE would have killed it at
 # its next line, leaving everything attached).
