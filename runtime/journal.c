@@ -2,6 +2,7 @@
  * journal.h. */
 #include "journal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -128,34 +129,79 @@ void journal_close(struct journal *j)
 	unlink(j->path);
 }
 
-int journal_replay(const char *name)
+/* The whole of the journal at PATH, NUL-terminated, into *TEXT (to be
+ * freed). 0, or -errno. */
+static int read_text(const char *path, char **text)
 {
-	char path[256];
-	journal_path(path, sizeof(path), name);
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return -errno;
 	size_t cap = 1 << 16, len = 0;
-	char *text = malloc(cap + 1);
+	char *t = malloc(cap + 1);
 	ssize_t r = 0;
-	while (text && (r = read(fd, text + len, cap - len)) > 0) {
+	while (t && (r = read(fd, t + len, cap - len)) > 0) {
 		len += (size_t)r;
 		if (len == cap) {
-			char *t = realloc(text, cap * 2 + 1);
-			if (!t)
+			char *more = realloc(t, cap * 2 + 1);
+			if (!more)
 				break;
-			text = t;
+			t = more;
 			cap *= 2;
 		}
 	}
 	close(fd);
-	struct journal_entry *v = malloc(MAX_ENTRIES * sizeof(*v));
-	if (!text || !v) {
+	if (!t)
+		return -ENOMEM;
+	t[len] = '\0';
+	*text = t;
+	return 0;
+}
+
+bool journal_cgroup_taken(const struct journal *j, const char *dir, enum journal_knob knob, char *who, size_t len)
+{
+	enum { MAX_CGROUPS = 256 };
+	DIR *d = opendir(NAME_LOCK_DIR);
+	struct journal_cgroup *v = malloc(MAX_CGROUPS * sizeof(*v));
+	bool taken = false;
+	struct dirent *e;
+	while (d && v && !taken && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char name[PIN_NAME_MAX + 1], path[256], *text;
+		if (n <= 8 || n - 8 > PIN_NAME_MAX || strcmp(e->d_name + n - 8, ".journal") != 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(n - 8), e->d_name);
+		journal_path(path, sizeof(path), name);
+		if (strcmp(path, j->path) == 0 || !pins_name_ok(name) || read_text(path, &text) < 0)
+			continue;
+		size_t k = journal_fold_cgroups(text, v, MAX_CGROUPS);
 		free(text);
-		free(v);
+		for (size_t i = 0; i < k && !taken; i++)
+			taken = v[i].knob == knob && strcmp(v[i].dir, dir) == 0;
+		/* A journal a killed runtime left holds nothing now. */
+		if (taken && pins_held(name) != 1)
+			taken = false;
+		if (taken)
+			snprintf(who, len, "%s", name);
+	}
+	if (d)
+		closedir(d);
+	free(v);
+	return taken;
+}
+
+int journal_replay(const char *name)
+{
+	char path[256];
+	journal_path(path, sizeof(path), name);
+	char *text;
+	int err = read_text(path, &text);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	struct journal_entry *v = malloc(MAX_ENTRIES * sizeof(*v));
+	if (!v) {
+		free(text);
 		return -ENOMEM;
 	}
-	text[len] = '\0';
 	size_t n = journal_fold(text, v, MAX_ENTRIES);
 	int restored = 0;
 	for (size_t i = 0; i < n; i++) {

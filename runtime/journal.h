@@ -69,6 +69,10 @@ int journal_open(struct journal *j, const char *name);
  * be written). */
 int journal_record(struct journal *j, const struct journal_entry *e);
 int journal_record_cgroup(struct journal *j, const struct journal_cgroup *e);
+/* Does another runtime that runs now record KNOB of cgroup DIR in its
+ * journal (its name into WHO)? Then it decides that cgroup: two that
+ * both did would undo each other's setting as each ends. */
+bool journal_cgroup_taken(const struct journal *j, const char *dir, enum journal_knob knob, char *who, size_t len);
 /* Whether NAME's journal records anything: a runtime that ended without
  * undoing left it, and 'mmp restore NAME' replays it. */
 bool journal_left(const char *name);

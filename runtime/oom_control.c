@@ -30,6 +30,7 @@
 
 #include "cgroups.h"
 #include "log.h"
+#include "pins.h"
 
 #define VICTIM_WAIT_NS 2000000000LL   /* a victim not gone by then: choose another */
 /* An OOM seen only in under_oom, with no notice, is acted on this long
@@ -108,6 +109,13 @@ void oom_hold_domain(struct oom *o, const char *dir, unsigned policy)
 	if (oom_runtime_inside(dir)) {
 		mmp_warn("oom: memory cgroup %s holds this runtime itself: its OOMs stay the kernel's to decide, by "
 			 "the order of oom_score_adj", dir);
+		return;
+	}
+	char who[PIN_NAME_MAX + 1];
+	if (journal_cgroup_taken(o->journal, dir, JOURNAL_OOM_KILL_DISABLE, who, sizeof(who))) {
+		mmp_warn("oom: runtime '%s' decides the OOMs of memory cgroup %s (memory.oom_control): this one leaves "
+			 "them to it, and orders its processes by oom_score_adj only; give each runtime cgroups of its own",
+			 who, dir);
 		return;
 	}
 	int under;

@@ -25,6 +25,7 @@
 #include "cgroup_paths.h"
 #include "cgroups.h"
 #include "log.h"
+#include "pins.h"
 
 static struct oom_window *window_of(struct oom *o, const char *dir)
 {
@@ -65,6 +66,12 @@ long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long 
 		if (high < w->set && set_high(o, w, high) < 0)
 			return -1;
 		return w->set;
+	}
+	char who[PIN_NAME_MAX + 1];
+	if (journal_cgroup_taken(o->journal, dir, JOURNAL_MEMORY_HIGH, who, sizeof(who))) {
+		mmp_warn("oom: memory.high of %s is left as it is: runtime '%s' sets it (two would undo each other's "
+			 "value as each ends); give each runtime cgroups of its own", dir, who);
+		return -1;
 	}
 	if (orig >= 0 && orig <= high)
 		return -1;   /* the kernel throttles there already */

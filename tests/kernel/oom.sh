@@ -306,6 +306,42 @@ fi
 rmcg "$G"
 rmcg "$O"
 
+# --- two runtimes, one cgroup -----------------------------------------------
+# The second leaves the cgroup's OOM setting (v1 oom_kill_disable, v2
+# memory.high, the kill rule's window) to the first, and says so: two that
+# both set it would undo each other's value as each ends.
+T=$TAG-two
+setting() {
+	if [ "$MEMV" = 1 ]; then sed -n 's/^oom_kill_disable //p' "$MEM/$T/memory.oom_control"; else cat "$MEM/$T/memory.high"; fi
+}
+if mkcg "$T" 300M; then
+	unset_value=$(setting)
+	hog "$T" 0 hog_t 20
+	if wait_line hog_t ready 10; then
+		printf 'policy two { match comm "hog_t"; oom { prefer comm "hog_t"; kill task when usage >= 90%%; } }\n' >"$TMP/two.mmp"
+		set_by_mmp() { [ "$(setting)" != "$unset_value" ]; }
+		if start_mmp oomtest-two-a "$TMP/two.mmp"; then
+			A=$MMPPID
+			wait_until 30 set_by_mmp
+			check "two: the first runtime sets the cgroup's OOM setting ($(setting), was $unset_value)" set_by_mmp
+			if start_mmp oomtest-two-b "$TMP/two.mmp"; then
+				said() { grep -q "runtime 'oomtest-two-a' \(decides the OOMs\|sets it\)" "$TMP/oomtest-two-b.log"; }
+				wait_until 30 said
+				check "two: the second says the first decides the cgroup ($(grep -c "$T" "$TMP/oomtest-two-b.log") lines on it)" said
+				stop_mmp oomtest-two-b
+				check "two: the first's setting stays when the second ends ($(setting))" set_by_mmp
+			fi
+			MMPPID=$A
+			stop_mmp oomtest-two-a
+			check "two: and is put back when the first ends ($(setting), was $unset_value)" [ "$(setting)" = "$unset_value" ]
+		fi
+	else
+		bad "two: hog_t did not start: $(cat "$TMP/hog_t.err")"
+	fi
+	reap hog_t
+fi
+rmcg "$T"
+
 # --- every change undone, whatever ends the runtime -------------------------
 # Killed with SIGKILL, the runtime's guardian puts back the oom_score_adj
 # it wrote; when the guardian was killed too, 'mmp restore' does. The
