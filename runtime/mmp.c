@@ -52,6 +52,16 @@ static int restore_one(const char *name, bool say_nothing)
 	return n > 0 || pins;
 }
 
+/* The runtime name of FILE, NAME then SUFFIX, into NAME. */
+static bool name_of_file(const char *file, const char *suffix, char name[PIN_NAME_MAX + 1])
+{
+	size_t n = strlen(file), k = strlen(suffix);
+	if (n <= k || n - k > PIN_NAME_MAX || strcmp(file + n - k, suffix) != 0)
+		return false;
+	snprintf(name, PIN_NAME_MAX + 1, "%.*s", (int)(n - k), file);
+	return true;
+}
+
 /* mmp restore [NAME]: what killed runtimes left, NAME's or every one's. */
 static int restore_main(const char *name)
 {
@@ -61,23 +71,37 @@ static int restore_main(const char *name)
 	}
 	if (name)
 		return restore_one(name, true) < 0;
-	int rc = 0, done = 0;
+	/* Every name with a journal or a lock file, gathered first: taking
+	 * and letting go of a name makes and removes its lock file. A lock
+	 * file alone is a killed runtime's whose guardian was killed too. */
+	char (*names)[PIN_NAME_MAX + 1] = NULL;
+	size_t nnames = 0;
 	DIR *d = opendir(NAME_LOCK_DIR);
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		if (n <= 8 || strcmp(e->d_name + n - 8, ".journal") != 0 || n - 8 > PIN_NAME_MAX)
-			continue;
 		char nm[PIN_NAME_MAX + 1];
-		snprintf(nm, sizeof(nm), "%.*s", (int)(n - 8), e->d_name);
-		if (!pins_name_ok(nm))
+		if (!name_of_file(e->d_name, ".journal", nm) && !name_of_file(e->d_name, ".lock", nm))
 			continue;
-		int r = restore_one(nm, false);
-		rc |= r < 0;
-		done += r > 0;
+		bool seen = false;
+		for (size_t i = 0; i < nnames && !seen; i++)
+			seen = strcmp(names[i], nm) == 0;
+		if (seen || !pins_name_ok(nm))
+			continue;
+		char (*more)[PIN_NAME_MAX + 1] = realloc(names, (nnames + 1) * sizeof(*names));
+		if (!more)
+			break;
+		names = more;
+		snprintf(names[nnames++], sizeof(*names), "%s", nm);
 	}
 	if (d)
 		closedir(d);
+	int rc = 0, done = 0;
+	for (size_t i = 0; i < nnames; i++) {
+		int r = restore_one(names[i], false);
+		rc |= r < 0;
+		done += r > 0;
+	}
+	free(names);
 	if (!done && !rc)
 		mmp_info("nothing to restore");
 	return rc;

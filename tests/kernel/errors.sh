@@ -87,6 +87,10 @@ kill -9 $K; wait $K 2>/dev/null
 check "after SIGKILL the guardian removes the pins and the lock file" \
 	wait_until 30 sh -c '[ ! -e /sys/fs/bpf/mmp/killed ] && [ ! -e /run/mmp/killed.lock ]'
 check "nothing left after SIGKILL" no_programs_left killed
+# A lock file a killed runtime and its guardian left: 'mmp restore NAME' removes it.
+mkdir -p /run/mmp && : >/run/mmp/errtest-stale.lock
+expect restore-stale 0 "runtime 'errtest-stale' left nothing to restore" -- "$MMP" restore errtest-stale
+check "and its lock file is gone" [ ! -e /run/mmp/errtest-stale.lock ]
 # bpffs is writable by anyone: a pin root that is a link (or another
 # user's) is refused, and what it points to is left alone.
 if [ ! -e /sys/fs/bpf/mmp ] && mkdir "$TMP/elsewhere" && touch "$TMP/elsewhere/keep" &&
