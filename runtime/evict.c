@@ -306,6 +306,17 @@ static const char *fresh_text(const struct evictor *e, unsigned r, char *buf, si
 	return buf;
 }
 
+/* What the blocks that score region R do to it, as the summary says it:
+ * advised cold is marked, not evicted. */
+static const char *done_text(const struct evictor *e, unsigned r)
+{
+	for (size_t b = 0; b < e->nblocks; b++)
+		for (unsigned i = 0; i < e->blocks[b].rule->nscores; i++)
+			if (e->blocks[b].rule->scores[i].region == r && e->blocks[b].rule->action == EVICT_COLD)
+				return "marked cold";
+	return "evicted";
+}
+
 static void summary(void *state)
 {
 	struct evictor *e = state;
@@ -330,12 +341,12 @@ static void summary(void *state)
 				 "nothing to act on", plan->policies[reg->policy].name, reg->name);
 		/* A dry run counts what it would have evicted: not as evicted. */
 		if (e->dry_run)
-			mmp_info("%s.%s: dry run: %llu bytes would have been evicted (none was), %llu units scored",
+			mmp_info("%s.%s: dry run: %llu bytes would have been %s (none was), %llu units scored",
 				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
-				 (unsigned long long)pr->ev_units);
+				 done_text(e, r), (unsigned long long)pr->ev_units);
 		else
-			mmp_info("%s.%s: %llu bytes evicted in %llu actions (%llu failed), %llu units scored%s",
-				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
+			mmp_info("%s.%s: %llu bytes %s in %llu actions (%llu failed), %llu units scored%s",
+				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes, done_text(e, r),
 				 (unsigned long long)pr->ev_calls, (unsigned long long)pr->ev_errors,
 				 (unsigned long long)pr->ev_units, fresh_text(e, r, fresh, sizeof(fresh)));
 	}

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "evict_order.h"
 #include "log.h"
+#include "process.h"
 
 #define MAX_IOV 1024
 
@@ -138,7 +139,44 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes, boo
 	return freed;
 }
 
-/* MADV_COLD or MADV_PAGEOUT on up to BYTES of U's mappings. */
+/* The pages of [START, START + LEN) of PID present in memory, from its
+ * pagemap (bit 63), or -1. */
+static uint64_t iov_start(const struct iovec *iov)
+{
+	return (uint64_t)(uintptr_t)iov->iov_base;
+}
+
+static int64_t present_pages(struct evictor *e, pid_t pid, uint64_t start, uint64_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	uint64_t buf[512], first = start / e->page, n = len / e->page;
+	int64_t present = 0;
+	for (uint64_t i = 0; i < n;) {
+		uint64_t k = n - i < 512 ? n - i : 512;
+		ssize_t r = pread(fd, buf, k * sizeof(*buf), (off_t)((first + i) * sizeof(*buf)));
+		if (r <= 0) {
+			present = -1;
+			break;
+		}
+		for (uint64_t j = 0; j < (uint64_t)r / sizeof(*buf); j++)
+			present += (int64_t)(buf[j] >> 63);
+		i += (uint64_t)r / sizeof(*buf);
+	}
+	close(fd);
+	return present;
+}
+
+/* MADV_COLD or MADV_PAGEOUT on up to BYTES of U's mappings, as the block's
+ * work: returns the bytes of it that count against the limit and the
+ * trigger's need (the resident bytes advised). What a pageout freed is
+ * read from pagemap before and after, and only that is reported as
+ * evicted: without swap, anonymous memory stays where it is. What is
+ * advised cold is reported as marked, not freed: the kernel's reclaim
+ * takes it first. */
 static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int advice)
 {
 	uint64_t mapped = 0;
@@ -187,21 +225,38 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 				pos += len;   /* gone since the units were read */
 				continue;
 			}
+			int64_t before = advice == MADV_PAGEOUT ? present_pages(e, pc->pid, iov_start(&iov), n) : -1;
 			long r = syscall(SYS_process_madvise, g->pidfd, &iov, 1, advice, 0);
 			rep->ev_calls++;
 			if (r < 0) {
 				rep->ev_errors++;
 				mmp_debug("evict: process_madvise(%s) on pid %d failed: %s",
 					  advice == MADV_COLD ? "COLD" : "PAGEOUT", pc->pid, strerror(errno));
+			} else if (advice == MADV_COLD) {
+				rep->ev_bytes += (uint64_t)r;   /* marked */
+			} else if (before >= 0) {
+				int64_t after = present_pages(e, pc->pid, iov_start(&iov), n);
+				uint64_t gone = after >= 0 && after < before ? (uint64_t)(before - after) * e->page : 0;
+				rep->ev_bytes += gone;
+				mmp_debug("evict: paged out %" PRIu64 " of %" PRIu64 " bytes of %s (%" PRId64 " pages present before)",
+					  gone, n, evict_unit_label(e, u, name, sizeof(name)), before);
+				if (!gone && !u->file && !e->said_no_swap && proc_meminfo_kb("SwapTotal") <= 0) {
+					mmp_warn("evict: this machine has no swap: 'pageout' frees no anonymous memory "
+						 "(%s.%s); its file pages can go, and action drop drops a file's cache",
+						 e->obj->plan.policies[e->obj->plan.regions[u->region].policy].name,
+						 e->obj->plan.regions[u->region].name);
+					e->said_no_swap = true;
+				}
 			}
 		}
 		done += n;
 		pos += len;
 		u->cursor = pos - len + off + n;
 	}
-	uint64_t freed = (uint64_t)((double)done * density);
-	rep->ev_bytes += freed;
-	return freed ? freed : done ? e->page : 0;
+	uint64_t worked = (uint64_t)((double)done * density);
+	if (e->dry_run)
+		rep->ev_bytes += worked;   /* what it would have advised */
+	return worked ? worked : done ? e->page : 0;
 }
 
 /* Each unit of block B with cached bytes, or each cached piece of one

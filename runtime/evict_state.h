@@ -152,6 +152,7 @@ struct evictor {
 	struct extents piece_runs;
 	bool warned_pieces;
 	size_t dry_pieces;                     /* a dry run's pieces of this step */
+	bool said_no_swap;                     /* warned that pageout frees no anonymous memory */
 	size_t dry_units;                      /* and its units (files, memory ranges) */
 	/* Pieces read for the first time since cached, as BPF sends them
 	 * (evict_fresh.c): read at each step, and whose file each is. */

@@ -129,5 +129,32 @@ check "a usage trigger on a cgroup without a limit is warned of" \
 	grep -q "the memory cgroup $SUB has no limit of its own, so 'usage > 70%' never holds there; $CG above it" "$TMP/out" ||
 	cat "$TMP/out"
 remove_cgroup "$SUB"
+
+# pageout of anonymous memory: what mmp reports evicted is what left
+# memory (read from pagemap), never the bytes it asked about. Without
+# swap nothing can leave, and mmp says why.
+cp "$HOG" "$TMP/hog_po"
+cat >"$TMP/po.mmp" <<EOP
+policy po {
+    match comm "hog_po";
+    region heap = anon;
+    evict when usage > 10% { score heap = 0 - idle / 1s; action pageout; limit 256M/s; }
+}
+EOP
+sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" run -v "$3" -- timeout 4 "$4" 64' sh \
+	"$CG" "$MMP" "$TMP/po.mmp" "$TMP/hog_po" >"$TMP/po.out" 2>&1
+reported=$(sed -n 's/.*po.heap: \([0-9]*\) bytes evicted.*/\1/p' "$TMP/po.out")
+asked=$(grep -c 'evict: paged out' "$TMP/po.out")
+check "pageout: mmp asked the kernel to page out the hog's memory ($asked calls)" [ "$asked" -gt 0 ] ||
+	tail -n 20 "$TMP/po.out"
+if [ "$(sed -n 's/^SwapTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)" = 0 ]; then
+	check "pageout without swap: 0 bytes reported evicted (got ${reported:-none})" [ "${reported:-x}" = 0 ]
+	check "pageout without swap: mmp says why" grep -q "this machine has no swap: 'pageout' frees no anonymous memory" "$TMP/po.out"
+else
+	paged=$(sed -n 's/.*evict: paged out \([0-9]*\) of.*/\1/p' "$TMP/po.out" | awk '{ s += $1 } END { print s + 0 }')
+	check "pageout with swap: reported evicted (${reported:-none}) is what pagemap saw leave ($paged)" [ "${reported:-x}" = "$paged" ]
+	check "pageout with swap: at most the hog's 64 MiB" [ "${reported:-0}" -le 67108864 ]
+fi
+
 check "no mmp program or pin is left" no_programs_left mru
 finish
