@@ -269,15 +269,16 @@ static void dnf_or(struct pool *pool, const struct mmp_node *l, const struct mmp
 	pool_put(pool, rhs);
 }
 
-static void dnf_and(struct pool *pool, const struct mmp_node *l, const struct mmp_node *r, bool neg,
+/* L and R, each negated as its flag says. */
+static void dnf_and(struct pool *pool, const struct mmp_node *l, bool lneg, const struct mmp_node *r, bool rneg,
 		    struct dnf *out)
 {
 	struct dnf *a = pool_get(pool), *b = pool_get(pool);
 	out->n = 0;
 	out->overflow = !a || !b;
 	if (!out->overflow) {
-		dnf_of(pool, l, neg, a);
-		dnf_of(pool, r, neg, b);
+		dnf_of(pool, l, lneg, a);
+		dnf_of(pool, r, rneg, b);
 		out->overflow = a->overflow || b->overflow;
 	}
 	for (unsigned i = 0; !out->overflow && i < a->n; i++) {
@@ -313,7 +314,7 @@ static void dnf_of(struct pool *pool, const struct mmp_node *e, bool neg, struct
 		if ((e->u.bin.op == OP_OR) != neg)
 			dnf_or(pool, e->u.bin.lhs, e->u.bin.rhs, neg, out);
 		else
-			dnf_and(pool, e->u.bin.lhs, e->u.bin.rhs, neg, out);
+			dnf_and(pool, e->u.bin.lhs, neg, e->u.bin.rhs, neg, out);
 		return;
 	}
 	if (e->kind == N_ALL) {
@@ -376,11 +377,25 @@ bool formulas_may_overlap(struct formula_pool *p, const struct mmp_node *a, cons
 	struct dnf *d = pool_get(p);
 	bool sat = true;
 	if (d) {
-		dnf_and(p, a, b, false, d);
+		dnf_and(p, a, false, b, false, d);
 		sat = dnf_satisfiable(d);
 	}
 	pool_put(p, d);
 	return sat;
+}
+
+bool formula_covers(struct formula_pool *p, const struct mmp_node *a, const struct mmp_node *b)
+{
+	if (a->kind == N_ALL)
+		return true;
+	struct dnf *d = pool_get(p);
+	bool sat = true;
+	if (d) {
+		dnf_and(p, b, false, a, true, d);   /* B and not A */
+		sat = dnf_satisfiable(d);
+	}
+	pool_put(p, d);
+	return !sat;
 }
 
 void formula_anchor(const struct mmp_node *e, struct formula_anchor *out)

@@ -23,6 +23,10 @@ bool formula_satisfiable(struct formula_pool *p, const struct mmp_node *e);
 /* False only if nothing can satisfy both A and B. */
 bool formulas_may_overlap(struct formula_pool *p, const struct mmp_node *a, const struct mmp_node *b);
 
+/* True only if everything that satisfies B satisfies A (B and not A is
+ * proven unsatisfiable). */
+bool formula_covers(struct formula_pool *p, const struct mmp_node *a, const struct mmp_node *b);
+
 /* The atom kinds a formula tests, as a bit mask of 1 << N_x. */
 unsigned formula_kinds(const struct mmp_node *e);
 

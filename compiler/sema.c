@@ -36,6 +36,13 @@ struct region {
 	unsigned overlaps;          /* regions before it that it may overlap, in one check */
 };
 
+/* A process is governed by the first policy that matches it: a policy
+ * whose every process an earlier one matches governs none. Checked
+ * against each earlier policy among a file's first SHADOW_PAIRS_MAX (a
+ * file of more is generated, and the check is quadratic), and against an
+ * earlier 'match all' in any file. */
+#define SHADOW_PAIRS_MAX 256
+
 struct sema {
 	struct mmp_diag *d;
 	struct mmp_arena *a;
@@ -49,6 +56,12 @@ struct sema {
 	struct mmp_node *evict_unit; /* the file's first 'unit' in an evict block */
 	int64_t evict_unit_bytes;
 	struct mmp_node *evict_scanners;   /* the file's first 'scanners' */
+	/* The policies before this one, with their 'match', that another may
+	 * be hidden by (check_shadowed). */
+	struct mmp_node *earlier[SHADOW_PAIRS_MAX];
+	const struct mmp_node *earlier_match[SHADOW_PAIRS_MAX];
+	size_t nearlier;
+	struct mmp_node *match_all;        /* the first policy of 'match all' */
 };
 
 /* --- the region table -------------------------------------------------- */
@@ -966,6 +979,36 @@ static void check_region_overlaps(struct sema *s)
 
 /* --- policies ---------------------------------------------------------- */
 
+static void say_shadowed(struct sema *s, const struct mmp_node *policy, const struct mmp_node *match,
+			 const struct mmp_node *by)
+{
+	diag_warning(s->d, match->loc,
+		     "policy '%s' governs no process: policy '%s', earlier in the file, matches every process this "
+		     "'match' does, and a process is governed by the first policy that matches it",
+		     policy->u.stmt.name->u.name.id, by->u.stmt.name->u.name.id);
+	diag_note(s->d, by->u.stmt.name->loc, "policy '%s' is here; put the narrower policy first, or merge the two",
+		  by->u.stmt.name->u.name.id);
+}
+
+static void check_shadowed(struct sema *s, struct mmp_node *policy, const struct mmp_node *match)
+{
+	if (s->match_all) {
+		say_shadowed(s, policy, match, s->match_all);
+		return;
+	}
+	for (size_t i = 0; i < s->nearlier; i++)
+		if (formula_covers(s->pool, s->earlier_match[i], match)) {
+			say_shadowed(s, policy, match, s->earlier[i]);
+			return;
+		}
+	if (match->kind == N_ALL)
+		s->match_all = policy;
+	else if (s->nearlier < SHADOW_PAIRS_MAX) {
+		s->earlier[s->nearlier] = policy;
+		s->earlier_match[s->nearlier++] = match;
+	}
+}
+
 static void check_policy(struct sema *s, struct mmp_node *policy)
 {
 	s->policy = policy;
@@ -1015,6 +1058,8 @@ static void check_policy(struct sema *s, struct mmp_node *policy)
 		expr_check_cond(s->d, s->a, match->u.stmt.expr, PLACE_MATCHER, "the 'match'");
 		if (match->u.stmt.expr->kind != N_ALL && !formula_satisfiable(s->pool, match->u.stmt.expr))
 			diag_warning(s->d, match->u.stmt.expr->loc, "no process can satisfy this 'match'");
+		else
+			check_shadowed(s, policy, match->u.stmt.expr);
 	}
 
 	for (struct mmp_node *it = policy->u.stmt.body; it; it = it->next) {

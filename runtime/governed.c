@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -258,13 +259,42 @@ static void consider_children(struct governed_set *s, pid_t pid, int depth)
 	closedir(d);
 }
 
-/* The first policy whose match selects the process, or -1. */
+/* The first policy whose match selects the process, or -1. A later one
+ * that selects it too is said once (mmpc warns of one that an earlier
+ * covers whole; this is a partial overlap, as of 'match all' with
+ * another): it does not govern the process. */
 static int policy_for(struct governed_set *s, const struct proc_info *p)
 {
-	for (unsigned i = 0; i < s->plan->npolicies; i++)
-		if (proc_matches(s->plan->policies[i].match, p))
-			return (int)i;
+	for (unsigned i = 0; i < s->plan->npolicies; i++) {
+		if (!proc_matches(s->plan->policies[i].match, p))
+			continue;
+		for (unsigned j = i + 1; j < s->plan->npolicies && s->overlap_said; j++)
+			if (!s->overlap_said[j] && proc_matches(s->plan->policies[j].match, p)) {
+				s->overlap_said[j] = true;
+				mmp_warn("pid %d (%s) matches policy '%s' too, but is governed by policy '%s', the first in "
+					 "the file that matches it (said once for '%s')",
+					 (int)p->pid, p->comm, s->plan->policies[j].name, s->plan->policies[i].name,
+					 s->plan->policies[j].name);
+			}
+		return (int)i;
+	}
 	return -1;
+}
+
+/* Another mmp runtime, or a guardian (this one's too): one of this
+ * executable, or named as a guardian is. 'match all' must not make a
+ * runtime the victim of another's OOM policy, nor its guardian, which
+ * puts back what a killed runtime changed. */
+static bool is_mmp(const struct governed_set *s, pid_t pid, const struct proc_info *info)
+{
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	bool mmp = strcmp(info->comm, "mmp-guardian") == 0 ||
+		   (s->self_ino && stat(path, &st) == 0 && st.st_dev == s->self_dev && st.st_ino == s->self_ino);
+	if (mmp)
+		mmp_debug("pid %d (%s): an mmp runtime or guardian, never governed", pid, info->comm);
+	return mmp;
 }
 
 static const char *const why_changed[] = {
@@ -287,6 +317,10 @@ static void consider(struct governed_set *s, pid_t pid, enum governed_why why, i
 		if (pidfd >= 0)
 			close(pidfd);
 		return;   /* gone, or a kernel thread */
+	}
+	if (is_mmp(s, pid, &info)) {
+		close(pidfd);
+		return;
 	}
 	int policy = policy_for(s, &info);
 	unsigned long long identity = identity_of(&info);
@@ -453,6 +487,12 @@ static int map_fd(const struct loaded *l, const char *name)
 int governed_open(struct governed_set *s, const struct mmp_plan *plan, const struct loaded *l)
 {
 	*s = (struct governed_set){ .plan = plan, .root = -1 };
+	s->overlap_said = plan->npolicies > 1 ? calloc(plan->npolicies, sizeof(*s->overlap_said)) : NULL;
+	struct stat self;
+	if (stat("/proc/self/exe", &self) == 0) {
+		s->self_dev = self.st_dev;
+		s->self_ino = self.st_ino;
+	}
 	s->procs_fd = map_fd(l, "mmp_procs");
 	s->dirty_fd = map_fd(l, "mmp_maps_dirty");
 	s->chunks_fd = map_fd(l, "mmp_chunks");
@@ -506,6 +546,7 @@ void governed_close(struct governed_set *s)
 	free(s->retired);
 	free(s->mapped);
 	free(s->policy_seen);
+	free(s->overlap_said);
 	free(s->procbuf);
 	if (s->stats)
 		munmap(s->stats, s->stats_len);

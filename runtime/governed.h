@@ -39,6 +39,8 @@ struct governed_listener {
 struct governed_set {
 	const struct mmp_plan *plan;
 	pid_t root;                      /* run: only the command and its descendants; -1: any */
+	dev_t self_dev;                  /* this runtime's executable: its */
+	ino_t self_ino;                  /* own kind is never governed */
 	struct governed_listener listener;
 	struct governed *gov;
 	size_t n, cap;
@@ -46,6 +48,7 @@ struct governed_set {
 	unsigned long long lost;         /* events lost to a full ring buffer, as last read */
 	bool *mapped;                    /* by region: resolved in some process, ever */
 	bool *policy_seen;               /* by policy: governed some process, ever */
+	bool *overlap_said;              /* by policy: said to match a process an earlier one governs */
 	/* BPF's side: the maps, and the statistics slots shared with it. */
 	int procs_fd, dirty_fd, chunks_fd, cpu_fd;
 	__u64 *epoch;                    /* mmp_epoch, mapped: bumped after every change to mmp_procs */

@@ -84,6 +84,29 @@ START_TEST(test_units)
 }
 END_TEST
 
+/* A process is governed by the first policy that matches it: one that an
+ * earlier policy's match covers governs nothing, and is warned of. */
+START_TEST(test_shadowed_policies)
+{
+#define RULE "region a = anon; pagesize a { 2M: 100; }"
+#define SHADOWED "governs no process: policy 'a', earlier in the file"
+	expect("policy a { match comm \"gups\"; oom { score = rss; } } policy b { match comm \"gups\"; " RULE " }",
+	       "policy 'b' " SHADOWED);
+	expect("policy a { match all; oom { score = rss; } } policy b { match comm \"x\"; " RULE " }", "policy 'b' " SHADOWED);
+	expect("policy a { match comm \"g*\"; " RULE " } policy b { match comm \"gups\" and uid 0; " RULE " }",
+	       "policy 'b' " SHADOWED);
+	expect("policy a { match comm \"x\" or comm \"y\"; " RULE " } policy b { match comm \"y\"; " RULE " }",
+	       "policy 'b' " SHADOWED);
+	/* Overlapping only in part, or the narrower first: both govern. */
+	expect_clean("policy a { match comm \"gups\"; " RULE " } policy b { match comm \"g*\"; " RULE " }");
+	expect_clean("policy a { match comm \"gups\" and uid 0; " RULE " } policy b { match comm \"gups\"; " RULE " }");
+	expect_clean("policy a { match comm \"x\"; " RULE " } policy b { match comm \"y\"; " RULE " }");
+	expect_clean("policy a { match comm \"x\"; " RULE " } policy b { match all; " RULE " }");
+#undef RULE
+#undef SHADOWED
+}
+END_TEST
+
 START_TEST(test_places)
 {
 	expect(POLICY("region a = comm \"x\";"), "'comm' selects processes and cannot be used in a region selector");
@@ -250,6 +273,7 @@ static Suite *sema_suite(void)
 	tcase_add_test(tc, test_names_resolve);
 	tcase_add_test(tc, test_constants_fold);
 	tcase_add_test(tc, test_units);
+	tcase_add_test(tc, test_shadowed_policies);
 	tcase_add_test(tc, test_places);
 	tcase_add_test(tc, test_rules);
 	tcase_add_test(tc, test_policy_level);

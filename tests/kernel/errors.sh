@@ -56,6 +56,10 @@ sed "s#$tree/\\*#$TMP/nothere/*#" "$TMP/fr.mmp" >"$TMP/fn.mmp"
 expect file-region-none 0 'fr.f matched no file or memory of any process the policy governed' -- \
 	"$MMP" run "$TMP/fn.mmp" -- cat "$tree/a"
 [ "$tree" = "$TMP/tree" ] || rm -rf "$tree"
+# A process two policies match is the first's, and the second's match is said.
+printf 'policy first { match comm "slee*" and uid 0; oom { score = rss; } }\npolicy second { match comm "sleep"; oom { score = rss; } }\n' >"$TMP/ov.mmp"
+expect overlapping-policies 0 "pid [0-9]* \\(sleep\\) matches policy 'second' too, but is governed by policy 'first'" -- \
+	"$MMP" run "$TMP/ov.mmp" -- sleep 0.5
 expect no-command 2 'no command given' -- "$MMP" run "$K/hotcold.mmp" --
 expect bad-command 127 'cannot run /nonexistent/cmd' -- "$MMP" run "$K/hotcold.mmp" -- /nonexistent/cmd
 expect unknown-verb 2 "unknown command 'frob'" -- "$MMP" frob
@@ -74,6 +78,14 @@ wait_until 120 [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ] || bad "the first runtime
 rc=$?
 check "a second runtime of one name is refused" [ "$rc" -eq 1 ]
 grep -q "already running (pid $FIRST)" "$TMP/out" || bad "the refusal names the running runtime: $(cat "$TMP/out")"
+# 'match all' governs neither another runtime nor its guardian: an OOM
+# policy must not choose them.
+printf 'policy every { match all; oom { score = rss; } }\n' >"$TMP/every.mmp"
+"$MMP" attach -v --dry-run --duration 2 --name every "$TMP/every.mmp" >"$TMP/out" 2>&1
+check "match all governs some process (a dry run)" grep -q 'governing pid [0-9]* ' "$TMP/out"
+check "but not another runtime, nor a guardian: $(grep -E 'governing pid [0-9]+ \(mmp' "$TMP/out")" \
+	sh -c '! grep -Eq "governing pid [0-9]+ \(mmp(-guardian)?\)" "$1"' sh "$TMP/out"
+check "and says so" grep -q "pid $FIRST (mmp): an mmp runtime or guardian, never governed" "$TMP/out"
 kill -INT $FIRST; wait $FIRST
 check "SIGINT stops attach cleanly" [ $? -eq 0 ]
 check "nothing left after SIGINT" no_programs_left hc
