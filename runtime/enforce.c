@@ -297,10 +297,6 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 
 	if (loader_check_kernel() < 0)
 		return 1;
-	if (geteuid() != 0) {
-		mmp_error("mmp must run as root: it loads BPF programs and acts on other processes");
-		return 1;
-	}
 	const char *name = opts->name ? opts->name : obj->name;
 	pins_dir(rt.pindir, sizeof(rt.pindir), name);
 	unsigned nr = obj->plan.nregions;

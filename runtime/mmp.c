@@ -4,10 +4,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "enforce.h"
@@ -50,6 +52,31 @@ static int restore_one(const char *name, bool say_nothing)
 	else if (say_nothing)
 		mmp_info("runtime '%s' left nothing to restore", name);
 	return n > 0 || pins;
+}
+
+/* Whether CMD can be run, as execvp(3) looks for it (PATH when it has no
+ * '/'): said if not, before the policy is loaded for a command that
+ * cannot start. */
+static bool command_found(const char *cmd)
+{
+	int err = ENOENT;
+	if (strchr(cmd, '/')) {
+		err = access(cmd, X_OK) == 0 ? 0 : errno;
+	} else if (*cmd) {
+		const char *path = getenv("PATH");
+		char *dirs = strdup(path ? path : "/bin:/usr/bin"), *save = NULL;
+		for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && err; d = strtok_r(NULL, ":", &save)) {
+			char full[PATH_MAX];
+			struct stat st;
+			if (snprintf(full, sizeof(full), "%s/%s", *d ? d : ".", cmd) < (int)sizeof(full) &&
+			    stat(full, &st) == 0 && S_ISREG(st.st_mode))
+				err = access(full, X_OK) == 0 ? 0 : errno;
+		}
+		free(dirs);
+	}
+	if (err)
+		mmp_error("cannot run %s: %s", cmd, strerror(err));
+	return !err;
 }
 
 /* The runtime name of FILE, NAME then SUFFIX, into NAME. */
@@ -305,6 +332,13 @@ int main(int argc, char **argv)
 	 * here on, writes to it just fail. 'mmp run' gives its command the
 	 * default back. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Before the policy is compiled and loaded: refusals that need neither. */
+	if (strcmp(cmd, "verify") != 0 && geteuid() != 0) {
+		mmp_error("mmp must run as root: it loads BPF programs and acts on other processes");
+		return 1;
+	}
+	if (opts.cmd && !command_found(opts.cmd[0]))
+		return 127;   /* as a shell says it */
 	struct mmp_object obj;
 	if (object_open(&obj, policy) < 0) {
 		object_close(&obj);
