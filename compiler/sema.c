@@ -325,9 +325,9 @@ static void bind_targets(struct sema *s, struct mmp_node *rule, enum rule_kind k
 }
 
 /* 'ahead SIZE': 2M pages from the first touch, prepared up to SIZE ahead
- * of the fault frontier. They are anonymous memory's (a file's pages come
- * from its cache), so the profile must value 2M most and the region must
- * be able to hold anonymous memory. SEEN: the profile's entries by size. */
+ * of the fault frontier: the profile must value 2M most (that its regions
+ * can hold anonymous memory, check_pagesize says). SEEN: the profile's
+ * entries by size. */
 static void check_ahead(struct sema *s, struct mmp_node *rule, struct mmp_node *ahead, struct mmp_node *const *seen)
 {
 	int64_t lead;
@@ -350,17 +350,19 @@ static void check_ahead(struct sema *s, struct mmp_node *rule, struct mmp_node *
 	if (best_size != (2LL << 20) || best <= 0)
 		diag_error(s->d, ahead->loc, "'ahead' prepares 2M pages, and this profile %s",
 			   best <= 0 ? "gives 2M no benefit" : "values another size most");
-	for (struct mmp_node *t = rule->u.stmt.targets; t; t = t->next) {
-		struct region *r = t->u.name.decl ? region_find(s, t->u.name.id) : NULL;
-		if (r && r->ok && !r->may_anon)
-			diag_error(s->d, t->loc, "'ahead' prepares anonymous memory, and region '%s' holds only file "
-				   "mappings, whose pages come from the page cache", r->name);
-	}
 }
 
 static void check_pagesize(struct sema *s, struct mmp_node *rule)
 {
 	bind_targets(s, rule, RULE_PAGESIZE, "a page-size profile");
+	/* The runtime collapses anonymous memory only: a file's pages are the
+	 * page cache's, as the kernel made them. */
+	for (struct mmp_node *t = rule->u.stmt.targets; t; t = t->next) {
+		struct region *r = t->u.name.decl ? region_find(s, t->u.name.id) : NULL;
+		if (r && r->ok && !r->may_anon)
+			diag_error(s->d, t->loc, "page sizes apply to anonymous memory, and region '%s' holds only file "
+				   "mappings, whose pages come from the page cache as the kernel makes them", r->name);
+	}
 	struct mmp_node *seen[16] = { 0 };
 	bool any_benefit = false, all_ok = true;
 	if (!rule->u.stmt.body) {

@@ -28,7 +28,7 @@ static void lowered_free(struct lowered *l)
 START_TEST(test_numbering)
 {
 	struct lowered l;
-	lower(&l, "policy a { match comm \"a\"; region x = anon; region y = file \"/d/*\";"
+	lower(&l, "policy a { match comm \"a\"; region x = anon; region y = mapping \"[heap]\";"
 		  " pagesize x, y { 4K: 0; 2M: 100; } }\n"
 		  "policy b { match pid 7; region z = anon; pagesize z { 4K: 100; } }");
 	ck_assert_uint_eq(l.plan.npolicies, 2);
@@ -51,7 +51,7 @@ START_TEST(test_numbering)
 	/* The layout hash follows names and rules, not spelling. */
 	lower(&l, "policy a { match comm \"other\"; region x = anon; region y = anon;"
 		  " pagesize x, y { 4K: 100; } }\n"
-		  "policy b { match all; region z = file \"/q\"; pagesize z { 2M: 1; } }");
+		  "policy b { match all; region z = range 0x1000 .. +4K; pagesize z { 2M: 1; } }");
 	ck_assert_uint_eq(l.plan.layout_hash, h);
 	lowered_free(&l);
 	lower(&l, "policy a { match all; region x = anon; region y = anon; pagesize x { 4K: 100; } }\n"
@@ -66,7 +66,7 @@ START_TEST(test_selectors)
 	struct lowered l;
 	lower(&l, "policy p { match all; region a = anon and size >= 64M; region b = 1G > size;"
 		  " region c = not anon; region d = mapping \"[heap]\" or range 0x1000 .. +8K;"
-		  " pagesize a, b, c, d { 4K: 1; } }");
+		  " prefetch a, b, c, d { pattern stride; } }");
 	const struct mmp_test *a = l.plan.regions[0].select;
 	ck_assert_uint_eq(a->kind, TEST_AND);
 	ck_assert_uint_eq(a->l->kind, TEST_ANON);

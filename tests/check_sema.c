@@ -199,7 +199,7 @@ END_TEST
 
 START_TEST(test_overlaps)
 {
-	expect_clean(POLICY("region a = file \"/a\"; region b = file \"/b\"; pagesize a, b { 2M: 1; }"));
+	expect_clean(POLICY("region a = file \"/a\"; region b = file \"/b\"; prefetch a, b { pattern leap; }"));
 	expect_clean(POLICY("region a = range 0x1000 .. 0x2000; region b = range 0x2000 .. 0x3000; pagesize a, b { 2M: 1; }"));
 	expect(POLICY("region a = range 0x1000 .. 0x3000; region b = range 0x2000 .. 0x4000; pagesize a { 2M: 1; } "
 		      "pagesize b { 64K: 1; }"),
@@ -235,10 +235,10 @@ START_TEST(test_many_regions_stay_exact)
 	used += (size_t)snprintf(text + used, cap - used, "policy p { match all;\n");
 	for (size_t i = 0; i < n; i++)
 		used += (size_t)snprintf(text + used, cap - used, "region r%zu = file \"/d/%zu\";\n", i, i);
-	used += (size_t)snprintf(text + used, cap - used, "pagesize r0");
+	used += (size_t)snprintf(text + used, cap - used, "prefetch r0");
 	for (size_t i = 1; i < n; i++)
 		used += (size_t)snprintf(text + used, cap - used, ", r%zu", i);
-	snprintf(text + used, cap - used, " { 2M: 1; }\nregion late = file \"/d/7\"; pagesize late { 64K: 1; } }\n");
+	snprintf(text + used, cap - used, " { pattern leap; }\nregion late = file \"/d/7\"; prefetch late { pattern stride; } }\n");
 	/* r0..r2999 share one rule; 'late' has its own and meets r7 only. */
 	struct run r;
 	run_text(&r, text, false);
