@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "compiler/hash.h"
+#include "cgroups.h"
 #include "log.h"
 #include "report.h"
 #include "vmas.h"
@@ -484,8 +486,35 @@ static int map_fd(const struct loaded *l, const char *name)
 	return fd;
 }
 
+/* A matcher that names what this machine has not: a user, a cgroup. It
+ * matches nothing (the cgroup: until it is made), which a typo would
+ * leave unsaid. */
+static void check_names(const struct mmp_test *t, const char *policy, const char *where)
+{
+	if (!t)
+		return;
+	char dir[4096];
+	if (t->kind == TEST_USER && !getpwnam(t->text))
+		mmp_warn("policy '%s': %s: no user '%s' on this machine: 'uid \"%s\"' matches no process", policy, where,
+			 t->text, t->text);
+	else if (t->kind == TEST_CGROUP && cgroup_dir(t->text, CG_MEMORY, dir, sizeof(dir)) == -ENOENT)
+		mmp_warn("policy '%s': %s: cgroup \"%s\" does not exist: it matches no process until it is made", policy,
+			 where, t->text);
+	check_names(t->l, policy, where);
+	check_names(t->r, policy, where);
+}
+
 int governed_open(struct governed_set *s, const struct mmp_plan *plan, const struct loaded *l)
 {
+	for (unsigned i = 0; i < plan->npolicies; i++) {
+		const struct mmp_plan_policy *p = &plan->policies[i];
+		check_names(p->match, p->name, "its match");
+		if (p->oom) {
+			check_names(p->oom->protect, p->name, "oom protect");
+			check_names(p->oom->prefer, p->name, "oom prefer");
+			check_names(p->oom->avoid, p->name, "oom avoid");
+		}
+	}
 	*s = (struct governed_set){ .plan = plan, .root = -1 };
 	s->overlap_said = plan->npolicies > 1 ? calloc(plan->npolicies, sizeof(*s->overlap_said)) : NULL;
 	struct stat self;

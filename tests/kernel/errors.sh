@@ -60,6 +60,10 @@ expect file-region-none 0 'fr.f matched no file or memory of any process the pol
 printf 'policy first { match comm "slee*" and uid 0; oom { score = rss; } }\npolicy second { match comm "sleep"; oom { score = rss; } }\n' >"$TMP/ov.mmp"
 expect overlapping-policies 0 "pid [0-9]* \\(sleep\\) matches policy 'second' too, but is governed by policy 'first'" -- \
 	"$MMP" run "$TMP/ov.mmp" -- sleep 0.5
+# A matcher naming a user or a cgroup this machine has not is said.
+printf 'policy typo { match uid "mmp-no-such-user" or cgroup "/mmp-no-such-cgroup"; oom { score = rss; } }\n' >"$TMP/typo.mmp"
+expect unknown-user 0 "no user 'mmp-no-such-user' on this machine" -- "$MMP" run "$TMP/typo.mmp" -- true
+check "and the missing cgroup" grep -q 'cgroup "/mmp-no-such-cgroup" does not exist' "$TMP/out"
 expect no-command 2 'no command given' -- "$MMP" run "$K/hotcold.mmp" --
 expect bad-command 127 'cannot run /nonexistent/cmd' -- "$MMP" run "$K/hotcold.mmp" -- /nonexistent/cmd
 expect unknown-verb 2 "unknown command 'frob'" -- "$MMP" frob
