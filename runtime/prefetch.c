@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "process.h"
 #include "pf_ranges.h"
 
 /* What is queued for a governed process; its pidfd is the governed set's. */
@@ -36,8 +37,17 @@ struct prefetcher {
 static int setup(const struct kind_env *env, void **state)
 {
 	bool any = false;
-	for (unsigned r = 0; r < env->obj->plan.nregions; r++)
-		any |= env->obj->plan.regions[r].prefetch != NULL;
+	bool swap = proc_meminfo_kb("SwapTotal") > 0;
+	for (unsigned r = 0; r < env->obj->plan.nregions; r++) {
+		const struct mmp_plan_region *reg = &env->obj->plan.regions[r];
+		any |= reg->prefetch != NULL;
+		/* Anonymous memory is read back from swap only: without it, its
+		 * pages never leave, and a prefetch rule has nothing to read. */
+		if (reg->prefetch && !reg->may_be_file && !swap)
+			mmp_warn("%s.%s: this machine has no swap, so its anonymous memory is never paged out and the "
+				 "prefetch rule has nothing to read back",
+				 env->obj->plan.policies[reg->policy].name, reg->name);
+	}
 	if (!any)
 		return 0;
 	struct prefetcher *p = calloc(1, sizeof(*p));

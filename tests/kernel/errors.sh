@@ -64,6 +64,14 @@ expect overlapping-policies 0 "pid [0-9]* \\(sleep\\) matches policy 'second' to
 printf 'policy typo { match uid "mmp-no-such-user" or cgroup "/mmp-no-such-cgroup"; oom { score = rss; } }\n' >"$TMP/typo.mmp"
 expect unknown-user 0 "no user 'mmp-no-such-user' on this machine" -- "$MMP" run "$TMP/typo.mmp" -- true
 check "and the missing cgroup" grep -q 'cgroup "/mmp-no-such-cgroup" does not exist' "$TMP/out"
+# Prefetching anonymous memory needs swap to read it back from: said where there is none.
+printf 'policy sw { match comm "x"; region heap = anon; prefetch heap { pattern stride; } }\n' >"$TMP/sw.mmp"
+"$MMP" run "$TMP/sw.mmp" -- true >"$TMP/out" 2>&1
+if [ "$(sed -n 's/^SwapTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)" = 0 ]; then
+	check "anonymous prefetch without swap is warned of" grep -q 'sw.heap: this machine has no swap' "$TMP/out"
+else
+	check "anonymous prefetch with swap is not warned of" sh -c '! grep -q "has no swap" "$1"' sh "$TMP/out"
+fi
 expect no-command 2 'no command given' -- "$MMP" run "$K/hotcold.mmp" --
 expect bad-command 127 'cannot run /nonexistent/cmd' -- "$MMP" run "$K/hotcold.mmp" -- /nonexistent/cmd
 expect unknown-verb 2 "unknown command 'frob'" -- "$MMP" frob
