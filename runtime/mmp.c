@@ -149,7 +149,7 @@ static void usage(FILE *out)
 	      "  run      start COMMAND and enforce the policy on it and its matching\n"
 	      "           descendants until it exits; exit with its status\n"
 	      "  attach   enforce the policy on every matching process, running or started\n"
-	      "           later, until SIGINT or SIGTERM (or --duration)\n"
+	      "           later, until SIGINT, SIGTERM or SIGHUP (or --duration)\n"
 	      "  stats    what running runtimes report, per policy and region\n"
 	      "  restore  put back what runtimes that were killed (and their guardians)\n"
 	      "           left changed, and remove their pins\n"
