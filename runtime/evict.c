@@ -358,8 +358,8 @@ static void summary(void *state)
 		unsigned long unsaid;
 		long long since;
 		if (evict_say_end(&blk->say, &unsaid, &since))
-			mmp_info("evict: policy '%s': at the end %s %s, since %.1f s before it (it started or stopped "
-				 "holding %lu time%s unsaid)",
+			mmp_info("evict: policy '%s': when it ended, '%s' %s, and had for the last %.1f s (it started or "
+				 "stopped holding %lu more time%s, unsaid)",
 				 plan->policies[blk->rule->policy].name, trigger_text(blk->trigger),
 				 blk->holding ? "held" : "did not hold", (double)(now - since) / 1e9, unsaid,
 				 unsaid == 1 ? "" : "s");

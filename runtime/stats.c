@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -187,6 +188,21 @@ static const char *oom_by_name(__u32 by, bool json)
 }
 
 /* The oom rules' decisions, if the runtime has any. */
+struct ranked {
+	__u32 pid;
+	struct mmp_oom_task task;
+};
+
+/* By policy, then rank (the first victim first; unranked, 0, last). */
+static int by_policy_then_rank(const void *x, const void *y)
+{
+	const struct ranked *a = x, *b = y;
+	if (a->task.policy != b->task.policy)
+		return a->task.policy < b->task.policy ? -1 : 1;
+	__u32 ra = a->task.rank ? a->task.rank : UINT32_MAX, rb = b->task.rank ? b->task.rank : UINT32_MAX;
+	return ra < rb ? -1 : ra > rb ? 1 : a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
 static void show_oom(const char *dir, bool json)
 {
 	int rep_fd = pins_open(dir, "mmp_oom_reports"), tasks_fd = pins_open(dir, "mmp_oom_tasks");
@@ -251,14 +267,28 @@ static void show_oom(const char *dir, bool json)
 	else
 		printf("%-8s %-16s %-16s %-8s %5s %14s %20s %s\n", "pid", "comm", "policy", "class", "rank", "oom_score_adj",
 		       "score", "oom by");
+	/* Each policy's processes in the order of its victims. */
+	struct ranked *rows = NULL;
+	size_t nrows = 0;
 	__u32 key, next, *prev = NULL;
-	bool first = true;
 	while (bpf_map_get_next_key(tasks_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		struct mmp_oom_task t;
 		if (bpf_map_lookup_elem(tasks_fd, &key, &t) < 0)
 			continue;
+		struct ranked *more = realloc(rows, (nrows + 1) * sizeof(*rows));
+		if (!more)
+			break;
+		rows = more;
+		rows[nrows++] = (struct ranked){ key, t };
+	}
+	if (nrows)
+		qsort(rows, nrows, sizeof(*rows), by_policy_then_rank);
+	bool first = true;
+	for (size_t i = 0; i < nrows; i++) {
+		key = rows[i].pid;
+		const struct mmp_oom_task t = rows[i].task;
 		struct mmp_oom_report pr = { 0 };
 		bpf_map_lookup_elem(rep_fd, &t.policy, &pr);
 		char comm[128];
@@ -277,6 +307,7 @@ static void show_oom(const char *dir, bool json)
 		}
 		first = false;
 	}
+	free(rows);
 	if (json)
 		printf("]");
 	close(rep_fd);
@@ -343,12 +374,15 @@ static int show_one(const char *name, bool json, bool first)
 		       first ? "" : ",", json_text(shown, sizeof(shown), meta.name), meta.runtime_pid, up,
 		       meta.dry_run ? "true" : "false", (unsigned long long)meta.lost_events);
 	else {
-		printf("%sruntime %s (pid %u, up %.0fs%s%s)\n%-16s %-16s %5s %8s %10s", first ? "" : "\n",
+		printf("%sruntime %s (pid %u, up %.0fs%s%s)\n", first ? "" : "\n",
 		       shown_text(shown, sizeof(shown), meta.name), meta.runtime_pid, up, meta.dry_run ? ", dry run" : "",
-		       lost_text(lost, sizeof(lost), meta.lost_events), "policy", "region", "procs", "mapped", "faults");
-		if (pagesize)
-			printf(" %10s %9s %7s %8s %6s", "hot chunks", "collapsed", "failed", "huge", "pages");
-		putchar('\n');
+		       lost_text(lost, sizeof(lost), meta.lost_events));
+		if (meta.nregions) {   /* an oom-only policy has none */
+			printf("%-16s %-16s %5s %8s %10s", "policy", "region", "procs", "mapped", "faults");
+			if (pagesize)
+				printf(" %10s %9s %7s %8s %6s", "hot chunks", "collapsed", "failed", "huge", "pages");
+			putchar('\n');
+		}
 	}
 	for (__u32 r = 0; r < meta.nregions; r++) {
 		struct mmp_region_name rn;
@@ -404,7 +438,7 @@ int stats_show(const char *name, bool json)
 	int shown = 0, rc = 0;
 	if (name) {
 		int r = show_one(name, json, true);
-		if (r < 0 && !json)
+		if (r < 0)   /* on stderr: the JSON on stdout stays whole */
 			mmp_error("no runtime named '%s' is running (nothing pinned in %s/%s)", name, PIN_ROOT, name);
 		rc = r == 0 ? 0 : 1;
 		shown = r == 0;
