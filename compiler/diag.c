@@ -37,7 +37,7 @@ void diag_init(struct mmp_diag *d, FILE *out, const struct mmp_source *src, enum
 /* S with its control bytes shown as \xNN, never sent to the terminal:
  * a message quotes the policy's strings, and a file's name may hold a
  * newline that would split a diagnostic in two. */
-static void put_visible(FILE *out, const char *s)
+void diag_put_visible(FILE *out, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
@@ -142,10 +142,10 @@ static void report(struct mmp_diag *d, enum severity sev, const struct mmp_loc *
 	if (loc) {
 		unsigned line, col;
 		source_position(d->src, loc->start, &line, &col);
-		put_visible(out, d->src->name);
+		diag_put_visible(out, d->src->name);
 		fprintf(out, ":%u:%u: ", line, col);
 	} else {
-		put_visible(out, d->src->name);
+		diag_put_visible(out, d->src->name);
 		fputs(": ", out);
 	}
 	if (d->color)
@@ -158,7 +158,7 @@ static void report(struct mmp_diag *d, enum severity sev, const struct mmp_loc *
 		/* A message quotes names and strings: a 1 MiB one is cut. */
 		if (len > MESSAGE_MAX)
 			memcpy(msg + MESSAGE_MAX - 3, "...", 4);
-		put_visible(out, msg);
+		diag_put_visible(out, msg);
 		free(msg);
 	}
 	if (promoted)
@@ -184,7 +184,7 @@ void diag_finish(struct mmp_diag *d)
 	if (d->hidden_warnings)
 		snprintf(warnings, sizeof(warnings), "%u more warning%s", d->hidden_warnings,
 			 d->hidden_warnings == 1 ? "" : "s");
-	put_visible(d->out, d->src->name);
+	diag_put_visible(d->out, d->src->name);
 	fprintf(d->out, ": note: %s%s%s not shown (the limit is %u; --error-limit=0 shows all)\n",
 		errors, *errors && *warnings ? " and " : "", warnings, d->limit);
 	d->hidden_errors = d->hidden_warnings = 0;
@@ -240,7 +240,7 @@ void diag_tool_error(const char *fmt, ...)
 	if (len < 0)
 		return;
 	fputs("mmpc: error: ", stderr);
-	put_visible(stderr, msg);
+	diag_put_visible(stderr, msg);
 	fputc('\n', stderr);
 	free(msg);
 }

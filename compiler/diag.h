@@ -37,10 +37,7 @@ void diag_finish(struct mmp_diag *d);
 #if defined(__GNUC__)
 #define DIAG_PRINTF __attribute__((format(printf, 3, 4)))
 #else
-#define DIAG_PRINTF/* mmpc's own errors (not a policy's), as clang's: "mmpc: error: ...",
- * control bytes shown as \xNN (a file's name may hold any). */
-void diag_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
+#define DIAG_PRINTF
 #endif
 
 void diag_error(struct mmp_diag *d, struct mmp_loc loc, const char *fmt, ...) DIAG_PRINTF;
@@ -54,5 +51,7 @@ void diag_hint(struct mmp_diag *d, const char *fmt, ...) __attribute__((format(p
 /* mmpc's own errors (not a policy's), as clang's: "mmpc: error: ...",
  * control bytes shown as \xNN (a file's name may hold any). */
 void diag_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* S to OUT, its control bytes shown as \xNN. */
+void diag_put_visible(FILE *out, const char *s);
 
 #endif

@@ -66,7 +66,8 @@ static void print_summary(const struct mmp_compilation *u)
 			printf(", oom rules");
 		putchar('\n');
 	}
-	printf("%s: ok, %zu %s checked, %u %s\n", u->src->name, npolicies, plural(npolicies, "policy", "policies"),
+	diag_put_visible(stdout, u->src->name);
+	printf(": ok, %zu %s checked, %u %s\n", npolicies, plural(npolicies, "policy", "policies"),
 	       u->diag.warnings, plural(u->diag.warnings, "warning", "warnings"));
 }
 
