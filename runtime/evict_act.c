@@ -141,42 +141,28 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes, boo
 
 /* The pages of [START, START + LEN) of PID present in memory, from its
  * pagemap (bit 63), or -1. */
-static uint64_t iov_start(const struct iovec *iov)
+/* PID's anonymous memory in pages: /proc/PID/statm's resident less its
+ * shared (file and shmem), read in O(1) whatever the mapping's size. -1 if
+ * it is gone. */
+static int64_t anon_resident(pid_t pid)
 {
-	return (uint64_t)(uintptr_t)iov->iov_base;
-}
-
-static int64_t present_pages(struct evictor *e, pid_t pid, uint64_t start, uint64_t len)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	long long size, resident, shared;
+	if (proc_read_file(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%lld %lld %lld", &size, &resident, &shared) != 3)
 		return -1;
-	uint64_t buf[512], first = start / e->page, n = len / e->page;
-	int64_t present = 0;
-	for (uint64_t i = 0; i < n;) {
-		uint64_t k = n - i < 512 ? n - i : 512;
-		ssize_t r = pread(fd, buf, k * sizeof(*buf), (off_t)((first + i) * sizeof(*buf)));
-		if (r <= 0) {
-			present = -1;
-			break;
-		}
-		for (uint64_t j = 0; j < (uint64_t)r / sizeof(*buf); j++)
-			present += (int64_t)(buf[j] >> 63);
-		i += (uint64_t)r / sizeof(*buf);
-	}
-	close(fd);
-	return present;
+	return resident > shared ? resident - shared : 0;
 }
 
 /* MADV_COLD or MADV_PAGEOUT on up to BYTES of U's mappings, as the block's
  * work: returns the bytes of it that count against the limit and the
- * trigger's need (the resident bytes advised). What a pageout freed is
- * read from pagemap before and after, and only that is reported as
- * evicted: without swap, anonymous memory stays where it is. What is
- * advised cold is reported as marked, not freed: the kernel's reclaim
- * takes it first. */
+ * trigger's need (the resident bytes advised). Only what a pageout freed
+ * is reported as evicted: for memory, the fall of the process's anonymous
+ * resident pages over each call (at least that left: it may fault more in
+ * meanwhile), for a file, of its pages in the page cache as BPF counts
+ * them (a page unmapped but kept cached did not leave). Without swap,
+ * anonymous memory stays where it is. What is advised cold is reported as
+ * marked, not freed: the kernel's reclaim takes it first. */
 static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int advice)
 {
 	uint64_t mapped = 0;
@@ -198,6 +184,7 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 	uint64_t want = density > 0 ? (uint64_t)((double)bytes / density) : mapped, done = 0;
 	struct mmp_region_report *rep = &e->reports[u->region];
 	char name[PATH_MAX + 64];
+	int64_t cached_before = u->file && !e->dry_run ? evict_file_cached(u->w) : -1;
 	if (u->cursor >= mapped)
 		u->cursor = 0;
 	/* Walk the pieces from the cursor, a call a process. */
@@ -225,7 +212,7 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 				pos += len;   /* gone since the units were read */
 				continue;
 			}
-			int64_t before = advice == MADV_PAGEOUT ? present_pages(e, pc->pid, iov_start(&iov), n) : -1;
+			int64_t before = advice == MADV_PAGEOUT && !u->file ? anon_resident(pc->pid) : -1;
 			long r = syscall(SYS_process_madvise, g->pidfd, &iov, 1, advice, 0);
 			rep->ev_calls++;
 			if (r < 0) {
@@ -233,14 +220,14 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 				mmp_debug("evict: process_madvise(%s) on pid %d failed: %s",
 					  advice == MADV_COLD ? "COLD" : "PAGEOUT", pc->pid, strerror(errno));
 			} else if (advice == MADV_COLD) {
-				rep->ev_bytes += (uint64_t)r;   /* marked */
+				rep->ev_bytes += (uint64_t)((double)r * density);   /* marked: the resident part */
 			} else if (before >= 0) {
-				int64_t after = present_pages(e, pc->pid, iov_start(&iov), n);
+				int64_t after = anon_resident(pc->pid);
 				uint64_t gone = after >= 0 && after < before ? (uint64_t)(before - after) * e->page : 0;
 				rep->ev_bytes += gone;
-				mmp_debug("evict: paged out %" PRIu64 " of %" PRIu64 " bytes of %s (%" PRId64 " pages present before)",
-					  gone, n, evict_unit_label(e, u, name, sizeof(name)), before);
-				if (!gone && !u->file && !e->said_no_swap && proc_meminfo_kb("SwapTotal") <= 0) {
+				mmp_debug("evict: paged out %" PRIu64 " bytes of %s, advising %" PRIu64, gone,
+					  evict_unit_label(e, u, name, sizeof(name)), n);
+				if (!gone && !e->said_no_swap && proc_meminfo_kb("SwapTotal") <= 0) {
 					mmp_warn("evict: this machine has no swap: 'pageout' frees no anonymous memory "
 						 "(%s.%s); its file pages can go, and action drop drops a file's cache",
 						 e->obj->plan.policies[e->obj->plan.regions[u->region].policy].name,
@@ -256,6 +243,12 @@ static uint64_t advise(struct evictor *e, struct unit *u, uint64_t bytes, int ad
 	uint64_t worked = (uint64_t)((double)done * density);
 	if (e->dry_run)
 		rep->ev_bytes += worked;   /* what it would have advised */
+	else if (advice == MADV_PAGEOUT && u->file && cached_before >= 0) {
+		int64_t after = evict_file_cached(u->w);
+		uint64_t gone = after >= 0 && after < cached_before ? (uint64_t)(cached_before - after) * e->page : 0;
+		rep->ev_bytes += gone;
+		mmp_debug("evict: paged out %" PRIu64 " bytes of %s", gone, evict_unit_label(e, u, name, sizeof(name)));
+	}
 	return worked ? worked : done ? e->page : 0;
 }
 
