@@ -286,7 +286,8 @@ static int policy_for(struct governed_set *s, const struct proc_info *p)
 /* Another mmp runtime, or a guardian (this one's too): one of this
  * executable, or named as a guardian is. 'match all' must not make a
  * runtime the victim of another's OOM policy, nor its guardian, which
- * puts back what a killed runtime changed. */
+ * puts back what a killed runtime changed. (A runtime of another build,
+ * installed elsewhere, is not known as one.) */
 static bool is_mmp(const struct governed_set *s, pid_t pid, const struct proc_info *info)
 {
 	char path[64];
@@ -321,6 +322,9 @@ static void consider(struct governed_set *s, pid_t pid, enum governed_why why, i
 		return;   /* gone, or a kernel thread */
 	}
 	if (is_mmp(s, pid, &info)) {
+		struct governed *was = governed_find(s, pid);
+		if (was)   /* a governed process that exec'd mmp */
+			governed_drop(s, was, "it is an mmp runtime now");
 		close(pidfd);
 		return;
 	}
