@@ -34,9 +34,10 @@ static void guard(const char *name, int fd)
 	/* The runtime is gone. Its name is free once the kernel has closed
 	 * all of its files, which may come after the pipe's end: a few tries.
 	 * If it stays taken, a new runtime took it, and that one puts back
-	 * what the journal holds as it starts. */
+	 * what the journal holds as it starts. A runtime that ended cleanly
+	 * removed its lock file: nothing is left to do, and none is made. */
 	int lock = -EBUSY;
-	for (int i = 0; i < 50 && (lock = pins_take(name)) == -EBUSY; i++)
+	for (int i = 0; i < 50 && (lock = pins_take_left(name)) == -EBUSY; i++)
 		usleep(20000);
 	if (lock < 0)
 		_exit(0);

@@ -175,12 +175,12 @@ bool pins_any_held(void)
  * so that NAME_LOCK_DIR keeps no file of a name not in use. So a lock got
  * on a file that was removed meanwhile is no lock: it is taken again on
  * the file the path names now. */
-int pins_take(const char *name)
+static int take(const char *name, bool create)
 {
 	char path[256];
 	lock_path(path, sizeof(path), name);
 	for (int tries = 0; tries < 100; tries++) {
-		int fd = open_name_lock(name, true);
+		int fd = open_name_lock(name, create);
 		if (fd < 0)
 			return fd;
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -195,6 +195,16 @@ int pins_take(const char *name)
 		close(fd);
 	}
 	return -EBUSY;
+}
+
+int pins_take(const char *name)
+{
+	return take(name, true);
+}
+
+int pins_take_left(const char *name)
+{
+	return take(name, false);
 }
 
 void pins_release(const char *name, int lock_fd)

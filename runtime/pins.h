@@ -39,6 +39,9 @@ void pins_remove(const char *dir);
 int pins_claim(const char *name, const char *dir, int *lock_fd);
 /* Takes NAME quietly: its lock fd, or -EBUSY while a runtime holds it. */
 int pins_take(const char *name);
+/* The same, if NAME's lock file is there (a runtime that was killed left
+ * it); -ENOENT if it is not (the last holder let go cleanly). */
+int pins_take_left(const char *name);
 /* Lets go of NAME, taken by pins_claim or pins_take: removes its lock
  * file and closes LOCK_FD. (A runtime that is killed leaves the file, and
  * its guardian or the next to take the name removes it.) */
