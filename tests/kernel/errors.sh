@@ -67,6 +67,7 @@ check "and the missing cgroup" grep -q 'cgroup "/mmp-no-such-cgroup" does not ex
 # Prefetching anonymous memory needs swap to read it back from: said where there is none.
 printf 'policy sw { match comm "x"; region heap = anon; prefetch heap { pattern stride; } }\n' >"$TMP/sw.mmp"
 "$MMP" run "$TMP/sw.mmp" -- true >"$TMP/out" 2>&1
+check "the prefetch policy ran: $(tail -n 3 "$TMP/out")" grep -q 'policy .*sw.mmp attached' "$TMP/out"
 if [ "$(sed -n 's/^SwapTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)" = 0 ]; then
 	check "anonymous prefetch without swap is warned of" grep -q 'sw.heap: this machine has no swap' "$TMP/out"
 else

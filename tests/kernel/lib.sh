@@ -99,15 +99,22 @@ programs_gone() {
 		done
 		[ "$foreign" = 1 ] || return 1
 	done
-	# The last runtime out removes the directory too.
-	! ls /sys/fs/bpf/mmp/"$1" >/dev/null 2>&1 && ! { [ -d /sys/fs/bpf/mmp ] && [ -z "$(ls -A /sys/fs/bpf/mmp)" ]; }
+	# No pins of NAME, nor of any name no running runtime holds (its lock
+	# file there and locked); the last runtime out removes the directory.
+	! ls /sys/fs/bpf/mmp/"$1" >/dev/null 2>&1 && ! { [ -d /sys/fs/bpf/mmp ] && [ -z "$(ls -A /sys/fs/bpf/mmp)" ]; } ||
+		return 1
+	for d in /sys/fs/bpf/mmp/*/; do
+		[ -d "$d" ] || continue
+		n=$(basename "$d")
+		[ -e "/run/mmp/$n.lock" ] && ! flock -n -s "/run/mmp/$n.lock" true 2>/dev/null || return 1
+	done
 }
 # For each mmp program that 'bpftool prog show' lists (on standard input),
 # the pids of the processes holding it, a program's or a link's file,
 # joined by commas ('-': none). (Debian 12's bpftool does not list them.)
 mmp_program_holders() {
 	{ sed -n 's/^\([0-9]*\): .* name mmp_.*/id \1/p'
-	  grep -s '^prog_id:' /proc/[0-9]*/fdinfo/* | sed -n 's|^/proc/\([0-9]*\)/fdinfo/[0-9]*:prog_id:[[:space:]]*\([0-9]*\)$|fd \2 \1|p'
+	  grep -rHs '^prog_id:' /proc/[0-9]*/fdinfo | sed -n 's|^/proc/\([0-9]*\)/fdinfo/[0-9]*:prog_id:[[:space:]]*\([0-9]*\)$|fd \2 \1|p'
 	} | awk '$1 == "id" { ids[$2] = "-" }
 	         $1 == "fd" && ($2 in ids) { ids[$2] = (ids[$2] == "-" ? "" : ids[$2] ",") $3 }
 	         END { for (i in ids) print ids[i] }'
