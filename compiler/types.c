@@ -763,6 +763,20 @@ static bool check_cond(struct tc *c, struct mmp_node *e, enum expr_place place, 
 		}
 		break;
 	}
+	/* A counter only grows: 'faults >= 64' holds for good once it holds,
+	 * which is seldom what a 'when' means. */
+	for (size_t i = 0; i < nb && place == PLACE_REGION; i++) {
+		if (!b[i].stat->counter || b[i].rate || !b[i].lo_by || b[i].lo <= 0 || b[i].hi != INT64_MAX ||
+		    b[i].stat->id == STAT_R_SCAN_FAULTS)   /* an error in a 'when', said by the caller */
+			continue;
+		char v[32];
+		unit_format(v, sizeof(v), b[i].lo_v, b[i].stat->unit);
+		diag_warning(c->d, b[i].lo_by->loc,
+			     "'%s' counts since mmp first saw the region, so once this holds it holds for good; "
+			     "'%s %s %s/s' holds while the region is busy", b[i].stat->name, b[i].stat->name,
+			     b[i].lo_op == OP_GT ? ">" : ">=", v);
+		break;
+	}
 	return true;
 }
 

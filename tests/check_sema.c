@@ -80,6 +80,11 @@ START_TEST(test_units)
 	expect(POLICY("region a = anon; pagesize a { 2M: 1; } when resident > 1/s;"),
 	       "error: cannot compare a size with a rate per second");
 	expect(POLICY("region a = anon; pagesize a { 2M: 1; } when faults / 0 > 1;"), "error: division by zero");
+	/* A counter only grows: a threshold on it holds for good; on its rate, while the region is busy. */
+	expect(POLICY("region a = anon; pagesize a { 2M: 1; } when faults >= 64;"),
+	       "warning: 'faults' counts since mmp first saw the region, so once this holds it holds for good; "
+	       "'faults >= 64/s' holds while the region is busy");
+	expect_clean(POLICY("region a = anon; pagesize a { 2M: 1; } when faults >= 64/s;"));
 	expect(POLICY("region a = range 0 .. 0x7fffffffffffffff * 2;"), "error: arithmetic overflow in a constant");
 }
 END_TEST
