@@ -139,8 +139,6 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes, boo
 	return freed;
 }
 
-/* The pages of [START, START + LEN) of PID present in memory, from its
- * pagemap (bit 63), or -1. */
 /* PID's anonymous memory in pages: /proc/PID/statm's resident less its
  * shared (file and shmem), read in O(1) whatever the mapping's size. -1 if
  * it is gone. */

@@ -165,13 +165,11 @@ bool journal_cgroup_taken(const struct journal *j, const char *dir, enum journal
 	bool taken = false;
 	struct dirent *e;
 	while (d && v && !taken && (e = readdir(d))) {
-		size_t n = strlen(e->d_name);
 		char name[PIN_NAME_MAX + 1], path[256], *text;
-		if (n <= 8 || n - 8 > PIN_NAME_MAX || strcmp(e->d_name + n - 8, ".journal") != 0)
+		if (!pins_name_of_file(e->d_name, ".journal", name))
 			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(n - 8), e->d_name);
 		journal_path(path, sizeof(path), name);
-		if (strcmp(path, j->path) == 0 || !pins_name_ok(name) || read_text(path, &text) < 0)
+		if (strcmp(path, j->path) == 0 || read_text(path, &text) < 0)
 			continue;
 		size_t k = journal_fold_cgroups(text, v, MAX_CGROUPS);
 		free(text);

@@ -79,16 +79,6 @@ static bool command_found(const char *cmd)
 	return !err;
 }
 
-/* The runtime name of FILE, NAME then SUFFIX, into NAME. */
-static bool name_of_file(const char *file, const char *suffix, char name[PIN_NAME_MAX + 1])
-{
-	size_t n = strlen(file), k = strlen(suffix);
-	if (n <= k || n - k > PIN_NAME_MAX || strcmp(file + n - k, suffix) != 0)
-		return false;
-	snprintf(name, PIN_NAME_MAX + 1, "%.*s", (int)(n - k), file);
-	return true;
-}
-
 /* mmp restore [NAME]: what killed runtimes left, NAME's or every one's. */
 static int restore_main(const char *name)
 {
@@ -107,12 +97,12 @@ static int restore_main(const char *name)
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
 		char nm[PIN_NAME_MAX + 1];
-		if (!name_of_file(e->d_name, ".journal", nm) && !name_of_file(e->d_name, ".lock", nm))
+		if (!pins_name_of_file(e->d_name, ".journal", nm) && !pins_name_of_file(e->d_name, ".lock", nm))
 			continue;
 		bool seen = false;
 		for (size_t i = 0; i < nnames && !seen; i++)
 			seen = strcmp(names[i], nm) == 0;
-		if (seen || !pins_name_ok(nm))
+		if (seen)
 			continue;
 		char (*more)[PIN_NAME_MAX + 1] = realloc(names, (nnames + 1) * sizeof(*names));
 		if (!more)

@@ -152,6 +152,15 @@ int pins_held(const char *name)
 	return held;
 }
 
+bool pins_name_of_file(const char *file, const char *suffix, char name[PIN_NAME_MAX + 1])
+{
+	size_t n = strlen(file), k = strlen(suffix);
+	if (n <= k || n - k > PIN_NAME_MAX || strcmp(file + n - k, suffix) != 0)
+		return false;
+	snprintf(name, PIN_NAME_MAX + 1, "%.*s", (int)(n - k), file);
+	return pins_name_ok(name);
+}
+
 bool pins_any_held(void)
 {
 	DIR *d = opendir(NAME_LOCK_DIR);
@@ -161,11 +170,7 @@ bool pins_any_held(void)
 	struct dirent *e;
 	while (!any && (e = readdir(d))) {
 		char name[PIN_NAME_MAX + 1];
-		size_t n = strlen(e->d_name);
-		if (n <= 5 || n - 5 > PIN_NAME_MAX || strcmp(e->d_name + n - 5, ".lock") != 0)
-			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(n - 5), e->d_name);
-		any = pins_name_ok(name) && pins_held(name) == 1;
+		any = pins_name_of_file(e->d_name, ".lock", name) && pins_held(name) == 1;
 	}
 	closedir(d);
 	return any;

@@ -18,6 +18,10 @@
  * 1 to 63 of [A-Za-z0-9_-], nothing that leaves the directory. */
 #define PIN_NAME_MAX 63
 bool pins_name_ok(const char *name);
+/* The runtime name of FILE, a file NAME then SUFFIX (".lock", ".journal")
+ * in NAME_LOCK_DIR, into NAME: false if FILE is not one, or the name not
+ * a runtime's. */
+bool pins_name_of_file(const char *file, const char *suffix, char name[PIN_NAME_MAX + 1]);
 /* The pin directory of the runtime NAME, in BUF. */
 void pins_dir(char *buf, size_t len, const char *name);
 /* An fd of the map MAP pinned in DIR, or -errno. */
