@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -176,6 +177,21 @@ int memcg_write_high(const char *dir, long long high)
 	int err = write(fd, val, (size_t)len) == len ? 0 : -errno;
 	close(fd);
 	return err;
+}
+
+int memcg_lock_knob(const char *dir, const char *file)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 /* The memory.high values the runtime wrote (oom_window.c): a few cgroups. */

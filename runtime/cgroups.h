@@ -41,6 +41,11 @@ void memcg_limited_above(const char *dir, char *out, size_t len);
  * and as written). 0, or -errno. */
 int memcg_read_high(const char *dir, long long *high);
 int memcg_write_high(const char *dir, long long high);
+/* Takes DIR's FILE (a setting such as memory.high) for this process alone:
+ * an exclusive flock on a file of it opened here, which the kernel lets go
+ * of however the process ends. Returns that fd, kept open while the
+ * setting is this process's; -EWOULDBLOCK when another holds it; -errno. */
+int memcg_lock_knob(const char *dir, const char *file);
 /* DIR's memory.high is now HIGH, written by this runtime where the
  * reclaim point was BEFORE; HIGH < 0 forgets it (put back). */
 void memcg_own_high(const char *dir, long long high, long long before);

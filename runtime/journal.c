@@ -157,14 +157,15 @@ static int read_text(const char *path, char **text)
 	return 0;
 }
 
-bool journal_cgroup_taken(const struct journal *j, const char *dir, enum journal_knob knob, char *who, size_t len)
+void journal_cgroup_records(const struct journal *j, const char *dir, enum journal_knob knob, long long cur,
+			    char *who, size_t len, long long *orig)
 {
 	enum { MAX_CGROUPS = 256 };
 	DIR *d = opendir(NAME_LOCK_DIR);
 	struct journal_cgroup *v = malloc(MAX_CGROUPS * sizeof(*v));
-	bool taken = false;
 	struct dirent *e;
-	while (d && v && !taken && (e = readdir(d))) {
+	who[0] = '\0';
+	while (d && v && (e = readdir(d))) {
 		char name[PIN_NAME_MAX + 1], path[256], *text;
 		if (!pins_name_of_file(e->d_name, ".journal", name))
 			continue;
@@ -173,18 +174,18 @@ bool journal_cgroup_taken(const struct journal *j, const char *dir, enum journal
 			continue;
 		size_t k = journal_fold_cgroups(text, v, MAX_CGROUPS);
 		free(text);
-		for (size_t i = 0; i < k && !taken; i++)
-			taken = v[i].knob == knob && strcmp(v[i].dir, dir) == 0;
-		/* A journal a killed runtime left holds nothing now. */
-		if (taken && pins_held(name) != 1)
-			taken = false;
-		if (taken)
-			snprintf(who, len, "%s", name);
+		for (size_t i = 0; i < k; i++) {
+			if (v[i].knob != knob || strcmp(v[i].dir, dir) != 0)
+				continue;
+			if (pins_held(name) == 1)
+				snprintf(who, len, "%s", name);
+			else if (v[i].set == cur && v[i].orig != cur)
+				*orig = v[i].orig;
+		}
 	}
 	if (d)
 		closedir(d);
 	free(v);
-	return taken;
 }
 
 int journal_replay(const char *name)

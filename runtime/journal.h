@@ -69,10 +69,15 @@ int journal_open(struct journal *j, const char *name);
  * be written). */
 int journal_record(struct journal *j, const struct journal_entry *e);
 int journal_record_cgroup(struct journal *j, const struct journal_cgroup *e);
-/* Does another runtime that runs now record KNOB of cgroup DIR in its
- * journal (its name into WHO)? Then it decides that cgroup: two that
- * both did would undo each other's setting as each ends. */
-bool journal_cgroup_taken(const struct journal *j, const char *dir, enum journal_knob knob, char *who, size_t len);
+/* What the journals of runtimes other than J's record of KNOB of cgroup
+ * DIR. The name of a running one that records it into WHO ("" if none):
+ * for a message, since the setting's flock, not the journal, says whose
+ * it is (memcg_lock_knob). And where the cgroup holds CUR, a value that
+ * a runtime which ended set and that was not put back yet (its guardian
+ * killed too), what the cgroup had before that runtime into *ORIG, to be
+ * put back in its stead; *ORIG is left as it is otherwise. */
+void journal_cgroup_records(const struct journal *j, const char *dir, enum journal_knob knob, long long cur,
+			    char *who, size_t len, long long *orig);
 /* Whether NAME's journal records anything: a runtime that ended without
  * undoing left it, and 'mmp restore NAME' replays it. */
 bool journal_left(const char *name);

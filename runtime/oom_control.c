@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -111,19 +112,36 @@ void oom_hold_domain(struct oom *o, const char *dir, unsigned policy)
 			 "the order of oom_score_adj", dir);
 		return;
 	}
-	char who[PIN_NAME_MAX + 1];
-	if (journal_cgroup_taken(o->journal, dir, JOURNAL_OOM_KILL_DISABLE, who, sizeof(who))) {
-		mmp_warn("oom: runtime '%s' decides the OOMs of memory cgroup %s (memory.oom_control): this one leaves "
-			 "them to it, and orders its processes by oom_score_adj only; give each runtime cgroups of its own",
-			 who, dir);
-		return;
-	}
 	int under;
 	h->ctl_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (h->ctl_fd < 0 || read_control(h->ctl_fd, &h->orig, &under) < 0) {
 		mmp_warn("oom: cannot use %s (%s): the OOMs of %s stay the kernel's to decide, by the order of "
 			 "oom_score_adj", path, strerror(errno), dir);
 		goto fail;
+	}
+	/* One runtime a cgroup: two that both set oom_kill_disable would undo
+	 * each other's value as each ends. The flock is on the file kept open
+	 * while the cgroup is held, so the kernel lets go of it however the
+	 * runtime ends. */
+	char who[PIN_NAME_MAX + 1];
+	long long orig = h->orig;
+	if (flock(h->ctl_fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+		journal_cgroup_records(o->journal, dir, JOURNAL_OOM_KILL_DISABLE, orig, who, sizeof(who), &orig);
+		if (err == EWOULDBLOCK)
+			mmp_warn("oom: %s%s%s decides the OOMs of memory cgroup %s (memory.oom_control): this one leaves "
+				 "them to it, and orders its processes by oom_score_adj only; give each runtime cgroups of "
+				 "its own", who[0] ? "runtime '" : "another mmp runtime", who, who[0] ? "'" : "", dir);
+		else
+			mmp_warn("oom: cannot lock %s (%s): the OOMs of %s stay the kernel's to decide", path,
+				 strerror(err), dir);
+		goto fail;
+	}
+	journal_cgroup_records(o->journal, dir, JOURNAL_OOM_KILL_DISABLE, orig, who, sizeof(who), &orig);
+	if (orig != h->orig) {
+		mmp_info("oom: memory cgroup %s: oom_kill_disable %d was set by a runtime that ended; %lld, the value "
+			 "before it, is what this one puts back", dir, h->orig, orig);
+		h->orig = (int)orig;
 	}
 	if (o->dry_run) {
 		mmp_info("oom: dry run: would decide the OOMs of memory cgroup %s itself (memory.oom_control)", dir);

@@ -69,6 +69,7 @@ struct oom_window {
 	long long orig, set;           /* memory.high before mmp (-1: max), and mmp's */
 	long long before;              /* the reclaim point before mmp: the percentages' base */
 	unsigned policy;               /* whose report counts it */
+	int lock_fd;                   /* memory.high, flocked: the cgroup is this runtime's (memcg_lock_knob) */
 };
 
 struct oom {

@@ -67,18 +67,33 @@ long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long 
 			return -1;
 		return w->set;
 	}
-	char who[PIN_NAME_MAX + 1];
-	if (journal_cgroup_taken(o->journal, dir, JOURNAL_MEMORY_HIGH, who, sizeof(who))) {
-		mmp_warn("oom: memory.high of %s is left as it is: runtime '%s' sets it (two would undo each other's "
-			 "value as each ends); give each runtime cgroups of its own", dir, who);
-		return -1;
-	}
-	if (orig >= 0 && orig <= high)
-		return -1;   /* the kernel throttles there already */
 	if (strlen(dir) >= sizeof(w->dir) || oom_runtime_inside(dir)) {
 		mmp_warn("oom: memory.high of %s is left as it is (%s): the kernel's OOM killer may act there before the "
 			 "kill rule", dir, oom_runtime_inside(dir) ? "this runtime is in that cgroup" : "its path is too long");
 		return -1;
+	}
+	/* One runtime a cgroup: two that both set memory.high would undo each
+	 * other's value as each ends. */
+	char who[PIN_NAME_MAX + 1];
+	int lock_fd = memcg_lock_knob(dir, "memory.high");
+	long long cur = orig;
+	journal_cgroup_records(o->journal, dir, JOURNAL_MEMORY_HIGH, cur, who, sizeof(who), &orig);
+	if (lock_fd < 0) {
+		if (lock_fd == -EWOULDBLOCK)
+			mmp_warn("oom: memory.high of %s is left as it is: %s%s%s sets it (two would undo each other's "
+				 "value as each ends); give each runtime cgroups of its own", dir,
+				 who[0] ? "runtime '" : "another mmp runtime", who, who[0] ? "'" : "");
+		else
+			mmp_warn("oom: cannot lock %s/memory.high (%s): the kernel's OOM killer may act there before the "
+				 "kill rule", dir, strerror(-lock_fd));
+		return -1;
+	}
+	if (orig != cur)
+		mmp_info("oom: memory cgroup %s: memory.high %lld was set by a runtime that ended; %lld, the value before "
+			 "it, is what this one puts back", dir, cur, orig);
+	if (orig >= 0 && orig <= high) {
+		close(lock_fd);
+		return -1;   /* the kernel throttles there already */
 	}
 	char was[32];
 	if (orig < 0)
@@ -88,19 +103,23 @@ long long oom_window_open(struct oom *o, unsigned policy, const char *dir, long 
 	if (o->dry_run) {
 		mmp_info("oom: dry run: would set memory.high of %s to %lld MiB (was %s), the kill rule's threshold", dir,
 			 high >> 20, was);
+		close(lock_fd);
 		return -1;
 	}
 	struct oom_window *n = realloc(o->windows, (o->nwindows + 1) * sizeof(*n));
-	if (!n)
+	if (!n) {
+		close(lock_fd);
 		return -1;
+	}
 	o->windows = n;
 	w = &o->windows[o->nwindows];
-	*w = (struct oom_window){ .orig = orig, .before = before, .policy = policy };
+	*w = (struct oom_window){ .orig = orig, .before = before, .policy = policy, .lock_fd = lock_fd };
 	snprintf(w->dir, sizeof(w->dir), "%s", dir);
 	int err = set_high(o, w, high);
 	if (err) {
 		mmp_warn("oom: cannot set memory.high of %s (%s): the kernel's OOM killer may act before the kill rule "
 			 "there", dir, strerror(-err));
+		close(lock_fd);
 		return -1;
 	}
 	o->nwindows++;
@@ -130,6 +149,7 @@ void oom_windows_release(struct oom *o)
 				mmp_warn("oom: cannot put back memory.high of %s: %s", w->dir, strerror(-err));
 		}
 		memcg_own_high(w->dir, -1, 0);
+		close(w->lock_fd);
 	}
 	free(o->windows);
 	o->windows = NULL;

@@ -335,6 +335,27 @@ if mkcg "$T" 300M; then
 			stop_mmp oomtest-two-a
 			check "two: and is put back when the first ends ($(setting), was $unset_value)" [ "$(setting)" = "$unset_value" ]
 		fi
+		# A runtime killed with its guardian leaves its setting; the next
+		# runtime on the cgroup puts back the value from before it, not that.
+		if start_mmp oomtest-two-c "$TMP/two.mmp"; then
+			wait_until 30 set_by_mmp
+			guardian=$(pgrep -P "$MMPPID" -x mmp-guardian)
+			[ -n "$guardian" ] && kill -9 "$guardian"
+			kill -9 "$MMPPID"
+			wait "$MMPPID" 2>/dev/null
+			MMPS=$(echo "$MMPS" | sed "s/ $MMPPID\$//; s/ $MMPPID / /")
+			check "two: a runtime killed with its guardian leaves its setting ($(setting))" set_by_mmp
+			if start_mmp oomtest-two-d "$TMP/two.mmp"; then
+				adopted() { grep -q "was set by a runtime that ended" "$TMP/oomtest-two-d.log"; }
+				wait_until 30 adopted
+				check "two: the next runtime says the setting is a runtime's that ended" adopted
+				stop_mmp oomtest-two-d
+				check "two: and puts back the value from before both ($(setting), was $unset_value)" \
+					[ "$(setting)" = "$unset_value" ]
+			fi
+			"$MMP" restore oomtest-two-c >/dev/null 2>&1
+			check "two: the killed runtime's pins are gone after 'mmp restore'" nothing_left oomtest-two-c
+		fi
 	else
 		bad "two: hog_t did not start: $(cat "$TMP/hog_t.err")"
 	fi
