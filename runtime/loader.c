@@ -13,12 +13,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/mmp_shared.h"
 #include "hooks.h"
 #include "log.h"
+#include "process.h"
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -84,8 +87,9 @@ static int open_bpf(struct mmp_object *obj, struct bpf_object **out)
 	if (err) {
 		char msg[128];
 		libbpf_strerror(err, msg, sizeof(msg));
-		if ((err == -EPERM || err == -EACCES) && geteuid() != 0)   /* as root, EACCES is the verifier's no */
-			mmp_error("loading BPF programs needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE): %s", msg);
+		/* With it, EACCES is the verifier's no. */
+		if ((err == -EPERM || err == -EACCES) && !proc_self_has_cap(CAP_SYS_ADMIN))
+			mmp_error("loading BPF programs needs root (CAP_SYS_ADMIN): %s", msg);
 		else
 			mmp_error("the kernel refused the policy's BPF programs (%s); the verifier's log is above, and its "
 				  "'; ...' lines name the policy file and line", msg);

@@ -12,9 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
+
 #include "enforce.h"
 #include "loader.h"
 #include "log.h"
+#include "process.h"
 #include "object.h"
 #include "journal.h"
 #include "pins.h"
@@ -325,6 +328,12 @@ int main(int argc, char **argv)
 	/* Before the policy is compiled and loaded: refusals that need neither. */
 	if (strcmp(cmd, "verify") != 0 && geteuid() != 0) {
 		mmp_error("mmp must run as root: it loads BPF programs and acts on other processes");
+		return 1;
+	}
+	/* CAP_BPF and CAP_PERFMON alone do not do: libbpf lists the kernel's
+	 * BTF objects to relocate the programs, which takes CAP_SYS_ADMIN. */
+	if (strcmp(cmd, "verify") == 0 && !proc_self_has_cap(CAP_SYS_ADMIN)) {
+		mmp_error("verify loads the policy's BPF programs into the kernel, which needs root (CAP_SYS_ADMIN)");
 		return 1;
 	}
 	if (opts.cmd && !command_found(opts.cmd[0]))

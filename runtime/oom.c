@@ -13,12 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
+
 #include <bpf/bpf.h>
 
 #include "cgroups.h"
 #include "expr.h"
 #include "clock.h"
 #include "log.h"
+#include "process.h"
 
 #define REFRESH_NS 1000000000LL    /* /proc figures once a second */
 
@@ -26,21 +29,6 @@ bool oom_alive(struct oom *o, const struct oom_task *t)
 {
 	const struct governed *g = governed_find(o->gov, t->cand.pid);
 	return g && proc_start_time(t->cand.pid) == g->start;
-}
-
-/* CAP_SYS_RESOURCE in our effective set: may we write negative values? */
-static bool have_sys_resource(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	if (!f)
-		return false;
-	char line[256];
-	unsigned long long eff = 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	fclose(f);
-	return eff & (1ULL << 24);   /* CAP_SYS_RESOURCE */
 }
 
 /* --- building ------------------------------------------------------------- */
@@ -80,7 +68,7 @@ static int setup(const struct kind_env *env, void **state)
 	o->page = sysconf(_SC_PAGESIZE);
 	o->hz = sysconf(_SC_CLK_TCK);
 	o->system_pages = (proc_meminfo_kb("MemTotal") + proc_meminfo_kb("SwapTotal")) * 1024 / o->page;
-	o->can_negative = have_sys_resource();
+	o->can_negative = proc_self_has_cap(CAP_SYS_RESOURCE);
 	for (unsigned i = 0; i < o->npol; i++) {
 		struct oom_policy *p = &o->pol[i];
 		p->rule = obj->plan.policies[i].oom;

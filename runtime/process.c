@@ -99,6 +99,16 @@ static int read_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
 	return 0;
 }
 
+bool proc_self_has_cap(int cap)
+{
+	char buf[4096];
+	unsigned long long eff = 0;
+	if (proc_read_file("/proc/self/status", buf, sizeof(buf)) < 0)
+		return false;
+	const char *e = strstr(buf, "\nCapEff:");
+	return e && sscanf(e + 8, "%llx", &eff) == 1 && (eff >> cap & 1);
+}
+
 long long proc_cpu_ms(pid_t pid)
 {
 	char path[64], buf[1024];

@@ -37,6 +37,9 @@ unsigned long long proc_start_time(pid_t pid);
 /* The CPU time PID's threads have run (user and system), in ms at the
  * clock tick's resolution; -1 if it cannot be read. */
 long long proc_cpu_ms(pid_t pid);
+/* Does this process have capability CAP (linux/capability.h) in its
+ * effective set? */
+bool proc_self_has_cap(int cap);
 /* Does the process test T (a matcher) select P? */
 bool proc_matches(const struct mmp_test *t, const struct proc_info *p);
 /* Is PID a descendant of (or equal to) ROOT? */
