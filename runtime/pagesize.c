@@ -372,11 +372,16 @@ static void collapse_tick(struct collapser *cl, double dt)
 		struct mmp_chunk v = vals[ci];
 		if (k.region >= cl->plan->nregions)
 			continue;
+		if (cl->choice[k.region].size != SIZE_2M) {
+			/* A profile left at 4K here (a 64K it cannot have, no
+			 * MADV_COLLAPSE): BPF counts its chunks all the same, and
+			 * they would fill the map that other regions' need. */
+			bpf_map_delete_elem(cl->gov->chunks_fd, &k);
+			continue;
+		}
 		cl->reports[k.region].hot_chunks++;
 		if (v.state == MMP_CHUNK_DONE || v.state == MMP_CHUNK_FAILED ||
 		    (v.state == MMP_CHUNK_RETRY && (long long)v.retry_ns > now))
-			continue;
-		if (cl->choice[k.region].size != SIZE_2M)
 			continue;
 		struct governed *g = governed_find(cl->gov, (pid_t)k.tgid);
 		if (!g || !chunk_inside(g, &k))
@@ -597,7 +602,10 @@ static void summary(void *state)
 	for (unsigned r = 0; r < cl->plan->nregions; r++) {
 		const struct mmp_plan_region *reg = &cl->plan->regions[r];
 		const struct mmp_region_report *rep = &cl->reports[r];
-		if (reg->pagesize)
+		if (reg->pagesize && cl->choice[r].size != SIZE_2M)
+			mmp_info("%s.%s: left in the pages it had: 2M is not what its profile chooses here (said at start)",
+				 cl->plan->policies[reg->policy].name, reg->name);
+		else if (reg->pagesize)
 			mmp_info("%s.%s: %llu hot chunks (%llu found at attach), %llu collapsed%s, %llu failed attempts, "
 				 "%.2f s CPU",
 				 cl->plan->policies[reg->policy].name, reg->name, (unsigned long long)rep->hot_chunks,

@@ -85,6 +85,16 @@ check "baseline: no huge pages without the policy" [ "$(field hot_huge_kb "$TMP/
 check "never: nothing collapsed" [ "$(field hot_huge_kb "$TMP/out")" -eq 0 ]
 grep -q "never.hot: [0-9]* hot chunks ([0-9]* found at attach), 0 collapsed" "$TMP/err" || bad "never: the summary says 0 collapsed"
 
+# 3a. A profile whose best size mmp cannot give (64K: an mTHP size needs the
+#     process's own madvise) leaves the region in 4K pages, says so, and
+#     counts no chunks of it.
+printf 'policy small { match comm "hotcold"; region hot = range 0x600000000000 .. +64M;\n pagesize hot { 4K: 0; 64K: 100; } }\n' >"$TMP/64k.mmp"
+"$MMP" run "$TMP/64k.mmp" -- "$WORKLOAD" --seconds 2 >"$TMP/out" 2>"$TMP/err"
+check "64K only: nothing collapsed ($(field hot_huge_kb "$TMP/out") kB)" [ "$(field hot_huge_kb "$TMP/out")" -eq 0 ]
+check "64K only: mmp says 64K is out of reach at start" grep -q "small.hot: 64K pages (benefit 100) are out of reach" "$TMP/err"
+check "64K only: and at exit that the region was left as it was, with no chunk counted" \
+	sh -c "grep -q 'small.hot: left in the pages it had' '$TMP/err' && ! grep -q 'small.hot: [0-9]* hot chunks' '$TMP/err'"
+
 # 3b. A condition over idle time holds once the region is idle.
 idle_case
 
