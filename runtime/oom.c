@@ -188,8 +188,11 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 	 * set, 0. */
 	t->cand.lowest = t->orig_adj < 0 ? t->orig_adj : 0;
 	t->cand.cls = oom_classify(o->pol[policy].rule, info);
-	if (proc_memcg_dir(t->cand.pid, t->memcg, sizeof(t->memcg)) < 0)
+	if (proc_memcg_dir(t->cand.pid, t->memcg, sizeof(t->memcg)) < 0) {
+		if (proc_start_time(t->cand.pid) != info->start)
+			return;   /* gone meanwhile: not a process of the system's OOM domain */
 		t->memcg[0] = '\0';
+	}
 	if (proc_unified_dir(t->cand.pid, t->unified, sizeof(t->unified)) < 0)
 		t->unified[0] = '\0';
 	memcg_domain(t->memcg, t->domain, sizeof(t->domain), &t->domain_bytes);
