@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -255,6 +256,42 @@ static int start_child(struct runtime *rt, int *go_fd)
 	return 0;
 }
 
+/* Holds the command at its exec until the runtime has handled that exec
+ * (RB, what BPF sent), so that what the command does first is governed:
+ * else it could read files or fault memory before the runtime has matched
+ * it. The hold is ptrace's exec stop, as under strace: the kernel sends
+ * the exec's event before it stops there. Where the command cannot be
+ * traced (it is already, under strace -f; Yama forbids it), it runs as
+ * before, governed once the event is read. Returns with the command
+ * running, or ended (rt->child_done: the exec failed). */
+static void hold_at_exec(struct runtime *rt, struct ring_buffer *rb, bool seized)
+{
+	if (!seized)
+		return;
+	int st;
+	pid_t pid;
+	while ((pid = waitpid(rt->child, &st, 0)) < 0 && errno == EINTR)
+		;
+	if (pid != rt->child) {
+		ptrace(PTRACE_DETACH, rt->child, NULL, NULL);
+		return;
+	}
+	if (WIFEXITED(st) || WIFSIGNALED(st)) {
+		rt->child_done = true;
+		rt->child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		return;
+	}
+	int sig = 0;
+	if (st >> 8 == (SIGTRAP | PTRACE_EVENT_EXEC << 8)) {
+		ring_buffer__consume(rb);
+		after_events(rt);
+	} else {
+		sig = WSTOPSIG(st);   /* a signal before the exec: delivered, and no hold */
+	}
+	if (ptrace(PTRACE_DETACH, rt->child, NULL, (void *)(long)sig) < 0)
+		mmp_warn("cannot let the command %s go on after its exec: %s", rt->opts->cmd[0], strerror(errno));
+}
+
 static void reap(struct runtime *rt)
 {
 	int status;
@@ -364,12 +401,17 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 	mmp_info("policy %s attached%s; pins in %s", obj->source_name, opts->dry_run ? " (dry run: nothing is changed)" : "",
 		 rt.pindir);
 	if (opts->cmd) {
+		bool seized = ptrace(PTRACE_SEIZE, rt.child, NULL, (void *)(long)PTRACE_O_TRACEEXEC) == 0;
+		if (!seized)
+			mmp_debug("the command cannot be held at its exec (%s): it is governed once its exec is read",
+				  strerror(errno));
 		if (write(go_fd, "g", 1) != 1) {
 			mmp_error("cannot start %s", opts->cmd[0]);
 			goto out;
 		}
 		close(go_fd);
 		go_fd = -1;
+		hold_at_exec(&rt, rb, seized);
 	} else {
 		governed_scan(&rt.gov);
 	}

@@ -47,19 +47,19 @@ else
 	tree=$TMP/tree && mkdir -p "$tree"
 fi
 echo some >"$tree/a" && echo more >"$tree/b"
-printf 'policy fr { match comm "sh"; region f = file "%s/*"; evict when usage >= 97%% { score f = idle / 1ms; action drop; } }\n' \
+printf 'policy fr { match comm "cat"; region f = file "%s/*"; evict when usage >= 97%% { score f = idle / 1ms; action drop; } }\n' \
 	"$tree" >"$TMP/fr.mmp"
-# The reader (a shell, reading with its builtin) reads once mmp governs it
-# (mmp learns of a command at its exec: a 'cat' may read before that, and
-# then no read of it is the policy's), and exits before the first scoring.
-reader='i=0; while [ $i -lt 600 ] && ! grep -q "governing pid $$ " "$0"; do sleep 0.05; i=$((i + 1)); done
-	for f; do read -r x <"$f"; done'
-expect file-region-read 0 'fr.f: 0 bytes evicted' -- "$MMP" run -v "$TMP/fr.mmp" -- sh -c "$reader" "$TMP/out" "$tree/a" "$tree/b"
+# cat reads both files at once after its exec, and exits before the first
+# scoring: 'mmp run' holds its command at its exec until it has matched it.
+expect file-region-read 0 'fr.f: 0 bytes evicted' -- "$MMP" run -v "$TMP/fr.mmp" -- cat "$tree/a" "$tree/b"
+for f in a b; do
+	grep -q "evict: watching $tree/$f " "$TMP/out" || bad "file-region-read: $f, read at once after the exec, is not watched: $(cat "$TMP/out")"
+done
 grep -q 'matched no' "$TMP/out" &&
 	bad "files read before the first scoring are said to be unmatched: $(cat "$TMP/out")"
 sed "s#$tree/\\*#$TMP/nothere/*#" "$TMP/fr.mmp" >"$TMP/fn.mmp"
 expect file-region-none 0 'fr.f matched no file or memory of any process the policy governed' -- \
-	"$MMP" run -v "$TMP/fn.mmp" -- sh -c "$reader" "$TMP/out" "$tree/a"
+	"$MMP" run -v "$TMP/fn.mmp" -- cat "$tree/a"
 [ "$tree" = "$TMP/tree" ] || rm -rf "$tree"
 # A process two policies match is the first's, and the second's match is said.
 printf 'policy first { match comm "slee*" and uid 0; oom { score = rss; } }\npolicy second { match comm "sleep"; oom { score = rss; } }\n' >"$TMP/ov.mmp"
