@@ -97,9 +97,28 @@ static char *base_name(const char *path)
 	return n;
 }
 
+/* Does the file at PATH hold exactly the LEN bytes of TEXT? */
+static bool file_holds(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "rbe");
+	if (!f)
+		return false;
+	char buf[65536];
+	size_t n, at = 0;
+	bool same = true;
+	while (same && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		same = at + n <= len && memcmp(buf, text + at, n) == 0;
+		at += n;
+	}
+	same = same && !ferror(f) && at == len;
+	fclose(f);
+	return same;
+}
+
 /* QUIET: the front end's warnings are not shown again (mmpc has just
- * shown them, compiling the source). */
-static int open_compiled(struct mmp_object *obj, const char *path, bool quiet)
+ * shown them, compiling the source). FROM: the source a cached object
+ * must have been compiled from, or NULL. */
+static int open_compiled(struct mmp_object *obj, const char *path, bool quiet, const char *from)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -118,6 +137,10 @@ static int open_compiled(struct mmp_object *obj, const char *path, bool quiet)
 	int err = 0;
 	if (!header || !source || parse_header(obj, header) < 0) {
 		mmp_error("%s is not a policy object made by mmpc (no valid .mmp.header/.mmp.source)", path);
+		err = -EINVAL;
+	} else if (from && (strcmp(obj->source_name, from) != 0 || !file_holds(from, source, slen))) {
+		mmp_error("the cached object %s was not compiled from %s as it is now: refusing it (remove it, and mmp "
+			  "compiles the policy again)", path, from);
 		err = -EINVAL;
 	} else if (obj->format != MMP_OBJECT_FORMAT || obj->abi != MMP_ABI_VERSION) {
 		mmp_error("%s was made by mmpc %s (object format %d, abi %d); this mmp reads format %d, abi %d: "
@@ -272,8 +295,23 @@ static int compile_source(const char *src, char *out, size_t outlen, bool *compi
 		if (!cache)
 			chmod(dir, 0700);
 	}
+	/* What is loaded from here runs in the kernel, as root: never from a
+	 * directory or an object that someone else could have put there. */
+	struct stat st;
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		mmp_error("the cache directory %s is %s: refusing to load compiled policies from it (MMP_CACHE_DIR sets "
+			  "another)", dir, S_ISLNK(st.st_mode) ? "a symbolic link" : !S_ISDIR(st.st_mode) ? "not a directory" :
+			  st.st_uid != geteuid() ? "another user's" : "writable by others");
+		return -EPERM;
+	}
 	remove_stale_temps(dir);
-	if (access(out, R_OK) == 0) {
+	if (lstat(out, &st) == 0) {
+		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+			mmp_error("the cached object %s is %s: refusing it (remove it, and mmp compiles the policy again)", out,
+				  !S_ISREG(st.st_mode) ? "not a regular file" : st.st_uid != geteuid() ? "another user's" :
+				  "writable by others");
+			return -EPERM;
+		}
 		mmp_debug("using the compiled policy cached in %s", out);
 		return 0;
 	}
@@ -299,7 +337,8 @@ static int compile_source(const char *src, char *out, size_t outlen, bool *compi
 			mmp_error("%s does not compile (see above)", src);
 		return -EINVAL;
 	}
-	if (rename(tmp, out) < 0) {
+	/* Private, whatever the umask: see the check above. */
+	if (chmod(tmp, 0600) < 0 || rename(tmp, out) < 0) {
 		int err = -errno;
 		unlink(tmp);
 		mmp_error("cannot store the compiled policy in %s: %s", out, strerror(-err));
@@ -316,9 +355,9 @@ int object_open(struct mmp_object *obj, const char *path)
 		char compiled[PATH_MAX + 64];
 		bool now = false;
 		int err = compile_source(path, compiled, sizeof(compiled), &now);
-		return err ? err : open_compiled(obj, compiled, now);
+		return err ? err : open_compiled(obj, compiled, now, path);
 	}
-	return open_compiled(obj, path, false);
+	return open_compiled(obj, path, false, NULL);
 }
 
 void object_close(struct mmp_object *obj)

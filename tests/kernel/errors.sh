@@ -17,6 +17,23 @@ expect() { # NAME STATUS PATTERN -- COMMAND...
 }
 
 expect missing-object 1 'cannot open .*nope.bpf.o' -- "$MMP" attach "$TMP/nope.bpf.o"
+# What is loaded from the cache of compiled policies runs in the kernel: a
+# cache directory or an object someone else could have written is
+# refused, and so is an object not compiled from the source as it is now
+# (another policy's, put at its name).
+cp "$K/hotcold.mmp" "$TMP/cached.mmp"
+mkdir -m 0777 "$TMP/cache-open"
+expect cache-writable 1 'the cache directory .*cache-open is writable by others: refusing' -- \
+	env MMP_CACHE_DIR="$TMP/cache-open" "$MMP" verify "$TMP/cached.mmp"
+mkdir -m 0700 "$TMP/cache"
+MMP_CACHE_DIR=$TMP/cache "$MMP" verify "$TMP/cached.mmp" >"$TMP/out" 2>&1 || bad "cache: a first verify failed: $(cat "$TMP/out")"
+cached=$(ls "$TMP"/cache/*.bpf.o)
+"$MMPC" "$K/never.mmp" -o "$cached"
+expect cache-planted 1 'cached object .* was not compiled from .*cached.mmp as it is now: refusing it' -- \
+	env MMP_CACHE_DIR="$TMP/cache" "$MMP" verify "$TMP/cached.mmp"
+chmod 0666 "$cached"
+expect cache-object-writable 1 'cached object .* is writable by others: refusing it' -- \
+	env MMP_CACHE_DIR="$TMP/cache" "$MMP" verify "$TMP/cached.mmp"
 echo "not an object" >"$TMP/text.bpf.o"
 expect not-an-object 1 'is not a policy object made by mmpc' -- "$MMP" attach "$TMP/text.bpf.o"
 "$MMPC" "$K/hotcold.mmp" -o "$TMP/hc.bpf.o"
