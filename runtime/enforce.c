@@ -442,9 +442,16 @@ int enforce(struct mmp_object *obj, const struct enforce_opts *opts)
 						after_events(&rt);
 					tick(&rt);
 				}
-			} else if (!kinds_on_fd(&rt, evs[i].data.fd)) {
-				ring_buffer__consume(rb);
-				after_events(&rt);
+			} else {
+				/* BPF's events first, even where the fd is a kind's:
+				 * an eviction step woken by a crossing must know of the
+				 * files a scan opened meanwhile, or it drops the next
+				 * scores up in their stead. */
+				bool ring = evs[i].data.fd == ring_buffer__epoll_fd(rb);
+				if (ring_buffer__consume(rb) > 0 || ring)
+					after_events(&rt);
+				if (!ring)
+					kinds_on_fd(&rt, evs[i].data.fd);
 			}
 		}
 		if (rt.child > 0 && rt.child_done) {

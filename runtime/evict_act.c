@@ -266,7 +266,10 @@ static void walk_keys(struct evictor *e, size_t b, bool collect, unsigned lo, un
 			struct evict_key key = pieces ? (struct evict_key){ u->piece_scores[p],
 									    (uint64_t)evict_piece_pages(e, u->w, p) * e->page, i, p }
 						      : (struct evict_key){ u->score, u->resident, i, EVICT_WHOLE };
-			if (!key.resident)
+			/* A whole file with nothing cached is kept in the order:
+			 * read again before the next scoring, it is dropped in
+			 * its place (evict_act reads what it has cached). */
+			if (!key.resident && (pieces || !u->file))
 				continue;
 			if (key.score == EVICT_UNSCORED && (key.score = evict_score_piece(e, u, p)) == EVICT_UNSCORED)
 				continue;
@@ -405,12 +408,103 @@ static uint64_t drop_pieces(struct evictor *e, struct unit *u, uint32_t first, u
 	return freed;
 }
 
+/* A whole file's key is passed: what it has cached now is what a step
+ * left of it. Where every page was tried (WHOLE), the rest is mapped,
+ * locked or dirty, and only what comes in on top of it is dropped again
+ * (drop_read_since); a drop cut short by the amount leaves it all. */
+static void passed(struct evictor *e, struct unit *u, bool whole)
+{
+	if (!u->file)
+		return;
+	int64_t left = evict_file_cached(u->w);
+	u->resident = left > 0 ? (uint64_t)left * e->page : 0;
+	u->tried_left = whole && left > 0 ? left : 0;
+}
+
+/* A step's account: what it still needs, of what it asked for, and the
+ * lowest score of its block's order (drop_read_since). */
+struct step {
+	double asked, need;
+	int64_t lowest;
+};
+
+/* What a key is to give toward the step: its need, within the budget. */
+static double step_want(const struct step *st, const struct block *blk)
+{
+	return blk->budget < st->need ? blk->budget : st->need;
+}
+
+static void step_freed(struct step *st, struct block *blk, double freed)
+{
+	blk->budget -= freed;
+	st->need -= freed;
+}
+
+/* Drops what a whole file U has cached again since a step passed it (or
+ * since it came), as much as the step wants. */
+static void drop_again(struct evictor *e, struct block *blk, struct step *st, struct unit *u)
+{
+	int64_t now = evict_file_cached(u->w);
+	if (now <= u->tried_left) {
+		u->tried_left = now > 0 ? now : 0;   /* the kernel took some */
+		return;
+	}
+	u->resident = (uint64_t)now * e->page;
+	bool whole;
+	step_freed(st, blk, (double)drop_file(e, u, (uint64_t)step_want(st, blk), &whole));
+	passed(e, u, whole);
+}
+
+/* The whole files of block B read since its order was made that score
+ * its lowest (or lower), dropped first: those that steps passed (its
+ * order's keys before UPTO) and were read again, and those that came
+ * since, scored now. A scan's next files, or its next pass over the same
+ * ones, would else wait for the next scoring while steps took what they
+ * need from the next scores up. The pieces read since are evict_fresh's. */
+static void drop_read_since(struct evictor *e, size_t b, struct step *st, size_t upto)
+{
+	struct block *blk = &e->blocks[b];
+	if (blk->rule->action != EVICT_DROP)
+		return;
+	for (size_t i = 0; i < upto && step_want(st, blk) >= (double)e->page; i++) {
+		const struct evict_key *key = &blk->order[i];
+		if (key->score > st->lowest)
+			break;   /* the order is the lowest first */
+		struct unit *u = e->units[key->unit];
+		if (key->piece == EVICT_WHOLE && u->file && !u->protected)
+			drop_again(e, blk, st, u);
+	}
+	for (size_t i = 0; i < blk->nnew && step_want(st, blk) >= (double)e->page; i++) {
+		struct unit *u = blk->newcomers[i] < e->nunits ? e->units[blk->newcomers[i]] : NULL;
+		if (u && u->block == b && u->file && evict_file_cached(u->w) > u->tried_left && u->score <= st->lowest)
+			drop_again(e, blk, st, u);
+	}
+}
+
+/* The newcomers of block B with pages to drop, scored now: the lowest of
+ * them may be below the order's. */
+static int64_t score_newcomers(struct evictor *e, size_t b, int64_t lowest)
+{
+	struct block *blk = &e->blocks[b];
+	long long now = mono_ns();
+	for (size_t i = 0; i < blk->nnew; i++) {
+		struct unit *u = blk->newcomers[i] < e->nunits ? e->units[blk->newcomers[i]] : NULL;
+		if (!u || u->block != b || !u->file || evict_file_cached(u->w) <= u->tried_left)
+			continue;
+		evict_score_unit(e, u, now);
+		if (u->score < lowest)
+			lowest = u->score;
+	}
+	return lowest;
+}
+
 void evict_act(struct evictor *e, size_t b)
 {
 	struct block *blk = &e->blocks[b];
 	/* A usage trigger says how much is needed. */
 	long long now = mono_ns();
-	double need = evict_need(trigger_excess(blk->trigger), blk->budget, evict_pace_rate(&blk->pace, now)), asked = need;
+	struct step st = { .need = evict_need(trigger_excess(blk->trigger), blk->budget, evict_pace_rate(&blk->pace, now)) };
+	st.asked = st.need;
 	/* The order of the last scoring, made again when units came or went
 	 * (it holds their indexes); a step goes on from where the last one
 	 * stopped, so that what could not be dropped (mapped, locked, dirty)
@@ -419,10 +513,13 @@ void evict_act(struct evictor *e, size_t b)
 		order_block(e, b);
 	evict_fresh_take(e, b);
 	size_t n = blk->norder - blk->nprotected, k = blk->next;
-	for (; blk->budget >= (double)e->page && need >= (double)e->page; k++) {
+	st.lowest = score_newcomers(e, b, blk->norder ? blk->order[0].score : INT64_MAX);
+	drop_read_since(e, b, &st, k);
+	bool went_up = false;
+	for (; blk->budget >= (double)e->page && st.need >= (double)e->page; k++) {
 		/* Past the lowest that were ordered: the next up, unless the
 		 * order holds every key already ('protect top'). */
-		if (k == n && !blk->nprotected && extend_order(e, b, (uint64_t)need))
+		if (k == n && !blk->nprotected && extend_order(e, b, (uint64_t)st.need))
 			n = blk->norder;
 		/* Pieces read since the order was made go first where they
 		 * score lower than its next key (or than what 'protect top'
@@ -430,15 +527,18 @@ void evict_act(struct evictor *e, size_t b)
 		int64_t below = k < n ? blk->order[k].score : blk->nprotected ? blk->order[n].score : INT64_MAX;
 		struct unit *fu;
 		uint32_t ffirst, fcount;
-		while (blk->budget >= (double)e->page && need >= (double)e->page &&
-		       evict_fresh_run(e, b, below, blk->budget < need ? blk->budget : need, &fu, &ffirst, &fcount)) {
+		while (blk->budget >= (double)e->page && st.need >= (double)e->page &&
+		       evict_fresh_run(e, b, below, blk->budget < st.need ? blk->budget : st.need, &fu, &ffirst, &fcount)) {
 			uint64_t freed = drop_pieces(e, fu, ffirst, fcount);
 			e->reports[fu->region].ev_fresh_bytes += freed;
-			blk->budget -= (double)freed;
-			need -= (double)freed;
+			step_freed(&st, blk, (double)freed);
 		}
-		if (k == n || blk->budget < (double)e->page || need < (double)e->page)
+		if (k == n || blk->budget < (double)e->page || st.need < (double)e->page)
 			break;
+		if (blk->order[k].score > st.lowest && !went_up) {
+			went_up = true;   /* what this step passed and was read since, first */
+			drop_read_since(e, b, &st, k);
+		}
 		const struct evict_key *keys = blk->order;
 		struct unit *u = e->units[keys[k].unit];
 		if (keys[k].piece != EVICT_WHOLE) {
@@ -446,7 +546,7 @@ void evict_act(struct evictor *e, size_t b)
 			 * the order (across pieces that head nothing cached),
 			 * as much of it as is wanted. */
 			uint32_t first = keys[k].piece, count = 1;
-			double want = blk->budget < need ? blk->budget : need;
+			double want = step_want(&st, blk);
 			double bytes = (double)evict_piece_pages(e, u->w, first) * (double)e->page;
 			while (k + 1 < n && keys[k + 1].unit == keys[k].unit &&
 			       evict_pieces_uncached(e, u->w, first + count, keys[k + 1].piece) && bytes < want) {
@@ -454,26 +554,28 @@ void evict_act(struct evictor *e, size_t b)
 				count = keys[k + 1].piece - first + 1;
 				k++;
 			}
-			uint64_t freed = drop_pieces(e, u, first, count);
-			blk->budget -= (double)freed;
-			need -= (double)freed;
+			step_freed(&st, blk, (double)drop_pieces(e, u, first, count));
 			continue;
 		}
-		if (!u->resident)
+		if (u->file) {
+			int64_t cached = evict_file_cached(u->w);   /* read again since the scoring, or taken */
+			u->resident = cached > 0 ? (uint64_t)cached * e->page : 0;
+		}
+		if (!u->resident) {
+			passed(e, u, true);
 			continue;
-		uint64_t want = (uint64_t)(blk->budget < need ? blk->budget : need), freed = 0;
+		}
+		uint64_t want = (uint64_t)step_want(&st, blk), freed = 0;
 		bool whole = true;
 		if (blk->rule->action == EVICT_DROP)
 			freed = u->file ? drop_file(e, u, want, &whole) : 0;   /* anonymous parts cannot be dropped */
 		else
 			freed = advise(e, u, want, blk->rule->action == EVICT_COLD ? MADV_COLD : MADV_PAGEOUT);
-		blk->budget -= (double)freed;
-		need -= (double)freed;
+		step_freed(&st, blk, (double)freed);
 		if (u->file) {
 			/* What is left, as BPF counts it now: the kernel may have
 			 * reclaimed some of it since the scores were read. */
-			int64_t left = evict_file_cached(u->w);
-			u->resident = left > 0 ? (uint64_t)left * e->page : 0;
+			passed(e, u, whole);
 		} else {
 			u->resident -= freed > u->resident ? u->resident : freed;
 		}
@@ -483,12 +585,12 @@ void evict_act(struct evictor *e, size_t b)
 		 * the kernel's reclaim. A drop cut short by the amount waits for
 		 * the next tick instead, so that a large file being scanned is
 		 * not passed over for the next score up. */
-		if (u->file && blk->rule->action == EVICT_DROP && !whole && u->resident && need >= (double)e->page)
+		if (u->file && blk->rule->action == EVICT_DROP && !whole && u->resident && st.need >= (double)e->page)
 			break;
 	}
 	blk->next = k;
 	if (!e->dry_run)   /* a dry run frees nothing: what it would is no pace */
-		evict_pace_add(&blk->pace, asked - need, now);
+		evict_pace_add(&blk->pace, st.asked - st.need, now);
 	evict_close_opened(e);
 	/* A dry run says what a step would do in one line (-v names each
 	 * file): a step comes each tenth of a second while the trigger holds. */
@@ -502,7 +604,7 @@ void evict_act(struct evictor *e, size_t b)
 			snprintf(units, sizeof(units), "%zu unit%s", e->dry_units, e->dry_units == 1 ? "" : "s");
 		mmp_info("evict: dry run: policy '%s' would %s %.0f bytes, the lowest scores: %s%s",
 			 e->obj->plan.policies[blk->rule->policy].name,
-			 blk->rule->action == EVICT_DROP ? "drop" : "mark", asked - need, units, pieces);
+			 blk->rule->action == EVICT_DROP ? "drop" : "mark", st.asked - st.need, units, pieces);
 		e->dry_units = e->dry_pieces = 0;
 	}
 }

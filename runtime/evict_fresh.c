@@ -193,6 +193,21 @@ bool evict_fresh_run(struct evictor *e, size_t b, int64_t below, double want, st
 void evict_fresh_clear(struct block *blk)
 {
 	blk->nfresh = blk->freshnext = blk->nlater = 0;
+	blk->nnew = 0;
+}
+
+void evict_fresh_newcomer(struct evictor *e, size_t b, uint32_t unit)
+{
+	struct block *blk = &e->blocks[b];
+	if (blk->nnew == blk->capnew) {
+		size_t cap = blk->capnew ? blk->capnew * 2 : 256;
+		uint32_t *n = cap <= FRESH_MAX ? realloc(blk->newcomers, cap * sizeof(*n)) : NULL;
+		if (!n)
+			return;   /* in the order at the next scoring */
+		blk->newcomers = n;
+		blk->capnew = cap;
+	}
+	blk->newcomers[blk->nnew++] = unit;
 }
 
 void evict_fresh_free(struct evictor *e)
@@ -207,5 +222,6 @@ void evict_fresh_free(struct evictor *e)
 	for (size_t b = 0; b < e->nblocks; b++) {
 		free(e->blocks[b].fresh);
 		free(e->blocks[b].later);
+		free(e->blocks[b].newcomers);
 	}
 }

@@ -67,6 +67,10 @@ struct block {
 	size_t nfresh, freshnext;
 	uint32_t *later;
 	size_t nlater, caplater;
+	/* Whole files that became units since the order was made (a scan's
+	 * next files), by index in the units (evict_fresh.c). */
+	uint32_t *newcomers;
+	size_t nnew, capnew;
 };
 
 /* A mapped range of a unit, in one process (its pidfd is the governed
@@ -124,6 +128,7 @@ struct unit {
 	bool protected, seen;
 	bool warned_unmapped;                  /* said that cold/pageout cannot reach it */
 	uint64_t resident_at_start;            /* when the trigger began to hold */
+	int64_t tried_left;                    /* a file's pages cached after a step last passed it */
 };
 
 struct evictor {
@@ -300,6 +305,10 @@ bool evict_fresh_run(struct evictor *e, size_t b, int64_t below, double want, st
 		     uint32_t *count);
 /* Block B's order was made again: what was read before it is in it. */
 void evict_fresh_clear(struct block *blk);
+/* UNIT (an index in the units), a whole file new to block B since its
+ * order was made: a step drops it before the order's next key where it
+ * scores lower. */
+void evict_fresh_newcomer(struct evictor *e, size_t b, uint32_t unit);
 void evict_fresh_free(struct evictor *e);
 
 /* evict_units.c */
@@ -311,6 +320,8 @@ void evict_refresh_units(struct evictor *e, const struct evict_proc *procs, size
 struct unit *evict_file_unit(struct evictor *e, unsigned b, unsigned region, struct watched *w);
 /* Each unit's figures and its block's score for it, as of NOW. */
 void evict_score_units(struct evictor *e, long long now);
+/* U's figures read and its score made, as evict_score_units does for all. */
+void evict_score_unit(struct evictor *e, struct unit *u, long long now);
 /* Piece I of U, which had nothing cached at the last scoring, scored now
  * as of that scoring's time (and kept): a piece read since then is ordered
  * by its own score, not left out or put first. EVICT_UNSCORED if it has

@@ -70,6 +70,8 @@ struct unit *evict_file_unit(struct evictor *e, unsigned b, unsigned region, str
 	u->first_seen = w->found_ns;
 	if (e->blocks[b].rule->unit)
 		evict_file_pieces(e, w);
+	else
+		evict_fresh_newcomer(e, b, (uint32_t)(e->nunits - 1));
 	return u;
 }
 
@@ -318,29 +320,32 @@ bool evict_region_in_pieces(const struct evictor *e, unsigned region)
 
 void evict_score_units(struct evictor *e, long long now)
 {
-	for (size_t i = 0; i < e->nunits; i++) {
-		struct unit *u = e->units[i];
-		if (u->file) {
-			const struct mmp_file_stats *fs = u->w->fs;
-			int64_t cached = u->w->base + fs->resident;
-			u->resident = cached > 0 ? (uint64_t)cached * e->page : 0;
-			if (u->prev_ns && now > u->prev_ns) {
-				long long dt = now - u->prev_ns;
-				u->rate_accesses = (int64_t)((fs->accesses - u->prev_accesses) * 1000000000ULL / (uint64_t)dt);
-				u->rate_misses = (int64_t)((fs->misses - u->prev_misses) * 1000000000ULL / (uint64_t)dt);
-				u->rate_scans = (int64_t)((fs->scan_accesses - u->prev_scans) * 1000000000ULL / (uint64_t)dt);
-			}
-			u->prev_accesses = fs->accesses;
-			u->prev_misses = fs->misses;
-			u->prev_scans = fs->scan_accesses;
-			u->prev_ns = now;
-		} else {
-			u->resident = u->rs ? u->rs->resident : 0;
+	for (size_t i = 0; i < e->nunits; i++)
+		evict_score_unit(e, e->units[i], now);
+}
+
+void evict_score_unit(struct evictor *e, struct unit *u, long long now)
+{
+	if (u->file) {
+		const struct mmp_file_stats *fs = u->w->fs;
+		int64_t cached = u->w->base + fs->resident;
+		u->resident = cached > 0 ? (uint64_t)cached * e->page : 0;
+		if (u->prev_ns && now > u->prev_ns) {
+			long long dt = now - u->prev_ns;
+			u->rate_accesses = (int64_t)((fs->accesses - u->prev_accesses) * 1000000000ULL / (uint64_t)dt);
+			u->rate_misses = (int64_t)((fs->misses - u->prev_misses) * 1000000000ULL / (uint64_t)dt);
+			u->rate_scans = (int64_t)((fs->scan_accesses - u->prev_scans) * 1000000000ULL / (uint64_t)dt);
 		}
-		struct stat_ctx c = { .u = u, .now = now };
-		const struct mmp_calc *score = score_of(&e->blocks[u->block], u->region);
-		u->score = score ? calc_eval(score, unit_stat, &c) : 0;
-		if (score && u->file && e->blocks[u->block].rule->unit)
-			score_pieces(e, u, score, &c);
+		u->prev_accesses = fs->accesses;
+		u->prev_misses = fs->misses;
+		u->prev_scans = fs->scan_accesses;
+		u->prev_ns = now;
+	} else {
+		u->resident = u->rs ? u->rs->resident : 0;
 	}
+	struct stat_ctx c = { .u = u, .now = now };
+	const struct mmp_calc *score = score_of(&e->blocks[u->block], u->region);
+	u->score = score ? calc_eval(score, unit_stat, &c) : 0;
+	if (score && u->file && e->blocks[u->block].rule->unit)
+		score_pieces(e, u, score, &c);
 }
