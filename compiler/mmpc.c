@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "codegen.h"
 #include "diag.h"
@@ -150,6 +152,17 @@ int main(int argc, char **argv)
 	const char *path = argv[optind];
 	if (output && (mode == MODE_CHECK || mode == MODE_DUMP_AST || mode == MODE_EMIT_C)) {
 		return usage_error("%s", "-o compiles; it does not go with --check, --dump-ast or --emit-c");
+	}
+
+	/* An output that cannot be written is the command line's matter, as
+	 * a file that cannot be read is: said before the policy is checked. */
+	if (output) {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s", output);
+		if (access(dirname(dir), W_OK) < 0) {
+			diag_tool_error("cannot write %s: %s", output, strerror(errno));
+			return 2;
+		}
 	}
 
 	struct mmp_compilation u;
