@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "compiler/hash.h"
 #include "cgroups.h"
 #include "log.h"
+#include "pins.h"
 #include "report.h"
 #include "vmas.h"
 
@@ -283,18 +285,44 @@ static int policy_for(struct governed_set *s, const struct proc_info *p)
 	return -1;
 }
 
+/* Does PID hold a runtime's name lock (NAME_LOCK_DIR/NAME.lock) open? A
+ * runtime does for as long as it runs, whatever build it is of. */
+static bool holds_name_lock(pid_t pid)
+{
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool held = false;
+	while (d && !held && (e = readdir(d))) {
+		char fd[320], target[PATH_MAX], name[PIN_NAME_MAX + 1];
+		snprintf(fd, sizeof(fd), "%s/%s", dir, e->d_name);
+		ssize_t n = readlink(fd, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		const char *base = strrchr(target, '/');
+		held = base && (size_t)(base - target) == strlen(NAME_LOCK_DIR) &&
+		       strncmp(target, NAME_LOCK_DIR, strlen(NAME_LOCK_DIR)) == 0 && pins_name_of_file(base + 1, ".lock", name);
+	}
+	if (d)
+		closedir(d);
+	return held;
+}
+
 /* Another mmp runtime, or a guardian (this one's too): one of this
- * executable, or named as a guardian is. 'match all' must not make a
+ * executable, one named mmp that holds a runtime's name lock (another
+ * build's), or one named as a guardian is. 'match all' must not make a
  * runtime the victim of another's OOM policy, nor its guardian, which
- * puts back what a killed runtime changed. (A runtime of another build,
- * installed elsewhere, is not known as one.) */
+ * puts back what a killed runtime changed. */
 static bool is_mmp(const struct governed_set *s, pid_t pid, const struct proc_info *info)
 {
 	char path[64];
 	struct stat st;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	bool mmp = strcmp(info->comm, "mmp-guardian") == 0 ||
-		   (s->self_ino && stat(path, &st) == 0 && st.st_dev == s->self_dev && st.st_ino == s->self_ino);
+		   (s->self_ino && stat(path, &st) == 0 && st.st_dev == s->self_dev && st.st_ino == s->self_ino) ||
+		   (strcmp(info->comm, "mmp") == 0 && holds_name_lock(pid));
 	if (mmp)
 		mmp_debug("pid %d (%s): an mmp runtime or guardian, never governed", pid, info->comm);
 	return mmp;

@@ -104,8 +104,11 @@ if command -v setpriv >/dev/null; then
 	expect not-root 1 'mmp must run as root' -- setpriv --reuid=65534 --regid=65534 --clear-groups "$MMP" attach "$TMP/hc.bpf.o"
 	expect stats-not-root 1 'stats needs root' -- setpriv --reuid=65534 --regid=65534 --clear-groups "$MMP" stats
 fi
-# A second runtime of the same name is refused while the first runs.
-"$MMP" attach "$TMP/hc.bpf.o" 2>/dev/null &
+# A second runtime of the same name is refused while the first runs. The
+# first is a copy of mmp elsewhere, as another build installed elsewhere
+# is: 'match all' below must know it as a runtime all the same.
+mkdir "$TMP/other-build" && cp "$MMP" "$TMP/other-build/mmp" || exit 99
+"$TMP/other-build/mmp" attach "$TMP/hc.bpf.o" 2>/dev/null &
 FIRST=$!
 PIDS="$PIDS $FIRST"
 wait_until 120 [ -e /sys/fs/bpf/mmp/hotcold/mmp_meta ] || bad "the first runtime pinned nothing within 120 s"
