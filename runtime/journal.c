@@ -188,6 +188,63 @@ void journal_cgroup_records(const struct journal *j, const char *dir, enum journ
 	free(v);
 }
 
+_Static_assert(PIN_NAME_MAX + 1 <= sizeof(((struct journal_claim *)0)->who), "a runtime's name fits a claim");
+
+static int by_pid(const void *a, const void *b)
+{
+	const struct journal_claim *x = a, *y = b;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+size_t journal_claims(const struct journal *j, struct journal_claim **out)
+{
+	*out = NULL;
+	DIR *d = opendir(NAME_LOCK_DIR);
+	struct journal_entry *v = malloc(MAX_ENTRIES * sizeof(*v));
+	struct journal_claim *c = NULL;
+	size_t n = 0;
+	struct dirent *e;
+	while (d && v && (e = readdir(d))) {
+		char name[PIN_NAME_MAX + 1], path[256], *text;
+		if (!pins_name_of_file(e->d_name, ".journal", name))
+			continue;
+		journal_path(path, sizeof(path), name);
+		if (strcmp(path, j->path) == 0 || pins_held(name) != 1 || read_text(path, &text) < 0)
+			continue;
+		size_t k = journal_fold(text, v, MAX_ENTRIES);
+		free(text);
+		struct journal_claim *more = k ? realloc(c, (n + k) * sizeof(*c)) : c;
+		if (!more)
+			break;
+		c = more;
+		for (size_t i = 0; i < k; i++) {
+			c[n] = (struct journal_claim){ .pid = v[i].pid, .start = v[i].start };
+			snprintf(c[n++].who, sizeof(c->who), "%s", name);
+		}
+	}
+	if (d)
+		closedir(d);
+	free(v);
+	if (n)
+		qsort(c, n, sizeof(*c), by_pid);
+	*out = c;
+	return n;
+}
+
+const char *journal_claimed(const struct journal_claim *claims, size_t n, pid_t pid, unsigned long long start)
+{
+	struct journal_claim key = { .pid = pid };
+	const struct journal_claim *c = n ? bsearch(&key, claims, n, sizeof(*claims), by_pid) : NULL;
+	if (!c)
+		return NULL;
+	while (c > claims && c[-1].pid == pid)
+		c--;   /* a pid may be recorded by two runtimes, or for two processes */
+	for (; c < claims + n && c->pid == pid; c++)
+		if (c->start == start)
+			return c->who;
+	return NULL;
+}
+
 int journal_replay(const char *name)
 {
 	char path[256];

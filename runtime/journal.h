@@ -78,6 +78,19 @@ int journal_record_cgroup(struct journal *j, const struct journal_cgroup *e);
  * put back in its stead; *ORIG is left as it is otherwise. */
 void journal_cgroup_records(const struct journal *j, const char *dir, enum journal_knob knob, long long cur,
 			    char *who, size_t len, long long *orig);
+/* A process whose oom_score_adj another runtime orders: its journal
+ * records it, and it runs now. */
+struct journal_claim {
+	pid_t pid;
+	unsigned long long start;  /* tells a reused pid */
+	char who[64];              /* the runtime's name (PIN_NAME_MAX + 1) */
+};
+/* The processes the journals of runtimes other than J's record, sorted by
+ * pid, into *OUT (to be freed). Returns how many. */
+size_t journal_claims(const struct journal *j, struct journal_claim **out);
+/* The runtime of CLAIMS (N, sorted) that orders process PID of START, or
+ * NULL. */
+const char *journal_claimed(const struct journal_claim *claims, size_t n, pid_t pid, unsigned long long start);
 /* Whether NAME's journal records anything: a runtime that ended without
  * undoing left it, and 'mmp restore NAME' replays it. */
 bool journal_left(const char *name);

@@ -24,6 +24,7 @@
 #include "process.h"
 
 #define REFRESH_NS 1000000000LL    /* /proc figures once a second */
+#define CLAIMS_NS 1000000000LL     /* other runtimes' journals read again after a second */
 
 bool oom_alive(struct oom *o, const struct oom_task *t)
 {
@@ -153,6 +154,23 @@ static void inherit_original(struct oom *o, struct oom_task *t, const struct gov
 	t->written = t->touched = true;
 }
 
+/* True the first time KEY is asked about: a warning said once. */
+static bool first_time(struct oom *o, const char *key)
+{
+	for (size_t i = 0; i < o->nwarned; i++)
+		if (strcmp(o->warned[i], key) == 0)
+			return false;
+	char **n = realloc(o->warned, (o->nwarned + 1) * sizeof(*n));
+	if (!n || !(n[o->nwarned] = strdup(key))) {
+		if (n)
+			o->warned = n;
+		return false;
+	}
+	o->warned = n;
+	o->nwarned++;
+	return true;
+}
+
 static void govern(void *state, const struct governed *g, const struct proc_info *info)
 {
 	struct oom *o = state;
@@ -168,6 +186,24 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 		}
 		o->tasks = n;
 		o->cap = cap;
+	}
+	/* A process another runtime orders already: two would rewrite each
+	 * other's values, and each put back the other's as its own. */
+	long long now = mono_ns();
+	if (!o->claims_ns || now - o->claims_ns >= CLAIMS_NS) {
+		free(o->claims);
+		o->nclaims = journal_claims(o->journal, &o->claims);
+		o->claims_ns = now;
+	}
+	const char *who = journal_claimed(o->claims, o->nclaims, info->pid, info->start);
+	if (who) {
+		char key[96];
+		snprintf(key, sizeof(key), "runtime %s", who);
+		if (first_time(o, key))
+			mmp_warn("oom: runtime '%s' orders the oom_score_adj of processes this policy matches too (pid %d, "
+				 "%s, the first): this one leaves them to it; -v names each", who, info->pid, info->comm);
+		mmp_debug("oom: pid %d (%s): its oom_score_adj is runtime '%s''s to order", info->pid, info->comm, who);
+		return;
 	}
 	struct oom_task *t = &o->tasks[o->ntasks];
 	memset(t, 0, sizeof(*t));
@@ -316,14 +352,10 @@ static void set_adj(struct oom *o, struct oom_task *t, int adj, unsigned rank, c
 
 static void warn_domain(struct oom *o, const char *domain)
 {
-	for (size_t i = 0; i < o->nwarned; i++)
-		if (strcmp(o->warned_domains[i], domain) == 0)
-			return;
-	char **n = realloc(o->warned_domains, (o->nwarned + 1) * sizeof(*n));
-	if (!n)
+	char key[600];
+	snprintf(key, sizeof(key), "domain %s", domain);
+	if (!first_time(o, key))
 		return;
-	o->warned_domains = n;
-	o->warned_domains[o->nwarned++] = strdup(domain);
 	mmp_warn("oom: in %s the governed processes differ in size too much for oom_score_adj to keep the whole "
 		 "order; the first victims are kept first",
 		 domain[0] ? domain : "the system");
@@ -486,8 +518,9 @@ static void undo(void *state)
 	for (unsigned i = 0; i < o->npol; i++)
 		trigger_free(o->pol[i].trigger);
 	for (size_t i = 0; i < o->nwarned; i++)
-		free(o->warned_domains[i]);
-	free(o->warned_domains);
+		free(o->warned[i]);
+	free(o->warned);
+	free(o->claims);
 	free(o->pol);
 	free(o->tasks);
 	free(o);

@@ -85,8 +85,11 @@ struct oom {
 	bool dirty;                    /* re-rank at the next tick */
 	long long page, hz, system_pages;
 	long long last_refresh;
-	char **warned_domains;
+	char **warned;                 /* what was warned of once (first_time) */
 	size_t nwarned;
+	struct journal_claim *claims;  /* the processes other runtimes order (journal_claims) */
+	size_t nclaims;
+	long long claims_ns;           /* when read */
 	int epfd;                      /* the loop's, for the eventfds of cgroups held later */
 	struct oom_hold *holds;
 	size_t nholds;

@@ -363,6 +363,38 @@ if mkcg "$T" 300M; then
 fi
 rmcg "$T"
 
+# --- two runtimes, one process ---------------------------------------------
+# Each would take the other's oom_score_adj for the process's own, write
+# its order again, and put the other's value back at its end (a new
+# user's trial left a process at 100 so). The second leaves the processes
+# the first's journal records to it, and says so.
+for n in two_a two_b; do
+	cp /bin/sleep "$TMP/$n"
+	sh -c 'echo 0 >/proc/self/oom_score_adj && exec "$0" 600' "$TMP/$n" &
+	eval "pid_$n=$!"
+	PIDS="$PIDS $!"
+done
+printf 'policy first { match comm "two_*"; oom { prefer comm "two_a"; } }\n' >"$TMP/first.mmp"
+printf 'policy second { match comm "two_*"; oom { prefer comm "two_b"; } }\n' >"$TMP/second.mmp"
+raised_a() { [ "$(adj_of two_a)" -gt "$(adj_of two_b)" ]; }
+if start_mmp oomtest-first "$TMP/first.mmp"; then
+	F=$MMPPID
+	wait_until 30 raised_a
+	check "one process: the first runtime orders two_a first ($(adj_of two_a), $(adj_of two_b))" raised_a
+	if start_mmp oomtest-second "$TMP/second.mmp"; then
+		left() { grep -q "runtime 'oomtest-first' orders the oom_score_adj of processes this policy matches" "$TMP/oomtest-second.log"; }
+		wait_until 30 left
+		check "one process: the second leaves them to the first, and says so" left
+		stop_mmp oomtest-second
+		check "one process: the first's order stands ($(adj_of two_a), $(adj_of two_b))" raised_a
+	fi
+	MMPPID=$F
+	stop_mmp oomtest-first
+	check "one process: after both, each oom_score_adj is its own again ($(adj_of two_a), $(adj_of two_b))" \
+		[ "$(adj_of two_a)" = 0 ] && [ "$(adj_of two_b)" = 0 ]
+fi
+for n in two_a two_b; do kill "$(pid_of $n)" 2>/dev/null; wait "$(pid_of $n)" 2>/dev/null; done
+
 # --- every change undone, whatever ends the runtime -------------------------
 # Killed with SIGKILL, the runtime's guardian puts back the oom_score_adj
 # it wrote; when the guardian was killed too, 'mmp restore' does. The
