@@ -5,10 +5,10 @@
 # database 1 (policies/tiers.mmp), the shape of a new user's trial.
 #
 # One run of a variant: drop the page cache, compact memory, start the
-# variant, then in a memory cgroup of TIERS_CGROUP_MB (160) MiB: fio
+# variant, then in a memory cgroup of TIERS_CGROUP_MB (256) MiB: fio
 # reads the database (TIERS_DB_MB, 80 MiB) at random, 4K a read, for
 # TIERS_SECONDS (20); once the database is cached, cat reads the logs
-# (5 files of TIERS_LOG_MB, 50 MiB) from start to end, TIERS_PASSES (3)
+# (5 files of TIERS_LOG_MB, 80 MiB) from start to end, TIERS_PASSES (3)
 # times. The figures: fio's reads a second over its run, the database's
 # share in the page cache right after the scans (fincore), what mmp
 # dropped of each, and how often the cgroup hit its limit.
@@ -30,9 +30,9 @@
 set -eu
 ROUNDS=${1:-${ROUNDS:-3}}
 TIERS_DIR=${TIERS_DIR:-/var/tmp/mmp-tiers}
-CG_MB=${TIERS_CGROUP_MB:-160}
+CG_MB=${TIERS_CGROUP_MB:-256}
 DB_MB=${TIERS_DB_MB:-80}
-LOG_MB=${TIERS_LOG_MB:-50}
+LOG_MB=${TIERS_LOG_MB:-80}
 SECONDS_=${TIERS_SECONDS:-20}
 PASSES=${TIERS_PASSES:-3}
 VARIANTS=${VARIANTS:-default mmp}
