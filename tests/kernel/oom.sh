@@ -368,12 +368,7 @@ rmcg "$T"
 # its order again, and put the other's value back at its end (a new
 # user's trial left a process at 100 so). The second leaves the processes
 # the first's journal records to it, and says so.
-for n in two_a two_b; do
-	cp /bin/sleep "$TMP/$n"
-	sh -c 'echo 0 >/proc/self/oom_score_adj && exec "$0" 600' "$TMP/$n" &
-	eval "pid_$n=$!"
-	PIDS="$PIDS $!"
-done
+sleepers two_a two_b
 printf 'policy first { match comm "two_*"; oom { prefer comm "two_a"; } }\n' >"$TMP/first.mmp"
 printf 'policy second { match comm "two_*"; oom { prefer comm "two_b"; } }\n' >"$TMP/second.mmp"
 raised_a() { [ "$(adj_of two_a)" -gt "$(adj_of two_b)" ]; }
@@ -399,12 +394,7 @@ for n in two_a two_b; do kill "$(pid_of $n)" 2>/dev/null; wait "$(pid_of $n)" 2>
 # Killed with SIGKILL, the runtime's guardian puts back the oom_score_adj
 # it wrote; when the guardian was killed too, 'mmp restore' does. The
 # processes are copies of sleep named jr_a and jr_b, at oom_score_adj 0.
-for n in jr_a jr_b; do
-	cp /bin/sleep "$TMP/$n"
-	sh -c 'echo 0 >/proc/self/oom_score_adj && exec "$0" 600' "$TMP/$n" &
-	eval "pid_$n=$!"
-	PIDS="$PIDS $!"
-done
+sleepers jr_a jr_b
 printf 'policy jrnl { match comm "jr_*"; oom { prefer comm "jr_a"; } }\n' >"$TMP/jrnl.mmp"
 raised() { [ "$(adj_of jr_a)" != 0 ]; }
 both_back() { [ "$(adj_of jr_a)" = 0 ] && [ "$(adj_of jr_b)" = 0 ]; }

@@ -131,6 +131,17 @@ state_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1; }
 alive() { _state=$(state_of "$1"); [ -n "$_state" ] && [ "$_state" != Z ]; }
 adj_of() { cat "/proc/$(pid_of "$1")/oom_score_adj" 2>/dev/null; }
 
+# sleepers NAME...: a copy of sleep named NAME each, at oom_score_adj 0
+# (pid_NAME), for 600 s.
+sleepers() {
+	for n; do
+		cp /bin/sleep "$TMP/$n"
+		sh -c 'echo 0 >/proc/self/oom_score_adj && exec "$0" 600' "$TMP/$n" &
+		eval "pid_$n=$!"
+		PIDS="$PIDS $!"
+	done
+}
+
 # reap NAME...: ends the hogs still running (SIGTERM: status 143) and sets
 # DEAD to those that died of SIGKILL, and ERRS to those that failed.
 reap() {
