@@ -23,6 +23,7 @@
 #include "compiler/hash.h"
 #include "config.h"
 #include "log.h"
+#include "owned.h"
 
 /* The bytes of section NAME, NUL-terminated, or NULL. */
 static char *read_section(Elf *e, const char *name, size_t *len)
@@ -297,21 +298,19 @@ static int compile_source(const char *src, char *out, size_t outlen, bool *compi
 	}
 	/* What is loaded from here runs in the kernel, as root: never from a
 	 * directory or an object that someone else could have put there. */
-	struct stat st;
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+	const char *why;
+	if (owned_check(dir, S_IFDIR, &why) < 0) {
 		mmp_error("the cache directory %s is %s: refusing to load compiled policies from it (MMP_CACHE_DIR sets "
-			  "another)", dir, S_ISLNK(st.st_mode) ? "a symbolic link" : !S_ISDIR(st.st_mode) ? "not a directory" :
-			  st.st_uid != geteuid() ? "another user's" : "writable by others");
+			  "another)", dir, why);
 		return -EPERM;
 	}
 	remove_stale_temps(dir);
-	if (lstat(out, &st) == 0) {
-		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
-			mmp_error("the cached object %s is %s: refusing it (remove it, and mmp compiles the policy again)", out,
-				  !S_ISREG(st.st_mode) ? "not a regular file" : st.st_uid != geteuid() ? "another user's" :
-				  "writable by others");
-			return -EPERM;
-		}
+	int err = owned_check(out, S_IFREG, &why);
+	if (err == -EPERM) {
+		mmp_error("the cached object %s is %s: refusing it (remove it, and mmp compiles the policy again)", out, why);
+		return err;
+	}
+	if (!err) {
 		mmp_debug("using the compiled policy cached in %s", out);
 		return 0;
 	}
@@ -339,7 +338,7 @@ static int compile_source(const char *src, char *out, size_t outlen, bool *compi
 	}
 	/* Private, whatever the umask: see the check above. */
 	if (chmod(tmp, 0600) < 0 || rename(tmp, out) < 0) {
-		int err = -errno;
+		err = -errno;
 		unlink(tmp);
 		mmp_error("cannot store the compiled policy in %s: %s", out, strerror(-err));
 		return err;

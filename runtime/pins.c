@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 
 #include "log.h"
+#include "owned.h"
 #include "process.h"
 
 /* The oom maps exist only in objects with oom rules. */
@@ -70,21 +71,13 @@ bool pins_runtime_alive(const struct mmp_meta *meta)
  * mode 1777, so anyone may make /sys/fs/bpf/mmp first, or a link there. */
 static int check_own_dir(const char *dir, bool quiet)
 {
-	struct stat st;
-	if (lstat(dir, &st) < 0) {
-		int err = -errno;
-		if (!quiet)
-			mmp_error("cannot use %s: %s", dir, strerror(errno));
-		return err;
-	}
-	if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
-		if (!quiet)
-			mmp_error("%s is %s: refusing to pin there (remove it, and mmp makes it again)", dir,
-				  S_ISLNK(st.st_mode) ? "a symbolic link" : !S_ISDIR(st.st_mode) ? "not a directory" :
-				  st.st_uid != geteuid() ? "another user's" : "writable by others");
-		return -EPERM;
-	}
-	return 0;
+	const char *why;
+	int err = owned_check(dir, S_IFDIR, &why);
+	if (err == -EPERM && !quiet)
+		mmp_error("%s is %s: refusing to pin there (remove it, and mmp makes it again)", dir, why);
+	else if (err && !quiet)
+		mmp_error("cannot use %s: %s", dir, why);
+	return err;
 }
 
 void pins_remove(const char *dir)
@@ -123,14 +116,13 @@ static int open_name_lock(const char *name, bool create)
 		mmp_error("cannot create %s: %s", NAME_LOCK_DIR, strerror(errno));
 		return err;
 	}
-	struct stat st;
-	if (lstat(NAME_LOCK_DIR, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+	const char *why;
+	int err = owned_check(NAME_LOCK_DIR, S_IFDIR, &why);
+	if (err == -EPERM)
 		mmp_error("%s is not a directory of this user's that only it can write: refusing to keep runtime "
 			  "names there", NAME_LOCK_DIR);
-		return -EPERM;
-	}
+	if (err)
+		return err;
 	char path[256];
 	lock_path(path, sizeof(path), name);
 	int fd = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW, 0600);
