@@ -17,6 +17,7 @@
 #include "process.h"
 
 #define MAX_ENTRIES 65536
+#define MAX_CGROUPS 256   /* cgroup records a journal's fold keeps */
 
 static void journal_path(char *buf, size_t len, const char *name)
 {
@@ -103,7 +104,6 @@ static const struct {
  * value. Returns how many. */
 static int replay_cgroups(const char *text)
 {
-	enum { MAX_CGROUPS = 256 };
 	struct journal_cgroup *v = malloc(MAX_CGROUPS * sizeof(*v));
 	if (!v)
 		return 0;
@@ -157,35 +157,59 @@ static int read_text(const char *path, char **text)
 	return 0;
 }
 
-void journal_cgroup_records(const struct journal *j, const char *dir, enum journal_knob knob, long long cur,
-			    char *who, size_t len, long long *orig)
+/* Calls FN with the name and text of each journal in NAME_LOCK_DIR but
+ * J's own. */
+static void each_other_journal(const struct journal *j, void (*fn)(void *ctx, const char *name, const char *text),
+			       void *ctx)
 {
-	enum { MAX_CGROUPS = 256 };
 	DIR *d = opendir(NAME_LOCK_DIR);
-	struct journal_cgroup *v = malloc(MAX_CGROUPS * sizeof(*v));
 	struct dirent *e;
-	who[0] = '\0';
-	while (d && v && (e = readdir(d))) {
+	while (d && (e = readdir(d))) {
 		char name[PIN_NAME_MAX + 1], path[256], *text;
 		if (!pins_name_of_file(e->d_name, ".journal", name))
 			continue;
 		journal_path(path, sizeof(path), name);
 		if (strcmp(path, j->path) == 0 || read_text(path, &text) < 0)
 			continue;
-		size_t k = journal_fold_cgroups(text, v, MAX_CGROUPS);
+		fn(ctx, name, text);
 		free(text);
-		for (size_t i = 0; i < k; i++) {
-			if (v[i].knob != knob || strcmp(v[i].dir, dir) != 0)
-				continue;
-			if (pins_held(name) == 1)
-				snprintf(who, len, "%s", name);
-			else if (v[i].set == cur && v[i].orig != cur)
-				*orig = v[i].orig;
-		}
 	}
 	if (d)
 		closedir(d);
-	free(v);
+}
+
+struct cgroup_records {
+	const char *dir;
+	enum journal_knob knob;
+	long long cur, *orig;
+	char *who;
+	size_t len;
+	struct journal_cgroup *v;
+};
+
+static void cgroup_records_of(void *ctx, const char *name, const char *text)
+{
+	struct cgroup_records *c = ctx;
+	size_t k = journal_fold_cgroups(text, c->v, MAX_CGROUPS);
+	for (size_t i = 0; i < k; i++) {
+		const struct journal_cgroup *r = &c->v[i];
+		if (r->knob != c->knob || strcmp(r->dir, c->dir) != 0)
+			continue;
+		if (pins_held(name) == 1)
+			snprintf(c->who, c->len, "%s", name);
+		else if (r->set == c->cur && r->orig != c->cur)
+			*c->orig = r->orig;
+	}
+}
+
+void journal_cgroup_records(const struct journal *j, const char *dir, enum journal_knob knob, long long cur,
+			    char *who, size_t len, long long *orig)
+{
+	struct cgroup_records c = { dir, knob, cur, orig, who, len, malloc(MAX_CGROUPS * sizeof(struct journal_cgroup)) };
+	who[0] = '\0';
+	if (c.v)
+		each_other_journal(j, cgroup_records_of, &c);
+	free(c.v);
 }
 
 _Static_assert(PIN_NAME_MAX + 1 <= sizeof(((struct journal_claim *)0)->who), "a runtime's name fits a claim");
@@ -196,39 +220,38 @@ static int by_pid(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+struct claims {
+	struct journal_entry *v;
+	struct journal_claim *c;
+	size_t n;
+};
+
+static void claims_of(void *ctx, const char *name, const char *text)
+{
+	struct claims *cl = ctx;
+	if (pins_held(name) != 1)
+		return;   /* what a runtime that ended left, its guardian or 'mmp restore' puts back */
+	size_t k = journal_fold(text, cl->v, MAX_ENTRIES);
+	struct journal_claim *more = k ? realloc(cl->c, (cl->n + k) * sizeof(*more)) : cl->c;
+	if (!more)
+		return;
+	cl->c = more;
+	for (size_t i = 0; i < k; i++) {
+		cl->c[cl->n] = (struct journal_claim){ .pid = cl->v[i].pid, .start = cl->v[i].start };
+		snprintf(cl->c[cl->n++].who, sizeof(cl->c->who), "%s", name);
+	}
+}
+
 size_t journal_claims(const struct journal *j, struct journal_claim **out)
 {
-	*out = NULL;
-	DIR *d = opendir(NAME_LOCK_DIR);
-	struct journal_entry *v = malloc(MAX_ENTRIES * sizeof(*v));
-	struct journal_claim *c = NULL;
-	size_t n = 0;
-	struct dirent *e;
-	while (d && v && (e = readdir(d))) {
-		char name[PIN_NAME_MAX + 1], path[256], *text;
-		if (!pins_name_of_file(e->d_name, ".journal", name))
-			continue;
-		journal_path(path, sizeof(path), name);
-		if (strcmp(path, j->path) == 0 || pins_held(name) != 1 || read_text(path, &text) < 0)
-			continue;
-		size_t k = journal_fold(text, v, MAX_ENTRIES);
-		free(text);
-		struct journal_claim *more = k ? realloc(c, (n + k) * sizeof(*c)) : c;
-		if (!more)
-			break;
-		c = more;
-		for (size_t i = 0; i < k; i++) {
-			c[n] = (struct journal_claim){ .pid = v[i].pid, .start = v[i].start };
-			snprintf(c[n++].who, sizeof(c->who), "%s", name);
-		}
-	}
-	if (d)
-		closedir(d);
-	free(v);
-	if (n)
-		qsort(c, n, sizeof(*c), by_pid);
-	*out = c;
-	return n;
+	struct claims cl = { malloc(MAX_ENTRIES * sizeof(struct journal_entry)), NULL, 0 };
+	if (cl.v)
+		each_other_journal(j, claims_of, &cl);
+	free(cl.v);
+	if (cl.n)
+		qsort(cl.c, cl.n, sizeof(*cl.c), by_pid);
+	*out = cl.c;
+	return cl.n;
 }
 
 const char *journal_claimed(const struct journal_claim *claims, size_t n, pid_t pid, unsigned long long start)
