@@ -125,9 +125,9 @@ void oom_hold_domain(struct oom *o, const char *dir, unsigned policy)
 	 * runtime ends. */
 	char who[PIN_NAME_MAX + 1];
 	long long orig = h->orig;
+	journal_cgroup_records(o->journal, dir, JOURNAL_OOM_KILL_DISABLE, orig, who, sizeof(who), &orig);
 	if (flock(h->ctl_fd, LOCK_EX | LOCK_NB) < 0) {
 		int err = errno;
-		journal_cgroup_records(o->journal, dir, JOURNAL_OOM_KILL_DISABLE, orig, who, sizeof(who), &orig);
 		if (err == EWOULDBLOCK)
 			mmp_warn("oom: %s%s%s decides the OOMs of memory cgroup %s (memory.oom_control): this one leaves "
 				 "them to it, and orders its processes by oom_score_adj only; give each runtime cgroups of "
@@ -137,7 +137,6 @@ void oom_hold_domain(struct oom *o, const char *dir, unsigned policy)
 				 strerror(err), dir);
 		goto fail;
 	}
-	journal_cgroup_records(o->journal, dir, JOURNAL_OOM_KILL_DISABLE, orig, who, sizeof(who), &orig);
 	if (orig != h->orig) {
 		mmp_info("oom: memory cgroup %s: oom_kill_disable %d was set by a runtime that ended; %lld, the value "
 			 "before it, is what this one puts back", dir, h->orig, orig);
