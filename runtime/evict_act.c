@@ -455,6 +455,15 @@ static void drop_again(struct evictor *e, struct block *blk, struct step *st, st
 	passed(e, u, whole);
 }
 
+/* Newcomer I of block B (evict_fresh_newcomer), where it has pages cached
+ * beyond what a step left of it; else NULL. */
+static struct unit *newcomer(struct evictor *e, size_t b, size_t i)
+{
+	uint32_t at = e->blocks[b].newcomers[i];
+	struct unit *u = at < e->nunits ? e->units[at] : NULL;
+	return u && u->block == b && u->file && evict_file_cached(u->w) > u->tried_left ? u : NULL;
+}
+
 /* The whole files of block B read since its order was made that score
  * its lowest (or lower), dropped first: those that steps passed (its
  * order's keys before UPTO) and were read again, and those that came
@@ -475,8 +484,8 @@ static void drop_read_since(struct evictor *e, size_t b, struct step *st, size_t
 			drop_again(e, blk, st, u);
 	}
 	for (size_t i = 0; i < blk->nnew && step_want(st, blk) >= (double)e->page; i++) {
-		struct unit *u = blk->newcomers[i] < e->nunits ? e->units[blk->newcomers[i]] : NULL;
-		if (u && u->block == b && u->file && evict_file_cached(u->w) > u->tried_left && u->score <= st->lowest)
+		struct unit *u = newcomer(e, b, i);
+		if (u && u->score <= st->lowest)
 			drop_again(e, blk, st, u);
 	}
 }
@@ -488,8 +497,8 @@ static int64_t score_newcomers(struct evictor *e, size_t b, int64_t lowest)
 	struct block *blk = &e->blocks[b];
 	long long now = mono_ns();
 	for (size_t i = 0; i < blk->nnew; i++) {
-		struct unit *u = blk->newcomers[i] < e->nunits ? e->units[blk->newcomers[i]] : NULL;
-		if (!u || u->block != b || !u->file || evict_file_cached(u->w) <= u->tried_left)
+		struct unit *u = newcomer(e, b, i);
+		if (!u)
 			continue;
 		evict_score_unit(e, u, now);
 		if (u->score < lowest)
@@ -528,7 +537,7 @@ void evict_act(struct evictor *e, size_t b)
 		struct unit *fu;
 		uint32_t ffirst, fcount;
 		while (blk->budget >= (double)e->page && st.need >= (double)e->page &&
-		       evict_fresh_run(e, b, below, blk->budget < st.need ? blk->budget : st.need, &fu, &ffirst, &fcount)) {
+		       evict_fresh_run(e, b, below, step_want(&st, blk), &fu, &ffirst, &fcount)) {
 			uint64_t freed = drop_pieces(e, fu, ffirst, fcount);
 			e->reports[fu->region].ev_fresh_bytes += freed;
 			step_freed(&st, blk, (double)freed);
