@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 19
+#define MMP_ABI_VERSION 20
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -372,6 +372,8 @@ struct mmp_region_report {
 	__u64 scan_hot;            /* hot chunks of processes running before mmp, found at attach */
 	__u64 ev_fresh_bytes;      /* of ev_bytes, pieces read since the block's last scoring */
 	__u64 ah_followed;         /* 'ahead': chunks the process was seen writing by their contents, no fault */
+	__u64 ev_held;             /* times a file's drops came straight back, and it was left to the kernel */
+	__u64 ev_back_bytes;       /* ... the bytes of those drops read back */
 };
 
 /* Memory of a process with an oom rule, in pages, kept current by BPF from

@@ -324,7 +324,7 @@ static void summary(void *state)
 	for (unsigned r = 0; r < plan->nregions; r++) {
 		const struct mmp_plan_region *reg = &plan->regions[r];
 		const struct mmp_region_report *pr = &e->reports[r];
-		char fresh[96];
+		char fresh[96], held[160] = "";
 		/* Every region a block scores (the report's rules say which), even
 		 * with no unit left: the last process may have exited, and its
 		 * units gone, before this. */
@@ -344,11 +344,17 @@ static void summary(void *state)
 			mmp_info("%s.%s: dry run: %llu bytes would have been %s (none was), %llu units scored",
 				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
 				 done_text(e, r), (unsigned long long)pr->ev_units);
-		else
-			mmp_info("%s.%s: %llu bytes %s in %llu actions (%llu failed), %llu units scored%s",
+		else {
+			if (pr->ev_held)
+				snprintf(held, sizeof(held), "; %llu time%s a file was left to the kernel, its drops read "
+					 "straight back (%llu bytes)",
+					 (unsigned long long)pr->ev_held, pr->ev_held == 1 ? "" : "s",
+					 (unsigned long long)pr->ev_back_bytes);
+			mmp_info("%s.%s: %llu bytes %s in %llu actions (%llu failed), %llu units scored%s%s",
 				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes, done_text(e, r),
 				 (unsigned long long)pr->ev_calls, (unsigned long long)pr->ev_errors,
-				 (unsigned long long)pr->ev_units, fresh_text(e, r, fresh, sizeof(fresh)));
+				 (unsigned long long)pr->ev_units, fresh_text(e, r, fresh, sizeof(fresh)), held);
+		}
 	}
 	/* A spell of the triggers' changes still unsaid: where it ended. */
 	long long now = mono_ns();
@@ -375,11 +381,8 @@ static void summary(void *state)
 static void undo(void *state)
 {
 	struct evictor *e = state;
-	for (size_t i = 0; i < e->nunits; i++) {
-		free(e->units[i]->pieces);
-		free(e->units[i]->piece_scores);
-		free(e->units[i]);
-	}
+	for (size_t i = 0; i < e->nunits; i++)
+		evict_unit_free(e->units[i]);
 	free(e->units);
 	evict_scanners_free(e);
 	evict_fresh_free(e);

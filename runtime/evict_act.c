@@ -89,9 +89,11 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes, boo
 	if (want >= (uint64_t)before || want >= pages) {
 		chosen = before > 0 ? (uint64_t)before : 0;
 		p = 0;
+		vec = evict_guard_begin(e, u, fd, pages, NULL);
+		evict_guard_tried(u, vec, 0, pages);
 		drop_pages(e, u, fd, 0, 0);
 	} else {
-		vec = evict_cached_map(fd, w->size, e->page);
+		vec = evict_guard_begin(e, u, fd, pages, evict_cached_map(fd, w->size, e->page));
 		/* Runs of cached pages from the cursor on; gaps of up to 32
 		 * pages that are not cached are taken into a run, as dropping
 		 * them costs nothing. */
@@ -117,12 +119,14 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes, boo
 					break;   /* a run does not wrap */
 				}
 			}
+			evict_guard_tried(u, vec, run, last - run + 1);
 			if (!drop_pages(e, u, fd, run, last - run + 1))
 				break;
 		}
 		*whole = chosen < want;   /* stopped for want of cached pages, not of budget */
 	}
 	u->cursor = p * e->page;
+	evict_guard_end(e, u, fd, vec);
 	free(vec);
 	close(fd);
 	uint64_t freed;
@@ -449,6 +453,8 @@ static void drop_again(struct evictor *e, struct block *blk, struct step *st, st
 		u->tried_left = now > 0 ? now : 0;   /* the kernel took some */
 		return;
 	}
+	if (evict_guard_holds(e, u, mono_ns()))
+		return;
 	u->resident = (uint64_t)now * e->page;
 	bool whole;
 	step_freed(st, blk, (double)drop_file(e, u, (uint64_t)step_want(st, blk), &whole));
@@ -574,6 +580,8 @@ void evict_act(struct evictor *e, size_t b)
 			passed(e, u, true);
 			continue;
 		}
+		if (blk->rule->action == EVICT_DROP && evict_guard_holds(e, u, now))
+			continue;   /* read straight back: the kernel's to reclaim */
 		uint64_t want = (uint64_t)step_want(&st, blk), freed = 0;
 		bool whole = true;
 		if (blk->rule->action == EVICT_DROP)

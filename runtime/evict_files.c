@@ -384,9 +384,7 @@ void evict_files_forget(struct evictor *e, long long now)
 	for (size_t i = 0; i < e->nunits;) {
 		struct unit *u = e->units[i];
 		if (u->file && u->w->forget) {
-			free(u->pieces);
-			free(u->piece_scores);
-			free(u);
+			evict_unit_free(u);
 			e->units[i] = e->units[--e->nunits];
 		} else {
 			i++;

@@ -161,3 +161,16 @@ bool evict_say_end(struct evict_say *s, unsigned long *unsaid, long long *change
 	s->unsaid = 0;
 	return *unsaid > 0;
 }
+
+enum evict_comeback_verdict evict_came_back(const struct evict_comeback *c)
+{
+	if (c->dropped < EVICT_COMEBACK_MIN_PAGES || c->back < EVICT_COMEBACK_MIN_PAGES || c->back * 4 < c->dropped)
+		return EVICT_STAYED_OUT;
+	return c->reads > 2 * c->pages ? EVICT_CAME_BACK : EVICT_NOT_YET;
+}
+
+long long evict_hold_ns(unsigned holds)
+{
+	unsigned doublings = holds > 1 ? holds - 1 : 0;
+	return 10000000000LL << (doublings < 3 ? doublings : 3);
+}

@@ -80,6 +80,30 @@ double evict_pace_rate(const struct evict_pace *p, long long now);
  * block's pace where that is more); otherwise as much as the budget
  * allows. */
 double evict_need(long long excess, double budget, double pace);
+/* A whole file whose pages a block dropped, as the guard against drops
+ * read straight back sees it at the next drop of it (evict_guard.c). */
+struct evict_comeback {
+	uint64_t pages;                /* the file's */
+	uint64_t dropped;              /* pages the drops took, since the record began */
+	uint64_t back;                 /* of them, cached again */
+	uint64_t reads;                /* pages of it read since */
+};
+#define EVICT_COMEBACK_MIN_PAGES 64
+enum evict_comeback_verdict {
+	EVICT_CAME_BACK,               /* read straight back, over and over */
+	EVICT_NOT_YET,                 /* back, but not read over twice yet: the record goes on */
+	EVICT_STAYED_OUT,              /* the drops held: a new record */
+};
+/* Read straight back: a quarter of the pages dropped or more are cached
+ * again (and at least EVICT_COMEBACK_MIN_PAGES: fewer say nothing either
+ * way), and more than twice its pages were read meanwhile, so it is read
+ * over and over: a scan reads each page once a pass, and comes back to a
+ * page a drop took once a pass. */
+enum evict_comeback_verdict evict_came_back(const struct evict_comeback *c);
+/* How long a file that came straight back for the HOLDS-th time (from 1)
+ * is left to the kernel: 10 s, twice as long each time, up to 80 s. */
+long long evict_hold_ns(unsigned holds);
+
 /* When a block's trigger starts or stops holding, it is said, but once in
  * EVICT_SAY_NS at most: at 98% of a cgroup's limit it changes many times
  * a second. */

@@ -14,6 +14,8 @@
  *                  for BPF: reads under them count in scan_faults
  *   evict_fresh.c  the pieces read since the last scoring, which a step
  *                  drops before the order's next key where they score lower
+ *   evict_guard.c  the files whose drops are read straight back, left to
+ *                  the kernel's reclaim for a while
  */
 #ifndef MMP_EVICT_STATE_H
 #define MMP_EVICT_STATE_H
@@ -71,6 +73,7 @@ struct block {
 	 * next files), by index in the units (evict_fresh.c). */
 	uint32_t *newcomers;
 	size_t nnew, capnew;
+	bool said_comeback;                    /* said that a file came straight back (evict_guard.c) */
 };
 
 /* A mapped range of a unit, in one process (its pidfd is the governed
@@ -129,6 +132,15 @@ struct unit {
 	bool warned_unmapped;                  /* said that cold/pageout cannot reach it */
 	uint64_t resident_at_start;            /* when the trigger began to hold */
 	int64_t tried_left;                    /* a file's pages cached after a step last passed it */
+	/* The pages its block's drops took within the second (a bit a
+	 * page, of the file's DROPPED_NPAGES when the record began at
+	 * DROPPED_NS, when BPF had counted DROPPED_READS of its pages read),
+	 * and how many: to tell a file read straight back (evict_guard.c). */
+	unsigned char *dropped_bits;
+	uint64_t dropped_npages, dropped_pages, dropped_reads;
+	long long dropped_ns;
+	long long held_until;                  /* left to the kernel until then */
+	unsigned holds;                        /* times it came straight back */
 };
 
 struct evictor {
@@ -311,7 +323,27 @@ void evict_fresh_clear(struct block *blk);
 void evict_fresh_newcomer(struct evictor *e, size_t b, uint32_t unit);
 void evict_fresh_free(struct evictor *e);
 
+/* evict_guard.c */
+/* Whether file unit U is left to the kernel now: held, or its dropped
+ * pages came straight back (then held from NOW, and said). */
+bool evict_guard_holds(struct evictor *e, struct unit *u, long long now);
+/* A drop of U's file (open at FD, PAGES long) begins: its record of
+ * dropped pages, begun if there is none or the last is too old to tell.
+ * VEC is the file's cached pages (evict_cached_map), or NULL for a drop of
+ * all of it: then read here where a record is kept. Returns the vector to
+ * mark the drop's pages from, which the caller frees. */
+unsigned char *evict_guard_begin(struct evictor *e, struct unit *u, int fd, uint64_t pages, unsigned char *vec);
+/* Pages FROM to FROM + N of U's file are to be dropped: those cached in
+ * VEC are marked in it. */
+void evict_guard_tried(const struct unit *u, unsigned char *vec, uint64_t from, uint64_t n);
+/* The drop of U's file, open at FD, is done: the pages marked in VEC that
+ * left the page cache are recorded. */
+void evict_guard_end(const struct evictor *e, struct unit *u, int fd, const unsigned char *vec);
+void evict_guard_forget(struct unit *u);
+
 /* evict_units.c */
+/* Frees a unit, and what it holds. */
+void evict_unit_free(struct unit *u);
 /* Finds the units of every block among PROCS (their mappings and open
  * files); process units no process holds any more are dropped, file
  * units stay as long as their file is watched. */

@@ -187,8 +187,7 @@ void evict_refresh_units(struct evictor *e, const struct evict_proc *procs, size
 			i++;
 			continue;
 		}
-		free(u->pieces);
-		free(u);
+		evict_unit_free(u);
 		e->units[i] = e->units[--e->nunits];
 	}
 }
@@ -348,4 +347,12 @@ void evict_score_unit(struct evictor *e, struct unit *u, long long now)
 	u->score = score ? calc_eval(score, unit_stat, &c) : 0;
 	if (score && u->file && e->blocks[u->block].rule->unit)
 		score_pieces(e, u, score, &c);
+}
+
+void evict_unit_free(struct unit *u)
+{
+	free(u->pieces);
+	free(u->piece_scores);
+	evict_guard_forget(u);
+	free(u);
 }

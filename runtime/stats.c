@@ -146,21 +146,24 @@ static void show_evict(int names_fd, int rep_fd, __u32 nregions, bool json)
 			continue;
 		if (json) {
 			printf("%s{\"policy\":\"%s\",\"region\":\"%s\",\"units\":%llu,\"protected\":%llu,"
-			       "\"evicted_bytes\":%llu,\"evicted_fresh_bytes\":%llu,\"actions\":%llu,\"failed\":%llu}",
+			       "\"evicted_bytes\":%llu,\"evicted_fresh_bytes\":%llu,\"actions\":%llu,\"failed\":%llu,"
+			       "\"held\":%llu,\"read_back_bytes\":%llu}",
 			       any ? "," : ",\"evict\":[", rn.policy, rn.region, (unsigned long long)rep.ev_units,
 			       (unsigned long long)rep.ev_protected, (unsigned long long)rep.ev_bytes,
 			       (unsigned long long)rep.ev_fresh_bytes, (unsigned long long)rep.ev_calls,
-			       (unsigned long long)rep.ev_errors);
+			       (unsigned long long)rep.ev_errors, (unsigned long long)rep.ev_held,
+			       (unsigned long long)rep.ev_back_bytes);
 		} else {
 			if (!any)
-				printf("\n%-16s %-16s %6s %9s %10s %10s %8s %7s\n", "policy", "evict", "units", "protected",
-				       "evicted", "of fresh", "actions", "failed");
+				printf("\n%-16s %-16s %6s %9s %10s %10s %8s %7s %5s\n", "policy", "evict", "units", "protected",
+				       "evicted", "of fresh", "actions", "failed", "held");
 			char bytes[16], fresh[16];
 			size_text(bytes, sizeof(bytes), rep.ev_bytes);
 			size_text(fresh, sizeof(fresh), rep.ev_fresh_bytes);
-			printf("%-16s %-16s %6llu %9llu %10s %10s %8llu %7llu\n", rn.policy, rn.region,
+			printf("%-16s %-16s %6llu %9llu %10s %10s %8llu %7llu %5llu\n", rn.policy, rn.region,
 			       (unsigned long long)rep.ev_units, (unsigned long long)rep.ev_protected, bytes, fresh,
-			       (unsigned long long)rep.ev_calls, (unsigned long long)rep.ev_errors);
+			       (unsigned long long)rep.ev_calls, (unsigned long long)rep.ev_errors,
+			       (unsigned long long)rep.ev_held);
 		}
 		any = true;
 	}

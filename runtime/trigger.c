@@ -567,6 +567,20 @@ long long trigger_excess(const struct trigger *t)
 	return most;
 }
 
+long long trigger_headroom(const struct trigger *t)
+{
+	long long least = -1;
+	for (size_t i = 0; i < t->ncmps; i++) {
+		const struct cmp *c = t->cmps[i];
+		for (size_t k = 0; c->kind == CMP_USAGE && k < c->ncgs; k++) {
+			long long h = usage_headroom(&c->cgs[k].level);
+			if (c->cgs[k].level.since && (least < 0 || h < least))
+				least = h > 0 ? h : 0;
+		}
+	}
+	return least;
+}
+
 void trigger_reset(struct trigger *t)
 {
 	for (size_t i = 0; i < t->ncmps; i++) {

@@ -57,6 +57,10 @@ bool trigger_holds(struct trigger *t, long long now_ns, const char *const **scop
  * watermarks keep a gap for. -1 when the trigger has no 'usage'
  * comparison (pressure says no amount). */
 long long trigger_excess(const struct trigger *t);
+/* What is left below the limit of the most loaded cgroup where a 'usage'
+ * comparison holds, in bytes; -1 when none holds (or the trigger has no
+ * 'usage' comparison). */
+long long trigger_headroom(const struct trigger *t);
 /* After acting: forget what was seen, so that only new pressure counts. */
 void trigger_reset(struct trigger *t);
 /* A description of the trigger for log lines, e.g. "pressure some > 10% for 2s". */

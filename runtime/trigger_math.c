@@ -130,3 +130,8 @@ long long usage_to_free(const struct usage_level *u)
 {
 	return u->excess + u->room / 2;
 }
+
+long long usage_headroom(const struct usage_level *u)
+{
+	return u->room - u->excess;
+}

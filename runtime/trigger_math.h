@@ -75,5 +75,7 @@ bool usage_held(const struct usage_level *u, long long now, long long hold_ns);
 /* What to free to bring it back under, and half the room below: see
  * trigger_excess. */
 long long usage_to_free(const struct usage_level *u);
+/* What is left below the limit, as last read. */
+long long usage_headroom(const struct usage_level *u);
 
 #endif

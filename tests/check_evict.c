@@ -127,6 +127,37 @@ START_TEST(test_need)
 }
 END_TEST
 
+/* A file's drops read straight back, as the thrash guard judges them. */
+START_TEST(test_came_back)
+{
+	/* A database of 20,480 pages read at random: 4,600 dropped, 2,300
+	 * back, 50,000 of its pages read meanwhile. */
+	struct evict_comeback db = { .pages = 20480, .dropped = 4600, .back = 2300, .reads = 50000 };
+	ck_assert(evict_came_back(&db) == EVICT_CAME_BACK);
+	/* Read over less than twice: a scan reaching the pages a drop took
+	 * ahead of it, or its next pass; the record goes on. */
+	struct evict_comeback scan = db;
+	scan.reads = 2 * 20480;
+	ck_assert(evict_came_back(&scan) == EVICT_NOT_YET);
+	/* Less than a quarter back: the drops held. */
+	struct evict_comeback few = db;
+	few.back = 1149;
+	ck_assert(evict_came_back(&few) == EVICT_STAYED_OUT);
+	few.back = 1150;
+	ck_assert(evict_came_back(&few) == EVICT_CAME_BACK);
+	/* Fewer than 64 pages back say nothing, whatever the share. */
+	struct evict_comeback small = { .pages = 100, .dropped = 80, .back = 63, .reads = 5000 };
+	ck_assert(evict_came_back(&small) == EVICT_STAYED_OUT);
+	small.back = 64;
+	ck_assert(evict_came_back(&small) == EVICT_CAME_BACK);
+	/* Held 10 s, then twice as long each time, up to 80 s. */
+	ck_assert(evict_hold_ns(1) == 10 * S);
+	ck_assert(evict_hold_ns(2) == 20 * S);
+	ck_assert(evict_hold_ns(4) == 80 * S);
+	ck_assert(evict_hold_ns(40) == 80 * S);
+}
+END_TEST
+
 /* The pace a block drops at, over windows of a second. */
 START_TEST(test_pace)
 {
@@ -499,6 +530,7 @@ static Suite *evict_suite(void)
 	Suite *s = suite_create("evict");
 	TCase *tc = tcase_create("order");
 	tcase_add_test(tc, test_sort);
+	tcase_add_test(tc, test_came_back);
 	tcase_add_test(tc, test_fresh_merge);
 	tcase_add_test(tc, test_region_stats);
 	tcase_add_test(tc, test_say_holding);

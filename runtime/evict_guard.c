@@ -1,0 +1,183 @@
+/* evict_guard.c - the files whose drops come straight back. Where what a
+ * block keeps is more than its trigger leaves room for (a database read
+ * at random, with usage over the threshold even when nothing else is
+ * cached), the lowest score left is a file in use: each step drops some
+ * of it, the reader reads it straight back, usage crosses again, and the
+ * block drops it again, a file's worth a second, for nothing: the kernel
+ * alone would have kept it.
+ *
+ * A file is left to the kernel's reclaim for 10 s (twice as long each
+ * time it comes back, up to 80 s; the first file of a block is said, the
+ * others at -v) where, when a step comes to drop it again,
+ *   - a quarter or more of the pages its drops took are cached again, and
+ *     more than twice its pages were read since (BPF counts): read
+ *     straight back and over and over, not a scan's next pass, nor a
+ *     scan reaching the pages a drop took just ahead of it, which read
+ *     each page once (evict_came_back). Where they are back but not yet
+ *     read over so much, the record goes on through the next drops;
+ *   - and the cgroup could hold it: what the file lacks of being cached
+ *     whole, and what each file the block keeps before it (its score or
+ *     higher, or held) and that was read in the last 10 s lacks, fits in
+ *     the room below the limit and what the block's lower scores hold. A
+ *     scan of what the cgroup cannot hold (read again, pass after pass,
+ *     by MRU, or logs read faster than a second a pass) comes back too,
+ *     but there the kernel would reclaim as well, and the policy's
+ *     choice is the better one.
+ * See evict_state.h. */
+#define _GNU_SOURCE
+#include "evict_state.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+
+/* A file read within this long is in use: what it lacks counts. */
+#define GUARD_IN_USE_NS 10000000000LL
+
+void evict_guard_forget(struct unit *u)
+{
+	free(u->dropped_bits);
+	u->dropped_bits = NULL;
+	u->dropped_pages = 0;
+}
+
+unsigned char *evict_guard_begin(struct evictor *e, struct unit *u, int fd, uint64_t pages, unsigned char *vec)
+{
+	if (e->dry_run || pages < EVICT_COMEBACK_MIN_PAGES)
+		return vec;
+	long long now = mono_ns();
+	if (!u->dropped_bits) {
+		u->dropped_bits = calloc((pages + 7) / 8, 1);
+		u->dropped_npages = pages;
+		u->dropped_ns = now;
+		u->dropped_reads = u->w->fs->accesses;
+	}
+	if (!vec && u->dropped_bits)   /* a whole drop: only what was cached is dropped */
+		vec = evict_cached_map(fd, u->w->size, e->page);
+	return vec;
+}
+
+void evict_guard_tried(const struct unit *u, unsigned char *vec, uint64_t from, uint64_t n)
+{
+	if (!u->dropped_bits || !vec)
+		return;
+	for (uint64_t p = from; p < from + n && p < u->dropped_npages; p++)
+		if (vec[p] & 1)
+			vec[p] |= 2;
+}
+
+void evict_guard_end(const struct evictor *e, struct unit *u, int fd, const unsigned char *vec)
+{
+	if (!u->dropped_bits || !vec)
+		return;
+	/* Only what left counts: a page being read in, dirty or mapped
+	 * stays, and is not "read back". */
+	unsigned char *after = evict_cached_map(fd, u->w->size, e->page);
+	uint64_t pages = (u->w->size + e->page - 1) / e->page;
+	if (pages > u->dropped_npages)
+		pages = u->dropped_npages;
+	for (uint64_t p = 0; after && p < pages; p++)
+		if ((vec[p] & 2) && !(after[p] & 1) && !(u->dropped_bits[p / 8] & (1u << (p % 8)))) {
+			u->dropped_bits[p / 8] |= (unsigned char)(1u << (p % 8));
+			u->dropped_pages++;
+		}
+	free(after);
+}
+
+/* How many of U's dropped pages are cached again. */
+static uint64_t read_back(const struct evictor *e, const struct unit *u)
+{
+	int fd = evict_file_open(u->w);
+	if (fd < 0)
+		return 0;
+	unsigned char *vec = evict_cached_map(fd, u->w->size, e->page);
+	close(fd);
+	uint64_t pages = (u->w->size + e->page - 1) / e->page, back = 0;
+	if (pages > u->dropped_npages)
+		pages = u->dropped_npages;   /* it grew: the new pages were never dropped */
+	for (uint64_t p = 0; vec && p < pages; p++)
+		back += (vec[p] & 1) && (u->dropped_bits[p / 8] & (1u << (p % 8)));
+	free(vec);
+	return back;
+}
+
+/* What U's file lacks of being cached whole, in bytes. */
+static uint64_t lacking(const struct evictor *e, const struct unit *u)
+{
+	int64_t cached = evict_file_cached(u->w);
+	uint64_t have = cached > 0 ? (uint64_t)cached * e->page : 0;
+	return u->w->size > have ? u->w->size - have : 0;
+}
+
+/* Whether the cgroup could hold file F whole, and the files its block
+ * keeps before it that were read in the last 10 s: what they lack,
+ * against the room below the limit and what the lower scores hold.
+ * Unknown (a trigger without 'usage'): no. */
+static bool could_hold(struct evictor *e, const struct block *blk, const struct unit *f, long long now)
+{
+	long long headroom = trigger_headroom(blk->trigger);
+	if (headroom < 0)
+		return false;
+	uint64_t need = lacking(e, f), room = (uint64_t)headroom;
+	for (size_t i = 0; i < e->nunits; i++) {
+		const struct unit *u = e->units[i];
+		if (u == f || u->block != f->block || !u->file)
+			continue;
+		bool held = now < u->held_until;
+		if (u->score < f->score && !held) {
+			int64_t cached = evict_file_cached(u->w);
+			room += cached > 0 ? (uint64_t)cached * e->page : 0;
+		} else if (held || now - (long long)u->w->fs->last_ns < GUARD_IN_USE_NS) {
+			need += lacking(e, u);
+		}
+	}
+	return need < room;
+}
+
+bool evict_guard_holds(struct evictor *e, struct unit *u, long long now)
+{
+	if (!u->file)
+		return false;
+	if (now < u->held_until)
+		return true;
+	if (!u->dropped_bits)
+		return false;
+	struct evict_comeback c = { .pages = (u->w->size + e->page - 1) / e->page,
+				    .dropped = u->dropped_pages,
+				    .back = read_back(e, u),
+				    .reads = u->w->fs->accesses - u->dropped_reads };
+	enum evict_comeback_verdict v = evict_came_back(&c);
+	if (v == EVICT_STAYED_OUT)
+		evict_guard_forget(u);   /* the next drop begins a new record */
+	struct block *blk = &e->blocks[u->block];
+	if (v != EVICT_CAME_BACK || !could_hold(e, blk, u, now))
+		return false;
+	uint64_t back = c.back;
+	long long hold = evict_hold_ns(++u->holds);
+	u->held_until = now + hold;
+	struct mmp_region_report *rep = &e->reports[u->region];
+	rep->ev_held++;
+	rep->ev_back_bytes += back * e->page;
+	char name[PATH_MAX + 64];
+	if (!blk->said_comeback) {
+		blk->said_comeback = true;
+		mmp_warn("evict: policy '%s': %s came straight back: %" PRIu64 " KiB of the %" PRIu64 " KiB dropped of it "
+			 "were read again within %.1f s, while it was read over %.0f times, and the cgroup can hold it. "
+			 "It is in use, and '%s' holds with "
+			 "it cached: it is left to the kernel's reclaim for %lld s, longer if it comes back again (other "
+			 "files that do are counted at exit; -v names each). The trigger's level may be below what the "
+			 "files in use need",
+			 e->obj->plan.policies[blk->rule->policy].name, evict_unit_label(e, u, name, sizeof(name)),
+			 back * e->page / 1024, u->dropped_pages * e->page / 1024, (double)(now - u->dropped_ns) / 1e9,
+			 (double)c.reads / (double)c.pages, trigger_text(blk->trigger), hold / 1000000000LL);
+	} else {
+		mmp_debug("evict: %s came straight back (%" PRIu64 " of %" PRIu64 " pages): held for %lld s",
+			  evict_unit_label(e, u, name, sizeof(name)), back, u->dropped_pages, hold / 1000000000LL);
+	}
+	evict_guard_forget(u);
+	return true;
+}
