@@ -20,17 +20,7 @@ CG= V2= dir=
 # Set first: whatever is made below is removed on any exit.
 trap 'remove_cgroup "$CG"; [ -z "$dir" ] || [ "$dir" = "$TMP" ] || rm -rf "$dir"; cleanup' EXIT
 trap 'exit 1' INT TERM
-if [ -d /sys/fs/cgroup/memory ]; then
-	mkdir "/sys/fs/cgroup/memory/mmp-evicttest-$$" || { echo "cannot make a v1 memory cgroup"; exit 99; }
-	CG=/sys/fs/cgroup/memory/mmp-evicttest-$$
-	echo 256M >"$CG/memory.limit_in_bytes" || { echo "cannot limit a v1 memory cgroup"; exit 99; }
-elif grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
-	mkdir "/sys/fs/cgroup/mmp-evicttest-$$" || { echo "cannot make a v2 memory cgroup"; exit 99; }
-	CG=/sys/fs/cgroup/mmp-evicttest-$$ V2=1
-	echo 256M >"$CG/memory.max" || { echo "cannot limit a v2 memory cgroup"; exit 99; }
-else
-	echo "SKIP: no memory cgroup controller"; exit 77
-fi
+make_memcg mmp-evicttest 256M
 
 dir=$TMP
 if [ "$(stat -f -c %T "$dir")" = tmpfs ]; then   # page cache of tmpfs cannot be dropped

@@ -63,6 +63,24 @@ wait_until() {
 	done
 }
 
+# make_memcg NAME LIMIT: a memory cgroup of the test's own, NAME-PID,
+# limited to LIMIT: v1 here, v2 where that is what there is (then V2=1),
+# in CG, which the caller's exit trap removes (remove_cgroup). Exits 77
+# without a memory controller, 99 when it cannot make or limit it.
+make_memcg() {
+	if [ -d /sys/fs/cgroup/memory ]; then
+		mkdir "/sys/fs/cgroup/memory/$1-$$" || { echo "cannot make a v1 memory cgroup"; exit 99; }
+		CG=/sys/fs/cgroup/memory/$1-$$ V2=
+		echo "$2" >"$CG/memory.limit_in_bytes" || { echo "cannot limit a v1 memory cgroup"; exit 99; }
+	elif grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		mkdir "/sys/fs/cgroup/$1-$$" || { echo "cannot make a v2 memory cgroup"; exit 99; }
+		CG=/sys/fs/cgroup/$1-$$ V2=1
+		echo "$2" >"$CG/memory.max" || { echo "cannot limit a v2 memory cgroup"; exit 99; }
+	else
+		echo "SKIP: no memory cgroup controller"; exit 77
+	fi
+}
+
 # remove_cgroup DIR: kills what is left in the test's own cgroup DIR and
 # removes it, trying again for 5 s: a task killed a moment before can
 # still be listed in it (a reader test's cgroup was once found left

@@ -12,17 +12,7 @@ reader_setup() {
 	# Set first: whatever is made below is removed on any exit.
 	trap 'remove_cgroup "$CG"; [ -z "$dir" ] || rm -rf "$dir"; cleanup' EXIT
 	trap 'exit 1' INT TERM
-	if [ -d /sys/fs/cgroup/memory ]; then
-		mkdir "/sys/fs/cgroup/memory/mmp-$1-$$" || { echo "cannot make a v1 memory cgroup"; exit 99; }
-		CG=/sys/fs/cgroup/memory/mmp-$1-$$
-		echo 128M >"$CG/memory.limit_in_bytes" || { echo "cannot limit a v1 memory cgroup"; exit 99; }
-	elif grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
-		mkdir "/sys/fs/cgroup/mmp-$1-$$" || { echo "cannot make a v2 memory cgroup"; exit 99; }
-		CG=/sys/fs/cgroup/mmp-$1-$$
-		echo 128M >"$CG/memory.max" || { echo "cannot limit a v2 memory cgroup"; exit 99; }
-	else
-		echo "SKIP: no memory cgroup controller"; exit 77
-	fi
+	make_memcg "mmp-$1" 128M
 	if [ "$(stat -f -c %T "$TMP")" = tmpfs ]; then
 		dir=$(mktemp -d "$PWD/evict-$1.XXXXXX") || exit 99
 	else
