@@ -520,6 +520,7 @@ void evict_act(struct evictor *e, size_t b)
 	long long now = mono_ns();
 	struct step st = { .need = evict_need(trigger_excess(blk->trigger), blk->budget, evict_pace_rate(&blk->pace, now)) };
 	st.asked = st.need;
+	blk->guard_asked = 0;
 	/* The order of the last scoring, made again when units came or went
 	 * (it holds their indexes); a step goes on from where the last one
 	 * stopped, so that what could not be dropped (mapped, locked, dirty)

@@ -74,6 +74,7 @@ struct block {
 	uint32_t *newcomers;
 	size_t nnew, capnew;
 	bool said_comeback;                    /* said that a file came straight back (evict_guard.c) */
+	unsigned guard_asked;                  /* files evict_guard.c asked this step whether the cgroup could hold */
 };
 
 /* A mapped range of a unit, in one process (its pidfd is the governed
