@@ -16,16 +16,7 @@ skip_unless_kernel
 # On v2 the second trial limits it with memory.high (where the kernel
 # reclaims, and throttles) rather than memory.max: both are limits mmp's
 # 'usage' reads.
-CG= V2= dir=
-# Set first: whatever is made below is removed on any exit.
-trap 'remove_cgroup "$CG"; [ -z "$dir" ] || [ "$dir" = "$TMP" ] || rm -rf "$dir"; cleanup' EXIT
-trap 'exit 1' INT TERM
-make_memcg mmp-evicttest 256M
-
-dir=$TMP
-if [ "$(stat -f -c %T "$dir")" = tmpfs ]; then   # page cache of tmpfs cannot be dropped
-	dir=$(mktemp -d "$PWD/evict-test.XXXXXX") || exit 99
-fi
+memcg_test mmp-evicttest 256M
 dd if=/dev/urandom of="$dir/hot.dat" bs=1M count=64 status=none &&
 	dd if=/dev/urandom of="$dir/scan.dat" bs=1M count=240 status=none &&
 	dd if=/dev/urandom of="$dir/other.dat" bs=1M count=32 status=none || exit 99

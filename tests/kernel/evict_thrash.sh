@@ -12,15 +12,7 @@
 . "${srcdir:-.}/tests/kernel/lib.sh"
 skip_unless_kernel
 
-CG= dir=
-trap 'remove_cgroup "$CG"; [ -z "$dir" ] || [ "$dir" = "$TMP" ] || rm -rf "$dir"; cleanup' EXIT
-trap 'exit 1' INT TERM
-make_memcg mmp-thrashtest 96M
-
-dir=$TMP
-if [ "$(stat -f -c %T "$dir")" = tmpfs ]; then   # page cache of tmpfs cannot be dropped
-	dir=$(mktemp -d "$PWD/thrash-test.XXXXXX") || exit 99
-fi
+memcg_test mmp-thrashtest 96M
 dd if=/dev/urandom of="$dir/db.dat" bs=1M count=80 status=none && echo tiny >"$dir/tiny.dat" || exit 99
 cp "$GETSCAN" "$TMP/getscan"
 cp "$STRIDER" "$TMP/strider"

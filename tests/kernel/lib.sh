@@ -81,6 +81,20 @@ make_memcg() {
 	fi
 }
 
+# memcg_test NAME LIMIT: make_memcg, and in DIR a directory for the
+# test's files, not on tmpfs (whose page cache cannot be dropped): both
+# removed on any exit.
+memcg_test() {
+	CG= dir=
+	trap 'remove_cgroup "$CG"; [ -z "$dir" ] || [ "$dir" = "$TMP" ] || rm -rf "$dir"; cleanup' EXIT
+	trap 'exit 1' INT TERM
+	make_memcg "$1" "$2"
+	dir=$TMP
+	if [ "$(stat -f -c %T "$dir")" = tmpfs ]; then
+		dir=$(mktemp -d "$PWD/$1.XXXXXX") || exit 99
+	fi
+}
+
 # remove_cgroup DIR: kills what is left in the test's own cgroup DIR and
 # removes it, trying again for 5 s: a task killed a moment before can
 # still be listed in it (a reader test's cgroup was once found left
