@@ -306,6 +306,18 @@ static const char *fresh_text(const struct evictor *e, unsigned r, char *buf, si
 	return buf;
 }
 
+/* "; N times a file was left to the kernel ..." where files of region R
+ * came straight back (evict_guard.c), or "". */
+static const char *held_text(const struct evictor *e, unsigned r, char *buf, size_t len)
+{
+	const struct mmp_region_report *pr = &e->reports[r];
+	if (!pr->ev_held)
+		return "";
+	snprintf(buf, len, "; %llu time%s a file was left to the kernel, its drops read straight back (%llu bytes)",
+		 (unsigned long long)pr->ev_held, pr->ev_held == 1 ? "" : "s", (unsigned long long)pr->ev_back_bytes);
+	return buf;
+}
+
 /* What the blocks that score region R do to it, as the summary says it:
  * advised cold is marked, not evicted. */
 static const char *done_text(const struct evictor *e, unsigned r)
@@ -324,7 +336,7 @@ static void summary(void *state)
 	for (unsigned r = 0; r < plan->nregions; r++) {
 		const struct mmp_plan_region *reg = &plan->regions[r];
 		const struct mmp_region_report *pr = &e->reports[r];
-		char fresh[96], held[160] = "";
+		char fresh[96], held[160];
 		/* Every region a block scores (the report's rules say which), even
 		 * with no unit left: the last process may have exited, and its
 		 * units gone, before this. */
@@ -344,17 +356,12 @@ static void summary(void *state)
 			mmp_info("%s.%s: dry run: %llu bytes would have been %s (none was), %llu units scored",
 				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes,
 				 done_text(e, r), (unsigned long long)pr->ev_units);
-		else {
-			if (pr->ev_held)
-				snprintf(held, sizeof(held), "; %llu time%s a file was left to the kernel, its drops read "
-					 "straight back (%llu bytes)",
-					 (unsigned long long)pr->ev_held, pr->ev_held == 1 ? "" : "s",
-					 (unsigned long long)pr->ev_back_bytes);
+		else
 			mmp_info("%s.%s: %llu bytes %s in %llu actions (%llu failed), %llu units scored%s%s",
 				 plan->policies[reg->policy].name, reg->name, (unsigned long long)pr->ev_bytes, done_text(e, r),
 				 (unsigned long long)pr->ev_calls, (unsigned long long)pr->ev_errors,
-				 (unsigned long long)pr->ev_units, fresh_text(e, r, fresh, sizeof(fresh)), held);
-		}
+				 (unsigned long long)pr->ev_units, fresh_text(e, r, fresh, sizeof(fresh)),
+				 held_text(e, r, held, sizeof(held)));
 	}
 	/* A spell of the triggers' changes still unsaid: where it ended. */
 	long long now = mono_ns();

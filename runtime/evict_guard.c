@@ -46,6 +46,20 @@ void evict_guard_forget(struct unit *u)
 	u->dropped_pages = 0;
 }
 
+/* Whether page P of U's file is in its record of dropped pages. */
+static bool was_dropped(const struct unit *u, uint64_t p)
+{
+	return u->dropped_bits[p / 8] & (1u << (p % 8));
+}
+
+/* The pages of U's file its record covers: a file that grew since has
+ * pages no drop of the record took. */
+static uint64_t recorded_pages(const struct evictor *e, const struct unit *u)
+{
+	uint64_t pages = (u->w->size + e->page - 1) / e->page;
+	return pages < u->dropped_npages ? pages : u->dropped_npages;
+}
+
 unsigned char *evict_guard_begin(struct evictor *e, struct unit *u, int fd, uint64_t pages, unsigned char *vec)
 {
 	if (e->dry_run || pages < EVICT_COMEBACK_MIN_PAGES)
@@ -78,11 +92,9 @@ void evict_guard_end(const struct evictor *e, struct unit *u, int fd, const unsi
 	/* Only what left counts: a page being read in, dirty or mapped
 	 * stays, and is not "read back". */
 	unsigned char *after = evict_cached_map(fd, u->w->size, e->page);
-	uint64_t pages = (u->w->size + e->page - 1) / e->page;
-	if (pages > u->dropped_npages)
-		pages = u->dropped_npages;
+	uint64_t pages = recorded_pages(e, u);
 	for (uint64_t p = 0; after && p < pages; p++)
-		if ((vec[p] & 2) && !(after[p] & 1) && !(u->dropped_bits[p / 8] & (1u << (p % 8)))) {
+		if ((vec[p] & 2) && !(after[p] & 1) && !was_dropped(u, p)) {
 			u->dropped_bits[p / 8] |= (unsigned char)(1u << (p % 8));
 			u->dropped_pages++;
 		}
@@ -97,11 +109,9 @@ static uint64_t read_back(const struct evictor *e, const struct unit *u)
 		return 0;
 	unsigned char *vec = evict_cached_map(fd, u->w->size, e->page);
 	close(fd);
-	uint64_t pages = (u->w->size + e->page - 1) / e->page, back = 0;
-	if (pages > u->dropped_npages)
-		pages = u->dropped_npages;   /* it grew: the new pages were never dropped */
+	uint64_t pages = recorded_pages(e, u), back = 0;
 	for (uint64_t p = 0; vec && p < pages; p++)
-		back += (vec[p] & 1) && (u->dropped_bits[p / 8] & (1u << (p % 8)));
+		back += (vec[p] & 1) && was_dropped(u, p);
 	free(vec);
 	return back;
 }
@@ -165,12 +175,11 @@ bool evict_guard_holds(struct evictor *e, struct unit *u, long long now)
 	blk->guard_asked++;
 	if (!could_hold(e, blk, u, now))
 		return false;
-	uint64_t back = c.back;
 	long long hold = evict_hold_ns(++u->holds);
 	u->held_until = now + hold;
 	struct mmp_region_report *rep = &e->reports[u->region];
 	rep->ev_held++;
-	rep->ev_back_bytes += back * e->page;
+	rep->ev_back_bytes += c.back * e->page;
 	char name[PATH_MAX + 64];
 	if (!blk->said_comeback) {
 		blk->said_comeback = true;
@@ -181,11 +190,11 @@ bool evict_guard_holds(struct evictor *e, struct unit *u, long long now)
 			 "files that do are counted at exit; -v names each). The trigger's level may be below what the "
 			 "files in use need",
 			 e->obj->plan.policies[blk->rule->policy].name, evict_unit_label(e, u, name, sizeof(name)),
-			 back * e->page / 1024, u->dropped_pages * e->page / 1024, (double)(now - u->dropped_ns) / 1e9,
+			 c.back * e->page / 1024, u->dropped_pages * e->page / 1024, (double)(now - u->dropped_ns) / 1e9,
 			 (double)c.reads / (double)c.pages, trigger_text(blk->trigger), hold / 1000000000LL);
 	} else {
 		mmp_debug("evict: %s came straight back (%" PRIu64 " of %" PRIu64 " pages): held for %lld s",
-			  evict_unit_label(e, u, name, sizeof(name)), back, u->dropped_pages, hold / 1000000000LL);
+			  evict_unit_label(e, u, name, sizeof(name)), c.back, u->dropped_pages, hold / 1000000000LL);
 	}
 	evict_guard_forget(u);
 	return true;
