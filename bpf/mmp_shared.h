@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 20
+#define MMP_ABI_VERSION 21
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -374,6 +374,7 @@ struct mmp_region_report {
 	__u64 ah_followed;         /* 'ahead': chunks the process was seen writing by their contents, no fault */
 	__u64 ev_held;             /* times a file's drops came straight back, and it was left to the kernel */
 	__u64 ev_back_bytes;       /* ... the bytes of those drops read back */
+	__u64 ah_paused;           /* 'ahead': times preparing paused, the process outrunning it */
 };
 
 /* Memory of a process with an oom rule, in pages, kept current by BPF from

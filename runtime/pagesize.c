@@ -546,7 +546,8 @@ static int setup(const struct kind_env *env, void **state)
 			 "touch itself");
 		ahead = false;
 	}
-	const char *refused = ahead ? ahead_kernel_refuses() : NULL;
+	struct ahead_costs costs = { 0 };
+	const char *refused = ahead ? ahead_kernel_refuses(&costs) : NULL;
 	for (unsigned r = 0; refused && r < env->obj->plan.nregions; r++) {
 		const struct mmp_pagesize_rule *ps = env->obj->plan.regions[r].pagesize;
 		if (ps && ps->ahead && env->choice[r].size == SIZE_2M)
@@ -562,7 +563,13 @@ static int setup(const struct kind_env *env, void **state)
 		unsigned workers = ncpu > 2 ? (unsigned)(ncpu / 2) : 1;
 		if (workers > 8)
 			workers = 8;
-		cl->ahead = ahead_new(&env->obj->plan, env->reports, cl->guards, env->dry_run, workers);
+		if (costs.chunk_4k_ns && costs.collapse_ns)
+			mmp_info("ahead: here a 2M chunk takes %.2f ms to write in 4K pages (%.2f us a fault) and %.2f ms "
+				 "to collapse; %u worker%s prepare%s chunks",
+				 (double)costs.chunk_4k_ns / 1e6,
+				 (double)costs.chunk_4k_ns / 1e3 / (double)((1L << MMP_CHUNK_SHIFT) / sysconf(_SC_PAGESIZE)),
+				 (double)costs.collapse_ns / 1e6, workers, workers == 1 ? "" : "s", workers == 1 ? "s" : "");
+		cl->ahead = ahead_new(&env->obj->plan, env->reports, cl->guards, env->dry_run, workers, costs);
 		if (!cl->ahead) {
 			scan_free(cl->scan);
 			guards_free(cl->guards);
@@ -594,6 +601,17 @@ static void tick(void *state, long long now, double dt)
 	ahead_publish(cl->ahead);
 }
 
+/* The times preparing paused for a process that outran it, as the
+ * summary says them; "" for none. */
+static const char *paused_text(uint64_t paused, char *buf, size_t len)
+{
+	if (!paused)
+		return "";
+	snprintf(buf, len, "; paused %llu time%s, a process writing faster than chunks were prepared",
+		 (unsigned long long)paused, paused == 1 ? "" : "s");
+	return buf;
+}
+
 static void summary(void *state)
 {
 	struct collapser *cl = state;
@@ -602,6 +620,7 @@ static void summary(void *state)
 	for (unsigned r = 0; r < cl->plan->nregions; r++) {
 		const struct mmp_plan_region *reg = &cl->plan->regions[r];
 		const struct mmp_region_report *rep = &cl->reports[r];
+		char pt[96];
 		if (reg->pagesize && cl->choice[r].size != SIZE_2M)
 			mmp_info("%s.%s: left in the pages it had: 2M is not what its profile chooses here (said at start)",
 				 cl->plan->policies[reg->policy].name, reg->name);
@@ -614,11 +633,12 @@ static void summary(void *state)
 				 (unsigned long long)rep->collapse_failures, (double)rep->collapse_cpu_ns / 1e9);
 		if (reg->pagesize && reg->pagesize->ahead && cl->ahead)
 			mmp_info("%s.%s: ahead: %llu chunks prepared%s, %llu failed, %llu left alone, %llu prepared beyond "
-				 "the last fault, %llu seen written without a fault, %.2f s CPU",
+				 "the last fault, %llu seen written without a fault, %.2f s CPU%s",
 				 cl->plan->policies[reg->policy].name, reg->name, (unsigned long long)rep->ah_prepared,
 				 cl->dry_run ? " (dry run)" : "", (unsigned long long)rep->ah_failed,
 				 (unsigned long long)rep->ah_skipped, (unsigned long long)rep->ah_untouched,
-				 (unsigned long long)rep->ah_followed, (double)rep->ah_cpu_ns / 1e9);
+				 (unsigned long long)rep->ah_followed, (double)rep->ah_cpu_ns / 1e9,
+				 paused_text(rep->ah_paused, pt, sizeof(pt)));
 	}
 }
 

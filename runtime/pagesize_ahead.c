@@ -69,6 +69,7 @@
 #define PEEK_LOOKS 64           /* frontiers looked at in one round */
 #define PEEK_UNSEEN 2           /* a frontier whose writer left zeros behind this often is not looked at */
 #define PEEK_GIVE_UP_NS 10000000000LL   /* not seen for 10 s: not looked at until its next fault */
+#define WRITING_NS 100000000LL  /* a frontier seen within this long is a writer at work */
 
 struct frontier {
 	bool used;
@@ -97,6 +98,11 @@ struct aproc {
 	int pagemap;                    /* the follower's, opened at its first look (-1: not yet, -2: refused) */
 	unsigned refs;                  /* the table's, and one a batch in work */
 	bool gone;
+	/* Whether its writers outrun the workers (ahead_outrun): the batches
+	 * taken for it since the last verdict, and of them those a writer
+	 * reached first; while they do, nothing is prepared for it. */
+	unsigned taken, lost, pauses;
+	long long paused_until;
 	struct frontier fr[FRONTIERS];
 	struct aproc *next;
 };
@@ -111,7 +117,7 @@ struct batch {
 };
 
 struct counts {
-	uint64_t prepared, failed, untouched, skipped, cpu_ns, followed;
+	uint64_t prepared, failed, untouched, skipped, cpu_ns, followed, pauses;
 };
 
 struct ahead {
@@ -128,6 +134,9 @@ struct ahead {
 	size_t qhead, qlen;
 	struct counts *counts;          /* by region, under lock */
 	bool *said;                     /* by region: a reason to leave memory alone was logged */
+	struct ahead_costs costs;       /* measured at start; collapse_ns then the workers' own */
+	long long collapse_wall_ns;     /* the workers' collapses, in wall time, and their chunks */
+	uint64_t collapse_chunks;
 	pthread_t *threads;
 	unsigned nthreads;
 	pthread_t follower;
@@ -265,6 +274,8 @@ static void push(struct ahead *a, struct batch b)
  * lead. Whether anything was queued. */
 static bool queue_ahead(struct ahead *a, struct aproc *p, struct frontier *f, uint64_t chunk, long long now)
 {
+	if (now < p->paused_until)
+		return false;
 	const struct mmp_pagesize_rule *rule = a->plan->regions[f->region].pagesize;
 	uint64_t lead = (uint64_t)rule->ahead >> MMP_CHUNK_SHIFT, spacing = f->followed ? 0 : lead / 2;
 	/* A batch's worth at a time where the lead can spare it (an eighth). */
@@ -381,6 +392,46 @@ static bool alive(int pidfd)
 
 static void prepare(struct ahead *a, struct batch *b);
 
+/* One batch taken for B's process, LOST if a writer reached it first or
+ * was writing in it. Where its writers outrun the workers, preparing for
+ * it pauses (said the first time). Under lock. */
+static void tally(struct ahead *a, const struct batch *b, bool lost)
+{
+	struct aproc *p = b->p;
+	p->taken++;
+	p->lost += lost;
+	if (p->taken < AHEAD_WINDOW)
+		return;
+	bool outrun = ahead_outrun(p->taken, p->lost);
+	unsigned taken = p->taken, nlost = p->lost;
+	p->taken = p->lost = 0;
+	long long now = mono_ns();
+	unsigned writers = 0;
+	for (unsigned i = 0; i < FRONTIERS; i++)
+		writers += p->fr[i].used && p->fr[i].moving && now - p->fr[i].seen_ns <= WRITING_NS;
+	long long collapse = a->collapse_chunks >= AHEAD_WINDOW ? a->collapse_wall_ns / (long long)a->collapse_chunks
+							      : a->costs.collapse_ns;
+	if (!outrun || ahead_workers_faster(a->costs.chunk_4k_ns, collapse, writers, a->nthreads))
+		return;
+	long long pause = ahead_pause_ns(++p->pauses);
+	p->paused_until = now + pause;
+	a->counts[b->region].pauses++;
+	const struct mmp_plan_region *r = &a->plan->regions[b->region];
+	const char *pol = a->plan->policies[r->policy].name;
+	if (p->pauses == 1)
+		mmp_info("%s.%s: pid %d writes its memory faster than mmp can prepare 2M chunks ahead of it (%u of the "
+			 "last %u batches were reached by it first, or found it writing), and its %u writing thread%s "
+			 "fault a chunk in 4K pages in %.2f ms each where a collapse takes %.2f ms: preparing pauses for "
+			 "%lld s, longer if it happens again, since each collapse stalls its page faults. Its hot chunks "
+			 "are collapsed once it settles; for such a writer, huge pages at fault (MADV_HUGEPAGE by the "
+			 "process, a JVM's -XX:+UseTransparentHugePages) are the way",
+			 pol, r->name, (int)p->pid, nlost, taken, writers ? writers : 1, writers == 1 ? "" : "s",
+			 (double)a->costs.chunk_4k_ns / 1e6, (double)collapse / 1e6, pause / 1000000000LL);
+	else
+		mmp_debug("%s.%s: pid %d outruns the preparation again: paused for %lld s", pol, r->name, (int)p->pid,
+			  pause / 1000000000LL);
+}
+
 /* Batch B again, a chunk at a time: part of it is to be left alone. */
 static void prepare_each(struct ahead *a, const struct batch *b)
 {
@@ -399,11 +450,15 @@ static void prepare(struct ahead *a, struct batch *b)
 	uint64_t lo = b->chunk * CHUNK, len = (uint64_t)b->n * CHUNK;
 
 	pthread_mutex_lock(&a->lock);
+	long long now = mono_ns();
 	/* The process has reached these chunks since: it is writing them. */
-	bool passed = b->f->gen != b->gen || b->f->last_fault >= b->chunk || p->gone;
-	bool writing = !passed && being_written(p, b->region, b->chunk, b->n, mono_ns());
+	bool dropped = b->f->gen != b->gen || p->gone || now < p->paused_until;
+	bool reached = !dropped && b->f->last_fault >= b->chunk;
+	bool writing = !dropped && !reached && being_written(p, b->region, b->chunk, b->n, now);
+	if (reached || (writing && b->n == 1))
+		tally(a, b, true);
 	pthread_mutex_unlock(&a->lock);
-	if (passed)
+	if (dropped || reached)
 		return;
 	if (writing) {   /* another writer is in one of them: the others, one by one */
 		if (b->n > 1)
@@ -456,14 +511,16 @@ static void prepare(struct ahead *a, struct batch *b)
 	struct iovec local = { sink, b->n }, remote[BATCH_CHUNKS];
 	for (unsigned i = 0; i < b->n; i++)
 		remote[i] = (struct iovec){ (void *)(uintptr_t)(lo + i * CHUNK), 1 };
-	long long cpu0 = thread_cpu_ns();
+	long long cpu0 = thread_cpu_ns(), wall = 0;
 	ssize_t got = process_vm_readv(p->pid, &local, 1, remote, b->n, 0);
 	unsigned n = got > 0 ? (unsigned)got : 0;
 	int err = 0;
 	if (n) {
 		struct iovec iov = { (void *)(uintptr_t)lo, (size_t)n * CHUNK };
+		long long t0 = mono_ns();
 		if (syscall(SYS_process_madvise, p->pidfd, &iov, 1, MADV_COLLAPSE, 0) < 0)
 			err = errno;
+		wall = mono_ns() - t0;
 	} else {
 		err = got < 0 ? errno : EFAULT;
 	}
@@ -472,6 +529,8 @@ static void prepare(struct ahead *a, struct batch *b)
 	struct counts *c = &a->counts[b->region];
 	c->cpu_ns += (uint64_t)cpu;
 	if (!err) {
+		a->collapse_wall_ns += wall;
+		a->collapse_chunks += n;
 		c->prepared += n;
 		if (b->f->gen == b->gen) {
 			for (unsigned i = 0; i < n; i++)
@@ -482,6 +541,7 @@ static void prepare(struct ahead *a, struct batch *b)
 			c->untouched += n;
 	}
 	c->failed += err ? b->n : b->n - n;
+	tally(a, b, err == EAGAIN);   /* the kernel found a writer in it */
 	if (!err && n)
 		pthread_cond_signal(&a->follow);
 	pthread_mutex_unlock(&a->lock);
@@ -744,24 +804,55 @@ static void *follower(void *arg)
 
 /* --- what the kernel allows --------------------------------------------- */
 
-const char *ahead_kernel_refuses(void)
+/* The wall time of writing a 2M chunk at C in 4K pages, one fault a page. */
+static long long time_4k_chunk(char *c)
 {
+	long page = sysconf(_SC_PAGESIZE);
+	if (madvise(c, CHUNK, MADV_NOHUGEPAGE) < 0)
+		return 0;
+	long long t0 = mono_ns();
+	for (uint64_t off = 0; off < CHUNK; off += (uint64_t)page)
+		c[off] = 1;
+	return mono_ns() - t0;
+}
+
+const char *ahead_kernel_refuses(struct ahead_costs *costs)
+{
+	*costs = (struct ahead_costs){ 0 };
 	/* Huge pages turned off for mmp itself (a prctl its parent made): the
 	 * kernel refuses mmp, not the chunk. The preparations will say. */
 	if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) > 0)
 		return NULL;
-	/* A chunk of mmp's own, 2M-aligned, whose one page is the zero page
-	 * (read, never written), in a mapping written elsewhere, as a target's
-	 * chunk is when it is prepared: the kernel collapses nothing in a
-	 * mapping never written at all (it has no anon_vma yet). */
-	char *m = mmap(NULL, 3 * CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Chunks of mmp's own, 2M-aligned: two whose one page is the zero
+	 * page (read, never written), in a mapping written elsewhere, as a
+	 * target's chunk is when it is prepared (the kernel collapses nothing
+	 * in a mapping never written at all: it has no anon_vma yet), and two
+	 * written in 4K pages. Of each pair, the quicker: the first touch of
+	 * the machine's memory can be dearer. */
+	char *m = mmap(NULL, 6 * CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;   /* cannot tell: the preparations will say */
 	char *c = (char *)(((uintptr_t)m + CHUNK) & ~(uintptr_t)(CHUNK - 1));   /* past m's first page */
 	m[0] = 1;
-	(void)*(volatile char *)c;
-	int r = madvise(c, CHUNK, MADV_COLLAPSE), err = errno;
-	munmap(m, 3 * CHUNK);
+	int r = 0, err = 0;
+	for (int i = 0; i < 2 && r == 0; i++) {
+		char *z = c + (size_t)i * CHUNK;
+		(void)*(volatile char *)z;
+		long long t0 = mono_ns();
+		r = madvise(z, CHUNK, MADV_COLLAPSE);
+		err = errno;
+		long long t = mono_ns() - t0;
+		if (r == 0 && (!costs->collapse_ns || t < costs->collapse_ns))
+			costs->collapse_ns = t;
+	}
+	for (int i = 2; i < 4 && r == 0; i++) {
+		long long t = time_4k_chunk(c + (size_t)i * CHUNK);
+		if (t > 0 && (!costs->chunk_4k_ns || t < costs->chunk_4k_ns))
+			costs->chunk_4k_ns = t;
+	}
+	munmap(m, 6 * CHUNK);
+	if (r < 0)
+		*costs = (struct ahead_costs){ 0 };
 	/* EINVAL: the kernel will not make it (Linux 6.1 wants a page written
 	 * in the chunk); ENOMEM or EAGAIN are the moment's, not the kernel's. */
 	return r < 0 && err == EINVAL ? "this kernel's MADV_COLLAPSE makes no 2M page of a chunk nothing was written "
@@ -773,12 +864,12 @@ const char *ahead_kernel_refuses(void)
 /* --- life ---------------------------------------------------------------- */
 
 struct ahead *ahead_new(const struct mmp_plan *plan, struct mmp_region_report *reports, struct guards *guards,
-			bool dry_run, unsigned workers)
+			bool dry_run, unsigned workers, struct ahead_costs costs)
 {
 	struct ahead *a = calloc(1, sizeof(*a));
 	if (!a)
 		goto oom;
-	*a = (struct ahead){ .plan = plan, .reports = reports, .guards = guards, .dry_run = dry_run };
+	*a = (struct ahead){ .plan = plan, .reports = reports, .guards = guards, .dry_run = dry_run, .costs = costs };
 	a->q = calloc(QUEUE_MAX, sizeof(*a->q));
 	a->counts = calloc(plan->nregions ? plan->nregions : 1, sizeof(*a->counts));
 	a->said = calloc(plan->nregions ? plan->nregions : 1, sizeof(*a->said));
@@ -838,6 +929,7 @@ void ahead_publish(struct ahead *a)
 		rep->ah_untouched = c->untouched + live;
 		rep->ah_cpu_ns = c->cpu_ns;
 		rep->ah_followed = c->followed;
+		rep->ah_paused = c->pauses;
 	}
 	pthread_mutex_unlock(&a->lock);
 }

@@ -77,15 +77,57 @@ static inline long long ahead_look_after(uint64_t moved, long long took, uint64_
 	return t < (double)lo ? lo : t > (double)hi ? hi : (long long)t;
 }
 
-/* Why this kernel cannot prepare a chunk ahead, or NULL: tried on a
- * chunk of the caller's own. */
-const char *ahead_kernel_refuses(void);
+/* Whether a process's writers outrun the workers: of the last
+ * AHEAD_WINDOW batches the workers took for it, LOST (a quarter or more)
+ * were reached by a writer before they were prepared, or found one
+ * writing in them. A collapse holds the process's mmap lock for writing,
+ * so each one then stalls the faults of a writer that has no use for it:
+ * a JVM's pre-touch threads, each faulting in 4K pages faster than a
+ * worker collapses, started 1.3 times slower under mmp than without. */
+#define AHEAD_WINDOW 16
+static inline bool ahead_outrun(unsigned taken, unsigned lost)
+{
+	return taken >= AHEAD_WINDOW && lost * 4 >= taken;
+}
+
+/* Whether the workers make 2M pages faster than a process's WRITERS
+ * (threads) would fault them in, in 4K pages, with a margin of half: a
+ * chunk costs each writer CHUNK_4K_NS in faults and a worker COLLAPSE_NS.
+ * Where they do, preparing pays even for a writer that outruns it (its
+ * faults a page cost 13 us on machine B: a JVM's pre-touch started 3.3
+ * times faster); where they do not, it only stalls the writers. Unknown
+ * costs (0): it pays. */
+static inline bool ahead_workers_faster(long long chunk_4k_ns, long long collapse_ns, unsigned writers,
+					unsigned workers)
+{
+	if (chunk_4k_ns <= 0 || collapse_ns <= 0)
+		return true;
+	return 2.0 * workers * (double)chunk_4k_ns > 3.0 * (writers ? writers : 1) * (double)collapse_ns;
+}
+
+/* How long preparing for a process pauses the PAUSES-th time (from 1) its
+ * writers outran the workers: 1 s, twice as long each time, up to 8 s. */
+static inline long long ahead_pause_ns(unsigned pauses)
+{
+	unsigned doublings = pauses > 1 ? pauses - 1 : 0;
+	return 1000000000LL << (doublings < 3 ? doublings : 3);
+}
+
+/* What a 2M chunk costs here, in wall time: written in 4K pages (a fault
+ * a page), and collapsed from the zero page. 0: not measured. */
+struct ahead_costs {
+	long long chunk_4k_ns, collapse_ns;
+};
+
+/* Why this kernel cannot prepare a chunk ahead, or NULL: tried on chunks
+ * of the caller's own, which give *COSTS too. */
+const char *ahead_kernel_refuses(struct ahead_costs *costs);
 
 struct guards;
 /* Starts WORKERS threads; GUARDS (shared, outliving it) says what each
  * process guards. NULL after a message. */
 struct ahead *ahead_new(const struct mmp_plan *plan, struct mmp_region_report *reports, struct guards *guards,
-			bool dry_run, unsigned workers);
+			bool dry_run, unsigned workers, struct ahead_costs costs);
 /* A fault of thread TID of PID in CHUNK of REGION, whose mapping spans
  * [START, END) (bytes): once two faults of the thread show a frontier
  * moving, the chunks after it are queued. PIDFD is the process's (dup'd). */

@@ -65,25 +65,25 @@ static void show_pagesize(int names_fd, int rep_fd, __u32 nregions, bool json)
 		if (json) {
 			printf("%s{\"policy\":\"%s\",\"region\":\"%s\",\"ahead\":%s,\"prepared\":%llu,"
 			       "\"prepare_failures\":%llu,\"left_alone\":%llu,\"prepared_beyond_faults\":%llu,"
-			       "\"seen_written\":%llu,\"prepare_cpu_s\":%.3f,\"collapse_cpu_s\":%.3f,\"found_at_attach\":%llu}",
+			       "\"seen_written\":%llu,\"paused\":%llu,\"prepare_cpu_s\":%.3f,\"collapse_cpu_s\":%.3f,\"found_at_attach\":%llu}",
 			       any ? "," : ",\"pagesize\":[", rn.policy, rn.region,
 			       rep.rules & MMP_RULE_AHEAD ? "true" : "false", (unsigned long long)rep.ah_prepared,
 			       (unsigned long long)rep.ah_failed, (unsigned long long)rep.ah_skipped,
 			       (unsigned long long)rep.ah_untouched, (unsigned long long)rep.ah_followed,
-			       (double)rep.ah_cpu_ns / 1e9, (double)rep.collapse_cpu_ns / 1e9,
+			       (unsigned long long)rep.ah_paused, (double)rep.ah_cpu_ns / 1e9, (double)rep.collapse_cpu_ns / 1e9,
 			       (unsigned long long)rep.scan_hot);
 		} else {
 			if (!any)
-				printf("\n%-16s %-16s %9s %7s %7s %14s %12s %12s %13s %10s\n", "policy", "pagesize",
-				       "prepared", "failed", "alone", "beyond faults", "seen written", "prepare cpu",
+				printf("\n%-16s %-16s %9s %7s %7s %14s %12s %7s %12s %13s %10s\n", "policy", "pagesize",
+				       "prepared", "failed", "alone", "beyond faults", "seen written", "paused", "prepare cpu",
 				       "collapse cpu", "at attach");
 			char pc[16] = "-";
 			if (rep.rules & MMP_RULE_AHEAD)
 				snprintf(pc, sizeof(pc), "%.2fs", (double)rep.ah_cpu_ns / 1e9);
-			printf("%-16s %-16s %9llu %7llu %7llu %14llu %12llu %12s %12.2fs %10llu\n", rn.policy,
+			printf("%-16s %-16s %9llu %7llu %7llu %14llu %12llu %7llu %12s %12.2fs %10llu\n", rn.policy,
 			       rn.region, (unsigned long long)rep.ah_prepared, (unsigned long long)rep.ah_failed,
 			       (unsigned long long)rep.ah_skipped, (unsigned long long)rep.ah_untouched,
-			       (unsigned long long)rep.ah_followed, pc,
+			       (unsigned long long)rep.ah_followed, (unsigned long long)rep.ah_paused, pc,
 			       (double)rep.collapse_cpu_ns / 1e9, (unsigned long long)rep.scan_hot);
 		}
 		any = true;

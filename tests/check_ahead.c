@@ -208,6 +208,39 @@ START_TEST(test_tripwire_spacing)
 }
 END_TEST
 
+/* Writers that outrun the workers, and the pauses that follow. */
+START_TEST(test_outrun)
+{
+	/* No verdict before a window's worth of batches. */
+	ck_assert(!ahead_outrun(AHEAD_WINDOW - 1, AHEAD_WINDOW - 1));
+	/* A quarter reached first: outrun (a JVM's pre-touch: 8-11 of 16). */
+	ck_assert(ahead_outrun(AHEAD_WINDOW, AHEAD_WINDOW / 4));
+	ck_assert(ahead_outrun(16, 11));
+	/* Fewer: a writer the workers keep ahead of (a place found late). */
+	ck_assert(!ahead_outrun(16, 3));
+	ck_assert(!ahead_outrun(16, 0));
+	/* Machine D: a chunk in 4K pages 0.67 ms a writer, a collapse 0.35
+	 * ms, one worker: two writers (a JVM's pre-touch) fault faster than
+	 * it collapses; one (a buffer filled front to back) does not. */
+	const long long us = 1000;
+	ck_assert(!ahead_workers_faster(670 * us, 350 * us, 2, 1));
+	ck_assert(ahead_workers_faster(670 * us, 350 * us, 1, 1));
+	/* Machine B: 8.6 ms in 4K pages, 1.3 ms a collapse: it pays. */
+	ck_assert(ahead_workers_faster(8600 * us, 1300 * us, 2, 1));
+	/* More workers, more writers they keep ahead of. */
+	ck_assert(ahead_workers_faster(670 * us, 350 * us, 2, 2));
+	/* Not measured: it pays, as before. */
+	ck_assert(ahead_workers_faster(0, 350 * us, 2, 1));
+	ck_assert(ahead_workers_faster(670 * us, 0, 2, 1));
+	/* 1 s, twice as long each time, up to 8 s. */
+	const long long s = 1000000000LL;
+	ck_assert(ahead_pause_ns(1) == s);
+	ck_assert(ahead_pause_ns(2) == 2 * s);
+	ck_assert(ahead_pause_ns(4) == 8 * s);
+	ck_assert(ahead_pause_ns(100) == 8 * s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ahead");
@@ -222,6 +255,7 @@ int main(void)
 	tcase_add_test(tc, test_next_prepared);
 	tcase_add_test(tc, test_look_after);
 	tcase_add_test(tc, test_tripwire_spacing);
+	tcase_add_test(tc, test_outrun);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
