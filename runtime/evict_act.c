@@ -402,7 +402,9 @@ static uint64_t drop_pieces(struct evictor *e, struct unit *u, uint32_t first, u
 			e->dry_pieces += evict_piece_pages(e, u->w, p) > 0;
 		freed = (uint64_t)before * e->page;
 	} else {
+		int64_t *had = evict_guard_pieces_begin(e, u, first, count);
 		drop_pages(e, u, fd, first * per, n);
+		evict_guard_pieces_end(e, u, first, count, had);
 		/* BPF may count pages read in meanwhile: never below none. */
 		int64_t after = run_resident(e, u, first, count);
 		freed = before > after ? (uint64_t)(before - after) * e->page : 0;
@@ -545,6 +547,8 @@ void evict_act(struct evictor *e, size_t b)
 		uint32_t ffirst, fcount;
 		while (blk->budget >= (double)e->page && st.need >= (double)e->page &&
 		       evict_fresh_run(e, b, below, step_want(&st, blk), &fu, &ffirst, &fcount)) {
+			if (evict_guard_holds(e, fu, now))
+				continue;   /* read straight back: the kernel's to reclaim */
 			uint64_t freed = drop_pieces(e, fu, ffirst, fcount);
 			e->reports[fu->region].ev_fresh_bytes += freed;
 			step_freed(&st, blk, (double)freed);
@@ -570,6 +574,8 @@ void evict_act(struct evictor *e, size_t b)
 				count = keys[k + 1].piece - first + 1;
 				k++;
 			}
+			if (evict_guard_holds(e, u, now))
+				continue;
 			step_freed(&st, blk, (double)drop_pieces(e, u, first, count));
 			continue;
 		}

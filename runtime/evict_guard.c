@@ -4,7 +4,9 @@
  * cached), the lowest score left is a file in use: each step drops some
  * of it, the reader reads it straight back, usage crosses again, and the
  * block drops it again, a file's worth a second, for nothing: the kernel
- * alone would have kept it.
+ * alone would have kept it. A block with a 'unit' does the same piece by
+ * piece (LFU over pages, a reader at random: each piece read as often as
+ * the next), and its drops are recorded and held alike, by file.
  *
  * A file is left to the kernel's reclaim for 10 s (twice as long each
  * time it comes back, up to 80 s; the first file of a block is said, the
@@ -60,18 +62,26 @@ static uint64_t recorded_pages(const struct evictor *e, const struct unit *u)
 	return pages < u->dropped_npages ? pages : u->dropped_npages;
 }
 
-unsigned char *evict_guard_begin(struct evictor *e, struct unit *u, int fd, uint64_t pages, unsigned char *vec)
+/* U's record of drops, begun if there is none (of its file's PAGES
+ * now). False where none is kept: a dry run, a small file, no memory. */
+static bool record(const struct evictor *e, struct unit *u, uint64_t pages)
 {
 	if (e->dry_run || pages < EVICT_COMEBACK_MIN_PAGES)
-		return vec;
-	long long now = mono_ns();
+		return false;
 	if (!u->dropped_bits) {
 		u->dropped_bits = calloc((pages + 7) / 8, 1);
 		u->dropped_npages = pages;
-		u->dropped_ns = now;
+		u->dropped_ns = mono_ns();
 		u->dropped_reads = u->w->fs->accesses;
 	}
-	if (!vec && u->dropped_bits)   /* a whole drop: only what was cached is dropped */
+	return u->dropped_bits != NULL;
+}
+
+unsigned char *evict_guard_begin(struct evictor *e, struct unit *u, int fd, uint64_t pages, unsigned char *vec)
+{
+	if (!record(e, u, pages))
+		return vec;
+	if (!vec)   /* a whole drop: only what was cached is dropped */
 		vec = evict_cached_map(fd, u->w->size, e->page);
 	return vec;
 }
@@ -99,6 +109,39 @@ void evict_guard_end(const struct evictor *e, struct unit *u, int fd, const unsi
 			u->dropped_pages++;
 		}
 	free(after);
+}
+
+int64_t *evict_guard_pieces_begin(const struct evictor *e, struct unit *u, uint32_t first, uint32_t count)
+{
+	if (!record(e, u, (u->w->size + e->page - 1) / e->page))
+		return NULL;
+	int64_t *had = malloc(count * sizeof(*had));
+	for (uint32_t i = 0; had && i < count; i++)
+		had[i] = evict_piece_pages(e, u->w, first + i);
+	return had;
+}
+
+void evict_guard_pieces_end(const struct evictor *e, struct unit *u, uint32_t first, uint32_t count, int64_t *had)
+{
+	if (!had || !u->dropped_bits) {
+		free(had);
+		return;
+	}
+	/* A piece that had pages and has none now: its pages left, and more
+	 * where its first page headed a larger folio (BPF counts a folio in
+	 * the piece of its first page). */
+	uint64_t per = e->unit / e->page, pages = recorded_pages(e, u);
+	for (uint32_t i = 0; i < count; i++) {
+		if (!had[i] || evict_piece_pages(e, u->w, first + i))
+			continue;
+		uint64_t from = (uint64_t)(first + i) * per, n = (uint64_t)had[i] > per ? (uint64_t)had[i] : per;
+		for (uint64_t p = from; p < from + n && p < pages; p++)
+			if (!was_dropped(u, p)) {
+				u->dropped_bits[p / 8] |= (unsigned char)(1u << (p % 8));
+				u->dropped_pages++;
+			}
+	}
+	free(had);
 }
 
 /* How many of U's dropped pages are cached again. */
@@ -155,8 +198,11 @@ bool evict_guard_holds(struct evictor *e, struct unit *u, long long now)
 		return false;
 	if (now < u->held_until)
 		return true;
-	if (!u->dropped_bits)
+	/* A block drops a file's pieces in many runs a step: the file is
+	 * read once a step. */
+	if (!u->dropped_bits || u->guard_checked_ns == now)
 		return false;
+	u->guard_checked_ns = now;
 	struct evict_comeback c = { .pages = (u->w->size + e->page - 1) / e->page,
 				    .dropped = u->dropped_pages,
 				    .back = read_back(e, u),

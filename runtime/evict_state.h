@@ -141,6 +141,7 @@ struct unit {
 	uint64_t dropped_npages, dropped_pages, dropped_reads;
 	long long dropped_ns;
 	long long held_until;                  /* left to the kernel until then */
+	long long guard_checked_ns;            /* the step that last read what came back */
 	unsigned holds;                        /* times it came straight back */
 };
 
@@ -340,6 +341,11 @@ void evict_guard_tried(const struct unit *u, unsigned char *vec, uint64_t from, 
 /* The drop of U's file, open at FD, is done: the pages marked in VEC that
  * left the page cache are recorded. */
 void evict_guard_end(const struct evictor *e, struct unit *u, int fd, const unsigned char *vec);
+/* COUNT pieces of U's file from FIRST are to be dropped: what each has
+ * cached (NULL where no record is kept), for evict_guard_pieces_end,
+ * which records the pages of those that left and frees it. */
+int64_t *evict_guard_pieces_begin(const struct evictor *e, struct unit *u, uint32_t first, uint32_t count);
+void evict_guard_pieces_end(const struct evictor *e, struct unit *u, uint32_t first, uint32_t count, int64_t *had);
 void evict_guard_forget(struct unit *u);
 
 /* evict_units.c */
