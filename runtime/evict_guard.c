@@ -15,8 +15,10 @@
  *     more than twice its pages were read since (BPF counts): read
  *     straight back and over and over, not a scan's next pass, nor a
  *     scan reaching the pages a drop took just ahead of it, which read
- *     each page once (evict_came_back). Where they are back but not yet
- *     read over so much, the record goes on through the next drops;
+ *     each page once (evict_came_back). Until it was read over so much,
+ *     what came back is not read, and the record goes on through the
+ *     next drops (for 30 s at most); judged, the record begins anew
+ *     unless the file is held;
  *   - and the cgroup could hold it: what the file lacks of being cached
  *     whole, and what each file the block keeps before it (its score or
  *     higher, or held) and that was read in the last 10 s lacks, fits in
@@ -40,6 +42,8 @@
 /* A file read within this long is in use: what it lacks counts. */
 #define GUARD_IN_USE_NS 10000000000LL
 #define GUARD_ASKED_A_STEP 4
+/* A record not read over twice within this long: a new one. */
+#define GUARD_RECORD_NS 30000000000LL
 
 void evict_guard_forget(struct unit *u)
 {
@@ -169,20 +173,24 @@ static uint64_t lacking(const struct evictor *e, const struct unit *u)
 
 /* Whether the cgroup could hold file F whole, and the files its block
  * keeps before it that were read in the last 10 s: what they lack,
- * against the room below the limit and what the lower scores hold.
- * Unknown (a trigger without 'usage'): no. */
+ * against the room below the limit and what the lower scores hold. In
+ * a block with a 'unit' the pieces of every file share one order, so
+ * every file read in the last 10 s is kept before it (RocksDB's SST
+ * files, each with pieces of every score: a database larger than the
+ * cgroup is not held). Unknown (a trigger without 'usage'): no. */
 static bool could_hold(struct evictor *e, const struct block *blk, const struct unit *f, long long now)
 {
 	long long headroom = trigger_headroom(blk->trigger);
 	if (headroom < 0)
 		return false;
+	bool pieces = blk->rule->unit != 0;
 	uint64_t need = lacking(e, f), room = (uint64_t)headroom;
 	for (size_t i = 0; i < e->nunits; i++) {
 		const struct unit *u = e->units[i];
 		if (u == f || u->block != f->block || !u->file)
 			continue;
 		bool held = now < u->held_until;
-		if (u->score < f->score && !held) {
+		if (!pieces && u->score < f->score && !held) {
 			int64_t cached = evict_file_cached(u->w);
 			room += cached > 0 ? (uint64_t)cached * e->page : 0;
 		} else if (held || now - (long long)u->w->fs->last_ns < GUARD_IN_USE_NS) {
@@ -198,15 +206,24 @@ bool evict_guard_holds(struct evictor *e, struct unit *u, long long now)
 		return false;
 	if (now < u->held_until)
 		return true;
-	/* A block drops a file's pieces in many runs a step: the file is
-	 * read once a step. */
-	if (!u->dropped_bits || u->guard_checked_ns == now)
+	if (!u->dropped_bits)
 		return false;
-	u->guard_checked_ns = now;
 	struct evict_comeback c = { .pages = (u->w->size + e->page - 1) / e->page,
 				    .dropped = u->dropped_pages,
-				    .back = read_back(e, u),
 				    .reads = u->w->fs->accesses - u->dropped_reads };
+	/* Not read over twice yet: what came back is not read, and the
+	 * record goes on, for a while. */
+	if (!evict_comeback_due(c.pages, c.reads)) {
+		if (now - u->dropped_ns > GUARD_RECORD_NS)
+			evict_guard_forget(u);
+		return false;
+	}
+	/* A block drops a file's pieces in many runs a step: the file is
+	 * read once a step. */
+	if (u->guard_checked_ns == now)
+		return false;
+	u->guard_checked_ns = now;
+	c.back = read_back(e, u);
 	enum evict_comeback_verdict v = evict_came_back(&c);
 	if (v == EVICT_STAYED_OUT)
 		evict_guard_forget(u);   /* the next drop begins a new record */
@@ -219,8 +236,10 @@ bool evict_guard_holds(struct evictor *e, struct unit *u, long long now)
 	if (blk->guard_asked >= GUARD_ASKED_A_STEP)
 		return false;
 	blk->guard_asked++;
-	if (!could_hold(e, blk, u, now))
+	if (!could_hold(e, blk, u, now)) {
+		evict_guard_forget(u);   /* judged again once read over twice more */
 		return false;
+	}
 	long long hold = evict_hold_ns(++u->holds);
 	u->held_until = now + hold;
 	struct mmp_region_report *rep = &e->reports[u->region];

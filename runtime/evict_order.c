@@ -162,11 +162,18 @@ bool evict_say_end(struct evict_say *s, unsigned long *unsaid, long long *change
 	return *unsaid > 0;
 }
 
+bool evict_comeback_due(uint64_t pages, uint64_t reads)
+{
+	return reads > 2 * pages;
+}
+
 enum evict_comeback_verdict evict_came_back(const struct evict_comeback *c)
 {
+	if (!evict_comeback_due(c->pages, c->reads))
+		return EVICT_NOT_YET;
 	if (c->dropped < EVICT_COMEBACK_MIN_PAGES || c->back < EVICT_COMEBACK_MIN_PAGES || c->back * 4 < c->dropped)
 		return EVICT_STAYED_OUT;
-	return c->reads > 2 * c->pages ? EVICT_CAME_BACK : EVICT_NOT_YET;
+	return EVICT_CAME_BACK;
 }
 
 long long evict_hold_ns(unsigned holds)
