@@ -134,7 +134,7 @@ struct ahead {
 	size_t qhead, qlen;
 	struct counts *counts;          /* by region, under lock */
 	bool *said;                     /* by region: a reason to leave memory alone was logged */
-	struct ahead_costs costs;       /* measured at start; collapse_ns then the workers' own */
+	struct ahead_costs costs;       /* measured at start */
 	long long collapse_wall_ns;     /* the workers' collapses, in wall time, and their chunks */
 	uint64_t collapse_chunks;
 	pthread_t *threads;
@@ -409,8 +409,16 @@ static void tally(struct ahead *a, const struct batch *b, bool lost)
 	unsigned writers = 0;
 	for (unsigned i = 0; i < FRONTIERS; i++)
 		writers += p->fr[i].used && p->fr[i].moving && now - p->fr[i].seen_ns <= WRITING_NS;
-	long long collapse = a->collapse_chunks >= AHEAD_WINDOW ? a->collapse_wall_ns / (long long)a->collapse_chunks
-							      : a->costs.collapse_ns;
+	/* A collapse's own cost: the lesser of mmp's chunk at start and the
+	 * workers' in the processes, whose wall time also holds the waits
+	 * for the writers' faults (9 ms a chunk in a JVM's pre-touch, 0.33
+	 * ms on mmp's own), and which corrects a start on a busy machine. */
+	long long collapse = a->costs.collapse_ns;
+	if (a->collapse_chunks >= AHEAD_WINDOW) {
+		long long own = a->collapse_wall_ns / (long long)a->collapse_chunks;
+		if (!collapse || own < collapse)
+			collapse = own;
+	}
 	if (!outrun || ahead_workers_faster(a->costs.chunk_4k_ns, collapse, writers, a->nthreads))
 		return;
 	long long pause = ahead_pause_ns(++p->pauses);
