@@ -15,10 +15,10 @@
  *     more than twice its pages were read since (BPF counts): read
  *     straight back and over and over, not a scan's next pass, nor a
  *     scan reaching the pages a drop took just ahead of it, which read
- *     each page once (evict_came_back). Until it was read over so much,
- *     what came back is not read, and the record goes on through the
- *     next drops (for 30 s at most); judged, the record begins anew
- *     unless the file is held;
+ *     each page once (evict_came_back). Where they are back but not yet
+ *     read over so much, the record goes on through the next drops. A
+ *     file scored in pieces is read only once it was read over so much
+ *     (for 30 s at most), and then its record begins anew unless held;
  *   - and the cgroup could hold it: what the file lacks of being cached
  *     whole, and what each file the block keeps before it (its score or
  *     higher, or held) and that was read in the last 10 s lacks, fits in
@@ -211,9 +211,13 @@ bool evict_guard_holds(struct evictor *e, struct unit *u, long long now)
 	struct evict_comeback c = { .pages = (u->w->size + e->page - 1) / e->page,
 				    .dropped = u->dropped_pages,
 				    .reads = u->w->fs->accesses - u->dropped_reads };
-	/* Not read over twice yet: what came back is not read, and the
-	 * record goes on, for a while. */
-	if (!evict_comeback_due(c.pages, c.reads)) {
+	/* Scored in pieces and not read over twice yet: what came back is
+	 * not read, and the record goes on, for a while. A whole file is
+	 * read at each drop: its record begins anew as soon as its drops are
+	 * seen to stay out (a paced scan's large files, read again a pass
+	 * later, are not held). */
+	bool pieces = e->blocks[u->block].rule->unit != 0;
+	if (pieces && !evict_comeback_due(c.pages, c.reads)) {
 		if (now - u->dropped_ns > GUARD_RECORD_NS)
 			evict_guard_forget(u);
 		return false;
@@ -237,7 +241,8 @@ bool evict_guard_holds(struct evictor *e, struct unit *u, long long now)
 		return false;
 	blk->guard_asked++;
 	if (!could_hold(e, blk, u, now)) {
-		evict_guard_forget(u);   /* judged again once read over twice more */
+		if (pieces)
+			evict_guard_forget(u);   /* judged again once read over twice more */
 		return false;
 	}
 	long long hold = evict_hold_ns(++u->holds);

@@ -169,11 +169,9 @@ bool evict_comeback_due(uint64_t pages, uint64_t reads)
 
 enum evict_comeback_verdict evict_came_back(const struct evict_comeback *c)
 {
-	if (!evict_comeback_due(c->pages, c->reads))
-		return EVICT_NOT_YET;
 	if (c->dropped < EVICT_COMEBACK_MIN_PAGES || c->back < EVICT_COMEBACK_MIN_PAGES || c->back * 4 < c->dropped)
 		return EVICT_STAYED_OUT;
-	return EVICT_CAME_BACK;
+	return evict_comeback_due(c->pages, c->reads) ? EVICT_CAME_BACK : EVICT_NOT_YET;
 }
 
 long long evict_hold_ns(unsigned holds)

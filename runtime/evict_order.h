@@ -91,20 +91,20 @@ struct evict_comeback {
 #define EVICT_COMEBACK_MIN_PAGES 64
 enum evict_comeback_verdict {
 	EVICT_CAME_BACK,               /* read straight back, over and over */
-	EVICT_NOT_YET,                 /* not read over twice yet: the record goes on */
+	EVICT_NOT_YET,                 /* back, but not read over twice yet: the record goes on */
 	EVICT_STAYED_OUT,              /* the drops held: a new record */
 };
 /* Whether a file of PAGES, READS of its pages read since its record
- * began, can be judged: once it was read over more than twice. Before,
- * what came back is not read (a file scored in pieces is dropped many
- * times a second, and reading its cache state at each step cost RocksDB
- * a tenth of its GETs). */
+ * began, was read over more than twice. A file scored in pieces is
+ * judged only then (it is dropped many times a second, and reading its
+ * cache state at each step cost RocksDB a tenth of its GETs); a whole
+ * file at each drop, where it can also be seen to have stayed out. */
 bool evict_comeback_due(uint64_t pages, uint64_t reads);
-/* Once due: read straight back where a quarter of the pages dropped or
- * more are cached again (and at least EVICT_COMEBACK_MIN_PAGES: fewer say
- * nothing either way), so it is read over and over (a scan reads each
- * page once a pass, and comes back to a page a drop took once a pass);
- * else the drops held. */
+/* Read straight back: a quarter of the pages dropped or more are cached
+ * again (and at least EVICT_COMEBACK_MIN_PAGES: fewer say nothing either
+ * way), and it was read over more than twice meanwhile, so it is read
+ * over and over: a scan reads each page once a pass, and comes back to a
+ * page a drop took once a pass. */
 enum evict_comeback_verdict evict_came_back(const struct evict_comeback *c);
 /* How long a file that came straight back for the HOLDS-th time (from 1)
  * is left to the kernel: 10 s, twice as long each time, up to 80 s. */

@@ -459,7 +459,9 @@ static void prepare(struct ahead *a, struct batch *b)
 
 	pthread_mutex_lock(&a->lock);
 	long long now = mono_ns();
-	/* The process has reached these chunks since: it is writing them. */
+	/* Its frontier was given up, the process is gone, or preparing for
+	 * it pauses: dropped. The process has reached these chunks since
+	 * (it is writing them): the writer won the race, which counts. */
 	bool dropped = b->f->gen != b->gen || p->gone || now < p->paused_until;
 	bool reached = !dropped && b->f->last_fault >= b->chunk;
 	bool writing = !dropped && !reached && being_written(p, b->region, b->chunk, b->n, now);
