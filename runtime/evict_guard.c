@@ -58,6 +58,15 @@ static bool was_dropped(const struct unit *u, uint64_t p)
 	return u->dropped_bits[p / 8] & (1u << (p % 8));
 }
 
+/* Page P of U's file left at a drop: in its record, counted once. */
+static void mark_dropped(struct unit *u, uint64_t p)
+{
+	if (was_dropped(u, p))
+		return;
+	u->dropped_bits[p / 8] |= (unsigned char)(1u << (p % 8));
+	u->dropped_pages++;
+}
+
 /* The pages of U's file its record covers: a file that grew since has
  * pages no drop of the record took. */
 static uint64_t recorded_pages(const struct evictor *e, const struct unit *u)
@@ -108,10 +117,8 @@ void evict_guard_end(const struct evictor *e, struct unit *u, int fd, const unsi
 	unsigned char *after = evict_cached_map(fd, u->w->size, e->page);
 	uint64_t pages = recorded_pages(e, u);
 	for (uint64_t p = 0; after && p < pages; p++)
-		if ((vec[p] & 2) && !(after[p] & 1) && !was_dropped(u, p)) {
-			u->dropped_bits[p / 8] |= (unsigned char)(1u << (p % 8));
-			u->dropped_pages++;
-		}
+		if ((vec[p] & 2) && !(after[p] & 1))
+			mark_dropped(u, p);
 	free(after);
 }
 
@@ -140,10 +147,7 @@ void evict_guard_pieces_end(const struct evictor *e, struct unit *u, uint32_t fi
 			continue;
 		uint64_t from = (uint64_t)(first + i) * per, n = (uint64_t)had[i] > per ? (uint64_t)had[i] : per;
 		for (uint64_t p = from; p < from + n && p < pages; p++)
-			if (!was_dropped(u, p)) {
-				u->dropped_bits[p / 8] |= (unsigned char)(1u << (p % 8));
-				u->dropped_pages++;
-			}
+			mark_dropped(u, p);
 	}
 	free(had);
 }
