@@ -146,6 +146,17 @@ static void give_slot(struct evictor *e, uint32_t slot)
 	e->spare[e->nspare++] = slot;
 }
 
+/* Voids BPF's memos of the file each CPU read last (mmp_read_memo), before
+ * files leave mmp_files and their slots are freed. */
+static void files_gen_bump(struct evictor *e)
+{
+	__u32 zero = 0;
+	e->files_gen++;
+	if (bpf_map_update_elem(e->gen_fd, &zero, &e->files_gen, BPF_ANY) < 0)
+		mmp_warn("evict: cannot void BPF's memos of files (%s): a read may count for a file forgotten",
+			 strerror(errno));
+}
+
 /* Fills BPF's queue of free slots: a scan's first pass finds thousands
  * of files between two ticks. */
 static void stock(struct evictor *e)
@@ -163,8 +174,9 @@ int evict_files_setup(struct evictor *e, const struct loaded *l)
 {
 	e->files_fd = loader_map_fd(l, "mmp_files");
 	e->free_fd = loader_map_fd(l, "mmp_file_free");
+	e->gen_fd = loader_map_fd(l, "mmp_files_gen");
 	e->dump = (struct map_dump){ .key_size = sizeof(struct mmp_file_key), .value_size = sizeof(__u32) };
-	if (e->files_fd < 0 || e->free_fd < 0) {
+	if (e->files_fd < 0 || e->free_fd < 0 || e->gen_fd < 0) {
 		mmp_error("evict: the policy's object has no file maps");
 		return -EINVAL;
 	}
@@ -346,6 +358,7 @@ void evict_files_tick(struct evictor *e)
 	 * Others not known yet have their event still in the ring buffer,
 	 * and are named at the next loss, if ever. */
 	e->lost_seen = e->gov->lost;
+	files_gen_bump(e);
 	size_t n = map_dump_read(&e->dump, e->files_fd);
 	const struct mmp_file_key *keys = e->dump.keys;
 	const __u32 *slots = e->dump.values;
@@ -392,6 +405,7 @@ void evict_files_forget(struct evictor *e, long long now)
 	}
 	/* Then the files: a removal moves entries back, so the slot is
 	 * looked at again after one. */
+	files_gen_bump(e);
 	for (size_t i = 0; i < e->files.cap;) {
 		struct watched *w = e->files.slots[i];
 		if (!w || !w->forget) {
