@@ -22,7 +22,10 @@
 #
 # Environment: ROUNDS (3; the first argument wins), TIERS_DIR
 # (/var/tmp/mmp-tiers), TIERS_CGROUP_MB, TIERS_DB_MB, TIERS_LOG_MB,
-# TIERS_SECONDS, TIERS_PASSES, EVICT_WARM_MIB (lib.sh's hold_memory_state), VARIANTS
+# TIERS_SECONDS, TIERS_PASSES (0: fio alone, what watching its reads
+# costs), EVICT_WARM_MIB (lib.sh's hold_memory_state), EVICT_BPF_STATS
+# (1: each mmp run also says what its file hooks cost a call, lib.sh's
+# bpf_stats_on), VARIANTS
 # ("default mmp"), MMP (the mmp binary). Installs fio if missing. Takes
 # the lock of the kernel tests (/tmp/mmp-kernel-tests.lock); the cgroup
 # and mmp are removed and stopped on exit, failure, Ctrl-C or SIGTERM;
@@ -56,6 +59,7 @@ tmp=$(mktemp -d)
 cg='' pid='' mpid=''
 on_exit cleanup
 take_lock
+bpf_stats_on
 sh "$here/../machine/machine.sh"
 hold_memory_state
 
