@@ -96,17 +96,24 @@ struct {
 } mmp_file_free SEC(".maps");
 
 /* What this CPU's reads had last: the clock at its first access in the
- * current tick, and the file it found. A clock read costs about 28 ns of
- * a read's 86 ns in the hook (machine D), and most reads are of the file
- * read before (fio's, a database's), so reads within one tick share one
- * clock read (access times are kept to the tick, 4 ms at HZ=250), and a
- * read of the same file skips the lookup in mmp_files while the runtime
- * has forgotten no file since (mmp_files_gen). */
+ * current tick, the watched file it found, and the file it found
+ * unwatched for a reader that starts no watch (a process mmp does not
+ * govern, or whose policy scores no files). A clock read cost about 28
+ * ns of a read's 86 ns in the hook on machine D, and most reads are of
+ * the file read before (fio's, a database's): reads within one tick
+ * share one clock read (access times are kept to the tick, 4 ms at
+ * HZ=250), and a read of the same file skips the lookups while
+ * mmp_files_gen (and, for the reader, mmp_epoch) holds the value the
+ * memo was made under. A program preempted midway may leave a memo torn:
+ * a read counted for another file, never memory out of bounds. */
 struct mmp_read_memo {
 	__u64 tick, now_ns;        /* jiffies, and the clock at its first access */
 	__u64 ino;
 	__u32 dev, slot;
-	__u64 files_gen;           /* mmp_files_gen when the file was found */
+	__u64 files_gen;           /* mmp_files_gen + 1 when the file was found; 0: none */
+	__u64 none_ino;            /* the file not watched, read by none_tgid */
+	__u32 none_dev, none_tgid;
+	__u64 none_gen, none_epoch; /* mmp_files_gen + 1 and mmp_epoch then; 0: none */
 };
 
 struct {
@@ -116,10 +123,12 @@ struct {
 	__type(value, struct mmp_read_memo);
 } mmp_read_memo SEC(".maps");
 
-/* Bumped by the runtime before it forgets files (removes them from
- * mmp_files and frees their slots): memos of an earlier value are void. */
+/* Bumped atomically by both sides after a file enters mmp_files (BPF, the
+ * runtime), and by the runtime before files leave it and their slots are
+ * freed: memos made under an earlier value are void. The runtime maps it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -264,16 +273,20 @@ static __always_inline void mmp_emit_file(struct inode *inode, __u32 tgid, __u32
 }
 
 /* A file a governed process touches is watched from its first access on,
- * open or not later: the runtime keeps it while it has pages cached. */
-static __always_inline struct mmp_file_stats *mmp_file_found(struct inode *inode, __u32 dev, __u64 ino)
+ * open or not later: the runtime keeps it while it has pages cached.
+ * Sets *NONE where TGID starts no watch (not governed, or its policy
+ * scores no files), which the caller may keep in its memo. */
+static __always_inline struct mmp_file_stats *mmp_file_found(struct inode *inode, __u32 tgid, __u32 dev, __u64 ino,
+							     __u64 *files_gen, int *none)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct mmp_proc *p = bpf_map_lookup_elem(&mmp_procs, &tgid);
+	*none = 1;
 	if (!p)
 		return 0;
 	__u32 policy = p->policy;
 	if (policy < 64 && !((MMP_FILE_POLICIES >> policy) & 1))
 		return 0;
+	*none = 0;
 	__u32 slot;
 	if (bpf_map_pop_elem(&mmp_file_free, &slot) < 0)
 		return 0;   /* none ready: found at a later access */
@@ -282,6 +295,7 @@ static __always_inline struct mmp_file_stats *mmp_file_found(struct inode *inode
 		bpf_map_push_elem(&mmp_file_free, &slot, 0);   /* found on another CPU meanwhile, or full */
 		return mmp_file(dev, ino);
 	}
+	__sync_fetch_and_add(files_gen, 1);   /* other CPUs' memos of it as unwatched */
 	mmp_emit_file(inode, tgid, policy, dev, ino, slot);
 	return bpf_map_lookup_elem(&mmp_file_stats, &slot);
 }
@@ -410,23 +424,41 @@ static __always_inline __u64 mmp_read_clock(struct mmp_read_memo *m)
 	return m->now_ns;
 }
 
-/* The watched file DEV:INO's figures, or NULL: from the memo when this
- * CPU's last read found that file and no file was forgotten since. The
- * generation is read before the lookup, so a memo made across a bump is
- * void at the next read. */
-static __always_inline struct mmp_file_stats *mmp_file_memo(struct mmp_read_memo *m, __u32 dev, __u64 ino)
+/* The watched file DEV:INO's figures, for a read by TGID, or NULL where
+ * it is not watched (and TGID's read does not make it so): from this
+ * CPU's memo when its last reads found the same, else looked up and kept
+ * there. The generations are read before the lookups, so a memo made
+ * across a change is void at the next read. */
+static __always_inline struct mmp_file_stats *mmp_file_memo(struct mmp_read_memo *m, struct inode *inode, __u32 tgid,
+							    __u32 dev, __u64 ino)
 {
 	__u32 zero = 0;
-	__u64 *gen = bpf_map_lookup_elem(&mmp_files_gen, &zero);
-	if (!gen)
-		return mmp_file(dev, ino);
-	__u64 g = *(volatile __u64 *)gen + 1;   /* 0 in a memo: none */
+	__u64 *files_gen = bpf_map_lookup_elem(&mmp_files_gen, &zero);
+	if (!files_gen)
+		return 0;
+	__u64 g = *(volatile __u64 *)files_gen + 1;
 	if (m->files_gen == g && m->ino == ino && m->dev == dev)
 		return bpf_map_lookup_elem(&mmp_file_stats, &m->slot);
+	__u64 *epoch = bpf_map_lookup_elem(&mmp_epoch, &zero);
+	if (!epoch)
+		return 0;
+	__u64 e = *(volatile __u64 *)epoch;
+	if (m->none_gen == g && m->none_epoch == e && m->none_ino == ino && m->none_dev == dev && m->none_tgid == tgid)
+		return 0;
 	struct mmp_file_key k = { .dev = dev, .ino = ino };
 	__u32 *slot = bpf_map_lookup_elem(&mmp_files, &k);
-	if (!slot)
-		return 0;
+	if (!slot) {
+		int none;
+		struct mmp_file_stats *f = mmp_file_found(inode, tgid, dev, ino, files_gen, &none);
+		if (!f && none) {
+			m->none_dev = dev;
+			m->none_ino = ino;
+			m->none_tgid = tgid;
+			m->none_epoch = e;
+			m->none_gen = g;
+		}
+		return f;   /* kept in the memo at its next read */
+	}
 	m->slot = *slot;
 	m->dev = dev;
 	m->ino = ino;
@@ -451,8 +483,8 @@ static __always_inline void mmp_file_access(struct inode *inode, __u64 first, __
 	struct mmp_read_memo *m = bpf_map_lookup_elem(&mmp_read_memo, &zero);
 	if (!m)
 		return;
-	struct mmp_file_stats *f = mmp_file_memo(m, dev, ino);
-	if (!f && !(f = mmp_file_found(inode, dev, ino)))
+	struct mmp_file_stats *f = mmp_file_memo(m, inode, bpf_get_current_pid_tgid() >> 32, dev, ino);
+	if (!f)
 		return;
 	__u64 now = mmp_read_clock(m);
 	__u64 pages = last >= first ? last - first + 1 : 1;

@@ -146,15 +146,12 @@ static void give_slot(struct evictor *e, uint32_t slot)
 	e->spare[e->nspare++] = slot;
 }
 
-/* Voids BPF's memos of the file each CPU read last (mmp_read_memo), before
- * files leave mmp_files and their slots are freed. */
+/* Voids BPF's memos of the files each CPU read last (mmp_read_memo):
+ * called after a file enters mmp_files, and before files leave it and
+ * their slots are freed. Atomic: BPF bumps it too. */
 static void files_gen_bump(struct evictor *e)
 {
-	__u32 zero = 0;
-	e->files_gen++;
-	if (bpf_map_update_elem(e->gen_fd, &zero, &e->files_gen, BPF_ANY) < 0)
-		mmp_warn("evict: cannot void BPF's memos of files (%s): a read may count for a file forgotten",
-			 strerror(errno));
+	__atomic_fetch_add(e->files_gen, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Fills BPF's queue of free slots: a scan's first pass finds thousands
@@ -174,15 +171,17 @@ int evict_files_setup(struct evictor *e, const struct loaded *l)
 {
 	e->files_fd = loader_map_fd(l, "mmp_files");
 	e->free_fd = loader_map_fd(l, "mmp_file_free");
-	e->gen_fd = loader_map_fd(l, "mmp_files_gen");
 	e->dump = (struct map_dump){ .key_size = sizeof(struct mmp_file_key), .value_size = sizeof(__u32) };
-	if (e->files_fd < 0 || e->free_fd < 0 || e->gen_fd < 0) {
+	if (e->files_fd < 0 || e->free_fd < 0) {
 		mmp_error("evict: the policy's object has no file maps");
 		return -EINVAL;
 	}
 	e->fstats_len = (size_t)MMP_MAX_FILES * sizeof(struct mmp_file_stats);
 	e->fstats = loader_map_mmap(l, "mmp_file_stats", e->fstats_len, "the files' figures (evict)");
 	if (!e->fstats)
+		return -errno;
+	e->files_gen = loader_map_mmap(l, "mmp_files_gen", (size_t)sysconf(_SC_PAGESIZE), "the files' generation (evict)");
+	if (!e->files_gen)
 		return -errno;
 	stock(e);
 	return 0;
@@ -251,6 +250,8 @@ struct watched *evict_file_at(struct evictor *e, const char *path)
 			close(fd);
 			return NULL;
 		}
+	} else {
+		files_gen_bump(e);   /* memos of it as unwatched */
 	}
 	w = add_file(e, &k, slot, path, fd, &st, "a governed process has it open or mapped");
 	close(fd);
@@ -455,4 +456,6 @@ void evict_files_free(struct evictor *e)
 	free(e->spare);
 	if (e->fstats)
 		munmap(e->fstats, e->fstats_len);
+	if (e->files_gen)
+		munmap(e->files_gen, (size_t)sysconf(_SC_PAGESIZE));
 }

@@ -150,8 +150,8 @@ struct evictor {
 	uint64_t page;                         /* the machine's: what mincore and BPF count */
 	struct governed_set *gov;
 	bool dry_run;
-	int files_fd, free_fd, gen_fd;         /* mmp_files, mmp_file_free, mmp_files_gen */
-	__u64 files_gen;                       /* the last value written to mmp_files_gen */
+	int files_fd, free_fd;                 /* mmp_files, mmp_file_free */
+	__u64 *files_gen;                      /* mmp_files_gen, mapped */
 	struct mmp_file_stats *fstats;         /* mmp_file_stats, mapped */
 	size_t fstats_len;
 	uint32_t *spare;                       /* free slots not given to BPF yet */

@@ -19,6 +19,9 @@
 #             the cgroup is at 90% of its limit or more, drop the logs
 #             first (score 0), the database (score 1) only where they
 #             do not suffice
+#   bystander the same policy matching cat only: fio is a process mmp
+#             does not govern, reading a file no governed process read,
+#             and pays only the hooks' look at each read
 #
 # Environment: ROUNDS (3; the first argument wins), TIERS_DIR
 # (/var/tmp/mmp-tiers), TIERS_CGROUP_MB, TIERS_DB_MB, TIERS_LOG_MB,
@@ -48,7 +51,7 @@ case $CG_MB$DB_MB$LOG_MB$SECONDS_$PASSES in '' | *[!0-9]*) die "TIERS_CGROUP_MB,
 [ "$(id -u)" = 0 ] || die "must run as root (it makes a memory cgroup and drops the page cache)"
 command -v flock >/dev/null || die "needs flock (util-linux)"
 command -v fincore >/dev/null || die "needs fincore (util-linux)"
-check_variants mmp
+check_variants mmp bystander
 find_memcg
 command -v fio >/dev/null || apt_install fio
 check_on_disk "$TIERS_DIR" TIERS_DIR
@@ -74,7 +77,9 @@ for i in 1 2 3 4 5; do make_file "$TIERS_DIR/logs/app$i.log" "$LOG_MB"; done
 sync
 
 make_cg "mmp-tiersbench-$$" "$CG_MB"
-sed "s|/var/tmp/mmp-tiers/|$TIERS_DIR/|" "$here/policies/tiers.mmp" >"$tmp/tiers.mmp"
+sed "s|/var/tmp/mmp-tiers/|$TIERS_DIR/|" "$here/policies/tiers.mmp" >"$tmp/mmp.mmp"
+sed 's|match comm "fio" or comm "cat";|match comm "cat";|' "$tmp/mmp.mmp" >"$tmp/bystander.mmp"
+grep -q 'match comm "cat";' "$tmp/bystander.mmp" || die "policies/tiers.mmp's match line changed: update the bystander variant"
 
 # The workload, in the cgroup: fio for SECONDS_, cat over the logs PASSES
 # times from the moment the database is cached (30 s at most). Prints
@@ -105,7 +110,7 @@ EOS
 run_variant() {
 	v=$1
 	drop_caches
-	[ "$v" = default ] || start_mmp "$tmp/tiers.mmp" "mmp-tiersbench-$$"
+	[ "$v" = default ] || start_mmp "$tmp/$v.mmp" "mmp-tiersbench-$$"
 	h0=$(limit_hits)
 	run_in_cg sh "$tmp/workload.sh" "$db" "$TIERS_DIR/logs" "$SECONDS_" "$PASSES" "$tmp/fio.out" >"$tmp/w.out" 2>&1
 	[ "$rc" = 0 ] || die "the workload failed: $(tail -n 5 "$tmp/w.out")"
