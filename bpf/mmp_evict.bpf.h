@@ -124,7 +124,7 @@ struct {
 } mmp_read_memo SEC(".maps");
 
 /* Bumped atomically by both sides after a file enters mmp_files (BPF, the
- * runtime), and by the runtime before files leave it and their slots are
+ * runtime), and by the runtime after one leaves it, before its slot is
  * freed: memos made under an earlier value are void. The runtime maps it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -427,8 +427,8 @@ static __always_inline __u64 mmp_read_clock(struct mmp_read_memo *m)
 /* The watched file DEV:INO's figures, for a read by TGID, or NULL where
  * it is not watched (and TGID's read does not make it so): from this
  * CPU's memo when its last reads found the same, else looked up and kept
- * there. The generations are read before the lookups, so a memo made
- * across a change is void at the next read. */
+ * there. The generations are read before the lookups and bumped after
+ * the changes, so a memo made across a change is void at the next read. */
 static __always_inline struct mmp_file_stats *mmp_file_memo(struct mmp_read_memo *m, struct inode *inode, __u32 tgid,
 							    __u32 dev, __u64 ino)
 {
