@@ -147,12 +147,19 @@ static void give_slot(struct evictor *e, uint32_t slot)
 }
 
 /* Voids BPF's memos of the files each CPU read last (mmp_read_memo):
- * called after a file enters mmp_files, and after one leaves it and
- * before its slot is freed, so that no memo made before the removal
- * counts a read for the slot's next file. Atomic: BPF bumps it too. */
+ * called after a file enters mmp_files. Atomic: BPF bumps it too. */
 static void files_gen_bump(struct evictor *e)
 {
 	__atomic_fetch_add(e->files_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Frees SLOT, whose file has left mmp_files: the memos are voided first,
+ * so that none made before the removal counts a read for the slot's next
+ * file. */
+static void give_unwatched_slot(struct evictor *e, uint32_t slot)
+{
+	files_gen_bump(e);
+	give_slot(e, slot);
 }
 
 /* Fills BPF's queue of free slots: a scan's first pass finds thousands
@@ -363,12 +370,9 @@ void evict_files_tick(struct evictor *e)
 	size_t n = map_dump_read(&e->dump, e->files_fd);
 	const struct mmp_file_key *keys = e->dump.keys;
 	const __u32 *slots = e->dump.values;
-	for (size_t i = 0; i < n; i++) {
-		if (!evict_file_find(e, &keys[i]) && bpf_map_delete_elem(e->files_fd, &keys[i]) == 0) {
-			files_gen_bump(e);
-			give_slot(e, slots[i]);
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		if (!evict_file_find(e, &keys[i]) && bpf_map_delete_elem(e->files_fd, &keys[i]) == 0)
+			give_unwatched_slot(e, slots[i]);
 }
 
 /* Nothing needs W any more: no page cached, no access for a minute, and
@@ -416,9 +420,8 @@ void evict_files_forget(struct evictor *e, long long now)
 			continue;
 		}
 		bpf_map_delete_elem(e->files_fd, &w->key);
-		files_gen_bump(e);
 		evict_file_pieces_free(e, w);
-		give_slot(e, w->slot);
+		give_unwatched_slot(e, w->slot);
 		file_table_remove(&e->files, &w->key);
 		free(w->path);
 		free(w);
