@@ -83,7 +83,7 @@ static uint64_t drop_file(struct evictor *e, struct unit *u, uint64_t bytes, boo
 		return 0;
 	}
 	int64_t before = evict_file_cached(w);
-	uint64_t pages = (w->size + e->page - 1) / e->page, want = (bytes + e->page - 1) / e->page, chosen = 0;
+	uint64_t pages = evict_file_pages(e, w), want = (bytes + e->page - 1) / e->page, chosen = 0;
 	uint64_t p = u->cursor / e->page < pages ? u->cursor / e->page : 0;
 	unsigned char *vec = NULL;
 	if (want >= (uint64_t)before || want >= pages) {

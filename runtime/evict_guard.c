@@ -71,7 +71,7 @@ static void mark_dropped(struct unit *u, uint64_t p)
  * pages no drop of the record took. */
 static uint64_t recorded_pages(const struct evictor *e, const struct unit *u)
 {
-	uint64_t pages = (u->w->size + e->page - 1) / e->page;
+	uint64_t pages = evict_file_pages(e, u->w);
 	return pages < u->dropped_npages ? pages : u->dropped_npages;
 }
 
@@ -124,7 +124,7 @@ void evict_guard_end(const struct evictor *e, struct unit *u, int fd, const unsi
 
 int64_t *evict_guard_pieces_begin(const struct evictor *e, struct unit *u, uint32_t first, uint32_t count)
 {
-	if (!record(e, u, (u->w->size + e->page - 1) / e->page))
+	if (!record(e, u, evict_file_pages(e, u->w)))
 		return NULL;
 	int64_t *had = malloc(count * sizeof(*had));
 	for (uint32_t i = 0; had && i < count; i++)
@@ -212,7 +212,7 @@ bool evict_guard_holds(struct evictor *e, struct unit *u, long long now)
 		return true;
 	if (!u->dropped_bits)
 		return false;
-	struct evict_comeback c = { .pages = (u->w->size + e->page - 1) / e->page,
+	struct evict_comeback c = { .pages = evict_file_pages(e, u->w),
 				    .dropped = u->dropped_pages,
 				    .reads = u->w->fs->accesses - u->dropped_reads };
 	/* Scored in pieces and not read over twice yet: what came back is

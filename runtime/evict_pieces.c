@@ -90,7 +90,7 @@ void evict_file_pieces(struct evictor *e, struct watched *w)
 	 * they are read. */
 	unsigned char *vec = evict_cached_map(fd, w->size, e->page);
 	close(fd);
-	uint64_t per = e->unit / e->page, pages = (w->size + e->page - 1) / e->page;
+	uint64_t per = e->unit / e->page, pages = evict_file_pages(e, w);
 	for (uint64_t p = (uint64_t)had * per; vec && p < pages; p++)
 		if (vec[p] & 1)
 			__atomic_fetch_add(&e->pieces[at + p / per].resident, 1, __ATOMIC_RELAXED);

@@ -258,6 +258,12 @@ int evict_pieces_setup(struct evictor *e, const struct loaded *l);
 void evict_file_pieces(struct evictor *e, struct watched *w);
 /* Takes W's pieces back, zeroed. */
 void evict_file_pieces_free(struct evictor *e, struct watched *w);
+/* The pages of W's file at its size now, the last one partly. */
+static inline uint64_t evict_file_pages(const struct evictor *e, const struct watched *w)
+{
+	return (w->size + e->page - 1) / e->page;
+}
+
 /* W's pieces, as published to BPF: how many, and where they start. */
 static inline uint32_t file_npieces(const struct watched *w)
 {
