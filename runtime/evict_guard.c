@@ -220,7 +220,8 @@ bool evict_guard_holds(struct evictor *e, struct unit *u, long long now)
 	 * read at each drop: its record begins anew as soon as its drops are
 	 * seen to stay out (a paced scan's large files, read again a pass
 	 * later, are not held). */
-	bool pieces = e->blocks[u->block].rule->unit != 0;
+	struct block *blk = &e->blocks[u->block];
+	bool pieces = blk->rule->unit != 0;
 	if (pieces && !evict_comeback_due(c.pages, c.reads)) {
 		if (now - u->dropped_ns > GUARD_RECORD_NS)
 			evict_guard_forget(u);
@@ -235,7 +236,6 @@ bool evict_guard_holds(struct evictor *e, struct unit *u, long long now)
 	enum evict_comeback_verdict v = evict_came_back(&c);
 	if (v == EVICT_STAYED_OUT)
 		evict_guard_forget(u);   /* the next drop begins a new record */
-	struct block *blk = &e->blocks[u->block];
 	if (v != EVICT_CAME_BACK)
 		return false;
 	/* could_hold reads every unit of the block: a few a step, so that a
