@@ -104,8 +104,11 @@ struct {
  * share one clock read (access times are kept to the tick, 4 ms at
  * HZ=250), and a read of the same file skips the lookups while
  * mmp_files_gen (and, for the reader, mmp_epoch) holds the value the
- * memo was made under. A program preempted midway may leave a memo torn:
- * a read counted for another file, never memory out of bounds. */
+ * memo was made under. A program preempted midway (an fentry stand-in
+ * on a preemptible kernel; tracepoints run with preemption off) may leave
+ * a memo torn: each file's figures carry its key, which a memo's slot
+ * must match, so a torn one costs a lookup, not a read counted for
+ * another file. */
 struct mmp_read_memo {
 	__u64 tick, now_ns;        /* jiffies, and the clock at its first access */
 	__u64 ino;
@@ -290,6 +293,11 @@ static __always_inline struct mmp_file_stats *mmp_file_found(struct inode *inode
 	__u32 slot;
 	if (bpf_map_pop_elem(&mmp_file_free, &slot) < 0)
 		return 0;   /* none ready: found at a later access */
+	struct mmp_file_stats *f = bpf_map_lookup_elem(&mmp_file_stats, &slot);
+	if (!f)
+		return 0;   /* a slot out of range: never given */
+	f->dev = dev;   /* before it is found: the memos check it */
+	f->ino = ino;
 	struct mmp_file_key k = { .dev = dev, .ino = ino };
 	if (bpf_map_update_elem(&mmp_files, &k, &slot, BPF_NOEXIST) < 0) {
 		bpf_map_push_elem(&mmp_file_free, &slot, 0);   /* found on another CPU meanwhile, or full */
@@ -297,7 +305,7 @@ static __always_inline struct mmp_file_stats *mmp_file_found(struct inode *inode
 	}
 	__sync_fetch_and_add(files_gen, 1);   /* other CPUs' memos of it as unwatched */
 	mmp_emit_file(inode, tgid, policy, dev, ino, slot);
-	return bpf_map_lookup_elem(&mmp_file_stats, &slot);
+	return f;
 }
 
 /* The piece of F that holds page INDEX, or NULL: the file is not counted
@@ -400,7 +408,9 @@ static __always_inline void mmp_pieces_access(struct mmp_file_stats *f, __u64 fi
 			__sync_fetch_and_add(&pc->scan_accesses, pages);
 		if (!pc->first_ms)
 			pc->first_ms = ms;
-		pc->last_ms = ms;
+		/* Never back, as the file's last_ns; ms wraps after 49 days. */
+		if (!pc->last_ms || (__s32)(ms - pc->last_ms) > 0)
+			pc->last_ms = ms;
 		/* The first read since it was cached: a candidate for the
 		 * runtime's next step (two readers may both send it: the
 		 * runtime takes it once). A full ring loses it to the next
@@ -437,8 +447,12 @@ static __always_inline struct mmp_file_stats *mmp_file_memo(struct mmp_read_memo
 	if (!files_gen)
 		return 0;
 	__u64 g = *(volatile __u64 *)files_gen + 1;
-	if (m->files_gen == g && m->ino == ino && m->dev == dev)
-		return bpf_map_lookup_elem(&mmp_file_stats, &m->slot);
+	if (m->files_gen == g && m->ino == ino && m->dev == dev) {
+		__u32 s = m->slot;
+		struct mmp_file_stats *f = bpf_map_lookup_elem(&mmp_file_stats, &s);
+		if (f && f->ino == ino && f->dev == dev)
+			return f;   /* else torn, or the slot given on: looked up */
+	}
 	__u64 *epoch = bpf_map_lookup_elem(&mmp_epoch, &zero);
 	if (!epoch)
 		return 0;
@@ -459,11 +473,12 @@ static __always_inline struct mmp_file_stats *mmp_file_memo(struct mmp_read_memo
 		}
 		return f;   /* kept in the memo at its next read */
 	}
-	m->slot = *slot;
+	__u32 s = *slot;
+	m->slot = s;
 	m->dev = dev;
 	m->ino = ino;
 	m->files_gen = g;
-	return bpf_map_lookup_elem(&mmp_file_stats, &m->slot);
+	return bpf_map_lookup_elem(&mmp_file_stats, &s);
 }
 
 /* Pages FIRST to LAST of INODE's file read or faulted on. INODE comes

@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* Bump when any struct below changes: the runtime refuses other versions. */
-#define MMP_ABI_VERSION 22
+#define MMP_ABI_VERSION 23
 
 #define MMP_MAX_RANGES 4096        /* resolved address ranges per process */
 #define MMP_MAX_PROCS 4096         /* processes governed at once */
@@ -240,8 +240,9 @@ struct mmp_file_stats {
 	 * one store as base << 32 | count; 0: counted as a whole only. */
 	__u64 pieces;
 	__u32 past_pieces;         /* set by BPF: a page past the pieces was read or cached */
-	__u32 pad;
+	__u32 dev;                 /* the file's key, written before it enters mmp_files: */
 	__u64 scan_accesses;       /* of accesses, those by a block's scanners (threads) */
+	__u64 ino;                 /* a CPU's memo of the slot is checked against it */
 };
 
 #define MMP_MAX_PIECES (1U << 20)  /* pieces of files counted at once (4 GiB at 4K) */

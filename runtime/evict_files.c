@@ -249,6 +249,8 @@ struct watched *evict_file_at(struct evictor *e, const char *path)
 		close(fd);
 		return NULL;
 	}
+	e->fstats[slot].dev = k.dev;   /* before it is found: BPF's memos check it */
+	e->fstats[slot].ino = k.ino;
 	if (bpf_map_update_elem(e->files_fd, &k, &slot, BPF_NOEXIST) < 0) {
 		int err = errno;
 		give_slot(e, slot);
@@ -325,7 +327,12 @@ void evict_file_found(struct evictor *e, const struct mmp_file_event *ev)
 		return;   /* already added from a process's open files */
 	char path[PATH_MAX];
 	struct stat st;
-	if (ev->slot >= MMP_MAX_FILES)
+	/* The event is stale where its entry left mmp_files since (forgotten
+	 * after a lost event, while this one waited in the ring): the slot
+	 * may be another file's now. A file found again has an event of its
+	 * own on the way. */
+	__u32 slot;
+	if (ev->slot >= MMP_MAX_FILES || bpf_map_lookup_elem(e->files_fd, &k, &slot) < 0 || slot != ev->slot)
 		return;
 	int fd = open_named(e, ev, path, sizeof(path), &st);
 	bool named = fd >= 0;
@@ -419,9 +426,14 @@ void evict_files_forget(struct evictor *e, long long now)
 			i++;
 			continue;
 		}
-		bpf_map_delete_elem(e->files_fd, &w->key);
+		int removed = bpf_map_delete_elem(e->files_fd, &w->key) == 0 ? 0 : -errno;
 		evict_file_pieces_free(e, w);
-		give_unwatched_slot(e, w->slot);
+		/* A slot whose entry was not there to remove is not known to
+		 * be free: kept out of use. */
+		if (!removed)
+			give_unwatched_slot(e, w->slot);
+		else
+			mmp_debug("evict: file slot %u not freed: %s", w->slot, strerror(-removed));
 		file_table_remove(&e->files, &w->key);
 		free(w->path);
 		free(w);
