@@ -104,11 +104,12 @@ struct {
  * share one clock read (access times are kept to the tick, 4 ms at
  * HZ=250), and a read of the same file skips the lookups while
  * mmp_files_gen (and, for the reader, mmp_epoch) holds the value the
- * memo was made under. A program preempted midway (an fentry stand-in
- * on a preemptible kernel; tracepoints run with preemption off) may leave
- * a memo torn: each file's figures carry its key, which a memo's slot
- * must match, so a torn one costs a lookup, not a read counted for
- * another file. */
+ * memo was made under. Tracepoints run their programs with preemption
+ * off; the fentry stand-ins may be preempted midway on a preemptible
+ * kernel and leave a memo torn, one file's key with another's slot: each
+ * file's figures carry its key, which their memo hits check
+ * ('preemptible'), so that a torn memo costs a lookup, not reads counted
+ * for another file. */
 struct mmp_read_memo {
 	__u64 tick, now_ns;        /* jiffies, and the clock at its first access */
 	__u64 ino;
@@ -440,7 +441,7 @@ static __always_inline __u64 mmp_read_clock(struct mmp_read_memo *m)
  * there. The generations are read before the lookups and bumped after
  * the changes, so a memo made across a change is void at the next read. */
 static __always_inline struct mmp_file_stats *mmp_file_memo(struct mmp_read_memo *m, struct inode *inode, __u32 tgid,
-							    __u32 dev, __u64 ino)
+							    __u32 dev, __u64 ino, int preemptible)
 {
 	__u32 zero = 0;
 	__u64 *files_gen = bpf_map_lookup_elem(&mmp_files_gen, &zero);
@@ -450,8 +451,8 @@ static __always_inline struct mmp_file_stats *mmp_file_memo(struct mmp_read_memo
 	if (m->files_gen == g && m->ino == ino && m->dev == dev) {
 		__u32 s = m->slot;
 		struct mmp_file_stats *f = bpf_map_lookup_elem(&mmp_file_stats, &s);
-		if (f && f->ino == ino && f->dev == dev)
-			return f;   /* else torn, or the slot given on: looked up */
+		if (f && (!preemptible || (f->ino == ino && f->dev == dev)))
+			return f;   /* else torn: looked up */
 	}
 	__u64 *epoch = bpf_map_lookup_elem(&mmp_epoch, &zero);
 	if (!epoch)
@@ -485,7 +486,7 @@ static __always_inline struct mmp_file_stats *mmp_file_memo(struct mmp_read_memo
  * from the BTF-typed arguments of the programs below, so its fields are
  * plain loads that the verifier guards (a fault reads 0), not helper
  * calls: this runs at every read(2) of every process. */
-static __always_inline void mmp_file_access(struct inode *inode, __u64 first, __u64 last)
+static __always_inline void mmp_file_access(struct inode *inode, __u64 first, __u64 last, int preemptible)
 {
 	if (!inode)
 		return;
@@ -498,7 +499,7 @@ static __always_inline void mmp_file_access(struct inode *inode, __u64 first, __
 	struct mmp_read_memo *m = bpf_map_lookup_elem(&mmp_read_memo, &zero);
 	if (!m)
 		return;
-	struct mmp_file_stats *f = mmp_file_memo(m, inode, bpf_get_current_pid_tgid() >> 32, dev, ino);
+	struct mmp_file_stats *f = mmp_file_memo(m, inode, bpf_get_current_pid_tgid() >> 32, dev, ino, preemptible);
 	if (!f)
 		return;
 	__u64 now = mmp_read_clock(m);
@@ -571,14 +572,14 @@ int mmp_file_deleted(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 SEC("tp_btf/mm_filemap_get_pages")
 int BPF_PROG(mmp_file_read, struct address_space *mapping, unsigned long first, unsigned long last)
 {
-	mmp_file_access(mapping->host, first, last);
+	mmp_file_access(mapping->host, first, last, 0);
 	return 0;
 }
 
 SEC("tp_btf/mm_filemap_fault")
 int BPF_PROG(mmp_file_fault, struct address_space *mapping, unsigned long index)
 {
-	mmp_file_access(mapping->host, index, index);
+	mmp_file_access(mapping->host, index, index, 0);
 	return 0;
 }
 
@@ -594,7 +595,7 @@ int BPF_PROG(mmp_file_read__older, struct kiocb *iocb, struct iov_iter *iter)
 	if (pos < 0 || !count || !file)
 		return 0;
 	__u64 first = (__u64)pos >> 12, last = ((__u64)pos + count - 1) >> 12;
-	mmp_file_access(file->f_inode, first, last);
+	mmp_file_access(file->f_inode, first, last, 1);
 	return 0;
 }
 
@@ -604,7 +605,7 @@ int BPF_PROG(mmp_file_fault__older, struct vm_fault *vmf)
 	struct vm_area_struct *vma = vmf->vma;
 	struct file *file = vma ? vma->vm_file : 0;
 	if (file)
-		mmp_file_access(file->f_inode, vmf->pgoff, vmf->pgoff);
+		mmp_file_access(file->f_inode, vmf->pgoff, vmf->pgoff, 1);
 	return 0;
 }
 
