@@ -1,0 +1,89 @@
+#!/bin/sh
+# evict_forget.sh - a watched file that no process read for a minute, with
+# no page of it cached and no governed process holding it, is forgotten:
+# its entry leaves mmp_files and its slot is freed, after BPF's memos of
+# it are voided (mmp_files_gen). A governed process then reads it again on
+# the CPU whose memo held it last: it must be watched anew, and only those
+# reads counted in its new slot. A memo that outlived the forgetting would
+# still find the file at its old slot, so BPF would neither watch it again
+# nor count the reads where the runtime reads them. Takes over a minute.
+. "${srcdir:-.}/tests/kernel/lib.sh"
+skip_unless_kernel
+command -v bpftool >/dev/null || { echo "ERROR: needs bpftool (scripts/install-deps.sh installs it)"; exit 99; }
+command -v taskset >/dev/null || { echo "ERROR: needs taskset (util-linux)"; exit 99; }
+
+memcg_test mmp-forgettest 512M
+dd if=/dev/urandom of="$dir/x.dat" bs=4096 count=1024 status=none || exit 99
+sync "$dir/x.dat" || exit 99   # clean, so that its pages can be dropped below
+cp "$(command -v perl)" "$TMP/govread" || exit 99
+last=$(( $(nproc) - 1 ))
+# The test and mmp on the last CPU, the reader on CPU 0: with nothing
+# else reading there, CPU 0's memo holds x.dat from the first pass to the
+# second.
+taskset -p -c "$last" $$ >/dev/null || exit 99
+
+cat >"$TMP/forget.mmp" <<EOP
+policy forget {
+    match comm "govread";
+    region x = file "$dir/x.dat";
+    evict when usage >= 99% { score x = faults; action drop; limit 1M/s; }
+}
+EOP
+
+map_id() { bpftool map show | sed -n "s/^\([0-9]*\): .* name $1 .*/\1/p" | sort -n | tail -n 1; }
+le() { v=$2; i=0; while [ $i -lt "$1" ]; do printf '%02x ' $((v & 255)); v=$((v >> 8)); i=$((i + 1)); done; }
+value64() {
+	v=0 i=0
+	for b in $(tr -d '\n ' | sed -n 's/.*"value":\[\([^]]*\)\].*/\1/p' | tr -d '"' | tr ',' ' '); do
+		[ $i -lt 8 ] || break
+		v=$((v + (b << (8 * i)))) i=$((i + 1))
+	done
+	echo "$v"
+}
+d=$(stat -c %d "$dir/x.dat") ino=$(stat -c %i "$dir/x.dat")
+kdev=$(( ((((d >> 8) & 0xfff) | ((d >> 32) & ~0xfff)) << 20) | ((d & 0xff) | ((d >> 12) & ~0xff)) ))
+key_hex="$(le 4 "$kdev")$(le 4 0)$(le 8 "$ino")"
+
+"$MMP" attach -v --name mmp-test-forget "$TMP/forget.mmp" 2>"$TMP/err" &
+mpid=$!
+PIDS="$PIDS $mpid"
+wait_until 120 [ -e /sys/fs/bpf/mmp/mmp-test-forget/mmp_meta ] || bad "no pins after 120 s: $(cat "$TMP/err")"
+
+# One pass over the file at each of its trigger files, the file closed
+# after each.
+reader='sub pass { open(my $f, "<", $ARGV[0]) or die "$ARGV[0]: $!"; my $b; 1 while sysread($f, $b, 4096); }
+	sub wait_for { for (1 .. 3000) { return if -e $_[0]; select(undef, undef, undef, 0.1); } die "no $_[0]"; }
+	for my $p (@ARGV[1 .. $#ARGV - 1]) { wait_for($p); pass(); open(my $m, ">", "$p.done") or die; }
+	wait_for($ARGV[-1]);'
+taskset -c 0 "$TMP/govread" -e "$reader" "$dir/x.dat" "$TMP/g1" "$TMP/g2" "$TMP/end" &
+PIDS="$PIDS $!"
+governed() { grep -q "governing pid [0-9]* (govread)" "$TMP/err"; }
+wait_until 60 governed || bad "mmp did not govern govread within 60 s: $(tail -n 3 "$TMP/err")"
+touch "$TMP/g1"
+wait_until 60 [ -e "$TMP/g1.done" ] || bad "govread did not read the file within 60 s"
+fid=$(map_id mmp_files) sid=$(map_id mmp_file_stats)
+[ -n "$fid" ] && [ -n "$sid" ] || bad "no mmp_files or mmp_file_stats map: $(bpftool map show | grep -c mmp_)"
+watched() { bpftool map lookup id "$fid" key hex $key_hex >/dev/null 2>&1; }
+wait_until 10 watched || bad "x.dat is not in mmp_files after a governed process read it"
+slot1=$(bpftool -j map lookup id "$fid" key hex $key_hex | value64)
+
+# No page cached, nothing read: forgotten a minute after the last read.
+dd if="$dir/x.dat" iflag=nocache count=0 status=none || exit 99
+forgotten() { ! watched; }
+check "x.dat is forgotten within 150 s of its last read, its pages dropped" wait_until 150 forgotten
+
+touch "$TMP/g2"
+wait_until 60 [ -e "$TMP/g2.done" ] || bad "govread did not read the file again within 60 s"
+check "read again on the CPU whose memo held it, x.dat is watched anew" wait_until 10 watched
+slot2=$(bpftool -j map lookup id "$fid" key hex $key_hex | value64)
+reads=$(bpftool -j map lookup id "$sid" key hex $(le 4 "${slot2:-0}") | value64)
+echo "x.dat: slot $slot1, forgotten, then slot $slot2 with $reads pages read counted (1024 read since)"
+check "its new slot counts the reads since, and none before ($reads of 1024)" \
+	[ "${reads:-0}" -ge 1024 ] && [ "${reads:-0}" -le 1100 ]
+
+touch "$TMP/end"
+kill -INT "$mpid"
+wait "$mpid"
+check "mmp exits cleanly" [ $? -eq 0 ]
+check "no mmp program or pin is left" no_programs_left mmp-test-forget
+finish
