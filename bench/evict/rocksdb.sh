@@ -77,7 +77,10 @@
 # EVICT_WARM_MIB (4096: memory touched once before the runs, the VM's free
 # page reporting held off until the end: lib.sh's hold_memory_state),
 # EVICT_BPF_STATS (1: each mmp run also says what its file hooks cost a
-# call, lib.sh's bpf_stats_on),
+# call, lib.sh's bpf_stats_on), KV_PIECE_PROBE (1: after each run of a
+# variant scored in 4K pieces, before mmp stops, pieceprobe.c says how
+# many of the SST files' pieces were cached and whether they were those
+# BPF counted the most reads of, which bounds what LFU can keep),
 # VARIANTS ("default pagelfu pagelfu16k getscan lfu mru s3fifo"), MMP (the mmp
 # binary, default ../../mmp).
 # Other kernel tests and benchmarks take the same lock
@@ -134,6 +137,8 @@ cg='' pid='' mpid=''
 on_exit cleanup
 
 cc -O2 -Wall -pthread -o "$tmp/kvbench" "$here/kvbench.c" -lrocksdb -lm || die "could not build kvbench.c"
+PROBE=${KV_PIECE_PROBE:-0}
+[ "$PROBE" = 0 ] || cc -O2 -Wall -o "$tmp/pieceprobe" "$here/pieceprobe.c" -lbpf || die "could not build pieceprobe.c"
 
 take_lock
 bpf_stats_on
@@ -207,14 +212,21 @@ run_variant() {
 	[ "${KV_TRACE:-0}" = 0 ] || sed 's/^/    /' "$tmp/kv.err"
 	out=$(cat "$tmp/kv.out")
 	dropped=- actions=- note=''
+	if [ "$PROBE" != 0 ] && [ "$v" != default ] && grep -q 'unit 4K' "$tmp/kv-$p.mmp"; then
+		echo "    pieces after the run: $("$tmp/pieceprobe" "$db"/*.sst || echo '(pieceprobe failed)')"
+	fi
 	[ "$v" = default ] || mmp_result "kv_$p\.db"
 	res="$(field "$out" gets_per_s) $(field "$out" scans_per_s) $(field "$out" get_disk_bytes_per_get)"
 	res="$res $(field "$out" get_hit_pct) $(field "$out" scan_disk_mib_s) $dropped $actions $hits $ios"
 	echo "$res" >>"$tmp/$v.res"
 	# shellcheck disable=SC2086 # nine fields
 	set -- $res
-	printf '  %-8s %s GETs/s, %s scans/s, %s B from disk a GET (hits %s%%), scans %s MiB/s from disk, %s disk reads/s, limit hit %s times  mmp dropped %s MiB%s\n' \
-		"$v" "$1" "$2" "$3" "$4" "$5" "$9" "$8" "$(mib "$6")" "$note"
+	# The share of the GETs' blocks RocksDB's own block cache served: those
+	# never reach the page cache.
+	bc=$(awk -v h="$(field "$out" get_block_cache_hits)" -v r="$(field "$out" get_block_reads)" \
+		'BEGIN { printf "%.1f", h + r ? 100 * h / (h + r) : 0 }')
+	printf '  %-8s %s GETs/s, %s scans/s, %s B from disk a GET (hits %s%%; %s%% of blocks from the block cache), scans %s MiB/s from disk, %s disk reads/s, limit hit %s times  mmp dropped %s MiB%s\n' \
+		"$v" "$1" "$2" "$3" "$4" "$bc" "$5" "$9" "$8" "$(mib "$6")" "$note"
 }
 
 echo "rocksdb: $ROUNDS rounds of: $VARIANTS; kvbench $KV_GET_THREADS GET threads (zipfian $KV_ZIPF, scrambled $KV_SCRAMBLE)," \
@@ -237,7 +249,7 @@ for v in $VARIANTS; do
 		-v ac="$(median "$f" 7)" -v lh="$(median "$f" 8)" -v io="$(median "$f" 9)" 'BEGIN {
 		ratio = (b == "-" || b + 0 == 0) ? "-" : sprintf("%.2fx", g / b)
 		printf "| %s | %.0f | %s | %s | %.1f | %.0f | %.2f%% | %.1f | %s | %s | %s | %s |\n", v, g, rg, ratio, s, d, h, sd,
-			io, dr == "-" ? "-" : sprintf("%.0f", dr / 1048576), ac, lh }'
+			io, dr == "-" ? "-" : sprintf("%.0f", dr / 1048576), ac == "-" ? "-" : sprintf("%.0f", ac), lh }'
 done
 echo
 echo "total: $(( $(date +%s) - start )) s for $ROUNDS rounds"
