@@ -14,7 +14,7 @@
 # replaced the memo meanwhile).
 . "${srcdir:-.}/tests/kernel/lib.sh"
 skip_unless_kernel
-command -v bpftool >/dev/null || { echo "ERROR: needs bpftool (scripts/install-deps.sh installs it)"; exit 99; }
+. "${srcdir:-.}/tests/kernel/files_lib.sh"
 command -v taskset >/dev/null || { echo "ERROR: needs taskset (util-linux)"; exit 99; }
 
 memcg_test mmp-counttest 512M
@@ -35,52 +35,29 @@ policy count {
 }
 EOP
 
-# The newest map of this name: the test holds the kernel tests' lock, so
-# the only runtime up is its own.
-map_id() { bpftool map show | sed -n "s/^\([0-9]*\): .* name $1 .*/\1/p" | sort -n | tail -n 1; }
-# le BYTES VALUE: VALUE as BYTES little-endian bytes, in hex, for bpftool.
-le() { v=$2; i=0; while [ $i -lt "$1" ]; do printf '%02x ' $((v & 255)); v=$((v >> 8)); i=$((i + 1)); done; }
-# The first 8 bytes of a 'bpftool -j map lookup' value, little-endian.
-value64() {
-	v=0 i=0
-	for b in $(tr -d '\n ' | sed -n 's/.*"value":\[\([^]]*\)\].*/\1/p' | tr -d '"' | tr ',' ' '); do
-		[ $i -lt 8 ] || break
-		v=$((v + (b << (8 * i)))) i=$((i + 1))
-	done
-	echo "$v"
-}
-# The kernel's s_dev of the file (MAJOR << 20 | MINOR) from stat's dev_t.
-d=$(stat -c %d "$dir/x.dat") ino=$(stat -c %i "$dir/x.dat")
-kdev=$(( ((((d >> 8) & 0xfff) | ((d >> 32) & ~0xfff)) << 20) | ((d & 0xff) | ((d >> 12) & ~0xff)) ))
-key_hex="$(le 4 "$kdev")$(le 4 0)$(le 8 "$ino")"
+key_hex=$(file_key "$dir/x.dat")
 
 "$MMP" attach -v --name mmp-test-counts "$TMP/count.mmp" 2>"$TMP/err" &
 mpid=$!
 PIDS="$PIDS $mpid"
 wait_until 120 [ -e /sys/fs/bpf/mmp/mmp-test-counts/mmp_meta ] || bad "no pins after 120 s: $(cat "$TMP/err")"
 
-# Two readers, perl (in every Debian system) under two names: each reads
-# the file through in reads of 4K when told to (PATH exists), says so
-# (PATH.done), and exits when told to. 'govread' is governed from its
-# start, before the other reads, so that its start and exit, which void
-# the memos too (mmp_epoch), come before and after what is tested.
-reader='sub pass { open(my $f, "<", $ARGV[0]) or die "$ARGV[0]: $!"; my $b; 1 while sysread($f, $b, 4096); }
-	sub wait_for { for (1 .. 1200) { return if -e $_[0]; select(undef, undef, undef, 0.1); } die "no $_[0]"; }
-	for my $p (@ARGV[1 .. $#ARGV - 1]) { wait_for($p); pass(); open(my $m, ">", "$p.done") or die; }
-	wait_for($ARGV[-1]);'
-"$TMP/govread" -e "$reader" "$dir/x.dat" "$TMP/g1" "$TMP/end" &
+# Two readers of files_lib.sh's passes, under two names. 'govread' is
+# governed from its start, before the other reads, so that its start and
+# exit, which void the memos too (mmp_epoch), come before and after what
+# is tested.
+"$TMP/govread" -e "$passes" "$dir/x.dat" "$TMP/g1" "$TMP/end" &
 PIDS="$PIDS $!"
 governed() { grep -q "governing pid [0-9]* (govread)" "$TMP/err"; }
 wait_until 60 governed || bad "mmp did not govern govread within 60 s: $(tail -n 3 "$TMP/err")"
-taskset -c 0 perl -e "$reader" "$dir/x.dat" "$TMP/r1" "$TMP/r2" "$TMP/end" &
+taskset -c 0 perl -e "$passes" "$dir/x.dat" "$TMP/r1" "$TMP/r2" "$TMP/end" &
 PIDS="$PIDS $!"
 touch "$TMP/r1"
 wait_until 60 [ -e "$TMP/r1.done" ] || bad "the reader did not read the file within 60 s"
 fid=$(map_id mmp_files) sid=$(map_id mmp_file_stats)
 [ -n "$fid" ] && [ -n "$sid" ] || bad "no mmp_files or mmp_file_stats map: $(bpftool map show | grep -c mmp_)"
-# shellcheck disable=SC2086 # the key's bytes
-check "a file only a process mmp does not govern read is not watched" \
-	sh -c "! bpftool map lookup id $fid key hex $key_hex >/dev/null 2>&1"
+unwatched() { ! file_slot "$fid" "$key_hex" >/dev/null; }
+check "a file only a process mmp does not govern read is not watched" unwatched
 
 touch "$TMP/g1"
 watched() { grep -q "evict: watching $dir/x.dat" "$TMP/err"; }
@@ -89,12 +66,8 @@ touch "$TMP/r2"
 wait_until 60 [ -e "$TMP/r2.done" ] || bad "the reader did not read the file again within 60 s"
 taskset -c "$last" dd if="$dir/x.dat" of=/dev/null bs=4096 status=none
 
-# shellcheck disable=SC2086
-slot=$(bpftool -j map lookup id "$fid" key hex $key_hex | value64)
-# shellcheck disable=SC2086
-bpftool map lookup id "$fid" key hex $key_hex >/dev/null 2>&1 || bad "x.dat is not in mmp_files after a governed process read it"
-# shellcheck disable=SC2046 # the key's bytes
-reads=$(bpftool -j map lookup id "$sid" key hex $(le 4 "${slot:-0}") | value64)
+slot=$(file_slot "$fid" "$key_hex") || bad "x.dat is not in mmp_files after a governed process read it"
+reads=$(file_reads "$sid" "${slot:-0}")
 echo "x.dat at slot $slot: $reads pages read counted since it was watched (3 x 1024 read)"
 # A read at the end of the file may count a page past it (6.1's stand-in
 # sees the read's size, not what it found): a few over, never a read short.

@@ -9,7 +9,7 @@
 # nor count the reads where the runtime reads them. Takes over a minute.
 . "${srcdir:-.}/tests/kernel/lib.sh"
 skip_unless_kernel
-command -v bpftool >/dev/null || { echo "ERROR: needs bpftool (scripts/install-deps.sh installs it)"; exit 99; }
+. "${srcdir:-.}/tests/kernel/files_lib.sh"
 command -v taskset >/dev/null || { echo "ERROR: needs taskset (util-linux)"; exit 99; }
 
 memcg_test mmp-forgettest 512M
@@ -30,32 +30,15 @@ policy forget {
 }
 EOP
 
-map_id() { bpftool map show | sed -n "s/^\([0-9]*\): .* name $1 .*/\1/p" | sort -n | tail -n 1; }
-le() { v=$2; i=0; while [ $i -lt "$1" ]; do printf '%02x ' $((v & 255)); v=$((v >> 8)); i=$((i + 1)); done; }
-value64() {
-	v=0 i=0
-	for b in $(tr -d '\n ' | sed -n 's/.*"value":\[\([^]]*\)\].*/\1/p' | tr -d '"' | tr ',' ' '); do
-		[ $i -lt 8 ] || break
-		v=$((v + (b << (8 * i)))) i=$((i + 1))
-	done
-	echo "$v"
-}
-d=$(stat -c %d "$dir/x.dat") ino=$(stat -c %i "$dir/x.dat")
-kdev=$(( ((((d >> 8) & 0xfff) | ((d >> 32) & ~0xfff)) << 20) | ((d & 0xff) | ((d >> 12) & ~0xff)) ))
-key_hex="$(le 4 "$kdev")$(le 4 0)$(le 8 "$ino")"
+key_hex=$(file_key "$dir/x.dat")
 
 "$MMP" attach -v --name mmp-test-forget "$TMP/forget.mmp" 2>"$TMP/err" &
 mpid=$!
 PIDS="$PIDS $mpid"
 wait_until 120 [ -e /sys/fs/bpf/mmp/mmp-test-forget/mmp_meta ] || bad "no pins after 120 s: $(cat "$TMP/err")"
 
-# One pass over the file at each of its trigger files, the file closed
-# after each.
-reader='sub pass { open(my $f, "<", $ARGV[0]) or die "$ARGV[0]: $!"; my $b; 1 while sysread($f, $b, 4096); }
-	sub wait_for { for (1 .. 3000) { return if -e $_[0]; select(undef, undef, undef, 0.1); } die "no $_[0]"; }
-	for my $p (@ARGV[1 .. $#ARGV - 1]) { wait_for($p); pass(); open(my $m, ">", "$p.done") or die; }
-	wait_for($ARGV[-1]);'
-taskset -c 0 "$TMP/govread" -e "$reader" "$dir/x.dat" "$TMP/g1" "$TMP/g2" "$TMP/end" &
+# files_lib.sh's passes, governed by name.
+taskset -c 0 "$TMP/govread" -e "$passes" "$dir/x.dat" "$TMP/g1" "$TMP/g2" "$TMP/end" &
 PIDS="$PIDS $!"
 governed() { grep -q "governing pid [0-9]* (govread)" "$TMP/err"; }
 wait_until 60 governed || bad "mmp did not govern govread within 60 s: $(tail -n 3 "$TMP/err")"
@@ -63,9 +46,9 @@ touch "$TMP/g1"
 wait_until 60 [ -e "$TMP/g1.done" ] || bad "govread did not read the file within 60 s"
 fid=$(map_id mmp_files) sid=$(map_id mmp_file_stats)
 [ -n "$fid" ] && [ -n "$sid" ] || bad "no mmp_files or mmp_file_stats map: $(bpftool map show | grep -c mmp_)"
-watched() { bpftool map lookup id "$fid" key hex $key_hex >/dev/null 2>&1; }
+watched() { file_slot "$fid" "$key_hex" >/dev/null; }
 wait_until 10 watched || bad "x.dat is not in mmp_files after a governed process read it"
-slot1=$(bpftool -j map lookup id "$fid" key hex $key_hex | value64)
+slot1=$(file_slot "$fid" "$key_hex")
 
 # No page cached, nothing read: forgotten a minute after the last read.
 dd if="$dir/x.dat" iflag=nocache count=0 status=none || exit 99
@@ -75,8 +58,8 @@ check "x.dat is forgotten within 150 s of its last read, its pages dropped" wait
 touch "$TMP/g2"
 wait_until 60 [ -e "$TMP/g2.done" ] || bad "govread did not read the file again within 60 s"
 check "read again on the CPU whose memo held it, x.dat is watched anew" wait_until 10 watched
-slot2=$(bpftool -j map lookup id "$fid" key hex $key_hex | value64)
-reads=$(bpftool -j map lookup id "$sid" key hex $(le 4 "${slot2:-0}") | value64)
+slot2=$(file_slot "$fid" "$key_hex")
+reads=$(file_reads "$sid" "${slot2:-0}")
 echo "x.dat: slot $slot1, forgotten, then slot $slot2 with $reads pages read counted (1024 read since)"
 check "its new slot counts the reads since, and none before ($reads of 1024)" \
 	[ "${reads:-0}" -ge 1024 ] && [ "${reads:-0}" -le 1100 ]
