@@ -17,9 +17,7 @@ skip_unless_kernel
 . "${srcdir:-.}/tests/kernel/files_lib.sh"
 command -v taskset >/dev/null || { echo "ERROR: needs taskset (util-linux)"; exit 99; }
 
-memcg_test mmp-counttest 512M
-dd if=/dev/urandom of="$dir/x.dat" bs=4096 count=1024 status=none || exit 99
-cp "$(command -v perl)" "$TMP/govread" || exit 99
+one_file_setup counts
 last=$(( $(nproc) - 1 ))
 # The test, mmp and the governed reader on the last CPU, the reader mmp
 # does not govern alone on CPU 0 as far as the test can: a read of
@@ -27,20 +25,7 @@ last=$(( $(nproc) - 1 ))
 # replaced at once, and the test cannot catch one that outlives a change.
 taskset -p -c "$last" $$ >/dev/null || exit 99
 
-cat >"$TMP/count.mmp" <<EOP
-policy count {
-    match comm "govread";
-    region x = file "$dir/x.dat";
-    evict when usage >= 99% { score x = faults; action drop; limit 1M/s; }
-}
-EOP
-
-key_hex=$(file_key "$dir/x.dat")
-
-"$MMP" attach -v --name mmp-test-counts "$TMP/count.mmp" 2>"$TMP/err" &
-mpid=$!
-PIDS="$PIDS $mpid"
-wait_until 120 [ -e /sys/fs/bpf/mmp/mmp-test-counts/mmp_meta ] || bad "no pins after 120 s: $(cat "$TMP/err")"
+one_file_attach counts
 
 # Two readers of files_lib.sh's passes, under two names. 'govread' is
 # governed from its start, before the other reads, so that its start and

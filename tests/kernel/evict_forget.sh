@@ -12,30 +12,14 @@ skip_unless_kernel
 . "${srcdir:-.}/tests/kernel/files_lib.sh"
 command -v taskset >/dev/null || { echo "ERROR: needs taskset (util-linux)"; exit 99; }
 
-memcg_test mmp-forgettest 512M
-dd if=/dev/urandom of="$dir/x.dat" bs=4096 count=1024 status=none || exit 99
-sync "$dir/x.dat" || exit 99   # clean, so that its pages can be dropped below
-cp "$(command -v perl)" "$TMP/govread" || exit 99
+one_file_setup forget
 last=$(( $(nproc) - 1 ))
 # The test and mmp on the last CPU, the reader on CPU 0: with nothing
 # else reading there, CPU 0's memo holds x.dat from the first pass to the
 # second.
 taskset -p -c "$last" $$ >/dev/null || exit 99
 
-cat >"$TMP/forget.mmp" <<EOP
-policy forget {
-    match comm "govread";
-    region x = file "$dir/x.dat";
-    evict when usage >= 99% { score x = faults; action drop; limit 1M/s; }
-}
-EOP
-
-key_hex=$(file_key "$dir/x.dat")
-
-"$MMP" attach -v --name mmp-test-forget "$TMP/forget.mmp" 2>"$TMP/err" &
-mpid=$!
-PIDS="$PIDS $mpid"
-wait_until 120 [ -e /sys/fs/bpf/mmp/mmp-test-forget/mmp_meta ] || bad "no pins after 120 s: $(cat "$TMP/err")"
+one_file_attach forget
 
 # files_lib.sh's passes, governed by name.
 taskset -c 0 "$TMP/govread" -e "$passes" "$dir/x.dat" "$TMP/g1" "$TMP/g2" "$TMP/end" &

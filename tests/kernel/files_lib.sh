@@ -55,3 +55,33 @@ passes='sub pass { open(my $f, "<", $ARGV[0]) or die "$ARGV[0]: $!"; my $b; 1 wh
 	sub wait_for { for (1 .. 3000) { return if -e $_[0]; select(undef, undef, undef, 0.1); } die "no $_[0]"; }
 	for my $p (@ARGV[1 .. $#ARGV - 1]) { wait_for($p); pass(); open(my $m, ">", "$p.done") or die; }
 	wait_for($ARGV[-1]);'
+
+# one_file_setup NAME: the test's memory cgroup (512M, memcg_test) and in
+# $dir the file x.dat of 1024 random pages, written back so that its
+# pages can be dropped; its key in key_hex; perl copied as $TMP/govread.
+# The test pins the CPUs it wants before one_file_attach.
+one_file_setup() {
+	memcg_test "mmp-$1" 512M
+	dd if=/dev/urandom of="$dir/x.dat" bs=4096 count=1024 status=none || exit 99
+	sync "$dir/x.dat" || exit 99
+	cp "$(command -v perl)" "$TMP/govread" || exit 99
+	key_hex=$(file_key "$dir/x.dat")
+}
+
+# one_file_attach NAME: 'mmp attach -v --name mmp-test-NAME' of a policy
+# that governs govread and scores x.dat in a block whose trigger never
+# holds (nothing dropped), in the background (mpid; its stderr in
+# $TMP/err), once its pins are there.
+one_file_attach() {
+	cat >"$TMP/$1.mmp" <<EOP
+policy one_file {
+    match comm "govread";
+    region x = file "$dir/x.dat";
+    evict when usage >= 99% { score x = faults; action drop; limit 1M/s; }
+}
+EOP
+	"$MMP" attach -v --name "mmp-test-$1" "$TMP/$1.mmp" 2>"$TMP/err" &
+	mpid=$!
+	PIDS="$PIDS $mpid"
+	wait_until 120 [ -e "/sys/fs/bpf/mmp/mmp-test-$1/mmp_meta" ] || bad "no pins after 120 s: $(cat "$TMP/err")"
+}
