@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -266,6 +267,32 @@ const char *journal_claimed(const struct journal_claim *claims, size_t n, pid_t 
 		if (c->start == start)
 			return c->who;
 	return NULL;
+}
+
+int journal_record_first(struct journal *j, const struct journal_entry *e, char *who, size_t len)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/oom.claims", NAME_LOCK_DIR);
+	int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock < 0)
+		return -errno;
+	int err = 0;
+	while (flock(lock, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			err = -errno;
+			break;
+		}
+	if (!err) {
+		struct journal_claim *claims;
+		size_t n = journal_claims(j, &claims);
+		const char *other = journal_claimed(claims, n, e->pid, e->start);
+		if (other)
+			snprintf(who, len, "%s", other);
+		err = other ? 1 : journal_record(j, e);
+		free(claims);
+	}
+	close(lock);   /* and with it the lock */
+	return err;
 }
 
 int journal_replay(const char *name)

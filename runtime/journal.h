@@ -91,6 +91,14 @@ size_t journal_claims(const struct journal *j, struct journal_claim **out);
 /* The runtime of CLAIMS (N, sorted) that orders process PID of START, or
  * NULL. */
 const char *journal_claimed(const struct journal_claim *claims, size_t n, pid_t pid, unsigned long long start);
+/* E, the first record of a process's oom_score_adj by J's runtime, where
+ * no other running runtime's journal records that process: under a lock
+ * all runtimes take for it (NAME_LOCK_DIR/oom.claims, a name no runtime
+ * can have), the others' journals are read and E recorded, so that of two
+ * runtimes that govern a process at the same moment one claims it and the
+ * other sees the claim. Returns 0 when recorded, 1 when another records
+ * it (its name into WHO, LEN bytes), or -errno. */
+int journal_record_first(struct journal *j, const struct journal_entry *e, char *who, size_t len);
 /* Whether NAME's journal records anything: a runtime that ended without
  * undoing left it, and 'mmp restore NAME' replays it. */
 bool journal_left(const char *name);

@@ -171,6 +171,18 @@ static bool first_time(struct oom *o, const char *key)
 	return true;
 }
 
+/* PID is left to runtime WHO, whose journal records it. */
+static void say_yielded(struct oom *o, pid_t pid, const char *comm, const char *who)
+{
+	char key[96];
+	snprintf(key, sizeof(key), "runtime %s", who);
+	if (first_time(o, key))
+		mmp_warn("oom: runtime '%s' orders the oom_score_adj of processes this policy matches too (pid %d, %s, "
+			 "the first): this one leaves them to it; -v names each",
+			 who, pid, comm);
+	mmp_debug("oom: pid %d (%s): its oom_score_adj is runtime '%s''s to order", pid, comm, who);
+}
+
 static void govern(void *state, const struct governed *g, const struct proc_info *info)
 {
 	struct oom *o = state;
@@ -197,12 +209,7 @@ static void govern(void *state, const struct governed *g, const struct proc_info
 	}
 	const char *who = journal_claimed(o->claims, o->nclaims, info->pid, info->start);
 	if (who) {
-		char key[96];
-		snprintf(key, sizeof(key), "runtime %s", who);
-		if (first_time(o, key))
-			mmp_warn("oom: runtime '%s' orders the oom_score_adj of processes this policy matches too (pid %d, "
-				 "%s, the first): this one leaves them to it; -v names each", who, info->pid, info->comm);
-		mmp_debug("oom: pid %d (%s): its oom_score_adj is runtime '%s''s to order", info->pid, info->comm, who);
+		say_yielded(o, info->pid, info->comm, who);
 		return;
 	}
 	struct oom_task *t = &o->tasks[o->ntasks];
@@ -327,7 +334,17 @@ static void set_adj(struct oom *o, struct oom_task *t, int adj, unsigned rank, c
 	}
 	const struct governed *g = governed_find(o->gov, t->cand.pid);
 	struct journal_entry rec = { t->cand.pid, g ? g->start : 0, t->orig_adj, adj };
-	if (!g || journal_record(o->journal, &rec) < 0) {
+	/* The first record claims the process: another runtime that started
+	 * at the same moment may have claimed it since govern() looked. */
+	char who[64];
+	int r = !g ? -ESRCH : t->written ? journal_record(o->journal, &rec) :
+		journal_record_first(o->journal, &rec, who, sizeof(who));
+	if (r == 1) {
+		say_yielded(o, t->cand.pid, t->comm, who);
+		t->yielded = true;
+		return;
+	}
+	if (r < 0) {
 		mmp_warn("oom: pid %d (%s): oom_score_adj not changed: it cannot be recorded in %s", t->cand.pid,
 			 t->comm, o->journal->path);
 		return;
@@ -493,6 +510,13 @@ static void tick(void *state, long long now, double dt)
 	if (o->dirty) {
 		o->dirty = false;
 		rank_all(o);
+		/* Those another runtime claimed first leave the order (drop()
+		 * moves the last task into the slot). */
+		for (size_t i = 0; i < o->ntasks;)
+			if (o->tasks[i].yielded)
+				drop(o, &o->tasks[i]);
+			else
+				i++;
 	}
 	for (unsigned i = 0; i < o->npol; i++)
 		if (o->pol[i].trigger)

@@ -37,6 +37,7 @@ struct oom_task {
 	long long domain_bytes;        /* the domain's limit (0: the system) */
 	unsigned rank;
 	bool warned_unprotected;       /* said that the order cannot protect it */
+	bool yielded;                  /* another runtime claimed it first: to be dropped */
 };
 
 struct oom_policy {

@@ -390,6 +390,38 @@ if start_mmp oomtest-first "$TMP/first.mmp"; then
 fi
 for n in two_a two_b; do kill "$(pid_of $n)" 2>/dev/null; wait "$(pid_of $n)" 2>/dev/null; done
 
+# --- two runtimes started together, one process ----------------------------
+# Both govern the processes before either has written: neither journal
+# records them yet. The first record claims a process, under a lock every
+# runtime takes to read the others' journals and record (a new user's two
+# runtimes, started by one script, each took the other's writes for the
+# process's own, and one put the other's value back as the original).
+sleepers tw_a tw_b
+printf 'policy tw_first { match comm "tw_*"; oom { prefer comm "tw_a"; } }\n' >"$TMP/twa.mmp"
+printf 'policy tw_second { match comm "tw_*"; oom { prefer comm "tw_b"; } }\n' >"$TMP/twb.mmp"
+"$MMP" attach -v --name oomtest-tw-a "$TMP/twa.mmp" 2>"$TMP/oomtest-tw-a.log" &
+TWA=$!
+"$MMP" attach -v --name oomtest-tw-b "$TMP/twb.mmp" 2>"$TMP/oomtest-tw-b.log" &
+TWB=$!
+MMPS="$MMPS $TWA $TWB"
+both_attached() { grep -q attached "$TMP/oomtest-tw-a.log" && grep -q attached "$TMP/oomtest-tw-b.log"; }
+wait_until 120 both_attached
+check "together: both runtimes attach" both_attached
+ordered() { [ "$(adj_of tw_a)" != "$(adj_of tw_b)" ]; }
+wait_until 30 ordered
+check "together: the processes are ordered ($(adj_of tw_a), $(adj_of tw_b))" ordered
+left_to() { grep -q "runtime '$1' orders the oom_score_adj of processes this policy matches" "$TMP/$2.log"; }
+one_left() { left_to oomtest-tw-a oomtest-tw-b || left_to oomtest-tw-b oomtest-tw-a; }
+wait_until 30 one_left
+check "together: one runtime leaves the processes to the other, and says so" one_left
+MMPPID=$TWB
+stop_mmp oomtest-tw-b
+MMPPID=$TWA
+stop_mmp oomtest-tw-a
+check "together: after both, each oom_score_adj is its own again ($(adj_of tw_a), $(adj_of tw_b))" \
+	[ "$(adj_of tw_a)" = 0 ] && [ "$(adj_of tw_b)" = 0 ]
+for n in tw_a tw_b; do kill "$(pid_of $n)" 2>/dev/null; wait "$(pid_of $n)" 2>/dev/null; done
+
 # --- every change undone, whatever ends the runtime -------------------------
 # Killed with SIGKILL, the runtime's guardian puts back the oom_score_adj
 # it wrote; when the guardian was killed too, 'mmp restore' does. The
