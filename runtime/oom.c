@@ -148,7 +148,8 @@ static void inherit_original(struct oom *o, struct oom_task *t, const struct gov
 	if (!parent || !parent->written || parent->cand.adj != t->cand.adj || parent->orig_adj == t->cand.adj)
 		return;
 	struct journal_entry rec = { t->cand.pid, g->start, parent->orig_adj, t->cand.adj };
-	if (o->dry_run || journal_record(o->journal, &rec) < 0)
+	char who[64];   /* claimed by another runtime: its first write says so */
+	if (o->dry_run || journal_record_first(o->journal, &rec, who, sizeof(who)) != 0)
 		return;
 	t->orig_adj = parent->orig_adj;
 	t->written = t->touched = true;
