@@ -147,7 +147,8 @@ static void give_slot(struct evictor *e, uint32_t slot)
 }
 
 /* Voids BPF's memos of the files each CPU read last (mmp_read_memo):
- * called after a file enters mmp_files. Atomic: BPF bumps it too. */
+ * called after a file enters mmp_files, and after one leaves it
+ * (give_unwatched_slot). Atomic: BPF bumps it too. */
 static void files_gen_bump(struct evictor *e)
 {
 	__atomic_fetch_add(e->files_gen, 1, __ATOMIC_SEQ_CST);
@@ -371,8 +372,9 @@ void evict_files_tick(struct evictor *e)
 		return;
 	/* Entries whose event was lost can never be named: forgotten, and
 	 * their slots freed, so that BPF names them at their next access.
-	 * Others not known yet have their event still in the ring buffer,
-	 * and are named at the next loss, if ever. */
+	 * Entries whose event still waits in the ring cannot be told apart
+	 * and go too: evict_file_found drops such an event, since its entry
+	 * is gone, and the next access names the file anew. */
 	e->lost_seen = e->gov->lost;
 	size_t n = map_dump_read(&e->dump, e->files_fd);
 	const struct mmp_file_key *keys = e->dump.keys;
